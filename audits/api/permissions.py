@@ -1,0 +1,20 @@
+from rest_framework import exceptions, permissions
+
+from audits import roles
+
+
+class RolePermission(permissions.BasePermission):
+    """Reads for the roles in ``read_roles``; writes only for ``write_roles``.
+
+    A read by anyone else is answered 404 (the thing is outside their scope, and we do not
+    confirm that it exists); a write is refused with 403. Scoping still decides which
+    objects exist for the caller.
+    """
+
+    def has_permission(self, request, view):
+        held = roles.roles_of(request.user)
+        if request.method in permissions.SAFE_METHODS:
+            if not held & set(getattr(view, "read_roles", roles.ALL_ROLES)):
+                raise exceptions.NotFound()
+            return True
+        return bool(held & set(getattr(view, "write_roles", (roles.ADMIN,))))

@@ -1,0 +1,16 @@
+from audits.models.accounts import ApiToken
+from audits.models.history import AccessLog, Event
+from audits.models.operations import WorkerHeartbeat
+from audits.models.register import Allocation, Case, Conflict, Staff, Team
+
+__all__ = [
+    "AccessLog",
+    "Allocation",
+    "ApiToken",
+    "Case",
+    "Conflict",
+    "Event",
+    "Staff",
+    "Team",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,372 @@
+"""Reading and checking register CSV files (cases, allocation history, staff). Pure: no ORM.
+
+A file is checked whole before anything is written. Every problem is reported as
+(line, column, message). The caller passes the look-ups the checks need (team names, staff
+refs, ...) as plain dictionaries, so this module can be tested without a database and so
+a 100,000-row file is streamed, never held as row objects.
+"""
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, BinaryIO
+
+MAX_LISTED_ERRORS = 1000
+ROLE_NAMES = ("auditor", "manager", "internal_auditor", "admin")
+EMAIL_PATTERN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
+REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Lookups:
+    """What the checks need to know about the database, as plain data."""
+
+    team_ids: dict[str, int] = field(default_factory=dict)  # team name -> id
+    staff_ids: dict[str, int] = field(default_factory=dict)  # staff_ref -> id
+    case_ids: dict[str, int] = field(default_factory=dict)  # case_ref -> id (allocations only)
+    case_types: tuple[str, ...] = ()
+    today: date = field(default_factory=date.today)
+
+
+class RowProblem(ValueError):
+    def __init__(self, column: str | None, message: str):
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def _text(row: dict, column: str, *, required: bool = True, max_length: int = 200) -> str:
+    value = (row.get(column) or "").strip()
+    if required and not value:
+        raise RowProblem(column, "is required")
+    if len(value) > max_length:
+        raise RowProblem(column, f"is longer than {max_length} characters")
+    if "\x00" in value:
+        raise RowProblem(column, "contains a NUL character")
+    return value
+
+
+def _ref(row: dict, column: str, *, required: bool = True) -> str:
+    value = _text(row, column, required=required, max_length=64)
+    if value and not REF_PATTERN.match(value):
+        raise RowProblem(column, f"{value!r} is not a valid reference (letters, digits, . _ / -)")
+    return value
+
+
+def parse_date(value: str) -> date:
+    """ISO (2026-03-01) or UK (01/03/2026) dates, as councils' systems export both."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a date, no time
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _date(row: dict, column: str, *, required: bool = True) -> date | None:
+    value = _text(row, column, required=required, max_length=20)
+    if not value:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise RowProblem(
+            column, f"{value!r} is not a date (use 2026-03-01 or 01/03/2026)"
+        ) from None
+
+
+def _lookup(row: dict, column: str, table: dict[str, int], what: str, *, required=True):
+    value = _text(row, column, required=required, max_length=100)
+    if not value:
+        return None
+    if value not in table:
+        raise RowProblem(column, f"unknown {what} {value!r}")
+    return table[value]
+
+
+def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
+    case_ref = _ref(row, "case_ref")
+    case_type = _text(row, "case_type", max_length=30)
+    if case_type not in lookups.case_types:
+        raise RowProblem(
+            "case_type", f"unknown case type {case_type!r} (one of {', '.join(lookups.case_types)})"
+        )
+    opened_on = _date(row, "opened_on")
+    closed_on = _date(row, "closed_on", required=False)
+    if closed_on and opened_on and closed_on < opened_on:
+        raise RowProblem("closed_on", "is before opened_on")
+    if opened_on > lookups.today:
+        raise RowProblem("opened_on", "is in the future")
+    birth_year = None
+    raw_year = _text(row, "birth_year", required=False, max_length=4)
+    if raw_year:
+        if not raw_year.isdigit():
+            raise RowProblem("birth_year", f"{raw_year!r} is not a year")
+        birth_year = int(raw_year)
+        if birth_year > lookups.today.year:
+            raise RowProblem("birth_year", f"{birth_year} is in the future")
+        if birth_year < lookups.today.year - 30:
+            raise RowProblem("birth_year", f"{birth_year} is more than 30 years ago")
+    return case_ref, {
+        "case_ref": case_ref,
+        "team_id": _lookup(row, "team", lookups.team_ids, "team"),
+        "case_type": case_type,
+        "opened_on": opened_on,
+        "closed_on": closed_on,
+        "worker_id": _lookup(row, "worker_ref", lookups.staff_ids, "staff", required=False),
+        "manager_id": _lookup(row, "manager_ref", lookups.staff_ids, "staff", required=False),
+        "birth_year": birth_year,
+    }
+
+
+def _allocation_row(row: dict, lookups: Lookups) -> tuple[tuple, dict]:
+    role = _text(row, "role", max_length=10)
+    if role not in ("worker", "manager"):
+        raise RowProblem("role", f"{role!r} is not worker or manager")
+    from_date = _date(row, "from_date")
+    to_date = _date(row, "to_date", required=False)
+    if to_date and from_date and to_date < from_date:
+        raise RowProblem("to_date", "is before from_date")
+    record = {
+        "case_id": _lookup(row, "case_ref", lookups.case_ids, "case"),
+        "staff_id": _lookup(row, "staff_ref", lookups.staff_ids, "staff"),
+        "role": role,
+        "from_date": from_date,
+        "to_date": to_date,
+    }
+    return (record["case_id"], record["staff_id"], role, from_date), record
+
+
+def _names(row: dict, column: str) -> list[str]:
+    value = _text(row, column, required=False, max_length=2000)
+    return [part.strip() for part in re.split(r"[;|]", value) if part.strip()]
+
+
+def _staff_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
+    staff_ref = _ref(row, "staff_ref")
+    email = _text(row, "email", required=False, max_length=254)
+    if email and not EMAIL_PATTERN.match(email):
+        raise RowProblem("email", f"{email!r} is not an email address")
+    roles = _names(row, "roles")
+    for role in roles:
+        if role not in ROLE_NAMES:
+            raise RowProblem("roles", f"unknown role {role!r} (one of {', '.join(ROLE_NAMES)})")
+    managed = []
+    for name in _names(row, "manages_teams"):
+        if name not in lookups.team_ids:
+            raise RowProblem("manages_teams", f"unknown team {name!r}")
+        managed.append(lookups.team_ids[name])
+    raw_capacity = _text(row, "capacity", required=False, max_length=6) or "0"
+    if not raw_capacity.isdigit() or int(raw_capacity) > 1000:
+        raise RowProblem("capacity", f"{raw_capacity!r} is not a whole number from 0 to 1000")
+    return staff_ref, {
+        "staff_ref": staff_ref,
+        "name": _text(row, "name"),
+        "email": email,
+        "team_id": _lookup(row, "team", lookups.team_ids, "team", required=False),
+        "roles": sorted(set(roles)),
+        "managed_team_ids": sorted(set(managed)),
+        "capacity": int(raw_capacity),
+    }
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    columns: tuple[str, ...]
+    convert: Callable[[dict, Lookups], tuple[Any, dict]]
+    key_label: str
+
+
+KINDS = {
+    "cases": Kind(
+        "cases",
+        (
+            "case_ref",
+            "team",
+            "case_type",
+            "opened_on",
+            "closed_on",
+            "worker_ref",
+            "manager_ref",
+            "birth_year",
+        ),
+        _case_row,
+        "case_ref",
+    ),
+    "allocations": Kind(
+        "allocations",
+        ("case_ref", "staff_ref", "role", "from_date", "to_date"),
+        _allocation_row,
+        "case_ref, staff_ref, role and from_date",
+    ),
+    "staff": Kind(
+        "staff",
+        ("staff_ref", "name", "email", "team", "roles", "manages_teams", "capacity"),
+        _staff_row,
+        "staff_ref",
+    ),
+}
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (empty, not UTF-8, not CSV, wrong header)."""
+
+    def __init__(self, errors: list[RowError]):
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors
+
+
+def _header(reader, kind: Kind) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem([RowError(1, None, "the file is empty")]) from None
+    names = [name.strip().lower() for name in header]
+    if not set(names) & set(kind.columns):
+        expected = ",".join(kind.columns)
+        raise FileProblem(
+            [RowError(1, None, f"not a CSV file of {kind.name}: the first line must be {expected}")]
+        )
+    errors = [
+        RowError(1, column, "missing column") for column in kind.columns if column not in names
+    ]
+    errors += [
+        RowError(1, name or f"column {i + 1}", "unknown column")
+        for i, name in enumerate(names)
+        if name not in kind.columns
+    ]
+    errors += [
+        RowError(1, name, "column appears twice")
+        for i, name in enumerate(names)
+        if name in names[:i] and name in kind.columns
+    ]
+    if errors:
+        raise FileProblem(errors)
+    return names
+
+
+class NotUtf8(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+def _decoded_lines(fileobj: BinaryIO) -> Iterator[str]:
+    """Decode line by line so a bad byte is reported on its own line, not a later one."""
+    for number, raw in enumerate(fileobj, start=1):
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise NotUtf8(number) from None
+
+
+def iter_rows(fileobj: BinaryIO, kind: Kind) -> Iterator[tuple[int, dict]]:
+    """Yield (line, row) from a binary CSV stream, raising FileProblem for unreadable files."""
+    fileobj.seek(0)
+    reader = csv.reader(_decoded_lines(fileobj))
+    try:
+        names = _header(reader, kind)
+        for values in reader:
+            line = reader.line_num
+            if not any(value.strip() for value in values):
+                continue  # blank lines, as spreadsheets often leave at the end
+            if len(values) != len(names):
+                yield line, {"__width__": (len(values), len(names))}
+                continue
+            yield line, dict(zip(names, values, strict=True))
+    except NotUtf8 as problem:
+        raise FileProblem(
+            [RowError(problem.line, None, "the file is not UTF-8 text: save it as 'CSV UTF-8'")]
+        ) from None
+    except csv.Error as error:
+        raise FileProblem(
+            [RowError(max(reader.line_num, 1), None, f"not a CSV file: {error}")]
+        ) from None
+
+
+def convert_rows(
+    fileobj: BinaryIO, kind: Kind, lookups: Lookups
+) -> Iterator[tuple[int, Any, dict | RowError]]:
+    """Yield (line, key, record) for good rows and (line, None, RowError) for bad ones."""
+    for line, row in iter_rows(fileobj, kind):
+        if "__width__" in row:
+            got, expected = row["__width__"]
+            yield (
+                line,
+                None,
+                RowError(line, None, f"row has {got} fields, the header has {expected}"),
+            )
+            continue
+        try:
+            key, record = kind.convert(row, lookups)
+        except RowProblem as problem:
+            yield line, None, RowError(line, problem.column, problem.message)
+            continue
+        yield line, key, record
+
+
+@dataclass
+class CheckResult:
+    rows: int
+    errors: list[RowError]
+    error_count: int
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+
+def check_file(
+    fileobj: BinaryIO, kind: Kind, lookups: Lookups, progress: Callable[[int], None] | None = None
+) -> CheckResult:
+    """Check every row; list the first MAX_LISTED_ERRORS problems and count them all."""
+    errors: list[RowError] = []
+    error_count = 0
+    rows = 0
+    first_line_of: dict[Any, int] = {}
+
+    def note(error: RowError) -> None:
+        nonlocal error_count
+        error_count += 1
+        if len(errors) < MAX_LISTED_ERRORS:
+            errors.append(error)
+
+    try:
+        for line, key, record in convert_rows(fileobj, kind, lookups):
+            rows += 1
+            if progress and rows % 1000 == 0:
+                progress(1000)
+            if isinstance(record, RowError):
+                note(record)
+            elif key in first_line_of:
+                note(
+                    RowError(
+                        line,
+                        kind.key_label.split(",")[0],
+                        f"duplicate {kind.key_label}: first seen on line {first_line_of[key]}",
+                    )
+                )
+            else:
+                first_line_of[key] = line
+    except FileProblem as problem:
+        for error in problem.errors:
+            note(error)
+    if error_count == 0 and rows == 0:
+        note(RowError(2, None, "the file has a header but no rows"))
+    return CheckResult(rows=rows, errors=errors, error_count=error_count)

@@ -1,0 +1,24 @@
+"""The four roles. A role is a Django group; a user may hold several."""
+
+AUDITOR = "auditor"
+MANAGER = "manager"
+INTERNAL_AUDITOR = "internal_auditor"
+ADMIN = "admin"
+ALL_ROLES = (AUDITOR, MANAGER, INTERNAL_AUDITOR, ADMIN)
+
+
+def roles_of(user) -> frozenset[str]:
+    """The roles a user holds; cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_caseassure_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=ALL_ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            cached = cached | {ADMIN}
+        user._caseassure_roles = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    return bool(roles_of(user) & set(roles))

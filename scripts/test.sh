@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run the test suite. Uses DATABASE_URL / REDIS_URL when set (CI sets both), otherwise SQLite
+# and the filesystem broker under var/test. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+export DATA_DIR="${DATA_DIR:-$PWD/var/test}"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,155 @@
+"""Shared fixtures: named people in roles, API clients, and the "required service" switch.
+
+CASEASSURE_REQUIRE_SERVICES=1 (set by CI) turns every "service not available, skipped" into
+a failure, so a green CI run proves PostgreSQL, Redis, the worker and the browser were used.
+"""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from audits.models import Staff, Team
+
+REQUIRE_SERVICES = os.environ.get("CASEASSURE_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str):
+    """Skip locally, fail in CI."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is slow by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def teams(db):
+    return {
+        name: Team.objects.create(name=name, service_area=area)
+        for name, area in [
+            ("Child Protection One", "cp"),
+            ("Children Looked After", "cla"),
+            ("Quality Assurance", "quality_assurance"),
+        ]
+    }
+
+
+@pytest.fixture
+def make_person(db):
+    def make(username, *roles, team=None, managed=(), capacity=0, staff_ref=None):
+        user = User.objects.create_user(username=username, password="not-a-common-passphrase-1")
+        user.groups.set(Group.objects.filter(name__in=roles))
+        staff = Staff.objects.create(
+            user=user,
+            staff_ref=staff_ref or username.upper().replace(".", "-")[:60],
+            name=username.replace("_", " ").title(),
+            team=team,
+            capacity=capacity,
+        )
+        staff.managed_teams.set(managed)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def people(teams, make_person):
+    cp, cla, qa = (
+        teams["Child Protection One"],
+        teams["Children Looked After"],
+        teams["Quality Assurance"],
+    )
+    return {
+        "auditor_alice": make_person("auditor_alice", "auditor", team=qa, capacity=10),
+        "manager_bob": make_person("manager_bob", "manager", team=cp, managed=[cp]),
+        "qa_lead_quinn": make_person("qa_lead_quinn", "manager", team=qa, managed=[cp, cla]),
+        "internal_ian": make_person("internal_ian", "internal_auditor"),
+        "admin_ada": make_person("admin_ada", "admin"),
+        "outsider_eve": make_person("outsider_eve"),
+    }
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+def _database_url_for_subprocess() -> str:
+    from django.db import connection
+
+    config = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{config['NAME']}"
+    user = config.get("USER") or ""
+    password = f":{config['PASSWORD']}" if config.get("PASSWORD") else ""
+    host = config.get("HOST") or "localhost"
+    port = f":{config['PORT']}" if config.get("PORT") else ""
+    return f"postgres://{user}{password}@{host}{port}/{config['NAME']}"
+
+
+@pytest.fixture
+def live_worker(transactional_db):
+    """A real Celery worker process on the configured broker (Redis in CI, the filesystem
+    transport otherwise), reading and writing the test database."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+
+    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess()}
+    if not settings.REDIS_URL:
+        # Start from an empty queue so messages left by an earlier run are not replayed.
+        for folder in ("queue", "processed"):
+            shutil.rmtree(Path(settings.BROKER_DIR) / folder, ignore_errors=True)
+            (Path(settings.BROKER_DIR) / folder).mkdir(parents=True, exist_ok=True)
+    log = Path(settings.DATA_DIR) / "test-worker.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "backend", "worker",
+                "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+            ],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    time.sleep(0.5)
+    if process.poll() is not None:
+        pytest.fail(f"the worker did not start:\n{log.read_text()}")
+    process.log_path = log
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.25):
+    """Poll until predicate() is truthy; return its value or fail after timeout."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {predicate.__name__}")

@@ -1,0 +1,16 @@
+"""Celery tasks: thin shells that load by id and call a service."""
+
+import secrets
+import socket
+
+from celery import shared_task
+
+from audits.models import WorkerHeartbeat
+
+
+@shared_task(name="worker.tasks.ping")
+def ping(token: str | None = None) -> None:
+    """Record that a worker consumed a message; tests and /health use the row as proof."""
+    WorkerHeartbeat.objects.get_or_create(
+        token=token or secrets.token_hex(8), defaults={"hostname": socket.gethostname()}
+    )
