@@ -5,6 +5,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from audits import roles, scoping
@@ -111,7 +112,7 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
-    permission_classes = [RolePermission]
+    permission_classes = [IsAuthenticated, RolePermission]
     scope = None  # a function of scoping: user -> queryset
 
     def get_queryset(self):

@@ -1,4 +1,8 @@
-"""Role groups, and database-level protection of the append-only history on PostgreSQL."""
+"""Role groups, and database-level protection of the append-only history on PostgreSQL.
+
+UPDATE and DELETE are refused by a trigger. TRUNCATE is left to the table owner (test
+flushes, a deliberate restore); the application never issues it.
+"""
 
 from django.db import migrations
 
@@ -23,10 +27,10 @@ def create_roles(apps, schema_editor):
 def protect_history(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return  # SQLite (the embedded default) relies on the model-level guard
-    schema_editor.execute(FUNCTION)
+    schema_editor.execute(FUNCTION, params=None)
     for table in HISTORY_TABLES:
         schema_editor.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH STATEMENT EXECUTE FUNCTION caseassure_refuse_change();"
         )
 

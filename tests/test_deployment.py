@@ -1,0 +1,89 @@
+"""The production stack as described: docker-compose.yml, Dockerfile and strict settings.
+
+No Docker engine runs here, so the compose file is checked as data, and CI proves the same
+processes (PostgreSQL, Redis, gunicorn-style settings, a worker) natively.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_env_names() -> set[str]:
+    source = (ROOT / "backend" / "settings.py").read_text()
+    return set(re.findall(r'env_(?:str|bool|int|list|choice)\("([A-Z_]+)"', source))
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_names_every_service(compose):
+    assert {"postgres", "redis", "web", "worker", "beat", "migrate"} <= set(compose["services"])
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in compose["services"][name], name
+
+
+def test_compose_runs_redis_without_eviction(compose):
+    command = compose["services"]["redis"]["command"]
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+
+
+def test_compose_gives_every_app_service_every_setting(compose):
+    names = settings_env_names()
+    assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_ENV"} <= names
+    for service in ("web", "worker", "beat", "migrate"):
+        environment = compose["services"][service]["environment"]
+        assert names <= set(environment), (service, names - set(environment))
+        assert environment["DJANGO_ENV"] == "production"
+
+
+def test_compose_runs_gunicorn_a_worker_and_one_beat(compose):
+    services = compose["services"]
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "backend", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "backend", "beat"]
+    assert "gunicorn" in (ROOT / "Dockerfile").read_text()
+
+
+def run_settings(**env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ENV", "SECRET_KEY"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); print('configured')"],
+        env={**base, "DJANGO_SETTINGS_MODULE": "backend.settings", **env},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DEBUG": "maybe"}, "DEBUG must be one of"),
+        ({"SESSION_IDLE_SECONDS": "half an hour"}, "SESSION_IDLE_SECONDS must be a whole number"),
+        ({"DJANGO_ENV": "staging"}, "DJANGO_ENV must be one of"),
+        ({"DJANGO_ENV": "production"}, "SECRET_KEY is required"),
+        ({"DJANGO_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "1"}, "DEBUG must be off"),
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_a_clear_message(env, message):
+    result = run_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_good_production_settings_start():
+    result = run_settings(DJANGO_ENV="production", SECRET_KEY="y" * 60, ALLOWED_HOSTS="qa.example")
+    assert result.returncode == 0, result.stderr
+    assert "configured" in result.stdout
