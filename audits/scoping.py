@@ -4,10 +4,10 @@ A user's scope is the union of the scopes of the roles they hold. Objects outsid
 simply absent from the queryset, so views answer 404 for them without filtering by hand.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from audits import roles
-from audits.models import Case, Conflict, Staff, Team
+from audits.models import Case, Conflict, Cycle, SampledCase, Staff, Team
 
 NOTHING = Q(pk__in=[])
 
@@ -53,7 +53,7 @@ def _assigned_case_ids(user):
 
 
 def _sampled_case_ids():
-    return Case.objects.none().values("pk")
+    return SampledCase.objects.values("case_id")
 
 
 def cases_for(user) -> QuerySet[Case]:
@@ -103,3 +103,34 @@ def conflicts_for(user) -> QuerySet[Conflict]:
         roles.AUDITOR: _own_conflicts,
     }
     return Conflict.objects.filter(_scope(user, rules))
+
+
+# --- Cycles and samples ---------------------------------------------------------------------
+def _cycle_manager(user) -> Q:
+    # A cycle over named teams is visible to a manager of any of them; a cycle over every
+    # team to a manager of every team that holds cases (the QA lead); and to its creator.
+    managed = _managed_team_ids(user)
+    unmanaged = Team.objects.exclude(pk__in=managed).filter(
+        Exists(Case.objects.filter(team=OuterRef("pk")))
+    )
+    all_teams = ~Q(teams__isnull=False) & ~Exists(unmanaged)
+    named = Q(pk__in=Cycle.objects.filter(teams__in=managed).values("pk"))
+    return named | all_teams | Q(created_by=user)
+
+
+def _cycle_auditor(user) -> Q:
+    return NOTHING
+
+
+def cycles_for(user) -> QuerySet[Cycle]:
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: _cycle_manager,
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: _cycle_auditor,
+    }
+    return Cycle.objects.filter(_scope(user, rules))
+
+
+def sampled_cases_for(user) -> QuerySet[SampledCase]:
+    return SampledCase.objects.filter(cycle__in=cycles_for(user))

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+mkdir -p var
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]" >var/pip.log 2>&1 \
+  || { cat var/pip.log; exit 1; }
 .venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py seed_demo
 mkdir -p var

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+mkdir -p var
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]" >var/pip.log 2>&1 \
+  || { cat var/pip.log; exit 1; }
 export DATA_DIR="${DATA_DIR:-$PWD/var/test}"
 exec .venv/bin/python -m pytest "$@"

@@ -31,9 +31,12 @@ def test_postgresql_refuses_update_and_delete_of_history(db):
         "DELETE FROM audits_event WHERE id = %s",
         "UPDATE audits_accesslog SET action = 'forged' WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [event.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [event.pk])
     assert Event.objects.filter(pk=event.pk, reason="").exists()
     # Bulk queryset operations go through SQL too and are refused as well.
     with pytest.raises(DatabaseError), transaction.atomic():

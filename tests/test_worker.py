@@ -21,9 +21,8 @@ def test_a_live_worker_answers_a_ping_task(live_worker):
 
     beat = wait_for(heartbeat_written, timeout=60)
     assert beat.hostname
-    print(
-        f"worker consumed ping via {settings.CELERY_BROKER_URL.split(':')[0]} on {connection.vendor}"
-    )
+    transport = settings.CELERY_BROKER_URL.split(":")[0]
+    print(f"worker consumed ping via {transport} on {connection.vendor}")
 
 
 def test_ci_really_uses_postgresql_and_redis(db):

@@ -114,13 +114,18 @@ class ImportResultSerializer(serializers.Serializer):
 class ScopedViewSet(viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, RolePermission]
     scope = None  # a function of scoping: user -> queryset
+    read_roles = roles.ALL_ROLES
+    write_roles = (roles.ADMIN,)
 
     def get_queryset(self):
         return type(self).scope(self.request.user)
 
+    def extra_create_fields(self) -> dict:
+        return {}
+
     def perform_create(self, serializer):
         with transaction.atomic():
-            obj = serializer.save()
+            obj = serializer.save(**self.extra_create_fields())
             event_record(actor=self.request.user, verb="created", obj=obj, after=serializer.data)
 
     def perform_update(self, serializer):

@@ -1,13 +1,24 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import auth, register
+from audits.api import auth, cycles, register
 
-router = DefaultRouter()
+
+class Router(DefaultRouter):
+    """Trailing slash optional: DESIGN names files such as ``frame.csv`` without one."""
+
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = Router()
 router.register("teams", register.TeamViewSet, basename="team")
 router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
 router.register("cases", register.CaseViewSet, basename="case")
+router.register("cycles", cycles.CycleViewSet, basename="cycle")
+router.register("sampled-cases", cycles.SampledCaseViewSet, basename="sampled-case")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

@@ -1,4 +1,5 @@
 from audits.models.accounts import ApiToken
+from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
@@ -9,7 +10,10 @@ __all__ = [
     "ApiToken",
     "Case",
     "Conflict",
+    "Cycle",
     "Event",
+    "Frame",
+    "SampledCase",
     "Staff",
     "Team",
     "WorkerHeartbeat",

@@ -1,0 +1,284 @@
+"""API for audit cycles: define, plan, draw, extend, replace, verify, download the frame."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audits import roles, scoping
+from audits.api.register import ModelViewSet, ScopedViewSet
+from audits.errors import DomainError, StateConflict
+from audits.models import Cycle, SampledCase, Team
+from audits.sampling import verify_script_text
+from audits.services import sample
+
+RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
+PLAN_METHODS = ("fixed", "estimation", "attribute")
+ALLOCATION_METHODS = ("proportional", "neyman", "equal")
+
+
+class PlanSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(PLAN_METHODS, default="fixed")
+    n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    margin = serializers.FloatField(min_value=0.001, max_value=0.5, required=False)
+    confidence = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.95)
+    p = serializers.FloatField(min_value=0.01, max_value=0.99, default=0.5)
+    tolerable_rate = serializers.FloatField(min_value=0.001, max_value=0.5, required=False)
+    expected_rate = serializers.FloatField(min_value=0.0, max_value=0.5, required=False)
+    allocation = serializers.ChoiceField(ALLOCATION_METHODS, default="proportional")
+    minimum = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    sd = serializers.DictField(
+        child=serializers.FloatField(min_value=0, max_value=1_000), required=False
+    )
+
+    def validate(self, attrs):
+        needs = {
+            "fixed": ["n"],
+            "estimation": ["margin"],
+            "attribute": ["tolerable_rate", "expected_rate"],
+        }[attrs["method"]]
+        missing = {name: ["required for this method"] for name in needs if name not in attrs}
+        if attrs["allocation"] == "neyman" and "sd" not in attrs:
+            missing["sd"] = ["Neyman allocation needs a standard deviation per stratum"]
+        if missing:
+            raise serializers.ValidationError(missing)
+        if attrs["method"] == "attribute" and attrs["expected_rate"] >= attrs["tolerable_rate"]:
+            raise serializers.ValidationError(
+                {"expected_rate": ["must be below the tolerable rate"]}
+            )
+        return attrs
+
+
+class FrameSerializer(serializers.Serializer):
+    seed = serializers.CharField()
+    frame_hash = serializers.CharField()
+    size = serializers.IntegerField()
+    strata_sizes = serializers.DictField(child=serializers.IntegerField())
+    allocation = serializers.DictField(child=serializers.IntegerField())
+    exclusion_counts = serializers.DictField(child=serializers.IntegerField())
+    algorithm = serializers.CharField()
+    algorithm_version = serializers.CharField()
+    selection_path = serializers.CharField()
+    drawn_by = serializers.CharField(source="drawn_by.username", default=None)
+    drawn_at = serializers.DateTimeField()
+
+
+class CycleSerializer(serializers.ModelSerializer):
+    teams = serializers.SlugRelatedField(
+        slug_field="name", queryset=Team.objects.all(), many=True, required=False
+    )
+    case_types = serializers.ListField(
+        child=serializers.ChoiceField(settings.CASE_TYPES), required=False, max_length=50
+    )
+    plan = serializers.JSONField(required=False)
+    rules = serializers.DictField(child=serializers.BooleanField(), required=False)
+    second_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False
+    )
+    moderation_share = serializers.DecimalField(
+        max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False
+    )
+    frame = FrameSerializer(read_only=True, allow_null=True, default=None)
+
+    class Meta:
+        model = Cycle
+        fields = [
+            "id",
+            "name",
+            "period_start",
+            "period_end",
+            "status",
+            "case_types",
+            "teams",
+            "open_on",
+            "exclude_audited_months",
+            "exclude_closed_before_period",
+            "stratify_by",
+            "plan",
+            "rules",
+            "second_share",
+            "moderation_share",
+            "frame",
+            "created_at",
+        ]
+        read_only_fields = ["status", "created_at"]
+
+    def validate_plan(self, plan):
+        checked = PlanSerializer(data=plan)
+        checked.is_valid(raise_exception=True)
+        return dict(checked.validated_data)
+
+    def validate_rules(self, rules):
+        unknown = set(rules) - set(RULE_NAMES)
+        if unknown:
+            raise serializers.ValidationError(f"unknown rules: {', '.join(sorted(unknown))}")
+        return {name: rules.get(name, True) for name in RULE_NAMES}
+
+    def validate(self, attrs):
+        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
+        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
+        if self.instance is not None and self.instance.status != Cycle.Status.PLANNED:
+            raise StateConflict("A cycle cannot be changed once its sample is drawn.")
+        return attrs
+
+    def validate_exclude_audited_months(self, value):
+        if value > 120:
+            raise serializers.ValidationError("at most 120 months")
+        return value
+
+
+class SampledCaseSerializer(serializers.ModelSerializer):
+    case_ref = serializers.CharField(source="case.case_ref")
+    team = serializers.CharField(source="case.team.name")
+    case_type = serializers.CharField(source="case.case_type")
+    replaced_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = SampledCase
+        fields = [
+            "id",
+            "case_ref",
+            "team",
+            "case_type",
+            "stratum",
+            "rank",
+            "selection_key",
+            "status",
+            "replaced_by",
+            "replacement_reason",
+            "is_follow_up",
+        ]
+
+
+class ExtendSerializer(serializers.Serializer):
+    sizes = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100_000))
+
+
+class ReplaceSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class DrawSerializer(serializers.Serializer):
+    seed = serializers.CharField(max_length=200, required=False, allow_blank=False)
+
+
+class CycleViewSet(ModelViewSet):
+    serializer_class = CycleSerializer
+    scope = staticmethod(scoping.cycles_for)
+    write_roles = (roles.MANAGER,)
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related("frame", "frame__drawn_by")
+            .prefetch_related("teams")
+        )
+
+    def extra_create_fields(self):
+        return {"created_by": self.request.user}
+
+    def perform_destroy(self, instance):
+        if instance.status != Cycle.Status.PLANNED:
+            raise StateConflict("A cycle whose sample is drawn cannot be deleted.")
+        super().perform_destroy(instance)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def plan(self, request, pk=None):
+        return Response(sample.cycle_plan(cycle=self.get_object()))
+
+    @extend_schema(request=DrawSerializer, responses=CycleSerializer)
+    @action(detail=True, methods=["post"])
+    def draw(self, request, pk=None):
+        cycle = self.get_object()
+        body = DrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sample.sample_draw(cycle=cycle, actor=request.user, seed=body.validated_data.get("seed"))
+        return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data, status=201)
+
+    @extend_schema(request=ExtendSerializer, responses=SampledCaseSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        cycle = self.get_object()
+        body = ExtendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        added = sample.sample_extend(
+            cycle=cycle, actor=request.user, sizes=body.validated_data["sizes"]
+        )
+        rows = SampledCase.objects.filter(pk__in=[s.pk for s in added]).select_related("case__team")
+        return Response(SampledCaseSerializer(rows, many=True).data, status=201)
+
+    @extend_schema(responses=SampledCaseSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="sample")
+    def sample_list(self, request, pk=None):
+        cycle = self.get_object()
+        rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SampledCaseSerializer(page, many=True).data)
+
+    def _drawn(self):
+        cycle = self.get_object()
+        if not hasattr(cycle, "frame"):
+            raise StateConflict("This cycle's sample has not been drawn yet.")
+        return cycle
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def verification(self, request, pk=None):
+        return Response(sample.sample_verify(cycle=self._drawn()))
+
+    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="verify_sample.py")
+    def verify_script(self, request, pk=None):
+        self._drawn()
+        return HttpResponse(verify_script_text(), content_type="text/x-python; charset=utf-8")
+
+    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="frame.csv",
+        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
+    )
+    def frame_csv(self, request, pk=None):
+        cycle = self._drawn()
+        path = sample.frames_dir() / cycle.frame.frame_file
+        if not Path(path).is_file():
+            raise DomainError("The stored frame file is missing.")
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=cycle.frame.frame_file,
+            content_type="application/gzip",
+        )
+
+
+class SampledCaseViewSet(ScopedViewSet):
+    serializer_class = SampledCaseSerializer
+    scope = staticmethod(scoping.sampled_cases_for)
+    write_roles = (roles.MANAGER,)
+
+    @extend_schema(
+        request=ReplaceSerializer,
+        responses={201: inline_serializer("Replacement", {"replacement": SampledCaseSerializer()})},
+    )
+    @action(detail=True, methods=["post"])
+    def replace(self, request, pk=None):
+        sampled = self.get_object()
+        body = ReplaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        replacement = sample.sample_replace(
+            sampled_case=sampled, actor=request.user, reason=body.validated_data["reason"]
+        )
+        replacement = SampledCase.objects.select_related("case__team").get(pk=replacement.pk)
+        return Response(
+            {"replacement": SampledCaseSerializer(replacement).data}, status=status.HTTP_201_CREATED
+        )

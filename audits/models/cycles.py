@@ -1,0 +1,127 @@
+"""Audit cycles and their samples: what was drawn, from which frame, with which seed."""
+
+from django.conf import settings
+from django.db import models
+
+from audits.models.register import Case, Team
+
+
+def default_rules() -> dict:
+    return {"R1": True, "R2": True, "R3": True, "R4": True, "R5": True}
+
+
+def default_plan() -> dict:
+    return {"method": "fixed", "n": 20, "allocation": "proportional", "minimum": 0}
+
+
+class Cycle(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned"
+        SAMPLED = "sampled"
+        ASSIGNED = "assigned"
+        IN_PROGRESS = "in_progress"
+        CLOSED = "closed"
+        REPORTED = "reported"
+
+    class Stratify(models.TextChoices):
+        NONE = "none", "No strata"
+        TEAM = "team", "By team"
+        CASE_TYPE = "case_type", "By case type"
+        TEAM_CASE_TYPE = "team_case_type", "By team and case type"
+
+    name = models.CharField(max_length=200)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    # Frame definition
+    case_types = models.JSONField(default=list, blank=True, help_text="empty = every type")
+    teams = models.ManyToManyField(Team, blank=True, help_text="empty = every team")
+    open_on = models.DateField(
+        null=True, blank=True, help_text="opened on or before; default period end"
+    )
+    exclude_audited_months = models.PositiveSmallIntegerField(default=12)
+    exclude_closed_before_period = models.BooleanField(default=True)
+    stratify_by = models.CharField(max_length=20, choices=Stratify.choices, default=Stratify.NONE)
+    plan = models.JSONField(default=default_plan)
+    # Assignment and reliability settings
+    rules = models.JSONField(default=default_rules)
+    second_share = models.DecimalField(max_digits=4, decimal_places=3, default=0.10)
+    moderation_share = models.DecimalField(max_digits=4, decimal_places=3, default=0.10)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="cycle_period_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def frame_open_on(self):
+        return self.open_on or self.period_end
+
+
+class Frame(models.Model):
+    """The population as drawn: kept as a gzip CSV so anyone can re-check the sample."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="frame")
+    seed = models.CharField(max_length=200)
+    frame_hash = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    strata_sizes = models.JSONField(help_text="stratum -> N_h")
+    allocation = models.JSONField(help_text="stratum -> n_h planned at the draw")
+    exclusion_counts = models.JSONField(default=dict, help_text="reason -> cases excluded")
+    frame_file = models.CharField(max_length=300)
+    exclusions_file = models.CharField(max_length=300)
+    algorithm = models.CharField(max_length=60)
+    algorithm_version = models.CharField(max_length=20)
+    selection_path = models.CharField(max_length=20, help_text="python or postgresql")
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"frame of {self.cycle}"
+
+
+class SampledCase(models.Model):
+    class Status(models.TextChoices):
+        SELECTED = "selected"
+        REPLACED = "replaced"
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="sampled_cases")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="samplings")
+    stratum = models.CharField(max_length=200)
+    rank = models.PositiveIntegerField()
+    selection_key = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SELECTED)
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
+    )
+    replacement_reason = models.TextField(blank=True)
+    is_follow_up = models.BooleanField(
+        default=False, help_text="a follow-up audit, reported apart from the random sample"
+    )
+
+    class Meta:
+        ordering = ["cycle", "stratum", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "case"], name="sampled_case_once_per_cycle"),
+            models.UniqueConstraint(
+                fields=["cycle", "stratum", "rank"],
+                condition=models.Q(is_follow_up=False),
+                name="sampled_case_rank_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_id}:{self.stratum}#{self.rank}"

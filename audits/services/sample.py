@@ -1,0 +1,343 @@
+"""Planning, drawing, extending, replacing and verifying a cycle's sample.
+
+Nobody picks or drops a case by hand: every case in a sample is there because of its rank
+under the seed, and a replaced case stays on the record next to its replacement.
+"""
+
+import gzip
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count
+
+from audits import frames, sampling, stats
+from audits.errors import DomainError, StateConflict
+from audits.models import Case, Cycle, Frame, SampledCase
+from audits.services.history import event_record
+
+DRAWN_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
+
+
+def planned_size(plan: dict, population: int) -> int:
+    """Sample size from the cycle's plan, never more than the frame holds."""
+    method = plan.get("method", "fixed")
+    try:
+        if method == "fixed":
+            n = int(plan["n"])
+        elif method == "estimation":
+            n = stats.estimation_sample_size(
+                plan["margin"],
+                confidence=plan.get("confidence", 0.95),
+                p=plan.get("p", 0.5),
+                population=population or None,
+            )
+        elif method == "attribute":
+            n = stats.attribute_sample_size(
+                plan.get("confidence", 0.95),
+                plan["tolerable_rate"],
+                plan["expected_rate"],
+                population=population or None,
+            )
+        else:
+            raise DomainError("Unknown sampling method.", fields={"plan": [f"method {method!r}"]})
+    except KeyError as missing:
+        raise DomainError(
+            "The plan is incomplete.", fields={"plan": [f"needs {missing}"]}
+        ) from None
+    except ValueError as error:
+        raise DomainError("The plan cannot be met.", fields={"plan": [str(error)]}) from None
+    return min(n, population)
+
+
+def cycle_plan(*, cycle: Cycle) -> dict:
+    """What a draw would take now: N per stratum, n from the plan, and its allocation."""
+    sizes = frames.strata_sizes(cycle)
+    population = sum(sizes.values())
+    n = planned_size(cycle.plan, population)
+    try:
+        allocation = stats.allocate(
+            sizes,
+            n,
+            method=cycle.plan.get("allocation", "proportional"),
+            minimum=int(cycle.plan.get("minimum", 0)),
+            sd=cycle.plan.get("sd"),
+        ) if sizes else {}  # fmt: skip
+    except ValueError as error:
+        raise DomainError("The allocation cannot be met.", fields={"plan": [str(error)]}) from None
+    return {
+        "population": population,
+        "strata": sizes,
+        "sample_size": n,
+        "allocation": allocation,
+        "method": cycle.plan.get("method", "fixed"),
+        "allocation_method": cycle.plan.get("allocation", "proportional"),
+    }
+
+
+def frames_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "frames"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_atomically(path: Path, write) -> object:
+    """Write through a temporary file and rename, so a crash never leaves half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            result = write(stream)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _write_exclusions(stream, rows) -> int:
+    count = 0
+    with gzip.GzipFile(fileobj=stream, mode="wb", mtime=0) as compressed:
+        compressed.write(b"case_ref,reason\n")
+        for case_ref, reason in rows:
+            compressed.write(f"{case_ref},{reason}\n".encode())
+            count += 1
+    return count
+
+
+def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[SampledCase]:
+    ids = dict(
+        Case.objects.filter(case_ref__in=[s.case_ref for s in selected]).values_list(
+            "case_ref", "id"
+        )
+    )
+    return SampledCase.objects.bulk_create(
+        SampledCase(
+            cycle=cycle,
+            case_id=ids[s.case_ref],
+            stratum=s.stratum,
+            rank=s.rank,
+            selection_key=s.selection_key,
+        )
+        for s in selected
+    )
+
+
+def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
+    """Draw the sample once: fix the frame and the seed, select by rank, record it all."""
+    seed = seed or sampling.new_seed()
+    if len(seed) > 200:
+        raise DomainError("The seed is too long.", fields={"seed": ["at most 200 characters"]})
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.status != Cycle.Status.PLANNED or Frame.objects.filter(cycle=cycle).exists():
+            raise StateConflict("This cycle's sample has already been drawn; it cannot be redrawn.")
+        plan = cycle_plan(cycle=cycle)
+        if plan["population"] == 0:
+            raise DomainError("The frame is empty: no case matches the cycle's definition.")
+        allocation = plan["allocation"]
+        folder = frames_dir()
+        frame_path = folder / f"cycle-{cycle.pk}-frame.csv.gz"
+        if connection.vendor == "postgresql":
+            # The frame is streamed from a server-side cursor into the file; the selection
+            # itself runs in the database with the same SHA-256 rule.
+            frame_hash = _write_atomically(
+                frame_path, lambda out: sampling.write_frame_csv(frames.frame_rows(cycle), out)
+            )
+            drawn = frames.select_in_database(cycle, allocation, seed)
+            path = "postgresql"
+        else:
+            rows = list(frames.frame_rows(cycle))
+            frame_hash = _write_atomically(
+                frame_path, lambda out: sampling.write_frame_csv(rows, out)
+            )
+            drawn = sampling.draw(rows, allocation=allocation, seed=seed)
+            path = "python"
+        exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
+        exclusion_counts: dict[str, int] = {}
+
+        def counted(rows):
+            for case_ref, reason in rows:
+                exclusion_counts[reason] = exclusion_counts.get(reason, 0) + 1
+                yield case_ref, reason
+
+        _write_atomically(
+            exclusions_path, lambda out: _write_exclusions(out, counted(frames.exclusions(cycle)))
+        )
+        frame = Frame.objects.create(
+            cycle=cycle,
+            seed=seed,
+            frame_hash=frame_hash,
+            size=plan["population"],
+            strata_sizes=plan["strata"],
+            allocation=allocation,
+            exclusion_counts=exclusion_counts,
+            frame_file=frame_path.name,
+            exclusions_file=exclusions_path.name,
+            algorithm=sampling.ALGORITHM_NAME,
+            algorithm_version=sampling.ALGORITHM_VERSION,
+            selection_path=path,
+            drawn_by=actor,
+        )
+        selected = [item for stratum in drawn.values() for item in stratum]
+        _save_selection(cycle, selected)
+        cycle.status = Cycle.Status.SAMPLED
+        cycle.save(update_fields=["status"])
+        event_record(
+            actor=actor,
+            verb="sample.drawn",
+            obj=cycle,
+            before={"status": Cycle.Status.PLANNED},
+            after={
+                "status": cycle.status,
+                "seed": seed,
+                "frame_hash": frame_hash,
+                "population": plan["population"],
+                "allocation": allocation,
+                "exclusions": exclusion_counts,
+                "algorithm": f"{sampling.ALGORITHM_NAME} v{sampling.ALGORITHM_VERSION}",
+                "selection_path": path,
+                "selected": len(selected),
+            },
+        )
+    return frame
+
+
+def stored_frame_rows(frame: Frame):
+    path = frames_dir() / frame.frame_file
+    with path.open("rb") as stream:
+        yield from sampling.read_frame_csv(stream)
+
+
+def _drawn_ranks(cycle: Cycle) -> dict[str, list[str]]:
+    """Per stratum, the refs of every drawn rank in rank order (replaced ones included)."""
+    recorded: dict[str, list[str]] = {stratum: [] for stratum in cycle.frame.strata_sizes}
+    rows = (
+        SampledCase.objects.filter(cycle=cycle, is_follow_up=False)
+        .order_by("stratum", "rank")
+        .values_list("stratum", "case__case_ref")
+    )
+    for stratum, case_ref in rows:
+        recorded.setdefault(stratum, []).append(case_ref)
+    return recorded
+
+
+def _next_ranks(cycle: Cycle, extra: dict[str, int]) -> list[sampling.Selected]:
+    drawn = {stratum: len(refs) for stratum, refs in _drawn_ranks(cycle).items()}
+    wanted = {stratum: drawn.get(stratum, 0) + more for stratum, more in extra.items() if more}
+    selection = sampling.draw(
+        stored_frame_rows(cycle.frame), allocation=wanted, seed=cycle.frame.seed
+    )
+    return [
+        s for stratum, items in selection.items() for s in items if s.rank > drawn.get(stratum, 0)
+    ]
+
+
+def _locked_drawn_cycle(cycle_id: int) -> Cycle:
+    cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
+    if cycle.status not in DRAWN_STATES:
+        raise StateConflict(f"The sample cannot change while the cycle is {cycle.status}.")
+    return cycle
+
+
+def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int]) -> list[SampledCase]:
+    """Raise n_h in some strata: the next ranks come in, nothing drawn changes."""
+    with transaction.atomic():
+        cycle = _locked_drawn_cycle(cycle.pk)
+        strata = cycle.frame.strata_sizes
+        active = dict(
+            SampledCase.objects.filter(
+                cycle=cycle, is_follow_up=False, status=SampledCase.Status.SELECTED
+            )
+            .values_list("stratum")
+            .annotate(n=Count("id"))
+            .values_list("stratum", "n")
+        )
+        errors, extra = {}, {}
+        for stratum, size in sizes.items():
+            if stratum not in strata:
+                errors[stratum] = ["no such stratum in this cycle's frame"]
+            elif (
+                not isinstance(size, int) or isinstance(size, bool) or size < active.get(stratum, 0)
+            ):
+                errors[stratum] = [f"must be a whole number of at least {active.get(stratum, 0)}"]
+            else:
+                extra[stratum] = size - active.get(stratum, 0)
+        if errors or not sizes:
+            raise DomainError(
+                "The extension is not valid.", fields=errors or {"sizes": ["required"]}
+            )
+        added = _save_selection(cycle, _next_ranks(cycle, extra))
+        event_record(
+            actor=actor,
+            verb="sample.extended",
+            obj=cycle,
+            before={"active": active},
+            after={"sizes": sizes, "added": [s.case_id for s in added]},
+        )
+    return added
+
+
+def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledCase:
+    """Replace an unsuitable case (reason required) with the next rank in its stratum."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A reason is required.", fields={"reason": ["required"]})
+    with transaction.atomic():
+        cycle = _locked_drawn_cycle(sampled_case.cycle_id)
+        sampled_case = SampledCase.objects.select_for_update().get(pk=sampled_case.pk)
+        if sampled_case.status != SampledCase.Status.SELECTED or sampled_case.is_follow_up:
+            raise StateConflict("Only a selected case from the random sample can be replaced.")
+        if (
+            hasattr(sampled_case, "assignments")
+            and sampled_case.assignments.filter(
+                audit__status__in=["in_progress", "submitted", "final"]
+            ).exists()
+        ):
+            raise StateConflict("An audit of this case has started; it cannot be replaced.")
+        following = _next_ranks(cycle, {sampled_case.stratum: 1})
+        if not following:
+            raise StateConflict(f"No cases are left in stratum {sampled_case.stratum!r}.")
+        (replacement,) = _save_selection(cycle, following)
+        sampled_case.status = SampledCase.Status.REPLACED
+        sampled_case.replaced_by = replacement
+        sampled_case.replacement_reason = reason
+        sampled_case.save(update_fields=["status", "replaced_by", "replacement_reason"])
+        event_record(
+            actor=actor,
+            verb="sample.replaced",
+            obj=sampled_case,
+            before={"status": SampledCase.Status.SELECTED},
+            after={
+                "status": sampled_case.status,
+                "replaced_by": replacement.pk,
+                "rank": replacement.rank,
+            },
+            reason=reason,
+        )
+    return replacement
+
+
+def sample_verify(*, cycle: Cycle) -> dict:
+    """Recompute the frame hash and the selection from the stored frame and seed."""
+    frame = cycle.frame
+    recorded = _drawn_ranks(cycle)
+    try:
+        result = sampling.verify(
+            stored_frame_rows(frame),
+            seed=frame.seed,
+            recorded=recorded,
+            recorded_frame_hash=frame.frame_hash,
+        ).as_dict()
+    except (OSError, sampling.SamplingError, EOFError) as error:
+        result = {
+            "match": False,
+            "error": f"the stored frame cannot be read: {error}",
+            "strata": [],
+        }
+    allocation = " ".join(f"{stratum}={len(refs)}" for stratum, refs in recorded.items())
+    result["seed"] = frame.seed
+    result["command"] = f"python3 verify_sample.py {frame.frame_file} '{frame.seed}' {allocation}"
+    result["script"] = sampling.verify_script_text()
+    return result
