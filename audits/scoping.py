@@ -7,7 +7,20 @@ simply absent from the queryset, so views answer 404 for them without filtering 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from audits import roles
-from audits.models import Case, Conflict, Cycle, SampledCase, Staff, Team
+from audits.models import (
+    Action,
+    Assignment,
+    Audit,
+    Case,
+    Conflict,
+    Cycle,
+    Escalation,
+    ImprovementItem,
+    SampledCase,
+    Staff,
+    Team,
+    Template,
+)
 
 NOTHING = Q(pk__in=[])
 
@@ -49,7 +62,7 @@ def _case_internal_auditor(user) -> Q:
 
 
 def _assigned_case_ids(user):
-    return Case.objects.none().values("pk")
+    return Assignment.objects.filter(auditor__user=user).values("sampled_case__case_id")
 
 
 def _sampled_case_ids():
@@ -119,7 +132,7 @@ def _cycle_manager(user) -> Q:
 
 
 def _cycle_auditor(user) -> Q:
-    return NOTHING
+    return Q(pk__in=Assignment.objects.filter(auditor__user=user).values("sampled_case__cycle_id"))
 
 
 def cycles_for(user) -> QuerySet[Cycle]:
@@ -134,3 +147,66 @@ def cycles_for(user) -> QuerySet[Cycle]:
 
 def sampled_cases_for(user) -> QuerySet[SampledCase]:
     return SampledCase.objects.filter(cycle__in=cycles_for(user))
+
+
+# --- Audits and what hangs off them ---------------------------------------------------------
+SUBMITTED = ("submitted", "final")
+
+
+def _audit_auditor(user) -> Q:
+    # Own audits always. Of a double-audited case, the other auditor's audit only once both
+    # have submitted: the pair grade blind.
+    own = Q(assignment__auditor__user=user)
+    mine_submitted = Audit.objects.filter(
+        assignment__auditor__user=user, status__in=SUBMITTED
+    ).values("assignment__sampled_case_id")
+    other_submitted = Q(assignment__sampled_case_id__in=mine_submitted, status__in=SUBMITTED)
+    return own | other_submitted
+
+
+def _audit_manager(user) -> Q:
+    return Q(assignment__sampled_case__cycle__in=cycles_for(user))
+
+
+def audits_for(user) -> QuerySet[Audit]:
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: _audit_manager,
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: _audit_auditor,
+    }
+    return Audit.objects.filter(_scope(user, rules))
+
+
+def escalations_for(user) -> QuerySet[Escalation]:
+    return Escalation.objects.filter(audit__in=audits_for(user))
+
+
+def _action_owner(user) -> Q:
+    return Q(owner__user=user)
+
+
+def _action_manager(user) -> Q:
+    return Q(team_id__in=_managed_team_ids(user))
+
+
+def actions_for(user) -> QuerySet[Action]:
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: _action_manager,
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: _action_owner,
+    }
+    return Action.objects.filter(_scope(user, rules))
+
+
+def templates_for(user) -> QuerySet[Template]:
+    if not roles.roles_of(user):
+        return Template.objects.none()
+    if roles.has_role(user, roles.ADMIN, roles.MANAGER):
+        return Template.objects.all()
+    return Template.objects.exclude(status=Template.Status.DRAFT)
+
+
+def improvement_items_for(user) -> QuerySet[ImprovementItem]:
+    return ImprovementItem.objects.all() if roles.roles_of(user) else ImprovementItem.objects.none()

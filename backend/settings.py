@@ -141,6 +141,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "worker.tasks.ping", "schedule": 60.0},
+    "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
+    "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
 }
 
 # --- Auth, sessions and login defences -------------------------------------------------------

@@ -49,6 +49,7 @@ def make_person(db):
             user=user,
             staff_ref=staff_ref or username.upper().replace(".", "-")[:60],
             name=username.replace("_", " ").title(),
+            email=f"{username}@council.example",
             team=team,
             capacity=capacity,
         )

@@ -15,6 +15,7 @@ from audits.errors import DomainError, StateConflict
 from audits.models import Cycle, SampledCase, Team
 from audits.sampling import verify_script_text
 from audits.services import sample
+from audits.services.templates import current_template
 
 RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
 PLAN_METHODS = ("fixed", "estimation", "attribute")
@@ -183,7 +184,7 @@ class CycleViewSet(ModelViewSet):
         )
 
     def extra_create_fields(self):
-        return {"created_by": self.request.user}
+        return {"created_by": self.request.user, "template": current_template()}
 
     def perform_destroy(self, instance):
         if instance.status != Cycle.Status.PLANNED:

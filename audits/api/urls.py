@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import auth, cycles, register
+from audits.api import actions, auth, cycles, grading, register
 
 
 class Router(DefaultRouter):
@@ -16,9 +16,14 @@ router = Router()
 router.register("teams", register.TeamViewSet, basename="team")
 router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
-router.register("cases", register.CaseViewSet, basename="case")
+router.register("cases", actions.CaseWithFollowUpViewSet, basename="case")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
 router.register("sampled-cases", cycles.SampledCaseViewSet, basename="sampled-case")
+router.register("templates", grading.TemplateViewSet, basename="template")
+router.register("audits", grading.AuditViewSet, basename="audit")
+router.register("escalations", grading.EscalationViewSet, basename="escalation")
+router.register("actions", actions.ActionViewSet, basename="action")
+router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

@@ -1,20 +1,31 @@
 from audits.models.accounts import ApiToken
+from audits.models.actions import Action, FollowUp, ImprovementItem
+from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
+from audits.models.templates import Template
 
 __all__ = [
     "AccessLog",
+    "Action",
     "Allocation",
     "ApiToken",
+    "Assignment",
+    "Audit",
     "Case",
     "Conflict",
     "Cycle",
+    "Escalation",
     "Event",
+    "FollowUp",
     "Frame",
+    "ImprovementItem",
+    "Moderation",
     "SampledCase",
     "Staff",
     "Team",
+    "Template",
     "WorkerHeartbeat",
 ]

@@ -33,6 +33,11 @@ class Cycle(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    template = models.ForeignKey(
+        "audits.Template", null=True, blank=True, on_delete=models.PROTECT, related_name="cycles"
+    )
+    audit_due_date = models.DateField(null=True, blank=True, help_text="default: period end")
+    escalation_hours = models.PositiveIntegerField(default=24)
     # Frame definition
     case_types = models.JSONField(default=list, blank=True, help_text="empty = every type")
     teams = models.ManyToManyField(Team, blank=True, help_text="empty = every team")

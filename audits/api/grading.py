@@ -1,0 +1,294 @@
+"""API for grading forms, audits, moderation and safeguarding escalations."""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from audits import roles, scoping
+from audits.api.register import ModelViewSet, ScopedViewSet
+from audits.errors import DomainError
+from audits.models import Audit, Escalation, Event, Moderation, Template
+from audits.services import audits as audit_service
+from audits.services import escalations, moderation, templates
+from audits.services.escalations import is_overdue
+from audits.services.history import access_record
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    definition = serializers.JSONField()
+    grade_scale = serializers.JSONField(required=False)
+    themes = serializers.JSONField(required=False)
+
+    class Meta:
+        model = Template
+        fields = [
+            "id", "name", "version", "status", "description", "grade_scale", "themes",
+            "definition", "created_at", "published_at",
+        ]  # fmt: skip
+        read_only_fields = ["version", "status", "created_at", "published_at"]
+
+
+class TemplateViewSet(ModelViewSet):
+    serializer_class = TemplateSerializer
+    scope = staticmethod(scoping.templates_for)
+    write_roles = (roles.ADMIN,)
+    filterset_fields = ["status", "name"]
+
+    def perform_create(self, serializer):
+        serializer.instance = templates.template_create(
+            actor=self.request.user, data=dict(serializer.validated_data)
+        )
+
+    def update(self, request, *args, **kwargs):
+        template = self.get_object()
+        body = self.get_serializer(template, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        saved = templates.template_update(
+            template=template, actor=request.user, data=dict(body.validated_data)
+        )
+        code = status.HTTP_201_CREATED if saved.pk != template.pk else status.HTTP_200_OK
+        return Response(self.get_serializer(saved).data, status=code)
+
+    def perform_destroy(self, instance):
+        if instance.status != Template.Status.DRAFT or instance.audits.exists():
+            raise DomainError("Only an unused draft can be deleted; retire a published form.")
+        super().perform_destroy(instance)
+
+    @extend_schema(request=None, responses=TemplateSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        template = templates.template_publish(template=self.get_object(), actor=request.user)
+        return Response(self.get_serializer(template).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        return Response(templates.template_export(self.get_object()))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: TemplateSerializer})
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_template(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        if data.get("format") != "caseassure-template/1":
+            raise DomainError(
+                "Not a CaseAssure template export.", fields={"format": ["caseassure-template/1"]}
+            )
+        body = TemplateSerializer(data=data)
+        body.is_valid(raise_exception=True)
+        template = templates.template_create(actor=request.user, data=dict(body.validated_data))
+        return Response(self.get_serializer(template).data, status=status.HTTP_201_CREATED)
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    case_ref = serializers.CharField(source="assignment.sampled_case.case.case_ref", read_only=True)
+    team = serializers.CharField(source="assignment.sampled_case.case.team.name", read_only=True)
+    case_type = serializers.CharField(
+        source="assignment.sampled_case.case.case_type", read_only=True
+    )
+    cycle = serializers.IntegerField(source="assignment.sampled_case.cycle_id", read_only=True)
+    role = serializers.CharField(source="assignment.role", read_only=True)
+    auditor = serializers.CharField(source="assignment.auditor.staff_ref", read_only=True)
+    template_name = serializers.CharField(source="template.name", read_only=True)
+    template_version = serializers.IntegerField(source="template.version", read_only=True)
+    answers = serializers.JSONField(required=False)
+    themes = serializers.JSONField(required=False)
+    overall_grade = serializers.JSONField(required=False, allow_null=True)
+    version = serializers.IntegerField(required=False)
+
+    class Meta:
+        model = Audit
+        fields = [
+            "id", "status", "version", "case_ref", "team", "case_type", "cycle", "role",
+            "auditor", "template", "template_name", "template_version", "answers",
+            "overall_grade", "rationale", "themes", "strengths", "improvements", "due_date",
+            "started_at", "submitted_at", "moderation_reason", "moderated_overall_grade",
+        ]  # fmt: skip
+        read_only_fields = [
+            "status", "template", "due_date", "started_at", "submitted_at",
+            "moderation_reason", "moderated_overall_grade",
+        ]  # fmt: skip
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False)
+
+
+class ModerationSerializer(serializers.ModelSerializer):
+    overall_grade = serializers.IntegerField(required=False, allow_null=True, write_only=True)
+    grades = serializers.JSONField(required=False, write_only=True)
+    moderator = serializers.CharField(source="moderator.staff_ref", read_only=True)
+
+    class Meta:
+        model = Moderation
+        fields = [
+            "id", "decision", "reason", "overall_grade", "grades", "moderator",
+            "original_overall_grade", "moderated_overall_grade", "original_grades",
+            "moderated_grades", "at",
+        ]  # fmt: skip
+        read_only_fields = [
+            "original_overall_grade", "moderated_overall_grade", "original_grades",
+            "moderated_grades", "at",
+        ]  # fmt: skip
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    audit = serializers.PrimaryKeyRelatedField(read_only=True)
+    case_ref = serializers.CharField(
+        source="audit.assignment.sampled_case.case.case_ref", read_only=True
+    )
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id", "audit", "case_ref", "concern", "status", "raised_at", "due_at",
+            "acknowledged_at", "response", "overdue",
+        ]  # fmt: skip
+        read_only_fields = ["status", "raised_at", "due_at", "acknowledged_at", "response"]
+
+    def get_overdue(self, escalation) -> bool:
+        return is_overdue(escalation)
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    response = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+
+
+def _version_from(request) -> int | None:
+    """The version a client edited: a ``version`` field, or an ``If-Match`` ETag."""
+    raw = request.data.get("version") if isinstance(request.data, dict) else None
+    if raw is None:
+        raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, bool):
+        raise DomainError("The version is not a number.", fields={"version": ["a whole number"]})
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise DomainError(
+            "The version is not a number.", fields={"version": ["a whole number"]}
+        ) from None
+
+
+class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = AuditSerializer
+    scope = staticmethod(scoping.audits_for)
+    write_roles = (roles.AUDITOR, roles.MANAGER)
+    filterset_fields = ["status", "assignment__sampled_case__cycle"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .select_related(
+                "template", "assignment__auditor", "assignment__sampled_case__case__team"
+            )
+        )
+
+    def _respond(self, audit, code=status.HTTP_200_OK):
+        audit = self.get_queryset().get(pk=audit.pk)
+        response = Response(AuditSerializer(audit).data, status=code)
+        response["ETag"] = f'"{audit.version}"'
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        audit = self.get_object()
+        access_record(user=request.user, obj=audit)
+        return self._respond(audit)
+
+    @extend_schema(
+        request=AuditSerializer, responses={200: AuditSerializer, 409: OpenApiTypes.OBJECT}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        audit = self.get_object()
+        if not isinstance(request.data, dict):
+            raise DomainError("Send a JSON object.")
+        editable = {"answers", "overall_grade", "rationale", "themes", "strengths", "improvements"}
+        unknown = set(request.data) - editable - {"version"}
+        if unknown:
+            raise DomainError(
+                "Some fields cannot be changed here.",
+                fields={name: ["read-only or unknown"] for name in sorted(unknown)},
+            )
+        changes = {key: value for key, value in request.data.items() if key in editable}
+        saved = audit_service.audit_save(
+            audit=audit, actor=request.user, version=_version_from(request), changes=changes
+        )
+        return self._respond(saved)
+
+    @extend_schema(request=VersionSerializer, responses=AuditSerializer)
+    @action(detail=True, methods=["post"], write_roles=(roles.AUDITOR,))
+    def submit(self, request, pk=None):
+        audit = audit_service.audit_submit(
+            audit=self.get_object(), actor=request.user, version=_version_from(request)
+        )
+        return self._respond(audit)
+
+    @extend_schema(request=ModerationSerializer, responses={201: ModerationSerializer})
+    @action(detail=True, methods=["post"], write_roles=(roles.MANAGER,))
+    def moderation(self, request, pk=None):
+        audit = self.get_object()
+        body = ModerationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        record = moderation.moderation_record(
+            audit=audit,
+            actor=request.user,
+            decision=data["decision"],
+            reason=data.get("reason", ""),
+            overall_grade=data.get("overall_grade"),
+            grades=data.get("grades"),
+        )
+        return Response(ModerationSerializer(record).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=EscalationSerializer, responses={201: EscalationSerializer})
+    @action(detail=True, methods=["post"])
+    def escalations(self, request, pk=None):
+        audit = self.get_object()
+        body = EscalationSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        escalation = escalations.escalation_raise(
+            audit=audit, actor=request.user, concern=body.validated_data["concern"]
+        )
+        return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        audit = self.get_object()
+        events = Event.objects.filter(object_type="audit", object_id=str(audit.pk)).select_related(
+            "actor"
+        )
+        return Response(
+            [
+                {"at": e.at, "by": getattr(e.actor, "username", None), "verb": e.verb,
+                 "before": e.before, "after": e.after, "reason": e.reason}
+                for e in events
+            ]
+        )  # fmt: skip
+
+
+class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    serializer_class = EscalationSerializer
+    scope = staticmethod(scoping.escalations_for)
+    write_roles = (roles.MANAGER, roles.ADMIN)
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("audit__assignment__sampled_case__case")
+
+    @extend_schema(request=AcknowledgeSerializer, responses=EscalationSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        body = AcknowledgeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            escalation = escalations.escalation_acknowledge(
+                escalation=self.get_object(),
+                actor=request.user,
+                response=body.validated_data.get("response", ""),
+            )
+        return Response(EscalationSerializer(escalation).data)

@@ -1,0 +1,197 @@
+"""Grading forms as plain data: checking a template, checking answers, and the rules a
+submission must meet (required answers, limiting judgements, the domain median). Pure.
+
+A template definition is ``{"sections": [{"title", "questions": [question, ...]}, ...]}``
+where a question is ``{"key", "text", "guidance", "kind", "required", "domain",
+"limiting", "choices"}``. Answers are ``{question key: value}``.
+"""
+
+import math
+import re
+from datetime import date
+from statistics import median
+from typing import Any
+
+KINDS = ("grade", "yes_no_na", "choice", "text", "number", "date")
+YES_NO_NA = ("yes", "no", "na")
+DEFAULT_SCALE = {1: "Inadequate", 2: "Requires improvement", 3: "Good", 4: "Outstanding"}
+GOOD = 3  # "good or better" means a grade of at least this
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
+MAX_TEXT = 20_000
+
+
+def questions(definition: dict) -> list[dict]:
+    return [q for section in definition.get("sections", []) for q in section.get("questions", [])]
+
+
+def check_definition(definition: Any) -> list[str]:
+    """Every problem with a template definition, as sentences; [] when it is sound."""
+    if not isinstance(definition, dict) or not isinstance(definition.get("sections"), list):
+        return ["the definition must be an object with a list of sections"]
+    problems: list[str] = []
+    seen: set[str] = set()
+    if not definition["sections"]:
+        problems.append("a form needs at least one section")
+    for number, section in enumerate(definition["sections"], start=1):
+        if not isinstance(section, dict) or not str(section.get("title", "")).strip():
+            problems.append(f"section {number} needs a title")
+            continue
+        if not isinstance(section.get("questions"), list) or not section["questions"]:
+            problems.append(f"section {number} needs at least one question")
+            continue
+        for question in section["questions"]:
+            problems += _check_question(question, seen)
+    return problems
+
+
+def _check_question(question: Any, seen: set[str]) -> list[str]:
+    if not isinstance(question, dict):
+        return ["each question must be an object"]
+    key = question.get("key")
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        return [f"question key {key!r} must be lower-case letters, digits and _"]
+    problems = []
+    if key in seen:
+        problems.append(f"question key {key!r} is used twice")
+    seen.add(key)
+    if not str(question.get("text", "")).strip():
+        problems.append(f"question {key!r} needs text")
+    if question.get("kind") not in KINDS:
+        problems.append(f"question {key!r} has kind {question.get('kind')!r}, not one of {KINDS}")
+    if question.get("kind") == "choice":
+        choices = question.get("choices")
+        if (
+            not isinstance(choices, list)
+            or len(choices) < 2
+            or not all(isinstance(c, str) and c for c in choices)
+        ):
+            problems.append(f"question {key!r} needs at least two choices")
+    if question.get("limiting") and question.get("kind") != "grade":
+        problems.append(f"question {key!r}: only grade questions can be limiting")
+    return problems
+
+
+def _clean_value(question: dict, value: Any, scale: dict[int, str]) -> Any:
+    kind = question["kind"]
+    if value is None or value == "":
+        return None
+    if kind == "grade":
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError("must be a grade number")
+        try:
+            grade = int(value)
+        except ValueError:
+            raise ValueError("must be a grade number") from None
+        if grade not in scale:
+            raise ValueError(f"must be one of {', '.join(map(str, sorted(scale)))}")
+        return grade
+    if kind == "yes_no_na":
+        if value not in YES_NO_NA:
+            raise ValueError("must be yes, no or na")
+        return value
+    if kind == "choice":
+        if value not in question.get("choices", []):
+            raise ValueError("must be one of the listed choices")
+        return value
+    if kind == "text":
+        if not isinstance(value, str):
+            raise ValueError("must be text")
+        if len(value) > MAX_TEXT or "\x00" in value:
+            raise ValueError(f"must be at most {MAX_TEXT} characters of text")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not math.isfinite(value) or abs(value) > 1e9:
+            raise ValueError("must be a finite number below a billion")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("must be a date like 2026-03-01")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError("must be a date like 2026-03-01") from None
+
+
+def clean_answers(
+    definition: dict, answers: Any, scale: dict[int, str] = DEFAULT_SCALE
+) -> tuple[dict, dict[str, list[str]]]:
+    """Type-check answers against the form; return (clean answers, field errors).
+
+    Empty values are dropped (a draft may leave anything blank). Unknown keys are errors,
+    so a typo in a client never silently loses an answer.
+    """
+    if not isinstance(answers, dict):
+        return {}, {"answers": ["must be an object of question key to answer"]}
+    by_key = {q["key"]: q for q in questions(definition)}
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in answers.items():
+        if key not in by_key:
+            errors[f"answers.{key}"] = ["is not a question on this form"]
+            continue
+        try:
+            clean = _clean_value(by_key[key], value, scale)
+        except ValueError as problem:
+            errors[f"answers.{key}"] = [str(problem)]
+            continue
+        if clean is not None:
+            cleaned[key] = clean
+    return cleaned, errors
+
+
+def domain_grades(definition: dict, answers: dict) -> dict[str, float]:
+    """Median grade per domain, over the grade questions answered in it."""
+    by_domain: dict[str, list[int]] = {}
+    for question in questions(definition):
+        if question["kind"] == "grade" and question.get("domain") and question["key"] in answers:
+            by_domain.setdefault(question["domain"], []).append(answers[question["key"]])
+    return {domain: float(median(grades)) for domain, grades in by_domain.items()}
+
+
+def submission_errors(
+    definition: dict,
+    answers: dict,
+    *,
+    overall_grade: int | None,
+    rationale: str,
+    scale: dict[int, str] = DEFAULT_SCALE,
+) -> dict[str, list[str]]:
+    """What stops an audit being submitted, by field; {} when it can be submitted.
+
+    - every required question answered;
+    - an overall grade on the scale;
+    - the limiting rule: the overall grade is no better than any limiting question's grade;
+    - a rationale when the overall grade is not the median of the domain grades (when the
+      median falls between two grades, either neighbour counts as the median).
+    """
+    errors: dict[str, list[str]] = {}
+    for question in questions(definition):
+        if question.get("required") and question["key"] not in answers:
+            errors[f"answers.{question['key']}"] = ["an answer is required"]
+    if overall_grade is None:
+        errors["overall_grade"] = ["an overall grade is required"]
+        return errors
+    if overall_grade not in scale:
+        errors["overall_grade"] = [f"must be one of {', '.join(map(str, sorted(scale)))}"]
+        return errors
+    for question in questions(definition):
+        grade = answers.get(question["key"])
+        if question.get("limiting") and grade is not None and overall_grade > grade:
+            errors.setdefault("overall_grade", []).append(
+                f"cannot be better than {scale[grade]} ({grade}), the limiting judgement on "
+                f"'{question['text']}'"
+            )
+    domains = domain_grades(definition, answers)
+    if domains and not (rationale or "").strip():
+        middle = median(domains.values())
+        if overall_grade not in {math.floor(middle), math.ceil(middle)}:
+            errors["rationale"] = [
+                f"explain why the overall grade ({overall_grade}) differs from the median of "
+                f"the domain grades ({middle:g})"
+            ]
+    return errors
+
+
+def is_good_or_better(grade: int | None) -> bool:
+    return grade is not None and grade >= GOOD

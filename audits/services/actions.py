@@ -1,0 +1,135 @@
+"""Actions that follow audits: open -> done (with evidence) -> verified, reminders, and
+follow-up audits for cases whose actions are done."""
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits import notify, roles
+from audits.errors import DomainError, StateConflict
+from audits.grading import questions
+from audits.models import Action, Audit, Case, FollowUp
+from audits.services.audits import NotYours
+from audits.services.history import event_record
+
+REMIND_DAYS_BEFORE = 3
+NEXT_STATUS = {Action.Status.OPEN: Action.Status.DONE, Action.Status.DONE: Action.Status.VERIFIED}
+
+
+def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict) -> Action:
+    if audit is not None:
+        case = audit.assignment.sampled_case.case
+        if audit.status not in (
+            Audit.Status.SUBMITTED,
+            Audit.Status.FINAL,
+            Audit.Status.IN_PROGRESS,
+        ):
+            raise StateConflict("Actions are agreed on audits that are under way or submitted.")
+    if case is None:
+        raise DomainError("Name the audit or the case.", fields={"audit": ["required"]})
+    question_key = fields.get("question_key", "")
+    if audit is not None and question_key:
+        known = {q["key"] for q in questions(audit.template.definition)}
+        if question_key not in known:
+            raise DomainError("Unknown question.", fields={"question_key": ["not on this form"]})
+    with transaction.atomic():
+        action = Action.objects.create(
+            audit=audit,
+            case=case,
+            team=case.team,
+            created_by=actor,
+            question_key=question_key,
+            **{k: v for k, v in fields.items() if k != "question_key"},
+        )
+        event_record(
+            actor=actor, verb="action.created", obj=action, after={"status": action.status}
+        )
+    return action
+
+
+def action_advance(*, action: Action, actor, status: str, evidence_note: str = "") -> Action:
+    """Move an action on one step; done needs an evidence note; verified needs a manager
+    who is not the owner."""
+    with transaction.atomic():
+        action = Action.objects.select_for_update().select_related("owner").get(pk=action.pk)
+        if NEXT_STATUS.get(action.status) != status:
+            raise StateConflict(f"An action that is {action.status} cannot become {status}.")
+        before = action.status
+        if status == Action.Status.DONE:
+            note = (evidence_note or "").strip()
+            if not note:
+                raise DomainError("Say what was done.", fields={"evidence_note": ["required"]})
+            action.evidence_note = note[:10_000]
+            action.done_at = timezone.now()
+        else:
+            if not roles.has_role(actor, roles.MANAGER) or action.owner.user_id == actor.pk:
+                raise NotYours("A manager other than the owner verifies an action.")
+            action.verified_at = timezone.now()
+            action.verified_by = actor
+        action.status = status
+        action.save()
+        event_record(
+            actor=actor, verb=f"action.{status}", obj=action, before={"status": before},
+            after={"status": status},
+        )  # fmt: skip
+    return action
+
+
+def actions_remind(now: datetime | None = None) -> dict[str, int]:
+    """Email owners of actions due soon (once) and of overdue actions (once a week)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sent = {"due_soon": 0, "overdue": 0}
+    due_soon = Action.objects.filter(
+        status=Action.Status.OPEN,
+        due_date__gte=today,
+        due_date__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+        reminded_due_at__isnull=True,
+    ).select_related("owner", "case")
+    for action in due_soon:
+        if Action.objects.filter(pk=action.pk, reminded_due_at__isnull=True).update(
+            reminded_due_at=now
+        ):
+            subject = f"Action {action.pk} is due on {action.due_date:%d %B %Y}"
+            body = f"Action {action.pk} for case {action.case.case_ref} is due soon."
+            notify.send([action.owner], subject, body)
+            sent["due_soon"] += 1
+    week_ago = now - timedelta(days=7)
+    overdue = Action.objects.filter(status=Action.Status.OPEN, due_date__lt=today).select_related(
+        "owner", "case"
+    )
+    for action in overdue:
+        last = action.reminded_overdue_at
+        if last is not None and last > week_ago:
+            continue
+        if Action.objects.filter(pk=action.pk, reminded_overdue_at=last).update(
+            reminded_overdue_at=now
+        ):
+            subject = f"OVERDUE: action {action.pk} was due on {action.due_date:%d %B %Y}"
+            body = f"Action {action.pk} for case {action.case.case_ref} is overdue."
+            notify.send([action.owner, *notify.team_managers(action.team)], subject, body)
+            sent["overdue"] += 1
+    return sent
+
+
+def is_overdue(action: Action, today: date | None = None) -> bool:
+    return action.status == Action.Status.OPEN and action.due_date < (today or timezone.localdate())
+
+
+def follow_up_request(*, case: Case, actor, reason: str) -> FollowUp:
+    """Put a case forward for a follow-up audit once every action on it is done."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("A reason is required.", fields={"reason": ["required"]})
+    with transaction.atomic():
+        actions = Action.objects.select_for_update().filter(case=case)
+        if not actions.exists():
+            raise StateConflict("A follow-up audit needs actions on the case first.")
+        if actions.filter(status=Action.Status.OPEN).exists():
+            raise StateConflict("Every action on the case must be done before a follow-up audit.")
+        if FollowUp.objects.filter(case=case, included_in__isnull=True).exists():
+            raise StateConflict("This case is already waiting for a follow-up audit.")
+        follow_up = FollowUp.objects.create(case=case, reason=reason, requested_by=actor)
+        event_record(actor=actor, verb="follow_up.requested", obj=follow_up, reason=reason)
+    return follow_up

@@ -1,0 +1,119 @@
+"""Safeguarding escalations raised from inside an audit: told at once, acknowledged in time."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits import notify, roles
+from audits.errors import DomainError, StateConflict
+from audits.models import Audit, Escalation, Staff
+from audits.services.audits import NotYours
+from audits.services.history import event_record
+
+
+def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
+    concern = (concern or "").strip()
+    if not concern:
+        raise DomainError("Describe the concern.", fields={"concern": ["required"]})
+    if len(concern) > 10_000:
+        raise DomainError(
+            "The concern is too long.", fields={"concern": ["at most 10000 characters"]}
+        )
+    audit = Audit.objects.select_related(
+        "assignment__auditor", "assignment__sampled_case__cycle"
+    ).get(pk=audit.pk)
+    if audit.assignment.auditor.user_id != actor.pk and not roles.has_role(actor, roles.MANAGER):
+        raise NotYours("Only the auditor or a manager can raise a concern from this audit.")
+    cycle = audit.assignment.sampled_case.cycle
+    case = audit.assignment.sampled_case.case
+    with transaction.atomic():
+        escalation = Escalation.objects.create(
+            audit=audit,
+            raised_by=actor,
+            concern=concern,
+            due_at=timezone.now() + timedelta(hours=cycle.escalation_hours),
+        )
+        event_record(
+            actor=actor, verb="escalation.raised", obj=escalation, after={"audit": audit.pk}
+        )
+        recipients = notify.case_managers_and_qa_leads(case)
+        transaction.on_commit(
+            lambda: notify.send(
+                recipients,
+                f"Safeguarding concern raised in audit {audit.pk}",
+                f"A safeguarding concern was raised while auditing case {case.case_ref} "
+                f"(audit {audit.pk}). Please acknowledge it in CaseAssure by "
+                f"{timezone.localtime(escalation.due_at):%d %B %Y %H:%M}.",
+            )
+        )
+    return escalation
+
+
+def _may_acknowledge(actor, escalation: Escalation) -> bool:
+    case = escalation.audit.assignment.sampled_case.case
+    staff = Staff.objects.filter(user=actor).first()
+    if staff is None:
+        return False
+    return staff in notify.case_managers_and_qa_leads(case) or roles.has_role(actor, roles.ADMIN)
+
+
+def escalation_acknowledge(*, escalation: Escalation, actor, response: str = "") -> Escalation:
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
+        if not _may_acknowledge(actor, escalation):
+            raise NotYours("Only the case's team manager or the QA lead can acknowledge this.")
+        if escalation.status != Escalation.Status.OPEN:
+            raise StateConflict("This escalation has already been acknowledged.")
+        escalation.status = Escalation.Status.ACKNOWLEDGED
+        escalation.acknowledged_by = actor
+        escalation.acknowledged_at = timezone.now()
+        escalation.response = (response or "").strip()[:10_000]
+        escalation.save()
+        event_record(
+            actor=actor,
+            verb="escalation.acknowledged",
+            obj=escalation,
+            before={"status": Escalation.Status.OPEN},
+            after={
+                "status": escalation.status,
+                "late": escalation.acknowledged_at > escalation.due_at,
+            },
+        )
+    return escalation
+
+
+def is_overdue(escalation: Escalation, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if escalation.status == Escalation.Status.ACKNOWLEDGED:
+        return escalation.acknowledged_at > escalation.due_at
+    return now > escalation.due_at
+
+
+def escalations_remind_overdue(now: datetime | None = None) -> int:
+    """Remind about every open escalation past its deadline, at most once a day each."""
+    now = now or timezone.now()
+    reminded = 0
+    overdue = Escalation.objects.filter(
+        status=Escalation.Status.OPEN, due_at__lt=now
+    ).select_related("audit__assignment__sampled_case__case__team")
+    for escalation in overdue:
+        last = escalation.overdue_reminded_at
+        if last is not None and now - last < timedelta(hours=24):
+            continue
+        # Claim the reminder with a conditional update so two beat runs never both send.
+        claimed = Escalation.objects.filter(pk=escalation.pk, overdue_reminded_at=last).update(
+            overdue_reminded_at=now
+        )
+        if not claimed:
+            continue
+        case = escalation.audit.assignment.sampled_case.case
+        raised = timezone.localtime(escalation.raised_at)
+        notify.send(
+            notify.case_managers_and_qa_leads(case),
+            f"OVERDUE: safeguarding concern in audit {escalation.audit_id}",
+            f"The safeguarding concern raised on {raised:%d %B %Y %H:%M} about case "
+            f"{case.case_ref} has not been acknowledged and is overdue.",
+        )
+        reminded += 1
+    return reminded
