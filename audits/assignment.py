@@ -1,0 +1,435 @@
+"""Who audits which sampled case: independence rules, capacity and balanced load.
+
+Pure: plain data in, plain data out (DESIGN.md section 5). The numeric placement lives
+in `audits.assignment_flow`; this module owns the rules, the cycle's keyed-hash order,
+second audits and the report of cases nobody can take.
+
+How a cycle is assigned (`assign`):
+1. Each case gets a key, sha256(f"{seed}:second:{case_ref}"), and auditors get
+   sha256(f"{seed}:auditor:{id}"). Cases and auditors are processed in key order, so
+   ties are broken by the seed and never by the order the caller passes them in.
+2. First audits: every case that some eligible auditor with room can take is placed; the
+   largest load is the smallest any valid assignment reaches (what a max-flow with a
+   binary search on the largest load finds) and loads are then as even as the rules allow.
+3. Second audits: a share of the placed cases (default 10%), those with the smallest
+   keys, gets a second auditor (keyed by case_ref so the report's reader can recompute
+   the choice from the seed, like the sample's selection keys), different from the first
+   and also eligible, balanced the same way on top of the first audits' loads. First
+   audits go first because every case needs one; a second audit only measures agreement
+   and must never take capacity a first audit could use. A chosen case that no auditor
+   can take a second time is reported, not swapped for an easier one, which would bias
+   the agreement sample towards easy cases.
+4. Every case left without an auditor is reported with, for every auditor, the rules
+   that block them, or "capacity" / "already_auditing" when no rule does.
+
+A manager's override (DESIGN.md section 5) waives one rule for one case-auditor pair; the
+caller logs the reason, this module only honours the waiver.
+"""
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+from audits.assignment_flow import balanced_placement
+
+RULES = {
+    "R1": "auditor is in the case's current team",
+    "R2": "auditor is or was the case's allocated worker or manager",
+    "R3": "auditor manages the case's team",
+    "R4": "auditor declared a conflict with the case or its worker",
+    "R5": "auditor audited this case in the last 12 months",
+}
+ALL_RULES = frozenset(RULES)
+# Reasons that are not rules: shown for an auditor no rule blocks.
+CAPACITY = "capacity"
+ALREADY_AUDITING = "already_auditing"
+REASONS = {
+    **RULES,
+    CAPACITY: "auditor has no capacity left",
+    ALREADY_AUDITING: "auditor already audits this case in the other role",
+}
+PRIMARY, SECOND = "primary", "second"
+
+
+@dataclass(frozen=True)
+class Auditor:
+    """An auditor in the cycle's pool. `load`: audits already carried (outside this run)."""
+
+    id: int
+    team: str | None
+    capacity: int
+    managed_teams: frozenset[str] = frozenset()
+    load: int = 0
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """The facts the rules need about one sampled case.
+
+    Staff and auditor ids are the same kind of id (user ids), so "the auditor was the
+    worker" is an id comparison. `allocated_staff` is the whole allocation history
+    (workers and managers, current included); `conflicted_auditors` holds auditors with a
+    declared conflict with the case or with its worker, resolved by the caller.
+    """
+
+    id: int
+    case_ref: str
+    team: str
+    current_worker: int | None = None
+    allocated_staff: frozenset[int] = frozenset()
+    conflicted_auditors: frozenset[int] = frozenset()
+    recent_auditors: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class RuleOverride:
+    """A manager's waiver of one rule for one case-auditor pair."""
+
+    case_id: int
+    auditor_id: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class Unassignable:
+    """A case left without an auditor in `role`; `blocked` maps every auditor to why."""
+
+    case_id: int
+    case_ref: str
+    role: str
+    blocked: dict[int, list[str]]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason that blocked some auditor, in REASONS order."""
+        seen = set(chain.from_iterable(self.blocked.values()))
+        return [reason for reason in REASONS if reason in seen]
+
+
+@dataclass(frozen=True)
+class AssignmentResult:
+    """Case id -> auditor id for first (`primary`) and `second` audits.
+
+    `loads`: auditor id -> carried load plus audits in this result. `optimum_max_load`:
+    the smallest largest load any valid assignment of the same cases can reach, with
+    first audits placed before second ones; `primary_optimum_max_load`: the same after
+    first audits only. Both are reached by this result.
+    """
+
+    primary: dict[int, int]
+    second: dict[int, int]
+    unassignable: list[Unassignable]
+    loads: dict[int, int]
+    optimum_max_load: int
+    primary_optimum_max_load: int
+
+    @property
+    def max_load(self) -> int:
+        return max(self.loads.values(), default=0)
+
+
+def eligibility(case: CaseFacts, auditor: Auditor, rules: Collection[str] = ALL_RULES) -> list[str]:
+    """The enabled rules that block `auditor` from auditing `case`; [] when eligible."""
+    blocking = {
+        "R1": auditor.team is not None and auditor.team == case.team,
+        "R2": auditor.id in case.allocated_staff or auditor.id == case.current_worker,
+        "R3": case.team in auditor.managed_teams,
+        "R4": auditor.id in case.conflicted_auditors,
+        "R5": auditor.id in case.recent_auditors,
+    }
+    return [rule for rule, blocks in blocking.items() if blocks and rule in rules]
+
+
+def eligibility_matrix(
+    cases: Sequence[CaseFacts],
+    auditors: Sequence[Auditor],
+    rules: Collection[str] = ALL_RULES,
+    overrides: Collection[RuleOverride] = (),
+) -> np.ndarray:
+    """Boolean matrix, True where auditors[j] may audit cases[i]: `eligibility`, vectorised."""
+    eligible = np.ones((len(cases), len(auditors)), dtype=bool)
+    if not cases or not auditors:
+        return eligible
+    team_code: dict[str, int] = {}
+    # Narrow codes: comparing millions of pairs is memory-bound.
+    case_team = np.array([team_code.setdefault(c.team, len(team_code)) for c in cases], np.int32)
+    if "R1" in rules:
+        auditor_team = np.array([team_code.get(a.team, -1) for a in auditors], np.int32)
+        eligible &= case_team[:, None] != auditor_team[None, :]
+    if "R3" in rules:
+        manages = np.zeros((len(team_code), len(auditors)), dtype=bool)
+        for column, auditor in enumerate(auditors):
+            manages[[team_code[t] for t in auditor.managed_teams if t in team_code], column] = True
+        eligible &= ~manages[case_team]
+
+    # Pair rules: flatten each case's id set, find which ids are auditors, clear them.
+    auditor_ids = np.array([a.id for a in auditors])
+    by_id = np.argsort(auditor_ids)
+
+    def block(id_sets: Iterable[Collection[int]]) -> None:
+        id_sets = list(id_sets)
+        sizes = np.fromiter(map(len, id_sets), int, len(id_sets))
+        ids = np.fromiter(chain.from_iterable(id_sets), int, int(sizes.sum()))
+        rows = np.repeat(np.arange(len(id_sets)), sizes)
+        position = np.minimum(np.searchsorted(auditor_ids, ids, sorter=by_id), len(by_id) - 1)
+        hit = auditor_ids[by_id[position]] == ids
+        eligible[rows[hit], by_id[position[hit]]] = False
+
+    if "R2" in rules:
+        block(c.allocated_staff for c in cases)
+        block(() if c.current_worker is None else (c.current_worker,) for c in cases)
+    if "R4" in rules:
+        block(c.conflicted_auditors for c in cases)
+    if "R5" in rules:
+        block(c.recent_auditors for c in cases)
+
+    if overrides:
+        row = {c.id: i for i, c in enumerate(cases)}
+        column = {a.id: j for j, a in enumerate(auditors)}
+        waived = _waivers(overrides)
+        for (case_id, auditor_id), rules_waived in waived.items():
+            if case_id in row and auditor_id in column:
+                i, j = row[case_id], column[auditor_id]
+                eligible[i, j] = not eligibility(cases[i], auditors[j], set(rules) - rules_waived)
+    return eligible
+
+
+def assign(
+    cases: Sequence[CaseFacts],
+    auditors: Sequence[Auditor],
+    *,
+    seed: str,
+    rules: Collection[str] = ALL_RULES,
+    second_share: float = 0.10,
+    overrides: Collection[RuleOverride] = (),
+) -> AssignmentResult:
+    """Assign first and second auditors to a cycle's sampled cases (see module docstring)."""
+    rules = _checked(cases, auditors, rules)
+    if not 0 <= second_share <= 1:
+        raise ValueError(f"second_share must be between 0 and 1, got {second_share}")
+    cases = list(cases)
+    auditors = _auditors_in_key_order(auditors, seed)
+    # Rows are built in the caller's order, which reads the case objects in memory order
+    # (twice as fast at 10,000 cases as reading them shuffled), then put in key order.
+    order = _key_order(cases, seed)
+    eligible = eligibility_matrix(cases, auditors, rules, overrides)[order]
+    load = np.array([a.load for a in auditors], dtype=np.int64)
+    settings = {"seed": seed, "rules": rules, "overrides": overrides}
+    first = _place(cases, order, auditors, eligible, load, role=PRIMARY, **settings)
+
+    # Rows are in key order, so the first placed rows have the smallest keys.
+    placed = np.flatnonzero(first.columns >= 0)
+    chosen = placed[: math.floor(second_share * len(placed) + 0.5)]  # half a case rounds up
+    second = _place(
+        cases,
+        order[chosen],
+        auditors,
+        eligible[chosen],
+        first.load_after,
+        role=SECOND,
+        already=first.columns[chosen],
+        **settings,
+    )
+    return AssignmentResult(
+        primary=first.assigned,
+        second=second.assigned,
+        unassignable=first.unassignable + second.unassignable,
+        loads=dict(zip((a.id for a in auditors), second.load_after.tolist(), strict=True)),
+        optimum_max_load=second.best_max_load,
+        primary_optimum_max_load=first.best_max_load,
+    )
+
+
+def reassign(
+    cases: Sequence[CaseFacts],
+    auditors: Sequence[Auditor],
+    *,
+    seed: str,
+    primary: dict[int, int],
+    second: dict[int, int],
+    unavailable: Collection[int],
+    started: Collection[tuple[int, int]] = (),
+    rules: Collection[str] = ALL_RULES,
+    overrides: Collection[RuleOverride] = (),
+) -> AssignmentResult:
+    """Move the audits of `unavailable` auditors that have not started; nothing else moves.
+
+    `primary`/`second`: the cycle's current assignments; `started`: (case id, auditor id)
+    of audits already begun, which stay with their auditor. Moved audits obey the rules,
+    capacity (`Auditor.load` plus the audits that stay), differ from the other role's
+    auditor and are balanced as in `assign`, first audits before second ones. `cases`
+    must hold the facts of every case that moves.
+    """
+    rules = _checked(cases, auditors, rules)
+    unavailable, started = set(unavailable), set(started)
+
+    def stays(case_id: int, auditor_id: int) -> bool:
+        return auditor_id not in unavailable or (case_id, auditor_id) in started
+
+    stay_primary = {c: a for c, a in primary.items() if stays(c, a)}
+    stay_second = {c: a for c, a in second.items() if stays(c, a)}
+    facts = {c.id: c for c in cases}
+    moving_ids = (primary.keys() - stay_primary.keys()) | (second.keys() - stay_second.keys())
+    if missing := sorted(moving_ids - facts.keys()):
+        raise ValueError(f"no case facts for moving cases {missing}")
+
+    pool = _auditors_in_key_order([a for a in auditors if a.id not in unavailable], seed)
+    column = {a.id: j for j, a in enumerate(pool)}
+    staying_load = defaultdict(int)
+    for auditor_id in chain(stay_primary.values(), stay_second.values()):
+        staying_load[auditor_id] += 1
+    load = np.array([a.load + staying_load[a.id] for a in pool], dtype=np.int64)
+
+    settings = {"seed": seed, "rules": rules, "overrides": overrides}
+    moving = [facts[c] for c in primary.keys() - stay_primary.keys()]
+    order = _key_order(moving, seed)
+    first = _place(
+        moving,
+        order,
+        pool,
+        eligibility_matrix(moving, pool, rules, overrides)[order],
+        load,
+        role=PRIMARY,
+        already=[column.get(stay_second.get(moving[i].id), -1) for i in order],
+        **settings,
+    )
+    new_primary = stay_primary | first.assigned
+    moving = [facts[c] for c in second.keys() - stay_second.keys()]
+    order = _key_order(moving, seed)
+    second_phase = _place(
+        moving,
+        order,
+        pool,
+        eligibility_matrix(moving, pool, rules, overrides)[order],
+        first.load_after,
+        role=SECOND,
+        already=[column.get(new_primary.get(moving[i].id), -1) for i in order],
+        **settings,
+    )
+
+    # Unavailable auditors keep their started audits and count towards the loads.
+    loads = {a.id: a.load + staying_load[a.id] for a in auditors if a.id in unavailable}
+    loads |= dict(zip((a.id for a in pool), second_phase.load_after.tolist(), strict=True))
+    kept_max = max((loads[a] for a in unavailable if a in loads), default=0)
+    return AssignmentResult(
+        primary=new_primary,
+        second=stay_second | second_phase.assigned,
+        unassignable=first.unassignable + second_phase.unassignable,
+        loads=loads,
+        optimum_max_load=max(second_phase.best_max_load, kept_max),
+        primary_optimum_max_load=max(first.best_max_load, kept_max),
+    )
+
+
+@dataclass(frozen=True)
+class _Phase:
+    """One placement round: row i went to auditor column columns[i] (or nowhere, -1)."""
+
+    columns: np.ndarray
+    assigned: dict[int, int]
+    unassignable: list[Unassignable]
+    load_after: np.ndarray
+    best_max_load: int
+
+
+def _place(
+    cases: Sequence[CaseFacts],
+    order: np.ndarray,
+    auditors: Sequence[Auditor],
+    eligible: np.ndarray,
+    load: np.ndarray,
+    *,
+    seed: str,
+    role: str,
+    rules: frozenset[str],
+    overrides: Collection[RuleOverride],
+    already: Sequence[int] | np.ndarray | None = None,
+) -> _Phase:
+    """Place one auditor per row; row i is cases[order[i]].
+
+    `already[i]`: the auditor column that audits row i's case in the other role, or -1.
+    """
+    if already is None:
+        already = np.full(len(order), -1)
+    already = np.asarray(already, dtype=np.int64).reshape(len(order))
+    has_other = np.flatnonzero(already >= 0)
+    if len(has_other):
+        eligible = eligible.copy()
+        eligible[has_other, already[has_other]] = False
+    capacity = np.array([a.capacity for a in auditors], dtype=np.int64)
+    placement = balanced_placement(eligible, capacity, load, seed=_seed_number(seed, role))
+    columns = placement.columns
+
+    # Walk the rows in the caller's case order, again for memory order.
+    ids = [a.id for a in auditors]
+    by_case = np.argsort(order, kind="stable")
+    assigned = {
+        cases[i].id: ids[j]
+        for i, j in zip(order[by_case].tolist(), columns[by_case].tolist(), strict=True)
+        if j >= 0
+    }
+
+    waived = _waivers(overrides)
+    by_id = sorted(range(len(auditors)), key=ids.__getitem__)
+    unassignable = []
+    unplaced = [(cases[order[row]], row) for row in np.flatnonzero(columns < 0)]
+    for case, row in sorted(unplaced, key=lambda pair: (pair[0].case_ref, pair[0].id)):
+        blocked = {}
+        for j in by_id:
+            rules_here = rules - waived.get((case.id, ids[j]), frozenset())
+            blocking = eligibility(case, auditors[j], rules_here)
+            blocked[ids[j]] = blocking or [ALREADY_AUDITING if j == already[row] else CAPACITY]
+        unassignable.append(Unassignable(case.id, case.case_ref, role, blocked))
+
+    load_after = load + np.bincount(columns[columns >= 0], minlength=len(auditors))
+    return _Phase(columns, assigned, unassignable, load_after, placement.best_max_load)
+
+
+def _key_order(cases: Sequence[CaseFacts], seed: str) -> np.ndarray:
+    """Positions of `cases` sorted by sha256(f"{seed}:second:{case_ref}"), then by id."""
+    prefix = hashlib.sha256(f"{seed}:second:".encode())
+
+    def digest(case: CaseFacts) -> bytes:
+        hashed = prefix.copy()
+        hashed.update(case.case_ref.encode())
+        return hashed.digest()
+
+    # The 32 digest bytes as four big-endian words sort exactly like the bytes; the id
+    # only breaks ties between equal refs, which a cycle should not have.
+    words = np.frombuffer(b"".join(map(digest, cases)), dtype=">u8").reshape(len(cases), 4)
+    ids = np.array([c.id for c in cases], dtype=np.int64)
+    return np.lexsort((ids, *words.T[::-1]))
+
+
+def _auditors_in_key_order(auditors: Iterable[Auditor], seed: str) -> list[Auditor]:
+    return sorted(
+        auditors, key=lambda a: hashlib.sha256(f"{seed}:auditor:{a.id}".encode()).digest()
+    )
+
+
+def _seed_number(seed: str, role: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:placement:{role}".encode()).digest()[:8])
+
+
+def _waivers(overrides: Collection[RuleOverride]) -> dict[tuple[int, int], frozenset[str]]:
+    waived: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for override in overrides:
+        waived[override.case_id, override.auditor_id].add(override.rule)
+    return {pair: frozenset(rules) for pair, rules in waived.items()}
+
+
+def _checked(
+    cases: Sequence[CaseFacts], auditors: Sequence[Auditor], rules: Collection[str]
+) -> frozenset[str]:
+    """Reject unknown rules and duplicate ids, which would make the result ambiguous."""
+    if unknown := set(rules) - ALL_RULES:
+        raise ValueError(f"unknown rules {sorted(unknown)}")
+    for kind, items in (("case", cases), ("auditor", auditors)):
+        if len({item.id for item in items}) != len(items):
+            raise ValueError(f"duplicate {kind} ids")
+    return frozenset(rules)
