@@ -19,9 +19,10 @@ Routes, cheapest first; each ends in a proof, never in a guess:
   to end at the water level L or L - 1, where L is the smallest level whose room holds
   every placeable row. If that flow places them all, no placement can do better on any
   count, so the full eligibility graph (millions of edges) is never built.
-- Exact: on the full graph, a max-flow for the largest placeable count, a binary search
-  on L with one max-flow per step, the same "L or L - 1" flow at the optimal L, and
-  only if the rules make that impossible, evening out by chains.
+- Exact, when the rules make loads uneven: a max-flow on the candidates, completed to a
+  maximum placement by chains through the full eligibility matrix from unplaced rows,
+  then evened out by chains from the most loaded auditors (`_even_out`). At the end no
+  chain adds a case or lowers the spread, which is (1) and (3), hence (2).
 """
 
 from dataclasses import dataclass
@@ -75,12 +76,12 @@ def balanced_placement(
     top = _room_up_to(capacity, load, level)
     rng = np.random.default_rng(seed)
     for per_row in CANDIDATES_PER_CASE:
-        edge_rows, edge_cols = _candidate_edges(sub, top, rng, per_row)
-        placed = _even_flow(edge_rows, edge_cols, sub.shape, capacity, load, level, target)
+        edges = _candidate_edges(sub, top, rng, per_row)
+        placed = _even_flow(*edges, sub.shape, capacity, load, level, target)
         if placed is not None:
             break
     else:
-        placed, level = _exact_placement(sub, capacity, load)
+        placed, level = _exact_placement(sub, capacity, load, edges)
     columns[placeable] = placed
     return Placement(columns, max(level, carried_max))
 
@@ -155,32 +156,20 @@ def _even_flow(edge_rows, edge_cols, shape, capacity, load, level, target):
     return columns if value == target else None
 
 
-def _exact_placement(sub, capacity, load):
-    """The full-graph route: max count, binary search on the level, then even out."""
-    edge_rows, edge_cols = np.nonzero(sub)
+def _exact_placement(sub, capacity, load, edges):
+    """Maximum placement from the candidates' flow and chains, then evened out."""
     room = np.clip(capacity - load, 0, None)
-    none = np.zeros_like(room)
-    best_count, columns = _max_flow(edge_rows, edge_cols, sub.shape, room, none, 0)
-
-    # The unrestricted flow shows a level that works; search down to the smallest.
+    _, columns = _max_flow(*edges, sub.shape, room, np.zeros_like(room), 0)
+    total = load + np.bincount(columns[columns >= 0], minlength=len(load))
+    while (columns < 0).any():
+        chain = _find_chain(sub, columns, [UNPLACED], total < capacity, None)[0]
+        if chain is None:
+            break
+        end = chain[-1]
+        total[end] += _move_along(sub, columns, chain, int(capacity[end] - total[end]))
+    columns = _even_out(sub, columns, capacity, load)
     placed = columns[columns >= 0]
-    low = water_level(capacity, load, best_count)
-    high = int((load + np.bincount(placed, minlength=len(load)))[np.unique(placed)].max())
-    while low < high:
-        middle = (low + high) // 2
-        top = _room_up_to(capacity, load, middle)
-        count, trial = _max_flow(edge_rows, edge_cols, sub.shape, top, none, 0)
-        if count == best_count:
-            high, columns = middle, trial
-        else:
-            low = middle + 1
-    level = low
-
-    even = _even_flow(edge_rows, edge_cols, sub.shape, capacity, load, level, best_count)
-    if even is not None:
-        return even, level
-    # `columns` is the last flow that succeeded, i.e. one at the optimal level.
-    return _even_out(sub, columns, capacity, load), level
+    return columns, int((load + np.bincount(placed, minlength=len(load)))[placed].max())
 
 
 def _max_flow(edge_rows, edge_cols, shape, direct, pooled, pool_capacity):
@@ -233,60 +222,90 @@ def _max_flow(edge_rows, edge_cols, shape, direct, pooled, pool_capacity):
     return int(result.flow_value), columns
 
 
-def _even_out(sub, columns, capacity, load):
-    """Move cases along chains of eligible auditors until no chain lowers the spread.
+# Chain searches treat the unplaced rows as one more node; -1 is also their column value.
+UNPLACED = -1
 
-    Each move takes one case from an auditor with total t and, through auditors that
-    each pass one on, gives one to an auditor with room and total <= t - 2, so the sum
-    of squared totals falls and the loop ends. Chains never need to pass an unplaced
-    case: from one, a chain to an auditor with room would place one case more, and the
-    placement is already maximum.
+
+def _even_out(sub, columns, capacity, load):
+    """Move cases along chains until no auditor is two above one with room it can reach.
+
+    Level by level from the top: a search from every auditor at the highest level t
+    either finds a chain to an auditor with room and total <= t - 2 (then moves as many
+    cases as the chain's links, the room and the gap allow, which lowers the sum of
+    squared totals) or proves those auditors stuck. Everything a stuck search reached
+    stays as it is for good: no later chain can enter it, because that chain's end would
+    have been reachable too. Chains never need unplaced rows: from one, a chain to an
+    auditor with room would place one case more, and the placement is already maximum.
     """
     columns = columns.copy()
     auditors = sub.shape[1]
     total = load + np.bincount(columns[columns >= 0], minlength=auditors)
-    can_take = sub.any(axis=0)
+    settled = ~sub.any(axis=0)
     while True:
-        chain = None
-        with_room = can_take & (total < capacity)
-        if not with_room.any():
+        holds = np.bincount(columns[columns >= 0], minlength=auditors) > 0
+        movable = holds & ~settled
+        if not movable.any():
             return columns
-        lowest_with_room = total[with_room].min()
-        for start in np.lexsort((np.arange(auditors), -total)):
-            # Sorted by total: once a start is not two above an auditor with room,
-            # no later one is.
-            if total[start] < lowest_with_room + 2:
-                break
-            chain = _improving_chain(sub, columns, total, capacity, start)
-            if chain:
-                break
-        if not chain:
-            return columns
-        for giver, taker in reversed(list(pairwise(chain))):
-            # Last link first, so every giver still holds the case that justified its link.
-            held = np.flatnonzero(columns == giver)
-            columns[held[sub[held, taker]][0]] = taker
-        total[chain[0]] -= 1
-        total[chain[-1]] += 1
+        level = total[movable].max()
+        sources = np.flatnonzero(movable & (total == level))
+        receivers = ~settled & (total < capacity) & (total <= level - 2)
+        if not receivers.any():
+            settled[sources] = True
+            continue
+        chain, reached = _find_chain(sub, columns, sources, receivers, settled)
+        if chain is None:
+            settled |= reached
+            continue
+        end = chain[-1]
+        gap = (level - total[end]) // 2
+        moved = _move_along(sub, columns, chain, int(min(gap, capacity[end] - total[end])))
+        total[chain[0]] -= moved
+        total[end] += moved
 
 
-def _improving_chain(sub, columns, total, capacity, start):
-    """Breadth-first search for auditors start -> ... -> end that lowers the spread."""
+def _find_chain(sub, columns, roots, receivers, avoid):
+    """Breadth-first search from `roots` to a column marked in `receivers`.
+
+    A node is an auditor column or UNPLACED; from a node the search reaches every column
+    eligible for a row it holds. Columns marked in `avoid` are not entered. Returns
+    (chain of nodes from a root to a receiver, None) or (None, columns reached).
+    """
     auditors = sub.shape[1]
-    order = np.argsort(columns, kind="stable")
-    bounds = np.searchsorted(columns[order], np.arange(auditors + 1))
-    parent = np.full(auditors, -2)
-    parent[start] = -1
-    queue = [start]
+    holder = np.where(columns < 0, auditors, columns)
+    order = np.argsort(holder, kind="stable")
+    bounds = np.searchsorted(holder[order], np.arange(auditors + 2))
+    parent = np.full(auditors + 1, -2)
+    if avoid is not None:
+        parent[:auditors][avoid] = -3
+    roots = [auditors if root == UNPLACED else root for root in roots]
+    parent[roots] = -1
+    queue = list(roots)
     for node in queue:
         held = order[bounds[node] : bounds[node + 1]]
-        reached = np.flatnonzero(sub[held].any(axis=0) & (parent == -2))
-        for column in reached:
-            parent[column] = node
-            if total[column] < capacity[column] and total[column] <= total[start] - 2:
-                chain = [int(column)]
-                while parent[chain[-1]] != -1:
-                    chain.append(int(parent[chain[-1]]))
-                return chain[::-1]
-            queue.append(column)
-    return None
+        reached = np.flatnonzero(sub[held].any(axis=0) & (parent[:auditors] == -2))
+        parent[reached] = node
+        hits = reached[receivers[reached]]
+        if len(hits):
+            chain = [int(hits[0])]
+            while parent[chain[-1]] != -1:
+                chain.append(int(parent[chain[-1]]))
+            return [UNPLACED if node == auditors else node for node in chain[::-1]], None
+        queue.extend(reached.tolist())
+    return None, parent[:auditors] >= -1
+
+
+def _move_along(sub, columns, chain, wanted):
+    """Pass up to `wanted` rows along every link of `chain`; returns how many moved.
+
+    Links are counted and moved last link first, so each giver still holds exactly the
+    rows that justified its link.
+    """
+    links = list(pairwise(chain))
+    movable = []
+    for giver, taker in links:
+        held = np.flatnonzero(columns == giver)
+        movable.append(held[sub[held, taker]])
+    units = min(wanted, *(len(rows) for rows in movable))
+    for (_, taker), rows in zip(reversed(links), reversed(movable), strict=True):
+        columns[rows[:units]] = taker
+    return units

@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from audits import roles, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.errors import DomainError, StateConflict
-from audits.models import Cycle, SampledCase, Team
+from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.sampling import verify_script_text
+from audits.services import assignment as assignment_service
 from audits.services import sample
 from audits.services.templates import current_template
 
@@ -104,9 +105,11 @@ class CycleSerializer(serializers.ModelSerializer):
             "second_share",
             "moderation_share",
             "frame",
+            "template",
+            "assignment_summary",
             "created_at",
         ]
-        read_only_fields = ["status", "created_at"]
+        read_only_fields = ["status", "created_at", "template", "assignment_summary"]
 
     def validate_plan(self, plan):
         checked = PlanSerializer(data=plan)
@@ -169,6 +172,31 @@ class DrawSerializer(serializers.Serializer):
     seed = serializers.CharField(max_length=200, required=False, allow_blank=False)
 
 
+class OverrideSerializer(serializers.Serializer):
+    sampled_case = serializers.IntegerField()
+    auditor = serializers.SlugRelatedField(
+        slug_field="staff_ref", queryset=Staff.objects.filter(is_active=True)
+    )
+    role = serializers.ChoiceField(Assignment.Role.values, default=Assignment.Role.PRIMARY)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class UnavailableSerializer(serializers.Serializer):
+    auditor = serializers.SlugRelatedField(slug_field="staff_ref", queryset=Staff.objects.all())
+
+
+class AssignmentSerializer(serializers.ModelSerializer):
+    case_ref = serializers.CharField(source="sampled_case.case.case_ref")
+    auditor = serializers.CharField(source="auditor.staff_ref")
+    audit = serializers.IntegerField(source="audit.pk")
+    audit_status = serializers.CharField(source="audit.status")
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "sampled_case", "case_ref", "role", "auditor", "audit", "audit_status",
+                  "override_rules", "override_reason"]  # fmt: skip
+
+
 class CycleViewSet(ModelViewSet):
     serializer_class = CycleSerializer
     scope = staticmethod(scoping.cycles_for)
@@ -224,6 +252,56 @@ class CycleViewSet(ModelViewSet):
         rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SampledCaseSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        cycle = self._drawn()
+        return Response(
+            assignment_service.cycle_assign(cycle=cycle, actor=request.user), status=201
+        )
+
+    @extend_schema(responses=AssignmentSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def assignments(self, request, pk=None):
+        cycle = self.get_object()
+        rows = Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
+            "sampled_case__case", "auditor", "audit"
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(AssignmentSerializer(page, many=True).data)
+
+    @extend_schema(request=OverrideSerializer, responses={201: AssignmentSerializer})
+    @action(detail=True, methods=["post"])
+    def override(self, request, pk=None):
+        cycle = self._drawn()
+        body = OverrideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        sampled = SampledCase.objects.filter(cycle=cycle, pk=data["sampled_case"]).first()
+        if sampled is None:
+            raise DomainError(
+                "No such case in this cycle's sample.", fields={"sampled_case": ["not found"]}
+            )
+        item = assignment_service.assignment_override(
+            sampled_case=sampled, auditor=data["auditor"], role=data["role"],
+            actor=request.user, reason=data["reason"],
+        )  # fmt: skip
+        item = Assignment.objects.select_related("sampled_case__case", "auditor", "audit").get(
+            pk=item.pk
+        )
+        return Response(AssignmentSerializer(item).data, status=201)
+
+    @extend_schema(request=UnavailableSerializer, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def unavailable(self, request, pk=None):
+        cycle = self._drawn()
+        body = UnavailableSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        summary = assignment_service.auditor_unavailable(
+            cycle=cycle, staff=body.validated_data["auditor"], actor=request.user
+        )
+        return Response(summary)
 
     def _drawn(self):
         cycle = self.get_object()

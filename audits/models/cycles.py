@@ -52,6 +52,9 @@ class Cycle(models.Model):
     rules = models.JSONField(default=default_rules)
     second_share = models.DecimalField(max_digits=4, decimal_places=3, default=0.10)
     moderation_share = models.DecimalField(max_digits=4, decimal_places=3, default=0.10)
+    assignment_summary = models.JSONField(
+        default=dict, blank=True, help_text="loads, optimum and unassignable cases at assignment"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
