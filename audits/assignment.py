@@ -263,7 +263,8 @@ def reassign(
     of audits already begun, which stay with their auditor. Moved audits obey the rules,
     capacity (`Auditor.load` plus the audits that stay), differ from the other role's
     auditor and are balanced as in `assign`, first audits before second ones. `cases`
-    must hold the facts of every case that moves.
+    must hold the facts of every case that moves. A first audit nobody can take is
+    reported; the case keeps a second audit that stays.
     """
     rules = _checked(cases, auditors, rules)
     unavailable, started = set(unavailable), set(started)
@@ -285,32 +286,17 @@ def reassign(
         staying_load[auditor_id] += 1
     load = np.array([a.load + staying_load[a.id] for a in pool], dtype=np.int64)
 
-    settings = {"seed": seed, "rules": rules, "overrides": overrides}
-    moving = [facts[c] for c in primary.keys() - stay_primary.keys()]
-    order = _key_order(moving, seed)
-    first = _place(
-        moving,
-        order,
-        pool,
-        eligibility_matrix(moving, pool, rules, overrides)[order],
-        load,
-        role=PRIMARY,
-        already=[column.get(stay_second.get(moving[i].id), -1) for i in order],
-        **settings,
-    )
+    def move(role: str, current: dict, staying: dict, other: dict, load: np.ndarray) -> _Phase:
+        moving = [facts[c] for c in current.keys() - staying.keys()]
+        order = _key_order(moving, seed)
+        eligible = eligibility_matrix(moving, pool, rules, overrides)[order]
+        already = [column.get(other.get(moving[i].id), -1) for i in order]
+        settings = {"seed": seed, "role": role, "rules": rules, "overrides": overrides}
+        return _place(moving, order, pool, eligible, load, already=already, **settings)
+
+    first = move(PRIMARY, primary, stay_primary, stay_second, load)
     new_primary = stay_primary | first.assigned
-    moving = [facts[c] for c in second.keys() - stay_second.keys()]
-    order = _key_order(moving, seed)
-    second_phase = _place(
-        moving,
-        order,
-        pool,
-        eligibility_matrix(moving, pool, rules, overrides)[order],
-        first.load_after,
-        role=SECOND,
-        already=[column.get(new_primary.get(moving[i].id), -1) for i in order],
-        **settings,
-    )
+    second_phase = move(SECOND, second, stay_second, new_primary, first.load_after)
 
     # Unavailable auditors keep their started audits and count towards the loads.
     loads = {a.id: a.load + staying_load[a.id] for a in auditors if a.id in unavailable}

@@ -19,10 +19,11 @@ Routes, cheapest first; each ends in a proof, never in a guess:
   to end at the water level L or L - 1, where L is the smallest level whose room holds
   every placeable row. If that flow places them all, no placement can do better on any
   count, so the full eligibility graph (millions of edges) is never built.
-- Exact, when the rules make loads uneven: a max-flow on the candidates, completed to a
-  maximum placement by chains through the full eligibility matrix from unplaced rows,
-  then evened out by chains from the most loaded auditors (`_even_out`). At the end no
-  chain adds a case or lowers the spread, which is (1) and (3), hence (2).
+- Exact, when the rules make loads uneven: each row to the least loaded eligible
+  auditor with room, completed to a maximum placement by chains from the unplaced rows,
+  then evened out by chains from the most loaded auditors (`_even_out`). It ends when
+  no chain places a case more or lowers the spread, which is (1) and (3), hence (2).
+  Chains are searched on the dense matrix, one numpy row operation per auditor visited.
 """
 
 from dataclasses import dataclass
@@ -81,7 +82,7 @@ def balanced_placement(
         if placed is not None:
             break
     else:
-        placed, level = _exact_placement(sub, capacity, load, edges)
+        placed, level = _exact_placement(sub, capacity, load)
     columns[placeable] = placed
     return Placement(columns, max(level, carried_max))
 
@@ -156,11 +157,17 @@ def _even_flow(edge_rows, edge_cols, shape, capacity, load, level, target):
     return columns if value == target else None
 
 
-def _exact_placement(sub, capacity, load, edges):
-    """Maximum placement from the candidates' flow and chains, then evened out."""
-    room = np.clip(capacity - load, 0, None)
-    _, columns = _max_flow(*edges, sub.shape, room, np.zeros_like(room), 0)
-    total = load + np.bincount(columns[columns >= 0], minlength=len(load))
+def _exact_placement(sub, capacity, load):
+    """A greedy start, completed to a maximum placement by chains, then evened out."""
+    # Each row to the least loaded eligible auditor with room: close to even already,
+    # so the chains below have little left to do.
+    total = load.copy()
+    columns = np.full(sub.shape[0], -1, dtype=np.int64)
+    for row, eligible in enumerate(sub):
+        options = np.flatnonzero(eligible & (total < capacity))
+        if len(options):
+            columns[row] = column = options[np.argmin(total[options])]
+            total[column] += 1
     while (columns < 0).any():
         chain = _find_chain(sub, columns, [UNPLACED], total < capacity, None)[0]
         if chain is None:
@@ -271,9 +278,6 @@ def _find_chain(sub, columns, roots, receivers, avoid):
     (chain of nodes from a root to a receiver, None) or (None, columns reached).
     """
     auditors = sub.shape[1]
-    holder = np.where(columns < 0, auditors, columns)
-    order = np.argsort(holder, kind="stable")
-    bounds = np.searchsorted(holder[order], np.arange(auditors + 2))
     parent = np.full(auditors + 1, -2)
     if avoid is not None:
         parent[:auditors][avoid] = -3
@@ -281,7 +285,8 @@ def _find_chain(sub, columns, roots, receivers, avoid):
     parent[roots] = -1
     queue = list(roots)
     for node in queue:
-        held = order[bounds[node] : bounds[node + 1]]
+        # Most searches stop after a few nodes: look up holdings per node, not all at once.
+        held = np.flatnonzero(columns == (UNPLACED if node == auditors else node))
         reached = np.flatnonzero(sub[held].any(axis=0) & (parent[:auditors] == -2))
         parent[reached] = node
         hits = reached[receivers[reached]]

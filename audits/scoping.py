@@ -16,6 +16,8 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    Report,
+    ReportJob,
     SampledCase,
     Staff,
     Team,
@@ -210,3 +212,13 @@ def templates_for(user) -> QuerySet[Template]:
 
 def improvement_items_for(user) -> QuerySet[ImprovementItem]:
     return ImprovementItem.objects.all() if roles.roles_of(user) else ImprovementItem.objects.none()
+
+
+def report_jobs_for(user) -> QuerySet[ReportJob]:
+    if not roles.has_role(user, roles.ADMIN, roles.MANAGER, roles.INTERNAL_AUDITOR):
+        return ReportJob.objects.none()
+    return ReportJob.objects.filter(cycle__in=cycles_for(user))
+
+
+def reports_for(user) -> QuerySet[Report]:
+    return Report.objects.filter(job__in=report_jobs_for(user))

@@ -267,7 +267,7 @@ def allocate(
 def stratified_proportion(
     strata: Mapping[str, tuple[int, int, int]], confidence: float = 0.95
 ) -> tuple[float, float, float]:
-    """Stratified estimate of a proportion with a normal interval clipped to [0, 1].
+    """Stratified estimate of a proportion with a Wilson interval on the effective n.
 
     ``strata`` maps name -> (N_h, n_h, successes_h). The estimate is sum W_h p_h with
     W_h = N_h / N, and variance sum W_h^2 (1 - n_h/N_h) p_h (1 - p_h) / (n_h - 1) (with
@@ -275,9 +275,8 @@ def stratified_proportion(
     are left out and the weights renormalised over the audited strata (N is then the total
     size of audited strata), which assumes the unaudited strata resemble the rest. A
     stratum audited once has no within-stratum variance estimate; it contributes the
-    worst case p(1 - p) = 1/4 rather than zero. When every audited stratum is all-pass or
-    all-fail the variance is zero and the interval collapses onto the estimate, as any
-    Wald-type interval does; report the per-stratum Wilson intervals alongside.
+    worst case p(1 - p) = 1/4 rather than zero. The interval is Wilson's on the effective
+    sample size p(1 - p) / variance, so an all-pass sample still gets a lower bound below 1.
     """
     _check_confidence(confidence)
     for name, (size, audited, successes) in strata.items():
@@ -299,8 +298,26 @@ def stratified_proportion(
         estimate += weight * p
         spread = p * (1 - p) / (audited - 1) if audited > 1 else 0.25
         variance += weight * weight * (1 - audited / size) * spread
-    half_width = _two_sided_z(confidence) * math.sqrt(variance)
-    return estimate, max(0.0, estimate - half_width), min(1.0, estimate + half_width)
+    # A Wilson interval on the design's effective sample size (Korn & Graubard 1998) rather
+    # than a Wald interval: it stays inside [0, 1] and, unlike Wald, does not collapse to
+    # zero width when every audited case passed (p = 1), which would overstate assurance.
+    audited_total = sum(audited for _, audited, _ in sampled.values())
+    if variance > 0 and 0 < estimate < 1:
+        effective_n = estimate * (1 - estimate) / variance
+    else:
+        # No within-sample spread: fall back to the sample size, with the finite
+        # population correction (a census, n = N, gives a zero-width interval).
+        remaining = 1 - audited_total / audited_population
+        effective_n = audited_total / remaining if remaining > 0 else math.inf
+    if math.isinf(effective_n):
+        return estimate, estimate, estimate
+    z = _two_sided_z(confidence)
+    shrink = 1 + z * z / effective_n
+    centre = (estimate + z * z / (2 * effective_n)) / shrink
+    half_width = (z / shrink) * math.sqrt(
+        estimate * (1 - estimate) / effective_n + z * z / (4 * effective_n * effective_n)
+    )
+    return estimate, max(0.0, centre - half_width), min(1.0, centre + half_width)
 
 
 def cohen_kappa(

@@ -138,11 +138,14 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("CELERY_MAX_MEMORY_KB", 400_000, mi
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_SOFT_TIME_LIMIT", 600, minimum=10)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TIME_LIMIT", 900, minimum=20)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that enqueues must not hang on a dead broker: fail fast, the sweep retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "worker.tasks.ping", "schedule": 60.0},
     "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
     "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
+    "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
 }
 
 # --- Auth, sessions and login defences -------------------------------------------------------

@@ -186,10 +186,26 @@ def test_a_proportionate_sample_estimates_the_pooled_proportion():
     assert low < estimate < high
 
 
-def test_a_single_stratum_gives_the_finite_population_wald_interval():
+def wilson_by_formula(p, n, z=1.959963984540054):
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_a_single_stratum_gives_wilson_on_the_finite_population_effective_n():
     estimate, low, high = stratified_proportion({"all": (400, 50, 40)})
-    half = 1.959963984540054 * math.sqrt((1 - 50 / 400) * 0.8 * 0.2 / 49)
-    assert (estimate, low, high) == pytest.approx((0.8, 0.8 - half, 0.8 + half))
+    # variance (1 - 50/400) 0.8 0.2 / 49, so the effective n is 0.16 / variance = 56.
+    assert (estimate, low, high) == pytest.approx((0.8, *wilson_by_formula(0.8, 56)))
+
+
+def test_an_all_pass_sample_still_has_a_lower_bound_below_one():
+    estimate, low, high = stratified_proportion({"cin": (100, 20, 20), "cp": (50, 10, 10)})
+    # No spread: the effective n is the sample size with the population correction,
+    # 30 / (1 - 30/150) = 37.5.
+    assert estimate == 1.0
+    assert high == 1.0
+    assert low == pytest.approx(wilson_by_formula(1.0, 37.5)[0])
+    assert 0.85 < low < 0.95
 
 
 def test_it_skips_unaudited_strata_and_reweights_the_rest():
@@ -199,10 +215,10 @@ def test_it_skips_unaudited_strata_and_reweights_the_rest():
     assert with_gap[0] == pytest.approx(0.75 * 0.75 + 0.25 * 0.5)
 
 
-def test_a_stratum_audited_once_counts_as_worst_case_variance():
+def test_a_stratum_audited_once_gives_a_wide_interval():
     _, low, high = stratified_proportion({"cin": (10, 1, 1)})
-    half = 1.959963984540054 * math.sqrt(0.9 * 0.25)
-    assert (low, high) == pytest.approx((1 - half, 1.0))
+    assert low == pytest.approx(wilson_by_formula(1.0, 1 / 0.9)[0])
+    assert (low < 0.5, high) == (True, 1.0)
 
 
 def test_a_census_has_no_sampling_error():

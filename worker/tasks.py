@@ -1,11 +1,14 @@
 """Celery tasks: thin shells that load by id and call a service."""
 
+import logging
 import secrets
 import socket
 
 from celery import shared_task
 
 from audits.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="worker.tasks.ping")
@@ -28,3 +31,31 @@ def remind_actions() -> dict:
     from audits.services.actions import actions_remind
 
     return actions_remind()
+
+
+@shared_task(
+    bind=True,
+    name="worker.tasks.compile_report",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def compile_report(self, job_id: int) -> int | None:
+    """Compile one report job. The job row says what to do and records how far it got."""
+    from audits.services.reports import job_failed, report_compile
+
+    try:
+        report = report_compile(job_id, self.request.id)
+    except Exception as error:
+        logger.exception("report job %s failed", job_id)
+        if job_failed(job_id, self.request.id, f"{type(error).__name__}: {error}"):
+            raise self.retry(countdown=5) from error
+        return None
+    return None if report is None else report.pk
+
+
+@shared_task(name="worker.tasks.sweep_reports")
+def sweep_reports() -> dict:
+    from audits.services.reports import reports_sweep
+
+    return reports_sweep()

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cycles, grading, register
+from audits.api import actions, auth, cycles, grading, register, reports
 
 
 class Router(DefaultRouter):
@@ -24,9 +24,15 @@ router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
+router.register("reports", reports.ReportViewSet, basename="report")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),
     path("auth/token/revoke/", auth.TokenRevokeView.as_view(), name="token-revoke"),
+    path(
+        "assurance-summaries/",
+        reports.AssuranceSummaryView.as_view(),
+        name="assurance-summaries",
+    ),
     path("", include(router.urls)),
 ]

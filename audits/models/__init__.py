@@ -5,6 +5,7 @@ from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
+from audits.models.reports import Report, ReportJob
 from audits.models.templates import Template
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "Frame",
     "ImprovementItem",
     "Moderation",
+    "Report",
+    "ReportJob",
     "SampledCase",
     "Staff",
     "Team",

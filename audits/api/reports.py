@@ -1,0 +1,201 @@
+"""API for assurance reports and internal audit's assurance summaries."""
+
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from audits import roles, scoping
+from audits.api.permissions import RolePermission
+from audits.api.register import ScopedViewSet
+from audits.errors import DomainError, StateConflict
+from audits.models import Report
+from audits.services import reports
+
+REPORT_READERS = (roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN)
+FILE_TYPES = {"pdf": "application/pdf", "json": "application/json", "csv": "text/csv"}
+
+
+def file_links(request, job_id: int) -> dict:
+    return {
+        kind: reverse(f"report-{name}", args=[job_id], request=request)
+        for kind, name in (("pdf", "pdf"), ("json", "data-json"), ("csv", "audits-csv"))
+    }
+
+
+class ReportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    cycle = serializers.IntegerField(source="cycle_id", min_value=1)
+    status = serializers.CharField(read_only=True)
+    progress = serializers.IntegerField(read_only=True)
+    attempts = serializers.IntegerField(read_only=True)
+    error = serializers.CharField(read_only=True)
+    requested_at = serializers.DateTimeField(read_only=True)
+    as_of = serializers.DateTimeField(read_only=True)
+    version = serializers.SerializerMethodField()
+    report_hash = serializers.SerializerMethodField()
+    opinion = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+
+    def _report(self, job) -> Report | None:
+        return getattr(job, "report", None)
+
+    def get_version(self, job) -> int | None:
+        return getattr(self._report(job), "version", None)
+
+    def get_report_hash(self, job) -> str | None:
+        return getattr(self._report(job), "report_hash", None)
+
+    def get_opinion(self, job) -> str | None:
+        return getattr(self._report(job), "opinion", None)
+
+    def get_files(self, job) -> dict | None:
+        if self._report(job) is None:
+            return None
+        return file_links(self.context.get("request"), job.pk)
+
+
+class ReportDetailSerializer(ReportJobSerializer):
+    figures = serializers.SerializerMethodField()
+
+    def get_figures(self, job) -> dict | None:
+        return getattr(self._report(job), "figures", None)
+
+
+class ReportFilter(filters.FilterSet):
+    cycle = filters.NumberFilter(field_name="cycle_id")
+    status = filters.CharFilter()
+
+
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    scope = staticmethod(scoping.report_jobs_for)
+    read_roles = REPORT_READERS
+    write_roles = (roles.MANAGER,)
+    filterset_class = ReportFilter
+
+    def get_serializer_class(self):
+        return ReportDetailSerializer if self.action == "retrieve" else ReportJobSerializer
+
+    def get_queryset(self):
+        queryset = super().get_queryset().select_related("report")
+        if self.action == "list":
+            queryset = queryset.defer("report__figures")
+        return queryset
+
+    @extend_schema(request=ReportJobSerializer, responses={202: ReportJobSerializer})
+    def create(self, request):
+        body = ReportJobSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        cycle = scoping.cycles_for(request.user).filter(pk=body.validated_data["cycle_id"]).first()
+        if cycle is None:
+            raise DomainError("No such cycle.", fields={"cycle": ["not found"]})
+        job = reports.report_request(cycle=cycle, actor=request.user)
+        return Response(
+            ReportJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    def _file(self, kind: str, filename: str):
+        job = self.get_object()
+        report = getattr(job, "report", None)
+        if report is None:
+            raise StateConflict("The report is not ready yet.")
+        path = reports.report_file(report, kind)
+        return FileResponse(
+            path.open("rb"), filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
+            content_type=FILE_TYPES[kind], as_attachment=kind != "json",
+        )  # fmt: skip
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
+    def pdf(self, request, pk=None):
+        return self._file("pdf", "report.pdf")
+
+    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"], url_path="data.json", url_name="data-json")
+    def data_json(self, request, pk=None):
+        return self._file("json", "data.json")
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="audits.csv", url_name="audits-csv")
+    def audits_csv(self, request, pk=None):
+        return self._file("csv", "audits.csv")
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def changed(self, request, pk=None):
+        job = self.get_object()
+        report = getattr(job, "report", None)
+        if report is None:
+            raise StateConflict("The report is not ready yet.")
+        return Response(reports.report_data_changed(report))
+
+
+class AssuranceSummarySerializer(serializers.Serializer):
+    cycle = serializers.IntegerField(source="cycle_id")
+    cycle_name = serializers.CharField(source="cycle.name")
+    period_start = serializers.DateField(source="cycle.period_start")
+    period_end = serializers.DateField(source="cycle.period_end")
+    version = serializers.IntegerField()
+    report_hash = serializers.CharField()
+    opinion = serializers.CharField()
+    reason = serializers.SerializerMethodField()
+    conditions = serializers.SerializerMethodField()
+    caveats = serializers.SerializerMethodField()
+    key_figures = serializers.SerializerMethodField()
+    files = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+
+    def get_reason(self, report) -> str:
+        return report.figures["opinion"].get("reason", "")
+
+    def get_conditions(self, report) -> list:
+        return report.figures["opinion"]["conditions"]
+
+    def get_caveats(self, report) -> list:
+        return report.figures["opinion"]["caveats"]
+
+    def get_key_figures(self, report) -> dict:
+        return {
+            **report.figures["summary"],
+            "kappa_quadratic": report.figures["reliability"]["kappa_quadratic"],
+            "alpha_overall": report.figures["reliability"]["alpha_overall"],
+        }
+
+    def get_files(self, report) -> dict:
+        return file_links(self.context.get("request"), report.job_id)
+
+
+class AssuranceSummaryFilter(filters.FilterSet):
+    period_from = filters.DateFilter(field_name="cycle__period_end", lookup_expr="gte")
+    period_to = filters.DateFilter(field_name="cycle__period_start", lookup_expr="lte")
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("period_from", OpenApiTypes.DATE),
+        OpenApiParameter("period_to", OpenApiTypes.DATE),
+    ]
+)
+class AssuranceSummaryView(ListAPIView):
+    """The latest report of each cycle: opinion, its conditions and the key figures."""
+
+    serializer_class = AssuranceSummarySerializer
+    permission_classes = [IsAuthenticated, RolePermission]
+    read_roles = REPORT_READERS
+    filterset_class = AssuranceSummaryFilter
+
+    def get_queryset(self):
+        newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
+        return (
+            scoping.reports_for(self.request.user)
+            .filter(pk=Subquery(newest[:1]))
+            .select_related("cycle")
+            .order_by("-cycle__period_end", "cycle_id")
+        )

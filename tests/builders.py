@@ -1,0 +1,84 @@
+"""Build a realistic finished audit cycle through the real services (no shortcuts past
+the rules): demo council, draw, assign, auditors grade and submit, moderation, an
+escalation and some actions."""
+
+import io
+import random
+from datetime import date, timedelta
+
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+from audits import grading
+from audits.models import Audit, Cycle, Staff
+from audits.services import actions, assignment, audits, escalations, moderation, sample
+from audits.services.templates import current_template
+
+
+def finished_cycle(*, cases: int = 300, n: int = 40, seed: int = 5, complete: float = 1.0) -> Cycle:
+    if not User.objects.filter(username="qa.lead").exists():
+        call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
+    lead = User.objects.get(username="qa.lead")
+    today = date.today()
+    cycle = Cycle.objects.create(
+        name=f"Quarter to {today:%B %Y}",
+        period_start=today - timedelta(days=90),
+        period_end=today,
+        stratify_by="case_type",
+        plan={"method": "fixed", "n": n, "allocation": "proportional", "minimum": 2},
+        template=current_template(),
+        second_share=0.25,
+        moderation_share=0.2,
+        created_by=lead,
+    )
+    sample.sample_draw(cycle=cycle, actor=lead, seed=f"report-test-{seed}")
+    assignment.cycle_assign(cycle=cycle, actor=lead)
+    rng = random.Random(seed)
+    template = cycle.template
+    questions = grading.questions(template.definition)
+    themes = template.themes
+    all_audits = list(Audit.objects.filter(assignment__sampled_case__cycle=cycle).select_related(
+        "assignment__auditor__user"
+    ).order_by("pk"))  # fmt: skip
+    for audit in all_audits[: round(len(all_audits) * complete)]:
+        level = rng.choice([1, 2, 2, 3, 3, 3, 3, 4])
+        answers = {}
+        for question in questions:
+            if question["kind"] == "grade":
+                answers[question["key"]] = max(1, min(4, level + rng.choice([-1, 0, 0, 0, 1])))
+            elif question["kind"] == "yes_no_na":
+                answers[question["key"]] = rng.choice(["yes", "no", "na"])
+            elif question["kind"] == "choice":
+                answers[question["key"]] = question["choices"][0]
+        limiting = min(answers[q["key"]] for q in questions if q.get("limiting"))
+        user = audit.assignment.auditor.user
+        saved = audits.audit_save(
+            audit=audit, actor=user, version=audit.version,
+            changes={"answers": answers, "overall_grade": min(level, limiting),
+                     "rationale": "Overall judgement explained", "themes": rng.sample(themes, 2)},
+        )  # fmt: skip
+        audits.audit_submit(audit=saved, actor=user, version=saved.version)
+    moderator = User.objects.get(username="qa.lead")
+    for audit in Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="submitted"):
+        if audit.pk % 2:
+            moderation.moderation_record(audit=audit, actor=moderator, decision="agree")
+        else:
+            moderation.moderation_record(
+                audit=audit, actor=moderator, decision="change", reason="Evidence is stronger",
+                overall_grade=min(4, (audit.overall_grade or 1) + 1),
+            )  # fmt: skip
+    first = Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="final").first()
+    escalations.escalation_raise(
+        audit=first, actor=first.assignment.auditor.user, concern="Concern"
+    )
+    owner = Staff.objects.filter(staff_ref__startswith="SW").first()
+    for index, audit in enumerate(
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="final")[:6]
+    ):
+        actions.action_create(
+            actor=moderator, audit=audit, case=None,
+            fields={"owner": owner, "description": f"Action {index}",
+                    "priority": ["high", "medium", "low"][index % 3],
+                    "due_date": today + timedelta(days=30 - 20 * (index % 2))},
+        )  # fmt: skip
+    return cycle
