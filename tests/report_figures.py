@@ -228,9 +228,12 @@ def _by_domain(audits: list[dict]) -> list[dict]:
     return rows
 
 
-def _trend() -> list[dict]:
+def _trend(audited_now: int, good_now: int) -> list[dict]:
+    """Earlier cycles and, last, this one, as the compiler lists them (crude proportion
+    with a Wilson interval, so every cycle is measured the same way)."""
     rows = []
-    for name, period_end, audited, good in EARLIER_CYCLES:
+    this_cycle = ("Q3 2025 case audit", "2025-09-30", audited_now, good_now)
+    for name, period_end, audited, good in [*EARLIER_CYCLES, this_cycle]:
         low, high = stats.wilson_interval(good, audited)
         rows.append(
             {
@@ -320,7 +323,7 @@ def _build() -> tuple[dict, list[dict]]:
         for stratum in STRATA
     }
     estimate, low, high = stats.stratified_proportion(by_stratum)
-    audited, _, overall = _proportion_row(completed)
+    audited, good, overall = _proportion_row(completed)
     largest_team = max(sum(a["team"] == team for a in completed) for team in TEAMS)
     funnel = []
     for n in range(1, largest_team + 1):
@@ -386,6 +389,7 @@ def _build() -> tuple[dict, list[dict]]:
             "period_start": "2025-07-01",
             "period_end": "2025-09-30",
         },
+        "as_of": "2025-10-06T09:00:00+00:00",
         "opinion": judged,
         "summary": {
             "audited": audited,
@@ -489,8 +493,9 @@ def _build() -> tuple[dict, list[dict]]:
                 ),
                 key=lambda row: (-row["count"], row["theme"]),
             ),
-            "trend": _trend(),
+            "trend": _trend(audited, good),
             "follow_ups": {"audited": 3, "good_or_better": 2},
+            "median_grade": statistics.median(a["final_grade"] for a in completed),
         },
         "reliability": {
             **moderation,
@@ -547,6 +552,7 @@ def unmeasured_figures() -> dict:
     return {
         "report": {**figures["report"], "hash": "0" * 64},
         "cycle": {"name": "Empty cycle", "period_start": None, "period_end": None},
+        "as_of": None,
         "opinion": {"level": None, "reason": None, "conditions": [], "caveats": []},
         "summary": dict.fromkeys(figures["summary"]),
         "methodology": {
@@ -570,6 +576,7 @@ def unmeasured_figures() -> dict:
             "themes": [],
             "trend": [],
             "follow_ups": None,
+            "median_grade": None,
         },
         "reliability": {
             "moderated": 0,

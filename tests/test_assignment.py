@@ -27,7 +27,7 @@ from audits.assignment import (
     eligibility_matrix,
     reassign,
 )
-from audits.assignment_flow import _even_out, balanced_placement
+from audits.assignment_flow import CANDIDATES_PER_CASE, _even_out, balanced_placement
 
 TEAMS = ("Adults North", "Adults South", "Children East")
 NON_AUDITOR_STAFF = (901, 902)
@@ -324,8 +324,11 @@ def test_a_tenth_of_placed_cases_get_a_second_auditor_by_default():
     cases = [CaseFacts(id=n, case_ref=f"C{n}", team="Adults North") for n in range(50)]
 
     result = assign(cases, auditors, seed="cycle-7")
+    # 10% of 45 is 4.5: half a case rounds up.
+    fewer = assign(cases[:45], auditors, seed="cycle-7")
 
     assert len(result.second) == 5
+    assert len(fewer.second) == 5
     assert all(result.second[c] != result.primary[c] for c in result.second)
 
 
@@ -421,6 +424,55 @@ def test_reassigning_moves_only_the_unavailable_auditors_unstarted_audits():
     assert sum(after.loads.values()) == len(after.primary) + len(after.second)
 
 
+def brute_force_best(eligible, capacity, load):
+    """(most rows placed, totals sorted high to low, lexicographically smallest)."""
+    rows, auditors = eligible.shape
+    best = None
+    options = [[None, *np.flatnonzero(eligible[row]).tolist()] for row in range(rows)]
+    for choice in itertools.product(*options):
+        taken = Counter(c for c in choice if c is not None)
+        if any(load[j] + taken[j] > capacity[j] for j in taken):
+            continue
+        totals = sorted((int(load[j]) + taken[j] for j in range(auditors)), reverse=True)
+        candidate = (sum(taken.values()), [-t for t in totals])
+        if best is None or candidate > best:
+            best = candidate
+    return best[0], [-t for t in best[1]]
+
+
+@PROPERTY
+@given(
+    st.integers(1, 6).flatmap(
+        lambda rows: st.integers(1, 4).flatmap(
+            lambda auditors: st.tuples(
+                st.lists(
+                    st.lists(st.booleans(), min_size=auditors, max_size=auditors),
+                    min_size=rows,
+                    max_size=rows,
+                ),
+                st.lists(st.integers(0, 4), min_size=auditors, max_size=auditors),
+                st.lists(st.integers(0, 3), min_size=auditors, max_size=auditors),
+            )
+        )
+    ),
+    st.sampled_from([(), CANDIDATES_PER_CASE]),
+)
+def test_both_placement_routes_reach_the_brute_force_optimum(instance, candidates):
+    eligible, capacity, load = (np.array(part) for part in instance)
+    eligible = eligible.astype(bool)
+
+    placement = balanced_placement(eligible, capacity, load, seed=7, candidates_per_case=candidates)
+
+    columns = placement.columns
+    placed = columns[columns >= 0]
+    assert all(eligible[row, column] for row, column in enumerate(columns) if column >= 0)
+    totals = load + np.bincount(placed, minlength=len(load))
+    assert all(totals[j] <= capacity[j] for j in set(placed.tolist()))
+    most, best_totals = brute_force_best(eligible, capacity, load)
+    assert (len(placed), sorted(totals.tolist(), reverse=True)) == (most, best_totals)
+    assert placement.best_max_load == max(best_totals)
+
+
 def test_balanced_placement_evens_out_what_the_rules_make_uneven():
     # Column 0 may take every row; columns 1 and 2 one row each. The best is (4, 1, 1),
     # which the quick "everyone at 2 or 3" flow cannot reach.
@@ -434,13 +486,26 @@ def test_balanced_placement_evens_out_what_the_rules_make_uneven():
     assert placement.best_max_load == 4
 
 
-def test_balanced_placement_passes_cases_along_a_chain():
+def test_the_exact_route_completes_a_greedy_start_that_left_a_row_out():
+    # The greedy start gives row 0 to column 0 (least loaded, first); row 1 may only go
+    # there. A chain moves row 0 on to column 1 so that both are placed.
+    eligible = np.array([[1, 1], [1, 0]], dtype=bool)
+
+    placement = balanced_placement(
+        eligible, np.ones(2, dtype=int), np.zeros(2, dtype=int), seed=1, candidates_per_case=()
+    )
+
+    assert placement.columns.tolist() == [1, 0]
+
+
+def test_evening_out_passes_cases_along_a_chain():
     # Row 0 may go to columns 0 or 1, row 1 to columns 1 or 2, rows 2-4 only to column 0.
     # Only the chain 0 -> 1 -> 2 (row 0 to column 1, row 1 to column 2) reaches (3, 1, 1).
     eligible = np.array(
         [[1, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 0], [1, 0, 0]],
         dtype=bool,
     )
+
     columns = _even_out(eligible, np.array([0, 1, 0, 0, 0]), np.full(3, 9), np.zeros(3, int))
 
     assert columns.tolist() == [1, 2, 0, 0, 0]

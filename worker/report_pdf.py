@@ -274,12 +274,16 @@ def _cover(figures: Mapping) -> list:
     period = f"{_date(cycle.get('period_start'))} to {_date(cycle.get('period_end'))}"
     opinion = _opinion_words(_section(figures, "opinion").get("level"))
     grey = colors.HexColor("#555555")
+    as_of = figures.get("as_of") if isinstance(figures, Mapping) else None
     return [
         Spacer(1, 45 * mm),
         _p(report.get("title") or DEFAULT_TITLE, centred("T", fontSize=24, leading=30)),
         Spacer(1, 6 * mm),
         _p(_text(cycle.get("name")), centred("C", fontSize=16, leading=20)),
         _p(f"Period audited: {period}", centred("P", fontSize=11, leading=16)),
+        _p(f"Figures as at {_datetime(as_of)}", centred("A", fontSize=10))
+        if as_of
+        else Spacer(1, 0),
         Spacer(1, 25 * mm),
         _p("Assurance opinion", centred("OL", fontSize=12, textColor=grey)),
         _p(opinion, centred("O", fontName="Helvetica-Bold", fontSize=34, leading=42)),
@@ -521,6 +525,13 @@ def _domain_columns(grades: list[str]) -> list[Column]:
     ]
 
 
+def _median(median: Any, scale: Mapping[str, str]) -> str:
+    if median is None:
+        return ""
+    grade = f"{median:g}" if isinstance(median, float) else str(median)
+    return f"The median grade is {grade}" + (f" ({scale[grade]})." if grade in scale else ".")
+
+
 def _findings(figures: Mapping) -> list:
     findings = _section(figures, "findings")
     scale = _section(findings, "grade_scale") or DEFAULT_GRADE_SCALE
@@ -535,7 +546,8 @@ def _findings(figures: Mapping) -> list:
         _p("Findings", H1),
         _p("Grades", H2),
         _p(
-            "Overall grade of each audited case, after moderation where a moderator changed it.",
+            "Overall grade of each audited case, after moderation where a moderator changed it. "
+            + _median(findings.get("median_grade"), scale),
             LEAD,
         ),
         *_chart_or(

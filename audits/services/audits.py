@@ -31,7 +31,7 @@ def _grades(audit: Audit) -> dict:
 
 def _locked(audit_id: int) -> Audit:
     return (
-        Audit.objects.select_for_update()
+        Audit.objects.select_for_update(of=("self",))
         .select_related("template", "assignment__auditor", "assignment__sampled_case__cycle")
         .get(pk=audit_id)
     )

@@ -34,7 +34,7 @@ def moderation_record(
         raise DomainError("Unknown decision.", fields={"decision": ["agree, change or return"]})
     with transaction.atomic():
         audit = (
-            Audit.objects.select_for_update()
+            Audit.objects.select_for_update(of=("self",))
             .select_related("template", "assignment__sampled_case__cycle", "assignment__auditor")
             .get(pk=audit.pk)
         )
