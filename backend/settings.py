@@ -237,6 +237,8 @@ CASE_TYPES = [
     "early_help",
     *env_list("EXTRA_CASE_TYPES", []),
 ]
+# Seconds to hold each report stage; only the fault drills set it (see tests/test_faults.py).
+REPORT_DRILL_PAUSE = env_int("REPORT_DRILL_PAUSE", 0, minimum=0)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

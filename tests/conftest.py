@@ -44,7 +44,7 @@ def teams(db):
 def make_person(db):
     def make(username, *roles, team=None, managed=(), capacity=0, staff_ref=None):
         user = User.objects.create_user(username=username, password="not-a-common-passphrase-1")
-        user.groups.set(Group.objects.filter(name__in=roles))
+        user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
         staff = Staff.objects.create(
             user=user,
             staff_ref=staff_ref or username.upper().replace(".", "-")[:60],
@@ -101,7 +101,13 @@ def _database_url_for_subprocess() -> str:
 
 
 @pytest.fixture
-def live_worker(transactional_db):
+def worker_env():
+    """Extra environment for the live worker; a test may add to it before starting one."""
+    return {}
+
+
+@pytest.fixture
+def live_worker(transactional_db, worker_env):
     """A real Celery worker process on the configured broker (Redis in CI, the filesystem
     transport otherwise), reading and writing the test database."""
     import shutil
@@ -112,7 +118,7 @@ def live_worker(transactional_db):
 
     from django.conf import settings
 
-    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess()}
+    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), **worker_env}
     if not settings.REDIS_URL:
         # Start from an empty queue so messages left by an earlier run are not replayed.
         for folder in ("queue", "processed"):

@@ -724,8 +724,8 @@ def _escalations_and_actions(figures: Mapping) -> list:
 
 
 APPENDIX_COLUMNS = {
-    "Case": 40, "Team": 92, "Kind": 28, "Stratum": 32, "Auditor": 44, "Grade": 27,
-    "Moderated": 41, "Final": 23, "Themes": 136, "Follow-up": 39,
+    "Case": 40, "Team": 92, "Kind": 28, "Stratum": 34, "Auditor": 44, "Grade": 27,
+    "Moderated": 44, "Final": 23, "Themes": 131, "Follow-up": 39,
 }  # fmt: skip
 APPENDIX_HEAD = ParagraphStyle("AppendixHead", TINY, fontName="Helvetica-Bold")
 APPENDIX_STYLE = TableStyle(

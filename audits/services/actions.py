@@ -52,7 +52,9 @@ def action_advance(*, action: Action, actor, status: str, evidence_note: str = "
     """Move an action on one step; done needs an evidence note; verified needs a manager
     who is not the owner."""
     with transaction.atomic():
-        action = Action.objects.select_for_update(of=("self",)).select_related("owner").get(pk=action.pk)
+        action = (
+            Action.objects.select_for_update(of=("self",)).select_related("owner").get(pk=action.pk)
+        )
         if NEXT_STATUS.get(action.status) != status:
             raise StateConflict(f"An action that is {action.status} cannot become {status}.")
         before = action.status

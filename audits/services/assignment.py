@@ -72,7 +72,9 @@ def _unassignable_rows(result, staff_refs: dict[int, str], refs: dict[int, str])
 def cycle_assign(*, cycle: Cycle, actor) -> dict:
     """Assign every sampled case that has no auditor yet; report the ones nobody can take."""
     with transaction.atomic():
-        cycle = Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
+        cycle = (
+            Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
+        )
         if cycle.status not in ASSIGNABLE_STATES:
             raise StateConflict(f"A cycle that is {cycle.status} cannot be assigned.")
         waiting = list(
@@ -179,7 +181,9 @@ def assignment_override(
 def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
     """Move an auditor's unstarted audits in this cycle to others, rules still holding."""
     with transaction.atomic():
-        cycle = Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
+        cycle = (
+            Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
+        )
         items = list(
             Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
                 "audit", "sampled_case__case"

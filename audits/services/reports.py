@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -87,6 +88,10 @@ def job_claim(job_id: int, task_id: str) -> bool:
 
 def _progress(job_id: int, task_id: str, value: int) -> None:
     ReportJob.objects.filter(pk=job_id, claimed_by=task_id).update(progress=value)
+    if settings.REPORT_DRILL_PAUSE:
+        # Fault drills only (off by default): hold each stage so a test can kill the worker
+        # part-way through a compile.
+        time.sleep(settings.REPORT_DRILL_PAUSE)
 
 
 def _write(path: Path, render) -> None:
@@ -131,11 +136,13 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
     if not job_claim(job_id, task_id):
         return None
     job = ReportJob.objects.select_related("cycle__frame").get(pk=job_id)
+    folder = Path(settings.MEDIA_ROOT) / "reports" / f"cycle-{job.cycle_id}" / f"job-{job.pk}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for leftover in folder.glob(".*"):
+        leftover.unlink()  # temporary files of an attempt that was killed mid-write
     _progress(job_id, task_id, 10)
     figures, report_hash, rows = build(job.cycle, job.as_of)
     _progress(job_id, task_id, 40)
-    folder = Path(settings.MEDIA_ROOT) / "reports" / f"cycle-{job.cycle_id}" / f"job-{job.pk}"
-    folder.mkdir(parents=True, exist_ok=True)
     version = _reserve_version(job)
     figures["report"] = {
         "version": version, "hash": report_hash, "cycle_id": job.cycle_id,

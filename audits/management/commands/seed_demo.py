@@ -7,7 +7,9 @@ from django.utils import timezone
 
 from audits.demo import PASSWORD, build_council
 from audits.models import Allocation, Case, Conflict, Staff, Team
+from audits.roles import ALL_ROLES
 from audits.services.history import event_record
+from audits.services.templates import default_template_install
 
 
 class Command(BaseCommand):
@@ -35,7 +37,8 @@ class Command(BaseCommand):
         teams = {
             name: Team.objects.create(name=name, service_area=area) for name, area in council.teams
         }
-        groups = {group.name: group for group in Group.objects.all()}
+        groups = {role: Group.objects.get_or_create(name=role)[0] for role in ALL_ROLES}
+        default_template_install()
         staff: dict[str, Staff] = {}
         for row in council.staff:
             user = None
