@@ -5,3 +5,6 @@ class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = "Case audit"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from audits import signals  # noqa: F401 - registers the receivers

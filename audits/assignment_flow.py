@@ -164,9 +164,9 @@ def _even_flow(edge_rows, edge_cols, shape, capacity, load, level, target):
 
 
 def _exact_placement(sub, capacity, load):
-    """A greedy start, completed to a maximum placement by chains, then evened out."""
+    """A greedy start, made maximum and evened out by chains; returns (columns, level)."""
     # Each row to the least loaded eligible auditor with room: close to even already,
-    # so the chains below have little left to do.
+    # so the chains have little left to do.
     total = load.copy()
     columns = np.full(sub.shape[0], -1, dtype=np.int64)
     for row, eligible in enumerate(sub):
@@ -174,15 +174,22 @@ def _exact_placement(sub, capacity, load):
         if len(options):
             columns[row] = column = options[np.argmin(total[options])]
             total[column] += 1
+    columns = _even_out(sub, _make_maximum(sub, columns, capacity, load), capacity, load)
+    placed = columns[columns >= 0]
+    return columns, int((load + np.bincount(placed, minlength=len(load)))[placed].max())
+
+
+def _make_maximum(sub, columns, capacity, load):
+    """Place unplaced rows by chains ending at an auditor with room, until none is left."""
+    columns = columns.copy()
+    total = load + np.bincount(columns[columns >= 0], minlength=len(load))
     while (columns < 0).any():
         chain = _find_chain(sub, columns, [UNPLACED], total < capacity, None)[0]
         if chain is None:
-            break
+            return columns
         end = chain[-1]
         total[end] += _move_along(sub, columns, chain, int(capacity[end] - total[end]))
-    columns = _even_out(sub, columns, capacity, load)
-    placed = columns[columns >= 0]
-    return columns, int((load + np.bincount(placed, minlength=len(load)))[placed].max())
+    return columns
 
 
 def _max_flow(edge_rows, edge_cols, shape, direct, pooled, pool_capacity):

@@ -1,12 +1,10 @@
-"""Server-rendered pages and the health check."""
+"""The health check. The pages live in audits.web."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from audits import health, roles
+from audits import health
 
 
 @require_GET
@@ -16,9 +14,3 @@ def health_view(request):
     body = {name: "ok" if good else "down" for name, good in checks.items()}
     body["status"] = "ok" if all(checks.values()) else "down"
     return JsonResponse(body, status=200 if all(checks.values()) else 503)
-
-
-@login_required
-def home_view(request):
-    held = roles.roles_of(request.user)
-    return render(request, "audits/home.html", {"roles": sorted(held)})

@@ -59,3 +59,61 @@ def test_repeated_failures_lock_the_token_endpoint_for_that_username(people, set
     # Even the right password is refused during the cool-off.
     assert issue("internal_ian").status_code in (403, 429)
     assert not ApiToken.objects.exists()
+
+
+def test_disabling_a_user_ends_their_sessions_and_revokes_their_tokens(people):
+    from django.test import Client
+
+    raw = issue("manager_bob").json()["token"]
+    browser = Client()
+    assert (
+        browser.post(
+            "/accounts/login/", {"username": "manager_bob", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    assert browser.get("/").status_code == 200
+    bob = people["manager_bob"]
+    bob.is_active = False
+    bob.save()
+    assert ApiToken.objects.get().revoked_at is not None
+    assert with_token(raw).get("/api/v1/teams/").status_code == 401
+    assert browser.get("/").status_code == 302  # back to the login page
+
+
+def test_login_rotates_the_session_key(people):
+    from django.test import Client
+
+    browser = Client()
+    browser.get("/accounts/login/")
+    browser.cookies["sessionid"] = "attacker-chosen-session-key"
+    browser.post("/accounts/login/", {"username": "manager_bob", "password": PASSWORD})
+    assert browser.cookies["sessionid"].value != "attacker-chosen-session-key"
+
+
+def test_passwords_need_twelve_characters_and_not_a_common_one(people):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ("short-pw", "password1234"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("correct horse battery")  # no composition rules
+
+
+def test_a_session_ends_twelve_hours_after_login_however_active(people, settings):
+    import time
+
+    from django.test import Client
+
+    from audits.middleware import SESSION_STARTED_KEY
+
+    browser = Client()
+    browser.post("/accounts/login/", {"username": "manager_bob", "password": PASSWORD})
+    assert browser.get("/").status_code == 200
+    session = browser.session
+    session[SESSION_STARTED_KEY] = time.time() - settings.SESSION_ABSOLUTE_SECONDS - 1
+    session.save()
+    assert browser.get("/").status_code == 302
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST

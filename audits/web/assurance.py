@@ -1,0 +1,116 @@
+"""Internal audit's pages: assurance summaries by period, each report with the conditions
+behind its opinion, the sampling record of a cycle, and a re-check of its sample."""
+
+from datetime import date
+
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from audits import scoping
+from audits.models import Assignment, Report, SampledCase
+from audits.services import reports, sample
+from audits.web.access import INTERNAL_AUDIT, role_required
+from audits.web.pages import page
+from audits.web.reports import file_links
+
+
+def latest_reports(user):
+    """The newest report of each cycle the user can see, most recent period first."""
+    newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
+    return (
+        scoping.reports_for(user)
+        .filter(pk=Subquery(newest[:1]))
+        .select_related("cycle")
+        .order_by("-cycle__period_end", "cycle_id")
+    )
+
+
+def _date(raw: str | None, label: str, problems: list[str]):
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{label} must be a date like 2026-03-31.")
+        return None
+
+
+@role_required(*INTERNAL_AUDIT)
+def assurance_list(request):
+    problems: list[str] = []
+    period_from = _date(request.GET.get("period_from"), "From", problems)
+    period_to = _date(request.GET.get("period_to"), "To", problems)
+    rows = latest_reports(request.user)
+    if period_from:
+        rows = rows.filter(cycle__period_end__gte=period_from)
+    if period_to:
+        rows = rows.filter(cycle__period_start__lte=period_to)
+    summaries = [
+        {"report": r, "summary": r.figures["summary"], "opinion": r.figures["opinion"]}
+        for r in rows
+    ]
+    context = {
+        "summaries": summaries,
+        "period_from": request.GET.get("period_from", ""),
+        "period_to": request.GET.get("period_to", ""),
+        "problems": problems,
+    }
+    return page(request, "audits/assurance.html", context, current="web:assurance")
+
+
+@role_required(*INTERNAL_AUDIT)
+def assurance_report(request, report_id: int):
+    report = get_object_or_404(
+        scoping.reports_for(request.user).select_related("cycle__frame", "job"), pk=report_id
+    )
+    versions = scoping.reports_for(request.user).filter(cycle=report.cycle).defer("figures")
+    context = {
+        "report": report,
+        "cycle": report.cycle,
+        "figures": report.figures,
+        "opinion": report.figures["opinion"],
+        "links": file_links(report.job_id),
+        "versions": versions.order_by("-version"),
+        "changed": reports.report_data_changed(report) if request.GET.get("check") else None,
+    }
+    return page(request, "audits/assurance_report.html", context, current="web:assurance")
+
+
+def _drawn_cycle(request, cycle_id: int):
+    cycle = get_object_or_404(scoping.cycles_for(request.user).select_related("frame"), pk=cycle_id)
+    if getattr(cycle, "frame", None) is None:
+        raise Http404("This cycle has no sample yet.")
+    return cycle
+
+
+@role_required(*INTERNAL_AUDIT)
+def sampling_record(request, cycle_id: int):
+    cycle = _drawn_cycle(request, cycle_id)
+    sampled = (
+        SampledCase.objects.filter(cycle=cycle)
+        .select_related("case__team", "replaced_by__case")
+        .order_by("stratum", "rank")
+    )
+    overrides = (
+        Assignment.objects.filter(sampled_case__cycle=cycle)
+        .exclude(override_reason="")
+        .select_related("sampled_case__case", "auditor")
+    )
+    context = {
+        "cycle": cycle,
+        "frame": cycle.frame,
+        "sampled": sampled,
+        "overrides": overrides,
+        "unassignable": cycle.assignment_summary.get("unassignable", []),
+        "rules": sorted(cycle.rules.items()),
+    }
+    return page(request, "audits/sampling_record.html", context, current="web:assurance")
+
+
+@role_required(*INTERNAL_AUDIT)
+def recheck(request, cycle_id: int):
+    cycle = _drawn_cycle(request, cycle_id)
+    result = sample.sample_verify(cycle=cycle)
+    context = {"cycle": cycle, "frame": cycle.frame, "result": result}
+    return page(request, "audits/recheck.html", context, current="web:assurance")

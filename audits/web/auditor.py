@@ -1,0 +1,137 @@
+"""Auditors' pages: their audits, the grading form (autosaved by static/audits/autosave.js,
+and a plain POST that works without JavaScript), and raising a safeguarding concern."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from audits import roles, scoping
+from audits.errors import DomainError, StateConflict
+from audits.models import Audit
+from audits.services import audits as audit_service
+from audits.services import escalations
+from audits.services.history import access_record
+from audits.web import grading_form
+from audits.web.access import ANY_ROLE, AUDITORS, role_required
+from audits.web.errors import summary
+from audits.web.pages import page
+
+FORM_ID = "grading-form"
+
+
+def _audits(user):
+    return scoping.audits_for(user).select_related(
+        "template", "assignment__auditor", "assignment__sampled_case__case__team",
+        "assignment__sampled_case__cycle",
+    )  # fmt: skip
+
+
+@role_required(*AUDITORS)
+def my_audits(request):
+    rows = (
+        _audits(request.user)
+        .filter(assignment__auditor__user=request.user)
+        .order_by("due_date", "status", "pk")
+    )
+    today = timezone.localdate()
+    waiting = [a for a in rows if a.status in audit_service.EDITABLE]
+    done = [a for a in rows if a.status not in audit_service.EDITABLE]
+    return page(
+        request, "audits/my_audits.html",
+        {"waiting": waiting, "done": done, "today": today}, current="web:my-audits",
+    )  # fmt: skip
+
+
+def _is_author(audit: Audit, user) -> bool:
+    return audit.assignment.auditor.user_id == user.pk
+
+
+def _render(request, audit, values, *, error=None, conflict=None, version=None, status=200):
+    field_errors, error_summary = {}, None
+    if error is not None:
+        error_summary = summary(error, grading_form.labels(audit.template), default=FORM_ID)
+        field_errors = error_summary["fields"]
+    editable = _is_author(audit, request.user) and audit.status in audit_service.EDITABLE
+    context = {
+        "audit": audit,
+        "case": audit.assignment.sampled_case.case,
+        "cycle": audit.assignment.sampled_case.cycle,
+        "editable": editable,
+        "version": audit.version if version is None else version,
+        "sections": grading_form.sections(audit.template, values, field_errors),
+        "overall": grading_form.overall_fields(audit.template, values, field_errors),
+        "values": values,
+        "error_summary": error_summary,
+        "conflict": conflict,
+        "may_raise_concern": _is_author(audit, request.user)
+        or roles.has_role(request.user, roles.MANAGER),
+        "form_id": FORM_ID,
+    }
+    return page(request, "audits/audit.html", context, current="web:my-audits", status=status)
+
+
+def _version(raw):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+@role_required(*ANY_ROLE)
+def audit_page(request, audit_id: int):
+    audit = get_object_or_404(_audits(request.user), pk=audit_id)
+    if request.method != "POST":
+        access_record(user=request.user, obj=audit)
+        return _render(request, audit, grading_form.values_from_audit(audit))
+    if not _is_author(audit, request.user):
+        raise Http404("No such page.")
+    values = grading_form.values_from_post(audit.template, request.POST)
+    changes = grading_form.changes_from_values(audit.template, values)
+    posted_version = _version(request.POST.get("version"))
+    try:
+        saved = audit_service.audit_save(
+            audit=audit, actor=request.user, version=posted_version, changes=changes
+        )
+    except StateConflict as conflict:
+        return _render(
+            request, audit, values, conflict=conflict, version=posted_version, status=409
+        )
+    except DomainError as error:
+        return _render(request, audit, values, error=error, status=400)
+    if request.POST.get("action") != "submit":
+        messages.success(request, f"Draft saved at {timezone.localtime():%H:%M:%S}.")
+        return redirect("web:audit", audit_id=audit.pk)
+    try:
+        audit_service.audit_submit(audit=saved, actor=request.user, version=saved.version)
+    except DomainError as error:
+        saved = _audits(request.user).get(pk=audit.pk)
+        return _render(request, saved, values, error=error, status=400)
+    messages.success(request, f"Audit of case {audit.assignment.sampled_case.case} submitted.")
+    return redirect("web:my-audits")
+
+
+@role_required(roles.AUDITOR, roles.MANAGER)
+def raise_concern(request, audit_id: int):
+    audit = get_object_or_404(_audits(request.user), pk=audit_id)
+    if not (_is_author(audit, request.user) or roles.has_role(request.user, roles.MANAGER)):
+        raise Http404("No such page.")
+    context = {"audit": audit, "case": audit.assignment.sampled_case.case, "concern": ""}
+    status = 200
+    if request.method == "POST":
+        concern = request.POST.get("concern", "")
+        try:
+            escalations.escalation_raise(audit=audit, actor=request.user, concern=concern)
+        except DomainError as error:
+            context["error_summary"] = summary(error, {"concern": "Your concern"})
+            context["concern"], status = concern, 400
+        else:
+            messages.success(
+                request,
+                "Your safeguarding concern has been sent to the case's team manager and the QA "
+                "lead. They must acknowledge it within "
+                f"{audit.assignment.sampled_case.cycle.escalation_hours} hours.",
+            )
+            return redirect(reverse("web:audit", args=[audit.pk]))
+    return page(request, "audits/concern.html", context, current="web:my-audits", status=status)

@@ -1,0 +1,103 @@
+"""What the cycle page shows at each step: the frame, the plan per stratum, the draw and
+its sample, and the assignment (loads, unassignable cases and why, overrides)."""
+
+from collections import Counter, defaultdict
+
+from django.conf import settings
+
+from audits.assignment import REASONS
+from audits.errors import DomainError
+from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.services import sample
+
+
+def _frame(cycle: Cycle):
+    # A cycle without a draw has no frame: the reverse one-to-one raises AttributeError.
+    return getattr(cycle, "frame", None)
+
+
+def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) -> list[dict]:
+    drawn = Counter(s.stratum for s in sampled if s.status == "selected" and not s.is_follow_up)
+    sizes = frame.strata_sizes if frame else (plan or {}).get("strata", {})
+    allocation = frame.allocation if frame else (plan or {}).get("allocation", {})
+    return [
+        {"stratum": name, "population": size, "planned": allocation.get(name, 0),
+         "drawn": drawn.get(name, 0)}
+        for name, size in sorted(sizes.items())
+    ]  # fmt: skip
+
+
+def _loads(cycle: Cycle) -> list[dict]:
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for auditor_id, role in Assignment.objects.filter(sampled_case__cycle=cycle).values_list(
+        "auditor_id", "role"
+    ):
+        counts[auditor_id][role] += 1
+    people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
+    return [
+        {"staff": person, "primary": counts[person.pk]["primary"],
+         "second": counts[person.pk]["second"], "total": sum(counts[person.pk].values()),
+         "capacity": person.capacity}
+        for person in people
+    ]  # fmt: skip
+
+
+def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
+    rows = []
+    for row in cycle.assignment_summary.get("unassignable", []):
+        if (row["sampled_case"], row["role"]) in placed:
+            continue  # a manager has since assigned it by override
+        rows.append(
+            {**row, "reason_texts": [f"{r}: {REASONS.get(r, r)}" for r in row["reasons"]],
+             "blocked_counts": [
+                 f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
+                 for rule, count in row.get("auditors_blocked_by", {}).items()
+             ]}
+        )  # fmt: skip
+    return rows
+
+
+def auditor_choices():
+    return Staff.objects.filter(
+        is_active=True, user__is_active=True, user__groups__name="auditor"
+    ).order_by("name")
+
+
+def cycle_context(cycle: Cycle) -> dict:
+    frame = _frame(cycle)
+    plan, plan_error = None, None
+    if frame is None:
+        try:
+            plan = sample.cycle_plan(cycle=cycle)
+        except DomainError as error:
+            plan_error = f"{error.message} {error.fields or ''}".strip()
+    sampled = list(
+        SampledCase.objects.filter(cycle=cycle)
+        .select_related("case__team", "replaced_by__case")
+        .prefetch_related("assignments__auditor", "assignments__audit")
+        .order_by("stratum", "rank")
+    )
+    placed = {(a.sampled_case_id, a.role) for s in sampled for a in s.assignments.all()}
+    for item in sampled:
+        item.by_role = {a.role: a for a in item.assignments.all()}
+    overrides = [a for s in sampled for a in s.assignments.all() if a.override_reason]
+    active = [s for s in sampled if s.status == "selected"]
+    return {
+        "cycle": cycle,
+        "frame": frame,
+        "plan": plan,
+        "plan_error": plan_error,
+        "strata": _strata(cycle, frame, plan, sampled),
+        "sampled": sampled,
+        "active": active,
+        "assigned": bool(placed),
+        "waiting_for_auditor": sum((s.pk, "primary") not in placed for s in active),
+        "loads": _loads(cycle) if placed else [],
+        "unassignable": _unassignable(cycle, placed),
+        "overrides": overrides,
+        "auditors": auditor_choices() if frame else [],
+        "teams": list(cycle.teams.values_list("name", flat=True)),
+        "case_types": cycle.case_types,
+        "all_case_types": settings.CASE_TYPES,
+        "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
+    }

@@ -1,0 +1,205 @@
+"""Managers' cycle pages: the list, a new cycle, and the page that walks through
+frame -> plan -> draw -> assignment, with the POST handlers for each step."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from audits import scoping
+from audits.api.cycles import CycleSerializer
+from audits.errors import DomainError
+from audits.models import Assignment, Cycle, SampledCase
+from audits.services import assignment as assignment_service
+from audits.services import sample
+from audits.services.history import event_record
+from audits.services.templates import current_template
+from audits.web.access import MANAGERS, role_required
+from audits.web.cycle_context import auditor_choices, cycle_context
+from audits.web.errors import summary
+from audits.web.pages import page
+
+NEW_CYCLE_LABELS = {
+    "name": "Name", "period_start": "Period starts", "period_end": "Period ends",
+    "stratify_by": "Strata", "case_types": "Case types", "teams": "Teams",
+    "n": "Sample size", "allocation": "Allocation", "minimum": "Minimum per stratum",
+}  # fmt: skip
+
+
+def _cycles(user):
+    return scoping.cycles_for(user).select_related("frame").prefetch_related("teams")
+
+
+@role_required(*MANAGERS)
+def cycle_list(request):
+    cycles = _cycles(request.user).order_by("-period_end", "-pk")
+    return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
+
+
+def _plan_errors(errors: dict) -> dict:
+    """Serializer errors, with the plan's own fields lifted to the top level."""
+    flat = {k: v for k, v in errors.items() if k != "plan"}
+    plan = errors.get("plan", {})
+    if isinstance(plan, dict):
+        flat.update(plan)
+    elif plan:
+        flat["n"] = plan
+    return flat
+
+
+def cycle_create(*, actor, data: dict) -> Cycle:
+    """Create a cycle through the API's own validation, recorded like an API create."""
+    serializer = CycleSerializer(data=data)
+    if not serializer.is_valid():
+        raise DomainError("The cycle is not valid.", fields=_plan_errors(serializer.errors))
+    with transaction.atomic():
+        cycle = serializer.save(created_by=actor, template=current_template())
+        event_record(actor=actor, verb="created", obj=cycle, after=serializer.data)
+    return cycle
+
+
+@role_required(*MANAGERS)
+def cycle_new(request):
+    form = {"case_types": [], "teams": [], "allocation": "proportional", "minimum": "2"}
+    error_summary, status = None, 200
+    if request.method == "POST":
+        post = request.POST
+        form = {key: post.get(key, "").strip() for key in NEW_CYCLE_LABELS}
+        form["case_types"], form["teams"] = post.getlist("case_types"), post.getlist("teams")
+        data = {
+            "name": form["name"], "period_start": form["period_start"] or None,
+            "period_end": form["period_end"] or None, "stratify_by": form["stratify_by"],
+            "case_types": form["case_types"], "teams": form["teams"],
+            "plan": {"method": "fixed", "allocation": form["allocation"],
+                     "minimum": form["minimum"] or 0},
+        }  # fmt: skip
+        if form["n"]:
+            data["plan"]["n"] = form["n"]
+        try:
+            cycle = cycle_create(actor=request.user, data=data)
+        except DomainError as error:
+            error_summary, status = summary(error, NEW_CYCLE_LABELS, default="new-cycle"), 400
+        else:
+            messages.success(request, f"Cycle {cycle.name} created. Check the frame and plan.")
+            return redirect("web:cycle", cycle_id=cycle.pk)
+    context = {
+        "form": form,
+        "error_summary": error_summary,
+        "stratify_choices": Cycle.Stratify.choices,
+        "case_type_choices": settings.CASE_TYPES,
+        "team_choices": scoping.teams_for(request.user),
+    }
+    return page(request, "audits/cycle_new.html", context, current="web:cycles", status=status)
+
+
+def _render_cycle(request, cycle: Cycle, *, status=200, **extra):
+    context = {**cycle_context(cycle), **extra}
+    return page(request, "audits/cycle.html", context, current="web:cycles", status=status)
+
+
+@role_required(*MANAGERS)
+def cycle_detail(request, cycle_id: int):
+    return _render_cycle(request, get_object_or_404(_cycles(request.user), pk=cycle_id))
+
+
+def _back(cycle_id: int, step: str):
+    return redirect(reverse("web:cycle", args=[cycle_id]) + f"#{step}")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_draw(request, cycle_id: int):
+    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
+    seed = request.POST.get("seed", "").strip() or None
+    try:
+        frame = sample.sample_draw(cycle=cycle, actor=request.user, seed=seed)
+    except DomainError as error:
+        messages.error(request, error.message + " " + " ".join(map(str, error.fields.values())))
+    else:
+        messages.success(request, f"Sample drawn with seed {frame.seed}.")
+    return _back(cycle.pk, "draw")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_assign(request, cycle_id: int):
+    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
+    try:
+        result = assignment_service.cycle_assign(cycle=cycle, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"{result['assigned']} cases assigned, {result['second']} second audits, "
+            f"{len(result['unassignable'])} could not be assigned.",
+        )
+    return _back(cycle.pk, "assignment")
+
+
+OVERRIDE_LABELS = {"sampled_case": "Case", "auditor": "Auditor", "role": "Role",
+                   "reason": "Reason for the override"}  # fmt: skip
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_override(request, cycle_id: int):
+    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
+    post = request.POST
+    sampled = SampledCase.objects.filter(
+        cycle=cycle, pk=_int(post.get("sampled_case"))
+    ).first()  # fmt: skip
+    auditor = auditor_choices().filter(pk=_int(post.get("auditor"))).first()
+    role = post.get("role", Assignment.Role.PRIMARY)
+    try:
+        if sampled is None or auditor is None:
+            missing = {"sampled_case": ["choose a case"]} if sampled is None else {}
+            missing.update({"auditor": ["choose an auditor"]} if auditor is None else {})
+            raise DomainError("Choose a case and an auditor.", fields=missing)
+        item = assignment_service.assignment_override(
+            sampled_case=sampled, auditor=auditor, role=role, actor=request.user,
+            reason=post.get("reason", ""),
+        )  # fmt: skip
+    except DomainError as error:
+        rules = error.extra.get("rules")
+        if rules:
+            error.fields.setdefault("reason", [f"rules {', '.join(rules)} would be overridden"])
+        return _render_cycle(
+            request, cycle, status=400, override_form=dict(post.items()),
+            override_summary=summary(
+                error, OVERRIDE_LABELS, default="override", prefix="override_"
+            ),
+        )  # fmt: skip
+    note = f" (rules {', '.join(item.override_rules)} overridden)" if item.override_rules else ""
+    messages.success(request, f"{auditor.name} will audit case {sampled.case}{note}.")
+    return _back(cycle.pk, "assignment")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_replace(request, cycle_id: int):
+    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
+    sampled = get_object_or_404(
+        scoping.sampled_cases_for(request.user), cycle=cycle, pk=_int(request.POST.get("sampled"))
+    )
+    try:
+        replacement = sample.sample_replace(
+            sampled_case=sampled, actor=request.user, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        messages.error(request, f"Case {sampled.case} was not replaced: {error.message}")
+    else:
+        messages.success(
+            request,
+            f"Case {sampled.case} replaced by {replacement.case} (rank {replacement.rank}).",
+        )
+    return _back(cycle.pk, "draw")
+
+
+def _int(raw):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None

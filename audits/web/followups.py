@@ -1,0 +1,115 @@
+"""What follows audits: the actions board (filter by team, owner, overdue) and safeguarding
+escalations waiting to be acknowledged."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from audits import roles, scoping
+from audits.errors import DomainError
+from audits.models import Action, Escalation, Staff
+from audits.services import actions as action_service
+from audits.services import escalations as escalation_service
+from audits.web.access import role_required
+from audits.web.pages import page
+
+ACTION_READERS = (roles.MANAGER, roles.ADMIN, roles.INTERNAL_AUDITOR)
+ESCALATION_READERS = (roles.MANAGER, roles.ADMIN)
+
+
+def _int(raw):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+@role_required(*ACTION_READERS)
+def action_board(request):
+    scoped = scoping.actions_for(request.user)
+    rows = scoped.select_related("case", "team", "owner", "audit").order_by("due_date", "pk")
+    query = request.GET
+    filters = {
+        "team": _int(query.get("team")),
+        "owner": _int(query.get("owner")),
+        "status": query.get("status") if query.get("status") in Action.Status.values else "",
+        "overdue": query.get("overdue") in ("1", "on", "true"),
+    }
+    today = timezone.localdate()
+    if filters["team"]:
+        rows = rows.filter(team_id=filters["team"])
+    if filters["owner"]:
+        rows = rows.filter(owner_id=filters["owner"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    if filters["overdue"]:
+        rows = rows.filter(status=Action.Status.OPEN, due_date__lt=today)
+    rows = list(rows[:500])
+    for action in rows:
+        action.overdue = action_service.is_overdue(action, today)
+    context = {
+        "actions": rows,
+        "filters": filters,
+        "teams": scoping.teams_for(request.user).filter(actions__in=scoped).distinct(),
+        "owners": Staff.objects.filter(actions__in=scoped).distinct().order_by("name"),
+        "statuses": Action.Status.choices,
+        "may_update": roles.has_role(request.user, roles.MANAGER),
+    }
+    return page(request, "audits/actions.html", context, current="web:actions")
+
+
+@require_POST
+@role_required(roles.MANAGER)
+def action_advance(request, action_id: int):
+    action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
+    status = request.POST.get("status", "")
+    try:
+        action_service.action_advance(
+            action=action, actor=request.user, status=status,
+            evidence_note=request.POST.get("evidence_note", ""),
+        )  # fmt: skip
+    except DomainError as error:
+        detail = " ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
+        messages.error(request, f"Action {action.pk} was not updated. {error.message} {detail}")
+    else:
+        messages.success(request, f"Action {action.pk} is now {status}.")
+    return redirect(request.POST.get("back") if _safe(request.POST.get("back")) else "web:actions")
+
+
+def _safe(url) -> bool:
+    return isinstance(url, str) and url.startswith("/actions/") and "//" not in url
+
+
+@role_required(*ESCALATION_READERS)
+def escalation_list(request):
+    rows = list(
+        scoping.escalations_for(request.user)
+        .select_related(
+            "audit__assignment__sampled_case__case__team", "raised_by", "acknowledged_by"
+        )
+        .order_by("status", "due_at")
+    )
+    now = timezone.now()
+    for escalation in rows:
+        escalation.overdue = escalation_service.is_overdue(escalation, now)
+    context = {
+        "open": [e for e in rows if e.status == Escalation.Status.OPEN],
+        "acknowledged": [e for e in rows if e.status != Escalation.Status.OPEN],
+    }
+    return page(request, "audits/escalations.html", context, current="web:escalations")
+
+
+@require_POST
+@role_required(*ESCALATION_READERS)
+def escalation_acknowledge(request, escalation_id: int):
+    escalation = get_object_or_404(scoping.escalations_for(request.user), pk=escalation_id)
+    try:
+        escalation_service.escalation_acknowledge(
+            escalation=escalation, actor=request.user, response=request.POST.get("response", "")
+        )
+    except DomainError as error:
+        messages.error(request, f"Escalation {escalation.pk} was not acknowledged: {error.message}")
+    else:
+        messages.success(request, f"Escalation {escalation.pk} acknowledged.")
+    return redirect("web:escalations")

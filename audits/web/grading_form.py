@@ -1,0 +1,149 @@
+"""The grading form, rendered from the audit's template: questions with their guidance, the
+grade scale, themes and the free-text fields; and the posted form turned back into the
+changes ``audit_save`` takes. The service checks every value; this only shapes them."""
+
+from audits import grading
+from audits.models import Audit
+
+TEXT_FIELDS = ("rationale", "strengths", "improvements")
+YES_NO_NA_LABELS = {"yes": "Yes", "no": "No", "na": "Not applicable"}
+FIELD_LABELS = {
+    "overall_grade": "Overall grade",
+    "rationale": "Rationale for the overall grade",
+    "themes": "Themes",
+    "strengths": "Strengths",
+    "improvements": "What would improve the work",
+}
+
+
+def _name(key: str) -> str:
+    return f"answer-{key}"
+
+
+def values_from_audit(audit: Audit) -> dict:
+    def text(value):
+        return "" if value is None else str(value)
+
+    return {
+        "answers": {key: text(value) for key, value in audit.answers.items()},
+        "overall_grade": text(audit.overall_grade),
+        "themes": list(audit.themes),
+        **{field: getattr(audit, field) for field in TEXT_FIELDS},
+    }
+
+
+def values_from_post(template, post) -> dict:
+    return {
+        "answers": {
+            q["key"]: post.get(_name(q["key"]), "") for q in grading.questions(template.definition)
+        },
+        "overall_grade": post.get("overall_grade", ""),
+        "themes": post.getlist("themes"),
+        **{field: post.get(field, "") for field in TEXT_FIELDS},
+    }
+
+
+def _number(raw: str):
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw  # the service answers "must be a number"
+
+
+def changes_from_values(template, values: dict) -> dict:
+    """The changes for ``audit_save``: every question of the form, blank ones cleared."""
+    answers = {}
+    for question in grading.questions(template.definition):
+        raw = values["answers"].get(question["key"], "")
+        if question["kind"] != "text":
+            raw = raw.strip()
+        if raw == "":
+            answers[question["key"]] = None
+        elif question["kind"] == "number":
+            answers[question["key"]] = _number(raw)
+        else:
+            answers[question["key"]] = raw
+    overall = values["overall_grade"].strip()
+    return {
+        "answers": answers,
+        "overall_grade": _grade(overall),
+        "themes": values["themes"],
+        **{field: values[field] for field in TEXT_FIELDS},
+    }
+
+
+def _grade(raw: str):
+    if raw == "":
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
+
+
+def scale_choices(scale: dict[int, str]) -> list[tuple[str, str]]:
+    return [(str(grade), f"{grade} \N{EN DASH} {label}") for grade, label in sorted(scale.items())]
+
+
+def _options(question: dict, scale: dict[int, str]) -> list[tuple[str, str]]:
+    if question["kind"] == "grade":
+        return [
+            (str(grade), f"{grade} \N{EN DASH} {label}") for grade, label in sorted(scale.items())
+        ]
+    if question["kind"] == "yes_no_na":
+        return list(YES_NO_NA_LABELS.items())
+    if question["kind"] == "choice":
+        return [(choice, choice) for choice in question.get("choices", [])]
+    return []
+
+
+def radio_options(name: str, choices, checked) -> list[dict]:
+    """Radio buttons or checkboxes; the first carries the field's id so an error links to it."""
+    chosen = set(checked) if isinstance(checked, list) else {checked}
+    return [
+        {
+            "value": value,
+            "label": label,
+            "id": name if index == 0 else f"{name}-{index + 1}",
+            "checked": value in chosen,
+        }
+        for index, (value, label) in enumerate(choices)
+    ]
+
+
+def sections(template, values: dict, field_errors: dict) -> list[dict]:
+    """The form's sections, each question ready for the template."""
+    scale = template.scale
+    shaped = []
+    for section in template.definition.get("sections", []):
+        items = []
+        for question in section.get("questions", []):
+            name = _name(question["key"])
+            value = values["answers"].get(question["key"], "")
+            items.append(
+                {
+                    **question,
+                    "id": name,
+                    "name": name,
+                    "value": value,
+                    "errors": field_errors.get(name, []),
+                    "options": radio_options(name, _options(question, scale), value),
+                }
+            )
+        shaped.append({"title": section.get("title", ""), "questions": items})
+    return shaped
+
+
+def overall_fields(template, values: dict, field_errors: dict) -> dict:
+    return {
+        "grades": radio_options(
+            "overall_grade", scale_choices(template.scale), values["overall_grade"]
+        ),
+        "themes": radio_options("themes", [(t, t) for t in template.themes], values["themes"]),
+        "errors": field_errors,
+    }
+
+
+def labels(template) -> dict[str, str]:
+    """Words for each field a service error may name, for the error summary."""
+    questions = grading.questions(template.definition)
+    return {**{f"answers.{q['key']}": q["text"] for q in questions}, **FIELD_LABELS}

@@ -1,0 +1,69 @@
+"""The home page each role lands on, signing out, and the keep-alive the session-timeout
+warning calls when someone chooses to stay signed in."""
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from audits import roles, scoping
+from audits.models import Action, Audit, Cycle, Escalation
+from audits.services.audits import EDITABLE
+from audits.web.assurance import latest_reports
+from audits.web.pages import page
+
+
+def _auditor_summary(user) -> dict:
+    mine = scoping.audits_for(user).filter(assignment__auditor__user=user, status__in=EDITABLE)
+    today = timezone.localdate()
+    return {
+        "waiting": mine.count(),
+        "overdue": mine.filter(due_date__lt=today).count(),
+        "next_due": mine.exclude(due_date=None).order_by("due_date").first(),
+    }
+
+
+def _manager_summary(user) -> dict:
+    live = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
+    return {
+        "cycles": scoping.cycles_for(user).filter(status__in=live).count(),
+        "planned": scoping.cycles_for(user).filter(status=Cycle.Status.PLANNED).count(),
+        "to_moderate": scoping.audits_for(user).filter(status=Audit.Status.SUBMITTED).count(),
+        "open_escalations": scoping.escalations_for(user)
+        .filter(status=Escalation.Status.OPEN)
+        .count(),
+        "overdue_actions": scoping.actions_for(user)
+        .filter(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
+        .count(),
+    }
+
+
+@login_required
+def home(request):
+    held = roles.roles_of(request.user)
+    context = {}
+    if roles.AUDITOR in held:
+        context["auditor"] = _auditor_summary(request.user)
+    if roles.MANAGER in held:
+        context["manager"] = _manager_summary(request.user)
+    if held & {roles.INTERNAL_AUDITOR, roles.ADMIN}:
+        context["summaries"] = latest_reports(request.user)[:5]
+    return page(request, "audits/home.html", context)
+
+
+@require_GET
+def keepalive(request):
+    """Any signed-in request renews the idle limit; this one only says whether it did."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    messages.info(request, "You have signed out.")
+    return redirect("login")

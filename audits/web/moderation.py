@@ -1,0 +1,106 @@
+"""Moderation: the queue of submitted audits awaiting a second look, and the page where an
+independent manager agrees, changes grades (with a reason) or returns an audit."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+
+from audits import grading, scoping
+from audits.errors import DomainError
+from audits.models import Audit, Moderation
+from audits.services import moderation as moderation_service
+from audits.web import grading_form
+from audits.web.access import MANAGERS, role_required
+from audits.web.errors import summary
+from audits.web.pages import page
+
+MODERATION_REASONS = {
+    "inadequate": "Inadequate overall",
+    "outstanding": "Outstanding overall",
+    "random": "Random share",
+}
+LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
+
+
+def _queue(user):
+    return (
+        scoping.audits_for(user)
+        .filter(status=Audit.Status.SUBMITTED)
+        .exclude(assignment__auditor__user=user)
+        .select_related(
+            "template", "assignment__auditor", "assignment__sampled_case__case__team",
+            "assignment__sampled_case__cycle",
+        )
+        .order_by("submitted_at", "pk")
+    )  # fmt: skip
+
+
+@role_required(*MANAGERS)
+def moderation_queue(request):
+    rows = list(_queue(request.user))
+    for audit in rows:
+        audit.why = MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
+        audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")
+    return page(request, "audits/moderation_queue.html", {"audits": rows}, current="web:moderation")
+
+
+def _grade(raw: str):
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
+
+
+def _grade_questions(audit: Audit, posted: dict | None) -> list[dict]:
+    rows = []
+    for question in grading.questions(audit.template.definition):
+        if question["kind"] != "grade":
+            continue
+        name = f"answer-{question['key']}"
+        current = str(audit.answers.get(question["key"], ""))
+        chosen = posted.get(name, current) if posted is not None else current
+        rows.append({"key": question["key"], "text": question["text"], "id": name,
+                     "current": current, "chosen": chosen})  # fmt: skip
+    return rows
+
+
+@role_required(*MANAGERS)
+def moderate(request, audit_id: int):
+    audit = get_object_or_404(_queue(request.user), pk=audit_id)
+    error_summary, status, posted = None, 200, None
+    if request.method == "POST":
+        posted = request.POST
+        decision = posted.get("decision", "")
+        grades = {
+            row["key"]: _grade(posted.get(row["id"]))
+            for row in _grade_questions(audit, posted)
+            if posted.get(row["id"]) not in (None, "", row["current"])
+        }
+        try:
+            moderation_service.moderation_record(
+                audit=audit, actor=request.user, decision=decision,
+                reason=posted.get("reason", ""), overall_grade=_grade(posted.get("overall_grade")),
+                grades=grades,
+            )  # fmt: skip
+        except DomainError as error:
+            labels = {**grading_form.labels(audit.template), **LABELS}
+            error_summary = summary(error, labels, default="moderation-form")
+            status = 400 if error.status_code == 409 else error.status_code
+        else:
+            verb = dict(Moderation.Decision.choices).get(decision, decision).lower()
+            messages.success(request, f"Moderation recorded ({verb}) for audit {audit.pk}.")
+            return redirect("web:moderation")
+    values = grading_form.values_from_audit(audit)
+    context = {
+        "audit": audit,
+        "case": audit.assignment.sampled_case.case,
+        "sections": grading_form.sections(audit.template, values, {}),
+        "overall": grading_form.overall_fields(audit.template, values, {}),
+        "values": values,
+        "grade_questions": _grade_questions(audit, posted),
+        "scale": sorted(audit.template.scale.items()),
+        "decisions": Moderation.Decision.choices,
+        "form": posted or {},
+        "error_summary": error_summary,
+        "why": MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
+    }
+    return page(request, "audits/moderate.html", context, current="web:moderation", status=status)

@@ -1,0 +1,66 @@
+"""Report pages: request a report on a cycle, watch its job's progress (polled by
+static/audits/report-progress.js), download the files, and see earlier versions."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+
+from audits import roles, scoping
+from audits.errors import DomainError
+from audits.services import reports
+from audits.web.access import REPORT_READERS, role_required
+from audits.web.pages import page
+
+
+def file_links(job_id: int) -> list[dict]:
+    return [
+        {"kind": kind, "label": label, "url": reverse(name, args=[job_id])}
+        for kind, label, name in (
+            ("pdf", "Report (PDF)", "report-pdf"),
+            ("json", "Every figure (JSON)", "report-data-json"),
+            ("csv", "One row per audit (CSV)", "report-audits-csv"),
+        )
+    ]
+
+
+def _jobs(user):
+    return scoping.report_jobs_for(user).select_related("report", "cycle").defer("report__figures")
+
+
+@role_required(*REPORT_READERS)
+def cycle_reports(request, cycle_id: int):
+    cycle = get_object_or_404(scoping.cycles_for(request.user), pk=cycle_id)
+    may_request = roles.has_role(request.user, roles.MANAGER)
+    if request.method == "POST":
+        if not may_request:
+            return redirect("web:cycle-reports", cycle_id=cycle.pk)
+        try:
+            job = reports.report_request(cycle=cycle, actor=request.user)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("web:cycle-reports", cycle_id=cycle.pk)
+        return redirect("web:report-job", job_id=job.pk)
+    jobs = list(_jobs(request.user).filter(cycle=cycle).order_by("-requested_at"))
+    for job in jobs:
+        job.links = file_links(job.pk) if hasattr(job, "report") else []
+    context = {
+        "cycle": cycle,
+        "jobs": jobs,
+        "may_request": may_request,
+        "drawn": hasattr(cycle, "frame"),
+    }
+    current = "web:cycles" if may_request else "web:assurance"
+    return page(request, "audits/cycle_reports.html", context, current=current)
+
+
+@role_required(*REPORT_READERS)
+def report_job(request, job_id: int):
+    job = get_object_or_404(_jobs(request.user), pk=job_id)
+    report = getattr(job, "report", None)
+    context = {
+        "job": job,
+        "report": report,
+        "links": file_links(job.pk),
+        "status_url": reverse("report-detail", args=[job.pk]),
+    }
+    return page(request, "audits/report_job.html", context, current="web:cycles")

@@ -1,0 +1,42 @@
+"""The pages, mounted at the site root. Paths carry numeric ids only, never personal data."""
+
+from django.urls import path
+
+from audits.web import assurance, auditor, cycles, dashboard, followups, home, moderation, reports
+
+app_name = "web"
+
+urlpatterns = [
+    path("session/keepalive/", home.keepalive, name="keepalive"),
+    path("audits/", auditor.my_audits, name="my-audits"),
+    path("audits/<int:audit_id>/", auditor.audit_page, name="audit"),
+    path("audits/<int:audit_id>/concern/", auditor.raise_concern, name="raise-concern"),
+    path("cycles/", cycles.cycle_list, name="cycles"),
+    path("cycles/new/", cycles.cycle_new, name="cycle-new"),
+    path("cycles/<int:cycle_id>/", cycles.cycle_detail, name="cycle"),
+    path("cycles/<int:cycle_id>/draw/", cycles.cycle_draw, name="cycle-draw"),
+    path("cycles/<int:cycle_id>/assign/", cycles.cycle_assign, name="cycle-assign"),
+    path("cycles/<int:cycle_id>/override/", cycles.cycle_override, name="cycle-override"),
+    path("cycles/<int:cycle_id>/replace/", cycles.cycle_replace, name="cycle-replace"),
+    path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
+    path("reports/<int:job_id>/", reports.report_job, name="report-job"),
+    path("moderation/", moderation.moderation_queue, name="moderation"),
+    path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
+    path("actions/", followups.action_board, name="actions"),
+    path("actions/<int:action_id>/advance/", followups.action_advance, name="action-advance"),
+    path("escalations/", followups.escalation_list, name="escalations"),
+    path(
+        "escalations/<int:escalation_id>/acknowledge/",
+        followups.escalation_acknowledge,
+        name="escalation-acknowledge",
+    ),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("assurance/", assurance.assurance_list, name="assurance"),
+    path("assurance/reports/<int:report_id>/", assurance.assurance_report, name="assurance-report"),
+    path(
+        "assurance/cycles/<int:cycle_id>/sampling/",
+        assurance.sampling_record,
+        name="sampling-record",
+    ),
+    path("assurance/cycles/<int:cycle_id>/recheck/", assurance.recheck, name="recheck"),
+]
