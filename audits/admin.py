@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from audits.models import AccessLog, Allocation, ApiToken, Case, Conflict, Event, Staff, Team
+from audits.models import (
+    AccessLog,
+    Allocation,
+    ApiToken,
+    Case,
+    Conflict,
+    Event,
+    RetentionPolicy,
+    Staff,
+    Team,
+)
 
 
 @admin.register(Team)
@@ -28,8 +38,8 @@ class AllocationInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ["case_ref", "team", "case_type", "opened_on", "closed_on"]
-    list_filter = ["case_type", "team"]
+    list_display = ["case_ref", "team", "case_type", "opened_on", "closed_on", "legal_hold"]
+    list_filter = ["case_type", "team", "legal_hold"]
     search_fields = ["case_ref"]
     list_select_related = ["team"]
     raw_id_fields = ["worker", "manager"]
@@ -76,3 +86,8 @@ class EventAdmin(ReadOnlyAdmin):
 class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "action", "object_type", "object_id"]
     list_filter = ["object_type"]
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["record_type", "months", "legal_hold"]

@@ -146,6 +146,7 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
     "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
     "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
+    "retention-purge": {"task": "worker.tasks.purge_retention", "schedule": 24 * 3600.0},
 }
 
 # --- Auth, sessions and login defences -------------------------------------------------------

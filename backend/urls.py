@@ -4,18 +4,25 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from audits import views
+from audits.web import home
+
+handler404 = "audits.web.errors.not_found"
+handler500 = "audits.web.errors.server_error"
 
 urlpatterns = [
-    path("", views.home_view, name="home"),
+    path("", home.home, name="home"),
     path("health/", views.health_view, name="health"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="audits/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="audits/login.html", redirect_authenticated_user=True
+        ),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("api/v1/", include("audits.api.urls")),
+    path("accounts/logout/", home.sign_out, name="logout"),
+    path("api/v1/", include(("audits.api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("", include("audits.web.urls")),
 ]

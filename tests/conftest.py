@@ -4,7 +4,10 @@ CASEASSURE_REQUIRE_SERVICES=1 (set by CI) turns every "service not available, sk
 a failure, so a green CI run proves PostgreSQL, Redis, the worker and the browser were used.
 """
 
+import logging
 import os
+import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -160,3 +163,41 @@ def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.25):
             return value
         time.sleep(interval)
     pytest.fail(f"timed out after {timeout}s waiting for {predicate.__name__}")
+
+
+# --- No case refs in log output ------------------------------------------------------------
+# Every log record of the whole run (and the live worker's log) is scanned at the end for
+# anything shaped like a case reference of the demo council or the tests (C + 6 digits).
+CASE_REF_IN_TEXT = re.compile(r"\bC\d{6}\b")
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        try:
+            self.lines.append(f"{record.name}: {record.getMessage()}")
+        except Exception:
+            self.lines.append(f"{record.name}: {record.msg!r}")
+
+
+_collector = _LogCollector()
+
+
+def pytest_configure(config):
+    logging.getLogger().addHandler(_collector)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from django.conf import settings
+
+    lines = list(_collector.lines)
+    worker_log = Path(settings.DATA_DIR) / "test-worker.log"
+    if worker_log.exists():
+        lines += worker_log.read_text(errors="replace").splitlines()
+    leaks = [line for line in lines if CASE_REF_IN_TEXT.search(line)]
+    if leaks:
+        print("\nCase references found in log output:\n" + "\n".join(leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -59,3 +59,10 @@ def sweep_reports() -> dict:
     from audits.services.reports import reports_sweep
 
     return reports_sweep()
+
+
+@shared_task(name="worker.tasks.purge_retention")
+def purge_retention() -> dict:
+    from audits.services.retention import retention_purge
+
+    return retention_purge(dry_run=False)

@@ -24,7 +24,7 @@ FILE_TYPES = {"pdf": "application/pdf", "json": "application/json", "csv": "text
 
 def file_links(request, job_id: int) -> dict:
     return {
-        kind: reverse(f"report-{name}", args=[job_id], request=request)
+        kind: reverse(f"api:report-{name}", args=[job_id], request=request)
         for kind, name in (("pdf", "pdf"), ("json", "data-json"), ("csv", "audits-csv"))
     }
 

@@ -6,6 +6,7 @@ from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
+from audits.models.retention import RetentionPolicy
 from audits.models.templates import Template
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Moderation",
     "Report",
     "ReportJob",
+    "RetentionPolicy",
     "SampledCase",
     "Staff",
     "Team",

@@ -67,6 +67,7 @@ class Case(models.Model):
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="manager_cases"
     )
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    legal_hold = models.BooleanField(default=False, help_text="never purged while set")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
