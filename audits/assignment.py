@@ -8,9 +8,10 @@ How a cycle is assigned (`assign`):
 1. Each case gets a key, sha256(f"{seed}:second:{case_ref}"), and auditors get
    sha256(f"{seed}:auditor:{id}"). Cases and auditors are processed in key order, so
    ties are broken by the seed and never by the order the caller passes them in.
-2. First audits: every case that some eligible auditor with room can take is placed; the
-   largest load is the smallest any valid assignment reaches (what a max-flow with a
-   binary search on the largest load finds) and loads are then as even as the rules allow.
+2. First audits: as many cases are placed as the rules and capacities allow (all of
+   them unless capacity runs short); the largest load is the smallest any such
+   assignment reaches (what a max-flow with a binary search on the largest load finds)
+   and the loads are as even as the rules allow (see `audits.assignment_flow`).
 3. Second audits: a share of the placed cases (default 10%), those with the smallest
    keys, gets a second auditor (keyed by case_ref so the report's reader can recompute
    the choice from the seed, like the sample's selection keys), different from the first
@@ -21,6 +22,9 @@ How a cycle is assigned (`assign`):
    the agreement sample towards easy cases.
 4. Every case left without an auditor is reported with, for every auditor, the rules
    that block them, or "capacity" / "already_auditing" when no rule does.
+
+`reassign` moves only the unstarted audits of auditors who became unavailable, with the
+same rules and balancing; every other assignment stays.
 
 A manager's override (DESIGN.md section 5) waives one rule for one case-auditor pair; the
 caller logs the reason, this module only honours the waiver.

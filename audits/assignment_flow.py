@@ -15,10 +15,13 @@ implies (2) and also minimises the spread and the sum of squares (Frank & Murota
 `_even_out` reaches (3) when the cheaper routes below cannot prove it.
 
 Routes, cheapest first; each ends in a proof, never in a guess:
-- Sparse: a max-flow on a few candidate auditors per row, asking every auditor with room
-  to end at the water level L or L - 1, where L is the smallest level whose room holds
-  every placeable row. If that flow places them all, no placement can do better on any
-  count, so the full eligibility graph (millions of edges) is never built.
+- Even flows: every auditor with room must end at the water level L or L - 1, where L
+  is the smallest level whose room holds every placeable row. First the rows are dealt
+  round robin (row i to the i-th free slot, auditor by auditor, level by level), and a
+  max-flow on a few candidate auditors per row re-places the rows whose dealt auditor
+  is ineligible plus a random share of the others; failing that, the flow re-places
+  every row. If a flow places them all, no placement can do better on any count, so the
+  full eligibility graph (millions of edges) is never built.
 - Exact, when the rules make loads uneven: each row to the least loaded eligible
   auditor with room, completed to a maximum placement by chains from the unplaced rows,
   then evened out by chains from the most loaded auditors (`_even_out`). It ends when
@@ -33,10 +36,12 @@ import numpy as np
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import maximum_flow
 
-# Candidates per row in the sparse attempt, then in one wider retry before the full graph.
-# A few random candidates already admit a perfect placement of dense eligibility graphs
-# with high probability, even when every auditor must end exactly at the level.
+# Candidates per row in the sparse attempts, then in one wider retry before the exact
+# route. A few random candidates already admit a perfect placement of dense eligibility
+# graphs with high probability, even when every auditor must end exactly at the level.
 CANDIDATES_PER_CASE = (6, 24)
+# Share of the round-robin placement left free for the flow that repairs it.
+REPAIR_SHARE = 0.15
 
 
 @dataclass(frozen=True)
@@ -80,14 +85,17 @@ def balanced_placement(
 
     sub = with_room if placeable.all() else with_room[placeable]
     level = water_level(capacity, load, target)
-    top = _room_up_to(capacity, load, level)
+    bounds = _room_up_to(capacity, load, level - 1), _room_up_to(capacity, load, level)
     rng = np.random.default_rng(seed)
+    placed = None
+    if candidates_per_case and target == len(sub):
+        fixed = _round_robin(sub, bounds[1], rng)
+        placed = _even_flow(sub, fixed, bounds, target, rng, candidates_per_case[0])
     for per_row in candidates_per_case:
-        edges = _candidate_edges(sub, top, rng, per_row)
-        placed = _even_flow(*edges, sub.shape, capacity, load, level, target)
         if placed is not None:
             break
-    else:
+        placed = _even_flow(sub, np.full(len(sub), -1), bounds, target, rng, per_row)
+    if placed is None:
         placed, level = _exact_placement(sub, capacity, load)
     columns[placeable] = placed
     return Placement(columns, max(level, carried_max))
@@ -113,17 +121,33 @@ def _room_up_to(capacity: np.ndarray, load: np.ndarray, level: int) -> np.ndarra
     return np.clip(np.minimum(capacity, level) - load, 0, None)
 
 
+def _slots(top):
+    """Each auditor once per case it may still take, level by level: 0 1 2 0 1 2 0 2 ..."""
+    owners = np.repeat(np.arange(len(top)), top)
+    depth = np.arange(len(owners)) - np.repeat(np.cumsum(top) - top, top)
+    return owners[np.argsort(depth, kind="stable")]
+
+
+def _round_robin(sub, top, rng):
+    """Row i to slot i where eligible, else -1; also -1 for a random REPAIR_SHARE of rows.
+
+    With every row eligible everywhere this alone ends every auditor at the level or
+    one below; the free rows give the repairing flow room to route the others.
+    """
+    rows = len(sub)
+    columns = _slots(top)[:rows]
+    free = ~sub[np.arange(rows), columns] | (rng.random(rows) < REPAIR_SHARE)
+    return np.where(free, -1, columns)
+
+
 def _candidate_edges(sub, top, rng, per_row):
     """A few eligible columns per row (sorted by row): one round-robin pick, random others.
 
-    Picks are drawn from "slots", each auditor repeated once per case it may take up to
-    the level, level by level; so the round-robin pick alone spreads rows evenly and the
-    random picks favour auditors with more room.
+    Picks are drawn from `_slots(top)`, so the round-robin pick alone spreads rows evenly
+    and the random picks favour auditors with more room.
     """
-    rows, auditors = sub.shape
-    owners = np.repeat(np.arange(auditors), top)
-    depth = np.arange(len(owners)) - np.repeat(np.cumsum(top) - top, top)
-    slots = owners[np.argsort(depth, kind="stable")]
+    rows = len(sub)
+    slots = _slots(top)
     picks = np.empty((rows, per_row), dtype=np.int64)
     picks[:, 0] = slots[np.arange(rows) % len(slots)]
     picks[:, 1:] = slots[rng.integers(0, len(slots), (rows, per_row - 1))]
@@ -145,22 +169,33 @@ def _candidate_edges(sub, top, rng, per_row):
     return edge_rows, edge_cols
 
 
-def _even_flow(edge_rows, edge_cols, shape, capacity, load, level, target):
-    """Place `target` rows with every auditor ending at min(capacity, level) or one less.
+def _even_flow(sub, fixed, bounds, target, rng, per_row):
+    """Place `target` rows so every auditor ends between bounds[0] and bounds[1] cases.
 
-    Returns the columns, or None when these edges cannot do it. Success proves the
-    placement optimal: `target` is the most rows that can be placed and no auditor with
-    room sits two below another that took a case. Lower bounds on the auditor->sink
-    edges are expressed by routing only the top unit of each auditor through a shared
-    node whose capacity is exactly what the bounds leave over.
+    Rows with fixed[row] >= 0 keep that column; a max-flow on a few candidates places
+    the others. Returns the columns, or None when the candidates cannot do it. Success
+    proves the placement optimal: `target` is the most rows that can be placed and no
+    auditor with room sits two below another that took a case. The lower bounds are
+    expressed by routing only each auditor's cases above its lower bound through a
+    shared node whose capacity is exactly what the lower bounds leave over.
     """
-    top = _room_up_to(capacity, load, level)
-    bottom = _room_up_to(capacity, load, level - 1)
-    spare = target - int(bottom.sum())
-    if spare < 0:
+    bottom, top = bounds
+    held = np.bincount(fixed[fixed >= 0], minlength=len(top))
+    direct = np.clip(bottom - held, 0, None)
+    pooled = top - np.maximum(bottom, held)
+    spare = target - int(bottom.sum()) - int(np.clip(held - bottom, 0, None).sum())
+    if spare < 0 or (pooled < 0).any():
         return None
-    value, columns = _max_flow(edge_rows, edge_cols, shape, bottom, top - bottom, spare)
-    return columns if value == target else None
+    free = np.flatnonzero(fixed < 0)
+    free_sub = sub if len(free) == len(sub) else sub[free]
+    edges = _candidate_edges(free_sub, top - held, rng, per_row)
+    _, columns = _max_flow(*edges, free_sub.shape, direct, pooled, spare)
+    placed = fixed.copy()
+    placed[free] = columns
+    # The proof of optimality, checked rather than trusted to the flow's accounting.
+    taken = np.bincount(placed[placed >= 0], minlength=len(top))
+    proven = taken.sum() == target and (bottom <= taken).all() and (taken <= top).all()
+    return placed if proven else None
 
 
 def _exact_placement(sub, capacity, load):

@@ -7,6 +7,10 @@ a failure, so a green CI run proves PostgreSQL, Redis, the worker and the browse
 import logging
 import os
 import re
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,26 +113,19 @@ def worker_env():
     return {}
 
 
-@pytest.fixture
-def live_worker(transactional_db, worker_env):
-    """A real Celery worker process on the configured broker (Redis in CI, the filesystem
-    transport otherwise), reading and writing the test database."""
-    import shutil
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
+def start_worker(extra_env: dict | None = None) -> subprocess.Popen:
+    """Start a real Celery worker process on the configured broker (Redis in CI, the
+    filesystem transport otherwise), reading and writing the test database."""
     from django.conf import settings
 
-    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), **worker_env}
+    env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), **(extra_env or {})}
     if not settings.REDIS_URL:
-        # Start from an empty queue so messages left by an earlier run are not replayed.
+        # Start from an empty queue so messages left by an earlier test are not replayed.
         for folder in ("queue", "processed"):
             shutil.rmtree(Path(settings.BROKER_DIR) / folder, ignore_errors=True)
             (Path(settings.BROKER_DIR) / folder).mkdir(parents=True, exist_ok=True)
     log = Path(settings.DATA_DIR) / "test-worker.log"
-    with log.open("wb") as output:
+    with log.open("ab") as output:
         process = subprocess.Popen(
             [
                 sys.executable, "-m", "celery", "-A", "backend", "worker",
@@ -142,8 +139,10 @@ def live_worker(transactional_db, worker_env):
     time.sleep(0.5)
     if process.poll() is not None:
         pytest.fail(f"the worker did not start:\n{log.read_text()}")
-    process.log_path = log
-    yield process
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -152,10 +151,15 @@ def live_worker(transactional_db, worker_env):
         process.wait()
 
 
+@pytest.fixture
+def live_worker(transactional_db, worker_env):
+    process = start_worker(worker_env)
+    yield process
+    stop_worker(process)
+
+
 def wait_for(predicate, *, timeout: float = 60.0, interval: float = 0.25):
     """Poll until predicate() is truthy; return its value or fail after timeout."""
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -188,6 +192,9 @@ _collector = _LogCollector()
 
 def pytest_configure(config):
     logging.getLogger().addHandler(_collector)
+    data_dir = os.environ.get("DATA_DIR")
+    if data_dir:
+        (Path(data_dir) / "test-worker.log").unlink(missing_ok=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -115,7 +115,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
                 verb="audit.saved",
                 obj=audit,
                 before={**before, "status": status_before},
-                after={**after, "status": audit.status},
+                after={**after, "status": audit.status, "version": audit.version},
             )
     return audit
 

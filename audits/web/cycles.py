@@ -38,14 +38,33 @@ def cycle_list(request):
     return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
 
 
+PLAIN_WORDS = {
+    "This field may not be null.": "enter a value",
+    "This field is required.": "enter a value",
+    "This field may not be blank.": "enter a value",
+    "A valid integer is required.": "enter a whole number",
+}
+
+
+def _plain(messages) -> list[str]:
+    if isinstance(messages, dict):  # a list field's errors, by position
+        return [text for inner in messages.values() for text in _plain(inner)]
+    texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+    return [
+        "enter a date like 2026-03-31" if text.startswith("Date has wrong format") else
+        PLAIN_WORDS.get(text, text)
+        for text in texts
+    ]  # fmt: skip
+
+
 def _plan_errors(errors: dict) -> dict:
-    """Serializer errors, with the plan's own fields lifted to the top level."""
-    flat = {k: v for k, v in errors.items() if k != "plan"}
+    """Serializer errors in plain words, with the plan's own fields lifted to the top."""
+    flat = {k: _plain(v) for k, v in errors.items() if k != "plan"}
     plan = errors.get("plan", {})
     if isinstance(plan, dict):
-        flat.update(plan)
+        flat.update({k: _plain(v) for k, v in plan.items()})
     elif plan:
-        flat["n"] = plan
+        flat["n"] = _plain(plan)
     return flat
 
 

@@ -16,9 +16,9 @@ def file_links(job_id: int) -> list[dict]:
     return [
         {"kind": kind, "label": label, "url": reverse(name, args=[job_id])}
         for kind, label, name in (
-            ("pdf", "Report (PDF)", "report-pdf"),
-            ("json", "Every figure (JSON)", "report-data-json"),
-            ("csv", "One row per audit (CSV)", "report-audits-csv"),
+            ("pdf", "Report (PDF)", "api:report-pdf"),
+            ("json", "Every figure (JSON)", "api:report-data-json"),
+            ("csv", "One row per audit (CSV)", "api:report-audits-csv"),
         )
     ]
 
@@ -61,6 +61,6 @@ def report_job(request, job_id: int):
         "job": job,
         "report": report,
         "links": file_links(job.pk),
-        "status_url": reverse("report-detail", args=[job.pk]),
+        "status_url": reverse("api:report-detail", args=[job.pk]),
     }
     return page(request, "audits/report_job.html", context, current="web:cycles")

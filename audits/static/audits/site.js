@@ -47,7 +47,10 @@
     }
 
     function signOut() {
-      window.location.assign(body.getAttribute("data-timeout-url"));
+      // The server has ended the session by now; the login page brings the person back
+      // here (ids only in the path) once they sign in again.
+      window.location.assign(body.getAttribute("data-timeout-url") + "&next=" +
+        encodeURIComponent(window.location.pathname));
     }
 
     function restart() {

@@ -1,0 +1,615 @@
+"""Benchmark of the sample draw on large registers; prints one JSON line per register size.
+
+    DATABASE_URL=postgres://user@host:port/scratch_db DATA_DIR=/tmp/bench-data \\
+        .venv/bin/python bench/sampling.py [--sizes 10000,100000,1000000] [--repeats N]
+
+Needs PostgreSQL (the draw selects inside the database there) and pandas
+(``pip install -e ".[bench]"``). It runs ``migrate`` and then EMPTIES the case, cycle and
+history tables of the database it is given: point it at a scratch database only.
+
+For each size it builds a fresh register with PostgreSQL itself (12 teams x 5 case types =
+60 strata, refs ``C0000001``..., stored in shuffled order, 2% closed before the period and
+so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, and times:
+
+- draw_s (a): ``sample_draw`` -- plan, frame streamed to the gzip CSV with its hash,
+  selection in PostgreSQL, exclusions file, SampledCase rows, Frame row and Event.
+- floor_s (b): the least any verifiable method must do: one pass that reads every frame
+  row once (sorted by the database, from a binary server-side cursor), computes its
+  SHA-256 selection key and writes the frame out -- the same gzip CSV bytes and frame
+  hash as the draw (checked) -- and nothing else: no plan, no selection, no exclusions,
+  nothing stored.
+- random_s (c): ``row_number() OVER (PARTITION BY stratum ORDER BY random()) <= n_h`` on
+  the same frame, allocation given: fast, but nobody can re-check it.
+- analyst_s (d): what an analyst would do instead: export the register to CSV (psql's
+  \\copy, or COPY through psycopg if there is no psql) and sample it with pandas (filter,
+  stratum, ``groupby().sample(frac=n/N)``, write the sample), in a process of its own with
+  pandas already imported.
+
+Times are the best of ``--repeats`` runs (default 3), the four methods interleaved: the
+machine may be shared. draw_peak_mb is the largest rise of this process's resident memory
+during a draw (VmHWM, reset just before, minus VmRSS then); draw_peak_rss_mb is the
+absolute peak, Django included. The database server's memory is in neither.
+Targets at 1,000,000 cases: draw_over_floor <= 1.5, draw_over_analyst <= 1.0 and
+draw_peak_mb < 300. Progress and per-phase times of the draw go to stderr.
+"""
+
+import argparse
+import contextlib
+import ctypes
+import gc
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SEED = "bench-sampling-2025-q2"
+TEAMS = 12
+CASE_TYPES = ("assessment", "cin", "cp", "cla", "early-help")
+PERIOD_START, PERIOD_END = date(2025, 4, 1), date(2025, 6, 30)
+DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
+
+
+def check(condition: bool, message: str) -> None:
+    """Stop the bench if the methods did not do the work they are timed for."""
+    if not condition:
+        raise RuntimeError(message)
+
+
+def log(message: str) -> None:
+    print(f"[bench sampling {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
+    # DEBUG would log every query; the draw runs with DEBUG off in production.
+    os.environ.setdefault("DEBUG", "false")
+    # Frame files go to a scratch folder unless DATA_DIR says where.
+    os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="bench-sampling-"))
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit(
+            "bench/sampling.py needs PostgreSQL, not "
+            f"{connection.vendor}: the draw selects inside PostgreSQL and the other methods "
+            "use COPY. Set DATABASE_URL=postgres://user@host:port/scratch_database "
+            "(the bench empties its case, cycle and history tables)."
+        )
+    from django.core.management import call_command
+
+    log(f"migrate {connection.settings_dict['NAME']}")
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+# --- memory -------------------------------------------------------------------------------
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as status:
+        return int(re.search(rf"^{field}:\s+(\d+) kB", status.read(), re.M).group(1))
+
+
+def release_memory() -> None:
+    """Return freed heap to the OS, so the RSS before a draw is what is really in use."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+class PeakRss:
+    """Peak rise of resident memory over a block: resets VmHWM, reads it afterwards."""
+
+    def __enter__(self):
+        release_memory()
+        self.before_kb = _status_kb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")  # resets VmHWM to the current RSS
+        return self
+
+    def __exit__(self, *exc):
+        self.peak_kb = _status_kb("VmHWM")
+        self.rise_mb = (self.peak_kb - self.before_kb) / 1024
+        return False
+
+
+# --- register -----------------------------------------------------------------------------
+
+
+def build_register(cases: int):
+    """Empty the tables, then insert ``cases`` cases with PostgreSQL; returns the actor."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from audits.models import Case, Team
+
+    with connection.cursor() as cursor:
+        # Event and AccessLog refuse UPDATE and DELETE but allow TRUNCATE.
+        cursor.execute(
+            "TRUNCATE audits_case, audits_cycle, audits_event, audits_accesslog "
+            "RESTART IDENTITY CASCADE"
+        )
+    teams = [Team.objects.get_or_create(name=f"Bench Team {t:02}")[0] for t in range(TEAMS)]
+    actor, _ = get_user_model().objects.get_or_create(username="bench-sampling")
+    columns = {
+        "case_ref": "'C' || lpad(i::text, 7, '0')",
+        "team_id": "(%s::bigint[])[1 + i %% %s]",
+        "case_type": "(%s::text[])[1 + (i / %s) %% %s]",
+        "opened_on": "date '2019-01-01' + (i %% 1500)",
+        "closed_on": "CASE WHEN i %% 50 = 0 THEN date '2024-06-01' "
+        "WHEN i %% 50 = 1 THEN date '2025-05-15' END",
+        "updated_at": "now()",
+    }
+    params = [[t.pk for t in teams], TEAMS, list(CASE_TYPES), TEAMS, len(CASE_TYPES)]
+    # Other required columns (added to Case later) get their model default.
+    for field in Case._meta.concrete_fields:
+        if field.column in columns or field.primary_key or field.null:
+            continue
+        if not field.has_default():
+            raise RuntimeError(f"bench/sampling.py does not know how to fill Case.{field.name}")
+        columns[field.column] = "%s"
+        params.append(field.get_db_prep_save(field.get_default(), connection))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO audits_case ({', '.join(columns)}) "
+            f"SELECT {', '.join(columns.values())} "
+            "FROM generate_series(1, %s) AS i ORDER BY md5(i::text)",
+            [*params, cases],
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (FREEZE, ANALYZE) audits_case")
+    return actor
+
+
+def new_cycle(n: int):
+    from audits.models import Cycle
+
+    return Cycle.objects.create(
+        name=f"Bench cycle n={n}",
+        period_start=PERIOD_START,
+        period_end=PERIOD_END,
+        stratify_by=Cycle.Stratify.TEAM_CASE_TYPE,
+        plan={"method": "fixed", "n": n, "allocation": "proportional", "minimum": 0},
+    )
+
+
+def forget_draws() -> None:
+    """Drop earlier draws, so they neither exclude cases nor fill the disk."""
+    from django.db import connection
+
+    from audits.services.sample import frames_dir
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE audits_sampledcase, audits_frame, audits_event CASCADE")
+    for path in frames_dir().glob("*.csv.gz"):
+        path.unlink()
+
+
+def frame_sql(cycle) -> tuple[str, list]:
+    """The cycle's frame as SQL giving (case_ref, stratum), the way select_in_database
+    builds it (same frame query, same stratum labels)."""
+    from audits import frames
+
+    inner_sql, inner_params = (
+        frames.frame_cases(cycle)
+        .values("case_ref", "team_id", "case_type")
+        .order_by()
+        .query.sql_with_params()
+    )
+    labels = frames.team_labels()
+    params = [*inner_params]
+    for team_id, label in labels.items():
+        params += [team_id, label]
+    sql = f"""
+        SELECT f.case_ref, {frames._stratum_sql(cycle.stratify_by)} AS stratum
+        FROM ({inner_sql}) AS f
+        JOIN (VALUES {", ".join(["(%s, %s)"] * len(labels))}) AS t(team_id, team_label)
+          ON t.team_id = f.team_id
+    """
+    return sql, params
+
+
+# --- (a) the draw -------------------------------------------------------------------------
+
+
+class PhaseTimer:
+    """Times the draw's steps by wrapping the functions sample_draw calls (one call each)."""
+
+    TARGETS = (
+        ("audits.frames", "strata_sizes"),
+        ("audits.sampling", "write_frame_csv"),
+        ("audits.frames", "select_in_database"),
+        ("audits.services.sample", "_write_exclusions"),
+        ("audits.services.sample", "_save_selection"),
+        ("audits.services.sample", "event_record"),
+    )
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self._saved = []
+
+    def __enter__(self):
+        import importlib
+
+        for module_name, name in self.TARGETS:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name, None)
+            if original is None:  # renamed or gone: time the rest
+                continue
+            self._saved.append((module, name, original))
+            setattr(module, name, self._timed(name, original))
+        return self
+
+    def _timed(self, name, function):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - start
+
+        return timed
+
+    def __exit__(self, *exc):
+        for module, name, original in self._saved:
+            setattr(module, name, original)
+        return False
+
+
+def run_draw(n: int, actor):
+    from audits.services.sample import sample_draw
+
+    cycle = new_cycle(n)
+    with PeakRss() as memory, PhaseTimer() as phases:
+        start = time.perf_counter()
+        frame = sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        elapsed = time.perf_counter() - start
+    named = sum(phases.times.values())
+    parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.times.items())
+    log(f"  (a) draw {elapsed:.2f}s [{parts}, rest {elapsed - named:.2f}s]")
+    return elapsed, memory, cycle, frame
+
+
+# --- (b) the floor ------------------------------------------------------------------------
+
+
+def frame_lines_sql(cycle) -> tuple[str, list]:
+    """The frame's lines ``case_ref,stratum\\n`` as bytes, in case_ref code point order."""
+    sql, params = frame_sql(cycle)
+    return (
+        f"SELECT convert_to(case_ref || ',' || stratum || E'\\n', 'UTF8') FROM ({sql}) AS frame "
+        'ORDER BY case_ref COLLATE "C"',
+        params,
+    )
+
+
+def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
+    """Read every frame row once, key it, write the frame's gzip CSV; nothing else.
+
+    The rows come sorted from a server-side cursor in binary (batches of 10,000 lines, no
+    text decoding): a third of the Python time of COPY, which sends one message per row.
+    """
+    from django.db import connection, transaction
+
+    sql, params = frame_lines_sql(cycle)
+    seed_prefix = f"{SEED}:".encode()
+    sha256 = hashlib.sha256
+    digest = hashlib.sha256()
+    rows = 0
+    start = time.perf_counter()
+    with transaction.atomic():
+        connection.ensure_connection()
+        with (
+            connection.connection.cursor(name="bench_floor", binary=True) as cursor,
+            out_path.open("wb") as raw,
+            # No file name in the gzip header, as for the draw's file.
+            gzip.GzipFile(
+                filename="", fileobj=raw, mode="wb", compresslevel=frame_gzip_level(), mtime=0
+            ) as out,
+        ):
+            out.write(b"case_ref,stratum\n")
+            cursor.execute(sql, params)
+            while batch := cursor.fetchmany(10_000):
+                lines = [line for (line,) in batch]
+                for line in lines:
+                    sha256(seed_prefix + line[: line.index(b",")]).digest()
+                block = b"".join(lines)
+                out.write(block)
+                digest.update(block)
+                rows += len(lines)
+    return time.perf_counter() - start, digest.hexdigest(), rows
+
+
+def frame_gzip_level() -> int:
+    """The level write_frame_csv compresses at (GzipFile's default, 9, unless it says)."""
+    from audits import sampling
+
+    return getattr(sampling, "FRAME_GZIP_LEVEL", 9)
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+# --- (c) ORDER BY random() ----------------------------------------------------------------
+
+
+def run_random(cycle, allocation: dict[str, int]) -> tuple[float, int]:
+    from django.db import connection
+
+    sql, params = frame_sql(cycle)
+    wanted = {stratum: n for stratum, n in allocation.items() if n > 0}
+    query = f"""
+        WITH ranked AS (
+            SELECT case_ref, stratum,
+                   row_number() OVER (PARTITION BY stratum ORDER BY random()) AS rank
+            FROM ({sql}) AS frame
+        )
+        SELECT r.case_ref, r.stratum, r.rank
+        FROM ranked r JOIN (VALUES {", ".join(["(%s, %s)"] * len(wanted))}) AS a(stratum, n)
+          ON a.stratum = r.stratum
+        WHERE r.rank <= a.n
+    """
+    for stratum, n in wanted.items():
+        params += [stratum, n]
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        drawn = cursor.fetchall()
+    return time.perf_counter() - start, len(drawn)
+
+
+# --- (d) the analyst ----------------------------------------------------------------------
+
+
+REGISTER_EXPORT = (
+    "(SELECT c.case_ref, t.name AS team, c.case_type, c.opened_on, c.closed_on "
+    "FROM audits_case c JOIN audits_team t ON t.id = c.team_id) "
+    "TO {target} WITH (FORMAT csv, HEADER)"
+)
+
+
+def libpq_env() -> dict[str, str]:
+    """The bench's database as libpq environment variables, for psql and the analyst."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    libpq = {
+        "PGHOST": settings["HOST"],
+        "PGPORT": str(settings["PORT"] or ""),
+        "PGUSER": settings["USER"],
+        "PGPASSWORD": settings["PASSWORD"],
+        "PGDATABASE": settings["NAME"],
+    }
+    return {key: value for key, value in libpq.items() if value}
+
+
+def export_register(export: Path) -> str:
+    """Export the register to CSV as an analyst would: psql's \\copy if there is a psql
+    (a C loop, faster than Python's), else COPY through psycopg. Returns which was used."""
+    psql = shutil.which("psql")
+    if psql:
+        command = "\\copy " + REGISTER_EXPORT.format(target=f"'{export}'")
+        subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", command], check=True)
+        return "psql"
+    import psycopg
+
+    with (
+        psycopg.connect("") as connection,
+        connection.cursor() as cursor,
+        cursor.copy("COPY " + REGISTER_EXPORT.format(target="STDOUT")) as copy,
+        export.open("wb") as out,
+    ):
+        for block in copy:
+            out.write(block)
+    return "psycopg"
+
+
+def analyst(n: int, folder: str, repeat: int) -> None:
+    """The analyst's session (its own process, pandas already imported): export the whole
+    register to CSV, filter it to the frame, sample each stratum with pandas, save the
+    sample. Prints its times as JSON. The database comes from the PG* variables."""
+    import pandas as pd
+
+    export = Path(folder) / "register.csv"
+    start = time.perf_counter()
+    exporter = export_register(export)
+    exported = time.perf_counter()
+    register = pd.read_csv(export, dtype=str)
+    # ISO dates compare correctly as text; a missing closed_on compares False.
+    frame = register[
+        (register["opened_on"] <= PERIOD_END.isoformat())
+        & ~(register["closed_on"] < PERIOD_START.isoformat())
+    ]
+    frame = frame.assign(stratum=frame["team"] + "/" + frame["case_type"])
+    sample = frame.groupby("stratum").sample(frac=n / len(frame), random_state=repeat)
+    sample.to_csv(Path(folder) / "analyst-sample.csv", index=False)
+    end = time.perf_counter()
+    export.unlink()
+    result = {"seconds": end - start, "export_s": exported - start, "sampled": len(sample)}
+    print(json.dumps({**result, "exporter": exporter}))
+
+
+def run_analyst(n: int, folder: Path, repeat: int) -> dict:
+    """Run the analyst in a child process, so pandas' memory stays out of the draw's."""
+    arguments = json.dumps({"n": n, "folder": str(folder), "repeat": repeat})
+    completed = subprocess.run(
+        [sys.executable, __file__, "--analyst", arguments],
+        env={**os.environ, **libpq_env()},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout)
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) -> dict:
+    from audits.services.sample import cycle_plan, frames_dir
+
+    log(f"building a register of {cases:,} cases")
+    start = time.perf_counter()
+    actor = build_register(cases)
+    log(f"  built in {time.perf_counter() - start:.1f}s")
+    plan = cycle_plan(cycle=new_cycle(n))
+    allocation = plan["allocation"]
+    check(len(plan["strata"]) == len(CASE_TYPES) * TEAMS, f"strata: {plan['strata']}")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-sampling-work-"))
+    best = {"draw": float("inf"), "floor": float("inf"), "random": float("inf")}
+    best["analyst"] = float("inf")
+    peak_mb = peak_rss_mb = 0.0
+    for repeat in range(1, repeats + 1):
+        log(f"  run {repeat}/{repeats}, frame of {plan['population']:,}, n={n}")
+        forget_draws()
+        draw_s, memory, cycle, frame = run_draw(n, actor)
+        peak_mb = max(peak_mb, memory.rise_mb)
+        peak_rss_mb = max(peak_rss_mb, memory.peak_kb / 1024)
+        log(f"      peak rise {memory.rise_mb:.0f} MB (peak RSS {memory.peak_kb / 1024:.0f} MB)")
+        check(frame.size == plan["population"], f"the draw's frame has {frame.size} cases")
+        selection_path = frame.selection_path
+
+        floor_path = scratch / "floor-frame.csv.gz"
+        floor_s, floor_hash, rows = run_floor(cycle, floor_path)
+        log(f"  (b) floor {floor_s:.2f}s ({rows:,} rows)")
+        # Same output work: the floor wrote the very bytes the draw stored.
+        check(rows == frame.size, f"the floor read {rows} rows, the draw {frame.size}")
+        check(floor_hash == frame.frame_hash, "the floor's frame hash differs from the draw's")
+        check(
+            file_sha256(floor_path) == file_sha256(frames_dir() / frame.frame_file),
+            "the floor's frame file differs from the draw's",
+        )
+        floor_path.unlink()
+
+        random_s, drawn = run_random(cycle, allocation)
+        log(f"  (c) ORDER BY random() {random_s:.2f}s ({drawn} drawn)")
+        check(drawn == n, f"ORDER BY random() drew {drawn}, not {n}")
+
+        analysis = run_analyst(n, scratch, repeat)
+        analyst_s, exporter = analysis["seconds"], analysis["exporter"]
+        log(
+            f"  (d) analyst {analyst_s:.2f}s (export by {exporter} {analysis['export_s']:.2f}s,"
+            f" {analysis['sampled']} sampled)"
+        )
+        release_memory()
+
+        for name, seconds in (
+            ("draw", draw_s),
+            ("floor", floor_s),
+            ("random", random_s),
+            ("analyst", analyst_s),
+        ):
+            best[name] = min(best[name], seconds)
+    extra = {}
+    if trace:
+        extra["draw_tracemalloc_mb"] = round(tracemalloc_draw(n, actor), 1)
+    if profile:
+        profile_draw(n, actor)
+    shutil.rmtree(scratch)
+    return {
+        "bench": "sampling",
+        "cases": cases,
+        "strata": len(plan["strata"]),
+        "frame": plan["population"],
+        "n": n,
+        "repeats": repeats,
+        "draw_s": round(best["draw"], 3),
+        "floor_s": round(best["floor"], 3),
+        "random_s": round(best["random"], 3),
+        "analyst_s": round(best["analyst"], 3),
+        "draw_over_floor": round(best["draw"] / best["floor"], 3),
+        "draw_over_random": round(best["draw"] / best["random"], 3),
+        "draw_over_analyst": round(best["draw"] / best["analyst"], 3),
+        "draw_peak_mb": round(peak_mb, 1),
+        "draw_peak_rss_mb": round(peak_rss_mb, 1),
+        "selection_path": selection_path,
+        "analyst_export": exporter,
+        **extra,
+    }
+
+
+def tracemalloc_draw(n: int, actor) -> float:
+    """Peak of Python allocations during one more, untimed draw (tracemalloc slows it)."""
+    import tracemalloc
+
+    from audits.services.sample import sample_draw
+
+    forget_draws()
+    cycle = new_cycle(n)
+    release_memory()
+    tracemalloc.start()
+    try:
+        sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    log(f"  tracemalloc peak of a draw: {peak / 2**20:.0f} MB")
+    return peak / 2**20
+
+
+def profile_draw(n: int, actor) -> None:
+    """One more draw under cProfile (slower than the timed ones); top functions to stderr."""
+    import cProfile
+    import io
+    import pstats
+
+    from audits.services.sample import sample_draw
+
+    forget_draws()
+    cycle = new_cycle(n)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    sample_draw(cycle=cycle, actor=actor, seed=SEED)
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    print(text.getvalue(), file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="register sizes, comma-separated (default: %(default)s)",
+    )
+    parser.add_argument("--n", type=int, default=1000, help="sample size (default: 1000)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=0,
+        help="runs per size, the best kept (default: 3)",
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile one extra draw")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="one extra, untimed draw under tracemalloc: adds draw_tracemalloc_mb",
+    )
+    parser.add_argument("--analyst", help=argparse.SUPPRESS)  # the analyst's child process
+    args = parser.parse_args()
+    if args.analyst:
+        analyst(**json.loads(args.analyst))
+        return
+    setup_django()
+    for cases in (int(size) for size in args.sizes.split(",")):
+        repeats = args.repeats or 3
+        result = bench_size(cases, args.n, repeats, profile=args.profile, trace=args.tracemalloc)
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

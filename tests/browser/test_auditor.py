@@ -1,0 +1,126 @@
+"""An auditor signs in, fills in the grading form (autosaved), meets the error summary,
+submits; a version conflict keeps their text; the session-timeout warning."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from audits import grading
+from audits.models import Audit
+from audits.services import audits as audit_service
+from tests.browser import scenarios
+from tests.browser.conftest import TABLET
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def fill_every_question(page, audit: Audit, grade: int = 3) -> None:
+    for question in grading.questions(audit.template.definition):
+        field = f"answer-{question['key']}"
+        if question["kind"] == "grade":
+            page.locator(f"#{field}-{grade}").check()
+        elif question["kind"] in ("yes_no_na", "choice"):
+            page.locator(f"#{field}").check()
+        elif question["kind"] == "text":
+            page.locator(f"#{field}").fill("Seen and recorded in the file.")
+        elif question["kind"] == "number":
+            page.locator(f"#{field}").fill("2")
+        elif question["kind"] == "date":
+            page.locator(f"#{field}").fill("2026-01-15")
+
+
+def test_an_auditor_fills_in_and_submits_an_audit(browser):
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    username = audit.assignment.auditor.user.username
+    login = browser.page()
+    login.goto("/accounts/login/")
+    browser.check(login, "login")
+
+    page = browser.signed_in(username)
+    browser.check(page, "auditor-home")
+    page.get_by_role("link", name="My audits").first.click()
+    expect(page.get_by_role("heading", name="My audits")).to_be_visible()
+    browser.check(page, "auditor-my-audits")
+
+    case_ref = audit.assignment.sampled_case.case.case_ref
+    page.get_by_role("link", name=case_ref).click()
+    expect(page.get_by_role("heading", name=f"Audit of case {case_ref}")).to_be_visible()
+    expect(page.get_by_role("link", name="Raise a safeguarding concern")).to_be_visible()
+    browser.check(page, "auditor-audit-form")
+
+    fill_every_question(page, audit)
+    page.get_by_label("Strengths").fill("The child's voice comes through clearly.")
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"Saved at \d\d:\d\d:\d\d"))
+    audit.refresh_from_db()
+    assert audit.status == "in_progress"
+    assert audit.answers["risk_recognised"] == 3
+    assert audit.strengths == "The child's voice comes through clearly."
+
+    # No overall grade yet: the error summary links to the field.
+    page.get_by_role("button", name="Submit audit").click()
+    summary = page.locator(".error-summary[role=alert]").first
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    browser.check(page, "auditor-audit-errors")
+    summary.get_by_role("link", name=re.compile("Overall grade")).click()
+    expect(page.locator("#overall_grade")).to_be_in_viewport()
+
+    page.locator("#overall_grade-3").check()
+    page.get_by_role("button", name="Submit audit").click()
+    expect(page.get_by_text(f"Audit of case {case_ref} submitted.")).to_be_visible()
+    audit.refresh_from_db()
+    assert audit.status in ("submitted", "final")
+    assert audit.overall_grade == 3
+    browser.check(page, "auditor-submitted", screenshot=False)
+
+
+def test_a_version_conflict_keeps_the_auditors_text(browser):
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username, viewport=TABLET)
+    page.goto(f"/audits/{audit.pk}/")
+    browser.check(page, "auditor-audit-form-tablet")
+    # Someone saves the audit elsewhere (another tab) after this page was opened.
+    audit_service.audit_save(
+        audit=audit, actor=audit.assignment.auditor.user, version=audit.version,
+        changes={"strengths": "Saved in another tab"},
+    )  # fmt: skip
+    page.get_by_label("Strengths").fill("Typed here and not to be lost")
+    conflict = page.locator("#autosave-conflict")
+    expect(conflict).to_be_visible()
+    expect(conflict).to_contain_text("Someone saved this audit after you opened it")
+    expect(page.get_by_label("Strengths")).to_have_value("Typed here and not to be lost")
+    browser.check(page, "auditor-version-conflict")
+    page.get_by_role("link", name="load the latest version").click()
+    expect(page.get_by_label("Strengths")).to_have_value("Saved in another tab")
+
+
+def test_raising_a_safeguarding_concern(browser):
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username)
+    page.goto(f"/audits/{audit.pk}/")
+    page.get_by_role("link", name="Raise a safeguarding concern").click()
+    browser.check(page, "auditor-concern")
+    page.get_by_label("What is the concern?").fill("Unexplained injuries recorded twice")
+    page.get_by_role("button", name="Send the concern now").click()
+    expect(page.get_by_text("Your safeguarding concern has been sent")).to_be_visible()
+    assert audit.escalations.count() == 1
+
+
+def test_the_session_timeout_warning(browser, settings):
+    settings.SESSION_IDLE_SECONDS = settings.SESSION_COOKIE_AGE = 6
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username)
+    page.goto("/audits/")
+    dialog = page.locator("#session-warning")
+    expect(dialog).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="Stay signed in")).to_be_focused()
+    browser.check(page, "session-timeout-warning")
+    page.get_by_role("button", name="Stay signed in").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_url(re.compile(r"/accounts/login/\?timeout=1&next=%2Faudits%2F"), timeout=15_000)
+    expect(page.get_by_text("You were signed out because")).to_be_visible()
+    page.get_by_label("Username").fill(audit.assignment.auditor.user.username)
+    page.get_by_label("Password").fill(scenarios.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="My audits")).to_be_visible()

@@ -1,0 +1,163 @@
+"""The manager's cycle pages: a new cycle, its frame and plan, the draw (seed, frame hash,
+the sample), assignment (loads, unassignable cases, overrides with a reason), replacing a
+case; and bad input that never gives a 500."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+
+from audits.models import Assignment, Cycle, Event, SampledCase, Staff
+from tests.browser import scenarios
+
+
+@pytest.fixture
+def lead(db):
+    scenarios.demo_council()
+    client = Client()
+    client.force_login(scenarios.person("qa.lead"))
+    return client
+
+
+def test_a_new_cycle_from_the_form(lead):
+    today = date.today()
+    response = lead.post(
+        "/cycles/new/",
+        {"name": "Summer audit", "period_start": (today - timedelta(days=30)).isoformat(),
+         "period_end": today.isoformat(), "stratify_by": "case_type", "case_types": ["cp", "cla"],
+         "n": "10", "minimum": "2", "allocation": "proportional"},
+    )  # fmt: skip
+    cycle = Cycle.objects.get(name="Summer audit")
+    assert response["Location"] == f"/cycles/{cycle.pk}/"
+    assert cycle.case_types == ["cp", "cla"]
+    assert cycle.plan["n"] == 10
+    assert cycle.created_by.username == "qa.lead"
+    assert Event.objects.filter(verb="created", object_type="cycle").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"period_start": "not a date"}, "period_start"),
+        ({"n": "lots"}, "n"),
+        ({"n": ""}, "n"),
+        ({"case_types": ["dragons"]}, "case_types"),
+        ({"teams": ["No Such Team"]}, "teams"),
+        ({"minimum": "-3"}, "minimum"),
+        ({"stratify_by": "planets"}, "stratify_by"),
+    ],
+)
+def test_a_bad_new_cycle_shows_an_error_summary(lead, data, field):
+    today = date.today().isoformat()
+    form = {"name": "Bad", "period_start": today, "period_end": today, "stratify_by": "none",
+            "n": "5", "minimum": "0", "allocation": "proportional", **data}  # fmt: skip
+    response = lead.post("/cycles/new/", form)
+    assert response.status_code == 400
+    assert f'href="#{field}"'.encode() in response.content
+    assert not Cycle.objects.filter(name="Bad").exists()
+
+
+def test_the_plan_shows_sizes_per_stratum_before_the_draw(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
+    assert "Sizes a draw would take now: 12 cases" in page
+    assert "Draw the sample" in page
+    assert "cla" in page
+    assert "Cases in frame" in page
+
+
+def test_drawing_shows_the_seed_the_frame_hash_and_the_sample(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    response = lead.post(f"/cycles/{cycle.pk}/draw/", {"seed": "public-draw-42"})
+    assert response["Location"] == f"/cycles/{cycle.pk}/#draw"
+    page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
+    cycle.refresh_from_db()
+    assert cycle.frame.seed == "public-draw-42"
+    assert "public-draw-42" in page
+    assert cycle.frame.frame_hash in page
+    for item in SampledCase.objects.filter(cycle=cycle):
+        assert item.case.case_ref in page
+    again = lead.post(f"/cycles/{cycle.pk}/draw/", {"seed": "another"}, follow=True)
+    assert b"cannot be redrawn" in again.content
+
+
+def test_assigning_shows_the_load_per_auditor(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    lead.post(f"/cycles/{cycle.pk}/draw/", {})
+    response = lead.post(f"/cycles/{cycle.pk}/assign/", follow=True)
+    assert b"cases assigned" in response.content
+    assert Assignment.objects.filter(sampled_case__cycle=cycle).count() >= 12
+    page = response.content.decode()
+    assert "Load per auditor" in page
+    auditor = Assignment.objects.filter(sampled_case__cycle=cycle).first().auditor
+    assert auditor.name in page
+
+
+def _blocked_auditor(sampled: SampledCase) -> Staff:
+    # The case's own team manager (also a peer auditor) is never independent of it.
+    return Staff.objects.get(managed_teams=sampled.case.team, user__username__startswith="manager")
+
+
+def test_an_override_needs_a_reason_and_is_recorded_with_it(lead):
+    cycle = scenarios.assigned_cycle(n=12)
+    sampled = SampledCase.objects.filter(cycle=cycle).exclude(
+        assignments__audit__status__in=["in_progress", "submitted", "final"]
+    ).first()  # fmt: skip
+    blocked = _blocked_auditor(sampled)
+    form = {"sampled_case": sampled.pk, "auditor": blocked.pk, "role": "primary", "reason": ""}
+    refused = lead.post(f"/cycles/{cycle.pk}/override/", form)
+    assert refused.status_code == 400
+    assert b'href="#override_reason"' in refused.content
+    form["reason"] = "Only manager trained in disabled children's work"
+    accepted = lead.post(f"/cycles/{cycle.pk}/override/", form, follow=True)
+    assert b"overridden" in accepted.content
+    item = Assignment.objects.get(sampled_case=sampled, role="primary")
+    assert item.auditor == blocked
+    assert item.override_reason.startswith("Only manager")
+    assert "R1" in item.override_rules or "R3" in item.override_rules
+    assert b"Assignments chosen by a manager" in accepted.content
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{}, {"sampled_case": "x", "auditor": "y"}, {"sampled_case": "999999", "auditor": "1"},
+     {"sampled_case": "1", "auditor": "1", "role": "boss"}],
+)  # fmt: skip
+def test_a_bad_override_is_a_400_not_a_500(lead, form):
+    cycle = scenarios.assigned_cycle(n=12)
+    assert lead.post(f"/cycles/{cycle.pk}/override/", form).status_code == 400
+
+
+def test_replacing_a_case_takes_the_next_rank(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    lead.post(f"/cycles/{cycle.pk}/draw/", {})
+    sampled = SampledCase.objects.filter(cycle=cycle).first()
+    refused = lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk}, follow=True)
+    assert b"was not replaced" in refused.content
+    lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"})
+    sampled.refresh_from_db()
+    assert sampled.status == "replaced"
+    assert sampled.replaced_by.stratum == sampled.stratum
+    assert lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": "x"}).status_code == 404
+
+
+def test_the_cycles_list_links_each_cycle(lead):
+    cycle = scenarios.planned_cycle()
+    page = lead.get("/cycles/").content.decode()
+    assert f"/cycles/{cycle.pk}/" in page
+    assert cycle.name in page
+
+
+def test_draw_and_assign_are_post_only(lead):
+    cycle = scenarios.planned_cycle()
+    assert lead.get(f"/cycles/{cycle.pk}/draw/").status_code == 405
+    assert lead.get(f"/cycles/{cycle.pk}/assign/").status_code == 405
+
+
+def test_new_cycle_errors_are_in_plain_words(lead):
+    response = lead.post("/cycles/new/", {"name": "Plain", "stratify_by": "none", "n": "many"})
+    page = response.content.decode()
+    assert "Period starts: enter a value" in page
+    assert "Sample size: enter a whole number" in page
+    assert "may not be null" not in page

@@ -1,0 +1,114 @@
+"""Report pages and internal audit's pages: request a report, its progress page and files,
+earlier versions; assurance summaries by period, a report's conditions, the sampling
+record and the re-check of a sample."""
+
+import pytest
+from django.test import Client
+
+from audits.models import Report, ReportJob
+from audits.services import reports
+from tests.browser import scenarios
+
+
+@pytest.fixture
+def reported(db):
+    return scenarios.reported_cycle()
+
+
+def signed_in(username):
+    client = Client()
+    client.force_login(scenarios.person(username))
+    return client
+
+
+def test_a_manager_requests_a_report_and_is_taken_to_its_progress(reported):
+    cycle, _ = reported
+    lead = signed_in("qa.lead")
+    response = lead.post(f"/cycles/{cycle.pk}/reports/")
+    job = ReportJob.objects.filter(cycle=cycle).order_by("-pk").first()
+    assert job.status == "queued"
+    assert response["Location"] == f"/reports/{job.pk}/"
+    page = lead.get(f"/reports/{job.pk}/").content.decode()
+    assert '<progress id="report-progress-bar" max="100" value="0"' in page
+    assert f'data-status-url="/api/v1/reports/{job.pk}"' in page
+    assert 'id="report-ready" hidden' in page
+
+
+def test_a_finished_report_shows_its_files_and_earlier_versions(reported):
+    cycle, report = reported
+    lead = signed_in("qa.lead")
+    job = reports.report_request(cycle=cycle, actor=scenarios.person("qa.lead"))
+    reports.report_compile(job.pk, "second")
+    page = lead.get(f"/cycles/{cycle.pk}/reports/").content.decode()
+    assert "Version 1" in page
+    assert "Version 2" in page
+    assert f"/api/v1/reports/{report.job_id}/pdf" in page
+    done = lead.get(f"/reports/{job.pk}/").content.decode()
+    assert 'value="100"' in done
+    assert "The report is ready (version 2)" in done
+    assert 'id="download-pdf"' in done
+    assert 'id="report-ready" hidden' not in done
+
+
+def test_internal_audit_cannot_request_a_report(reported):
+    cycle, _ = reported
+    before = ReportJob.objects.count()
+    signed_in("internal.audit").post(f"/cycles/{cycle.pk}/reports/")
+    assert ReportJob.objects.count() == before
+
+
+def test_assurance_summaries_by_period(reported):
+    cycle, report = reported
+    internal = signed_in("internal.audit")
+    page = internal.get("/assurance/").content.decode()
+    assert cycle.name in page
+    assert report.opinion in page
+    later = internal.get("/assurance/", {"period_from": "2999-01-01"}).content.decode()
+    assert cycle.name not in later
+    garbage = internal.get("/assurance/", {"period_from": "soon", "period_to": "31/02/2026"})
+    assert garbage.status_code == 200
+    assert b"must be a date" in garbage.content
+
+
+def test_a_report_with_its_conditions(reported):
+    _cycle, report = reported
+    page = signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/").content.decode()
+    for condition in report.figures["opinion"]["conditions"]:
+        assert condition["text"].replace("'", "&#x27;") in page
+    assert report.report_hash in page
+    assert f"/api/v1/reports/{report.job_id}/pdf" in page
+
+
+def test_checking_whether_the_data_have_changed(reported):
+    _, report = reported
+    page = signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/?check=1")
+    assert b"Unchanged" in page.content
+
+
+def test_the_sampling_record_and_the_recheck(reported):
+    cycle, _ = reported
+    internal = signed_in("internal.audit")
+    record = internal.get(f"/assurance/cycles/{cycle.pk}/sampling/").content.decode()
+    assert cycle.frame.seed in record
+    assert cycle.frame.frame_hash in record
+    recheck = internal.get(f"/assurance/cycles/{cycle.pk}/recheck/").content.decode()
+    assert "<strong>Match</strong>" in recheck
+    assert "python3 verify_sample.py" in recheck
+
+
+def test_the_recheck_reports_a_tampered_frame(reported, settings):
+    cycle, _ = reported
+    from audits.services.sample import frames_dir
+
+    (frames_dir() / cycle.frame.frame_file).write_bytes(b"not a gzip file")
+    page = signed_in("internal.audit").get(f"/assurance/cycles/{cycle.pk}/recheck/")
+    assert page.status_code == 200
+    assert b"<strong>Mismatch</strong>" in page.content
+
+
+def test_a_cycle_without_a_sample_has_no_sampling_record(reported):
+    cycle = scenarios.planned_cycle(name="Not drawn yet")
+    internal = signed_in("internal.audit")
+    assert internal.get(f"/assurance/cycles/{cycle.pk}/sampling/").status_code == 404
+    assert internal.get(f"/assurance/cycles/{cycle.pk}/recheck/").status_code == 404
+    assert Report.objects.count() == 1
