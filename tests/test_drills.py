@@ -100,7 +100,9 @@ def test_postgresql_restarts_during_a_burst_of_autosaves(live_server, audit_and_
     subprocess.run(
         ["runuser", "-u", "postgres", "--", f"{os.environ['PG_BIN']}/pg_ctl", "-D",
          os.environ["PG_DATA"], "-m", "fast", "-w", "restart"],
-        check=True, capture_output=True,
+        # The restarted server inherits our output streams: hand it /dev/null, not a pipe
+        # that would never close.
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(3)
     stop.set()
@@ -135,7 +137,7 @@ def test_redis_restarts_while_reports_are_queued(transactional_db, client_for):
     subprocess.run(
         ["redis-server", "--bind", "127.0.0.1", "--port", port, "--daemonize", "yes", "--save", "",
          "--appendonly", "no", "--maxmemory-policy", "noeviction"],
-        check=True, capture_output=True,
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(
         lambda: (
