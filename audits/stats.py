@@ -6,6 +6,7 @@ formula we call it rather than re-derive it. Every function raises ``ValueError`
 plain message on input it cannot answer for.
 """
 
+import functools
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
@@ -43,6 +44,7 @@ def _check_counts(successes: int, n: int) -> None:
         raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
 
 
+@functools.cache
 def _two_sided_z(confidence: float) -> float:
     return float(norm.ppf(1 - (1 - confidence) / 2))
 

@@ -189,7 +189,8 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
 
     def _respond(self, audit, code=status.HTTP_200_OK):
-        audit = self.get_queryset().get(pk=audit.pk)
+        # The services return the audit with what the serializer reads already loaded: no
+        # second trip through the scoping query.
         response = Response(AuditSerializer(audit).data, status=code)
         response["ETag"] = f'"{audit.version}"'
         return response

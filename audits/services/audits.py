@@ -32,7 +32,12 @@ def _grades(audit: Audit) -> dict:
 def _locked(audit_id: int) -> Audit:
     return (
         Audit.objects.select_for_update(of=("self",))
-        .select_related("template", "assignment__auditor", "assignment__sampled_case__cycle")
+        .select_related(
+            "template",
+            "assignment__auditor",
+            "assignment__sampled_case__cycle",
+            "assignment__sampled_case__case__team",
+        )
         .get(pk=audit_id)
     )
 
