@@ -222,3 +222,11 @@ def report_jobs_for(user) -> QuerySet[ReportJob]:
 
 def reports_for(user) -> QuerySet[Report]:
     return Report.objects.filter(job__in=report_jobs_for(user))
+
+
+def cycles_managed_by(user) -> QuerySet[Cycle]:
+    """Cycles the user may change (draw, assign, override, report): only through the
+    manager role, never because the user also audits in a cycle."""
+    if not roles.has_role(user, roles.MANAGER):
+        return Cycle.objects.none()
+    return Cycle.objects.filter(_cycle_manager(user))

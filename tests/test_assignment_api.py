@@ -150,3 +150,17 @@ def test_auditors_and_internal_audit_cannot_assign(council, client_for):
             url + "assign/"
         ).status_code in (403, 404)
     assert not Assignment.objects.exists()
+
+
+def test_a_manager_who_also_audits_cannot_run_a_cycle_she_only_audits_in(council, client_for):
+    url = drawn_cycle(client_for(council), n=12)
+    client_for(council).post(url + "assign/")
+    peer = Assignment.objects.filter(auditor__user__groups__name="manager").first()
+    assert peer is not None, "the demo council's team managers peer-audit"
+    manager = client_for(peer.auditor.user)
+    assert manager.get(url).status_code == 200  # she can see the cycle she audits in
+    assert manager.post(url + "assign/").status_code == 404
+    assert (
+        manager.post("/api/v1/reports/", {"cycle": url.split("/")[-2]}, format="json").status_code
+        == 400
+    )

@@ -7,6 +7,7 @@ from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from audits import roles, scoping
@@ -204,9 +205,10 @@ class CycleViewSet(ModelViewSet):
     filterset_fields = ["status"]
 
     def get_queryset(self):
+        # Changes go through the manager role only, never a role held as an auditor.
+        scope = self.scope if self.request.method in SAFE_METHODS else scoping.cycles_managed_by
         return (
-            super()
-            .get_queryset()
+            scope(self.request.user)
             .select_related("frame", "frame__drawn_by")
             .prefetch_related("teams")
         )
@@ -344,6 +346,11 @@ class SampledCaseViewSet(ScopedViewSet):
     serializer_class = SampledCaseSerializer
     scope = staticmethod(scoping.sampled_cases_for)
     write_roles = (roles.MANAGER,)
+
+    def get_queryset(self):
+        if self.request.method in SAFE_METHODS:
+            return super().get_queryset()
+        return SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(self.request.user))
 
     @extend_schema(
         request=ReplaceSerializer,

@@ -92,7 +92,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     def create(self, request):
         body = ReportJobSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        cycle = scoping.cycles_for(request.user).filter(pk=body.validated_data["cycle_id"]).first()
+        cycle = (
+            scoping.cycles_managed_by(request.user)
+            .filter(pk=body.validated_data["cycle_id"])
+            .first()
+        )
         if cycle is None:
             raise DomainError("No such cycle.", fields={"cycle": ["not found"]})
         job = reports.report_request(cycle=cycle, actor=request.user)

@@ -29,7 +29,7 @@ NEW_CYCLE_LABELS = {
 
 
 def _cycles(user):
-    return scoping.cycles_for(user).select_related("frame").prefetch_related("teams")
+    return scoping.cycles_managed_by(user).select_related("frame").prefetch_related("teams")
 
 
 @role_required(*MANAGERS)
@@ -201,7 +201,9 @@ def cycle_override(request, cycle_id: int):
 def cycle_replace(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
     sampled = get_object_or_404(
-        scoping.sampled_cases_for(request.user), cycle=cycle, pk=_int(request.POST.get("sampled"))
+        SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(request.user)),
+        cycle=cycle,
+        pk=_int(request.POST.get("sampled")),
     )
     try:
         replacement = sample.sample_replace(
