@@ -15,10 +15,19 @@ from audits.services import actions, assignment, audits, escalations, moderation
 from audits.services.templates import current_template
 
 
-def finished_cycle(*, cases: int = 300, n: int = 40, seed: int = 5, complete: float = 1.0) -> Cycle:
+def finished_cycle(
+    *,
+    cases: int = 300,
+    n: int = 40,
+    seed: int = 5,
+    complete: float = 1.0,
+    peer_auditors: bool = True,
+) -> Cycle:
     if not User.objects.filter(username="qa.lead").exists():
         call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
     lead = User.objects.get(username="qa.lead")
+    if not peer_auditors:
+        Staff.objects.filter(user__groups__name="manager").update(capacity=0)
     today = date.today()
     cycle = Cycle.objects.create(
         name=f"Quarter to {today:%B %Y}",

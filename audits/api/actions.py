@@ -145,10 +145,11 @@ class CaseFollowUpMixin:
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))
     def follow_up(self, request, pk=None):
+        case = self.get_object()  # outside scope: 404 before the body is even read
         body = FollowUpRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         follow_up = action_service.follow_up_request(
-            case=self.get_object(), actor=request.user, reason=body.validated_data["reason"]
+            case=case, actor=request.user, reason=body.validated_data["reason"]
         )
         return Response(FollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
 

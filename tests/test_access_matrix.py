@@ -1,0 +1,294 @@
+"""The access matrix: every route x method x role has an expected status in one table, and
+a route without a row fails the suite.
+
+People (demo council; team managers also hold the auditor role but audit nothing here):
+AUD is the first auditor of case A (submitted), AUD2 its blind second auditor (not yet
+submitted), TM manages A's team, OM manages another team, QA is the QA lead, IA internal
+audit, ADM an administrator, OUT a user with no role, ANON nobody.
+
+"ok" means served (2xx; for a write, 400 or 409 on an empty body also counts). Writes are
+sent only where the table expects a refusal, so nothing changes while it is checked.
+"""
+
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from audits.models import (
+    Assignment,
+    Conflict,
+    ImprovementItem,
+    ReportJob,
+    Staff,
+    Team,
+)
+from audits.services import escalations, reports
+from audits.services.actions import action_create
+from tests.builders import finished_cycle
+
+ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
+SIGNED_IN = ROLES[1:]
+WITH_ROLE = ROLES[2:]
+OK = "ok"
+
+
+def allow(ok=(), otherwise=404, **special):
+    """Expected status per role: ``ok`` roles served, ANON refused (401 for the API),
+    named roles as given, everyone else ``otherwise``."""
+    table = {role: OK if role in ok else otherwise for role in ROLES}
+    table["ANON"] = special.pop("ANON", 401)
+    table.update(special)
+    return table
+
+
+def deny(**statuses):
+    """A write checked only for refusals: roles not named are allowed and not sent."""
+    return {"ANON": 401, **statuses}
+
+
+READ_ALL = allow(WITH_ROLE)
+MANAGERS = ("TM", "OM", "QA")
+REPORT_READERS = ("QA", "IA", "ADM")
+CYCLE_READERS = ("AUD", "AUD2", "QA", "IA", "ADM")
+NOT_MANAGER = {"AUD": 403, "AUD2": 403, "IA": 403, "ADM": 403, "OUT": 403}
+NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
+CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
+
+API = {
+    "api-root": {"GET": allow(SIGNED_IN)},
+    "token-issue": {"POST": dict.fromkeys(ROLES, OK)},
+    "token-revoke": {"POST": deny()},
+    "assurance-summaries": {"GET": allow((*MANAGERS, "IA", "ADM"))},
+    "team-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
+    "team-detail": {"GET": READ_ALL, "PUT": deny(**NOT_ADMIN), "PATCH": deny(**NOT_ADMIN),
+                    "DELETE": deny(**NOT_ADMIN)},
+    "staff-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
+    "staff-detail": {"GET": allow(("AUD", "TM", "OM", "QA", "IA", "ADM")),
+                     "PATCH": deny(**NOT_ADMIN), "PUT": deny(**NOT_ADMIN),
+                     "DELETE": deny(**NOT_ADMIN)},
+    "conflict-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403)},
+    "conflict-detail": {"GET": allow(("TM", "OM", "QA", "IA", "ADM")),
+                        "PATCH": deny(IA=403, OUT=403, AUD=404, AUD2=404),
+                        "PUT": deny(IA=403, OUT=403, AUD=404, AUD2=404),
+                        "DELETE": deny(IA=403, OUT=403, AUD=404, AUD2=404)},
+    "case-list": {"GET": READ_ALL},
+    "case-detail": {"GET": allow(("AUD", "AUD2", "TM", "QA", "IA", "ADM"))},
+    "case-import-register": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
+    "case-follow-up": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, OM=404)},
+    "cycle-list": {"GET": READ_ALL, "POST": deny(**NOT_MANAGER)},
+    "cycle-detail": {"GET": allow(CYCLE_READERS), "PUT": CYCLE_WRITE, "PATCH": CYCLE_WRITE,
+                     "DELETE": CYCLE_WRITE},
+    "cycle-plan": {"GET": allow(CYCLE_READERS)},
+    "cycle-sample-list": {"GET": allow(CYCLE_READERS)},
+    "cycle-verification": {"GET": allow(CYCLE_READERS)},
+    "cycle-verify-script": {"GET": allow(CYCLE_READERS)},
+    "cycle-assignments": {"GET": allow(CYCLE_READERS)},
+    "cycle-frame-csv": {"GET": allow(REPORT_READERS)},
+    "cycle-draw": {"POST": CYCLE_WRITE},
+    "cycle-assign": {"POST": CYCLE_WRITE},
+    "cycle-extend": {"POST": CYCLE_WRITE},
+    "cycle-override": {"POST": CYCLE_WRITE},
+    "cycle-unavailable": {"POST": CYCLE_WRITE},
+    "sampled-case-replace": {"POST": CYCLE_WRITE},
+    "template-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
+    "template-detail": {"GET": READ_ALL, "PUT": deny(**NOT_ADMIN), "PATCH": deny(**NOT_ADMIN),
+                        "DELETE": deny(**NOT_ADMIN)},
+    "template-export": {"GET": READ_ALL},
+    "template-publish": {"POST": deny(**NOT_ADMIN)},
+    "template-import-template": {"POST": deny(**NOT_ADMIN)},
+    "audit-list": {"GET": READ_ALL},
+    "audit-detail": {"GET": allow(("AUD", "QA", "IA", "ADM")),
+                     "PATCH": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
+    "audit-history": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
+    "audit-submit": {"POST": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
+    "audit-moderation": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)},
+    "audit-escalations": {"POST": deny(AUD2=404, TM=404, OM=404, IA=403, ADM=403, OUT=403)},
+    "escalation-list": {"GET": READ_ALL},
+    "escalation-detail": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
+    "escalation-acknowledge": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403, TM=404, OM=404)},
+    "action-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403)},
+    "action-detail": {"GET": allow(("TM", "QA", "IA", "ADM")),
+                      "PATCH": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+                      "PUT": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+                      "DELETE": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403)},
+    "improvement-item-list": {"GET": READ_ALL, "POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
+    "improvement-item-detail": {"GET": READ_ALL,
+                                "PATCH": deny(AUD=403, AUD2=403, IA=403, OUT=403),
+                                "PUT": deny(AUD=403, AUD2=403, IA=403, OUT=403),
+                                "DELETE": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
+    "report-list": {"GET": allow((*MANAGERS, "IA", "ADM")),
+                    "POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403)},
+    "report-detail": {"GET": allow(REPORT_READERS)},
+    "report-pdf": {"GET": allow(REPORT_READERS)},
+    "report-data-json": {"GET": allow(REPORT_READERS)},
+    "report-audits-csv": {"GET": allow(REPORT_READERS)},
+    "report-changed": {"GET": allow(REPORT_READERS)},
+}  # fmt: skip
+
+PAGE = {"ANON": 302}
+WEB = {
+    "keepalive": {"GET": allow(SIGNED_IN, ANON=401)},
+    "my-audits": {"GET": allow(("AUD", "AUD2", "TM", "OM"), **PAGE)},
+    "audit": {"GET": allow(("AUD", "QA", "IA", "ADM"), **PAGE)},
+    "raise-concern": {"GET": allow(("AUD", "QA"), **PAGE)},
+    "cycles": {"GET": allow(MANAGERS, **PAGE)},
+    "cycle-new": {"GET": allow(MANAGERS, **PAGE)},
+    "cycle": {"GET": allow(("QA",), **PAGE)},
+    "cycle-draw": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "cycle-assign": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "cycle-override": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "cycle-replace": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "cycle-reports": {"GET": allow(REPORT_READERS, **PAGE)},
+    "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
+    "moderation": {"GET": allow(MANAGERS, **PAGE)},
+    "moderate": {"GET": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "actions": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
+    "action-advance": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404) | PAGE},
+    "escalations": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
+    "escalation-acknowledge": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404) | PAGE},
+    "dashboard": {"GET": allow(MANAGERS, **PAGE)},
+    "assurance": {"GET": allow(("IA", "ADM"), **PAGE)},
+    "assurance-report": {"GET": allow(("IA", "ADM"), **PAGE)},
+    "sampling-record": {"GET": allow(("IA", "ADM"), **PAGE)},
+    "recheck": {"GET": allow(("IA", "ADM"), **PAGE)},
+}  # fmt: skip
+OPEN = {  # outside any scope by design: no data
+    "health": {"GET": dict.fromkeys(ROLES, OK)},
+    "schema": {"GET": dict.fromkeys(ROLES, OK)},
+    "api-docs": {"GET": dict.fromkeys(ROLES, OK)},
+    "login": {"GET": {"ANON": OK, **dict.fromkeys(SIGNED_IN, 302)}},
+    "logout": {},
+    "home": {"GET": allow(SIGNED_IN, **PAGE)},
+}
+
+
+def named_routes() -> dict[str, str]:
+    """name -> namespace for every route, Django admin and format-suffix twins aside."""
+    found = {}
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.app_name == "admin":
+                    continue
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif (
+                isinstance(pattern, URLPattern)
+                and pattern.name
+                and "format" not in str(pattern.pattern)
+            ):
+                found[
+                    pattern.name if namespace in (None, "") else f"{namespace}:{pattern.name}"
+                ] = namespace
+
+    walk(get_resolver().url_patterns, None)
+    return found
+
+
+def table() -> dict[str, dict]:
+    return {
+        **{f"api:{k}": v for k, v in API.items()},
+        **{f"web:{k}": v for k, v in WEB.items()},
+        **OPEN,
+    }
+
+
+def test_every_route_has_a_row():
+    missing = sorted(set(named_routes()) - set(table()))
+    stale = sorted(set(table()) - set(named_routes()))
+    assert missing == [], f"routes with no row in the access matrix: {missing}"
+    assert stale == [], f"rows for routes that no longer exist: {stale}"
+
+
+def build_world():
+    cycle = finished_cycle(n=40, complete=0.5, peer_auditors=False)
+    first = next(
+        a
+        for a in Assignment.objects.filter(
+            sampled_case__cycle=cycle, role="primary"
+        ).select_related("audit")
+        if a.audit.status in ("submitted", "final")
+        and a.sampled_case.assignments.filter(role="second", audit__status="assigned").exists()
+    )
+    second = first.sampled_case.assignments.get(role="second")
+    case = first.sampled_case.case
+    team_manager = Staff.objects.get(
+        user__username=f"manager.{case.team.name.lower().replace(' ', '-')}"
+    )
+    other_team = Team.objects.exclude(pk=case.team_id).exclude(name="Quality Assurance").first()
+    other_manager = Staff.objects.get(
+        user__username=f"manager.{other_team.name.lower().replace(' ', '-')}"
+    )
+    people = {
+        "ANON": None, "OUT": User.objects.create_user("outsider_eve"), "AUD": first.auditor.user,
+        "AUD2": second.auditor.user, "TM": team_manager.user, "OM": other_manager.user,
+        "QA": User.objects.get(username="qa.lead"), "IA": User.objects.get(username="internal.audit"),
+        "ADM": User.objects.get(username="admin"),
+    }  # fmt: skip
+    lead = people["QA"]
+    escalation = escalations.escalation_raise(
+        audit=first.audit, actor=first.auditor.user, concern="x"
+    )
+    owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
+    action = action_create(actor=lead, audit=first.audit, case=None,
+                           fields={"owner": owner, "description": "Do it", "due_date": cycle.period_end})  # fmt: skip
+    job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
+    report = reports.report_compile(job.pk, "matrix")
+    conflict = Conflict.objects.exclude(auditor__user__in=[people["AUD"], people["AUD2"]]).first()
+    item = ImprovementItem.objects.create(reference="IP-1", title="Voice of the child")
+    ids = {
+        "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
+        "cycle": cycle.pk, "sampled-case": first.sampled_case_id, "template": first.audit.template_id,
+        "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
+        "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
+    }  # fmt: skip
+    return people, ids
+
+
+def url_for(name: str, ids: dict) -> str | None:
+    from django.urls import NoReverseMatch, reverse
+
+    short = name.split(":")[-1]
+    for kwargs in (
+        {},
+        {"pk": ids.get(short.rsplit("-", 1)[0]) or ids.get(short.split("-")[0])},
+        {"pk": ids.get("-".join(short.split("-")[:2]))},
+        {"audit_id": ids["audit"]}, {"cycle_id": ids["cycle"]}, {"job_id": ids["report"]},
+        {"action_id": ids["action"]}, {"report_id": ids["report_id"]},
+        {"escalation_id": ids["escalation"]},
+    ):  # fmt: skip
+        if any(value is None for value in kwargs.values()):
+            continue
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+def served(status: int, method: str) -> bool:
+    return 200 <= status < 300 or (method != "GET" and status in (400, 409))
+
+
+def test_every_role_gets_exactly_what_the_table_says(db, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    people, ids = build_world()
+    problems = []
+    for name, methods in sorted(table().items()):
+        if name == "logout":
+            continue
+        url = url_for(name, ids)
+        assert url is not None, f"cannot build a URL for {name}"
+        for method, expected_by_role in methods.items():
+            for role, expected in expected_by_role.items():
+                client = (APIClient if name.startswith("api:") else Client)()
+                if people[role] is not None:
+                    client.force_login(people[role])
+                response = getattr(client, method.lower())(url, {} if method != "GET" else None)
+                status = response.status_code
+                good = served(status, method) if expected == OK else status == expected
+                if not good:
+                    problems.append(f"{method} {name} as {role}: expected {expected}, got {status}")
+    print("\n".join(problems))
+    assert problems == [], "\n".join(problems)
