@@ -127,6 +127,7 @@ API = {
 }  # fmt: skip
 
 PAGE = {"ANON": 302}
+NOT_CYCLE_MANAGER = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE
 WEB = {
     "keepalive": {"GET": allow(SIGNED_IN, ANON=401)},
     "my-audits": {"GET": allow(("AUD", "AUD2", "TM", "OM"), **PAGE)},
@@ -135,18 +136,20 @@ WEB = {
     "cycles": {"GET": allow(MANAGERS, **PAGE)},
     "cycle-new": {"GET": allow(MANAGERS, **PAGE)},
     "cycle": {"GET": allow(("QA",), **PAGE)},
-    "cycle-draw": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
-    "cycle-assign": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
-    "cycle-override": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
-    "cycle-replace": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "cycle-draw": {"POST": NOT_CYCLE_MANAGER},
+    "cycle-assign": {"POST": NOT_CYCLE_MANAGER},
+    "cycle-override": {"POST": NOT_CYCLE_MANAGER},
+    "cycle-replace": {"POST": NOT_CYCLE_MANAGER},
     "cycle-reports": {"GET": allow(REPORT_READERS, **PAGE)},
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
-    "moderate": {"GET": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE},
+    "moderate": {"GET": NOT_CYCLE_MANAGER},
     "actions": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
-    "action-advance": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404) | PAGE},
+    "action-advance": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404)
+                       | PAGE},
     "escalations": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
-    "escalation-acknowledge": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404) | PAGE},
+    "escalation-acknowledge": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404)
+                               | PAGE},
     "dashboard": {"GET": allow(MANAGERS, **PAGE)},
     "assurance": {"GET": allow(("IA", "ADM"), **PAGE)},
     "assurance-report": {"GET": allow(("IA", "ADM"), **PAGE)},
@@ -223,7 +226,8 @@ def build_world():
     people = {
         "ANON": None, "OUT": User.objects.create_user("outsider_eve"), "AUD": first.auditor.user,
         "AUD2": second.auditor.user, "TM": team_manager.user, "OM": other_manager.user,
-        "QA": User.objects.get(username="qa.lead"), "IA": User.objects.get(username="internal.audit"),
+        "QA": User.objects.get(username="qa.lead"),
+        "IA": User.objects.get(username="internal.audit"),
         "ADM": User.objects.get(username="admin"),
     }  # fmt: skip
     lead = people["QA"]
@@ -231,15 +235,16 @@ def build_world():
         audit=first.audit, actor=first.auditor.user, concern="x"
     )
     owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
-    action = action_create(actor=lead, audit=first.audit, case=None,
-                           fields={"owner": owner, "description": "Do it", "due_date": cycle.period_end})  # fmt: skip
+    terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
+    action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
     report = reports.report_compile(job.pk, "matrix")
     conflict = Conflict.objects.exclude(auditor__user__in=[people["AUD"], people["AUD2"]]).first()
     item = ImprovementItem.objects.create(reference="IP-1", title="Voice of the child")
     ids = {
         "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
-        "cycle": cycle.pk, "sampled-case": first.sampled_case_id, "template": first.audit.template_id,
+        "cycle": cycle.pk, "sampled-case": first.sampled_case_id,
+        "template": first.audit.template_id,
         "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
         "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
     }  # fmt: skip
