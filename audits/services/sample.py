@@ -15,9 +15,10 @@ from django.db.models import Count
 
 from audits import frames, sampling, stats
 from audits.errors import DomainError, StateConflict
-from audits.models import Case, Cycle, Frame, SampledCase
+from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
 from audits.services.history import event_record
 
+FOLLOW_UP_STRATUM = "follow-up"
 DRAWN_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 
 
@@ -182,6 +183,7 @@ def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
         )
         selected = [item for stratum in drawn.values() for item in stratum]
         _save_selection(cycle, selected)
+        follow_ups = _include_follow_ups(cycle, {item.case_ref for item in selected})
         cycle.status = Cycle.Status.SAMPLED
         cycle.save(update_fields=["status"])
         event_record(
@@ -199,9 +201,31 @@ def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
                 "algorithm": f"{sampling.ALGORITHM_NAME} v{sampling.ALGORITHM_VERSION}",
                 "selection_path": path,
                 "selected": len(selected),
+                "follow_ups": follow_ups,
             },
         )
     return frame
+
+
+def _include_follow_ups(cycle: Cycle, drawn_refs: set[str]) -> list[str]:
+    """Cases put forward for a follow-up audit join this cycle outside the random sample
+    (no rank, reported apart). A case the draw already picked is audited once, as sampled."""
+    waiting = FollowUp.objects.filter(included_in__isnull=True).select_related("case")
+    team_ids = set(cycle.teams.values_list("id", flat=True))
+    included = []
+    for follow_up in waiting:
+        case = follow_up.case
+        if team_ids and case.team_id not in team_ids:
+            continue
+        if case.case_ref not in drawn_refs:
+            SampledCase.objects.create(
+                cycle=cycle, case=case, stratum=FOLLOW_UP_STRATUM, rank=0,
+                selection_key="", is_follow_up=True,
+            )  # fmt: skip
+        follow_up.included_in = cycle
+        follow_up.save(update_fields=["included_in"])
+        included.append(case.case_ref)
+    return included
 
 
 def stored_frame_rows(frame: Frame):
