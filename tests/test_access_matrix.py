@@ -297,3 +297,17 @@ def test_every_role_gets_exactly_what_the_table_says(db, settings):
                     problems.append(f"{method} {name} as {role}: expected {expected}, got {status}")
     print("\n".join(problems))
     assert problems == [], "\n".join(problems)
+
+
+def test_every_list_costs_a_few_queries_however_many_rows(db, django_assert_max_num_queries):
+    people, ids = build_world()
+    client = APIClient()
+    client.force_login(people["ADM"])
+    lists = sorted(name for name in API if name.endswith("-list") and "GET" in API[name])
+    for name in lists:
+        url = url_for(f"api:{name}", ids) + "?limit=500"
+        with django_assert_max_num_queries(12, info=name):
+            response = client.get(url)
+        assert response.status_code == 200, name
+    # The register is large enough that one query per row would show.
+    assert client.get("/api/v1/cases/?limit=500").json()["count"] >= 300
