@@ -164,3 +164,17 @@ def test_a_manager_who_also_audits_cannot_run_a_cycle_she_only_audits_in(council
         manager.post("/api/v1/reports/", {"cycle": url.split("/")[-2]}, format="json").status_code
         == 400
     )
+
+
+def test_a_case_whose_audit_has_started_cannot_be_replaced(council, client_for):
+    client = client_for(council)
+    url = drawn_cycle(client, n=12)
+    client.post(url + "assign/")
+    started = Assignment.objects.filter(role="primary").select_related("audit").first()
+    started.audit.status = "in_progress"
+    started.audit.save()
+    replace = f"/api/v1/sampled-cases/{started.sampled_case_id}/replace/"
+    assert client.post(replace, {"reason": "Moved area"}, format="json").status_code == 409
+    waiting = Assignment.objects.filter(role="primary", audit__status="assigned").first()
+    replace = f"/api/v1/sampled-cases/{waiting.sampled_case_id}/replace/"
+    assert client.post(replace, {"reason": "Moved area"}, format="json").status_code == 201

@@ -313,12 +313,7 @@ def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledC
         sampled_case = SampledCase.objects.select_for_update().get(pk=sampled_case.pk)
         if sampled_case.status != SampledCase.Status.SELECTED or sampled_case.is_follow_up:
             raise StateConflict("Only a selected case from the random sample can be replaced.")
-        if (
-            hasattr(sampled_case, "assignments")
-            and sampled_case.assignments.filter(
-                audit__status__in=["in_progress", "submitted", "final"]
-            ).exists()
-        ):
+        if sampled_case.assignments.exclude(audit__status="assigned").exists():
             raise StateConflict("An audit of this case has started; it cannot be replaced.")
         following = _next_ranks(cycle, {sampled_case.stratum: 1})
         if not following:
