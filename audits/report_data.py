@@ -8,8 +8,6 @@ tells whether the data have changed since the report.
 from datetime import datetime
 from statistics import median
 
-from django.db.models import Q
-
 from audits import grading
 from audits.assignment import RULES
 from audits.models import (
@@ -149,7 +147,7 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
         decision=Moderation.Decision.RETURN
     )
     escalations = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
-    actions = Action.objects.filter(Q(audit__assignment__sampled_case__cycle=cycle)).order_by("id")
+    actions = Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).order_by("id")
     overrides = (
         Assignment.objects.filter(sampled_case__cycle=cycle)
         .exclude(override_reason="")

@@ -6,8 +6,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from django.utils import timezone
 
 from audits.errors import StateConflict
 from audits.figures import compute_figures
+from audits.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
 from audits.models.reports import MAX_ATTEMPTS
 from audits.report_data import report_inputs
@@ -94,19 +93,6 @@ def _progress(job_id: int, task_id: str, value: int) -> None:
         time.sleep(settings.REPORT_DRILL_PAUSE)
 
 
-def _write(path: Path, render) -> None:
-    """Write through a temporary file in the same folder, then rename: a crash leaves the
-    old file or none, never half of one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            render(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def build(cycle: Cycle, as_of) -> tuple[dict, str, list[dict]]:
     """Inputs -> figures and the report hash (over inputs and figures), plus the CSV rows."""
     inputs = report_inputs(cycle, as_of)
@@ -149,9 +135,9 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         "title": "Case audit assurance report",
     }  # fmt: skip
     data = json.dumps(figures, indent=1, cls=DjangoJSONEncoder).encode()
-    _write(folder / FILES["json"], lambda out: out.write(data))
+    write_atomically(folder / FILES["json"], lambda out: out.write(data))
     _progress(job_id, task_id, 60)
-    _write(folder / FILES["pdf"], lambda out: render_pdf(figures, out))
+    write_atomically(folder / FILES["pdf"], lambda out: render_pdf(figures, out))
     _progress(job_id, task_id, 85)
 
     def csv_bytes(out):
@@ -159,7 +145,7 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         render_csv(rows, text)
         out.write(text.getvalue().encode())
 
-    _write(folder / FILES["csv"], csv_bytes)
+    write_atomically(folder / FILES["csv"], csv_bytes)
     _progress(job_id, task_id, 95)
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().get(pk=job_id)

@@ -5,8 +5,6 @@ under the seed, and a replaced case stays on the record next to its replacement.
 """
 
 import gzip
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +13,7 @@ from django.db.models import Count
 
 from audits import frames, sampling, stats
 from audits.errors import DomainError, StateConflict
+from audits.files import write_atomically
 from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
 from audits.services.history import event_record
 
@@ -84,19 +83,6 @@ def frames_dir() -> Path:
     return folder
 
 
-def _write_atomically(path: Path, write) -> object:
-    """Write through a temporary file and rename, so a crash never leaves half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            result = write(stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return result
-
-
 def _write_exclusions(stream, rows) -> int:
     count = 0
     with gzip.GzipFile(fileobj=stream, mode="wb", mtime=0) as compressed:
@@ -143,14 +129,14 @@ def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
         if connection.vendor == "postgresql":
             # The frame is streamed from a server-side cursor into the file; the selection
             # itself runs in the database with the same SHA-256 rule.
-            frame_hash = _write_atomically(
+            frame_hash = write_atomically(
                 frame_path, lambda out: sampling.write_frame_csv(frames.frame_rows(cycle), out)
             )
             drawn = frames.select_in_database(cycle, allocation, seed)
             path = "postgresql"
         else:
             rows = list(frames.frame_rows(cycle))
-            frame_hash = _write_atomically(
+            frame_hash = write_atomically(
                 frame_path, lambda out: sampling.write_frame_csv(rows, out)
             )
             drawn = sampling.draw(rows, allocation=allocation, seed=seed)
@@ -163,7 +149,7 @@ def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
                 exclusion_counts[reason] = exclusion_counts.get(reason, 0) + 1
                 yield case_ref, reason
 
-        _write_atomically(
+        write_atomically(
             exclusions_path, lambda out: _write_exclusions(out, counted(frames.exclusions(cycle)))
         )
         frame = Frame.objects.create(
