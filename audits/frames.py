@@ -2,6 +2,7 @@
 were left out. Selection runs in PostgreSQL when the database is PostgreSQL.
 """
 
+import math
 from collections.abc import Iterator
 from datetime import date
 
@@ -122,17 +123,8 @@ def _stratum_sql(stratify_by: str) -> str:
     }.get(stratify_by, f"'{ALL_CASES}'")
 
 
-def select_in_database(
-    cycle: Cycle, allocation: dict[str, int], seed: str
-) -> dict[str, list[Selected]]:
-    """The same rule as sampling.draw, run inside PostgreSQL: per stratum the n_h smallest
-    sha256("seed:case_ref") hex keys, compared byte-wise (COLLATE "C"), in key order."""
-    if connection.vendor != "postgresql":
-        raise RuntimeError("select_in_database needs PostgreSQL")
-    wanted = {stratum: n for stratum, n in allocation.items() if n > 0}
-    result: dict[str, list[Selected]] = {stratum: [] for stratum in allocation}
-    if not wanted:
-        return result
+def frame_sql(cycle: Cycle) -> tuple[str, list]:
+    """The cycle's frame as SQL giving (case_ref, stratum), the same rows as frame_rows."""
     inner_sql, inner_params = (
         frame_cases(cycle)
         .values("case_ref", "team_id", "case_type")
@@ -140,39 +132,125 @@ def select_in_database(
         .query.sql_with_params()
     )
     labels = team_labels()
-    team_values = ", ".join(["(%s, %s)"] * len(labels))
-    allocation_values = ", ".join(["(%s, %s)"] * len(wanted))
-    sql = f"""
-        WITH f AS ({inner_sql}),
-        labelled AS (
-            SELECT f.case_ref, {_stratum_sql(cycle.stratify_by)} AS stratum
-            FROM f JOIN (VALUES {team_values}) AS t(team_id, team_label) ON t.team_id = f.team_id
-        ),
-        keyed AS (
-            SELECT case_ref, stratum,
-                   encode(sha256(convert_to(%s || ':' || case_ref, 'UTF8')), 'hex') AS selection_key
-            FROM labelled
-        ),
-        ranked AS (
-            SELECT case_ref, stratum, selection_key, row_number() OVER (
-                       PARTITION BY stratum ORDER BY selection_key COLLATE "C") AS rank
-            FROM keyed
-        )
-        SELECT r.case_ref, r.stratum, r.rank, r.selection_key
-        FROM ranked r JOIN (VALUES {allocation_values}) AS a(stratum, n) ON a.stratum = r.stratum
-        WHERE r.rank <= a.n
-        ORDER BY r.stratum, r.rank
-    """  # noqa: S608 - only placeholders and fixed fragments are interpolated
     params = [*inner_params]
     for team_id, label in labels.items():
         params += [team_id, label]
-    params.append(seed)
+    sql = f"""
+        SELECT f.case_ref, {_stratum_sql(cycle.stratify_by)} AS stratum
+        FROM ({inner_sql}) AS f
+        JOIN (VALUES {", ".join(["(%s, %s)"] * len(labels))}) AS t(team_id, team_label)
+          ON t.team_id = f.team_id
+    """  # noqa: S608 - only placeholders and fixed fragments are interpolated
+    return sql, params
+
+
+def frame_lines_sql(cycle: Cycle) -> tuple[str, list]:
+    """The frame's hashed lines ``case_ref,stratum\\n`` as bytes, in code point order of
+    case_ref (``COLLATE "C"`` compares UTF-8 bytes, which is code point order)."""
+    sql, params = frame_sql(cycle)
+    lines = f"""
+        SELECT convert_to(case_ref || ',' || stratum || E'\\n', 'UTF8') FROM ({sql}) AS frame
+        ORDER BY case_ref COLLATE "C"
+    """  # noqa: S608 - sql is frame_sql's: placeholders and fixed fragments only
+    return lines, params
+
+
+def tune_for_whole_frame(cursor) -> None:
+    """Settings for this transaction's queries over a whole frame: sort in memory, plan
+    cursors for reading every row (not the first few), no JIT compiling (it costs more than
+    it saves on these queries)."""
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+    cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+    cursor.execute("SET LOCAL jit = off")
+
+
+def frame_line_blocks(raw_connection, sql: str, params: list) -> Iterator[tuple[bytes, int]]:
+    """(block of lines, number of lines) from a binary server-side cursor, 10,000 lines a
+    block: the frame is never held whole, and no line is decoded into a Python string."""
+    with raw_connection.cursor(name="caseassure_frame", binary=True) as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(10_000):
+            yield b"".join(line for (line,) in batch), len(batch)
+
+
+def _selection_bound(n: int, population: int) -> bytes:
+    """A key above which no case of the stratum's first n ranks lies, but for a chance of
+    about 1e-9 (n + 6 sqrt(n) + 20 cases expected below it); the query checks, and runs
+    the stratum again without a bound if it found fewer than n."""
+    expected = n + 6 * math.isqrt(n) + 20
+    if population <= expected:
+        return NO_BOUND
+    return (expected * 2**256 // population).to_bytes(32, "big")
+
+
+NO_BOUND = b"\xff" * 33  # above every 32-byte key
+
+
+def select_in_database(
+    cycle: Cycle,
+    allocation: dict[str, int],
+    seed: str,
+    sizes: dict[str, int] | None = None,
+) -> dict[str, list[Selected]]:
+    """The same rule as sampling.draw, run inside PostgreSQL: per stratum the n_h smallest
+    sha256("seed:case_ref") keys, compared byte-wise, in key order.
+
+    With the strata sizes, only keys under a bound that the n_h smallest lie under are
+    ranked (a stratum where fewer turn up is ranked again in full), so the database sorts
+    a few thousand keys instead of the whole frame.
+    """
+    if connection.vendor != "postgresql":
+        raise RuntimeError("select_in_database needs PostgreSQL")
+    wanted = {stratum: n for stratum, n in allocation.items() if n > 0}
+    result: dict[str, list[Selected]] = {stratum: [] for stratum in allocation}
+    bounds = {
+        stratum: _selection_bound(n, sizes[stratum]) if sizes and stratum in sizes else NO_BOUND
+        for stratum, n in wanted.items()
+    }
+    found = _ranked(cycle, wanted, bounds, seed)
+    short = {
+        stratum: n
+        for stratum, n in wanted.items()
+        if bounds[stratum] != NO_BOUND and len(found.get(stratum, [])) < n
+    }
+    if short:
+        found |= _ranked(cycle, short, dict.fromkeys(short, NO_BOUND), seed)
+    for stratum in wanted:
+        result[stratum] = found.get(stratum, [])
+    return result
+
+
+def _ranked(
+    cycle: Cycle, wanted: dict[str, int], bounds: dict[str, bytes], seed: str
+) -> dict[str, list[Selected]]:
+    frame, frame_params = frame_sql(cycle)
+    sql = f"""
+        WITH f AS ({frame}),
+        a(stratum, n, bound) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(wanted))}),
+        keyed AS (
+            SELECT f.case_ref, f.stratum, a.n, a.bound,
+                   sha256(convert_to(%s || ':' || f.case_ref, 'UTF8')) AS key
+            FROM f JOIN a ON a.stratum = f.stratum
+        ),
+        ranked AS (
+            -- Inlined by the planner: the bound filters rows as they are read and keyed.
+            SELECT case_ref, stratum, n, key,
+                   row_number() OVER (PARTITION BY stratum ORDER BY key) AS rank
+            FROM keyed WHERE key <= bound
+        )
+        SELECT case_ref, stratum, rank, encode(key, 'hex')
+        FROM ranked WHERE rank <= n
+        ORDER BY stratum, rank
+    """  # noqa: S608 - only placeholders and fixed fragments are interpolated
+    params = [*frame_params]
     for stratum, n in wanted.items():
-        params += [stratum, n]
+        params += [stratum, n, bounds[stratum]]
+    params.append(seed)
+    found: dict[str, list[Selected]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for case_ref, stratum, rank, key in cursor.fetchall():
-            result[stratum].append(
+            found.setdefault(stratum, []).append(
                 Selected(case_ref=case_ref, stratum=stratum, rank=rank, selection_key=key)
             )
-    return result
+    return found

@@ -197,27 +197,10 @@ def forget_draws() -> None:
 
 
 def frame_sql(cycle) -> tuple[str, list]:
-    """The cycle's frame as SQL giving (case_ref, stratum), the way select_in_database
-    builds it (same frame query, same stratum labels)."""
+    """The cycle's frame as SQL giving (case_ref, stratum): the draw's own query."""
     from audits import frames
 
-    inner_sql, inner_params = (
-        frames.frame_cases(cycle)
-        .values("case_ref", "team_id", "case_type")
-        .order_by()
-        .query.sql_with_params()
-    )
-    labels = frames.team_labels()
-    params = [*inner_params]
-    for team_id, label in labels.items():
-        params += [team_id, label]
-    sql = f"""
-        SELECT f.case_ref, {frames._stratum_sql(cycle.stratify_by)} AS stratum
-        FROM ({inner_sql}) AS f
-        JOIN (VALUES {", ".join(["(%s, %s)"] * len(labels))}) AS t(team_id, team_label)
-          ON t.team_id = f.team_id
-    """
-    return sql, params
+    return frames.frame_sql(cycle)
 
 
 # --- (a) the draw -------------------------------------------------------------------------
@@ -228,9 +211,9 @@ class PhaseTimer:
 
     TARGETS = (
         ("audits.frames", "strata_sizes"),
-        ("audits.sampling", "write_frame_csv"),
         ("audits.frames", "select_in_database"),
-        ("audits.services.sample", "_write_exclusions"),
+        ("audits.services.sample", "_write_exclusions_file"),
+        ("audits.frame_writer", "FrameFile.hash"),  # waiting for the frame file
         ("audits.services.sample", "_save_selection"),
         ("audits.services.sample", "event_record"),
     )
@@ -242,13 +225,16 @@ class PhaseTimer:
     def __enter__(self):
         import importlib
 
-        for module_name, name in self.TARGETS:
-            module = importlib.import_module(module_name)
-            original = getattr(module, name, None)
+        for module_name, dotted in self.TARGETS:
+            owner = importlib.import_module(module_name)
+            *path, name = dotted.split(".")
+            for attribute in path:  # a method: wrapped on its class
+                owner = getattr(owner, attribute)
+            original = getattr(owner, name, None)
             if original is None:  # renamed or gone: time the rest
                 continue
-            self._saved.append((module, name, original))
-            setattr(module, name, self._timed(name, original))
+            self._saved.append((owner, name, original))
+            setattr(owner, name, self._timed(dotted, original))
         return self
 
     def _timed(self, name, function):
@@ -262,8 +248,8 @@ class PhaseTimer:
         return timed
 
     def __exit__(self, *exc):
-        for module, name, original in self._saved:
-            setattr(module, name, original)
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
         return False
 
 
@@ -284,16 +270,6 @@ def run_draw(n: int, actor):
 # --- (b) the floor ------------------------------------------------------------------------
 
 
-def frame_lines_sql(cycle) -> tuple[str, list]:
-    """The frame's lines ``case_ref,stratum\\n`` as bytes, in case_ref code point order."""
-    sql, params = frame_sql(cycle)
-    return (
-        f"SELECT convert_to(case_ref || ',' || stratum || E'\\n', 'UTF8') FROM ({sql}) AS frame "
-        'ORDER BY case_ref COLLATE "C"',
-        params,
-    )
-
-
 def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
     """Read every frame row once, key it, write the frame's gzip CSV; nothing else.
 
@@ -302,14 +278,17 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
     """
     from django.db import connection, transaction
 
-    sql, params = frame_lines_sql(cycle)
+    from audits import frames
+
+    sql, params = frames.frame_lines_sql(cycle)
     seed_prefix = f"{SEED}:".encode()
     sha256 = hashlib.sha256
     digest = hashlib.sha256()
     rows = 0
     start = time.perf_counter()
     with transaction.atomic():
-        connection.ensure_connection()
+        with connection.cursor() as settings_cursor:
+            frames.tune_for_whole_frame(settings_cursor)  # the draw's settings too
         with (
             connection.connection.cursor(name="bench_floor", binary=True) as cursor,
             out_path.open("wb") as raw,
@@ -332,10 +311,10 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
 
 
 def frame_gzip_level() -> int:
-    """The level write_frame_csv compresses at (GzipFile's default, 9, unless it says)."""
+    """The level the draw compresses its frame file at."""
     from audits import sampling
 
-    return getattr(sampling, "FRAME_GZIP_LEVEL", 9)
+    return sampling.FRAME_GZIP_LEVEL
 
 
 def file_sha256(path: Path) -> str:

@@ -8,16 +8,17 @@ import gzip
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 
-from audits import frames, sampling, stats
+from audits import frame_writer, frames, sampling, stats
 from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
 from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
 from audits.services.history import event_record
 
 FOLLOW_UP_STRATUM = "follow-up"
+SERIALIZATION_FAILURE = "40001"
 DRAWN_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 
 
@@ -83,14 +84,19 @@ def frames_dir() -> Path:
     return folder
 
 
-def _write_exclusions(stream, rows) -> int:
-    count = 0
-    with gzip.GzipFile(fileobj=stream, mode="wb", mtime=0) as compressed:
-        compressed.write(b"case_ref,reason\n")
-        for case_ref, reason in rows:
-            compressed.write(f"{case_ref},{reason}\n".encode())
-            count += 1
-    return count
+def _write_exclusions_file(cycle: Cycle, path: Path) -> dict[str, int]:
+    """The frame's left-out candidates with their reasons, as gzip CSV; counts per reason."""
+    counts: dict[str, int] = {}
+
+    def write(stream) -> None:
+        with gzip.GzipFile(filename="", fileobj=stream, mode="wb", mtime=0) as compressed:
+            compressed.write(b"case_ref,reason\n")
+            for case_ref, reason in frames.exclusions(cycle):
+                compressed.write(f"{case_ref},{reason}\n".encode())
+                counts[reason] = counts.get(reason, 0) + 1
+
+    write_atomically(path, write)
+    return counts
 
 
 def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[SampledCase]:
@@ -116,42 +122,61 @@ def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
     seed = seed or sampling.new_seed()
     if len(seed) > 200:
         raise DomainError("The seed is too long.", fields={"seed": ["at most 200 characters"]})
+    try:
+        return _draw(cycle, actor, seed)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == SERIALIZATION_FAILURE:
+            raise StateConflict(
+                "The cycle changed while its sample was being drawn; reload it."
+            ) from None
+        raise
+
+
+def _planned(cycle: Cycle) -> dict:
+    plan = cycle_plan(cycle=cycle)
+    if plan["population"] == 0:
+        raise DomainError("The frame is empty: no case matches the cycle's definition.")
+    return plan
+
+
+def _draw(cycle: Cycle, actor, seed: str) -> Frame:
+    in_postgresql = connection.vendor == "postgresql"
+    # As a transaction of its own, the draw reads one snapshot, and a second connection can
+    # write the frame file from that snapshot while this one plans and selects.
+    alongside = in_postgresql and not connection.in_atomic_block
     with transaction.atomic():
+        if in_postgresql:
+            with connection.cursor() as cursor:
+                if alongside:
+                    frame_writer.repeatable_read(cursor)
+                frames.tune_for_whole_frame(cursor)
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status != Cycle.Status.PLANNED or Frame.objects.filter(cycle=cycle).exists():
             raise StateConflict("This cycle's sample has already been drawn; it cannot be redrawn.")
-        plan = cycle_plan(cycle=cycle)
-        if plan["population"] == 0:
-            raise DomainError("The frame is empty: no case matches the cycle's definition.")
-        allocation = plan["allocation"]
         folder = frames_dir()
         frame_path = folder / f"cycle-{cycle.pk}-frame.csv.gz"
-        if connection.vendor == "postgresql":
-            # The frame is streamed from a server-side cursor into the file; the selection
-            # itself runs in the database with the same SHA-256 rule.
-            frame_hash = write_atomically(
-                frame_path, lambda out: sampling.write_frame_csv(frames.frame_rows(cycle), out)
-            )
-            drawn = frames.select_in_database(cycle, allocation, seed)
+        exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
+        if in_postgresql:
+            # The selection runs in the database with the same SHA-256 rule; the frame file
+            # is streamed from a server-side cursor, never held whole.
+            with frame_writer.FrameFile(cycle, frame_path, alongside=alongside) as frame_file:
+                plan = _planned(cycle)
+                drawn = frames.select_in_database(
+                    cycle, plan["allocation"], seed, sizes=plan["strata"]
+                )
+                exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
+                frame_hash = frame_file.hash()
             path = "postgresql"
         else:
+            plan = _planned(cycle)
             rows = list(frames.frame_rows(cycle))
             frame_hash = write_atomically(
                 frame_path, lambda out: sampling.write_frame_csv(rows, out)
             )
-            drawn = sampling.draw(rows, allocation=allocation, seed=seed)
+            drawn = sampling.draw(rows, allocation=plan["allocation"], seed=seed)
+            exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
             path = "python"
-        exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
-        exclusion_counts: dict[str, int] = {}
-
-        def counted(rows):
-            for case_ref, reason in rows:
-                exclusion_counts[reason] = exclusion_counts.get(reason, 0) + 1
-                yield case_ref, reason
-
-        write_atomically(
-            exclusions_path, lambda out: _write_exclusions(out, counted(frames.exclusions(cycle)))
-        )
+        allocation = plan["allocation"]
         frame = Frame.objects.create(
             cycle=cycle,
             seed=seed,
