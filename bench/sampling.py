@@ -11,8 +11,10 @@ For each size it builds a fresh register with PostgreSQL itself (12 teams x 5 ca
 60 strata, refs ``C0000001``..., stored in shuffled order, 2% closed before the period and
 so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, and times:
 
-- draw_s (a): ``sample_draw`` -- plan, frame streamed to the gzip CSV with its hash,
-  selection in PostgreSQL, exclusions file, SampledCase rows, Frame row and Event.
+- draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own: the frame
+  streamed to the gzip CSV with its hash (on a second connection reading the draw's
+  snapshot, so it overlaps the rest), plan, selection in PostgreSQL, exclusions file,
+  SampledCase rows, Frame row and Event. Its per-phase times go to stderr.
 - floor_s (b): the least any verifiable method must do: one pass that reads every frame
   row once (sorted by the database, from a binary server-side cursor), computes its
   SHA-256 selection key and writes the frame out -- the same gzip CSV bytes and frame
