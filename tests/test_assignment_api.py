@@ -143,6 +143,19 @@ def test_an_unavailable_auditors_unstarted_audits_move_and_started_ones_stay(cou
     assert [violations(a) for a in Assignment.objects.all() if violations(a)] == []
 
 
+def test_audits_of_a_closed_cycle_never_move(council, client_for):
+    client = client_for(council)
+    url = drawn_cycle(client, n=12)
+    client.post(url + "assign/")
+    staff = Assignment.objects.select_related("auditor").first().auditor
+    before = sorted(Assignment.objects.values_list("pk", "auditor_id"))
+    Cycle.objects.filter(pk=url.split("/")[-2]).update(status="closed")
+    response = client.post(url + "unavailable/", {"auditor": staff.staff_ref}, format="json")
+    assert response.status_code == 409, response.json()
+    assert "closed" in response.json()["detail"]
+    assert sorted(Assignment.objects.values_list("pk", "auditor_id")) == before
+
+
 def test_auditors_and_internal_audit_cannot_assign(council, client_for):
     url = drawn_cycle(client_for(council), n=12)
     for username in ("auditor.1", "internal.audit"):

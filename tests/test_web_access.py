@@ -57,6 +57,8 @@ PAGES = [
     ("/reports/{job}/", [LEAD, INTERNAL], ["auditor", "outsider", TEAM_MANAGER]),
     ("/moderation/", [LEAD], ["auditor", INTERNAL, "outsider"]),
     ("/actions/", [LEAD, INTERNAL], ["auditor", "outsider"]),
+    ("/actions/new/", [LEAD, TEAM_MANAGER], ["auditor", INTERNAL, ADMIN, "outsider"]),
+    ("/actions/new/?audit={audit}", [LEAD], ["auditor", INTERNAL, "outsider", TEAM_MANAGER]),
     ("/escalations/", [LEAD], ["auditor", INTERNAL, "outsider"]),
     ("/dashboard/", [LEAD], ["auditor", INTERNAL, "outsider"]),
     ("/assurance/", [INTERNAL, ADMIN], [LEAD, "auditor", "outsider"]),
@@ -113,7 +115,8 @@ def test_every_page_sends_a_stranger_to_sign_in(db, template):
 
 def test_objects_that_do_not_exist_are_404(world):
     lead = client_for(scenarios.person(LEAD))
-    for url in ("/audits/999999/", "/cycles/999999/", "/reports/999999/", "/moderation/999999/"):
+    for url in ("/audits/999999/", "/cycles/999999/", "/reports/999999/", "/moderation/999999/",
+                "/actions/new/?audit=999999"):  # fmt: skip
         assert lead.get(url).status_code == 404, url
     internal = client_for(scenarios.person(INTERNAL))
     assert internal.get("/assurance/reports/999999/").status_code == 404
@@ -175,7 +178,7 @@ def test_pages_carry_the_idle_limit_for_the_timeout_warning(world, settings):
 
 def test_no_page_has_inline_script_or_style(world):
     lead = client_for(scenarios.person(LEAD))
-    for url in ("/", f"/cycles/{world['cycle'].pk}/", "/dashboard/", "/actions/"):
+    for url in ("/", f"/cycles/{world['cycle'].pk}/", "/dashboard/", "/actions/", "/actions/new/"):
         html = lead.get(url).content.decode()
         assert "<script>" not in html
         assert " style=" not in html

@@ -17,14 +17,14 @@ REMIND_DAYS_BEFORE = 3
 NEXT_STATUS = {Action.Status.OPEN: Action.Status.DONE, Action.Status.DONE: Action.Status.VERIFIED}
 
 
+# The audits an action can be agreed on: under way or submitted.
+ACTIONABLE_AUDIT_STATUSES = (Audit.Status.SUBMITTED, Audit.Status.FINAL, Audit.Status.IN_PROGRESS)
+
+
 def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict) -> Action:
     if audit is not None:
         case = audit.assignment.sampled_case.case
-        if audit.status not in (
-            Audit.Status.SUBMITTED,
-            Audit.Status.FINAL,
-            Audit.Status.IN_PROGRESS,
-        ):
+        if audit.status not in ACTIONABLE_AUDIT_STATUSES:
             raise StateConflict("Actions are agreed on audits that are under way or submitted.")
     if case is None:
         raise DomainError("Name the audit or the case.", fields={"audit": ["required"]})

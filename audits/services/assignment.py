@@ -178,12 +178,19 @@ def assignment_override(
     return item
 
 
+# Audits move between auditors only while the cycle is being audited: not before its sample
+# is drawn, nor once it is closed or reported on.
+MOVABLE_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
+
+
 def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
     """Move an auditor's unstarted audits in this cycle to others, rules still holding."""
     with transaction.atomic():
         cycle = (
             Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
         )
+        if cycle.status not in MOVABLE_STATES:
+            raise StateConflict(f"Audits cannot move while the cycle is {cycle.status}.")
         items = list(
             Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
                 "audit", "sampled_case__case"
@@ -222,11 +229,18 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
                 item.auditor_id = placed
                 item.save(update_fields=["auditor"])
                 moved[item.sampled_case.case.case_ref] = placed
-        refs = dict(Staff.objects.filter(pk__in=moved.values()).values_list("id", "staff_ref"))
+        refs = dict(
+            Staff.objects.filter(pk__in={*moved.values(), *(a.id for a in pool)}).values_list(
+                "id", "staff_ref"
+            )
+        )
+        case_refs = {a.sampled_case_id: a.sampled_case.case.case_ref for a in moving}
         summary = {
             "moved": {case: refs[a] for case, a in moved.items()},
             "kept_started": len(mine) - len(moving),
             "unassignable": [u.case_ref for u in result.unassignable],
+            # The same cases with the rules that blocked each other auditor, as for assign.
+            "unassignable_detail": _unassignable_rows(result, refs, case_refs),
         }
         event_record(actor=actor, verb="cycle.auditor_unavailable", obj=cycle,
                      after={"auditor": staff.staff_ref, **summary})  # fmt: skip

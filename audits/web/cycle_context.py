@@ -1,5 +1,6 @@
 """What the cycle page shows at each step: the frame, the plan per stratum, the draw and
-its sample, and the assignment (loads, unassignable cases and why, overrides)."""
+its sample, and the assignment (loads, unassignable cases and why, overrides); and the
+page itself, which the cycle's POST handlers re-render with their errors."""
 
 from collections import Counter, defaultdict
 
@@ -9,6 +10,7 @@ from audits.assignment import REASONS
 from audits.errors import DomainError
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.services import sample
+from audits.web.pages import page
 
 
 def _frame(cycle: Cycle):
@@ -48,13 +50,22 @@ def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
         if (row["sampled_case"], row["role"]) in placed:
             continue  # a manager has since assigned it by override
         rows.append(
-            {**row, "reason_texts": [f"{r}: {REASONS.get(r, r)}" for r in row["reasons"]],
-             "blocked_counts": [
-                 f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
-                 for rule, count in row.get("auditors_blocked_by", {}).items()
-             ]}
+            {**row, "reason_texts": reason_texts(row["reasons"]),
+             "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {}))}
         )  # fmt: skip
     return rows
+
+
+def reason_texts(reasons: list[str]) -> list[str]:
+    return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
+
+
+def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
+    """``{"R1": 3}`` as "3 auditors - auditor is in the case's current team" (an en dash)."""
+    return [
+        f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
+        for rule, count in auditors_blocked_by.items()
+    ]
 
 
 def auditor_choices():
@@ -96,8 +107,28 @@ def cycle_context(cycle: Cycle) -> dict:
         "unassignable": _unassignable(cycle, placed),
         "overrides": overrides,
         "auditors": auditor_choices() if frame else [],
+        # Extending is offered while the sample may still change; the service decides.
+        "may_extend": frame is not None and cycle.status in sample.DRAWN_STATES,
         "teams": list(cycle.teams.values_list("name", flat=True)),
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
     }
+
+
+def _extend_rows(context: dict) -> list[dict]:
+    """One box per stratum for extending the sample, with what was typed and its errors."""
+    typed = context.get("extend_form") or {}
+    errors = (context.get("extend_summary") or {}).get("fields", {})
+    return [
+        {**row, "id": f"extend-{row['stratum']}", "name": f"size-{row['stratum']}",
+         "value": typed.get(f"size-{row['stratum']}", ""),
+         "errors": errors.get(f"extend-{row['stratum']}", [])}
+        for row in context["strata"]
+    ]  # fmt: skip
+
+
+def render_cycle(request, cycle: Cycle, *, status=200, **extra):
+    context = {**cycle_context(cycle), **extra}
+    context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
+    return page(request, "audits/cycle.html", context, current="web:cycles", status=status)

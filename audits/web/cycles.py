@@ -17,8 +17,8 @@ from audits.services import sample
 from audits.services.history import event_record
 from audits.services.templates import current_template
 from audits.web.access import MANAGERS, role_required
-from audits.web.cycle_context import auditor_choices, cycle_context
-from audits.web.errors import summary
+from audits.web.cycle_context import auditor_choices, render_cycle
+from audits.web.errors import plain_words, summary
 from audits.web.pages import page
 
 NEW_CYCLE_LABELS = {
@@ -38,33 +38,14 @@ def cycle_list(request):
     return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
 
 
-PLAIN_WORDS = {
-    "This field may not be null.": "enter a value",
-    "This field is required.": "enter a value",
-    "This field may not be blank.": "enter a value",
-    "A valid integer is required.": "enter a whole number",
-}
-
-
-def _plain(messages) -> list[str]:
-    if isinstance(messages, dict):  # a list field's errors, by position
-        return [text for inner in messages.values() for text in _plain(inner)]
-    texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-    return [
-        "enter a date like 2026-03-31" if text.startswith("Date has wrong format") else
-        PLAIN_WORDS.get(text, text)
-        for text in texts
-    ]  # fmt: skip
-
-
 def _plan_errors(errors: dict) -> dict:
     """Serializer errors in plain words, with the plan's own fields lifted to the top."""
-    flat = {k: _plain(v) for k, v in errors.items() if k != "plan"}
+    flat = {k: plain_words(v) for k, v in errors.items() if k != "plan"}
     plan = errors.get("plan", {})
     if isinstance(plan, dict):
-        flat.update({k: _plain(v) for k, v in plan.items()})
+        flat.update({k: plain_words(v) for k, v in plan.items()})
     elif plan:
-        flat["n"] = _plain(plan)
+        flat["n"] = plain_words(plan)
     return flat
 
 
@@ -113,14 +94,9 @@ def cycle_new(request):
     return page(request, "audits/cycle_new.html", context, current="web:cycles", status=status)
 
 
-def _render_cycle(request, cycle: Cycle, *, status=200, **extra):
-    context = {**cycle_context(cycle), **extra}
-    return page(request, "audits/cycle.html", context, current="web:cycles", status=status)
-
-
 @role_required(*MANAGERS)
 def cycle_detail(request, cycle_id: int):
-    return _render_cycle(request, get_object_or_404(_cycles(request.user), pk=cycle_id))
+    return render_cycle(request, get_object_or_404(_cycles(request.user), pk=cycle_id))
 
 
 def _back(cycle_id: int, step: str):
@@ -185,7 +161,7 @@ def cycle_override(request, cycle_id: int):
         rules = error.extra.get("rules")
         if rules:
             error.fields.setdefault("reason", [f"rules {', '.join(rules)} would be overridden"])
-        return _render_cycle(
+        return render_cycle(
             request, cycle, status=400, override_form=dict(post.items()),
             override_summary=summary(
                 error, OVERRIDE_LABELS, default="override", prefix="override_"

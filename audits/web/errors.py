@@ -22,6 +22,26 @@ def messages_of(value) -> list[str]:
     return [str(value)]
 
 
+PLAIN_WORDS = {
+    "This field may not be null.": "enter a value",
+    "This field is required.": "enter a value",
+    "This field may not be blank.": "enter a value",
+    "A valid integer is required.": "enter a whole number",
+}
+
+
+def plain_words(messages) -> list[str]:
+    """A serializer's messages for one field, in the words a page uses."""
+    if isinstance(messages, dict):  # a list or dict field's errors, by position or key
+        return [text for inner in messages.values() for text in plain_words(inner)]
+    texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+    return [
+        "enter a date like 2026-03-31" if text.startswith("Date has wrong format") else
+        PLAIN_WORDS.get(text, text)
+        for text in texts
+    ]  # fmt: skip
+
+
 def summary(
     error: DomainError, labels: dict[str, str] | None = None, *, default="", prefix=""
 ) -> dict:

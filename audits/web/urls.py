@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from audits.web import assurance, auditor, cycles, dashboard, followups, home, moderation, reports
+from audits.web import (
+    action_new,
+    assurance,
+    auditor,
+    cycle_tools,
+    cycles,
+    dashboard,
+    followups,
+    home,
+    moderation,
+    reports,
+)
 
 app_name = "web"
 
@@ -18,11 +29,18 @@ urlpatterns = [
     path("cycles/<int:cycle_id>/assign/", cycles.cycle_assign, name="cycle-assign"),
     path("cycles/<int:cycle_id>/override/", cycles.cycle_override, name="cycle-override"),
     path("cycles/<int:cycle_id>/replace/", cycles.cycle_replace, name="cycle-replace"),
+    path("cycles/<int:cycle_id>/extend/", cycle_tools.cycle_extend, name="cycle-extend"),
+    path(
+        "cycles/<int:cycle_id>/unavailable/",
+        cycle_tools.cycle_unavailable,
+        name="cycle-unavailable",
+    ),
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
     path("actions/", followups.action_board, name="actions"),
+    path("actions/new/", action_new.action_new, name="action-new"),
     path("actions/<int:action_id>/advance/", followups.action_advance, name="action-advance"),
     path("escalations/", followups.escalation_list, name="escalations"),
     path(

@@ -1,0 +1,143 @@
+"""A manager's tools on a drawn cycle, from its page: extend the sample in some strata, and
+mark an auditor unavailable so their unstarted audits go to other independent auditors.
+The services decide what is allowed; these views only read the form and show the result."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from audits import scoping
+from audits.api.cycles import ExtendSerializer
+from audits.errors import DomainError, StateConflict
+from audits.models import Cycle, Staff
+from audits.services import assignment as assignment_service
+from audits.services import sample
+from audits.web.access import MANAGERS, role_required
+from audits.web.cycle_context import blocked_counts, render_cycle
+from audits.web.errors import plain_words, summary
+
+SIZE_FIELD = "size-"  # one input per stratum: size-<stratum>
+ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
+
+
+def _cycle(request, cycle_id: int) -> Cycle:
+    # Only the cycle's managers change it; anyone else gets the same 404 as a missing cycle.
+    return get_object_or_404(scoping.cycles_managed_by(request.user), pk=cycle_id)
+
+
+def _back(cycle: Cycle, step: str):
+    return redirect(reverse("web:cycle", args=[cycle.pk]) + f"#{step}")
+
+
+def _conflict(request, cycle: Cycle, error: StateConflict):
+    # Said on the page itself (the notice), with the status the API would give.
+    messages.error(request, error.message)
+    return render_cycle(request, cycle, status=409)
+
+
+def _drawn(cycle: Cycle) -> None:
+    # As the API: a cycle without a frame has no sample to extend and nobody to move.
+    if not hasattr(cycle, "frame"):
+        raise StateConflict("This cycle's sample has not been drawn yet.")
+
+
+def _sizes(post) -> dict[str, int]:
+    """The strata given a new size; a blank box leaves its stratum as it is. The API's own
+    serializer reads the numbers, so the page accepts exactly what the API accepts."""
+    typed = {
+        key.removeprefix(SIZE_FIELD): value.strip()
+        for key, value in post.items()
+        if key.startswith(SIZE_FIELD) and value.strip()
+    }
+    body = ExtendSerializer(data={"sizes": typed})
+    if not body.is_valid():
+        errors = body.errors.get("sizes", {})
+        fields = {k: plain_words(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
+        raise DomainError("The extension is not valid.", fields=fields or {"sizes": ["required"]})
+    return body.validated_data["sizes"]
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_extend(request, cycle_id: int):
+    cycle = _cycle(request, cycle_id)
+    try:
+        _drawn(cycle)
+        added = sample.sample_extend(cycle=cycle, actor=request.user, sizes=_sizes(request.POST))
+    except StateConflict as error:
+        return _conflict(request, cycle, error)
+    except DomainError as error:
+        if error.fields.get("sizes"):
+            error.fields["sizes"] = ["enter a new size for at least one stratum"]
+        labels = {row: f"Stratum {row}" for row in cycle.frame.strata_sizes} | {
+            "sizes": "New sizes"
+        }
+        return render_cycle(
+            request, cycle, status=400, extend_form=dict(request.POST.items()),
+            extend_summary=summary(error, labels, default="extend", prefix="extend-"),
+        )  # fmt: skip
+    refs = ", ".join(item.case.case_ref for item in added)
+    if not added:
+        messages.success(request, "No cases added: every size is the same as before.")
+    else:
+        still = " Assign them to auditors below." if cycle.status != Cycle.Status.SAMPLED else ""
+        s = "s" if len(added) != 1 else ""
+        messages.success(request, f"{len(added)} case{s} added to the sample: {refs}.{still}")
+    return _back(cycle, "draw")
+
+
+UNAVAILABLE_LABELS = {"auditor": "Auditor"}
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_unavailable(request, cycle_id: int):
+    cycle = _cycle(request, cycle_id)
+    staff = scoping.staff_for(request.user).filter(pk=_int(request.POST.get("auditor"))).first()
+    try:
+        _drawn(cycle)
+        if staff is None:
+            raise DomainError("Choose the auditor who is unavailable.",
+                              fields={"auditor": ["choose an auditor"]})  # fmt: skip
+        result = assignment_service.auditor_unavailable(
+            cycle=cycle, staff=staff, actor=request.user
+        )
+    except StateConflict as error:
+        return _conflict(request, cycle, error)
+    except DomainError as error:
+        return render_cycle(
+            request, cycle, status=400, unavailable_form=dict(request.POST.items()),
+            unavailable_summary=summary(
+                error, UNAVAILABLE_LABELS, default="unavailable", prefix="unavailable_"
+            ),
+        )  # fmt: skip
+    _tell(request, staff, result)
+    return _back(cycle, "assignment")
+
+
+def _tell(request, staff: Staff, result: dict) -> None:
+    """What moved, what stayed because it had started, and what could not move and why."""
+    moved_to = Staff.objects.filter(staff_ref__in=result["moved"].values())
+    names = dict(moved_to.values_list("staff_ref", "name"))
+    moved = "; ".join(f"{case} to {names.get(ref, ref)}" for case, ref in result["moved"].items())
+    count = len(result["moved"])
+    text = f"{staff.name} is marked unavailable. {count} audit{'s' if count != 1 else ''} moved"
+    text += f": {moved}." if moved else "."
+    if kept := result["kept_started"]:
+        text += f" {kept} started audit{'s stay' if kept != 1 else ' stays'} with {staff.name}."
+    messages.success(request, text)
+    for row in result.get("unassignable_detail", []):
+        why = "; ".join(blocked_counts(row["auditors_blocked_by"])) or "no other auditor"
+        messages.warning(
+            request,
+            f"Case {row['case_ref']} ({ROLE_WORDS.get(row['role'], row['role'])}) could not be "
+            f"moved and stays with {staff.name}: {why}. Choose an auditor for it below.",
+        )
+
+
+def _int(raw):
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,70 @@
+"""A manager extends a drawn sample from the cycle page in the browser: a size below the
+number drawn meets an error summary that links to the stratum's box; a larger size brings in
+the next cases by rank, and the page says so."""
+
+from collections import Counter
+
+import pytest
+from playwright.sync_api import expect
+
+from audits.models import Audit, SampledCase
+from tests.browser import scenarios
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_manager_extends_the_sample_of_a_stratum(browser):
+    cycle = scenarios.assigned_cycle(name="Winter case audit", n=12)
+    drawn = Counter(
+        SampledCase.objects.filter(cycle=cycle, status="selected").values_list("stratum", flat=True)
+    )
+    sizes = cycle.frame.strata_sizes
+    stratum = next(s for s in sorted(sizes) if sizes[s] >= drawn[s] + 2 and drawn[s] >= 1)
+    rows_before = SampledCase.objects.filter(cycle=cycle).count()
+
+    page = browser.signed_in("qa.lead")
+    page.goto(f"/cycles/{cycle.pk}/")
+    expect(page.get_by_role("heading", name="Extend the sample")).to_be_visible()
+    size = page.get_by_label(stratum, exact=True)
+    size.fill("0")
+    page.get_by_role("button", name="Extend the sample").click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text(f"must be a whole number of at least {drawn[stratum]}")
+    browser.check(page, "manager-cycle-extend-errors")
+    summary.get_by_role("link", name=f"Stratum {stratum}").click()
+    expect(page.get_by_label(stratum, exact=True)).to_be_focused()
+
+    page.get_by_label(stratum, exact=True).fill(str(drawn[stratum] + 2))
+    page.get_by_role("button", name="Extend the sample").click()
+    expect(page.get_by_text("2 cases added to the sample")).to_be_visible()
+    expect(page.locator("#sample-table tbody tr")).to_have_count(rows_before + 2)
+    expect(page.get_by_role("button", name="Assign 2 cases to auditors")).to_be_visible()
+    browser.check(page, "manager-cycle-extended")
+
+
+def test_a_manager_agrees_an_action_and_moves_an_absent_auditors_audits(browser):
+    cycle = scenarios.assigned_cycle(name="Winter case audit", n=12)
+    audit = scenarios.first_audit(cycle)
+    Audit.objects.filter(pk=audit.pk).update(status="submitted")
+    page = browser.signed_in("qa.lead")
+    page.goto("/actions/")
+    page.get_by_role("link", name="Agree an action").click()
+    page.get_by_role("button", name="Agree the action").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    browser.check(page, "manager-action-new-errors")
+    page.get_by_label("Audit", exact=True).select_option(str(audit.pk))
+    page.get_by_label("Owner").select_option(index=1)
+    page.get_by_label("What needs to be done").fill("Record the child's wishes and feelings")
+    page.get_by_label("High").check()
+    page.get_by_label("Due date").fill("2030-01-31")
+    page.get_by_role("button", name="Agree the action").click()
+    expect(page.get_by_text("Record the child's wishes and feelings")).to_be_visible()
+
+    away = audit.assignment.auditor
+    page.goto(f"/cycles/{cycle.pk}/")
+    page.get_by_label("Auditor who is unavailable").select_option(str(away.pk))
+    page.get_by_role("button", name="Move their unstarted audits").click()
+    expect(page.get_by_text(f"{away.name} is marked unavailable.")).to_be_visible()
+    browser.check(page, "manager-cycle-auditor-unavailable")
