@@ -1,11 +1,14 @@
 """Every figure of an assurance report, computed from the report inputs. Pure: plain data
-in (see report_data.report_inputs), plain JSON-ready data out, plus the opinion."""
+in (see report_data.report_inputs: completed audits already counted by group), plain
+JSON-ready data out, plus the opinion. The appendix of audited cases is made apart, from
+the per-audit rows (see ``appendix``)."""
 
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from statistics import median
 
 from audits import stats
+from audits.agreement import krippendorff_alpha_pairs
 from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
@@ -16,20 +19,28 @@ def _share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _completed_primaries(inputs: dict, follow_up: bool = False) -> list[dict]:
+def _primaries(inputs: dict, follow_up: bool = False) -> list[dict]:
+    """The groups of completed first audits, of the random sample or of follow-ups, each
+    with its final grade (the moderator's when moderated)."""
     return [
-        a
-        for a in inputs["audits"]
-        if a["role"] == "primary" and a["status"] in COMPLETED and a["follow_up"] == follow_up
+        {**group, "final_grade": group["moderated_grade"] or group["overall_grade"]}
+        for group in inputs["completed"]
+        if group["role"] == "primary" and group["follow_up"] == follow_up
     ]
 
 
-def _good_or_better(audits: list[dict], frame: dict | None) -> dict:
-    by_stratum: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for audit in audits:
-        by_stratum[audit["stratum"]][0] += 1
-        by_stratum[audit["stratum"]][1] += is_good_or_better(audit["final_grade"])
-    if not audits:
+def _count(groups: list[dict], key: str) -> dict[str, list[int]]:
+    """Audits and good-or-better ones per value of ``key``."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for group in groups:
+        counts[group[key]][0] += group["audits"]
+        counts[group[key]][1] += group["audits"] * is_good_or_better(group["final_grade"])
+    return counts
+
+
+def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
+    by_stratum = _count(groups, "stratum")
+    if not groups:
         return {"estimate": None, "low": None, "high": None, "audited": 0, "good": 0}
     sizes = (frame or {}).get("strata") or {}
     strata = {name: (max(sizes.get(name, n), n), n, good) for name, (n, good) in by_stratum.items()}
@@ -38,16 +49,13 @@ def _good_or_better(audits: list[dict], frame: dict | None) -> dict:
         "estimate": round(estimate, 4),
         "low": round(low, 4),
         "high": round(high, 4),
-        "audited": len(audits),
+        "audited": sum(n for n, _ in by_stratum.values()),
         "good": sum(good for _, good in by_stratum.values()),
     }
 
 
-def _by_team(audits: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
-    teams: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for audit in audits:
-        teams[audit["team"]][0] += 1
-        teams[audit["team"]][1] += is_good_or_better(audit["final_grade"])
+def _by_team(groups: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
+    teams = _count(groups, "team")
     total = sum(n for n, _ in teams.values())
     overall = sum(g for _, g in teams.values()) / total if total else None
     rows = []
@@ -75,35 +83,43 @@ def _by_team(audits: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
     return rows, None if overall is None else round(overall, 4), funnel
 
 
-def _by(audits: list[dict], key: str) -> list[dict]:
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for audit in audits:
-        groups[audit[key]][0] += 1
-        groups[audit[key]][1] += is_good_or_better(audit["final_grade"])
+def _by(groups: list[dict], key: str) -> list[dict]:
     return [
         {key: name, "audited": n, "good_or_better": good, "proportion": _share(good, n)}
-        for name, (n, good) in sorted(groups.items())
+        for name, (n, good) in sorted(_count(groups, key).items())
     ]
 
 
-def _by_domain(audits: list[dict]) -> list[dict]:
-    grades: dict[str, list[float]] = defaultdict(list)
-    for audit in audits:
-        for domain, grade in audit["domain_grades"].items():
-            grades[domain].append(grade)
+def _by_domain(domain_grades: list[dict]) -> list[dict]:
+    """Per domain: how many audits rated it, their mean median grade, the share good or
+    better and the distribution of the medians rounded (half to even) to a grade."""
+    by_domain: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for row in domain_grades:
+        by_domain[row["domain"]].append((row["grade"], row["audits"]))
     rows = []
-    for domain, values in sorted(grades.items()):
-        counts = Counter(str(round(v)) for v in values)
+    for domain, counted in sorted(by_domain.items()):
+        rated = sum(n for _, n in counted)
+        # Medians are whole or half grades, so this sum is exact in any order.
+        total = sum(grade * n for grade, n in counted)
+        distribution: Counter[str] = Counter()
+        for grade, n in counted:
+            distribution[str(round(grade))] += n
         rows.append(
             {
                 "domain": domain,
-                "rated": len(values),
-                "mean": round(sum(values) / len(values), 2),
-                "good_or_better": _share(sum(v >= 3 for v in values), len(values)),
-                "distribution": {g: counts.get(g, 0) for g in ("1", "2", "3", "4")},
+                "rated": rated,
+                "mean": round(total / rated, 2),
+                "good_or_better": _share(sum(n for g, n in counted if g >= 3), rated),
+                "distribution": {g: distribution.get(g, 0) for g in ("1", "2", "3", "4")},
             }
         )
     return rows
+
+
+def _median_grade(groups: list[dict]) -> float | int | None:
+    grades = sorted((g["final_grade"], g["audits"]) for g in groups)
+    finals = [grade for grade, n in grades for _ in range(n)]
+    return median(finals) if finals else None
 
 
 def _trend(inputs: dict, current: dict) -> list[dict]:
@@ -125,34 +141,30 @@ def _trend(inputs: dict, current: dict) -> list[dict]:
 
 
 def _reliability(inputs: dict, scale: list[int]) -> dict:
-    moderations = inputs["moderations"]
-    pairs = [(m["original"], m["moderated"]) for m in moderations if m["original"] is not None]
+    # Every agreed or changed moderation, first and second audits alike: the auditor's
+    # overall grade and the moderator's.
+    pairs = [
+        (group["overall_grade"], group["moderated_grade"])
+        for group in inputs["completed"]
+        if group["moderated_grade"] is not None
+        for _ in range(group["audits"])
+    ]
     changed = sum(a != b for a, b in pairs)
     kappa = None
     if len(pairs) >= 2:
         kappa = stats.cohen_kappa([a for a, _ in pairs], [b for _, b in pairs], scale, "quadratic")
-    by_case: dict[str, dict[str, dict]] = defaultdict(dict)
-    for audit in inputs["audits"]:
-        if audit["status"] in COMPLETED:
-            by_case[audit["case_ref"]][audit["role"]] = audit
-    doubles = [roles for roles in by_case.values() if {"primary", "second"} <= set(roles)]
+    doubles = inputs["double_audits"]
     alpha = None
     alpha_by_domain: dict[str, float | None] = {}
     notes = []
-    if len(doubles) >= 2:
-        first = [d["primary"]["overall_grade"] for d in doubles]
-        second = [d["second"]["overall_grade"] for d in doubles]
-        alpha = _alpha([first, second], scale)
-        domains = sorted({k for d in doubles for k in d["primary"]["domain_grades"]})
-        for domain in domains:
-            alpha_by_domain[domain] = _alpha(
-                [
-                    [d["primary"]["domain_grades"].get(domain) for d in doubles],
-                    [d["second"]["domain_grades"].get(domain) for d in doubles],
-                ],
-                None,
-                level="interval",
-            )
+    if doubles["cases"] >= 2:
+        overall = {(p["first"], p["second"]): p["cases"] for p in doubles["overall"]}
+        alpha = _alpha(overall, scale)
+        by_domain: dict[str, dict] = defaultdict(dict)
+        for p in doubles["domains"]:
+            by_domain[p["domain"]][(p["first"], p["second"])] = p["cases"]
+        for domain, domain_pairs in sorted(by_domain.items()):
+            alpha_by_domain[domain] = _alpha(domain_pairs, None, level="interval")
     else:
         notes.append("Fewer than two double-audited cases: Krippendorff's alpha not measured.")
     if len(pairs) < 2:
@@ -163,16 +175,16 @@ def _reliability(inputs: dict, scale: list[int]) -> dict:
         "change_rate": _share(changed, len(pairs)),
         "direction": {"up": sum(b > a for a, b in pairs), "down": sum(b < a for a, b in pairs)},
         "kappa_quadratic": None if kappa is None else round(kappa, 4),
-        "double_audits": len(doubles),
+        "double_audits": doubles["cases"],
         "alpha_overall": alpha,
         "alpha_by_domain": alpha_by_domain,
         "notes": notes,
     }
 
 
-def _alpha(ratings, categories, level="ordinal") -> float | None:
+def _alpha(pairs: dict, categories, level="ordinal") -> float | None:
     try:
-        value = stats.krippendorff_alpha(ratings, level=level, categories=categories)
+        value = krippendorff_alpha_pairs(pairs, level=level, categories=categories)
     except ValueError:
         return None  # e.g. every rating identical and a single value: alpha is undefined
     return None if value != value else round(float(value), 4)  # NaN -> not measured
@@ -217,14 +229,18 @@ def _actions(inputs: dict, today: date) -> dict:
 
 def _methodology(inputs: dict, planned: int, audited: int, verify: dict) -> dict:
     frame = inputs["frame"] or {}
-    sampled = inputs["sampled"]
+    drawn: Counter[str] = Counter()
+    replaced: Counter[str] = Counter()
+    for row in inputs["sample"]["counts"]:
+        if not row["follow_up"]:
+            drawn[row["stratum"]] += row["cases"]
+            replaced[row["stratum"]] += row["cases"] * (row["status"] == "replaced")
     strata = []
     for stratum, population in sorted((frame.get("strata") or {}).items()):
-        rows = [s for s in sampled if s["stratum"] == stratum and not s["follow_up"]]
         strata.append(
             {"stratum": stratum, "population": population,
              "planned": (frame.get("allocation") or {}).get(stratum, 0),
-             "drawn": len(rows), "replacements": sum(s["status"] == "replaced" for s in rows)}
+             "drawn": drawn[stratum], "replacements": replaced[stratum]}
         )  # fmt: skip
     plan = inputs["cycle"]["plan"]
     method = plan.get("method", "fixed")
@@ -251,11 +267,7 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict) -> dict
         "sample_size_method": described,
         "allocation_method": plan.get("allocation", "proportional"),
         "strata": strata,
-        "replacements": [
-            {"case_ref": s["case_ref"], "stratum": s["stratum"], "rank": s["rank"],
-             "reason": s["reason"], "replaced_by": s["replaced_by"]}
-            for s in sampled if s["status"] == "replaced"
-        ],
+        "replacements": inputs["sample"]["replacements"],
         "rules": inputs["cycle"]["rules"],
         "overrides": inputs["overrides"],
         "unassignable": inputs["unassignable"],
@@ -276,17 +288,22 @@ def compute_figures(
         int(k): v for k, v in ((inputs["template"] or {}).get("scale") or DEFAULT_SCALE).items()
     }
     scale = sorted(scale_labels)
-    audits = _completed_primaries(inputs)
-    follow_ups = _completed_primaries(inputs, follow_up=True)
+    audits = _primaries(inputs)
+    audited = sum(g["audits"] for g in audits)
+    follow_ups = _count(_primaries(inputs, follow_up=True), "follow_up")[True]
     frame = inputs["frame"]
-    active = [s for s in inputs["sampled"] if s["status"] == "selected" and not s["follow_up"]]
+    active = sum(
+        row["cases"]
+        for row in inputs["sample"]["counts"]
+        if row["status"] == "selected" and not row["follow_up"]
+    )
     planned = sum((frame or {}).get("allocation", {}).values()) if frame else 0
     good = _good_or_better(audits, frame)
     by_team, overall, funnel = _by_team(audits)
     reliability = _reliability(inputs, scale)
     escalations = _escalations(inputs, as_of)
     actions = _actions(inputs, as_of.date())
-    completion = _share(len(audits), len(active))
+    completion = _share(audited, active)
     opinion = form_opinion(
         OpinionInputs(
             good_or_better_lower=good["low"],
@@ -294,19 +311,21 @@ def compute_figures(
             overdue_high_priority_actions=actions["overdue_high"],
             alpha=reliability["alpha_overall"],
             completion_rate=completion,
-            audited=len(audits),
+            audited=audited,
             planned=planned,
         ),
         thresholds or OpinionThresholds(),
     ).as_dict()
-    grades = Counter(str(a["final_grade"]) for a in audits)
-    themes = Counter(theme for a in audits for theme in a["themes"])
+    grades: Counter[str] = Counter()
+    for group in audits:
+        grades[str(group["final_grade"])] += group["audits"]
+    themes = inputs["themes"]
     return {
         "cycle": {k: inputs["cycle"][k] for k in ("name", "period_start", "period_end")},
         "as_of": inputs["as_of"],
         "opinion": opinion,
         "summary": {
-            "audited": len(audits),
+            "audited": audited,
             "planned": planned,
             "completion_rate": completion,
             "good_or_better": {k: good[k] for k in ("estimate", "low", "high")},
@@ -315,7 +334,7 @@ def compute_figures(
             "overdue_escalations": escalations["overdue"],
             "overdue_actions": actions["overdue"],
         },
-        "methodology": _methodology(inputs, planned, len(audits), verify or {}),
+        "methodology": _methodology(inputs, planned, audited, verify or {}),
         "findings": {
             "grade_scale": {str(k): v for k, v in sorted(scale_labels.items())},
             "grade_distribution": {str(k): grades.get(str(k), 0) for k in scale},
@@ -324,37 +343,31 @@ def compute_figures(
             "overall_proportion": overall,
             "funnel": funnel,
             "by_case_type": _by(audits, "case_type"),
-            "by_domain": _by_domain(audits),
+            "by_domain": _by_domain(inputs["domain_grades"]),
             "themes": [
-                {"theme": t, "count": n, "share": _share(n, len(audits))}
+                {"theme": t, "count": n, "share": _share(n, audited)}
                 for t, n in sorted(themes.items(), key=lambda item: (-item[1], item[0]))
             ],
             "trend": _trend(inputs, good),
-            "follow_ups": {
-                "audited": len(follow_ups),
-                "good_or_better": sum(is_good_or_better(a["final_grade"]) for a in follow_ups),
-            },
-            "median_grade": median([a["final_grade"] for a in audits]) if audits else None,
+            "follow_ups": {"audited": follow_ups[0], "good_or_better": follow_ups[1]},
+            "median_grade": _median_grade(audits),
         },
         "reliability": reliability,
         "escalations": escalations,
         "actions": actions,
-        "appendix": [
-            {
-                k: a[k]
-                for k in (
-                    "case_ref",
-                    "team",
-                    "case_type",
-                    "stratum",
-                    "auditor",
-                    "overall_grade",
-                    "moderated_grade",
-                    "final_grade",
-                    "themes",
-                    "follow_up",
-                )
-            }
-            for a in sorted(audits + follow_ups, key=lambda a: a["case_ref"])
-        ],
     }
+
+
+APPENDIX_COLUMNS = (
+    "case_ref", "team", "case_type", "stratum", "auditor", "overall_grade", "moderated_grade",
+    "final_grade", "themes", "follow_up",
+)  # fmt: skip
+
+
+def appendix(audit_rows: list[dict]) -> list[dict]:
+    """The appendix of audited cases: every completed first audit, of the random sample and
+    of follow-ups, by case_ref (rows as report_rows.audit_rows gives them)."""
+    completed = [a for a in audit_rows if a["role"] == "primary" and a["status"] in COMPLETED]
+    return [
+        {k: a[k] for k in APPENDIX_COLUMNS} for a in sorted(completed, key=lambda a: a["case_ref"])
+    ]

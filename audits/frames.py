@@ -5,7 +5,9 @@ were left out. Selection runs in PostgreSQL when the database is PostgreSQL.
 import math
 from collections.abc import Iterator
 from datetime import date
+from itertools import islice
 
+import psycopg
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.text import slugify
@@ -164,12 +166,17 @@ def tune_for_whole_frame(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")
 
 
+FRAME_BLOCK = 10_000
+
+
 def frame_line_blocks(raw_connection, sql: str, params: list) -> Iterator[tuple[bytes, int]]:
-    """(block of lines, number of lines) from a binary server-side cursor, 10,000 lines a
-    block: the frame is never held whole, and no line is decoded into a Python string."""
-    with raw_connection.cursor(name="caseassure_frame", binary=True) as cursor:
-        cursor.execute(sql, params)
-        while batch := cursor.fetchmany(10_000):
+    """(block of lines, number of lines), 10,000 lines a block, in binary: the frame is
+    never held whole and no line is decoded into a Python string. The rows come in chunks
+    of a plain query (libpq's chunked rows mode), so PostgreSQL may sort in parallel, which
+    it never does for a server-side cursor."""
+    with psycopg.Cursor(raw_connection) as cursor:  # not the cursor class Django sets
+        rows = cursor.stream(sql, params, binary=True, size=FRAME_BLOCK)
+        while batch := list(islice(rows, FRAME_BLOCK)):
             yield b"".join(line for (line,) in batch), len(batch)
 
 

@@ -195,3 +195,26 @@ def submission_errors(
 
 def is_good_or_better(grade: int | None) -> bool:
     return grade is not None and grade >= GOOD
+
+
+def audit_summary(
+    definition: dict,
+    *,
+    answers: dict,
+    overall_grade: int | None,
+    moderated_answers: dict | None = None,
+    moderated_overall_grade: int | None = None,
+    themes: list[str] | None = None,
+) -> dict:
+    """What the assurance figures count of a completed audit: the auditor's overall grade,
+    the moderator's (None unless moderated), the final one (the moderator's when moderated),
+    the median grade per domain over the final answers (sorted by domain) and the themes
+    (sorted)."""
+    final_answers = moderated_answers or answers
+    return {
+        "overall_grade": overall_grade,
+        "moderated_grade": moderated_overall_grade,
+        "final_grade": moderated_overall_grade or overall_grade,
+        "domain_grades": dict(sorted(domain_grades(definition, final_answers).items())),
+        "themes": sorted(themes or []),
+    }

@@ -1,98 +1,40 @@
-"""Everything a report is computed from, read from the database as plain data.
+"""Everything a report's figures are computed from, read from the database as plain data.
+
+The figures count completed audits through their stored summaries (models/summaries.py):
+the audits are grouped in SQL, so the inputs hold counts, not one row per audit, and stay
+small however many audits a cycle has. The one-row-per-audit and one-row-per-sampled-case
+details (for the appendix, the CSV and the report hash) are read by report_rows.py.
 
 The result is JSON-ready and canonical (sorted, no database ids that change between
-copies), so its SHA-256 — with the figures — is the report hash, and recomputing it later
-tells whether the data have changed since the report.
+copies), so its SHA-256 -- with the details and the figures -- is the report hash.
 """
 
+from collections import Counter
 from datetime import datetime
-from statistics import median
 
-from audits import grading
+from django.db import connection
+from django.db.models import Count, Q
+
 from audits.assignment import RULES
+from audits.grading import GOOD
 from audits.models import (
     Action,
     Assignment,
-    Audit,
+    AuditSummary,
     Cycle,
+    DomainGrade,
     Escalation,
-    Moderation,
     SampledCase,
-    Template,
+    Team,
 )
 
-COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
+PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
 
 
-AUDIT_COLUMNS = (
-    "template_id",
-    "assignment__sampled_case__case__case_ref",
-    "assignment__sampled_case__case__team__name",
-    "assignment__sampled_case__case__case_type",
-    "assignment__sampled_case__stratum",
-    "assignment__role",
-    "assignment__auditor__staff_ref",
-    "status",
-    "assignment__sampled_case__is_follow_up",
-    "overall_grade",
-    "moderated_overall_grade",
-    "answers",
-    "moderated_answers",
-    "themes",
-)
-
-
-class _GradeForm:
-    """What an audit row needs from its form, worked out once per form version."""
-
-    def __init__(self, definition: dict):
-        graded = [q for q in grading.questions(definition) if q["kind"] == "grade"]
-        self.keys = sorted(q["key"] for q in graded)
-        domains: dict[str, list[str]] = {}
-        for question in graded:
-            if question.get("domain"):
-                domains.setdefault(question["domain"], []).append(question["key"])
-        self.domains = sorted(domains.items())
-
-    def domain_grades(self, answers: dict) -> dict[str, float]:
-        """The same as grading.domain_grades, sorted by domain."""
-        found = {}
-        for domain, keys in self.domains:
-            values = [answers[key] for key in keys if key in answers]
-            if values:
-                found[domain] = float(median(values))
-        return found
-
-
-def _audit_rows(cycle: Cycle) -> list[dict]:
-    """One plain row per audit, read as tuples: at 50,000 audits, model instances and the
-    form definition joined onto every row cost seconds."""
-    forms: dict[int, _GradeForm] = {}
-    rows = []
-    audits = (
-        Audit.objects.filter(assignment__sampled_case__cycle=cycle)
-        .order_by("assignment__sampled_case__case__case_ref", "assignment__role")
-        .values_list(*AUDIT_COLUMNS)
-    )
-    for (template_id, case_ref, team, case_type, stratum, role, auditor, status, follow_up,
-         overall, moderated, answers, moderated_answers, themes) in audits:  # fmt: skip
-        form = forms.get(template_id)
-        if form is None:
-            definition = Template.objects.values_list("definition", flat=True).get(pk=template_id)
-            form = forms[template_id] = _GradeForm(definition)
-        answers = moderated_answers or answers
-        rows.append(
-            {
-                "case_ref": case_ref, "team": team, "case_type": case_type, "stratum": stratum,
-                "role": role, "auditor": auditor, "status": status, "follow_up": follow_up,
-                "overall_grade": overall, "moderated_grade": moderated,
-                "final_grade": moderated or overall,
-                "domain_grades": form.domain_grades(answers),
-                "grades": {key: answers[key] for key in form.keys if key in answers},
-                "themes": sorted(themes),
-            }
-        )  # fmt: skip
-    return rows
+def _counted(groups) -> list[tuple]:
+    """Rows of (grouping values..., count) in the order of their values, None first.
+    Sorted here, not by an ORDER BY: with one PostgreSQL sorts every row before grouping."""
+    return sorted(groups, key=lambda row: tuple((v is not None, v) for v in row[:-1]))
 
 
 def _cycle_definition(cycle: Cycle) -> dict:
@@ -114,38 +56,159 @@ def _cycle_definition(cycle: Cycle) -> dict:
     }
 
 
-def _earlier_cycles(cycle: Cycle) -> list[dict]:
-    rows = []
-    earlier = Cycle.objects.filter(period_end__lt=cycle.period_start).order_by("period_end")
-    for other in earlier:
-        grades = list(
-            Audit.objects.filter(
-                assignment__sampled_case__cycle=other,
-                assignment__role=Assignment.Role.PRIMARY,
-                assignment__sampled_case__is_follow_up=False,
-                status__in=COMPLETED,
-            ).values_list("overall_grade", "moderated_overall_grade")
+def _frame(cycle: Cycle) -> dict | None:
+    frame = getattr(cycle, "frame", None)
+    if frame is None:
+        return None
+    return {
+        "seed": frame.seed,
+        "frame_hash": frame.frame_hash,
+        "population": frame.size,
+        "strata": frame.strata_sizes,
+        "allocation": frame.allocation,
+        "exclusions": frame.exclusion_counts,
+        "algorithm": f"{frame.algorithm} v{frame.algorithm_version}",
+        "drawn_by": getattr(frame.drawn_by, "username", None),
+        "drawn_at": frame.drawn_at.isoformat(),
+        "frame_file": frame.frame_file,
+    }
+
+
+def _sample(cycle: Cycle) -> dict:
+    """Sampled cases counted by stratum, status and follow-up, and the replacements."""
+    counts = _counted(
+        SampledCase.objects.filter(cycle=cycle)
+        .values_list("stratum", "status", "is_follow_up")
+        .annotate(cases=Count("pk"))
+        .order_by()
+    )
+    replaced = SampledCase.objects.filter(cycle=cycle, status=SampledCase.Status.REPLACED)
+    return {
+        "counts": [
+            {"stratum": stratum, "status": status, "follow_up": follow_up, "cases": cases}
+            for stratum, status, follow_up, cases in counts
+        ],
+        "replacements": [
+            {"case_ref": case_ref, "stratum": stratum, "rank": rank, "reason": reason,
+             "replaced_by": replaced_by}
+            for case_ref, stratum, rank, reason, replaced_by in replaced.order_by(
+                "stratum", "rank", "case__case_ref"
+            ).values_list("case__case_ref", "stratum", "rank", "replacement_reason",
+                          "replaced_by__case__case_ref")
+        ],
+    }  # fmt: skip
+
+
+def _completed(cycle: Cycle) -> list[dict]:
+    """Completed audits, first and second, counted by role, team, case type, stratum,
+    follow-up, the auditor's overall grade and the moderator's (None unless moderated)."""
+    groups = (
+        AuditSummary.objects.filter(cycle=cycle)
+        .values_list("role", "case__team_id", "case__case_type", "stratum", "follow_up",
+                     "overall_grade", "moderated_grade")
+        .annotate(audits=Count("pk"))
+        .order_by()
+    )  # fmt: skip
+    teams = dict(Team.objects.values_list("pk", "name"))
+    named = _counted((role, teams[team], *rest) for role, team, *rest in groups)
+    return [
+        {"role": role, "team": team, "case_type": case_type, "stratum": stratum,
+         "follow_up": follow_up, "overall_grade": overall, "moderated_grade": moderated,
+         "audits": audits}
+        for role, team, case_type, stratum, follow_up, overall, moderated, audits in named
+    ]  # fmt: skip
+
+
+def _domain_grades(cycle: Cycle) -> list[dict]:
+    """Completed first audits of the random sample counted by domain and median grade."""
+    groups = _counted(
+        DomainGrade.objects.filter(
+            summary__cycle=cycle, summary__role=PRIMARY, summary__follow_up=False
         )
-        if grades:
-            finals = [moderated or overall for overall, moderated in grades]
-            rows.append(
-                {
-                    "cycle": other.name,
-                    "period_end": other.period_end.isoformat(),
-                    "audited": len(finals),
-                    "good": sum(grading.is_good_or_better(g) for g in finals),
-                }
+        .values_list("domain", "grade")
+        .annotate(audits=Count("pk"))
+        .order_by()
+    )
+    return [{"domain": d, "grade": g, "audits": n} for d, g, n in groups]
+
+
+def _themes(cycle: Cycle) -> dict[str, int]:
+    """How many completed first audits of the random sample name each theme. Audits are
+    grouped by their (sorted) list of themes first: there are few distinct lists."""
+    groups = (
+        AuditSummary.objects.filter(cycle=cycle, role=PRIMARY, follow_up=False)
+        .values_list("themes")
+        .annotate(audits=Count("pk"))
+        .order_by()
+    )
+    counts: Counter[str] = Counter()
+    for themes, audits in groups:
+        for theme in themes:
+            counts[theme] += audits
+    return dict(sorted(counts.items()))
+
+
+# A case's completed first and second audits side by side, and per domain of the first
+# audit the two final domain grades. Plain SQL: the ORM has no relation from a summary to
+# its case's other summary.
+_DOUBLES_SQL = """
+    SELECT {columns}, COUNT(*)
+    FROM audits_auditsummary s
+    JOIN audits_auditsummary f
+      ON f.cycle_id = s.cycle_id AND f.case_id = s.case_id AND f.role = %s
+    {joins}
+    WHERE s.cycle_id = %s AND s.role = %s
+    GROUP BY {columns}
+"""
+_DOMAIN_JOINS = """
+    JOIN audits_domaingrade fd ON fd.summary_id = f.audit_id
+    LEFT JOIN audits_domaingrade sd ON sd.summary_id = s.audit_id AND sd.domain = fd.domain
+"""
+
+
+def _double_audits(cycle: Cycle) -> dict:
+    """Cases whose first and second (blind) audits are both completed: the pairs of their
+    overall grades, and per domain of the first audit the pairs of final domain grades
+    (None where the second audit has none), counted."""
+
+    def counted(columns: str, joins: str = "") -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DOUBLES_SQL.format(columns=columns, joins=joins), [PRIMARY, cycle.pk, SECOND]
             )
-    return rows
+            return _counted(cursor.fetchall())
+
+    overall = counted("f.overall_grade, s.overall_grade")
+    return {
+        "cases": sum(n for *_, n in overall),
+        "overall": [{"first": a, "second": b, "cases": n} for a, b, n in overall],
+        "domains": [
+            {"domain": domain, "first": a, "second": b, "cases": n}
+            for domain, a, b, n in counted("fd.domain, fd.grade, sd.grade", _DOMAIN_JOINS)
+        ],
+    }
+
+
+def _earlier_cycles(cycle: Cycle) -> list[dict]:
+    counted = (
+        AuditSummary.objects.filter(
+            cycle__period_end__lt=cycle.period_start, role=PRIMARY, follow_up=False
+        )
+        .values_list("cycle_id")
+        .annotate(audited=Count("pk"), good=Count("pk", filter=Q(final_grade__gte=GOOD)))
+        .order_by()
+    )
+    counts = {cycle_id: (audited, good) for cycle_id, audited, good in counted}
+    earlier = Cycle.objects.filter(pk__in=counts).order_by("period_end", "pk")
+    return [
+        {"cycle": other.name, "period_end": other.period_end.isoformat(),
+         "audited": counts[other.pk][0], "good": counts[other.pk][1]}
+        for other in earlier
+    ]  # fmt: skip
 
 
 def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
-    """The complete input of a report on ``cycle`` as at ``as_of``."""
-    frame = getattr(cycle, "frame", None)
-    sampled = SampledCase.objects.filter(cycle=cycle).select_related("case", "replaced_by__case")
-    moderations = Moderation.objects.filter(audit__assignment__sampled_case__cycle=cycle).exclude(
-        decision=Moderation.Decision.RETURN
-    )
+    """The complete input of a report's figures on ``cycle`` as at ``as_of``."""
     escalations = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
     actions = Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).order_by("id")
     overrides = (
@@ -160,47 +223,12 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
         "template": None
         if template is None
         else {"name": template.name, "version": template.version, "scale": template.grade_scale},
-        "frame": None
-        if frame is None
-        else {
-            "seed": frame.seed,
-            "frame_hash": frame.frame_hash,
-            "population": frame.size,
-            "strata": frame.strata_sizes,
-            "allocation": frame.allocation,
-            "exclusions": frame.exclusion_counts,
-            "algorithm": f"{frame.algorithm} v{frame.algorithm_version}",
-            "drawn_by": getattr(frame.drawn_by, "username", None),
-            "drawn_at": frame.drawn_at.isoformat(),
-            "frame_file": frame.frame_file,
-        },
-        "sampled": sorted(
-            (
-                {
-                    "case_ref": s.case.case_ref,
-                    "stratum": s.stratum,
-                    "rank": s.rank,
-                    "status": s.status,
-                    "follow_up": s.is_follow_up,
-                    "replaced_by": s.replaced_by.case.case_ref if s.replaced_by else None,
-                    "reason": s.replacement_reason,
-                }
-                for s in sampled
-            ),
-            key=lambda row: (row["stratum"], row["rank"], row["case_ref"]),
-        ),
-        "audits": _audit_rows(cycle),
-        "moderations": sorted(
-            (
-                {
-                    "original": m.original_overall_grade,
-                    "moderated": m.moderated_overall_grade,
-                    "decision": m.decision,
-                }
-                for m in moderations
-            ),
-            key=lambda row: (row["original"] or 0, row["moderated"] or 0, row["decision"]),
-        ),
+        "frame": _frame(cycle),
+        "sample": _sample(cycle),
+        "completed": _completed(cycle),
+        "domain_grades": _domain_grades(cycle),
+        "themes": _themes(cycle),
+        "double_audits": _double_audits(cycle),
         "escalations": sorted(
             (
                 {

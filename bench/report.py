@@ -14,21 +14,40 @@ sampled case a primary Assignment + Audit, plus a second (blind) audit on every 
 so primaries + seconds = ``--audits``. Every audit is final and answers every question of
 the default form (24 answers, 17 of them grades, in 8 domains; the overall grade keeps
 the limiting rule); primaries graded Inadequate or Outstanding and a further 10% are
-moderated (Moderation rows; a third of them change the overall grade).
+moderated (Moderation rows; a third of them change the overall grade). The audits are
+stored by SQL, not submitted through the services, so their summaries (AuditSummary and
+DomainGrade rows: final grade, domain medians, themes; see audits/models/summaries.py)
+are then written by the product's own ``audit_summaries_rebuild``, as a data load would.
+
+What each method reads. Since migration 0010 the product keeps, per completed audit, the
+summary the submit and moderate services compute with ``grading.audit_summary``; the
+report's figures count those rows instead of working out 8 domain medians from each
+audit's JSON answers at every compile. All three methods read that same stored summary
+(the floor is the bare SQL over the data the product keeps; the analyst exports the same
+narrow columns), so none of them pays for the medians and the comparison stays like for
+like. Before 0010 all three read the answers (the floor and the analyst took the medians
+from the JSON on each row).
 
 Times, best of ``--repeats``, the four methods interleaved:
 
 - (a) figures_s: what the worker does before rendering --
   ``audits.report_data.report_inputs(cycle, as_of)`` then
-  ``audits.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts).
+  ``audits.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts):
+  a few GROUP BYs over the summaries (completed audits by role, team, case type,
+  stratum, follow-up and grades; domain grades; theme lists), the sample counted by
+  stratum, the double-audited cases, and the small tables (escalations, actions,
+  overrides). The appendix of every audited case is read apart afterwards (untimed, as
+  report_compile reads it with the CSV rows and the report hash).
 - (b) floor_s: the bare SQL that gives the same counts, one statement: the completed
-  primaries read once into a narrow CTE (grouping columns, final grade, themes, each
-  domain's median worked out on the row), then GROUP BY GROUPING SETS for the grade
-  distribution and the counts and good-or-better by team, case type and stratum, a
-  GROUP BY for the domains (rated, mean, good-or-better, distribution) and one for the
-  themes.
-- (c) analyst_s: export the audit rows to CSV (psql \\copy) and compute the same counts
-  with pandas (a child process with pandas already imported).
+  first audits of the random sample read once from the summaries into a narrow CTE
+  (team and case type from the case, stratum, final grade, themes), then GROUP BY
+  GROUPING SETS for the grade distribution and the counts and good-or-better by team,
+  case type and stratum, a GROUP BY of their domain grades (rated, mean, good-or-better,
+  distribution) and one of their themes.
+- (c) analyst_s: export every completed audit's summary to CSV (psql \\copy: case, team,
+  case type, stratum, role, follow-up, final grade, themes and one column per domain
+  median) and compute the same counts with pandas (a child process with pandas already
+  imported).
 - (d) render_1k_s / render_10k_s: ``worker.report_pdf.render_pdf`` on the real figures
   with the appendix cut to 1,000 and to 10,000 rows (``--full-render``: also the whole
   appendix, as report_compile renders it; render_full_s).
@@ -66,6 +85,7 @@ SEED = "bench-report-2025-q2"
 AUDITORS = 200
 SECOND_EVERY = 10  # every 10th sampled case is double-audited
 COMPLETED = ("submitted", "final")
+TABLES = ("case", "sampledcase", "assignment", "audit", "moderation")
 
 
 def log(message: str) -> None:
@@ -122,6 +142,7 @@ def build(audits: int):
 
     from audits import frames
     from audits.models import Assignment, Case, Cycle, Frame, SampledCase, Staff, Team
+    from audits.services.summaries import audit_summaries_rebuild
 
     empty_database("report")
     questions, template = grade_questions()
@@ -224,7 +245,11 @@ def build(audits: int):
         cursor.execute("ANALYZE audits_audit")
         insert_moderations(cursor, cycle, moderator, questions)
         cursor.execute("UPDATE audits_cycle SET status = 'closed' WHERE id = %s", [cycle.pk])
-        for table in ("case", "sampledcase", "assignment", "audit", "moderation"):
+    # The audits were stored by SQL, not submitted through the services, so their
+    # summaries are written the way a data load would: by the product's rebuild.
+    log(f"  summarised {audit_summaries_rebuild():,} audits")
+    with connection.cursor() as cursor:
+        for table in (*TABLES, "auditsummary", "domaingrade"):
             cursor.execute(f"VACUUM (ANALYZE) audits_{table}")
     cycle.refresh_from_db()
     return cycle
@@ -358,7 +383,16 @@ def run_figures(cycle, as_of) -> tuple[float, float, dict, int]:
     read = time.perf_counter()
     figures = compute_figures(inputs)
     end = time.perf_counter()
-    return read - start, end - read, figures, len(inputs["audits"])
+    return read - start, end - read, figures, figures["summary"]["audited"]
+
+
+def with_appendix(cycle, figures: dict) -> dict:
+    """The appendix the worker adds after the figures (not timed): report_compile reads
+    every audit's row for it, the CSV and the report hash."""
+    from audits.figures import appendix
+    from audits.report_rows import audit_rows
+
+    return {**figures, "appendix": appendix(audit_rows(cycle))}
 
 
 def counts_from_figures(figures: dict) -> dict:
@@ -386,82 +420,48 @@ def counts_from_figures(figures: dict) -> dict:
 # --- (b) the floor: bare SQL ----------------------------------------------------------------
 
 
-def domain_questions() -> tuple[list[str], list[str]]:
+def domain_names() -> list[str]:
     questions, _ = grade_questions()
-    graded = [q for q in questions if q["kind"] == "grade" and q.get("domain")]
-    return [q["key"] for q in graded], [q["domain"] for q in graded]
+    return sorted({q["domain"] for q in questions if q["kind"] == "grade" and q.get("domain")})
 
 
-def median_sql(keys: list[str]) -> str:
-    """SQL for the median of the answered grades among ``keys`` of the answers ``a`` (NULL
-    when none is answered), as grading.domain_grades computes it. Up to three questions
-    with arithmetic on the row; more with an ordered-set aggregate over the row's values."""
-    grades = [f"(a->>'{key}')::int" for key in keys]
-    listed = ", ".join(grades)
-    if len(keys) == 1:
-        return f"{grades[0]}::float8"
-    if len(keys) > 3:
-        return (
-            "(SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v) "
-            f"FROM unnest(ARRAY[{listed}]) AS v)"
-        )
-    total = " + ".join(f"coalesce({g}, 0)" for g in grades)
-    cases = [f"WHEN 1 THEN coalesce({listed})::float8", f"WHEN 2 THEN ({total}) / 2.0::float8"]
-    if len(keys) == 3:
-        cases.append(f"WHEN 3 THEN ({total} - greatest({listed}) - least({listed}))::float8")
-    return f"CASE num_nonnulls({listed}) {' '.join(cases)} END"
-
-
-def floor_sql() -> tuple[str, list[str]]:
-    """One statement: the completed primaries read once (narrow: grouping columns, final
-    grade, themes, one median per domain), then GROUP BY GROUPING SETS for the grade
-    distribution and the counts by team, case type and stratum, a GROUP BY for the
-    domains and one for the themes."""
-    keys, domains = domain_questions()
-    by_domain: dict[str, list[str]] = {}
-    for key, domain in zip(keys, domains, strict=True):
-        by_domain.setdefault(domain, []).append(key)
-    names = sorted(by_domain)
-    medians = ", ".join(f"{median_sql(by_domain[d])} AS m{i}" for i, d in enumerate(names))
-    pairs = ", ".join(f"(%s, m{i})" for i in range(len(names)))
-    sql = f"""
+def floor_sql() -> str:
+    """One statement over the stored summaries: the completed first audits of the random
+    sample read once into a narrow CTE (team and case type from the case, stratum, final
+    grade, themes), then GROUP BY GROUPING SETS for the grade distribution and the counts
+    and good-or-better by team, case type and stratum, a GROUP BY of their domain grades
+    (rated, mean, good-or-better, distribution) and one of their themes."""
+    return """
         WITH done AS MATERIALIZED (
-            SELECT t.name AS team, c.case_type, sc.stratum,
-                   coalesce(au.moderated_overall_grade, au.overall_grade) AS final, au.themes,
-                   {medians}
-            FROM audits_audit au
-            JOIN audits_assignment s ON s.id = au.assignment_id
-            JOIN audits_sampledcase sc ON sc.id = s.sampled_case_id
-            JOIN audits_case c ON c.id = sc.case_id
+            SELECT s.audit_id, t.name AS team, c.case_type, s.stratum, s.final_grade AS final,
+                   s.themes
+            FROM audits_auditsummary s
+            JOIN audits_case c ON c.id = s.case_id
             JOIN audits_team t ON t.id = c.team_id
-            CROSS JOIN LATERAL (SELECT coalesce(au.moderated_answers, au.answers) AS a) AS x
-            WHERE sc.cycle_id = %s AND s.role = 'primary' AND NOT sc.is_follow_up
-              AND au.status IN ('submitted', 'final')
+            WHERE s.cycle_id = %s AND s.role = 'primary' AND NOT s.follow_up
         )
         SELECT 'group', final::text, team, case_type, stratum, count(*),
                count(*) FILTER (WHERE final >= 3), NULL::float8
         FROM done GROUP BY GROUPING SETS ((final), (team), (case_type), (stratum))
         UNION ALL
-        SELECT 'domain', d.domain, round(d.m)::int::text, NULL, NULL, count(*),
-               count(*) FILTER (WHERE d.m >= 3), sum(d.m)
-        FROM done CROSS JOIN LATERAL (VALUES {pairs}) AS d(domain, m)
-        WHERE d.m IS NOT NULL
-        GROUP BY d.domain, round(d.m)
+        SELECT 'domain', d.domain, round(d.grade)::int::text, NULL, NULL, count(*),
+               count(*) FILTER (WHERE d.grade >= 3), sum(d.grade)
+        FROM audits_domaingrade d JOIN done ON done.audit_id = d.summary_id
+        GROUP BY d.domain, round(d.grade)
         UNION ALL
         SELECT 'theme', theme, NULL, NULL, NULL, count(*), NULL, NULL
         FROM done, jsonb_array_elements_text(done.themes) AS theme
         GROUP BY theme
     """
-    return sql, names
 
 
 def run_floor(cycle) -> tuple[float, dict]:
     from django.db import connection
 
-    sql, names = floor_sql()
+    sql = floor_sql()
     start = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [cycle.pk, *names])
+        cursor.execute(sql, [cycle.pk])
         result = cursor.fetchall()
     elapsed = time.perf_counter() - start
 
@@ -503,28 +503,34 @@ def run_floor(cycle) -> tuple[float, dict]:
 # --- (c) the analyst: CSV + pandas ----------------------------------------------------------
 
 
-def analyst_export_sql(cycle_id: int) -> str:
-    keys, _ = domain_questions()
-    columns = ", ".join(f"coalesce(au.moderated_answers, au.answers)->>'{k}' AS {k}" for k in keys)
+def analyst_export_sql(cycle_id: int, domains: list[str]) -> str:
+    """Every completed audit of the cycle from the stored summaries, one row each: the
+    grouping columns, role, follow-up, the final grade, the themes and one column per
+    domain with its median grade (pivoted from the domain grades)."""
+    quoted = [domain.replace("'", "''") for domain in domains]
+    columns = ", ".join(
+        f"max(d.grade) FILTER (WHERE d.domain = '{domain}') AS domain_{i}"
+        for i, domain in enumerate(quoted)
+    )
     return f"""
-        (SELECT c.case_ref, t.name AS team, c.case_type, sc.stratum, a.role, au.status,
-                sc.is_follow_up AS follow_up, au.overall_grade, au.moderated_overall_grade,
-                array_to_string(ARRAY(SELECT jsonb_array_elements_text(au.themes)), ';')
+        (SELECT c.case_ref, t.name AS team, c.case_type, s.stratum, s.role,
+                s.follow_up, s.final_grade,
+                array_to_string(ARRAY(SELECT jsonb_array_elements_text(s.themes)), ';')
                   AS themes,
                 {columns}
-         FROM audits_audit au
-         JOIN audits_assignment a ON a.id = au.assignment_id
-         JOIN audits_sampledcase sc ON sc.id = a.sampled_case_id
-         JOIN audits_case c ON c.id = sc.case_id
+         FROM audits_auditsummary s
+         JOIN audits_case c ON c.id = s.case_id
          JOIN audits_team t ON t.id = c.team_id
-         WHERE sc.cycle_id = {int(cycle_id)})
+         LEFT JOIN audits_domaingrade d ON d.summary_id = s.audit_id
+         WHERE s.cycle_id = {int(cycle_id)}
+         GROUP BY s.audit_id, c.case_ref, t.name, c.case_type)
         TO {{target}} WITH (FORMAT csv, HEADER)
     """
 
 
-def analyst(folder: str, export_sql: str, keys: list[str], domains: list[str]) -> None:
+def analyst(folder: str, export_sql: str, domains: list[str]) -> None:
     """The analyst's session (own process, pandas imported before the clock starts): export
-    every audit row with psql's \\copy, then the same counts with pandas. Prints JSON."""
+    the completed audits with psql's \\copy, then the same counts with pandas. Prints JSON."""
     import numpy as np
     import pandas as pd
 
@@ -536,10 +542,9 @@ def analyst(folder: str, export_sql: str, keys: list[str], domains: list[str]) -
     frame = pd.read_csv(export, dtype={"themes": str})
     done = frame[
         (frame["role"] == "primary")
-        & frame["status"].isin(COMPLETED)
         & (frame["follow_up"].astype(str).str.lower().isin(("f", "false")))
     ]
-    final = done["moderated_overall_grade"].fillna(done["overall_grade"]).astype(int)
+    final = done["final_grade"].astype(int)
     good = final >= 3
     counts: dict = {"grades": {str(k): int(v) for k, v in final.value_counts().items()}}
     for column in ("team", "case_type", "stratum"):
@@ -547,9 +552,8 @@ def analyst(folder: str, export_sql: str, keys: list[str], domains: list[str]) -
         counts[column] = {k: [int(n), int(g)] for k, (n, g) in grouped.iterrows()}
     counts["audited_good"] = [len(done), int(good.sum())]
     counts["domain"] = {}
-    for domain in sorted(set(domains)):
-        columns = [k for k, d in zip(keys, domains, strict=True) if d == domain]
-        medians = done[columns].median(axis=1, skipna=True).dropna()
+    for i, domain in enumerate(domains):
+        medians = done[f"domain_{i}"].dropna()
         distribution = np.round(medians).astype(int).value_counts()
         counts["domain"][domain] = {
             "rated": len(medians),
@@ -565,11 +569,10 @@ def analyst(folder: str, export_sql: str, keys: list[str], domains: list[str]) -
 
 
 def run_analyst(cycle, folder: Path) -> dict:
-    keys, domains = domain_questions()
+    domains = domain_names()
     arguments = {
         "folder": str(folder),
-        "export_sql": analyst_export_sql(cycle.pk),
-        "keys": keys,
+        "export_sql": analyst_export_sql(cycle.pk, domains),
         "domains": domains,
     }
     completed = subprocess.run(
@@ -674,13 +677,16 @@ def main() -> None:
     best = dict.fromkeys(("figures", "inputs", "compute", "floor", "analyst"), math.inf)
     best.update(dict.fromkeys(("render_1k", "render_10k", "render_full"), math.inf))
     answers_per_audit = len(grade_questions()[0])
-    figures = None
+    figures = rendered = None
     pages: dict[str, int | None] = {}
     for repeat in range(1, args.repeats + 1):
         log(f"run {repeat}/{args.repeats}")
         inputs_s, compute_s, figures, read = run_figures(cycle, as_of)
         log(f"  (a) figures {inputs_s + compute_s:.2f}s (inputs {inputs_s:.2f}s over {read:,} "
-            f"audits, compute {compute_s:.2f}s)")  # fmt: skip
+            f"completed first audits, compute {compute_s:.2f}s)")  # fmt: skip
+        if rendered is None:
+            rendered = with_appendix(cycle, figures)
+            log(f"  the appendix read apart: {len(rendered['appendix']):,} rows")
         floor_s, floor_counts = run_floor(cycle)
         log(f"  (b) floor {floor_s:.2f}s")
         analysis = run_analyst(cycle, scratch)
@@ -705,9 +711,9 @@ def main() -> None:
         ):
             best[name] = min(best[name], seconds)
         for name, rows in (("render_1k", 1_000), ("render_10k", 10_000)):
-            seconds, size, cut, pages[name] = run_render(figures, rows)
+            seconds, size, cut, pages[name] = run_render(rendered, rows)
             check(
-                cut == min(rows, len(figures["appendix"])),
+                cut == min(rows, len(rendered["appendix"])),
                 f"the appendix has {cut} rows, not {rows}",
             )
             log(
@@ -716,10 +722,10 @@ def main() -> None:
             best[name] = min(best[name], seconds)
         # The renders hold no database connection; start the next run on a fresh one.
         connection.close()
-    appendix_rows = len(figures["appendix"])
+    appendix_rows = len(rendered["appendix"])
     extra = {}
     if args.full_render:
-        seconds, size, _, pages["render_full"] = run_render(figures, appendix_rows)
+        seconds, size, _, pages["render_full"] = run_render(rendered, appendix_rows)
         log(f"  (d) render all {appendix_rows:,} rows {seconds:.2f}s ({size >> 10} KiB)")
         extra["render_full_s"] = round(seconds, 3)
     if args.profile:

@@ -7,6 +7,7 @@ from audits.models.operations import WorkerHeartbeat
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.retention import RetentionPolicy
+from audits.models.summaries import AuditSummary, DomainGrade
 from audits.models.templates import Template
 
 __all__ = [
@@ -16,9 +17,11 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "Audit",
+    "AuditSummary",
     "Case",
     "Conflict",
     "Cycle",
+    "DomainGrade",
     "Escalation",
     "Event",
     "FollowUp",

@@ -9,6 +9,7 @@ from audits import grading, notify
 from audits.errors import DomainError, StateConflict
 from audits.models import Audit, Staff
 from audits.services.history import event_record
+from audits.services.summaries import audit_summary_record
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
 TEXT_FIELDS = ("rationale", "strengths", "improvements")
@@ -164,6 +165,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
         audit.submitted_at = timezone.now()
         audit.version += 1
         audit.save()
+        audit_summary_record(audit=audit)
         event_record(
             actor=actor,
             verb="audit.submitted",

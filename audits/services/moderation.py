@@ -9,6 +9,7 @@ from audits.independence import blocking_rules
 from audits.models import Audit, Moderation
 from audits.services.audits import NotYours, staff_of
 from audits.services.history import event_record
+from audits.services.summaries import audit_summary_record
 
 
 class NotIndependent(DomainError):
@@ -95,6 +96,7 @@ def moderation_record(
             audit.moderated_answers = {**audit.answers, **moderated_grades}
         audit.version += 1
         audit.save()
+        audit_summary_record(audit=audit)
         event_record(
             actor=actor,
             verb=f"audit.moderation.{decision}",

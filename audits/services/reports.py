@@ -17,11 +17,12 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from audits.errors import StateConflict
-from audits.figures import compute_figures
+from audits.figures import appendix, compute_figures
 from audits.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
 from audits.models.reports import MAX_ATTEMPTS
 from audits.report_data import report_inputs
+from audits.report_rows import audit_rows, sampled_rows
 from audits.services.history import event_record
 from audits.services.sample import sample_verify
 from worker.report_csv import render_csv
@@ -94,11 +95,15 @@ def _progress(job_id: int, task_id: str, value: int) -> None:
 
 
 def build(cycle: Cycle, as_of) -> tuple[dict, str, list[dict]]:
-    """Inputs -> figures and the report hash (over inputs and figures), plus the CSV rows."""
+    """Inputs -> figures with the appendix, and the report hash over the inputs, the
+    details (every audit's and sampled case's row) and the figures; plus the CSV rows."""
     inputs = report_inputs(cycle, as_of)
     verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
     figures = compute_figures(inputs, verify={k: verify.get(k) for k in ("command", "script")})
-    return figures, canonical_hash({"inputs": inputs, "figures": figures}), inputs["audits"]
+    rows = audit_rows(cycle)
+    figures["appendix"] = appendix(rows)
+    details = {"audits": rows, "sampled": sampled_rows(cycle)}
+    return figures, canonical_hash({"inputs": inputs, "details": details, "figures": figures}), rows
 
 
 def _reserve_version(job: ReportJob) -> int:

@@ -1,0 +1,100 @@
+"""A report's details: one row per audit (the appendix, the CSV) and one per sampled case.
+
+They are not needed for the figures (report_data.py counts in SQL), but they are part of
+what the report hash covers, so a change to any audit's grades, themes or sample record
+changes the hash. Read as tuples in chunks: at 50,000 audits model instances would cost
+seconds.
+"""
+
+from statistics import median
+
+from audits import grading
+from audits.models import Audit, Cycle, SampledCase, Template
+
+CHUNK = 2000
+AUDIT_COLUMNS = (
+    "template_id",
+    "assignment__sampled_case__case__case_ref",
+    "assignment__sampled_case__case__team__name",
+    "assignment__sampled_case__case__case_type",
+    "assignment__sampled_case__stratum",
+    "assignment__role",
+    "assignment__auditor__staff_ref",
+    "status",
+    "assignment__sampled_case__is_follow_up",
+    "overall_grade",
+    "moderated_overall_grade",
+    "answers",
+    "moderated_answers",
+    "themes",
+)
+
+
+class _GradeForm:
+    """What an audit row needs from its form, worked out once per form version."""
+
+    def __init__(self, definition: dict):
+        graded = [q for q in grading.questions(definition) if q["kind"] == "grade"]
+        self.keys = sorted(q["key"] for q in graded)
+        domains: dict[str, list[str]] = {}
+        for question in graded:
+            if question.get("domain"):
+                domains.setdefault(question["domain"], []).append(question["key"])
+        self.domains = sorted(domains.items())
+
+    def domain_grades(self, answers: dict) -> dict[str, float]:
+        """The same as grading.domain_grades, sorted by domain."""
+        found = {}
+        for domain, keys in self.domains:
+            values = [answers[key] for key in keys if key in answers]
+            if values:
+                found[domain] = float(median(values))
+        return found
+
+
+def audit_rows(cycle: Cycle) -> list[dict]:
+    """One plain row per audit of the cycle (any status), by case_ref and role."""
+    forms: dict[int, _GradeForm] = {}
+    rows = []
+    audits = (
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle)
+        .order_by("assignment__sampled_case__case__case_ref", "assignment__role")
+        .values_list(*AUDIT_COLUMNS)
+    )
+    stream = audits.iterator(CHUNK)
+    for (template_id, case_ref, team, case_type, stratum, role, auditor, status, follow_up,
+         overall, moderated, answers, moderated_answers, themes) in stream:  # fmt: skip
+        form = forms.get(template_id)
+        if form is None:
+            definition = Template.objects.values_list("definition", flat=True).get(pk=template_id)
+            form = forms[template_id] = _GradeForm(definition)
+        answers = moderated_answers or answers
+        rows.append(
+            {
+                "case_ref": case_ref, "team": team, "case_type": case_type, "stratum": stratum,
+                "role": role, "auditor": auditor, "status": status, "follow_up": follow_up,
+                "overall_grade": overall, "moderated_grade": moderated,
+                "final_grade": moderated or overall,
+                "domain_grades": form.domain_grades(answers),
+                "grades": {key: answers[key] for key in form.keys if key in answers},
+                "themes": sorted(themes),
+            }
+        )  # fmt: skip
+    return rows
+
+
+def sampled_rows(cycle: Cycle) -> list[dict]:
+    """One plain row per sampled case, by stratum and rank."""
+    sampled = (
+        SampledCase.objects.filter(cycle=cycle)
+        .order_by("stratum", "rank", "case__case_ref")
+        .values_list("case__case_ref", "stratum", "rank", "status", "is_follow_up",
+                     "replaced_by__case__case_ref", "replacement_reason")
+    )  # fmt: skip
+    return [
+        {"case_ref": case_ref, "stratum": stratum, "rank": rank, "status": status,
+         "follow_up": follow_up, "replaced_by": replaced_by, "reason": reason}
+        for case_ref, stratum, rank, status, follow_up, replaced_by, reason in sampled.iterator(
+            CHUNK
+        )
+    ]  # fmt: skip

@@ -1,0 +1,103 @@
+"""Keeping each audit's summary (models/summaries.py) in line with the audit.
+
+``audit_summary_record`` is called by the services that complete an audit or change its
+grades (submit, moderate), in their transaction; ``audit_summaries_rebuild`` writes them
+in bulk for audits stored another way (a data load, the bench).
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from audits import grading
+from audits.models import Audit, AuditSummary, DomainGrade, Template
+
+COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
+SOURCE_COLUMNS = (
+    "pk",
+    "template_id",
+    "answers",
+    "overall_grade",
+    "moderated_answers",
+    "moderated_overall_grade",
+    "themes",
+    "assignment__role",
+    "assignment__sampled_case__cycle_id",
+    "assignment__sampled_case__case_id",
+    "assignment__sampled_case__stratum",
+    "assignment__sampled_case__is_follow_up",
+)
+
+
+def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGrade]]:
+    (audit_id, _, answers, overall, moderated_answers, moderated_overall, themes, role,
+     cycle_id, case_id, stratum, follow_up) = source  # fmt: skip
+    summary = grading.audit_summary(
+        definition,
+        answers=answers,
+        overall_grade=overall,
+        moderated_answers=moderated_answers,
+        moderated_overall_grade=moderated_overall,
+        themes=themes,
+    )
+    row = AuditSummary(
+        audit_id=audit_id, cycle_id=cycle_id, case_id=case_id, stratum=stratum, role=role,
+        follow_up=follow_up, overall_grade=summary["overall_grade"],
+        moderated_grade=summary["moderated_grade"], final_grade=summary["final_grade"],
+        themes=summary["themes"],
+    )  # fmt: skip
+    grades = [
+        DomainGrade(summary_id=audit_id, domain=domain, grade=grade)
+        for domain, grade in summary["domain_grades"].items()
+    ]
+    return row, grades
+
+
+def audit_summary_record(*, audit: Audit) -> AuditSummary | None:
+    """Write the summary of a completed audit, or remove it once the audit is not
+    completed (returned for rework). Call it after saving the audit, in its transaction."""
+    with transaction.atomic():
+        AuditSummary.objects.filter(audit_id=audit.pk).delete()
+        if audit.status not in COMPLETED:
+            return None
+        sampled = audit.assignment.sampled_case
+        source = (
+            audit.pk, audit.template_id, audit.answers, audit.overall_grade,
+            audit.moderated_answers, audit.moderated_overall_grade, audit.themes,
+            audit.assignment.role, sampled.cycle_id, sampled.case_id, sampled.stratum,
+            sampled.is_follow_up,
+        )  # fmt: skip
+        row, grades = _rows(source, audit.template.definition)
+        row.save(force_insert=True)
+        DomainGrade.objects.bulk_create(grades)
+    return row
+
+
+def audit_summaries_rebuild(*, audits: Iterable[int] | None = None, batch: int = 2000) -> int:
+    """Rewrite the summaries of the given audit ids (all audits when None) from their
+    answers. Returns how many completed audits now have one."""
+    chosen = Audit.objects.all() if audits is None else Audit.objects.filter(pk__in=audits)
+    definitions: dict[int, dict] = {}
+    written = 0
+    with transaction.atomic():
+        AuditSummary.objects.filter(audit__in=chosen).delete()
+        sources = chosen.filter(status__in=COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
+        summaries, grades = [], []
+        for source in sources.iterator(chunk_size=batch):
+            template_id = source[1]
+            if template_id not in definitions:
+                definitions[template_id] = Template.objects.get(pk=template_id).definition
+            row, domain_rows = _rows(source, definitions[template_id])
+            summaries.append(row)
+            grades += domain_rows
+            if len(summaries) >= batch:
+                written += _write(summaries, grades)
+                summaries, grades = [], []
+        written += _write(summaries, grades)
+    return written
+
+
+def _write(summaries: list[AuditSummary], grades: list[DomainGrade]) -> int:
+    AuditSummary.objects.bulk_create(summaries)
+    DomainGrade.objects.bulk_create(grades)
+    return len(summaries)

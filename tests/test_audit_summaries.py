@@ -1,0 +1,175 @@
+"""Each completed audit's summary (final grade, domain medians, themes) is what grading
+works out from its answers, kept in step by submission and moderation, and backfilled by
+migration 0010 for audits that were completed before it."""
+
+import importlib
+from statistics import median
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+
+from audits import grading
+from audits.figures import compute_figures
+from audits.models import Audit, AuditSummary, DomainGrade
+from audits.report_data import report_inputs
+from audits.services import audits, moderation
+from audits.services.summaries import audit_summaries_rebuild
+from tests.builders import finished_cycle
+
+backfill = importlib.import_module("audits.migrations.0010_audit_summaries").backfill
+
+
+@pytest.fixture
+def cycle(db):
+    return finished_cycle(complete=0.9)
+
+
+@pytest.fixture
+def lead(cycle):
+    return User.objects.get(username="qa.lead")
+
+
+def stored(audit: Audit) -> dict:
+    summary = AuditSummary.objects.get(audit=audit)
+    grades = DomainGrade.objects.filter(summary=summary).order_by("domain")
+    return {
+        "overall_grade": summary.overall_grade,
+        "moderated_grade": summary.moderated_grade,
+        "final_grade": summary.final_grade,
+        "domain_grades": {g.domain: g.grade for g in grades},
+        "themes": summary.themes,
+    }
+
+
+def expected(audit: Audit) -> dict:
+    audit.refresh_from_db()
+    return grading.audit_summary(
+        audit.template.definition,
+        answers=audit.answers,
+        overall_grade=audit.overall_grade,
+        moderated_answers=audit.moderated_answers,
+        moderated_overall_grade=audit.moderated_overall_grade,
+        themes=audit.themes,
+    )
+
+
+def every_summary() -> list[tuple]:
+    rows = AuditSummary.objects.order_by("audit_id").values_list(
+        "audit_id", "cycle_id", "case_id", "stratum", "role", "follow_up", "overall_grade",
+        "moderated_grade", "final_grade", "themes",
+    )  # fmt: skip
+    grades = DomainGrade.objects.order_by("summary_id", "domain").values_list(
+        "summary_id", "domain", "grade"
+    )
+    return [*rows, *grades]
+
+
+def test_every_completed_audit_has_the_summary_grading_computes(cycle):
+    completed = Audit.objects.filter(status__in=["submitted", "final"])
+    assert completed.count() > 0
+    assert AuditSummary.objects.count() == completed.count()
+    for audit in completed:
+        assert stored(audit) == expected(audit)
+        sampled = audit.assignment.sampled_case
+        summary = audit.summary
+        assert (summary.cycle_id, summary.case_id, summary.stratum) == (
+            sampled.cycle_id,
+            sampled.case_id,
+            sampled.stratum,
+        )
+        assert (summary.role, summary.follow_up) == (audit.assignment.role, sampled.is_follow_up)
+    assert not AuditSummary.objects.exclude(audit__in=completed).exists()
+
+
+def test_a_domain_median_between_two_grades_is_kept_as_a_half(cycle):
+    halves = DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5])
+    assert halves.exists()
+    grade = halves.first()
+    audit = Audit.objects.get(pk=grade.summary_id)
+    keys = [
+        q["key"]
+        for q in grading.questions(audit.template.definition)
+        if q.get("domain") == grade.domain and q["kind"] == "grade"
+    ]
+    answers = audit.moderated_answers or audit.answers
+    assert grade.grade == median(answers[key] for key in keys if key in answers)
+
+
+def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitted(cycle, lead):
+    waiting = Audit.objects.filter(status__in=["assigned", "in_progress"]).first()
+    cycle.moderation_share = 1
+    cycle.save()
+    author = waiting.assignment.auditor.user
+    definition = waiting.template.definition
+    fill = {"grade": lambda q: 3, "yes_no_na": lambda q: "yes", "choice": lambda q: q["choices"][0]}
+    answers = {
+        q["key"]: fill[q["kind"]](q) for q in grading.questions(definition) if q["kind"] in fill
+    }
+    saved = audits.audit_save(
+        audit=waiting, actor=author, version=waiting.version,
+        changes={"answers": answers, "overall_grade": 3, "themes": ["Drift and delay"]},
+    )  # fmt: skip
+    assert not AuditSummary.objects.filter(audit=saved).exists()
+    submitted = audits.audit_submit(audit=saved, actor=author, version=saved.version)
+    assert submitted.status == "submitted"
+    assert stored(submitted)["final_grade"] == 3
+
+    moderation.moderation_record(
+        audit=submitted, actor=lead, decision="return", reason="Evidence missing"
+    )
+    assert not AuditSummary.objects.filter(audit=submitted).exists()
+
+    submitted.refresh_from_db()
+    again = audits.audit_submit(audit=submitted, actor=author, version=submitted.version)
+    risk = [q["key"] for q in grading.questions(definition) if q.get("domain") == "Risk"]
+    moderation.moderation_record(
+        audit=again, actor=lead, decision="change", reason="Risk was missed",
+        overall_grade=2, grades=dict.fromkeys(risk, 1),
+    )  # fmt: skip
+    summary = stored(again)
+    assert summary == expected(again)
+    assert (summary["overall_grade"], summary["moderated_grade"], summary["final_grade"]) == (
+        3,
+        2,
+        2,
+    )
+    assert summary["domain_grades"]["Risk"] == 1.0
+    assert summary["domain_grades"]["Planning"] == 3.0
+
+
+def test_the_migration_backfill_and_the_rebuild_write_what_the_services_wrote(cycle):
+    written = every_summary()
+    AuditSummary.objects.all().delete()
+    backfill(apps, None)
+    assert every_summary() == written
+    assert audit_summaries_rebuild() == AuditSummary.objects.count()
+    assert every_summary() == written
+
+
+def test_the_figures_agree_with_grading_the_answers_again(cycle):
+    """Domain figures recomputed from the answers, not from the stored summaries."""
+    figures = compute_figures(report_inputs(cycle, cycle.frame.drawn_at))
+    firsts = Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle,
+        assignment__role="primary",
+        status__in=["submitted", "final"],
+    )
+    by_domain: dict[str, list[float]] = {}
+    for audit in firsts:
+        answers = audit.moderated_answers or audit.answers
+        for domain, grade in grading.domain_grades(audit.template.definition, answers).items():
+            by_domain.setdefault(domain, []).append(grade)
+    assert [row["domain"] for row in figures["findings"]["by_domain"]] == sorted(by_domain)
+    for row in figures["findings"]["by_domain"]:
+        grades = by_domain[row["domain"]]
+        assert row["rated"] == len(grades)
+        assert row["mean"] == round(sum(grades) / len(grades), 2)
+        assert row["distribution"] == {
+            str(g): sum(round(v) == g for v in grades) for g in (1, 2, 3, 4)
+        }
+    finals = [a.final_grade for a in firsts]
+    assert figures["summary"]["audited"] == len(finals)
+    assert figures["findings"]["grade_distribution"] == {
+        str(g): finals.count(g) for g in (1, 2, 3, 4)
+    }
