@@ -11,16 +11,10 @@ connection cannot see) the frame is written on the draw's own connection at the 
 import threading
 from pathlib import Path
 
-import psycopg
 from django.db import connection
 
-from audits import frames, sampling
+from audits import frames, sampling, snapshot
 from audits.files import write_atomically
-
-
-def repeatable_read(cursor) -> None:
-    """Make the transaction just begun read one snapshot throughout (PostgreSQL)."""
-    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _write(raw_connection, sql: str, params: list, path: Path) -> str:
@@ -47,23 +41,19 @@ class FrameFile:
 
     def __enter__(self):
         if self.alongside:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_export_snapshot()")
-                (snapshot,) = cursor.fetchone()
+            shared = snapshot.export()
             self._other = connection.get_new_connection(connection.get_connection_params())
             self._thread = threading.Thread(
-                target=self._write_alongside, args=(snapshot,), name="frame-writer"
+                target=self._write_alongside, args=(shared,), name="frame-writer"
             )
             self._thread.start()
         return self
 
-    def _write_alongside(self, snapshot: str) -> None:
+    def _write_alongside(self, shared: str) -> None:
         other = self._other
         try:
-            other.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with other.cursor() as cursor:
-                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
-                frames.tune_for_whole_frame(cursor)
+                snapshot.begin_in(cursor, shared)
             self._hash = _write(other, self.sql, self.params, self.path)
             other.rollback()  # it only read
         except BaseException as error:  # handed to the caller's thread in hash()

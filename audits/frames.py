@@ -157,15 +157,6 @@ def frame_lines_sql(cycle: Cycle) -> tuple[str, list]:
     return lines, params
 
 
-def tune_for_whole_frame(cursor) -> None:
-    """Settings for this transaction's queries over a whole frame: sort in memory, plan
-    cursors for reading every row (not the first few), no JIT compiling (it costs more than
-    it saves on these queries)."""
-    cursor.execute("SET LOCAL work_mem = '64MB'")
-    cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-    cursor.execute("SET LOCAL jit = off")
-
-
 FRAME_BLOCK = 10_000
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
+from audits import snapshot
 from audits.assignment import RULES
 from audits.grading import GOOD
 from audits.models import (
@@ -100,11 +101,12 @@ def _sample(cycle: Cycle) -> dict:
 
 
 def _completed(cycle: Cycle) -> list[dict]:
-    """Completed audits, first and second, counted by role, team, case type, stratum,
-    follow-up, the auditor's overall grade and the moderator's (None unless moderated)."""
+    """Completed audits, first and second, counted by role, team and case type (as when
+    the audit was completed), stratum, follow-up, the auditor's overall grade and the
+    moderator's (None unless moderated)."""
     groups = (
         AuditSummary.objects.filter(cycle=cycle)
-        .values_list("role", "case__team_id", "case__case_type", "stratum", "follow_up",
+        .values_list("role", "team_id", "case_type", "stratum", "follow_up",
                      "overall_grade", "moderated_grade")
         .annotate(audits=Count("pk"))
         .order_by()
@@ -122,9 +124,7 @@ def _completed(cycle: Cycle) -> list[dict]:
 def _domain_grades(cycle: Cycle) -> list[dict]:
     """Completed first audits of the random sample counted by domain and median grade."""
     groups = _counted(
-        DomainGrade.objects.filter(
-            summary__cycle=cycle, summary__role=PRIMARY, summary__follow_up=False
-        )
+        DomainGrade.objects.filter(cycle=cycle, counted=True)
         .values_list("domain", "grade")
         .annotate(audits=Count("pk"))
         .order_by()
@@ -148,21 +148,30 @@ def _themes(cycle: Cycle) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-# A case's completed first and second audits side by side, and per domain of the first
-# audit the two final domain grades. Plain SQL: the ORM has no relation from a summary to
-# its case's other summary.
+# A case's completed first and second audits side by side: the pairs of their overall
+# grades, and per domain of the first audit the two final domain grades (the second's looked
+# up by index, None where it has none), counted. Plain SQL: the ORM has no relation from a
+# summary to its case's other summary.
 _DOUBLES_SQL = """
-    SELECT {columns}, COUNT(*)
-    FROM audits_auditsummary s
-    JOIN audits_auditsummary f
-      ON f.cycle_id = s.cycle_id AND f.case_id = s.case_id AND f.role = %s
-    {joins}
-    WHERE s.cycle_id = %s AND s.role = %s
-    GROUP BY {columns}
-"""
-_DOMAIN_JOINS = """
-    JOIN audits_domaingrade fd ON fd.summary_id = f.audit_id
-    LEFT JOIN audits_domaingrade sd ON sd.summary_id = s.audit_id AND sd.domain = fd.domain
+    WITH pairs AS MATERIALIZED (
+        SELECT f.audit_id AS first_id, s.audit_id AS second_id,
+               f.overall_grade AS first, s.overall_grade AS second
+        FROM audits_auditsummary s
+        JOIN audits_auditsummary f
+          ON f.cycle_id = s.cycle_id AND f.case_id = s.case_id AND f.role = %s
+        WHERE s.cycle_id = %s AND s.role = %s
+    )
+    SELECT NULL AS domain, CAST(first AS FLOAT), CAST(second AS FLOAT), COUNT(*)
+    FROM pairs GROUP BY 2, 3
+    UNION ALL
+    SELECT domain, first, second, COUNT(*)
+    FROM (
+        SELECT fd.domain, fd.grade AS first,
+               (SELECT sd.grade FROM audits_domaingrade sd
+                WHERE sd.summary_id = p.second_id AND sd.domain = fd.domain) AS second
+        FROM pairs p JOIN audits_domaingrade fd ON fd.summary_id = p.first_id
+    ) AS domains
+    GROUP BY 1, 2, 3
 """
 
 
@@ -170,21 +179,16 @@ def _double_audits(cycle: Cycle) -> dict:
     """Cases whose first and second (blind) audits are both completed: the pairs of their
     overall grades, and per domain of the first audit the pairs of final domain grades
     (None where the second audit has none), counted."""
-
-    def counted(columns: str, joins: str = "") -> list[tuple]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _DOUBLES_SQL.format(columns=columns, joins=joins), [PRIMARY, cycle.pk, SECOND]
-            )
-            return _counted(cursor.fetchall())
-
-    overall = counted("f.overall_grade, s.overall_grade")
+    with connection.cursor() as cursor:
+        cursor.execute(_DOUBLES_SQL, [PRIMARY, cycle.pk, SECOND])
+        rows = cursor.fetchall()
+    overall = _counted((int(a), int(b), n) for domain, a, b, n in rows if domain is None)
+    domains = _counted(row for row in rows if row[0] is not None)
     return {
         "cases": sum(n for *_, n in overall),
         "overall": [{"first": a, "second": b, "cases": n} for a, b, n in overall],
         "domains": [
-            {"domain": domain, "first": a, "second": b, "cases": n}
-            for domain, a, b, n in counted("fd.domain, fd.grade, sd.grade", _DOMAIN_JOINS)
+            {"domain": domain, "first": a, "second": b, "cases": n} for domain, a, b, n in domains
         ],
     }
 
@@ -208,7 +212,17 @@ def _earlier_cycles(cycle: Cycle) -> list[dict]:
 
 
 def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
-    """The complete input of a report's figures on ``cycle`` as at ``as_of``."""
+    """The complete input of a report's figures on ``cycle`` as at ``as_of``, all read from
+    one snapshot; the largest groupings run on a second connection meanwhile (PostgreSQL)."""
+    with snapshot.one_snapshot():
+        inputs, (domain_grades, double_audits) = snapshot.in_parallel(
+            lambda: _inputs_here(cycle, as_of),
+            lambda: (_domain_grades(cycle), _double_audits(cycle)),
+        )
+    return {**inputs, "domain_grades": domain_grades, "double_audits": double_audits}
+
+
+def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
     escalations = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
     actions = Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).order_by("id")
     overrides = (
@@ -226,9 +240,7 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
         "frame": _frame(cycle),
         "sample": _sample(cycle),
         "completed": _completed(cycle),
-        "domain_grades": _domain_grades(cycle),
         "themes": _themes(cycle),
-        "double_audits": _double_audits(cycle),
         "escalations": sorted(
             (
                 {

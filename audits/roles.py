@@ -22,3 +22,9 @@ def roles_of(user) -> frozenset[str]:
 
 def has_role(user, *roles: str) -> bool:
     return bool(roles_of(user) & set(roles))
+
+
+def remember(user, held) -> None:
+    """Cache the roles of ``user`` when they were read with it (see authentication.py)."""
+    names = frozenset(held) & frozenset(ALL_ROLES)
+    user._caseassure_roles = names | {ADMIN} if user.is_superuser else names

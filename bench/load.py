@@ -7,10 +7,12 @@ It runs ``migrate`` and then EMPTIES the database it is given (flush): a scratch
 only. Set-up: ``seed_demo``, a cycle drawn and assigned through the services (nothing
 submitted), one API token per simulated auditor -- auditor i works on audit i with a
 token of that audit's auditor (one login may hold several audits). gunicorn then serves
-``bench.load:floor_application()``: the application of backend.wsgi unchanged, plus one
-bench-only path, ``/bench-floor/<id>/``, a plain Django view (same middleware, csrf-exempt,
-no auth, no validation) doing ``Audit.objects.filter(pk=id).update(answers=...,
-version=F("version") + 1)``. The app's URLs are not touched.
+``bench.load:floor_application()`` with the production settings (``DJANGO_ENV=production``,
+DEBUG off; only the HTTPS redirect is off, as no TLS proxy stands in front): the
+application of backend.wsgi unchanged, plus one bench-only path, ``/bench-floor/<id>/``,
+a plain Django view (same middleware, csrf-exempt, no auth, no validation) doing
+``Audit.objects.filter(pk=id).update(answers=..., version=F("version") + 1)``. The app's
+URLs are not touched.
 
 - (i) ``--auditors`` simulated auditors (asyncio, raw HTTP/1.1 on 127.0.0.1; gunicorn's
   sync workers close each connection) each open their audit (GET) and then autosave
@@ -34,6 +36,7 @@ import io
 import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -54,6 +57,14 @@ TIMEOUT_S = 10.0  # a request slower than this counts as an error
 SAVE_EVERY_S = 2.0
 SEED = "bench-load-2026"
 FLOOR_PREFIX = "/bench-floor/"
+# The server runs with the production settings (DEBUG off, secure cookies, HSTS, ...) as
+# docker-compose.yml runs it, except the HTTPS redirect: there is no TLS proxy in front of
+# the bench, and the redirect would answer every request with a 301.
+PRODUCTION_LIKE = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "SECURE_SSL_REDIRECT": "0",
+}
 
 
 def log(message: str) -> None:
@@ -133,7 +144,7 @@ class Gunicorn:
             "--graceful-timeout", "10",
             self.app,
         ]  # fmt: skip
-        env = {**os.environ, **environment, "ALLOWED_HOSTS": HOST}
+        env = {**os.environ, **environment, **PRODUCTION_LIKE, "ALLOWED_HOSTS": HOST}
         self.log_file = self.log_path.open("w")
         log(f"starting gunicorn ({workers} workers) on {HOST}:{self.port}, log {self.log_path}")
         self.process = subprocess.Popen(

@@ -32,18 +32,20 @@ Times, best of ``--repeats``, the four methods interleaved:
 
 - (a) figures_s: what the worker does before rendering --
   ``audits.report_data.report_inputs(cycle, as_of)`` then
-  ``audits.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts):
-  a few GROUP BYs over the summaries (completed audits by role, team, case type,
-  stratum, follow-up and grades; domain grades; theme lists), the sample counted by
-  stratum, the double-audited cases, and the small tables (escalations, actions,
-  overrides). The appendix of every audited case is read apart afterwards (untimed, as
-  report_compile reads it with the CSV rows and the report hash).
+  ``audits.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts),
+  as a read of one snapshot whose largest groupings run on a second connection (the
+  machine's second core) meanwhile: a few GROUP BYs over the summaries (completed audits
+  by role, team, case type, stratum, follow-up and grades; domain grades; theme lists),
+  the sample counted by stratum, the double-audited cases, and the small tables
+  (escalations, actions, overrides). The appendix of every audited case is read apart
+  afterwards (untimed, as report_compile reads it with the CSV rows and the report hash).
 - (b) floor_s: the bare SQL that gives the same counts, one statement: the completed
   first audits of the random sample read once from the summaries into a narrow CTE
-  (team and case type from the case, stratum, final grade, themes), then GROUP BY
-  GROUPING SETS for the grade distribution and the counts and good-or-better by team,
-  case type and stratum, a GROUP BY of their domain grades (rated, mean, good-or-better,
-  distribution) and one of their themes.
+  (team and case type as stored on the summary, stratum, final grade, themes), then
+  GROUP BY GROUPING SETS for the grade distribution and the counts and good-or-better by
+  team, case type and stratum, a GROUP BY of their domain grades (rated, mean,
+  good-or-better, distribution) and one of their themes; with the figures' session
+  settings (no JIT, 64 MB work_mem).
 - (c) analyst_s: export every completed audit's summary to CSV (psql \\copy: case, team,
   case type, stratum, role, follow-up, final grade, themes and one column per domain
   median) and compute the same counts with pandas (a child process with pandas already
@@ -427,17 +429,17 @@ def domain_names() -> list[str]:
 
 def floor_sql() -> str:
     """One statement over the stored summaries: the completed first audits of the random
-    sample read once into a narrow CTE (team and case type from the case, stratum, final
-    grade, themes), then GROUP BY GROUPING SETS for the grade distribution and the counts
-    and good-or-better by team, case type and stratum, a GROUP BY of their domain grades
-    (rated, mean, good-or-better, distribution) and one of their themes."""
+    sample read once into a narrow CTE (team and case type as stored on the summary,
+    stratum, final grade, themes), then GROUP BY GROUPING SETS for the grade distribution
+    and the counts and good-or-better by team, case type and stratum, a GROUP BY of their
+    domain grades (rated, mean, good-or-better, distribution; the rows the summary marks as
+    counted) and one of their themes."""
     return """
         WITH done AS MATERIALIZED (
-            SELECT s.audit_id, t.name AS team, c.case_type, s.stratum, s.final_grade AS final,
+            SELECT s.audit_id, t.name AS team, s.case_type, s.stratum, s.final_grade AS final,
                    s.themes
             FROM audits_auditsummary s
-            JOIN audits_case c ON c.id = s.case_id
-            JOIN audits_team t ON t.id = c.team_id
+            JOIN audits_team t ON t.id = s.team_id
             WHERE s.cycle_id = %s AND s.role = 'primary' AND NOT s.follow_up
         )
         SELECT 'group', final::text, team, case_type, stratum, count(*),
@@ -446,7 +448,7 @@ def floor_sql() -> str:
         UNION ALL
         SELECT 'domain', d.domain, round(d.grade)::int::text, NULL, NULL, count(*),
                count(*) FILTER (WHERE d.grade >= 3), sum(d.grade)
-        FROM audits_domaingrade d JOIN done ON done.audit_id = d.summary_id
+        FROM audits_domaingrade d WHERE d.cycle_id = %s AND d.counted
         GROUP BY d.domain, round(d.grade)
         UNION ALL
         SELECT 'theme', theme, NULL, NULL, NULL, count(*), NULL, NULL
@@ -456,12 +458,15 @@ def floor_sql() -> str:
 
 
 def run_floor(cycle) -> tuple[float, dict]:
-    from django.db import connection
+    from django.db import connection, transaction
+
+    from audits import snapshot
 
     sql = floor_sql()
     start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [cycle.pk])
+    with transaction.atomic(), connection.cursor() as cursor:
+        snapshot.tune_for_large_reads(cursor)  # the session settings the figures get
+        cursor.execute(sql, [cycle.pk, cycle.pk])
         result = cursor.fetchall()
     elapsed = time.perf_counter() - start
 
@@ -513,17 +518,17 @@ def analyst_export_sql(cycle_id: int, domains: list[str]) -> str:
         for i, domain in enumerate(quoted)
     )
     return f"""
-        (SELECT c.case_ref, t.name AS team, c.case_type, s.stratum, s.role,
+        (SELECT c.case_ref, t.name AS team, s.case_type, s.stratum, s.role,
                 s.follow_up, s.final_grade,
                 array_to_string(ARRAY(SELECT jsonb_array_elements_text(s.themes)), ';')
                   AS themes,
                 {columns}
          FROM audits_auditsummary s
          JOIN audits_case c ON c.id = s.case_id
-         JOIN audits_team t ON t.id = c.team_id
+         JOIN audits_team t ON t.id = s.team_id
          LEFT JOIN audits_domaingrade d ON d.summary_id = s.audit_id
          WHERE s.cycle_id = {int(cycle_id)}
-         GROUP BY s.audit_id, c.case_ref, t.name, c.case_type)
+         GROUP BY s.audit_id, c.case_ref, t.name, s.case_type)
         TO {{target}} WITH (FORMAT csv, HEADER)
     """
 

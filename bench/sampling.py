@@ -280,7 +280,7 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
     """
     from django.db import connection, transaction
 
-    from audits import frames
+    from audits import frames, snapshot
 
     sql, params = frames.frame_lines_sql(cycle)
     seed_prefix = f"{SEED}:".encode()
@@ -290,7 +290,7 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
     start = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as settings_cursor:
-            frames.tune_for_whole_frame(settings_cursor)  # the draw's settings too
+            snapshot.tune_for_large_reads(settings_cursor)  # the draw's settings too
         with (
             connection.connection.cursor(name="bench_floor", binary=True) as cursor,
             out_path.open("wb") as raw,

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from audits import template_cache
 from audits.models import Staff, Team
 
 REQUIRE_SERVICES = os.environ.get("CASEASSURE_REQUIRE_SERVICES") == "1"
@@ -33,6 +34,13 @@ def service_missing(reason: str):
 def _fast_password_hashing(settings):
     # The real hasher is slow by design; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_cached_forms():
+    # Each test builds its own database, and ids are reused (SQLite): a form kept in this
+    # process by one test must not be taken for another test's form with the same id.
+    template_cache.clear()
 
 
 @pytest.fixture

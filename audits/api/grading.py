@@ -111,6 +111,37 @@ class AuditSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
+class AutosaveSerializer(serializers.Serializer):
+    """What a save answers: the new version (also the ETag) and the draft as stored, its
+    answers cleaned against the form. The case facts are left out: they do not change
+    while an auditor types, and a GET of the audit has them."""
+
+    id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    answers = serializers.JSONField(read_only=True)
+    overall_grade = serializers.IntegerField(read_only=True, allow_null=True)
+    rationale = serializers.CharField(read_only=True, allow_blank=True)
+    themes = serializers.JSONField(read_only=True)
+    strengths = serializers.CharField(read_only=True, allow_blank=True)
+    improvements = serializers.CharField(read_only=True, allow_blank=True)
+    saved_at = serializers.DateTimeField(read_only=True)
+
+    @staticmethod
+    def body(audit: Audit) -> dict:
+        """The same fields without a serializer instance: every autosave answers with it,
+        and building one per request cost more than the rest of the response."""
+        body = {name: getattr(audit, name) for name in AUTOSAVE_FIELDS}
+        body["saved_at"] = audit.updated_at
+        return body
+
+
+AUTOSAVE_FIELDS = (
+    "id", "status", "version", "answers", "overall_grade", "rationale", "themes", "strengths",
+    "improvements",
+)  # fmt: skip
+
+
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False)
 
@@ -200,11 +231,19 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         access_record(user=request.user, obj=audit)
         return self._respond(audit)
 
+    def _audit_to_edit(self) -> Audit:
+        """The audit a PATCH edits. The caller's own assignment is found with one simple
+        query (``scoping.audit_editable_by``); anyone else goes through the full scope,
+        which answers 404 outside it (and the service 403 to someone in scope who is not
+        the auditor)."""
+        own = scoping.audit_editable_by(self.request.user, self.kwargs["pk"])
+        return own if own is not None else self.get_object()
+
     @extend_schema(
-        request=AuditSerializer, responses={200: AuditSerializer, 409: OpenApiTypes.OBJECT}
+        request=AuditSerializer, responses={200: AutosaveSerializer, 409: OpenApiTypes.OBJECT}
     )
     def partial_update(self, request, *args, **kwargs):
-        audit = self.get_object()
+        audit = self._audit_to_edit()
         if not isinstance(request.data, dict):
             raise DomainError("Send a JSON object.")
         editable = {"answers", "overall_grade", "rationale", "themes", "strengths", "improvements"}
@@ -218,7 +257,9 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         saved = audit_service.audit_save(
             audit=audit, actor=request.user, version=_version_from(request), changes=changes
         )
-        return self._respond(saved)
+        response = Response(AutosaveSerializer.body(saved))
+        response["ETag"] = f'"{saved.version}"'
+        return response
 
     @extend_schema(request=VersionSerializer, responses=AuditSerializer)
     @action(detail=True, methods=["post"], write_roles=(roles.AUDITOR,))

@@ -13,6 +13,8 @@ class Router(DefaultRouter):
 
 
 router = Router()
+# Audits first: an auditor's form autosaves every few seconds, and URLs are tried in order.
+router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("teams", register.TeamViewSet, basename="team")
 router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
@@ -20,7 +22,6 @@ router.register("cases", actions.CaseWithFollowUpViewSet, basename="case")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
 router.register("sampled-cases", cycles.SampledCaseViewSet, basename="sampled-case")
 router.register("templates", grading.TemplateViewSet, basename="template")
-router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")

@@ -23,11 +23,14 @@ def backfill(apps, schema_editor):
             "moderated_overall_grade", "themes", "assignment__role",
             "assignment__sampled_case__cycle_id", "assignment__sampled_case__case_id",
             "assignment__sampled_case__stratum", "assignment__sampled_case__is_follow_up",
+            "assignment__sampled_case__case__team_id",
+            "assignment__sampled_case__case__case_type",
         )
     )  # fmt: skip
     summaries, grades = [], []
     for (pk, template_id, answers, overall, moderated_answers, moderated_overall, themes,
-         role, cycle_id, case_id, stratum, follow_up) in completed.iterator(BATCH):  # fmt: skip
+         role, cycle_id, case_id, stratum, follow_up, team_id,
+         case_type) in completed.iterator(BATCH):  # fmt: skip
         summary = grading.audit_summary(
             definitions[template_id], answers=answers, overall_grade=overall,
             moderated_answers=moderated_answers, moderated_overall_grade=moderated_overall,
@@ -35,14 +38,17 @@ def backfill(apps, schema_editor):
         )  # fmt: skip
         summaries.append(
             AuditSummary(
-                audit_id=pk, cycle_id=cycle_id, case_id=case_id, stratum=stratum, role=role,
-                follow_up=follow_up, overall_grade=summary["overall_grade"],
+                audit_id=pk, cycle_id=cycle_id, case_id=case_id, team_id=team_id,
+                case_type=case_type, stratum=stratum, role=role, follow_up=follow_up, overall_grade=summary["overall_grade"],
                 moderated_grade=summary["moderated_grade"], final_grade=summary["final_grade"],
                 themes=summary["themes"],
             )
         )  # fmt: skip
+        counted = role == "primary" and not follow_up
         grades += [
-            DomainGrade(summary_id=pk, domain=domain, grade=grade)
+            DomainGrade(
+                summary_id=pk, cycle_id=cycle_id, counted=counted, domain=domain, grade=grade
+            )
             for domain, grade in summary["domain_grades"].items()
         ]
         if len(summaries) >= BATCH:
@@ -71,6 +77,20 @@ class Migration(migrations.Migration):
                         serialize=False,
                         to="audits.audit",
                     ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        db_index=False,
+                        help_text="the case's team when the audit was completed",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="audits.team",
+                    ),
+                ),
+                (
+                    "case_type",
+                    models.CharField(help_text="the case's type then", max_length=30),
                 ),
                 ("stratum", models.CharField(max_length=200)),
                 ("role", models.CharField(max_length=10)),
@@ -118,6 +138,22 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
+                (
+                    "cycle",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="audits.cycle",
+                    ),
+                ),
+                (
+                    "counted",
+                    models.BooleanField(
+                        help_text="a first audit of the random sample: what the domain figures "
+                        "count"
+                    ),
+                ),
                 ("domain", models.CharField(max_length=200)),
                 ("grade", models.FloatField()),
                 (
@@ -134,6 +170,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="auditsummary",
             index=models.Index(fields=["cycle", "role"], name="summary_cycle_role"),
+        ),
+        migrations.AddIndex(
+            model_name="domaingrade",
+            index=models.Index(fields=["cycle", "counted"], name="domain_grade_cycle"),
         ),
         migrations.AddConstraint(
             model_name="domaingrade",

@@ -8,15 +8,17 @@ complete an audit (submit, moderate) store them here, computed by
 
 A summary exists exactly while its audit is completed (submitted or final). The cycle,
 case, stratum, role and follow-up flag are copied from the sample and the assignment,
-which never change once made; the case's team and type are read from the case, as the
-report always did.
+which never change once made. The case's team and type are copied as they were when the
+audit was completed: the audit judged that team's work, and a later move of the case
+does not move its finding to another team's figures. A domain grade carries its cycle
+and whether the figures count it, so they are counted from one table.
 """
 
 from django.db import models
 
 from audits.models.audits import Audit
 from audits.models.cycles import Cycle
-from audits.models.register import Case
+from audits.models.register import Case, Team
 
 
 class AuditSummary(models.Model):
@@ -25,6 +27,11 @@ class AuditSummary(models.Model):
     )
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+", db_index=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", db_index=False,
+        help_text="the case's team when the audit was completed",
+    )  # fmt: skip
+    case_type = models.CharField(max_length=30, help_text="the case's type then")
     stratum = models.CharField(max_length=200)
     role = models.CharField(max_length=10)
     follow_up = models.BooleanField()
@@ -51,6 +58,10 @@ class DomainGrade(models.Model):
     summary = models.ForeignKey(
         AuditSummary, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+", db_index=False)
+    counted = models.BooleanField(
+        help_text="a first audit of the random sample: what the domain figures count"
+    )
     domain = models.CharField(max_length=200)
     grade = models.FloatField()
 
@@ -58,6 +69,7 @@ class DomainGrade(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["summary", "domain"], name="one_grade_per_domain")
         ]
+        indexes = [models.Index(fields=["cycle", "counted"], name="domain_grade_cycle")]
 
     def __str__(self) -> str:
         return f"{self.domain}: {self.grade:g}"

@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from audits import grading, notify
 from audits.errors import DomainError, StateConflict
-from audits.models import Audit, Staff
+from audits.models import Audit, Staff, Template
+from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
+from audits.template_cache import template_for_grading
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
 TEXT_FIELDS = ("rationale", "strengths", "improvements")
@@ -20,13 +22,16 @@ class NotYours(DomainError):
     status_code = 403
 
 
-def _grades(audit: Audit) -> dict:
-    grade_keys = {
-        q["key"] for q in grading.questions(audit.template.definition) if q["kind"] == "grade"
-    }
+def _grades(audit: Audit, template: Template | None = None) -> dict:
+    definition = (template or audit.template).definition
+    return _grades_of(definition, audit.answers, audit.overall_grade)
+
+
+def _grades_of(definition: dict, answers: dict, overall_grade) -> dict:
+    grade_keys = {q["key"] for q in grading.questions(definition) if q["kind"] == "grade"}
     return {
-        "overall_grade": audit.overall_grade,
-        "grades": {k: v for k, v in sorted(audit.answers.items()) if k in grade_keys},
+        "overall_grade": overall_grade,
+        "grades": {k: v for k, v in sorted(answers.items()) if k in grade_keys},
     }
 
 
@@ -44,7 +49,9 @@ def _locked(audit_id: int) -> Audit:
 
 
 def _check_author(audit: Audit, actor) -> None:
-    if audit.assignment.auditor.user_id != actor.pk:
+    # scoping.audit_editable_by reads the auditor's user id with the audit.
+    author = getattr(audit, "auditor_user_id", None) or audit.assignment.auditor.user_id
+    if author != actor.pk:
         raise NotYours("Only the assigned auditor can change this audit.")
 
 
@@ -59,70 +66,113 @@ def _check_version(audit: Audit, version) -> None:
         )
 
 
+def _check_editable(audit: Audit) -> None:
+    if audit.status not in EDITABLE:
+        raise StateConflict(f"A {audit.get_status_display().lower()} audit cannot be edited.")
+
+
+def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
+    """The fields a save would write, checked against the form; raises DomainError with
+    every field error (and nothing is written) when any value is not valid."""
+    values: dict = {}
+    errors: dict[str, list[str]] = {}
+    if "answers" in changes:
+        incoming = changes["answers"]
+        if not isinstance(incoming, dict):
+            errors["answers"] = ["must be an object of question key to answer"]
+        else:
+            cleared = {key for key, value in incoming.items() if value in (None, "")}
+            cleaned, problems = grading.clean_answers(template.definition, incoming, template.scale)
+            errors.update(problems)
+            merged = {k: v for k, v in audit.answers.items() if k not in cleared}
+            values["answers"] = {**merged, **cleaned}
+    if "overall_grade" in changes:
+        grade = changes["overall_grade"]
+        if grade is not None and (
+            isinstance(grade, bool) or not isinstance(grade, int) or grade not in template.scale
+        ):
+            errors["overall_grade"] = [f"must be one of {sorted(template.scale)}"]
+        else:
+            values["overall_grade"] = grade
+    if "themes" in changes:
+        themes = changes["themes"]
+        allowed = set(template.themes)
+        if not isinstance(themes, list) or not all(t in allowed for t in themes):
+            errors["themes"] = ["must be a list of themes from the form's theme list"]
+        else:
+            values["themes"] = sorted(set(themes))
+    for field in TEXT_FIELDS:
+        if field in changes:
+            value = changes[field]
+            if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
+                errors[field] = [f"must be text of at most {MAX_TEXT} characters"]
+            else:
+                values[field] = value
+    if errors:
+        raise DomainError("Some answers are not valid; nothing was saved.", fields=errors)
+    return values
+
+
+def _lost_race(audit_id: int) -> StateConflict:
+    """The 409 for a save whose row changed between reading and writing it."""
+    current = Audit.objects.filter(pk=audit_id).values_list("version", "status").first()
+    if current is None:
+        return StateConflict("This audit no longer exists; nothing was saved.")
+    version, status = current
+    if status not in EDITABLE:
+        return StateConflict(f"A {Audit.Status(status).label.lower()} audit cannot be edited.")
+    return StateConflict(
+        "Someone saved this audit after you opened it. Your changes were not saved: "
+        "reload to see the current answers, then apply your changes again.",
+        current_version=version,
+    )
+
+
 def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Audit:
     """Save a draft. ``changes`` may hold answers (merged; null clears one), overall_grade,
-    themes and the text fields. A stale ``version`` gets a 409 with the current version."""
-    with transaction.atomic():
-        audit = _locked(audit.pk)
-        _check_author(audit, actor)
-        if audit.status not in EDITABLE:
-            raise StateConflict(f"A {audit.get_status_display().lower()} audit cannot be edited.")
-        _check_version(audit, version)
-        before = _grades(audit)
-        errors: dict[str, list[str]] = {}
-        if "answers" in changes:
-            incoming = changes["answers"]
-            if not isinstance(incoming, dict):
-                errors["answers"] = ["must be an object of question key to answer"]
-            else:
-                cleared = {key for key, value in incoming.items() if value in (None, "")}
-                cleaned, problems = grading.clean_answers(
-                    audit.template.definition, incoming, audit.template.scale
-                )
-                errors.update(problems)
-                merged = {k: v for k, v in audit.answers.items() if k not in cleared}
-                audit.answers = {**merged, **cleaned}
-        if "overall_grade" in changes:
-            grade = changes["overall_grade"]
-            if grade is not None and (
-                isinstance(grade, bool)
-                or not isinstance(grade, int)
-                or grade not in audit.template.scale
-            ):
-                errors["overall_grade"] = [f"must be one of {sorted(audit.template.scale)}"]
-            else:
-                audit.overall_grade = grade
-        if "themes" in changes:
-            themes = changes["themes"]
-            allowed = set(audit.template.themes)
-            if not isinstance(themes, list) or not all(t in allowed for t in themes):
-                errors["themes"] = ["must be a list of themes from the form's theme list"]
-            else:
-                audit.themes = sorted(set(themes))
-        for field in TEXT_FIELDS:
-            if field in changes:
-                value = changes[field]
-                if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-                    errors[field] = [f"must be text of at most {MAX_TEXT} characters"]
-                else:
-                    setattr(audit, field, value)
-        if errors:
-            raise DomainError("Some answers are not valid; nothing was saved.", fields=errors)
-        status_before = audit.status
-        if audit.status == Audit.Status.ASSIGNED:
-            audit.status = Audit.Status.IN_PROGRESS
-            audit.started_at = timezone.now()
-        audit.version += 1
-        audit.save()
-        after = _grades(audit)
-        if after != before or status_before != audit.status:
-            event_record(
-                actor=actor,
-                verb="audit.saved",
-                obj=audit,
-                before={**before, "status": status_before},
-                after={**after, "status": audit.status, "version": audit.version},
-            )
+    themes and the text fields. A stale ``version`` gets a 409 with the current version.
+
+    ``audit`` is the row as the caller read it. Nothing is locked: the write is one UPDATE
+    that only matches while the row still has the version and status read, so of two saves
+    of one version exactly one succeeds and the other gets the 409 -- the merge of answers
+    is always made on the state that is overwritten. A change of grades or status is
+    recorded as an Event in the same transaction (see ``draft_write``); a save that changes
+    neither (text, yes/no answers) is the UPDATE alone."""
+    _check_author(audit, actor)
+    _check_editable(audit)
+    _check_version(audit, version)
+    template = template_for_grading(audit.template_id)
+    values = _draft_values(audit, template, changes)
+    now = timezone.now()
+    status_before = audit.status
+    if audit.status == Audit.Status.ASSIGNED:
+        values["status"] = Audit.Status.IN_PROGRESS
+        values["started_at"] = now
+    values["version"] = audit.version + 1
+    values["updated_at"] = now
+    before = {**_grades(audit, template), "status": status_before}
+    after_grades = _grades_of(
+        template.definition,
+        values.get("answers", audit.answers),
+        values.get("overall_grade", audit.overall_grade),
+    )
+    after = {**after_grades, "status": values.get("status", status_before)}
+    event = None
+    if after != before:
+        event = {
+            "actor": actor,
+            "verb": "audit.saved",
+            "before": before,
+            "after": {**after, "version": values["version"]},
+        }
+    written = draft_write(
+        audit=audit, read_version=audit.version, read_status=status_before, values=values,
+        event=event,
+    )  # fmt: skip
+    if not written:
+        raise _lost_race(audit.pk)
+    for field, value in values.items():
+        setattr(audit, field, value)
     return audit
 
 

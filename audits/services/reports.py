@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
+from audits import snapshot
 from audits.errors import StateConflict
 from audits.figures import appendix, compute_figures
 from audits.files import write_atomically
@@ -97,12 +98,13 @@ def _progress(job_id: int, task_id: str, value: int) -> None:
 def build(cycle: Cycle, as_of) -> tuple[dict, str, list[dict]]:
     """Inputs -> figures with the appendix, and the report hash over the inputs, the
     details (every audit's and sampled case's row) and the figures; plus the CSV rows."""
-    inputs = report_inputs(cycle, as_of)
-    verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
+    with snapshot.one_snapshot():  # figures, rows and hash of the same moment
+        inputs = report_inputs(cycle, as_of)
+        verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
+        rows = audit_rows(cycle)
+        details = {"audits": rows, "sampled": sampled_rows(cycle)}
     figures = compute_figures(inputs, verify={k: verify.get(k) for k in ("command", "script")})
-    rows = audit_rows(cycle)
     figures["appendix"] = appendix(rows)
-    details = {"audits": rows, "sampled": sampled_rows(cycle)}
     return figures, canonical_hash({"inputs": inputs, "details": details, "figures": figures}), rows
 
 

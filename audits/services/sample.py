@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 
-from audits import frame_writer, frames, sampling, stats
+from audits import frame_writer, frames, sampling, snapshot, stats
 from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
 from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
@@ -148,8 +148,8 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
         if in_postgresql:
             with connection.cursor() as cursor:
                 if alongside:
-                    frame_writer.repeatable_read(cursor)
-                frames.tune_for_whole_frame(cursor)
+                    snapshot.repeatable_read(cursor)
+                snapshot.tune_for_large_reads(cursor)
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status != Cycle.Status.PLANNED or Frame.objects.filter(cycle=cycle).exists():
             raise StateConflict("This cycle's sample has already been drawn; it cannot be redrawn.")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from audits import grading
-from audits.models import Audit, AuditSummary, DomainGrade, Template
+from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Template
 
 COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 SOURCE_COLUMNS = (
@@ -26,12 +26,14 @@ SOURCE_COLUMNS = (
     "assignment__sampled_case__case_id",
     "assignment__sampled_case__stratum",
     "assignment__sampled_case__is_follow_up",
+    "assignment__sampled_case__case__team_id",
+    "assignment__sampled_case__case__case_type",
 )
 
 
 def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGrade]]:
     (audit_id, _, answers, overall, moderated_answers, moderated_overall, themes, role,
-     cycle_id, case_id, stratum, follow_up) = source  # fmt: skip
+     cycle_id, case_id, stratum, follow_up, team_id, case_type) = source  # fmt: skip
     summary = grading.audit_summary(
         definition,
         answers=answers,
@@ -41,13 +43,17 @@ def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGra
         themes=themes,
     )
     row = AuditSummary(
-        audit_id=audit_id, cycle_id=cycle_id, case_id=case_id, stratum=stratum, role=role,
-        follow_up=follow_up, overall_grade=summary["overall_grade"],
+        audit_id=audit_id, cycle_id=cycle_id, case_id=case_id, team_id=team_id,
+        case_type=case_type, stratum=stratum, role=role, follow_up=follow_up,
+        overall_grade=summary["overall_grade"],
         moderated_grade=summary["moderated_grade"], final_grade=summary["final_grade"],
         themes=summary["themes"],
     )  # fmt: skip
+    counted = role == Assignment.Role.PRIMARY and not follow_up
     grades = [
-        DomainGrade(summary_id=audit_id, domain=domain, grade=grade)
+        DomainGrade(
+            summary_id=audit_id, cycle_id=cycle_id, counted=counted, domain=domain, grade=grade
+        )
         for domain, grade in summary["domain_grades"].items()
     ]
     return row, grades
@@ -61,11 +67,12 @@ def audit_summary_record(*, audit: Audit) -> AuditSummary | None:
         if audit.status not in COMPLETED:
             return None
         sampled = audit.assignment.sampled_case
+        case = sampled.case
         source = (
             audit.pk, audit.template_id, audit.answers, audit.overall_grade,
             audit.moderated_answers, audit.moderated_overall_grade, audit.themes,
             audit.assignment.role, sampled.cycle_id, sampled.case_id, sampled.stratum,
-            sampled.is_follow_up,
+            sampled.is_follow_up, case.team_id, case.case_type,
         )  # fmt: skip
         row, grades = _rows(source, audit.template.definition)
         row.save(force_insert=True)

@@ -1,0 +1,270 @@
+"""PATCH /api/v1/audits/{id}/, the autosave: the fast path keeps every check -- token,
+roles, the auditor's own audit, the version, the form's rules, the history of grades --
+and costs a few queries."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from audits import roles, scoping, template_cache
+from audits.authentication import token_lookup
+from audits.errors import StateConflict
+from audits.models import (
+    ApiToken,
+    Assignment,
+    Audit,
+    Case,
+    Cycle,
+    Event,
+    SampledCase,
+    Staff,
+    Template,
+)
+from audits.services.audits import audit_save
+
+
+@pytest.fixture
+def audit(people, teams):
+    cp = teams["Child Protection One"]
+    case = Case.objects.create(
+        case_ref="C800001", team=cp, case_type="cp", opened_on=date(2025, 1, 1)
+    )
+    # A case in a team Bob does not manage: the cycle over every team is not his to see.
+    Case.objects.create(
+        case_ref="C800002", team=teams["Children Looked After"], case_type="cla",
+        opened_on=date(2025, 1, 1),
+    )  # fmt: skip
+    template = Template.objects.get(status="published")
+    cycle = Cycle.objects.create(
+        name="Q4", period_start=date(2025, 10, 1), period_end=date(2025, 12, 31),
+        template=template,
+    )  # fmt: skip
+    sampled = SampledCase.objects.create(
+        cycle=cycle, case=case, stratum="all", rank=1, selection_key="b" * 64
+    )
+    assignment = Assignment.objects.create(
+        sampled_case=sampled, auditor=Staff.objects.get(user=people["auditor_alice"])
+    )
+    return Audit.objects.create(assignment=assignment, template=template)
+
+
+def with_token(user):
+    _, raw = ApiToken.issue(user=user, name="autosave test")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {raw}")
+    return client
+
+
+def url(audit):
+    return f"/api/v1/audits/{audit.pk}/"
+
+
+def save(client, audit, version, **changes):
+    return client.patch(url(audit), {"version": version, **changes}, format="json")
+
+
+def grade_events(audit):
+    return Event.objects.filter(verb="audit.saved", object_id=str(audit.pk))
+
+
+def test_it_saves_and_answers_with_the_new_version(people, audit):
+    alice = with_token(people["auditor_alice"])
+    response = save(alice, audit, 1, answers={"plan_smart": "3", "audit_type": "Desk audit"})
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["version"], body["status"]) == (2, "in_progress")
+    assert response["ETag"] == '"2"'
+    assert body["answers"] == {"plan_smart": 3, "audit_type": "Desk audit"}  # cleaned
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers["plan_smart"]) == (2, 3)
+    assert audit.started_at is not None
+
+
+def test_one_autosave_costs_a_few_queries(people, audit, django_assert_max_num_queries):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200  # form cached
+    # The token with its user and roles, the audit, the write and its Event (on SQLite
+    # the write is also wrapped in a savepoint pair).
+    with django_assert_max_num_queries(6):
+        assert save(alice, audit, 2, answers={"plan_smart": 2}).status_code == 200
+    with django_assert_max_num_queries(3):
+        assert save(alice, audit, 3, strengths="Clear chronology").status_code == 200
+
+
+def test_a_change_of_grades_is_recorded_and_other_changes_are_not(people, audit):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200
+    first = grade_events(audit).get()
+    assert first.before == {"overall_grade": None, "grades": {}, "status": "assigned"}
+    assert first.after == {
+        "overall_grade": None, "grades": {"plan_smart": 3}, "status": "in_progress",
+        "version": 2,
+    }  # fmt: skip
+    assert first.actor == people["auditor_alice"]
+
+    assert save(alice, audit, 2, answers={"audit_type": "Desk audit"}).status_code == 200
+    assert save(alice, audit, 3, strengths="Clear chronology").status_code == 200
+    assert save(alice, audit, 4, answers={"plan_smart": 3}).status_code == 200  # same grade
+    assert grade_events(audit).count() == 1
+
+    assert save(alice, audit, 5, overall_grade=3).status_code == 200
+    assert save(alice, audit, 6, answers={"plan_smart": None}).status_code == 200  # cleared
+    latest = grade_events(audit).order_by("-id")[0]
+    assert latest.before["grades"] == {"plan_smart": 3}
+    assert latest.after["grades"] == {}
+    assert grade_events(audit).count() == 3
+
+
+def test_a_stale_version_gets_409_with_the_current_version(people, audit):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200
+    stale = save(alice, audit, 1, answers={"plan_smart": 1})
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == 2
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers) == (2, {"plan_smart": 3})
+
+
+def test_a_save_that_loses_the_race_writes_nothing(people, audit):
+    # Another tab saves between this save reading the audit and writing it: the write
+    # matches no row, the auditor is told the current version, and no Event is left.
+    read_earlier = Audit.objects.get(pk=audit.pk)
+    audit_save(
+        audit=Audit.objects.get(pk=audit.pk), actor=people["auditor_alice"], version=1,
+        changes={"answers": {"plan_smart": 4}},
+    )  # fmt: skip
+    events = Event.objects.count()
+    with pytest.raises(StateConflict) as lost:
+        audit_save(
+            audit=read_earlier, actor=people["auditor_alice"], version=1,
+            changes={"answers": {"plan_smart": 1}},
+        )  # fmt: skip
+    assert lost.value.extra["current_version"] == 2
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers) == (2, {"plan_smart": 4})
+    assert Event.objects.count() == events
+
+
+def test_a_save_racing_a_submission_is_refused(people, audit):
+    read_earlier = Audit.objects.get(pk=audit.pk)
+    Audit.objects.filter(pk=audit.pk).update(status=Audit.Status.SUBMITTED)
+    with pytest.raises(StateConflict) as refused:
+        audit_save(
+            audit=read_earlier, actor=people["auditor_alice"], version=1,
+            changes={"strengths": "late"},
+        )  # fmt: skip
+    assert "current_version" not in refused.value.extra
+    audit.refresh_from_db()
+    assert (audit.version, audit.strengths) == (1, "")
+
+
+def test_answers_are_checked_against_the_form(people, audit):
+    alice = with_token(people["auditor_alice"])
+    response = save(alice, audit, 1, answers={"plan_smart": 9, "no_such": 1}, themes=["x"])
+    assert response.status_code == 400
+    assert set(response.json()) >= {"answers.plan_smart", "answers.no_such", "themes"}
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers) == (1, {})
+    assert save(alice, audit, None, answers={"plan_smart": 3}).status_code == 400  # no version
+
+
+def test_other_people_get_404_or_403_and_change_nothing(people, audit):
+    # Bob cannot see the cycle: 404. Quinn oversees every team (the audit is in her scope)
+    # but is not its auditor: 403. Internal audit and people with no role may not write.
+    expected = {"outsider_eve": 403, "manager_bob": 404, "qa_lead_quinn": 403, "internal_ian": 403}
+    got = {
+        name: save(with_token(people[name]), audit, 1, answers={"plan_smart": 1}).status_code
+        for name in expected
+    }
+    assert got == expected
+    assert APIClient().patch(url(audit), {"version": 1}, format="json").status_code == 401
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers) == (1, {})
+
+
+def test_losing_the_auditor_role_takes_effect_on_the_next_request(people, audit):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200
+    people["auditor_alice"].groups.remove(Group.objects.get(name="auditor"))
+    assert save(alice, audit, 2, answers={"plan_smart": 2}).status_code == 403
+
+
+def test_a_revoked_token_stops_the_next_autosave(people, audit):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200
+    ApiToken.objects.update(revoked_at=timezone.now())
+    assert save(alice, audit, 2, answers={"plan_smart": 2}).status_code == 401
+
+
+def test_a_token_records_its_use_at_most_once_a_minute(people, audit):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}).status_code == 200
+    first_use = ApiToken.objects.get().last_used_at
+    assert first_use is not None
+    assert save(alice, audit, 2, answers={"plan_smart": 2}).status_code == 200
+    assert ApiToken.objects.get().last_used_at == first_use
+    ApiToken.objects.update(last_used_at=first_use - timedelta(minutes=2))
+    assert save(alice, audit, 3, answers={"plan_smart": 1}).status_code == 200
+    assert ApiToken.objects.get().last_used_at > first_use
+
+
+def test_the_form_cache_never_serves_a_draft(people, audit):
+    # An audit on a draft form (possible while a form is being tried out) is checked
+    # against the draft as it is now, even after the draft was edited.
+    draft = Template.objects.create(
+        name="Trial form", definition={"sections": [{"title": "One", "questions": [
+            {"key": "first", "text": "First?", "kind": "yes_no_na"}]}]},
+    )  # fmt: skip
+    Audit.objects.filter(pk=audit.pk).update(template=draft)
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"first": "yes"}).status_code == 200
+    assert save(alice, audit, 2, answers={"second": "no"}).status_code == 400
+    draft.definition["sections"][0]["questions"].append(
+        {"key": "second", "text": "Second?", "kind": "yes_no_na"}
+    )
+    draft.save()
+    assert save(alice, audit, 2, answers={"second": "no"}).status_code == 200
+
+
+def test_a_published_form_is_read_once_per_process(audit, django_assert_num_queries):
+    template_cache.clear()
+    with django_assert_num_queries(1):
+        first = template_cache.template_for_grading(audit.template_id)
+    with django_assert_num_queries(0):
+        again = template_cache.template_for_grading(audit.template_id)
+    assert again is first
+    assert first.definition == Template.objects.get(pk=audit.template_id).definition
+
+
+def test_the_hand_written_loads_read_what_the_orm_reads(people, audit):
+    # The token lookup and the auditor's audit are read with written-out SQL (audits/rows.py)
+    # whose columns come in the table's order, not the model's: every field must still land
+    # where the ORM puts it, with the same type.
+    alice = people["auditor_alice"]
+    audit_save(
+        audit=Audit.objects.get(pk=audit.pk), actor=alice, version=1,
+        changes={"answers": {"plan_smart": 3}, "themes": [], "strengths": "Clear"},
+    )  # fmt: skip
+    loaded = scoping.audit_editable_by(alice, audit.pk)
+    expected = Audit.objects.get(pk=audit.pk)
+    for field in Audit._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+    assert loaded.auditor_user_id == alice.pk
+
+    _, raw = ApiToken.issue(user=alice, name="load check")
+    user, token = token_lookup(raw)
+    for field in User._meta.concrete_fields:
+        assert getattr(user, field.attname) == getattr(alice, field.attname), field.name
+    assert user.is_active is True
+    assert user.is_superuser is False
+    assert roles.roles_of(user) == {"auditor"}
+    assert token.user_id == alice.pk
+    assert scoping.audit_editable_by(people["outsider_eve"], audit.pk) is None
+    assert scoping.audit_editable_by(alice, "not-a-number") is None
+    assert scoping.audit_editable_by(alice, 2**70) is None
+    huge = APIClient()
+    huge.force_authenticate(alice)
+    assert huge.patch(f"/api/v1/audits/{2**70}/", {"version": 1}, format="json").status_code == 404
