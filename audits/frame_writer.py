@@ -54,6 +54,9 @@ class FrameFile:
         try:
             with other.cursor() as cursor:
                 snapshot.begin_in(cursor, shared)
+                # One core for the frame, the other for the selection (which the draw
+                # waits for first): no parallel workers of its own.
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
             self._hash = _write(other, self.sql, self.params, self.path)
             other.rollback()  # it only read
         except BaseException as error:  # handed to the caller's thread in hash()

@@ -149,8 +149,10 @@ def _themes(cycle: Cycle) -> dict[str, int]:
 
 
 # A case's completed first and second audits side by side: the pairs of their overall
-# grades, and per domain of the first audit the two final domain grades (the second's looked
-# up by index, None where it has none), counted. Plain SQL: the ORM has no relation from a
+# grades, and per domain of the first audit the two final domain grades (None where the
+# second has none), counted. The first's grades are looked up by index per pair (a LATERAL
+# subquery the planner cannot flatten into a hash of every domain grade); the second's
+# come from the cycle's uncounted domain grades. Plain SQL: the ORM has no relation from a
 # summary to its case's other summary.
 _DOUBLES_SQL = """
     WITH pairs AS MATERIALIZED (
@@ -164,15 +166,22 @@ _DOUBLES_SQL = """
     SELECT NULL AS domain, CAST(first AS FLOAT), CAST(second AS FLOAT), COUNT(*)
     FROM pairs GROUP BY 2, 3
     UNION ALL
-    SELECT domain, first, second, COUNT(*)
-    FROM (
-        SELECT fd.domain, fd.grade AS first,
-               (SELECT sd.grade FROM audits_domaingrade sd
-                WHERE sd.summary_id = p.second_id AND sd.domain = fd.domain) AS second
-        FROM pairs p JOIN audits_domaingrade fd ON fd.summary_id = p.first_id
-    ) AS domains
+    SELECT fd.domain, fd.grade, sd.grade, COUNT(*)
+    FROM pairs p
+    {first_grades}
+    LEFT JOIN audits_domaingrade sd
+      ON sd.summary_id = p.second_id AND sd.domain = fd.domain
+         AND sd.cycle_id = %s AND NOT sd.counted
     GROUP BY 1, 2, 3
 """
+_FIRST_GRADES = {
+    "postgresql": """CROSS JOIN LATERAL (
+        SELECT x.domain, x.grade FROM audits_domaingrade x
+        WHERE x.summary_id = p.first_id OFFSET 0
+    ) AS fd""",
+    # SQLite has no LATERAL; its planner looks the first's grades up by index anyway.
+    "sqlite": "JOIN audits_domaingrade fd ON fd.summary_id = p.first_id",
+}
 
 
 def _double_audits(cycle: Cycle) -> dict:
@@ -180,7 +189,10 @@ def _double_audits(cycle: Cycle) -> dict:
     overall grades, and per domain of the first audit the pairs of final domain grades
     (None where the second audit has none), counted."""
     with connection.cursor() as cursor:
-        cursor.execute(_DOUBLES_SQL, [PRIMARY, cycle.pk, SECOND])
+        cursor.execute(
+            _DOUBLES_SQL.format(first_grades=_FIRST_GRADES[connection.vendor]),
+            [PRIMARY, cycle.pk, SECOND, cycle.pk],
+        )
         rows = cursor.fetchall()
     overall = _counted((int(a), int(b), n) for domain, a, b, n in rows if domain is None)
     domains = _counted(row for row in rows if row[0] is not None)

@@ -56,11 +56,11 @@ def expected(audit: Audit) -> dict:
 
 def every_summary() -> list[tuple]:
     rows = AuditSummary.objects.order_by("audit_id").values_list(
-        "audit_id", "cycle_id", "case_id", "stratum", "role", "follow_up", "overall_grade",
-        "moderated_grade", "final_grade", "themes",
+        "audit_id", "cycle_id", "case_id", "team_id", "case_type", "stratum", "role",
+        "follow_up", "overall_grade", "moderated_grade", "final_grade", "themes",
     )  # fmt: skip
     grades = DomainGrade.objects.order_by("summary_id", "domain").values_list(
-        "summary_id", "domain", "grade"
+        "summary_id", "cycle_id", "counted", "domain", "grade"
     )
     return [*rows, *grades]
 
@@ -78,6 +78,14 @@ def test_every_completed_audit_has_the_summary_grading_computes(cycle):
             sampled.case_id,
             sampled.stratum,
         )
+        assert (summary.team_id, summary.case_type) == (
+            sampled.case.team_id,
+            sampled.case.case_type,
+        )
+        counted = audit.assignment.role == "primary" and not sampled.is_follow_up
+        assert set(
+            DomainGrade.objects.filter(summary=summary).values_list("cycle_id", "counted")
+        ) == {(sampled.cycle_id, counted)}
         assert (summary.role, summary.follow_up) == (audit.assignment.role, sampled.is_follow_up)
     assert not AuditSummary.objects.exclude(audit__in=completed).exists()
 
@@ -173,3 +181,38 @@ def test_the_figures_agree_with_grading_the_answers_again(cycle):
     assert figures["findings"]["grade_distribution"] == {
         str(g): finals.count(g) for g in (1, 2, 3, 4)
     }
+
+
+def test_the_double_audit_pairs_agree_with_grading_both_audits_again(cycle):
+    """Pairs of first and second audits worked out from their answers, not the summaries."""
+    completed = ["submitted", "final"]
+    firsts, seconds = {}, {}
+    for audit in Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle, status__in=completed
+    ).select_related("assignment__sampled_case", "template"):
+        kept = firsts if audit.assignment.role == "primary" else seconds
+        kept[audit.assignment.sampled_case.case_id] = audit
+    overall: dict[tuple, int] = {}
+    domains: dict[tuple, int] = {}
+    for case_id, second in seconds.items():
+        first = firsts.get(case_id)
+        if first is None:
+            continue
+        key = (first.overall_grade, second.overall_grade)
+        overall[key] = overall.get(key, 0) + 1
+        theirs = grading.domain_grades(
+            second.template.definition, second.moderated_answers or second.answers
+        )
+        mine = grading.domain_grades(
+            first.template.definition, first.moderated_answers or first.answers
+        )
+        for domain, grade in mine.items():
+            key = (domain, grade, theirs.get(domain))
+            domains[key] = domains.get(key, 0) + 1
+    pairs = report_inputs(cycle, cycle.frame.drawn_at)["double_audits"]
+    assert sum(overall.values()) > 0
+    assert pairs["cases"] == sum(overall.values())
+    assert {(r["first"], r["second"]): r["cases"] for r in pairs["overall"]} == overall
+    assert {(r["domain"], r["first"], r["second"]): r["cases"] for r in pairs["domains"]} == (
+        domains
+    )
