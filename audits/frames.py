@@ -231,10 +231,12 @@ def _ranked(
             FROM f JOIN a ON a.stratum = f.stratum
         ),
         ranked AS (
-            -- Inlined by the planner: the bound filters rows as they are read and keyed.
+            -- Inlined by the planner. The highest bound, a constant, is checked as each
+            -- case is read, so only the few cases under it are labelled and joined to
+            -- their stratum's own bound.
             SELECT case_ref, stratum, n, key,
                    row_number() OVER (PARTITION BY stratum ORDER BY key) AS rank
-            FROM keyed WHERE key <= bound
+            FROM keyed WHERE key <= %s AND key <= bound
         )
         SELECT case_ref, stratum, rank, encode(key, 'hex')
         FROM ranked WHERE rank <= n
@@ -243,7 +245,7 @@ def _ranked(
     params = [*frame_params]
     for stratum, n in wanted.items():
         params += [stratum, n, bounds[stratum]]
-    params.append(seed)
+    params += [seed, max(bounds.values())]
     found: dict[str, list[Selected]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

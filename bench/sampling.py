@@ -215,7 +215,7 @@ class PhaseTimer:
         ("audits.frames", "strata_sizes"),
         ("audits.frames", "select_in_database"),
         ("audits.services.sample", "_write_exclusions_file"),
-        ("audits.frame_writer", "FrameFile.hash"),  # waiting for the frame file
+        ("audits.sampling", "write_frame_blocks"),  # on the second connection, meanwhile
         ("audits.services.sample", "_save_selection"),
         ("audits.services.sample", "event_record"),
     )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 
-from audits import frame_writer, frames, sampling, snapshot, stats
+from audits import frames, sampling, snapshot, stats
 from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
 from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
@@ -141,15 +141,7 @@ def _planned(cycle: Cycle) -> dict:
 
 def _draw(cycle: Cycle, actor, seed: str) -> Frame:
     in_postgresql = connection.vendor == "postgresql"
-    # As a transaction of its own, the draw reads one snapshot, and a second connection can
-    # write the frame file from that snapshot while this one plans and selects.
-    alongside = in_postgresql and not connection.in_atomic_block
-    with transaction.atomic():
-        if in_postgresql:
-            with connection.cursor() as cursor:
-                if alongside:
-                    snapshot.repeatable_read(cursor)
-                snapshot.tune_for_large_reads(cursor)
+    with snapshot.one_snapshot():
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status != Cycle.Status.PLANNED or Frame.objects.filter(cycle=cycle).exists():
             raise StateConflict("This cycle's sample has already been drawn; it cannot be redrawn.")
@@ -157,15 +149,32 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
         frame_path = folder / f"cycle-{cycle.pk}-frame.csv.gz"
         exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
         if in_postgresql:
-            # The selection runs in the database with the same SHA-256 rule; the frame file
-            # is streamed from a server-side cursor, never held whole.
-            with frame_writer.FrameFile(cycle, frame_path, alongside=alongside) as frame_file:
+            # The selection runs in the database with the same SHA-256 rule. The files are
+            # written meanwhile on a second connection reading the same snapshot (when the
+            # draw is a transaction of its own), the frame streamed, never held whole.
+            lines_sql, lines_params = frames.frame_lines_sql(cycle)
+
+            def select() -> tuple[dict, dict]:
                 plan = _planned(cycle)
-                drawn = frames.select_in_database(
-                    cycle, plan["allocation"], seed, sizes=plan["strata"]
+                sizes = plan["strata"]
+                return plan, frames.select_in_database(cycle, plan["allocation"], seed, sizes)
+
+            def write_files() -> tuple[str, dict]:
+                connection.ensure_connection()
+                blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
+                frame_hash = write_atomically(
+                    frame_path, lambda out: sampling.write_frame_blocks(blocks, out)
                 )
-                exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
-                frame_hash = frame_file.hash()
+                return frame_hash, _write_exclusions_file(cycle, exclusions_path)
+
+            try:
+                (plan, drawn), (frame_hash, exclusion_counts) = snapshot.in_parallel(
+                    select, write_files
+                )
+            except BaseException:
+                frame_path.unlink(missing_ok=True)
+                exclusions_path.unlink(missing_ok=True)
+                raise
             path = "postgresql"
         else:
             plan = _planned(cycle)
