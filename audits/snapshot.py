@@ -52,15 +52,23 @@ def begin_in(cursor, snapshot: str) -> None:
 
 
 def shareable() -> bool:
-    """Whether this transaction's snapshot can be read by another connection too."""
-    return _shared.get() and connection.vendor == "postgresql" and connection.in_atomic_block
+    """Whether this transaction's snapshot can be read by another connection too (never
+    from inside a savepoint: PostgreSQL exports no snapshot from a subtransaction)."""
+    return (
+        _shared.get()
+        and connection.vendor == "postgresql"
+        and connection.in_atomic_block
+        and not any(connection.savepoint_ids)
+    )
 
 
 @contextmanager
 def one_snapshot():
     """A block whose reads all see one committed state of the database."""
     own = connection.vendor == "postgresql" and not connection.in_atomic_block
-    with transaction.atomic():
+    # Inside a larger block no savepoint: these are reads, and a savepoint would stop the
+    # snapshot being shared.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 if own:

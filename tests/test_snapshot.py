@@ -6,6 +6,7 @@ from django.db import connection, transaction
 from audits import snapshot
 from audits.models import Team
 from audits.report_data import report_inputs
+from audits.services.reports import build
 from tests.builders import finished_cycle
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,3 +72,23 @@ def test_report_inputs_are_the_same_on_two_connections_as_on_one(monkeypatch):
     assert on_two == on_one
     assert on_two["double_audits"]["cases"] > 0
     assert on_two["domain_grades"]
+
+
+def test_a_report_build_reads_its_inputs_on_two_connections_inside_its_snapshot(monkeypatch):
+    cycle = finished_cycle(complete=0.9)
+    exported = []
+    real_export = snapshot.export
+    monkeypatch.setattr(snapshot, "export", lambda: exported.append(1) or real_export())
+    figures, report_hash, rows = build(cycle, cycle.frame.drawn_at)  # nested blocks inside
+    assert exported == [1]
+    assert rows
+    assert figures["opinion"]["level"]
+    assert build(cycle, cycle.frame.drawn_at)[1] == report_hash
+
+
+def test_no_snapshot_is_shared_from_inside_a_savepoint(teams):
+    with snapshot.one_snapshot():
+        assert snapshot.shareable()
+        with transaction.atomic():  # a savepoint
+            assert not snapshot.shareable()
+            assert snapshot.in_parallel(lambda: 1, lambda: 2) == (1, 2)
