@@ -17,6 +17,7 @@ from contextvars import ContextVar
 
 from django.db import connection, connections, transaction
 
+_inside = ContextVar("caseassure_in_one_snapshot", default=False)
 _shared = ContextVar("caseassure_shared_snapshot", default=False)
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+-[0-9]+$")
 
@@ -64,21 +65,25 @@ def shareable() -> bool:
 
 @contextmanager
 def one_snapshot():
-    """A block whose reads all see one committed state of the database."""
+    """A block whose reads all see one committed state of the database. Inside another
+    such block it adds nothing (the outer block's snapshot holds); inside any other
+    transaction it is a savepoint of it."""
+    if _inside.get():
+        yield
+        return
     own = connection.vendor == "postgresql" and not connection.in_atomic_block
-    # Inside a larger block no savepoint: these are reads, and a savepoint would stop the
-    # snapshot being shared.
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 if own:
                     repeatable_read(cursor)
                 tune_for_large_reads(cursor)
-        token = _shared.set(own or _shared.get())
+        inside, shared = _inside.set(True), _shared.set(own)
         try:
             yield
         finally:
-            _shared.reset(token)
+            _shared.reset(shared)
+            _inside.reset(inside)
 
 
 def in_parallel(here: Callable[[], object], there: Callable[[], object]) -> tuple:
