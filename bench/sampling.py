@@ -54,6 +54,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import libpq_env
+
 SEED = "bench-sampling-2025-q2"
 TEAMS = 12
 CASE_TYPES = ("assessment", "cin", "cp", "cla", "early-help")
@@ -198,13 +200,6 @@ def forget_draws() -> None:
         path.unlink()
 
 
-def frame_sql(cycle) -> tuple[str, list]:
-    """The cycle's frame as SQL giving (case_ref, stratum): the draw's own query."""
-    from audits import frames
-
-    return frames.frame_sql(cycle)
-
-
 # --- (a) the draw -------------------------------------------------------------------------
 
 
@@ -330,7 +325,9 @@ def file_sha256(path: Path) -> str:
 def run_random(cycle, allocation: dict[str, int]) -> tuple[float, int]:
     from django.db import connection
 
-    sql, params = frame_sql(cycle)
+    from audits import frames
+
+    sql, params = frames.frame_sql(cycle)
     wanted = {stratum: n for stratum, n in allocation.items() if n > 0}
     query = f"""
         WITH ranked AS (
@@ -360,21 +357,6 @@ REGISTER_EXPORT = (
     "FROM audits_case c JOIN audits_team t ON t.id = c.team_id) "
     "TO {target} WITH (FORMAT csv, HEADER)"
 )
-
-
-def libpq_env() -> dict[str, str]:
-    """The bench's database as libpq environment variables, for psql and the analyst."""
-    from django.db import connection
-
-    settings = connection.settings_dict
-    libpq = {
-        "PGHOST": settings["HOST"],
-        "PGPORT": str(settings["PORT"] or ""),
-        "PGUSER": settings["USER"],
-        "PGPASSWORD": settings["PASSWORD"],
-        "PGDATABASE": settings["NAME"],
-    }
-    return {key: value for key, value in libpq.items() if value}
 
 
 def export_register(export: Path) -> str:
