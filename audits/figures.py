@@ -13,6 +13,25 @@ from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 COMPLETED = ("submitted", "final")
+# What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
+DEFINITIONS = {
+    "good_or_better": (
+        "Stratified estimate of the share of cases in the frame graded good or better: each "
+        "audited stratum weighted by its share of the frame (N_h / N, over the audited "
+        "strata), completed first audits of the random sample, final grades; low and high "
+        "are the ends of its 95% interval. Unrounded."
+    ),
+    "completion_rate": (
+        "Completed first audits of the random sample divided by the cases in the sample "
+        "now (after replacements and extensions; follow-ups left out). Unrounded."
+    ),
+    "overall_proportion": (
+        "Share of audited cases graded good or better (not weighted): the centre of the "
+        "funnel plot only."
+    ),
+    "proportion": "In by_team and by_case_type: the share of audited cases, not weighted.",
+    "interim": "True when the completion rate is below the completion threshold.",
+}
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -38,19 +57,44 @@ def _count(groups: list[dict], key: str) -> dict[str, list[int]]:
     return counts
 
 
-def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
-    by_stratum = _count(groups, "stratum")
-    if not groups:
-        return {"estimate": None, "low": None, "high": None, "audited": 0, "good": 0}
-    sizes = (frame or {}).get("strata") or {}
-    strata = {name: (max(sizes.get(name, n), n), n, good) for name, (n, good) in by_stratum.items()}
-    estimate, low, high = stats.stratified_proportion(strata)
+def _coverage(by_stratum: dict, sizes: dict) -> dict:
+    """Which strata of the frame the estimate covers: a stratum with no completed audit
+    cannot be estimated, so it is left out and named, with the share of the frame left."""
+    population = sum(sizes.values())
+    audited = sorted(name for name in sizes if by_stratum.get(name, (0, 0))[0] > 0)
+    covered = sum(sizes[name] for name in audited)
     return {
-        "estimate": round(estimate, 4),
-        "low": round(low, 4),
-        "high": round(high, 4),
+        "strata": len(sizes),
+        "audited_strata": len(audited),
+        "unaudited_strata": sorted(set(sizes) - set(audited)),
+        "population": population,
+        "population_covered": covered,
+        "share_of_frame": covered / population if population else None,
+    }
+
+
+def _stratified(by_stratum: dict, sizes: dict) -> tuple[float, float, float]:
+    strata = {name: (max(sizes.get(name, n), n), n, good) for name, (n, good) in by_stratum.items()}
+    return stats.stratified_proportion(strata)
+
+
+def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
+    """The stratified estimate of good or better, unrounded: the opinion is decided on
+    these values and every page rounds them only to print them (audits/display.py)."""
+    by_stratum = _count(groups, "stratum")
+    sizes = (frame or {}).get("strata") or {}
+    coverage = _coverage(by_stratum, sizes)
+    if not groups:
+        return {"estimate": None, "low": None, "high": None, "audited": 0, "good": 0,
+                "coverage": coverage}  # fmt: skip
+    estimate, low, high = _stratified(by_stratum, sizes)
+    return {
+        "estimate": estimate,
+        "low": low,
+        "high": high,
         "audited": sum(n for n, _ in by_stratum.values()),
         "good": sum(good for _, good in by_stratum.values()),
+        "coverage": coverage,
     }
 
 
@@ -123,19 +167,25 @@ def _median_grade(groups: list[dict]) -> float | int | None:
 
 
 def _trend(inputs: dict, current: dict) -> list[dict]:
+    """Good or better in each earlier cycle and this one, every one the stratified estimate
+    over its own frame (the figure the report headlines), with its 95% interval."""
     rows = []
-    earlier = [*inputs["earlier"]]
-    if current["audited"]:
-        earlier.append(
-            {"cycle": inputs["cycle"]["name"], "period_end": inputs["cycle"]["period_end"],
-             "audited": current["audited"], "good": current["good"]}
-        )  # fmt: skip
-    for row in earlier:
-        low, high = stats.wilson_interval(row["good"], row["audited"])
+    for row in inputs["earlier"]:
+        counted = {name: (n, good) for name, (_, n, good) in row["strata"].items() if n}
+        sizes = {name: size for name, (size, _, _) in row["strata"].items()}
+        if not counted:
+            continue
+        estimate, low, high = _stratified(counted, sizes)
         rows.append(
-            {"cycle": row["cycle"], "period_end": row["period_end"], "audited": row["audited"],
-             "good_or_better": _share(row["good"], row["audited"]),
-             "low": round(low, 4), "high": round(high, 4)}
+            {"cycle": row["cycle"], "period_end": row["period_end"],
+             "audited": sum(n for n, _ in counted.values()),
+             "good_or_better": estimate, "low": low, "high": high}
+        )  # fmt: skip
+    if current["audited"]:
+        rows.append(
+            {"cycle": inputs["cycle"]["name"], "period_end": inputs["cycle"]["period_end"],
+             "audited": current["audited"], "good_or_better": current["estimate"],
+             "low": current["low"], "high": current["high"]}
         )  # fmt: skip
     return rows
 
@@ -227,7 +277,7 @@ def _actions(inputs: dict, today: date) -> dict:
     }
 
 
-def _methodology(inputs: dict, planned: int, audited: int, verify: dict) -> dict:
+def _methodology(inputs: dict, planned: int, audited: int, verify: dict, completed: dict) -> dict:
     frame = inputs["frame"] or {}
     drawn: Counter[str] = Counter()
     replaced: Counter[str] = Counter()
@@ -240,7 +290,9 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict) -> dict
         strata.append(
             {"stratum": stratum, "population": population,
              "planned": (frame.get("allocation") or {}).get(stratum, 0),
-             "drawn": drawn[stratum], "replacements": replaced[stratum]}
+             "drawn": drawn[stratum], "replacements": replaced[stratum],
+             "in_sample": drawn[stratum] - replaced[stratum],
+             "completed": completed.get(stratum, (0, 0))[0]}
         )  # fmt: skip
     plan = inputs["cycle"]["plan"]
     method = plan.get("method", "fixed")
@@ -303,7 +355,11 @@ def compute_figures(
     reliability = _reliability(inputs, scale)
     escalations = _escalations(inputs, as_of)
     actions = _actions(inputs, as_of.date())
-    completion = _share(audited, active)
+    # One completion everywhere: completed first audits of the random sample over the cases
+    # in the sample now (after replacements and extensions), unrounded.
+    completion = audited / active if active else None
+    coverage = good["coverage"]
+    population = coverage["population"]
     opinion = form_opinion(
         OpinionInputs(
             good_or_better_lower=good["low"],
@@ -313,6 +369,10 @@ def compute_figures(
             completion_rate=completion,
             audited=audited,
             planned=planned,
+            unaudited_strata=tuple(coverage["unaudited_strata"]),
+            unaudited_share=(
+                (population - coverage["population_covered"]) / population if population else 0.0
+            ),
         ),
         thresholds or OpinionThresholds(),
     ).as_dict()
@@ -323,18 +383,23 @@ def compute_figures(
     return {
         "cycle": {k: inputs["cycle"][k] for k in ("name", "period_start", "period_end")},
         "as_of": inputs["as_of"],
+        "interim": opinion["interim"],
         "opinion": opinion,
+        "definitions": DEFINITIONS,
         "summary": {
             "audited": audited,
+            "sampled": active,
             "planned": planned,
             "completion_rate": completion,
-            "good_or_better": {k: good[k] for k in ("estimate", "low", "high")},
+            "good_or_better": {k: good[k] for k in ("estimate", "low", "high", "coverage")},
             "inadequate": grades.get("1", 0),
             "escalations": escalations["raised"],
             "overdue_escalations": escalations["overdue"],
             "overdue_actions": actions["overdue"],
         },
-        "methodology": _methodology(inputs, planned, audited, verify or {}),
+        "methodology": _methodology(
+            inputs, planned, audited, verify or {}, _count(audits, "stratum")
+        ),
         "findings": {
             "grade_scale": {str(k): v for k, v in sorted(scale_labels.items())},
             "grade_distribution": {str(k): grades.get(str(k), 0) for k in scale},

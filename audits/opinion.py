@@ -2,7 +2,11 @@
 
 The report states one opinion and lists every condition behind it, held or not, so a
 reader can see exactly why the service got this level and what it would take to reach
-the next one. Thresholds are configurable; the defaults are the design's table.
+the next one. Thresholds are configurable per organisation (models/opinion.py); the
+defaults are the design's table, and the opinion states the ones it used.
+
+Every condition is decided on the unrounded value: a lower end of 0.799979 fails "at
+least 80%", and is written so that it reads as failing (audits/display.py).
 """
 
 import math
@@ -10,15 +14,13 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from audits.display import decimal_against, percent, percent_against, threshold_percent
+
 SUBSTANTIAL = "Substantial"
 REASONABLE = "Reasonable"
 LIMITED = "Limited"
 NO_ASSURANCE = "No assurance"
 LEVELS = (SUBSTANTIAL, REASONABLE, LIMITED, NO_ASSURANCE)
-
-# The lower bound arrives from floating-point arithmetic; a value that prints as 80.0%
-# must not fail a "at least 80%" test because it is 0.7999999999999999.
-_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,11 @@ class OpinionThresholds:
     limited_lower: float = 0.40
     substantial_alpha: float = 0.80
     alpha_caveat: float = 0.667
+    # Below this completion the report is Interim (and says why).
     completion_caveat: float = 0.90
+    # Strata of the frame without a completed audit may hold less than this share of the
+    # frame before the opinion is held at Limited: the estimate says nothing about them.
+    unaudited_share_max: float = 0.05
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -65,7 +71,8 @@ class OpinionInputs:
     """The measured facts an opinion is formed from.
 
     ``good_or_better_lower`` is None when nothing was audited; ``alpha`` and
-    ``completion_rate`` are None when not measured.
+    ``completion_rate`` are None when not measured. ``unaudited_strata`` are the strata
+    of the frame with no completed audit, holding ``unaudited_share`` of the frame.
     """
 
     good_or_better_lower: float | None
@@ -75,9 +82,11 @@ class OpinionInputs:
     completion_rate: float | None
     audited: int
     planned: int
+    unaudited_strata: tuple[str, ...] = ()
+    unaudited_share: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("good_or_better_lower", "completion_rate"):
+        for name in ("good_or_better_lower", "completion_rate", "unaudited_share"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1] or None, got {value!r}")
@@ -108,6 +117,9 @@ class Opinion:
     conditions: list[Condition]
     caveats: list[str]
     reason: str
+    # Compiled before the completion threshold: the report says Interim on its cover.
+    interim: bool
+    thresholds: dict[str, float]
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (numbers become Python int/float, not numpy types)."""
@@ -128,18 +140,16 @@ def _plain(value: Any) -> Any:
     return float(value)
 
 
-def _percent(value: float) -> str:
-    return f"{value:.1%}"
-
-
 def _lower_bound(opinion: str, lower: float | None, threshold: float) -> Condition:
-    needs = f"needs at least {threshold * 100:g}%"
+    needs = f"needs at least {threshold_percent(threshold)}"
     if lower is None:
-        text = f"Nothing has been audited, so there is no lower bound of good-or-better ({needs})"
+        text = f"Nothing has been audited, so there is no interval for good or better ({needs})"
         return Condition(opinion, "good_or_better_lower", None, threshold, False, text)
-    text = f"Lower 95% bound of good-or-better is {_percent(lower)} ({needs})"
-    held = bool(lower >= threshold - _SLACK)
-    return Condition(opinion, "good_or_better_lower", lower, threshold, held, text)
+    shown = percent_against(lower, threshold)
+    text = f"The lower end of the 95% interval for good or better is {shown} ({needs})"
+    return Condition(
+        opinion, "good_or_better_lower", lower, threshold, bool(lower >= threshold), text
+    )
 
 
 def _none_overdue(opinion: str, name: str, count: int, what: str) -> Condition:
@@ -149,17 +159,32 @@ def _none_overdue(opinion: str, name: str, count: int, what: str) -> Condition:
 
 
 def _alpha(opinion: str, alpha: float | None, threshold: float) -> Condition:
+    needs = f"needs a measured alpha of at least {threshold:g}"
     if alpha is None:
-        text = f"Auditor agreement (Krippendorff's alpha) not measured (needs at least {threshold})"
-        return Condition(opinion, "alpha", None, threshold, True, text)
-    text = f"Auditor agreement (Krippendorff's alpha) is {alpha:.3f} (needs at least {threshold})"
-    held = bool(alpha >= threshold - _SLACK)
-    return Condition(opinion, "alpha", alpha, threshold, held, text)
+        # No reliability evidence is no evidence: an unmeasured alpha cannot pass.
+        text = f"Agreement between auditors (Krippendorff's alpha) was not measured ({needs})"
+        return Condition(opinion, "alpha", None, threshold, False, text)
+    shown = decimal_against(alpha, threshold)
+    text = f"Agreement between auditors (Krippendorff's alpha) is {shown} ({needs})"
+    return Condition(opinion, "alpha", alpha, threshold, bool(alpha >= threshold), text)
+
+
+def _unaudited(opinion: str, inputs: OpinionInputs, threshold: float) -> Condition:
+    needs = f"they must hold less than {threshold_percent(threshold)} of the frame"
+    share = inputs.unaudited_share
+    if not inputs.unaudited_strata:
+        text = f"Every stratum of the frame has a completed audit ({needs} otherwise)"
+        return Condition(opinion, "unaudited_strata", 0.0, threshold, True, text)
+    names = ", ".join(inputs.unaudited_strata)
+    shown = percent(share) if share >= threshold else percent_against(share, threshold)
+    text = f"Strata with no completed audit ({names}) hold {shown} of the frame ({needs})"
+    return Condition(opinion, "unaudited_strata", share, threshold, bool(share < threshold), text)
 
 
 def _conditions(inputs: OpinionInputs, thresholds: OpinionThresholds) -> list[Condition]:
     lower = inputs.good_or_better_lower
     escalations = inputs.overdue_escalations
+    share_max = thresholds.unaudited_share_max
     return [
         _lower_bound(SUBSTANTIAL, lower, thresholds.substantial_lower),
         _none_overdue(SUBSTANTIAL, "overdue_escalations", escalations, "escalation"),
@@ -170,28 +195,50 @@ def _conditions(inputs: OpinionInputs, thresholds: OpinionThresholds) -> list[Co
             "high-priority action",
         ),
         _alpha(SUBSTANTIAL, inputs.alpha, thresholds.substantial_alpha),
+        _unaudited(SUBSTANTIAL, inputs, share_max),
         _lower_bound(REASONABLE, lower, thresholds.reasonable_lower),
         _none_overdue(REASONABLE, "overdue_escalations", escalations, "escalation"),
+        _unaudited(REASONABLE, inputs, share_max),
         _lower_bound(LIMITED, lower, thresholds.limited_lower),
     ]
 
 
+def _is_interim(inputs: OpinionInputs, thresholds: OpinionThresholds) -> bool:
+    rate = inputs.completion_rate
+    return rate is None or rate < thresholds.completion_caveat
+
+
 def _caveats(inputs: OpinionInputs, thresholds: OpinionThresholds) -> list[str]:
     caveats = []
-    if inputs.alpha is not None and inputs.alpha < thresholds.alpha_caveat:
+    if inputs.alpha is None:
         caveats.append(
-            f"Auditors agree less than they should (Krippendorff's alpha {inputs.alpha:.3f}, "
-            f"below {thresholds.alpha_caveat}), so grades may depend on who audited the case."
+            "Agreement between auditors (Krippendorff's alpha) was not measured, so there is "
+            "no evidence that a case's grade does not depend on who audited it."
         )
-    if inputs.completion_rate is not None and inputs.completion_rate < thresholds.completion_caveat:
+    elif inputs.alpha < thresholds.alpha_caveat:
+        shown = decimal_against(inputs.alpha, thresholds.alpha_caveat)
         caveats.append(
-            f"Only {_percent(inputs.completion_rate)} of audits were completed (below "
-            f"{thresholds.completion_caveat * 100:g}%), so the cases not audited may differ."
+            f"Auditors agree less than they should (Krippendorff's alpha {shown}, "
+            f"below {thresholds.alpha_caveat:g}), so grades may depend on who audited the case."
+        )
+    rate = inputs.completion_rate
+    if rate is not None and rate < thresholds.completion_caveat:
+        limit = thresholds.completion_caveat
+        caveats.append(
+            f"Only {percent_against(rate, limit)} of the cases in the sample have a completed "
+            f"audit (below {threshold_percent(limit)}), so this report is Interim and the "
+            "cases not yet audited may differ."
         )
     if inputs.audited < inputs.planned:
         caveats.append(
             f"{inputs.audited} cases were audited against {inputs.planned} planned, so the "
             f"estimate is less precise than the sample was designed to give."
+        )
+    if inputs.unaudited_strata:
+        names = ", ".join(inputs.unaudited_strata)
+        caveats.append(
+            f"No audit was completed in {names} ({percent(inputs.unaudited_share)} of the "
+            "frame): the estimate covers only the audited strata and says nothing about these."
         )
     return caveats
 
@@ -222,4 +269,6 @@ def form_opinion(
         conditions=conditions,
         caveats=_caveats(inputs, thresholds),
         reason=_reason(level, conditions),
+        interim=_is_interim(inputs, thresholds),
+        thresholds=asdict(thresholds),
     )

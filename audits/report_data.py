@@ -206,21 +206,35 @@ def _double_audits(cycle: Cycle) -> dict:
 
 
 def _earlier_cycles(cycle: Cycle) -> list[dict]:
+    """Earlier cycles' completed first audits of the random sample counted by stratum,
+    with each stratum's size in that cycle's frame, so the trend shows every cycle's
+    stratified estimate, the figure its own report headlined."""
     counted = (
         AuditSummary.objects.filter(
             cycle__period_end__lt=cycle.period_start, role=PRIMARY, follow_up=False
         )
-        .values_list("cycle_id")
+        .values_list("cycle_id", "stratum")
         .annotate(audited=Count("pk"), good=Count("pk", filter=Q(final_grade__gte=GOOD)))
         .order_by()
     )
-    counts = {cycle_id: (audited, good) for cycle_id, audited, good in counted}
-    earlier = Cycle.objects.filter(pk__in=counts).order_by("period_end", "pk")
-    return [
-        {"cycle": other.name, "period_end": other.period_end.isoformat(),
-         "audited": counts[other.pk][0], "good": counts[other.pk][1]}
-        for other in earlier
-    ]  # fmt: skip
+    by_cycle: dict[int, dict] = {}
+    for cycle_id, stratum, audited, good in counted:
+        by_cycle.setdefault(cycle_id, {})[stratum] = (audited, good)
+    earlier = Cycle.objects.filter(pk__in=by_cycle).select_related("frame")
+    rows = []
+    for other in earlier.order_by("period_end", "pk"):
+        frame = getattr(other, "frame", None)
+        sizes = (frame.strata_sizes if frame else None) or {}
+        counts = by_cycle[other.pk]
+        strata = {
+            name: [max(sizes.get(name, 0), audited), audited, good]
+            for name, (audited, good) in counts.items()
+        } | {name: [size, 0, 0] for name, size in sizes.items() if name not in counts}
+        rows.append(
+            {"cycle": other.name, "period_end": other.period_end.isoformat(),
+             "strata": dict(sorted(strata.items()))}
+        )  # fmt: skip
+    return rows
 
 
 def report_inputs(cycle: Cycle, as_of: datetime) -> dict:

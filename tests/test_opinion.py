@@ -38,8 +38,10 @@ def test_it_lists_every_condition_of_every_level():
         ("Substantial", "overdue_escalations"),
         ("Substantial", "overdue_high_priority_actions"),
         ("Substantial", "alpha"),
+        ("Substantial", "unaudited_strata"),
         ("Reasonable", "good_or_better_lower"),
         ("Reasonable", "overdue_escalations"),
+        ("Reasonable", "unaudited_strata"),
         ("Limited", "good_or_better_lower"),
     ]
     assert held(opinion)[("Substantial", "overdue_escalations")] is True
@@ -61,16 +63,19 @@ def test_each_lower_bound_boundary_holds_at_exactly_the_threshold(lower, level):
     assert form_opinion(replace(STRONG, good_or_better_lower=lower)).level == level
 
 
-def test_a_bound_that_prints_as_80_percent_is_not_failed_by_rounding_noise():
-    # A bound computed as 0.79999999999 reads "80.0%" in the report; failing it would
-    # contradict the text printed beside it.
-    assert form_opinion(replace(STRONG, good_or_better_lower=0.8 - 1e-12)).level == "Substantial"
+def test_a_bound_a_hair_below_80_percent_fails_and_reads_as_failing():
+    # Decided unrounded (issue 13, finding 2); written so that it does not read "80.0%".
+    opinion = form_opinion(replace(STRONG, good_or_better_lower=0.8 - 1e-12))
+    assert opinion.level == "Reasonable"
+    assert "just below 80%" in opinion.conditions[0].text
 
 
 def test_the_lower_bound_condition_reads_in_plain_english():
     opinion = form_opinion(replace(STRONG, good_or_better_lower=0.721))
     text = opinion.conditions[0].text
-    assert text == "Lower 95% bound of good-or-better is 72.1% (needs at least 80%)"
+    assert text == (
+        "The lower end of the 95% interval for good or better is 72.1% (needs at least 80%)"
+    )
 
 
 def test_an_overdue_high_priority_action_costs_substantial_but_not_reasonable():
@@ -95,13 +100,15 @@ def test_alpha_must_reach_080_for_substantial(alpha, level):
     assert form_opinion(replace(STRONG, alpha=alpha)).level == level
 
 
-def test_alpha_not_measured_does_not_block_substantial():
+def test_alpha_not_measured_blocks_substantial_and_says_why():
     opinion = form_opinion(replace(STRONG, alpha=None))
-    assert opinion.level == "Substantial"
+    assert opinion.level == "Reasonable"
     alpha = next(c for c in opinion.conditions if c.name == "alpha")
-    assert alpha.held is True
+    assert alpha.held is False
     assert "not measured" in alpha.text
-    assert opinion.caveats == []
+    assert "not measured" in opinion.reason
+    assert len(opinion.caveats) == 1
+    assert "not measured" in opinion.caveats[0]
 
 
 def test_nothing_audited_gives_no_assurance():
@@ -115,8 +122,8 @@ def test_a_weak_service_gets_no_assurance_and_is_told_what_limited_needs():
     opinion = form_opinion(replace(STRONG, good_or_better_lower=0.35))
     assert opinion.level == "No assurance"
     assert opinion.reason == (
-        "No assurance rather than Limited because: Lower 95% bound of good-or-better is "
-        "35.0% (needs at least 40%)."
+        "No assurance rather than Limited because: The lower end of the 95% interval for "
+        "good or better is 35.0% (needs at least 40%)."
     )
 
 
@@ -130,10 +137,14 @@ def test_low_agreement_is_a_caveat():
 def test_low_completion_is_a_caveat():
     opinion = form_opinion(replace(STRONG, completion_rate=0.85))
     assert opinion.caveats == [
-        "Only 85.0% of audits were completed (below 90%), so the cases not audited may differ."
+        "Only 85.0% of the cases in the sample have a completed audit (below 90%), so this "
+        "report is Interim and the cases not yet audited may differ."
     ]
+    assert opinion.interim is True
     assert form_opinion(replace(STRONG, completion_rate=0.90)).caveats == []
-    assert form_opinion(replace(STRONG, completion_rate=None)).caveats == []
+    assert form_opinion(replace(STRONG, completion_rate=0.90)).interim is False
+    # Nothing in the sample to complete: never a final report.
+    assert form_opinion(replace(STRONG, completion_rate=None)).interim is True
 
 
 def test_a_sample_short_of_plan_is_a_caveat():
@@ -143,9 +154,10 @@ def test_a_sample_short_of_plan_is_a_caveat():
 
 
 def test_caveats_do_not_change_the_level():
-    opinion = form_opinion(replace(STRONG, alpha=None, completion_rate=0.5, audited=20))
-    assert opinion.level == "Substantial"
+    opinion = form_opinion(replace(STRONG, alpha=0.7, completion_rate=0.5, audited=20))
+    assert opinion.level == "Reasonable"
     assert len(opinion.caveats) == 2
+    assert form_opinion(replace(STRONG, completion_rate=0.5, audited=20)).level == "Substantial"
 
 
 def test_the_opinion_serialises_to_json_even_from_numpy_numbers():
@@ -166,10 +178,13 @@ def test_the_opinion_serialises_to_json_even_from_numpy_numbers():
         "value": 0.72,
         "threshold": 0.8,
         "held": False,
-        "text": "Lower 95% bound of good-or-better is 72.0% (needs at least 80%)",
+        "text": (
+            "The lower end of the 95% interval for good or better is 72.0% (needs at least 80%)"
+        ),
     }
     assert decoded["conditions"][3]["value"] is None
-    assert decoded["caveats"] == []
+    assert decoded["thresholds"]["substantial_lower"] == 0.8
+    assert decoded["interim"] is False
     assert decoded["reason"].startswith("Reasonable rather than Substantial")
 
 
