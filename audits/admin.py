@@ -7,10 +7,12 @@ from audits.models import (
     Case,
     Conflict,
     Event,
+    OpinionSettings,
     RetentionPolicy,
     Staff,
     Team,
 )
+from audits.services.opinion_settings import opinion_settings_save
 
 
 @admin.register(Team)
@@ -91,3 +93,28 @@ class AccessLogAdmin(ReadOnlyAdmin):
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(admin.ModelAdmin):
     list_display = ["record_type", "months", "legal_hold"]
+
+
+@admin.register(OpinionSettings)
+class OpinionSettingsAdmin(admin.ModelAdmin):
+    """One row of thresholds for the organisation; each save leaves an Event."""
+
+    list_display = [
+        "__str__",
+        "substantial_lower",
+        "reasonable_lower",
+        "limited_lower",
+        "substantial_alpha",
+        "completion_caveat",
+        "unaudited_share_max",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not OpinionSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a report states the thresholds it used; change them, never remove
+
+    def save_model(self, request, obj, form, change):
+        opinion_settings_save(row=obj, actor=request.user)

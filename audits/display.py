@@ -43,3 +43,46 @@ def decimal_against(value: float, threshold: float, places: int = 3) -> str:
     if value >= threshold:
         return f"{value:.{places}f}"
     return _below(value, threshold, places, 1, "")
+
+
+def interval(low: float | None, high: float | None) -> str:
+    return NOT_MEASURED if low is None or high is None else f"{percent(low)} to {percent(high)}"
+
+
+def _count(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else NOT_MEASURED
+
+
+def headline(figures: dict) -> dict[str, str]:
+    """The key figures as every page and the PDF print them, from one figures dict: the
+    same words and digits on the dashboard, the report pages and the PDF."""
+    summary = figures.get("summary") or {}
+    good = summary.get("good_or_better") or {}
+    coverage = good.get("coverage") or {}
+    audited, sampled = summary.get("audited"), summary.get("sampled")
+    completion = NOT_MEASURED
+    if isinstance(audited, int) and isinstance(sampled, int):
+        completion = (
+            f"{audited:,} of {sampled:,} cases in the sample "
+            f"({percent(summary.get('completion_rate'))})"
+        )
+    missing = coverage.get("unaudited_strata") or []
+    share = coverage.get("share_of_frame")
+    if not coverage:
+        scope = NOT_MEASURED
+    elif missing:
+        scope = (
+            f"Only the audited strata: {_count(coverage.get('population_covered'))} of "
+            f"{_count(coverage.get('population'))} cases in the frame ({percent(share)}). "
+            f"No audit was completed in {', '.join(missing)}."
+        )
+    else:
+        scope = f"All {_count(coverage.get('population'))} cases in the frame"
+    return {
+        "good_or_better": percent(good.get("estimate")),
+        "interval": interval(good.get("low"), good.get("high")),
+        "lower_end": percent(good.get("low")),
+        "completion": completion,
+        "scope": scope,
+        "interim": "Interim" if figures.get("interim") else "",
+    }

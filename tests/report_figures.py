@@ -390,15 +390,25 @@ def _build() -> tuple[dict, list[dict]]:
             "period_end": "2025-09-30",
         },
         "as_of": "2025-10-06T09:00:00+00:00",
+        "interim": judged["interim"],
         "opinion": judged,
         "summary": {
             "audited": audited,
+            "sampled": planned,
             "planned": planned,
-            "completion_rate": round(audited / planned, 4),
+            "completion_rate": audited / planned,
             "good_or_better": {
-                "estimate": round(estimate, 4),
-                "low": round(low, 4),
-                "high": round(high, 4),
+                "estimate": estimate,
+                "low": low,
+                "high": high,
+                "coverage": {
+                    "strata": len(STRATA),
+                    "audited_strata": len(STRATA),
+                    "unaudited_strata": [],
+                    "population": len(frame),
+                    "population_covered": len(frame),
+                    "share_of_frame": 1.0,
+                },
             },
             "inadequate": sum(a["final_grade"] == 1 for a in completed),
             "escalations": len(escalation_items),
@@ -432,6 +442,8 @@ def _build() -> tuple[dict, list[dict]]:
                     "planned": allocation[stratum],
                     "drawn": extended[stratum],
                     "replacements": int(stratum == "cp"),
+                    "in_sample": allocation[stratum],
+                    "completed": by_stratum[stratum][1],
                 }
                 for stratum in STRATA
             ],

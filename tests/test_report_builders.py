@@ -119,7 +119,7 @@ def test_the_methodology_shows_the_draw_and_its_safeguards(figures, pages):
     assert "R5 The auditor did not audit this case in the last 12 months. Switched off" in text
     assert method["overrides"][0]["reason"] in text
     assert "None: every sampled case had an eligible auditor." in text
-    assert "39 of 41 planned audits were completed (95.1%)." in text
+    assert "Completed first audits: 39 of 41 cases in the sample (95.1%)." in text
 
 
 def test_the_findings_draw_their_charts_and_tables(figures, pages):
@@ -223,7 +223,7 @@ def test_missing_figures_scattered_through_a_real_report_do_not_break_it(figures
     ragged["actions"]["by_priority"] = None
     ragged["appendix"][0].update(themes=None, moderated_grade=None, team=None)
     text = flat("\n".join(page_texts(pdf_bytes(ragged))))
-    assert "Key figures Cases audited not measured" in text
+    assert "Key figures Cases planned not measured Completed audits not measured" in text
     assert figures["methodology"]["seed"] in text
 
 

@@ -32,6 +32,7 @@ from reportlab.platypus import (
     XPreformatted,
 )
 
+from audits.display import headline, threshold_percent
 from worker import report_charts
 
 NOT_MEASURED = "not measured"
@@ -275,6 +276,7 @@ def _cover(figures: Mapping) -> list:
     opinion = _opinion_words(_section(figures, "opinion").get("level"))
     grey = colors.HexColor("#555555")
     as_of = figures.get("as_of") if isinstance(figures, Mapping) else None
+    interim = isinstance(figures, Mapping) and bool(figures.get("interim"))
     return [
         Spacer(1, 45 * mm),
         _p(report.get("title") or DEFAULT_TITLE, centred("T", fontSize=24, leading=30)),
@@ -287,11 +289,27 @@ def _cover(figures: Mapping) -> list:
         Spacer(1, 25 * mm),
         _p("Assurance opinion", centred("OL", fontSize=12, textColor=grey)),
         _p(opinion, centred("O", fontName="Helvetica-Bold", fontSize=34, leading=42)),
-        Spacer(1, 30 * mm),
+        *(_interim_notice(figures, centred) if interim else [Spacer(1, 30 * mm)]),
         _p(f"Report version {_text(report.get('version'))}", centred("V", fontSize=10)),
         _p("Report hash (SHA-256 of the report's data and figures):", centred("H", fontSize=9)),
         _p(_text(report.get("hash")), centred("HV", fontName="Courier", fontSize=8.5)),
         PageBreak(),
+    ]
+
+
+def _interim_notice(figures: Mapping, centred: Callable) -> list:
+    """Compiled before the sample was (nearly) all audited: said on the cover, in red."""
+    threshold = _section(figures, "opinion", "thresholds").get("completion_caveat", 0.9)
+    red = colors.HexColor("#B00020")
+    return [
+        Spacer(1, 6 * mm),
+        _p("Interim", centred("I", fontName="Helvetica-Bold", fontSize=22, textColor=red)),
+        _p(
+            f"Compiled before {threshold_percent(threshold)} of the sample was audited: "
+            f"{headline(dict(figures))['completion']} completed.",
+            centred("IW", fontSize=10, textColor=red),
+        ),
+        Spacer(1, 12 * mm),
     ]
 
 
@@ -304,11 +322,12 @@ CONDITION_COLUMNS = [
 
 def _executive_summary(figures: Mapping) -> list:
     opinion, summary = _section(figures, "opinion"), _section(figures, "summary")
-    good = _section(summary, "good_or_better")
-    headline = f"<b>Opinion: {escape(_opinion_words(opinion.get('level')))}.</b>"
+    key = headline(dict(figures))
+    interim = "Interim report. " if figures.get("interim") else ""
+    words = f"<b>{interim}Opinion: {escape(_opinion_words(opinion.get('level')))}.</b>"
     return [
         _p("Executive summary", H1),
-        Paragraph(f"{headline} {escape(opinion.get('reason') or '')}", BODY),
+        Paragraph(f"{words} {escape(opinion.get('reason') or '')}", BODY),
         _p("What the opinion rests on", H2),
         _p(
             "The opinion is the highest level whose conditions are all met. Every condition "
@@ -321,10 +340,11 @@ def _executive_summary(figures: Mapping) -> list:
         _p("Key figures", H2),
         _facts(
             [
-                ("Cases audited", _of(summary.get("audited"), summary.get("planned"), "planned")),
-                ("Completion", _percent(summary.get("completion_rate"))),
-                ("Good or better (estimate)", _percent(good.get("estimate"))),
-                ("95% interval", _interval(good.get("low"), good.get("high"))),
+                ("Cases planned", _count(summary.get("planned"))),
+                ("Completed audits", key["completion"]),
+                ("Good or better (stratified estimate)", key["good_or_better"]),
+                ("95% interval", key["interval"]),
+                ("The estimate covers", key["scope"]),
                 ("Graded Inadequate", _count(summary.get("inadequate"))),
                 ("Safeguarding escalations", _count(summary.get("escalations"))),
                 ("Escalations acknowledged late", _count(summary.get("overdue_escalations"))),
@@ -332,8 +352,11 @@ def _executive_summary(figures: Mapping) -> list:
             ]
         ),
         _p(
-            "Good or better is estimated for all cases in the frame: each kind of case counts "
-            "in proportion to how many there are, not to how many were audited.",
+            "Good or better is the stratified estimate for the cases the line above names: "
+            "each stratum counts in proportion to how many cases it holds in the frame, not "
+            "to how many were audited. Every percentage of good or better in this report is "
+            "this estimate unless it says 'of audited cases'. Completion is completed first "
+            "audits over the cases in the sample now (after replacements).",
             SMALL,
         ),
         PageBreak(),
@@ -349,11 +372,13 @@ FRAME_LABELS = {
     "stratify_by": "Sample drawn separately by",
 }
 STRATUM_COLUMNS = [
-    Column("Stratum", 32, _field("stratum")),
-    _number("Cases in frame", 17, "population"),
-    _number("Planned", 17, "planned"),
-    _number("Drawn", 17, "drawn"),
-    _number("Replaced", 17, "replacements"),
+    Column("Stratum", 25, _field("stratum")),
+    _number("Cases in frame", 15, "population"),
+    _number("Planned", 12, "planned"),
+    _number("Drawn", 12, "drawn"),
+    _number("Replaced", 12, "replacements"),
+    _number("In sample", 12, "in_sample"),
+    _number("Completed", 12, "completed"),
 ]
 REPLACEMENT_COLUMNS = [
     Column("Case", 13, _field("case_ref")),
@@ -389,7 +414,7 @@ def _frame_value(key: str, value: Any) -> str:
 
 
 def _methodology(figures: Mapping) -> list:
-    method, summary = _section(figures, "methodology"), _section(figures, "summary")
+    method = _section(figures, "methodology")
     definition = _section(method, "frame_definition")
     exclusions = [
         {"reason": str(reason).capitalize(), "cases": cases}
@@ -403,10 +428,9 @@ def _methodology(figures: Mapping) -> list:
     strata = _records(method, "strata")
     totals = {"stratum": "Total"} | {
         key: sum(s.get(key) or 0 for s in strata)
-        for key in ("population", "planned", "drawn", "replacements")
+        for key in ("population", "planned", "drawn", "replacements", "in_sample", "completed")
     }
-    done = _of(summary.get("audited"), summary.get("planned"), "planned audits")
-    rate = _percent(summary.get("completion_rate"))
+    done = headline(dict(figures))["completion"]
     return [
         _p("Methodology", H1),
         _p("The sampling frame", H2),
@@ -454,9 +478,51 @@ def _methodology(figures: Mapping) -> list:
             "None: every sampled case had an eligible auditor.",
         ),
         _p("Completion", H2),
-        _p(f"{done} were completed ({rate})." if done != NOT_MEASURED else "Not measured."),
+        _p(
+            f"Completed first audits: {done}. The cases in the sample are those drawn less "
+            "those replaced; follow-up audits are not counted."
+            if done != NOT_MEASURED
+            else "Not measured."
+        ),
+        *_thresholds(figures),
         *_verification(method),
         PageBreak(),
+    ]
+
+
+THRESHOLD_ROWS = [
+    ("Substantial: lower end of the 95% interval for good or better at least", "substantial_lower"),
+    ("Reasonable: lower end of the 95% interval at least", "reasonable_lower"),
+    ("Limited: lower end of the 95% interval at least", "limited_lower"),
+    ("Substantial: agreement between auditors (alpha), measured, at least", "substantial_alpha"),
+    ("Caveat when alpha is below", "alpha_caveat"),
+    ("Interim, with a caveat, when completion is below", "completion_caveat"),
+    (
+        "Above Limited only if strata with no completed audit hold less of the frame than",
+        "unaudited_share_max",
+    ),
+]
+
+
+def _thresholds(figures: Mapping) -> list:
+    thresholds = _section(figures, "opinion", "thresholds")
+    if not thresholds:
+        return []
+
+    def shown(key: str) -> str:
+        value = thresholds.get(key)
+        if not isinstance(value, int | float):
+            return NOT_MEASURED
+        return f"{value:g}" if "alpha" in key else threshold_percent(value)
+
+    return [
+        _p("Opinion thresholds used", H2),
+        _p(
+            "The organisation's thresholds when this report was compiled. Each is compared "
+            "with the unrounded figure; the report rounds only to print.",
+            LEAD,
+        ),
+        _facts([(label, shown(key)) for label, key in THRESHOLD_ROWS]),
     ]
 
 
@@ -494,7 +560,7 @@ TEAM_COLUMNS = [
     Column("Team", 27, _field("team")),
     _number("Audited", 10, "audited"),
     _number("Good or better", 11, "good_or_better"),
-    _number("Rate", 9, "proportion", _percent),
+    _number("Share of audited cases", 9, "proportion", _percent),
     Column("95% limits", 19, _field("limits95", _limits)),
     Column("Position", 18, _team_position),
 ]
@@ -502,7 +568,7 @@ CASE_TYPE_COLUMNS = [
     Column("Kind of case", 40, _field("case_type")),
     _number("Audited", 20, "audited"),
     _number("Good or better", 20, "good_or_better"),
-    _number("Rate", 20, "proportion", _percent),
+    _number("Share of audited cases", 20, "proportion", _percent),
 ]
 THEME_COLUMNS = [
     Column("Theme", 47, _field("theme")),
@@ -520,7 +586,12 @@ def _domain_columns(grades: list[str]) -> list[Column]:
         Column("Area", 34, _field("domain")),
         _number("Rated", 8, "rated"),
         _number("Average grade", 10, "mean", _decimal),
-        _number("Good or better", 10, "good_or_better", partial(_percent, places=0)),
+        _number(
+            "Share of rated audits good or better",
+            10,
+            "good_or_better",
+            partial(_percent, places=0),
+        ),
         *(Column(f"Graded {g}", 38 / len(grades), graded(g), right=True) for g in grades),
     ]
 
@@ -560,9 +631,11 @@ def _findings(figures: Mapping) -> list:
             if funnel is None
             else [
                 _p(
-                    "Each point is a team. Small teams vary more by chance, so the limits widen "
-                    "as fewer cases are audited. A team outside the 95% limits is worth a look; "
-                    "outside the 99.8% limits, chance is an unlikely explanation.",
+                    "Each point is a team's share of audited cases graded good or better, around "
+                    "the share of all audited cases (not weighted by strata). Small teams vary "
+                    "more by chance, so the limits widen as fewer cases are audited. A team "
+                    "outside the 95% limits is worth a look; outside the 99.8% limits, chance "
+                    "is an unlikely explanation.",
                     LEAD,
                 ),
                 funnel,
@@ -594,7 +667,7 @@ TREND_COLUMNS = [
     Column("Cycle", 22, _field("label")),
     Column("Period ended", 20, _field("period_end", _date)),
     _number("Audited", 14, "audited"),
-    _number("Good or better", 18, "value", _percent),
+    _number("Good or better (estimate)", 18, "value", _percent),
     Column("95% interval", 26, lambda p: _interval(p.get("low"), p.get("high"))),
 ]
 
@@ -617,7 +690,12 @@ def _trend(figures: Mapping) -> list:
     if not earlier:
         return [*story, _p("There are no earlier cycles to compare with.")]
     chart = _chart_or(report_charts.trend_chart(points), "No cycle has a measured rate.")
-    return [*story, *chart, *_table(points, TREND_COLUMNS, "")]
+    lead = _p(
+        "Each cycle's good or better is its stratified estimate over its own frame, with its "
+        "95% interval: the figure that cycle's report headlined.",
+        LEAD,
+    )
+    return [*story, lead, *chart, *_table(points, TREND_COLUMNS, "")]
 
 
 def _agreement(alpha: float | None) -> str:
@@ -784,7 +862,38 @@ def _appendix(figures: Mapping) -> list:
         table = LongTable([header, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(APPENDIX_STYLE)
         story.append(table)
-    return story
+    return [*story, *_recompute_recipe()]
+
+
+RECOMPUTE_STEPS = [
+    "Download data.json and audits.csv of this report (the same version: both carry its "
+    "figures' source).",
+    "Keep the CSV rows with counts_in_estimate = yes: the completed first audits of the "
+    "random sample, one per case. Their final_grade is the grade counted; good or better "
+    "means a final grade of 3 or more.",
+    "Per stratum h, count the rows (n_h) and the good-or-better rows (g_h); N_h is the "
+    "stratum's 'population' in data.json, methodology.strata. Strata with n_h = 0 are left "
+    "out and named in summary.good_or_better.coverage.",
+    "Estimate = sum of W_h * g_h / n_h with W_h = N_h / (sum of N_h over audited strata). "
+    "The 95% interval is the one DESIGN.md section 7 names (definitions.good_or_better in "
+    "data.json).",
+    "Completion = rows counted / the sum of 'in_sample' in methodology.strata.",
+    "Grade distribution = the counted rows by final_grade. Alpha pairs each case's "
+    "'primary' and 'second' rows (role column), on their overall_grade.",
+    "The script recompute_report.py (GET /api/v1/reports/recompute_report.py) does all of "
+    "this with nothing but Python 3: python3 -I recompute_report.py data.json audits.csv. "
+    "It prints each figure recomputed beside the report's and exits 1 on any difference.",
+]
+
+
+def _recompute_recipe() -> list:
+    return [
+        _p("Recomputing the headline figures", H2),
+        *[
+            Paragraph(escape(step), BODY, bulletText=f"{number}.")
+            for number, step in enumerate(RECOMPUTE_STEPS, start=1)
+        ],
+    ]
 
 
 # --- the document -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
+from audits.models.opinion import OpinionSettings
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.retention import RetentionPolicy
@@ -28,6 +29,7 @@ __all__ = [
     "Frame",
     "ImprovementItem",
     "Moderation",
+    "OpinionSettings",
     "Report",
     "ReportJob",
     "RetentionPolicy",

@@ -21,7 +21,9 @@ from audits.errors import StateConflict
 from audits.figures import appendix, compute_figures
 from audits.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
+from audits.models.opinion import opinion_thresholds
 from audits.models.reports import MAX_ATTEMPTS
+from audits.opinion import OpinionThresholds
 from audits.report_data import report_inputs
 from audits.report_rows import audit_rows, sampled_rows
 from audits.services.history import event_record
@@ -95,15 +97,22 @@ def _progress(job_id: int, task_id: str, value: int) -> None:
         time.sleep(settings.REPORT_DRILL_PAUSE)
 
 
-def build(cycle: Cycle, as_of) -> tuple[dict, str, list[dict]]:
+def build(
+    cycle: Cycle, as_of, thresholds: OpinionThresholds | None = None
+) -> tuple[dict, str, list[dict]]:
     """Inputs -> figures with the appendix, and the report hash over the inputs, the
-    details (every audit's and sampled case's row) and the figures; plus the CSV rows."""
+    details (every audit's and sampled case's row) and the figures; plus the CSV rows.
+    The opinion uses ``thresholds``, by default the organisation's thresholds now."""
     with snapshot.one_snapshot():  # figures, rows and hash of the same moment
         inputs = report_inputs(cycle, as_of)
         verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
         rows = audit_rows(cycle)
         details = {"audits": rows, "sampled": sampled_rows(cycle)}
-    figures = compute_figures(inputs, verify={k: verify.get(k) for k in ("command", "script")})
+    figures = compute_figures(
+        inputs,
+        verify={k: verify.get(k) for k in ("command", "script")},
+        thresholds=thresholds or opinion_thresholds(),
+    )
     figures["appendix"] = appendix(rows)
     return figures, canonical_hash({"inputs": inputs, "details": details, "figures": figures}), rows
 
@@ -209,7 +218,10 @@ def reports_sweep() -> dict[str, int]:
 def report_data_changed(report: Report) -> dict:
     """Recompute the hash as at the report's moment: a different hash means the data changed."""
     cycle = Cycle.objects.select_related("frame").get(pk=report.cycle_id)
-    _, current_hash, _ = build(cycle, report.as_of)
+    # The thresholds the report used: a later change of thresholds is not a change of data.
+    used = report.figures.get("opinion", {}).get("thresholds")
+    thresholds = OpinionThresholds.from_dict(used) if used else None
+    _, current_hash, _ = build(cycle, report.as_of, thresholds)
     return {
         "report_hash": report.report_hash,
         "current_hash": current_hash,

@@ -4,8 +4,9 @@ computes them, drawn as inline SVG charts with a table beside each."""
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from audits import scoping
+from audits import display, scoping
 from audits.figures import compute_figures
+from audits.models.opinion import opinion_thresholds
 from audits.report_data import report_inputs
 from audits.web import charts
 from audits.web.access import MANAGERS, role_required
@@ -30,12 +31,15 @@ def dashboard(request):
     cycle = get_object_or_404(cycles, pk=chosen) if chosen else cycles.first()
     context = {"cycles": cycles, "cycle": cycle}
     if cycle is not None:
-        figures = compute_figures(report_inputs(cycle, timezone.now()))
+        figures = compute_figures(
+            report_inputs(cycle, timezone.now()), thresholds=opinion_thresholds()
+        )
         findings = figures["findings"]
         scale = findings["grade_scale"]
         grades = [(f"{g} {scale[g]}", n) for g, n in findings["grade_distribution"].items()]
         context.update(
             figures=figures,
+            headline=display.headline(figures),
             findings=findings,
             grade_rows=grades,
             grades_chart=charts.column_chart(grades),
