@@ -9,13 +9,15 @@ seconds.
 from statistics import median
 
 from audits import grading
-from audits.models import Audit, Cycle, SampledCase, Template
+from audits.models import Assignment, Audit, Cycle, SampledCase, Template
 
 CHUNK = 2000
+PRIMARY = Assignment.Role.PRIMARY
 AUDIT_COLUMNS = (
     "template_id",
     "assignment__sampled_case__case__case_ref",
     "assignment__sampled_case__case__team__name",
+    "summary__team__name",
     "assignment__sampled_case__case__case_type",
     "assignment__sampled_case__stratum",
     "assignment__role",
@@ -62,17 +64,24 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         .values_list(*AUDIT_COLUMNS)
     )
     stream = audits.iterator(CHUNK)
-    for (template_id, case_ref, team, case_type, stratum, role, auditor, status, follow_up,
-         overall, moderated, answers, moderated_answers, themes) in stream:  # fmt: skip
+    for (template_id, case_ref, current_team, team_then, case_type, stratum, role, auditor,
+         status, follow_up, overall, moderated, answers, moderated_answers,
+         themes) in stream:  # fmt: skip
         form = forms.get(template_id)
         if form is None:
             definition = Template.objects.values_list("definition", flat=True).get(pk=template_id)
             form = forms[template_id] = _GradeForm(definition)
         answers = moderated_answers or answers
+        # A completed first audit of the random sample is counted in the estimate; its
+        # summary holds the team when it was completed, the team the figures use.
+        counted = team_then is not None and role == PRIMARY and not follow_up
         rows.append(
             {
-                "case_ref": case_ref, "team": team, "case_type": case_type, "stratum": stratum,
+                "case_ref": case_ref, "team": team_then or current_team,
+                "team_at_completion": team_then, "current_team": current_team,
+                "case_type": case_type, "stratum": stratum,
                 "role": role, "auditor": auditor, "status": status, "follow_up": follow_up,
+                "counts_in_estimate": counted,
                 "overall_grade": overall, "moderated_grade": moderated,
                 "final_grade": moderated or overall,
                 "domain_grades": form.domain_grades(answers),

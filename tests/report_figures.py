@@ -113,6 +113,7 @@ def _audits(rng: random.Random, cases: list[tuple[str, str, str]]) -> list[dict]
                 "domain_grades": domain_grades,
                 "themes": weak[:3],
                 "follow_up": False,
+                "role": "primary",
                 "status": "submitted",
             }
         )

@@ -274,12 +274,14 @@ def test_csv_has_the_header_and_one_row_per_audit_that_round_trips():
     stream.seek(0)
     reader = csv.DictReader(stream)
     rows = list(reader)
-    assert reader.fieldnames == CSV_COLUMNS
+    domains = sorted({d for audit in audits for d in audit["domain_grades"]})
+    assert reader.fieldnames == [*CSV_COLUMNS, *(f"domain: {d}" for d in domains)]
     assert [row["case_ref"] for row in rows] == [audit["case_ref"] for audit in audits]
     for audit, row in zip(audits, rows, strict=True):
         assert row["themes"] == "; ".join(audit["themes"])
-        grades = "; ".join(f"{name}: {grade}" for name, grade in audit["domain_grades"].items())
-        assert row["domain_grades"] == grades
+        for domain in domains:
+            grade = audit["domain_grades"].get(domain)
+            assert row[f"domain: {domain}"] == ("" if grade is None else str(grade))
         assert row["final_grade"] == (
             "" if audit["final_grade"] is None else str(audit["final_grade"])
         )
@@ -287,7 +289,7 @@ def test_csv_has_the_header_and_one_row_per_audit_that_round_trips():
             "" if audit["moderated_grade"] is None else str(audit["moderated_grade"])
         )
         assert row["status"] == audit["status"]
-        assert row["follow_up"] == "no"
+        assert row["role"] == "primary"
 
 
 def test_csv_writes_one_row_per_appendix_row(figures):
@@ -298,12 +300,24 @@ def test_csv_writes_one_row_per_appendix_row(figures):
     assert len(lines) == 1 + len(figures["appendix"])
 
 
+@pytest.mark.parametrize(
+    ("role", "follow_up", "written"),
+    [("primary", False, "primary"), ("second", False, "second"), ("primary", True, "follow-up")],
+)
+def test_csv_names_each_audit_role(role, follow_up, written):
+    stream = io.StringIO(newline="")
+    render_csv([{"case_ref": "C1", "role": role, "follow_up": follow_up}], stream)
+    stream.seek(0)
+    (read,) = list(csv.DictReader(stream))
+    assert read["role"] == written
+
+
 def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cell():
     row = {
         "case_ref": "C1",
-        "team": 'Assessment, "North"',
+        "team_at_completion": 'Assessment, "North"',
         "themes": ["Drift and delay", "Plans not SMART, again"],
-        "domain_grades": [{"domain": "Voice of the child", "grade": 2}, "Planning: 3"],
+        "domain_grades": {"Voice of the child, early years": 2, "Planning": 3.5},
         "auditor": "line one\nline two",
         "follow_up": True,
         "overall_grade": None,
@@ -312,11 +326,12 @@ def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cell():
     render_csv([row], stream)
     stream.seek(0)
     (read,) = list(csv.DictReader(stream))
-    assert read["team"] == 'Assessment, "North"'
+    assert read["team_at_completion"] == 'Assessment, "North"'
     assert read["themes"] == "Drift and delay; Plans not SMART, again"
-    assert read["domain_grades"] == "Voice of the child: 2; Planning: 3"
+    assert read["domain: Voice of the child, early years"] == "2"
+    assert read["domain: Planning"] == "3.5"
     assert read["auditor"] == "line one\nline two"
-    assert read["follow_up"] == "yes"
+    assert read["role"] == "follow-up"
     assert read["overall_grade"] == ""
     assert read["stratum"] == ""
 
@@ -324,10 +339,11 @@ def test_csv_keeps_commas_quotes_and_line_breaks_inside_their_cell():
 def test_csv_text_that_a_spreadsheet_would_run_as_a_formula_is_defused():
     stream = io.StringIO(newline="")
     render_csv(
-        [{"case_ref": '=HYPERLINK("http://x")', "team": "+team", "themes": ["@risk"]}], stream
+        [{"case_ref": '=HYPERLINK("http://x")', "current_team": "+team", "themes": ["@risk"]}],
+        stream,
     )
     stream.seek(0)
     (read,) = list(csv.DictReader(stream))
     assert read["case_ref"] == '\'=HYPERLINK("http://x")'
-    assert read["team"] == "'+team"
+    assert read["current_team"] == "'+team"
     assert read["themes"] == "'@risk"

@@ -149,12 +149,20 @@ class AssuranceSummarySerializer(serializers.Serializer):
     version = serializers.IntegerField()
     report_hash = serializers.CharField()
     opinion = serializers.CharField()
+    interim = serializers.SerializerMethodField()
     reason = serializers.SerializerMethodField()
     conditions = serializers.SerializerMethodField()
     caveats = serializers.SerializerMethodField()
     key_figures = serializers.SerializerMethodField()
+    thresholds = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+
+    def get_interim(self, report) -> bool:
+        return bool(report.figures.get("interim"))
+
+    def get_thresholds(self, report) -> dict:
+        return report.figures["opinion"].get("thresholds") or {}
 
     def get_reason(self, report) -> str:
         return report.figures["opinion"].get("reason", "")

@@ -7,7 +7,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from audits import scoping
+from audits import display, scoping
 from audits.models import Assignment, Report, SampledCase
 from audits.services import reports, sample
 from audits.web.access import INTERNAL_AUDIT, role_required
@@ -47,7 +47,12 @@ def assurance_list(request):
     if period_to:
         rows = rows.filter(cycle__period_start__lte=period_to)
     summaries = [
-        {"report": r, "summary": r.figures["summary"], "opinion": r.figures["opinion"]}
+        {
+            "report": r,
+            "summary": r.figures["summary"],
+            "opinion": r.figures["opinion"],
+            "headline": display.headline(r.figures),
+        }
         for r in rows
     ]
     context = {
@@ -70,6 +75,7 @@ def assurance_report(request, report_id: int):
         "cycle": report.cycle,
         "figures": report.figures,
         "opinion": report.figures["opinion"],
+        "headline": display.headline(report.figures),
         "links": file_links(report.job_id),
         "versions": versions.order_by("-version"),
         "changed": reports.report_data_changed(report) if request.GET.get("check") else None,

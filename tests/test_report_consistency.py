@@ -1,0 +1,216 @@
+"""Issue 13, findings 6, 9, 11 and 12 end to end: one cycle's figures read the same on the
+dashboard, the report page, the PDF, the JSON and the summaries API; internal audit
+recomputes every headline figure from the exported CSV and JSON with a standalone script;
+the thresholds are the organisation's, changed by an administrator with an Event, and the
+report states them; a report before 90% completion is Interim."""
+
+import ast
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from pypdf import PdfReader
+
+from audits import display
+from audits.models import Event, OpinionSettings
+from audits.services import reports
+from tests.builders import finished_cycle
+
+SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "recompute_report.py"
+
+
+def compile_report(cycle):
+    lead = User.objects.get(username="qa.lead")
+    job = reports.report_request(cycle=cycle, actor=lead)
+    report = reports.report_compile(job.pk, f"task-{job.pk}")
+    assert report is not None
+    return report
+
+
+def report_bytes(report, kind: str) -> bytes:
+    return reports.report_file(report, kind).read_bytes()
+
+
+def pdf_pages(report) -> list[str]:
+    pages = PdfReader(io.BytesIO(report_bytes(report, "pdf"))).pages
+    return [" ".join(page.extract_text().split()) for page in pages]
+
+
+def signed_in(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def html_text(response) -> str:
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+@pytest.mark.django_db
+def test_one_cycle_reads_the_same_on_every_page_file_and_api():
+    cycle = finished_cycle(complete=0.5)
+    report = compile_report(cycle)
+    figures = report.figures
+    summary = figures["summary"]
+    key = display.headline(figures)
+    # The one definition: good or better is the stratified estimate, completion is completed
+    # first audits over the cases in the sample.
+    assert summary["completion_rate"] == summary["audited"] / summary["sampled"]
+    assert (
+        figures["findings"]["trend"][-1]["good_or_better"] == summary["good_or_better"]["estimate"]
+    )
+
+    pdf = " ".join(pdf_pages(report))
+    dashboard = html_text(signed_in("qa.lead").get(f"/dashboard/?cycle={cycle.pk}"))
+    page = html_text(signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/"))
+    listing = html_text(signed_in("internal.audit").get("/assurance/"))
+    for text in (pdf, dashboard, page, listing):
+        assert key["good_or_better"] in text
+        assert key["interval"] in text
+        assert key["completion"] in text
+    assert f"Good or better (stratified estimate) {key['good_or_better']}" in pdf
+    assert "Share of audited cases" in pdf
+    assert "Share of audited cases" in dashboard
+
+    api = Client()
+    api.force_login(User.objects.get(username="internal.audit"))
+    (row,) = api.get("/api/v1/assurance-summaries/").json()["results"]
+    assert row["key_figures"]["good_or_better"] == summary["good_or_better"]
+    assert row["key_figures"]["completion_rate"] == summary["completion_rate"]
+    assert row["key_figures"]["sampled"] == summary["sampled"]
+    assert row["interim"] is True
+    assert row["thresholds"] == figures["opinion"]["thresholds"]
+
+
+@pytest.mark.django_db
+def test_a_report_before_90_percent_completion_is_interim_on_its_cover_and_in_its_json():
+    import json
+
+    report = compile_report(finished_cycle(complete=0.5))
+    data = json.loads(report_bytes(report, "json"))
+    assert data["interim"] is True
+    assert data["summary"]["completion_rate"] < 0.9
+    assert "Interim" in pdf_pages(report)[0]
+    assert any("Interim" in caveat for caveat in data["opinion"]["caveats"])
+
+
+@pytest.mark.django_db
+def test_a_complete_report_is_not_interim():
+    import json
+
+    report = compile_report(finished_cycle())
+    data = json.loads(report_bytes(report, "json"))
+    assert data["interim"] is False
+    assert "Interim" not in pdf_pages(report)[0]
+
+
+def run_recompute(folder: Path) -> subprocess.CompletedProcess:
+    python = shutil.which("python3") or sys.executable
+    return subprocess.run(
+        [python, "-I", str(folder / "recompute_report.py"), "data.json", "audits.csv"],
+        cwd=folder, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_the_recompute_script_uses_nothing_but_the_standard_library():
+    tree = ast.parse(SCRIPT.read_text())
+    imported = {
+        (node.module if isinstance(node, ast.ImportFrom) else alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported
+    assert imported <= set(sys.stdlib_module_names)
+
+
+@pytest.mark.django_db
+def test_every_headline_figure_is_recomputed_from_the_exported_files(tmp_path):
+    cycle = finished_cycle(complete=0.9)
+    report = compile_report(cycle)
+    for kind, name in (("json", "data.json"), ("csv", "audits.csv")):
+        (tmp_path / name).write_bytes(report_bytes(report, kind))
+    shutil.copy(SCRIPT, tmp_path / "recompute_report.py")
+    result = run_recompute(tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "All headline figures agree." in result.stdout
+    for figure in (
+        "summary.good_or_better.estimate", "summary.good_or_better.low",
+        "summary.good_or_better.high", "summary.completion_rate",
+        "findings.grade_distribution", "reliability.alpha_overall",
+    ):  # fmt: skip
+        assert f"same      {figure}:" in result.stdout
+    assert report.figures["reliability"]["double_audits"] >= 2
+
+    # A tampered grade is caught: the exit code says so.
+    lines = (tmp_path / "audits.csv").read_text().splitlines(keepends=True)
+    header = lines[0].rstrip("\r\n").split(",")
+    counted = header.index("counts_in_estimate")
+    final = header.index("final_grade")
+    for number, line in enumerate(lines[1:], start=1):
+        cells = line.rstrip("\r\n").split(",")
+        if len(cells) > final and cells[counted] == "yes" and cells[final] in ("1", "2"):
+            cells[final] = "4"
+            lines[number] = ",".join(cells) + "\r\n"
+            break
+    else:
+        pytest.fail("no counted audit below good to tamper with")
+    (tmp_path / "audits.csv").write_text("".join(lines))
+    tampered = run_recompute(tmp_path)
+    assert tampered.returncode == 1
+    assert "DIFFERENT summary.good_or_better.estimate" in tampered.stdout
+
+
+@pytest.mark.django_db
+def test_the_csv_names_role_team_then_and_now_and_what_counts():
+    import csv
+
+    cycle = finished_cycle()
+    report = compile_report(cycle)
+    rows = list(csv.DictReader(io.StringIO(report_bytes(report, "csv").decode())))
+    roles = {row["role"] for row in rows}
+    assert roles <= {"primary", "second", "follow-up", "follow-up second"}
+    assert "second" in roles
+    counted = [row for row in rows if row["counts_in_estimate"] == "yes"]
+    assert {row["role"] for row in counted} == {"primary"}
+    assert len(counted) == report.figures["summary"]["audited"]
+    assert all(row["team_at_completion"] and row["current_team"] for row in counted)
+    assert any(name.startswith("domain: ") for name in rows[0])
+
+
+@pytest.mark.django_db
+def test_an_administrator_changes_the_thresholds_with_an_event_and_the_report_states_them():
+    cycle = finished_cycle()
+    admin = User.objects.create_superuser("admin_ada", "ada@example.org", "x")
+    client = Client()
+    client.force_login(admin)
+    values = {
+        "substantial_lower": "0.99", "reasonable_lower": "0.98", "limited_lower": "0.97",
+        "substantial_alpha": "0.8", "alpha_caveat": "0.667", "completion_caveat": "0.9",
+        "unaudited_share_max": "0.05",
+    }  # fmt: skip
+    bad = client.post("/admin/audits/opinionsettings/add/", {**values, "reasonable_lower": "1"})
+    assert bad.status_code == 200  # the form again, with the error
+    assert not OpinionSettings.objects.exists()
+    response = client.post("/admin/audits/opinionsettings/add/", values)
+    assert response.status_code == 302
+    event = Event.objects.get(verb="opinion_thresholds.changed")
+    assert event.actor == admin
+    assert event.before["substantial_lower"] == 0.8
+    assert event.after["substantial_lower"] == 0.99
+
+    report = compile_report(cycle)
+    assert report.figures["opinion"]["thresholds"]["limited_lower"] == 0.97
+    assert report.opinion == "No assurance"
+    methodology = " ".join(pdf_pages(report))
+    assert "Opinion thresholds used" in methodology
+    assert "Limited: lower end of the 95% interval at least 97%" in methodology
+    # Changing the thresholds later is not a change of the report's data.
+    OpinionSettings.objects.update(limited_lower=0.1)
+    assert reports.report_data_changed(report)["changed"] is False
