@@ -136,7 +136,18 @@ def test_every_headline_figure_is_recomputed_from_the_exported_files(tmp_path):
     report = compile_report(cycle)
     for kind, name in (("json", "data.json"), ("csv", "audits.csv")):
         (tmp_path / name).write_bytes(report_bytes(report, kind))
-    shutil.copy(SCRIPT, tmp_path / "recompute_report.py")
+    # The script as internal audit downloads it beside the report's files.
+    manager = Client()
+    manager.force_login(User.objects.get(username="qa.lead"))
+    served = manager.get(f"/api/v1/reports/{report.job_id}/recompute_report.py")
+    assert served.status_code == 200
+    (tmp_path / "recompute_report.py").write_bytes(served.content)
+    outsider = Client()
+    outsider.force_login(User.objects.create_user("outsider_eve"))
+    assert outsider.get(f"/api/v1/reports/{report.job_id}/recompute_report.py").status_code in (
+        403,
+        404,
+    )
     result = run_recompute(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All headline figures agree." in result.stdout

@@ -880,7 +880,8 @@ RECOMPUTE_STEPS = [
     "Completion = rows counted / the sum of 'in_sample' in methodology.strata.",
     "Grade distribution = the counted rows by final_grade. Alpha pairs each case's "
     "'primary' and 'second' rows (role column), on their overall_grade.",
-    "The script recompute_report.py (GET /api/v1/reports/recompute_report.py) does all of "
+    "The script recompute_report.py (next to the report's files in the API: "
+    "/api/v1/reports/<report>/recompute_report.py) does all of "
     "this with nothing but Python 3: python3 -I recompute_report.py data.json audits.csv. "
     "It prints each figure recomputed beside the report's and exits 1 on any difference.",
 ]

@@ -1,7 +1,9 @@
 """API for assurance reports and internal audit's assurance summaries."""
 
+from pathlib import Path
+
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import mixins, serializers, status
@@ -19,6 +21,7 @@ from audits.models import Report
 from audits.services import reports
 
 REPORT_READERS = (roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN)
+RECOMPUTE_SCRIPT = Path(__file__).resolve().parent.parent / "recompute_report.py"
 FILE_TYPES = {"pdf": "application/pdf", "json": "application/json", "csv": "text/csv"}
 
 
@@ -115,6 +118,17 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             path.open("rb"), filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
             content_type=FILE_TYPES[kind], as_attachment=kind != "json",
         )  # fmt: skip
+
+    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")
+    def recompute_script(self, request, pk=None):
+        """The standalone script that recomputes this report's headline figures from its
+        data.json and audits.csv (the same for every report)."""
+        self.get_object()
+        return HttpResponse(
+            RECOMPUTE_SCRIPT.read_text(encoding="utf-8"),
+            content_type="text/x-python; charset=utf-8",
+        )
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
