@@ -123,6 +123,7 @@ API = {
     "report-pdf": {"GET": allow(REPORT_READERS)},
     "report-data-json": {"GET": allow(REPORT_READERS)},
     "report-audits-csv": {"GET": allow(REPORT_READERS)},
+    "report-recompute": {"GET": allow(REPORT_READERS)},
     "report-changed": {"GET": allow(REPORT_READERS)},
 }  # fmt: skip
 

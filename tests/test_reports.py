@@ -64,18 +64,21 @@ def test_json_figures_agree_with_an_independent_count_from_the_csv(cycle, lead, 
     figures = json.loads(download(client, job_id, "data.json"))
     rows = list(csv.DictReader(io.StringIO(download(client, job_id, "audits.csv").decode())))
     assert len(rows) == Audit.objects.filter(status__in=["submitted", "final"]).count()
-    firsts = [r for r in rows if r["case_ref"] in {a["case_ref"] for a in figures["appendix"]}]
-    primary_refs = {a["case_ref"]: a for a in figures["appendix"]}
-    # One first audit per appendix case; its final grade is the CSV's final_grade.
-    by_case = {}
-    for row in firsts:
-        if int(row["final_grade"]) == primary_refs[row["case_ref"]]["final_grade"]:
-            by_case.setdefault(row["case_ref"], row)
+    # The rows counted in the estimate are the appendix's cases, one first audit each.
+    counted = [row for row in rows if row["counts_in_estimate"] == "yes"]
+    assert {row["role"] for row in counted} == {"primary"}
+    by_case = {row["case_ref"]: row for row in counted}
+    assert len(by_case) == len(counted)
+    primary_refs = {a["case_ref"]: a for a in figures["appendix"] if not a["follow_up"]}
     assert set(by_case) == set(primary_refs)
+    for ref, row in by_case.items():
+        assert int(row["final_grade"]) == primary_refs[ref]["final_grade"]
     distribution = Counter(row["final_grade"] for row in by_case.values())
     assert figures["findings"]["grade_distribution"] == {g: distribution.get(g, 0) for g in "1234"}
-    by_team = Counter(row["team"] for row in by_case.values())
-    good_by_team = Counter(row["team"] for row in by_case.values() if int(row["final_grade"]) >= 3)
+    by_team = Counter(row["team_at_completion"] for row in by_case.values())
+    good_by_team = Counter(
+        row["team_at_completion"] for row in by_case.values() if int(row["final_grade"]) >= 3
+    )
     for team in figures["findings"]["by_team"]:
         assert team["audited"] == by_team[team["team"]]
         assert team["good_or_better"] == good_by_team[team["team"]]
