@@ -178,7 +178,10 @@ def funnel_chart(
     drawing = Drawing(width, height)
     box = (50, 55, width - 65, height - 70)
     ticks = [(value, str(value)) for value in range(0, x_max + 1, step)]
-    x_at, y_at = _percent_axes(drawing, box, (0, x_max), ticks, x_title="Cases audited in team")
+    x_at, y_at = _percent_axes(
+        drawing, box, (0, x_max), ticks, x_title="Cases audited in team",
+        y_title="Share of audited cases",
+    )  # fmt: skip
 
     limits = [
         ("low998", "high998", {"colour": MUTED, "dash": [4, 2], "width": 1}),
@@ -218,7 +221,7 @@ def funnel_chart(
         6,
         [
             ("Team (number as in the table)", {"point": ORANGE}),
-            (f"Overall rate {overall:.0%}", {"colour": BLUE, "width": 1.2}),
+            (f"All audited cases {overall:.0%}", {"colour": BLUE, "width": 1.2}),
             ("95% limits", limits[1][2]),
             ("99.8% limits", limits[0][2]),
         ],
@@ -240,7 +243,10 @@ def trend_chart(
     box = (50, 55, width - 65, height - 70)
     count = len(cycles)
     ticks = [(index, cycle["label"]) for index, cycle in enumerate(cycles)]
-    x_at, y_at = _percent_axes(drawing, box, (-0.5, count - 0.5), ticks, x_title="Audit cycle")
+    x_at, y_at = _percent_axes(
+        drawing, box, (-0.5, count - 0.5), ticks, x_title="Audit cycle",
+        y_title="Good or better (estimate)",
+    )  # fmt: skip
     line = []
     for index, cycle in enumerate(cycles):
         value = cycle.get("value")
