@@ -237,7 +237,8 @@ def _alpha(pairs: dict, categories, level="ordinal") -> float | None:
         value = krippendorff_alpha_pairs(pairs, level=level, categories=categories)
     except ValueError:
         return None  # e.g. every rating identical and a single value: alpha is undefined
-    return None if value != value else round(float(value), 4)  # NaN -> not measured
+    # Unrounded: the opinion compares it with its threshold (pages round it to print).
+    return None if value != value else float(value)  # NaN -> not measured
 
 
 def _escalations(inputs: dict, as_of: datetime) -> dict:

@@ -123,6 +123,20 @@ def test_alpha_is_compared_unrounded():
     assert "0.7999" in alpha.text
 
 
+def test_alpha_from_the_double_audits_reaches_the_opinion_unrounded():
+    # Seventeen double audits whose alpha is 0.79995: four places would make it 0.8.
+    doubles = [
+        {"first": 2, "second": 2, "cases": 2}, {"first": 3, "second": 3, "cases": 2},
+        {"first": 4, "second": 4, "cases": 8}, {"first": 2, "second": 3, "cases": 3},
+        {"first": 3, "second": 4, "cases": 2},
+    ]  # fmt: skip
+    figures = compute_figures(inputs_for({"all": (100, 60, 60, 60)}, doubles=doubles))
+    alpha = condition(figures, "Substantial", "alpha")
+    assert 0.79995 <= alpha["value"] < 0.8
+    assert alpha["held"] is False
+    assert figures["opinion"]["level"] == "Reasonable"
+
+
 def test_completion_is_compared_unrounded():
     # 22,499 of 25,000 is 0.89996: rounded to four places it would read 0.9 and pass.
     figures = compute_figures(inputs_for({"all": (40000, 25000, 22499, 22000)}))
