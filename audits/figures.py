@@ -13,6 +13,12 @@ from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 COMPLETED = ("submitted", "final")
+# The interval stats.stratified_proportion gives, named in the JSON so that anyone can
+# recompute it (audits/recompute_report.py knows both): the Korn-Graubard lower end with
+# Jeffreys' upper end once the statistics core has it, else Wilson's on the effective n.
+INTERVAL_METHOD = (
+    "korn-graubard-jeffreys" if hasattr(stats, "stratified_intervals") else "wilson-effective-n"
+)
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {
     "good_or_better": (
@@ -92,6 +98,7 @@ def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
         "estimate": estimate,
         "low": low,
         "high": high,
+        "interval_method": INTERVAL_METHOD,
         "audited": sum(n for n, _ in by_stratum.values()),
         "good": sum(good for _, good in by_stratum.values()),
         "coverage": coverage,
@@ -392,7 +399,9 @@ def compute_figures(
             "sampled": active,
             "planned": planned,
             "completion_rate": completion,
-            "good_or_better": {k: good[k] for k in ("estimate", "low", "high", "coverage")},
+            "good_or_better": {
+                k: good.get(k) for k in ("estimate", "low", "high", "interval_method", "coverage")
+            },
             "inadequate": grades.get("1", 0),
             "escalations": escalations["raised"],
             "overdue_escalations": escalations["overdue"],

@@ -170,14 +170,17 @@ def _alpha(opinion: str, alpha: float | None, threshold: float) -> Condition:
 
 
 def _unaudited(opinion: str, inputs: OpinionInputs, threshold: float) -> Condition:
-    needs = f"they must hold less than {threshold_percent(threshold)} of the frame"
+    needs = f"strata without one must hold less than {threshold_percent(threshold)} of the frame"
     share = inputs.unaudited_share
     if not inputs.unaudited_strata:
-        text = f"Every stratum of the frame has a completed audit ({needs} otherwise)"
+        text = f"Every stratum of the frame has a completed audit ({needs})"
         return Condition(opinion, "unaudited_strata", 0.0, threshold, True, text)
     names = ", ".join(inputs.unaudited_strata)
     shown = percent(share) if share >= threshold else percent_against(share, threshold)
-    text = f"Strata with no completed audit ({names}) hold {shown} of the frame ({needs})"
+    text = (
+        f"Strata with no completed audit ({names}) hold {shown} of the frame "
+        f"(needs less than {threshold_percent(threshold)})"
+    )
     return Condition(opinion, "unaudited_strata", share, threshold, bool(share < threshold), text)
 
 

@@ -26,7 +26,82 @@ COMPLETED = ("submitted", "final")
 TOLERANCE = 1e-9
 
 
-def stratified_proportion(strata: dict, confidence: float = 0.95) -> tuple:
+def _beta_regularized(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b), by its continued fraction
+    (modified Lentz), on the side where the fraction converges fast."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    if x > (a + 1) / (a + b + 2):
+        return 1.0 - _beta_regularized(1 - x, b, a)
+    front = math.exp(
+        math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
+    )
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 10000):
+        for numerator in (
+            m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)),
+        ):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-16:
+            break
+    return front * fraction / a
+
+
+def beta_quantile(q: float, a: float, b: float) -> float:
+    """The q-quantile of Beta(a, b), by bisection on I_x(a, b) (to the last bit)."""
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        middle = (low + high) / 2
+        if middle in (low, high):
+            break
+        if _beta_regularized(middle, a, b) < q:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def korn_graubard(strata: dict, confidence: float = 0.95) -> tuple:
+    """(estimate, low, high) from {stratum: (N_h, n_h, good_h)} over strata with n_h > 0.
+
+    Estimate sum W_h p_h, W_h = N_h / N over the audited strata. Each stratum's variance
+    uses p~_h = (g_h + 1) / (n_h + 2) (Agresti-Caffo): W_h^2 (1 - n_h / N_h) p~_h (1 - p~_h)
+    / n_h; the effective size n* = p~ (1 - p~) / variance, p~ = sum W_h p~_h, capped at
+    n / (1 - n / N); the lower end is Clopper-Pearson's for p n* in n* (Korn-Graubard), the
+    upper end Jeffreys'. A census gives low = high = estimate."""
+    sampled = [counts for counts in strata.values() if counts[1] > 0]
+    population = sum(size for size, _, _ in sampled)
+    estimate = sum(good / audited * size for size, audited, good in sampled) / population
+    variance = centre = 0.0
+    for size, audited, good in sampled:
+        weight = size / population
+        adjusted = (good + 1) / (audited + 2)
+        variance += weight**2 * (1 - audited / size) * adjusted * (1 - adjusted) / audited
+        centre += adjusted * weight
+    audited_total = sum(audited for _, audited, _ in sampled)
+    remaining = 1 - audited_total / population
+    cap = audited_total / remaining if remaining > 0 else math.inf
+    effective = min(centre * (1 - centre) / variance, cap) if variance > 0 else cap
+    if math.isinf(effective):
+        return estimate, estimate, estimate
+    count = estimate * effective
+    tail = (1 - confidence) / 2
+    low = beta_quantile(tail, count, effective - count + 1) if estimate > 0 else 0.0
+    high = beta_quantile(1 - tail, count + 0.5, effective - count + 0.5) if estimate < 1 else 1.0
+    return estimate, min(low, estimate), max(high, estimate)
+
+
+def wilson_effective(strata: dict, confidence: float = 0.95) -> tuple:
     """(estimate, low, high) from {stratum: (N_h, n_h, good_h)} over strata with n_h > 0.
 
     Estimate sum W_h p_h, W_h = N_h / N over the audited strata; variance
@@ -89,6 +164,10 @@ def ordinal_alpha(pairs: list, categories: list) -> float | None:
     return 1 - observed / expected
 
 
+# The interval the report names (summary.good_or_better.interval_method in data.json).
+INTERVALS = {"korn-graubard-jeffreys": korn_graubard, "wilson-effective-n": wilson_effective}
+
+
 def recompute(data: dict, rows: list[dict]) -> dict:
     strata_rows = data["methodology"]["strata"]
     sizes = {s["stratum"]: s["population"] for s in strata_rows}
@@ -102,8 +181,13 @@ def recompute(data: dict, rows: list[dict]) -> dict:
             table[key][1] += good
     strata = {name: (max(sizes.get(name, n), n), n, good) for name, (n, good) in by_stratum.items()}
     estimate = low = high = None
+    method = data["summary"]["good_or_better"].get("interval_method", "wilson-effective-n")
+    if method not in INTERVALS:
+        raise SystemExit(
+            f"unknown interval method {method!r}: this script knows {sorted(INTERVALS)}"
+        )
     if strata:
-        estimate, low, high = stratified_proportion(strata)
+        estimate, low, high = INTERVALS[method](strata)
     in_sample = sum(s["in_sample"] for s in strata_rows)
     scale = sorted(int(grade) for grade in data["findings"]["grade_scale"])
     grades = Counter(row["final_grade"] for row in counted)

@@ -5,12 +5,14 @@ the thresholds are the organisation's, changed by an administrator with an Event
 report states them; a report before 90% completion is Interim."""
 
 import ast
+import importlib.util
 import io
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -225,3 +227,46 @@ def test_an_administrator_changes_the_thresholds_with_an_event_and_the_report_st
     # Changing the thresholds later is not a change of the report's data.
     OpinionSettings.objects.update(limited_lower=0.1)
     assert reports.report_data_changed(report)["changed"] is False
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("recompute_report", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def korn_graubard_with_scipy(strata: dict) -> tuple:
+    """The Korn-Graubard / Jeffreys interval of DESIGN.md section 7, with scipy's beta."""
+    from scipy.stats import beta
+
+    sizes, audited, good = (
+        np.array(column, dtype=float) for column in zip(*strata.values(), strict=True)
+    )
+    weights = sizes / sizes.sum()
+    estimate = (good / audited * sizes).sum() / sizes.sum()
+    adjusted = (good + 1) / (audited + 2)
+    variance = (weights**2 * (1 - audited / sizes) * adjusted * (1 - adjusted) / audited).sum()
+    centre = adjusted @ weights
+    cap = audited.sum() / (1 - audited.sum() / sizes.sum())
+    effective = min(centre * (1 - centre) / variance, cap)
+    count = estimate * effective
+    low = beta.ppf(0.025, count, effective - count + 1) if estimate > 0 else 0.0
+    high = beta.ppf(0.975, count + 0.5, effective - count + 0.5) if estimate < 1 else 1.0
+    return estimate, min(low, estimate), max(high, estimate)
+
+
+@pytest.mark.parametrize(
+    "strata",
+    [
+        {"all": (148, 74, 64)},
+        {"big": (800, 5, 5), "a": (50, 5, 3), "b": (50, 5, 2), "c": (50, 5, 5), "d": (50, 5, 0)},
+        {"cin": (700, 26, 20), "cp": (300, 11, 6), "cla": (150, 6, 6), "leaver": (50, 2, 1)},
+        {"one": (5000, 2, 2), "two": (100, 2, 0)},
+        {"near": (1200, 60, 57)},
+    ],
+)
+def test_the_scripts_korn_graubard_interval_matches_scipy(strata):
+    # The interval of the statistics core (issue 13, item 3), recomputed without scipy.
+    mine = load_script().korn_graubard(strata)
+    assert mine == pytest.approx(korn_graubard_with_scipy(strata), abs=1e-10, rel=0)
