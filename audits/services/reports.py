@@ -179,7 +179,8 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         )
         event_record(
             actor=None, verb="report.compiled", obj=report,
-            after={"version": version, "hash": report_hash, "opinion": report.opinion},
+            after={"version": version, "hash": report_hash, "opinion": report.opinion,
+                   "interim": figures["interim"]},
         )  # fmt: skip
     return report
 
