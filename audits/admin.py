@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from audits.models import (
     AccessLog,
@@ -11,6 +13,9 @@ from audits.models import (
     Staff,
     Team,
 )
+from audits.services.staff import access_change_record, staff_access, user_roles
+
+User = get_user_model()
 
 
 @admin.register(Team)
@@ -28,6 +33,50 @@ class StaffAdmin(admin.ModelAdmin):
     filter_horizontal = ["managed_teams"]
     list_select_related = ["team"]
     raw_id_fields = ["user"]
+
+    # Managed teams are saved after the row (save_related), so the change is recorded there,
+    # against the state read before the row was saved.
+    def save_model(self, request, obj, form, change):
+        stored = Staff.objects.filter(pk=obj.pk).select_related("team", "user").first()
+        obj._access_before = staff_access(stored) if change and stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        staff = form.instance
+        access_change_record(
+            actor=request.user,
+            subject=staff,
+            before=getattr(staff, "_access_before", None),
+            after=staff_access(staff),
+            via="Django admin",
+        )
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithRecordedRolesAdmin(UserAdmin):
+    """Django's user admin, with every change of a login's roles (groups, superuser)
+    recorded as an Event against the person's staff record."""
+
+    def save_model(self, request, obj, form, change):
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        obj._roles_before = user_roles(stored) if stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(user, "_roles_before", None)
+        access_change_record(
+            actor=request.user,
+            subject=Staff.objects.filter(user=user).first() or user,
+            before=None if before is None else {"roles": before},
+            after={"roles": user_roles(user)},
+            via="Django admin",
+        )
 
 
 class AllocationInline(admin.TabularInline):

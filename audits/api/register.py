@@ -14,6 +14,7 @@ from audits.errors import DomainError
 from audits.models import Allocation, Case, Conflict, Staff, Team
 from audits.services.history import access_record, event_record
 from audits.services.register_import import register_import
+from audits.services.staff import access_change_record, staff_access
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -182,6 +183,31 @@ class StaffViewSet(ModelViewSet):
         return (
             super().get_queryset().select_related("team", "user").prefetch_related("managed_teams")
         )
+
+    # A change of someone's team or managed teams changes what they may reach: each is an
+    # Event with before and after, whatever else records the write.
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+            access_change_record(
+                actor=self.request.user,
+                subject=serializer.instance,
+                before=None,
+                after=staff_access(serializer.instance),
+                via="the API",
+            )
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            before = staff_access(serializer.instance)
+            super().perform_update(serializer)
+            access_change_record(
+                actor=self.request.user,
+                subject=serializer.instance,
+                before=before,
+                after=staff_access(serializer.instance),
+                via="the API",
+            )
 
     def perform_destroy(self, instance):
         # Staff appear in allocation history and audits: deactivate rather than delete.
