@@ -61,8 +61,9 @@ def alices_conflict(council):
 
 def conflict_state():
     return sorted(
-        Conflict.objects.values_list("pk", "auditor__staff_ref", "case__case_ref",
-                                     "worker__staff_ref", "reason")  # fmt: skip
+        Conflict.objects.values_list(
+            "pk", "auditor__staff_ref", "case__case_ref", "worker__staff_ref", "reason"
+        )
     )
 
 
@@ -85,9 +86,7 @@ def without(ref: str, body: dict) -> str:
 
 
 @pytest.mark.parametrize("person", ["auditor_alice", "manager_bob"])
-def test_another_teams_case_and_an_unknown_case_get_the_same_answer(
-    person, council, client_for
-):
+def test_another_teams_case_and_an_unknown_case_get_the_same_answer(person, council, client_for):
     client = client_for(council[person])
     answers = {}
     for ref in ("C700002", "C799999"):
@@ -125,9 +124,7 @@ def test_alice_cannot_move_her_conflict_onto_carl_nor_withdraw_it(
     assert Event.objects.count() == events
 
 
-def test_a_manager_of_the_cases_team_changes_it_with_a_reason(
-    council, alices_conflict, client_for
-):
+def test_a_manager_of_the_cases_team_changes_it_with_a_reason(council, alices_conflict, client_for):
     client = client_for(council["manager_bob"])
     url = f"{URL}{alices_conflict.pk}/"
     no_reason = client.patch(url, {"reason": "Knows the family well"})
@@ -162,9 +159,7 @@ def test_nobody_moves_a_conflict_onto_another_auditor(council, alices_conflict, 
     assert conflict_state() == before
 
 
-def test_withdrawing_needs_a_manager_of_the_team_and_a_reason(
-    council, alices_conflict, client_for
-):
+def test_withdrawing_needs_a_manager_of_the_team_and_a_reason(council, alices_conflict, client_for):
     url = f"{URL}{alices_conflict.pk}/"
     dan = client_for(council["manager_dan"])  # manages another team
     assert dan.get(url).status_code == 404
@@ -213,9 +208,7 @@ def test_managers_list_the_conflicts_of_their_teams_only(council, client_for):
     assert listed("internal_ian") == ["1", "2", "3", "4"]
 
 
-def test_a_manager_records_a_conflict_for_an_auditor_on_a_case_of_their_team(
-    council, client_for
-):
+def test_a_manager_records_a_conflict_for_an_auditor_on_a_case_of_their_team(council, client_for):
     bob = client_for(council["manager_bob"])
     carl = council["carl"].staff_ref
     response = bob.post(URL, {"auditor": carl, "case": "C700001", "reason": "Carl's cousin"})
