@@ -95,13 +95,6 @@ class CaseAdmin(admin.ModelAdmin):
     inlines = [AllocationInline]
 
 
-@admin.register(Conflict)
-class ConflictAdmin(admin.ModelAdmin):
-    list_display = ["auditor", "case", "worker", "reason", "declared_on"]
-    raw_id_fields = ["auditor", "case", "worker"]
-    list_select_related = ["auditor", "case", "worker"]
-
-
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "expires_at", "revoked_at"]
@@ -123,6 +116,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Conflict)
+class ConflictAdmin(ReadOnlyAdmin):
+    """Conflicts are declared by auditors and changed or withdrawn by a manager of the team,
+    with a reason, through the API (audits/services/conflicts.py); here they are only read."""
+
+    list_display = ["auditor", "case", "worker", "reason", "declared_on"]
+    list_select_related = ["auditor", "case", "worker"]
 
 
 @admin.register(Event)

@@ -223,3 +223,18 @@ def test_administrators_and_internal_audit_do_not_write_conflicts(council, clien
     for person in ("admin_ada", "internal_ian", "outsider_eve"):
         assert client_for(council[person]).post(URL, body).status_code == 403
     assert not Conflict.objects.exists()
+
+
+def test_django_admin_shows_conflicts_but_cannot_change_them(council, alices_conflict):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.filter(pk=council["admin_ada"].pk).update(is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(User.objects.get(pk=council["admin_ada"].pk))
+    url = f"/admin/audits/conflict/{alices_conflict.pk}/"
+    assert client.get(url + "change/").status_code == 200  # read
+    before = conflict_state()
+    client.post(url + "change/", {"auditor": council["carl"].pk, "reason": "moved"})
+    client.post(url + "delete/", {"post": "yes"})
+    assert conflict_state() == before
