@@ -168,7 +168,7 @@ def test_withdrawing_needs_a_manager_of_the_team_and_a_reason(council, alices_co
     bob = client_for(council["manager_bob"])
     assert bob.delete(url).status_code == 400
     assert Conflict.objects.filter(pk=alices_conflict.pk).exists()
-    response = bob.delete(url, {"change_reason": "Declared on the wrong case"})
+    response = bob.delete(url, {"change_reason": "Declared on the wrong case"}, format="json")
     assert response.status_code == 204
     assert not Conflict.objects.filter(pk=alices_conflict.pk).exists()
     withdrawn = Event.objects.get(verb="conflict.withdrawn", object_id=str(alices_conflict.pk))

@@ -256,9 +256,12 @@ class ConflictViewSet(ModelViewSet):
         )
 
     @extend_schema(
-        request=inline_serializer(
-            "ConflictWithdrawal", {"change_reason": serializers.CharField(max_length=500)}
-        )
+        summary="Withdraw a declared conflict (a manager of its team, with a reason)",
+        description=(
+            "Send the reason in the body, as JSON or form data: "
+            '`{"change_reason": "why it is withdrawn"}` (required, at most 500 characters). '
+            "The withdrawal is recorded as an Event with what the conflict said."
+        ),
     )
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
