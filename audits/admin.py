@@ -13,6 +13,7 @@ from audits.models import (
     Staff,
     Team,
 )
+from audits.services.history import event_record
 from audits.services.staff import access_change_record, staff_access, user_roles
 
 User = get_user_model()
@@ -93,6 +94,20 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["team"]
     raw_id_fields = ["worker", "manager"]
     inlines = [AllocationInline]
+
+    def save_model(self, request, obj, form, change):
+        # A case moved to another team changes who manages, samples and sees it.
+        old_team = Case.objects.filter(pk=obj.pk).values_list("team__name", flat=True).first()
+        super().save_model(request, obj, form, change)
+        if change and old_team != obj.team.name:
+            event_record(
+                actor=request.user,
+                verb="case.team_changed",
+                obj=obj,
+                before={"team": old_team},
+                after={"team": obj.team.name},
+                reason="changed through Django admin",
+            )
 
 
 @admin.register(ApiToken)

@@ -282,3 +282,23 @@ def test_managed_teams_changed_in_django_admin_is_an_event(people, teams, django
     change = Event.objects.get(verb="staff.access_changed", object_id=str(bob.pk))
     assert change.before == {"managed_teams": ["Child Protection One"]}
     assert change.after == {"managed_teams": ["Child Protection One", "Quality Assurance"]}
+
+
+def test_a_case_moved_to_another_team_in_django_admin_is_an_event(
+    people, teams, register, django_admin
+):
+    case = register["ours"]
+    response = django_admin.post(
+        f"/admin/audits/case/{case.pk}/change/",
+        {
+            "case_ref": case.case_ref, "team": teams["Children Looked After"].pk,
+            "case_type": "cp", "opened_on": "2025-01-01", "worker": case.worker_id,
+            "allocations-TOTAL_FORMS": 0, "allocations-INITIAL_FORMS": 0,
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:3000]
+    moved = Event.objects.get(verb="case.team_changed", object_id=str(case.pk))
+    assert (moved.before, moved.after) == (
+        {"team": "Child Protection One"},
+        {"team": "Children Looked After"},
+    )
