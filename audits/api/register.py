@@ -305,6 +305,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     @extend_schema(
         summary="Import the register from CSV (all-or-nothing)",
+        description=(
+            "Staff (roles, teams managed): administrators only (403 otherwise). Cases and "
+            "allocation history: a manager for the teams they manage; a row naming another "
+            "team or a case of another team is a row error and rejects the file."
+        ),
         parameters=[
             OpenApiParameter("kind", enum=["cases", "allocations", "staff"], default="cases"),
             OpenApiParameter("dry_run", bool, default=False),
@@ -315,7 +320,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             ),
             "text/csv": bytes,
         },
-        responses={200: ImportResultSerializer, 400: None},
+        responses={200: ImportResultSerializer, 400: None, 403: None},
     )
     @action(
         detail=False,
