@@ -54,7 +54,8 @@ class StaffAdmin(admin.ModelAdmin):
         )
 
 
-admin.site.unregister(User)
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
 
 
 @admin.register(User)
