@@ -167,6 +167,9 @@ def test_withdrawing_needs_a_manager_of_the_team_and_a_reason(council, alices_co
     assert dan.delete(url, {"change_reason": "x"}).status_code == 404
     bob = client_for(council["manager_bob"])
     assert bob.delete(url).status_code == 400
+    bad = bob.delete(url, '{"change_reason": "\\ud800"}', content_type="application/json")
+    assert bad.status_code == 400
+    assert bob.delete(url, {"change_reason": ["a list"]}, format="json").status_code == 400
     assert Conflict.objects.filter(pk=alices_conflict.pk).exists()
     response = bob.delete(url, {"change_reason": "Declared on the wrong case"}, format="json")
     assert response.status_code == 204

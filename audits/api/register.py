@@ -108,6 +108,10 @@ class ConflictSerializer(serializers.Serializer):
         }
 
 
+class ConflictWithdrawalSerializer(serializers.Serializer):
+    change_reason = serializers.CharField(max_length=500)
+
+
 class ImportResultSerializer(serializers.Serializer):
     kind = serializers.CharField()
     dry_run = serializers.BooleanField()
@@ -267,16 +271,14 @@ class ConflictViewSet(ModelViewSet):
         return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        body = self.request.data if hasattr(self.request.data, "get") else {}
-        change_reason = body.get("change_reason")
-        if change_reason is not None and (
-            not isinstance(change_reason, str) or len(change_reason) > 500
-        ):
-            raise DomainError(
-                "Check the reason.", fields={"change_reason": ["text of at most 500 characters"]}
-            )
+        body = ConflictWithdrawalSerializer(
+            data=self.request.data if hasattr(self.request.data, "get") else {}
+        )
+        body.is_valid(raise_exception=True)
         conflicts.conflict_withdraw(
-            actor=self.request.user, conflict=instance, change_reason=change_reason
+            actor=self.request.user,
+            conflict=instance,
+            change_reason=body.validated_data["change_reason"],
         )
 
 
