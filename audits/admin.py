@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from audits.models import (
     AccessLog,
@@ -12,7 +14,11 @@ from audits.models import (
     Staff,
     Team,
 )
+from audits.services.history import event_record
 from audits.services.opinion_settings import opinion_settings_save
+from audits.services.staff import access_change_record, staff_access, user_roles
+
+User = get_user_model()
 
 
 @admin.register(Team)
@@ -31,6 +37,51 @@ class StaffAdmin(admin.ModelAdmin):
     list_select_related = ["team"]
     raw_id_fields = ["user"]
 
+    # Managed teams are saved after the row (save_related), so the change is recorded there,
+    # against the state read before the row was saved.
+    def save_model(self, request, obj, form, change):
+        stored = Staff.objects.filter(pk=obj.pk).select_related("team", "user").first()
+        obj._access_before = staff_access(stored) if change and stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        staff = form.instance
+        access_change_record(
+            actor=request.user,
+            subject=staff,
+            before=getattr(staff, "_access_before", None),
+            after=staff_access(staff),
+            via="Django admin",
+        )
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithRecordedRolesAdmin(UserAdmin):
+    """Django's user admin, with every change of a login's roles (groups, superuser)
+    recorded as an Event against the person's staff record."""
+
+    def save_model(self, request, obj, form, change):
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        obj._roles_before = user_roles(stored) if stored else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(user, "_roles_before", None)
+        access_change_record(
+            actor=request.user,
+            subject=Staff.objects.filter(user=user).first() or user,
+            before=None if before is None else {"roles": before},
+            after={"roles": user_roles(user)},
+            via="Django admin",
+        )
+
 
 class AllocationInline(admin.TabularInline):
     model = Allocation
@@ -47,12 +98,19 @@ class CaseAdmin(admin.ModelAdmin):
     raw_id_fields = ["worker", "manager"]
     inlines = [AllocationInline]
 
-
-@admin.register(Conflict)
-class ConflictAdmin(admin.ModelAdmin):
-    list_display = ["auditor", "case", "worker", "reason", "declared_on"]
-    raw_id_fields = ["auditor", "case", "worker"]
-    list_select_related = ["auditor", "case", "worker"]
+    def save_model(self, request, obj, form, change):
+        # A case moved to another team changes who manages, samples and sees it.
+        old_team = Case.objects.filter(pk=obj.pk).values_list("team__name", flat=True).first()
+        super().save_model(request, obj, form, change)
+        if change and old_team != obj.team.name:
+            event_record(
+                actor=request.user,
+                verb="case.team_changed",
+                obj=obj,
+                before={"team": old_team},
+                after={"team": obj.team.name},
+                reason="changed through Django admin",
+            )
 
 
 @admin.register(ApiToken)
@@ -76,6 +134,15 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Conflict)
+class ConflictAdmin(ReadOnlyAdmin):
+    """Conflicts are declared by auditors and changed or withdrawn by a manager of the team,
+    with a reason, through the API (audits/services/conflicts.py); here they are only read."""
+
+    list_display = ["auditor", "case", "worker", "reason", "declared_on"]
+    list_select_related = ["auditor", "case", "worker"]
 
 
 @admin.register(Event)

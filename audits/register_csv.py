@@ -39,6 +39,11 @@ class Lookups:
     case_ids: dict[str, int] = field(default_factory=dict)  # case_ref -> id (allocations only)
     case_types: tuple[str, ...] = ()
     today: date = field(default_factory=date.today)
+    # The importer's scope: the teams they may write for (None: every team, an administrator)
+    # and the refs of cases held by other teams (cases only). For allocations ``case_ids``
+    # holds only the cases in scope, so a case of another team reads as unknown.
+    team_scope: frozenset[int] | None = None
+    refs_out_of_scope: frozenset[str] = frozenset()
 
 
 class RowProblem(ValueError):
@@ -99,6 +104,13 @@ def _lookup(row: dict, column: str, table: dict[str, int], what: str, *, require
 
 def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
     case_ref = _ref(row, "case_ref")
+    if case_ref in lookups.refs_out_of_scope:
+        # Never say which team holds it: the importer has no business knowing.
+        raise RowProblem(
+            "case_ref",
+            f"{case_ref!r} is a case of a team you do not manage: ask a manager of that team "
+            "or an administrator to change it",
+        )
     case_type = _text(row, "case_type", max_length=30)
     if case_type not in lookups.case_types:
         raise RowProblem(
@@ -120,9 +132,12 @@ def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
             raise RowProblem("birth_year", f"{birth_year} is in the future")
         if birth_year < lookups.today.year - 30:
             raise RowProblem("birth_year", f"{birth_year} is more than 30 years ago")
+    team_id = _lookup(row, "team", lookups.team_ids, "team")
+    if lookups.team_scope is not None and team_id not in lookups.team_scope:
+        raise RowProblem("team", f"{row['team'].strip()!r} is not a team you manage")
     return case_ref, {
         "case_ref": case_ref,
-        "team_id": _lookup(row, "team", lookups.team_ids, "team"),
+        "team_id": team_id,
         "case_type": case_type,
         "opened_on": opened_on,
         "closed_on": closed_on,
@@ -130,6 +145,16 @@ def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
         "manager_id": _lookup(row, "manager_ref", lookups.staff_ids, "staff", required=False),
         "birth_year": birth_year,
     }
+
+
+def _case_in_scope(row: dict, lookups: Lookups) -> int:
+    if lookups.team_scope is None:
+        return _lookup(row, "case_ref", lookups.case_ids, "case")
+    # The same words for a case that does not exist and a case of another team.
+    value = _text(row, "case_ref", max_length=100)
+    if value not in lookups.case_ids:
+        raise RowProblem("case_ref", f"no case {value!r} in the teams you manage")
+    return lookups.case_ids[value]
 
 
 def _allocation_row(row: dict, lookups: Lookups) -> tuple[tuple, dict]:
@@ -141,7 +166,7 @@ def _allocation_row(row: dict, lookups: Lookups) -> tuple[tuple, dict]:
     if to_date and from_date and to_date < from_date:
         raise RowProblem("to_date", "is before from_date")
     record = {
-        "case_id": _lookup(row, "case_ref", lookups.case_ids, "case"),
+        "case_id": _case_in_scope(row, lookups),
         "staff_id": _lookup(row, "staff_ref", lookups.staff_ids, "staff"),
         "role": role,
         "from_date": from_date,

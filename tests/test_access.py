@@ -111,9 +111,11 @@ def test_an_auditor_declares_only_her_own_conflicts(people, cases, client_for):
     client = client_for(people["auditor_alice"])
     own = Staff.objects.get(user=people["auditor_alice"]).staff_ref
     other = Staff.objects.get(user=people["manager_bob"]).staff_ref
-    body = {"auditor": own, "case": "C1", "reason": "Neighbour of the family"}
+    body = {"auditor": own, "worker": other, "reason": "Neighbour of the family"}
     assert client.post("/api/v1/conflicts/", body).status_code == 201
     body["auditor"] = other
     assert client.post("/api/v1/conflicts/", body).status_code == 400
+    # A case she has not been given is not hers to name (tests/test_conflicts.py).
+    assert client.post("/api/v1/conflicts/", {"case": "C1", "reason": "x"}).status_code == 400
     both = {"auditor": own, "case": "C1", "worker": other, "reason": "x"}
     assert client.post("/api/v1/conflicts/", both).status_code == 400

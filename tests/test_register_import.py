@@ -62,7 +62,7 @@ def test_a_good_file_creates_cases_and_reports_counts(people, worker, client_for
 
 
 def test_a_second_upload_updates_by_case_ref(people, worker, client_for):
-    client = client_for(people["manager_bob"])
+    client = client_for(people["qa_lead_quinn"])  # manages both teams in the file
     upload(client, csv_of(GOOD_ROW))
     changed = GOOD_ROW.replace(",,SW-ONE", ",2026-01-10,SW-ONE")
     response = upload(client, csv_of(changed, "C100002,Children Looked After,cla,01/02/2024,,,,"))
@@ -199,13 +199,13 @@ def test_the_command_imports_and_rejects_like_the_api(people, worker, tmp_path):
     good = tmp_path / "good.csv"
     good.write_text(csv_of(GOOD_ROW))
     out = io.StringIO()
-    call_command("import_cases", str(good), stdout=out, verbosity=0)
+    call_command("import_cases", str(good), "--as", "manager_bob", stdout=out, verbosity=0)
     assert "created 1" in out.getvalue()
     bad = tmp_path / "bad.csv"
     bad.write_text(csv_of(GOOD_ROW.replace("C100001", "C3").replace(",cp,", ",zzz,")))
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("import_cases", str(bad), stderr=err, verbosity=0)
+        call_command("import_cases", str(bad), "--as", "manager_bob", stderr=err, verbosity=0)
     assert "line 2, column case_type" in err.getvalue()
     assert Case.objects.count() == 1
 
@@ -219,5 +219,5 @@ def test_a_large_file_is_streamed_in_batches(
     # Rows are written in bulk: about one query per hundred rows (SQLite's parameter limit
     # splits a 2,000-row batch), never one per row.
     with django_assert_max_num_queries(100):
-        call_command("import_cases", str(path), verbosity=0)
+        call_command("import_cases", str(path), "--as", "manager_bob", verbosity=0)
     assert Case.objects.count() == 5000

@@ -5,15 +5,18 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
 from audits import roles, scoping
 from audits.api.permissions import RolePermission
 from audits.errors import DomainError
-from audits.models import Allocation, Case, Conflict, Staff, Team
+from audits.models import Allocation, Case, Staff, Team
+from audits.services import conflicts
+from audits.services.conflicts import conflict_snapshot
 from audits.services.history import access_record, event_record
 from audits.services.register_import import register_import
+from audits.services.staff import access_change_record, staff_access
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -81,26 +84,32 @@ class CaseDetailSerializer(CaseSerializer):
         fields = [*CaseSerializer.Meta.fields, "allocations"]
 
 
-class ConflictSerializer(serializers.ModelSerializer):
-    auditor = serializers.SlugRelatedField(slug_field="staff_ref", queryset=Staff.objects.all())
-    case = serializers.SlugRelatedField(
-        slug_field="case_ref", queryset=Case.objects.all(), required=False, allow_null=True
+class ConflictSerializer(serializers.Serializer):
+    """A conflict by references. ``auditor`` defaults to the caller; changing or withdrawing
+    one needs ``change_reason`` (DELETE takes it in the body)."""
+
+    id = serializers.IntegerField(read_only=True)
+    auditor = serializers.CharField(
+        max_length=64, required=False, help_text="staff_ref; yours if left out"
     )
-    worker = serializers.SlugRelatedField(
-        slug_field="staff_ref", queryset=Staff.objects.all(), required=False, allow_null=True
+    case = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    worker = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    reason = serializers.CharField(max_length=500)
+    declared_on = serializers.DateField(read_only=True)
+    change_reason = serializers.CharField(
+        max_length=500, required=False, write_only=True, help_text="why it is changed"
     )
 
-    class Meta:
-        model = Conflict
-        fields = ["id", "auditor", "case", "worker", "reason", "declared_on"]
-        read_only_fields = ["declared_on"]
+    def to_representation(self, conflict):
+        return {
+            "id": conflict.pk,
+            **conflict_snapshot(conflict),
+            "declared_on": serializers.DateField().to_representation(conflict.declared_on),
+        }
 
-    def validate(self, attrs):
-        case = attrs.get("case", getattr(self.instance, "case", None))
-        worker = attrs.get("worker", getattr(self.instance, "worker", None))
-        if (case is None) == (worker is None):
-            raise serializers.ValidationError({"case": ["Name either a case or a worker."]})
-        return attrs
+
+class ConflictWithdrawalSerializer(serializers.Serializer):
+    change_reason = serializers.CharField(max_length=500)
 
 
 class ImportResultSerializer(serializers.Serializer):
@@ -183,6 +192,31 @@ class StaffViewSet(ModelViewSet):
             super().get_queryset().select_related("team", "user").prefetch_related("managed_teams")
         )
 
+    # A change of someone's team or managed teams changes what they may reach: each is an
+    # Event with before and after, whatever else records the write.
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            super().perform_create(serializer)
+            access_change_record(
+                actor=self.request.user,
+                subject=serializer.instance,
+                before=None,
+                after=staff_access(serializer.instance),
+                via="the API",
+            )
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            before = staff_access(serializer.instance)
+            super().perform_update(serializer)
+            access_change_record(
+                actor=self.request.user,
+                subject=serializer.instance,
+                before=before,
+                after=staff_access(serializer.instance),
+                via="the API",
+            )
+
     def perform_destroy(self, instance):
         # Staff appear in allocation history and audits: deactivate rather than delete.
         raise DomainError("Staff cannot be deleted; set is_active to false instead.")
@@ -191,21 +225,61 @@ class StaffViewSet(ModelViewSet):
 class ConflictViewSet(ModelViewSet):
     serializer_class = ConflictSerializer
     scope = staticmethod(scoping.conflicts_for)
-    write_roles = (roles.ADMIN, roles.MANAGER, roles.AUDITOR)
+    # Auditors declare their own; managers record, change and withdraw for their teams.
+    write_roles = (roles.MANAGER, roles.AUDITOR)
 
     def get_queryset(self):
         return super().get_queryset().select_related("auditor", "case", "worker")
 
+    def get_object(self):
+        conflict = super().get_object()
+        if self.request.method not in SAFE_METHODS:
+            # Seen (one's own) is not changeable: 403 before the body is even looked at.
+            conflicts.conflict_check_may_change(actor=self.request.user, conflict=conflict)
+        return conflict
+
+    # The services write the conflict and its Event; nothing here saves by itself.
     def perform_create(self, serializer):
-        held = roles.roles_of(self.request.user)
-        if not held & {roles.ADMIN, roles.MANAGER}:
-            # An auditor declares their own conflicts only.
-            own = Staff.objects.filter(user=self.request.user).first()
-            if own is None or serializer.validated_data["auditor"] != own:
-                raise DomainError(
-                    "You can only declare your own conflicts.", fields={"auditor": ["must be you"]}
-                )
-        super().perform_create(serializer)
+        data = serializer.validated_data
+        serializer.instance = conflicts.conflict_declare(
+            actor=self.request.user,
+            auditor_ref=data.get("auditor"),
+            case_ref=data.get("case"),
+            worker_ref=data.get("worker"),
+            reason=data["reason"],
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        change_reason = data.pop("change_reason", None)
+        serializer.instance = conflicts.conflict_change(
+            actor=self.request.user,
+            conflict=serializer.instance,
+            changes=data,
+            change_reason=change_reason,
+        )
+
+    @extend_schema(
+        summary="Withdraw a declared conflict (a manager of its team, with a reason)",
+        description=(
+            "Send the reason in the body, as JSON or form data: "
+            '`{"change_reason": "why it is withdrawn"}` (required, at most 500 characters). '
+            "The withdrawal is recorded as an Event with what the conflict said."
+        ),
+    )
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        body = ConflictWithdrawalSerializer(
+            data=self.request.data if hasattr(self.request.data, "get") else {}
+        )
+        body.is_valid(raise_exception=True)
+        conflicts.conflict_withdraw(
+            actor=self.request.user,
+            conflict=instance,
+            change_reason=body.validated_data["change_reason"],
+        )
 
 
 class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -233,6 +307,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     @extend_schema(
         summary="Import the register from CSV (all-or-nothing)",
+        description=(
+            "Staff (roles, teams managed): administrators only (403 otherwise). Cases and "
+            "allocation history: a manager for the teams they manage; a row naming another "
+            "team or a case of another team is a row error and rejects the file."
+        ),
         parameters=[
             OpenApiParameter("kind", enum=["cases", "allocations", "staff"], default="cases"),
             OpenApiParameter("dry_run", bool, default=False),
@@ -243,7 +322,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             ),
             "text/csv": bytes,
         },
-        responses={200: ImportResultSerializer, 400: None},
+        responses={200: ImportResultSerializer, 400: None, 403: None},
     )
     @action(
         detail=False,

@@ -1,4 +1,10 @@
-"""Importing the case register: check the whole file, then upsert it in one transaction."""
+"""Importing the case register: check the whole file, then upsert it in one transaction.
+
+An import is a write with a scope, like any other: the staff file (roles, teams managed) is
+for administrators only; a manager imports cases and allocation history for the teams they
+manage, and a row that names another team, or a case held by another team, is a row error
+that rejects the file.
+"""
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,11 +16,13 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audits import roles
 from audits.errors import DomainError
-from audits.models import Allocation, Case, Staff, Team
+from audits.models import Allocation, Case, Event, Staff, Team
 from audits.register_csv import KINDS, Lookups, RowError, check_file, convert_rows
 from audits.roles import ALL_ROLES
 from audits.services.history import event_record
+from audits.services.staff import access_change_record, staff_access
 
 BATCH_SIZE = 2000
 CASE_FIELDS = [
@@ -40,6 +48,34 @@ class ImportRejected(DomainError):
         self.error_count = error_count
 
 
+class ImportNotAllowed(DomainError):
+    """The importer's role does not allow this kind of import (HTTP 403)."""
+
+    status_code = 403
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """Who imports, and the teams they may write for (None: every team)."""
+
+    actor: Any
+    team_ids: frozenset[int] | None
+    team_names: dict[int, str]
+
+
+def import_scope(*, actor, kind: str) -> ImportScope:
+    """The scope of ``actor`` for an import of ``kind``, or ImportNotAllowed."""
+    team_names = dict(Team.objects.values_list("id", "name"))
+    if roles.has_role(actor, roles.ADMIN):
+        return ImportScope(actor, None, team_names)
+    if kind == "staff":
+        raise ImportNotAllowed("Only an administrator can import staff (roles and teams managed).")
+    if not roles.has_role(actor, roles.MANAGER):
+        raise ImportNotAllowed("Only managers and administrators can import the register.")
+    managed = Staff.managed_teams.through.objects.filter(staff__user=actor)
+    return ImportScope(actor, frozenset(managed.values_list("team_id", flat=True)), team_names)
+
+
 @dataclass
 class ImportOutcome:
     kind: str
@@ -52,13 +88,22 @@ class ImportOutcome:
         return self.__dict__.copy()
 
 
-def _lookups(kind: str) -> Lookups:
+def _lookups(kind: str, scope: ImportScope) -> Lookups:
+    cases = Case.objects.all()
+    in_scope = cases if scope.team_ids is None else cases.filter(team_id__in=scope.team_ids)
+    out_of_scope = cases.exclude(pk__in=in_scope.values("pk"))
     return Lookups(
-        team_ids=dict(Team.objects.values_list("name", "id")),
+        team_ids={name: pk for pk, name in scope.team_names.items()},
         staff_ids=dict(Staff.objects.values_list("staff_ref", "id")),
-        case_ids=dict(Case.objects.values_list("case_ref", "id")) if kind == "allocations" else {},
+        case_ids=dict(in_scope.values_list("case_ref", "id")) if kind == "allocations" else {},
         case_types=tuple(settings.CASE_TYPES),
         today=timezone.localdate(),
+        team_scope=scope.team_ids,
+        refs_out_of_scope=(
+            frozenset(out_of_scope.values_list("case_ref", flat=True))
+            if kind == "cases" and scope.team_ids is not None
+            else frozenset()
+        ),
     )
 
 
@@ -67,26 +112,50 @@ def _batches(records: Iterator[dict], size: int = BATCH_SIZE) -> Iterator[list[d
         yield batch
 
 
-def _upsert_cases(batch: list[dict], dry_run: bool) -> tuple[int, int]:
-    existing = dict(
-        Case.objects.filter(case_ref__in=[r["case_ref"] for r in batch]).values_list(
-            "case_ref", "id"
-        )
-    )
+class _OutOfScopeMeanwhile(Exception):
+    """A case of another team appeared between the check and the write."""
+
+
+def _upsert_cases(batch: list[dict], dry_run: bool, scope: ImportScope) -> tuple[int, int]:
+    existing = {
+        ref: (pk, team_id)
+        for ref, pk, team_id in Case.objects.filter(
+            case_ref__in=[r["case_ref"] for r in batch]
+        ).values_list("case_ref", "id", "team_id")
+    }
+    if scope.team_ids is not None and any(
+        team_id not in scope.team_ids for _, team_id in existing.values()
+    ):
+        raise _OutOfScopeMeanwhile
     new = [Case(**r) for r in batch if r["case_ref"] not in existing]
     now = timezone.now()
     changed = [
-        Case(id=existing[r["case_ref"]], updated_at=now, **r)
+        Case(id=existing[r["case_ref"]][0], updated_at=now, **r)
         for r in batch
         if r["case_ref"] in existing
     ]
     if not dry_run:
         Case.objects.bulk_create(new)
         Case.objects.bulk_update(changed, CASE_FIELDS)
+        # A case that changes team changes who manages, samples and sees it: one Event each.
+        actor = scope.actor if getattr(scope.actor, "is_authenticated", False) else None
+        Event.objects.bulk_create(
+            Event(
+                actor=actor,
+                verb="case.team_changed",
+                object_type="case",
+                object_id=str(case.id),
+                before={"team": scope.team_names.get(existing[case.case_ref][1])},
+                after={"team": scope.team_names.get(case.team_id)},
+                reason="changed through the case import",
+            )
+            for case in changed
+            if case.team_id != existing[case.case_ref][1]
+        )
     return len(new), len(changed)
 
 
-def _upsert_allocations(batch: list[dict], dry_run: bool) -> tuple[int, int]:
+def _upsert_allocations(batch: list[dict], dry_run: bool, scope: ImportScope) -> tuple[int, int]:
     key = lambda r: (r["case_id"], r["staff_id"], r["role"], r["from_date"])  # noqa: E731
     existing = {
         key(row): row["id"]
@@ -102,16 +171,22 @@ def _upsert_allocations(batch: list[dict], dry_run: bool) -> tuple[int, int]:
     return len(new), len(changed)
 
 
-def _upsert_staff(batch: list[dict], dry_run: bool) -> tuple[int, int]:
-    existing = Staff.objects.in_bulk([r["staff_ref"] for r in batch], field_name="staff_ref")
+def _upsert_staff(batch: list[dict], dry_run: bool, scope: ImportScope) -> tuple[int, int]:
+    existing = Staff.objects.select_related("team", "user").in_bulk(
+        [r["staff_ref"] for r in batch], field_name="staff_ref"
+    )
     if dry_run:
         new = sum(1 for r in batch if r["staff_ref"] not in existing)
         return new, len(batch) - new
     groups = {group.name: group for group in Group.objects.filter(name__in=ALL_ROLES)}
+    for role in ALL_ROLES:
+        if role not in groups:
+            groups[role] = Group.objects.get_or_create(name=role)[0]
     created = updated = 0
     for record in batch:
-        roles, managed = record.pop("roles"), record.pop("managed_team_ids")
+        role_names, managed = record.pop("roles"), record.pop("managed_team_ids")
         staff = existing.get(record["staff_ref"])
+        before = None if staff is None else staff_access(staff)
         if staff is None:
             staff = Staff.objects.create(**record)
             created += 1
@@ -121,17 +196,24 @@ def _upsert_staff(batch: list[dict], dry_run: bool) -> tuple[int, int]:
             staff.save()
             updated += 1
         staff.managed_teams.set(managed)
-        if roles and staff.user is None:
+        if role_names and staff.user is None:
             staff.user = User.objects.create_user(
                 username=staff.staff_ref, email=staff.email, first_name=staff.name[:150]
             )
             staff.save(update_fields=["user"])
         if staff.user is not None:
-            staff.user.groups.set([groups[role] for role in roles if role in groups])
+            staff.user.groups.set([groups[role] for role in role_names])
+        access_change_record(
+            actor=scope.actor,
+            subject=staff,
+            before=before,
+            after=staff_access(staff),
+            via="the staff import",
+        )
     return created, updated
 
 
-UPSERTS: dict[str, Callable[[list[dict], bool], tuple[int, int]]] = {
+UPSERTS: dict[str, Callable[[list[dict], bool, ImportScope], tuple[int, int]]] = {
     "cases": _upsert_cases,
     "allocations": _upsert_allocations,
     "staff": _upsert_staff,
@@ -142,19 +224,22 @@ def register_import(
     *,
     kind: str,
     fileobj: BinaryIO,
-    actor=None,
+    actor,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
     """Check the whole file; if any row is bad raise ImportRejected and write nothing.
 
     A good file is upserted by its key in one transaction, in batches, so a 100,000-row file
-    never exists as 100,000 model objects at once.
+    never exists as 100,000 model objects at once. ``actor`` decides the scope (see
+    import_scope); the answer, dry run or not, is the same for a case that does not exist
+    and a case the actor may not write.
     """
     if kind not in KINDS:
         raise DomainError("Unknown import kind.", fields={"kind": [f"one of {', '.join(KINDS)}"]})
     spec = KINDS[kind]
-    lookups = _lookups(kind)
+    scope = import_scope(actor=actor, kind=kind)
+    lookups = _lookups(kind, scope)
     checked = check_file(fileobj, spec, lookups, progress)
     if not checked.ok:
         raise ImportRejected(checked.errors, checked.error_count)
@@ -164,7 +249,7 @@ def register_import(
     try:
         with transaction.atomic():
             for batch in _batches(good):
-                new, changed = UPSERTS[kind](batch, dry_run)
+                new, changed = UPSERTS[kind](batch, dry_run, scope)
                 created, updated = created + new, updated + changed
                 if progress:
                     progress(len(batch))
@@ -177,6 +262,10 @@ def register_import(
                     object_id="import",
                     after=outcome.as_dict(),
                 )
+    except _OutOfScopeMeanwhile:
+        raise ImportRejected(
+            [RowError(0, "case_ref", "a case of a team you do not manage was added meanwhile")], 1
+        ) from None
     except IntegrityError as error:
         # A row that passed the checks but broke a database rule (a concurrent change):
         # the transaction is rolled back whole, so nothing is half-imported.
