@@ -46,10 +46,17 @@ REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"owner", :"app";
 SQL
 
-# Inside the database: the owner holds the public schema, nobody else may create in it.
+# Inside the database: the owner holds the public schema and, after an install that ran as
+# one role, every table and function in it; nobody else may create there. Then run
+# `manage.py migrate` with DATABASE_OWNER_URL set: it grants the runtime role its privileges.
 run --dbname="$db" <<'SQL'
 ALTER SCHEMA public OWNER TO :"owner";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO :"app";
+SELECT format('ALTER TABLE public.%I OWNER TO %I', tablename, :'owner')
+  FROM pg_tables WHERE schemaname = 'public' AND tableowner <> :'owner' \gexec
+SELECT format('ALTER FUNCTION %s OWNER TO %I', p.oid::regprocedure, :'owner')
+  FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+   AND pg_get_userbyid(p.proowner) <> :'owner' \gexec
 SQL
 echo "roles $owner (owner) and $app (runtime) ready for database $db"
