@@ -62,34 +62,42 @@ def test_the_suite_runs_as_a_runtime_role_that_owns_nothing(runtime_role):
     assert runtime_role == settings.DATABASE_RUNTIME_ROLE
 
 
-@pytest.mark.parametrize(
-    "statements",
-    [
-        ['UPDATE audits_event SET after = \'{"seed": "forged"}\''],
-        ["DELETE FROM audits_event"],
-        ["TRUNCATE audits_event"],
-        ["UPDATE audits_accesslog SET action = 'forged'"],
-        ["DELETE FROM audits_accesslog"],
-        ["TRUNCATE audits_accesslog"],
-        ["TRUNCATE audits_accesslog, audits_event CASCADE"],
-        ["ALTER TABLE audits_event DISABLE TRIGGER audits_event_append_only"],
-        ["ALTER TABLE audits_accesslog DISABLE TRIGGER ALL"],
-        ["DROP TRIGGER audits_event_append_only ON audits_event"],
-        ["ALTER TABLE audits_event OWNER TO CURRENT_USER"],
-        ["DROP TABLE audits_accesslog"],
-        [
-            "CREATE OR REPLACE FUNCTION caseassure_refuse_change() RETURNS trigger "
-            "AS $$ BEGIN RETURN NULL; END; $$ LANGUAGE plpgsql"
-        ],
-        ["SET LOCAL session_replication_role = replica", "DELETE FROM audits_event"],
-        ["SET LOCAL caseassure.purge = 'on'", "DELETE FROM audits_event"],
-        ["SELECT set_config('caseassure.purge', 'on', true)", "DELETE FROM audits_accesslog"],
-        ["GRANT UPDATE, DELETE ON audits_event TO CURRENT_USER", "DELETE FROM audits_event"],
-        ["SET ROLE @owner@", "DELETE FROM audits_event"],
-        ["CREATE TABLE audits_event_copy (id bigint)"],
+ATTACKS = {
+    "update-event": ['UPDATE audits_event SET after = \'{"seed": "forged"}\''],
+    "delete-event": ["DELETE FROM audits_event"],
+    "truncate-event": ["TRUNCATE audits_event"],
+    "update-accesslog": ["UPDATE audits_accesslog SET action = 'forged'"],
+    "delete-accesslog": ["DELETE FROM audits_accesslog"],
+    "truncate-accesslog": ["TRUNCATE audits_accesslog"],
+    "truncate-both-cascade": ["TRUNCATE audits_accesslog, audits_event CASCADE"],
+    "disable-trigger": ["ALTER TABLE audits_event DISABLE TRIGGER audits_event_append_only"],
+    "disable-all-triggers": ["ALTER TABLE audits_accesslog DISABLE TRIGGER ALL"],
+    "drop-trigger": ["DROP TRIGGER audits_event_append_only ON audits_event"],
+    "take-ownership": ["ALTER TABLE audits_event OWNER TO CURRENT_USER"],
+    "drop-table": ["DROP TABLE audits_accesslog"],
+    "replace-trigger-function": [
+        "CREATE OR REPLACE FUNCTION caseassure_refuse_change() RETURNS trigger "
+        "AS $$ BEGIN RETURN NULL; END; $$ LANGUAGE plpgsql"
     ],
-    ids=lambda statements: statements[-1][:40],
-)
+    "replica-mode-then-delete": [
+        "SET LOCAL session_replication_role = replica",
+        "DELETE FROM audits_event",
+    ],
+    "purge-switch-then-delete": ["SET LOCAL caseassure.purge = 'on'", "DELETE FROM audits_event"],
+    "purge-switch-by-function-then-delete": [
+        "SELECT set_config('caseassure.purge', 'on', true)",
+        "DELETE FROM audits_accesslog",
+    ],
+    "grant-itself-then-delete": [
+        "GRANT UPDATE, DELETE ON audits_event TO CURRENT_USER",
+        "DELETE FROM audits_event",
+    ],
+    "become-owner-then-delete": ["SET ROLE @owner@", "DELETE FROM audits_event"],
+    "create-table": ["CREATE TABLE audits_event_copy (id bigint)"],
+}
+
+
+@pytest.mark.parametrize("statements", list(ATTACKS.values()), ids=list(ATTACKS))
 def test_the_runtime_role_cannot_rewrite_history(history, statements):
     before = counts()
     owner = connection.ops.quote_name(settings.DATABASE_OWNER["USER"])
