@@ -123,14 +123,17 @@ def test_the_runtime_role_keeps_its_ordinary_work(history):
     assert counts() == (2, 1)
 
 
+def _purge_as_of(day, *, time_zone: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [time_zone])
+        cursor.execute("SELECT caseassure_retention_purge(false, %s)", [day])
+
+
 def test_the_purge_function_cannot_look_ahead(history):
-    later = timezone.localdate() + timedelta(days=365 * 50)
-    with (
-        pytest.raises(DatabaseError, match="as of today only"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("SELECT caseassure_retention_purge(false, %s)", [later])
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    # Etc/GMT-14 is where today ends last: the function's "today" does not follow it.
+    with pytest.raises(DatabaseError, match="as of today only"):
+        _purge_as_of(tomorrow, time_zone="Etc/GMT-14")
     assert counts() == (1, 1)
 
 

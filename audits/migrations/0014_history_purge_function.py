@@ -49,7 +49,9 @@ DECLARE
     removed bigint;
     report jsonb := '{}'::jsonb;
 BEGIN
-    IF as_of IS NULL OR dry_run IS NULL OR (NOT dry_run AND as_of > current_date) THEN
+    -- Today where the service runs: current_date would follow the caller's TimeZone setting.
+    IF as_of IS NULL OR dry_run IS NULL
+       OR (NOT dry_run AND as_of > (now() AT TIME ZONE '@time_zone@')::date) THEN
         RAISE EXCEPTION 'the retention purge deletes as of today only';
     END IF;
     PERFORM set_config('caseassure.purge', CASE WHEN dry_run THEN 'off' ELSE 'on' END, true);
