@@ -131,6 +131,8 @@ if DATABASE_OWNER_URL:
         raise ImproperlyConfigured(message) from None
     if "postgresql" not in owner["ENGINE"] or "postgresql" not in DATABASES["default"]["ENGINE"]:
         raise ImproperlyConfigured("DATABASE_OWNER_URL needs PostgreSQL, and so does DATABASE_URL")
+    if not owner["USER"] or not DATABASES["default"]["USER"]:
+        raise ImproperlyConfigured("DATABASE_URL and DATABASE_OWNER_URL must each name a role")
     if owner["USER"] == DATABASES["default"]["USER"]:
         raise ImproperlyConfigured(
             "DATABASE_OWNER_URL must name another role than DATABASE_URL (the runtime role)"

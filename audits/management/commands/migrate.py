@@ -14,4 +14,5 @@ class Command(migrate.Command):
     def handle(self, *args, **options):
         with db_roles.as_owner(options["database"]):
             super().handle(*args, **options)
-            db_roles.grant_runtime_privileges(options["database"])
+            if not (options["plan"] or options["check_unapplied"]):  # these only report
+                db_roles.grant_runtime_privileges(options["database"])
