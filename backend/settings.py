@@ -115,6 +115,31 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Two PostgreSQL roles (see backend/db_roles.py): DATABASE_URL is the runtime role the web,
+# worker and beat processes use, which may only INSERT and SELECT the history tables;
+# DATABASE_OWNER_URL, given to the one-off `migrate` alone, owns the tables. Only the owner
+# URL's user, password, host and port are used: it always reaches DATABASE_URL's database
+# (the test database too). Without it one role does everything, as in development.
+DATABASE_OWNER = None
+DATABASE_RUNTIME_ROLE = None
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
+if DATABASE_OWNER_URL:
+    try:
+        owner = dj_database_url.parse(DATABASE_OWNER_URL)
+    except ValueError as error:
+        message = f"DATABASE_OWNER_URL is not a valid database URL: {error}"
+        raise ImproperlyConfigured(message) from None
+    if "postgresql" not in owner["ENGINE"] or "postgresql" not in DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_OWNER_URL needs PostgreSQL, and so does DATABASE_URL")
+    if not owner["USER"] or not DATABASES["default"]["USER"]:
+        raise ImproperlyConfigured("DATABASE_URL and DATABASE_OWNER_URL must each name a role")
+    if owner["USER"] == DATABASES["default"]["USER"]:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER_URL must name another role than DATABASE_URL (the runtime role)"
+        )
+    DATABASE_OWNER = {key: owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+    DATABASE_RUNTIME_ROLE = DATABASES["default"]["USER"]
+
 # --- Celery -----------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL")
 BROKER_DIR = DATA_DIR / "broker"

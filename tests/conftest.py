@@ -30,6 +30,35 @@ def service_missing(reason: str):
     pytest.skip(reason)
 
 
+# --- Two database roles (CI: DATABASE_OWNER_URL set) -----------------------------------------
+# The test database is created, migrated and dropped as the owner role, and every test then
+# runs as the runtime role, as the web and worker processes do in production; flushes after
+# transactional tests go through the `flush` command, which switches to the owner.
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    from django.conf import settings
+
+    from backend import db_roles
+
+    if settings.DATABASE_OWNER:
+        _runtime_credentials.update(db_roles.switch_credentials("default", settings.DATABASE_OWNER))
+
+
+_runtime_credentials: dict = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    from backend import db_roles
+
+    if not _runtime_credentials:
+        yield
+        return
+    owner = db_roles.switch_credentials("default", _runtime_credentials)
+    yield
+    db_roles.switch_credentials("default", owner)  # to drop the test database
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The real hasher is slow by design; tests create many users.
@@ -127,6 +156,7 @@ def start_worker(extra_env: dict | None = None) -> subprocess.Popen:
     from django.conf import settings
 
     env = {**os.environ, "DATABASE_URL": _database_url_for_subprocess(), **(extra_env or {})}
+    env.pop("DATABASE_OWNER_URL", None)  # as in production: the worker has the runtime role only
     if not settings.REDIS_URL:
         # Start from an empty queue so messages left by an earlier test are not replayed.
         for folder in ("queue", "processed"):

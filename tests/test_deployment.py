@@ -40,10 +40,45 @@ def test_compose_runs_redis_without_eviction(compose):
 def test_compose_gives_every_app_service_every_setting(compose):
     names = settings_env_names()
     assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_ENV"} <= names
+    migrate_only = {"DATABASE_OWNER_URL"}
     for service in ("web", "worker", "beat", "migrate"):
         environment = compose["services"][service]["environment"]
-        assert names <= set(environment), (service, names - set(environment))
+        expected = names if service == "migrate" else names - migrate_only
+        assert expected <= set(environment), (service, expected - set(environment))
         assert environment["DJANGO_ENV"] == "production"
+
+
+def database_user(url: str) -> str:
+    return re.fullmatch(r"postgres://([^:@/]+)(?::[^@]*)?@postgres:5432/caseassure", url)[1]
+
+
+def test_compose_runs_the_app_as_the_runtime_role_and_migrates_as_the_owner(compose):
+    services = compose["services"]
+    for service in ("web", "worker", "beat", "migrate"):
+        environment = services[service]["environment"]
+        assert database_user(environment["DATABASE_URL"]) == "caseassure_app", service
+        if service != "migrate":
+            # A process that serves requests or runs tasks never holds the owner's password.
+            assert not any("OWNER" in name for name in environment), service
+    owner_url = services["migrate"]["environment"]["DATABASE_OWNER_URL"]
+    assert database_user(owner_url) == "caseassure_owner"
+    assert services["migrate"]["command"][-3:] == ["manage.py", "migrate", "--noinput"]
+    # The superuser's password stays inside the postgres container.
+    for service in ("web", "worker", "beat", "migrate"):
+        assert "POSTGRES_PASSWORD" not in str(services[service]["environment"]), service
+
+
+def test_compose_creates_both_roles_when_postgres_first_starts(compose):
+    postgres = compose["services"]["postgres"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in postgres["volumes"]}
+    script = mounts["/docker-entrypoint-initdb.d/10-caseassure-roles.sh"]
+    source = (ROOT / script).read_text()
+    assert os.access(ROOT / script, os.X_OK)  # the image runs it rather than sourcing it
+    assert 'owner="${CASEASSURE_OWNER_ROLE:-caseassure_owner}"' in source
+    assert 'app="${CASEASSURE_APP_ROLE:-caseassure_app}"' in source
+    for name in ("CASEASSURE_OWNER_PASSWORD", "CASEASSURE_APP_PASSWORD"):
+        assert name in source
+        assert name in postgres["environment"]
 
 
 def test_compose_runs_gunicorn_a_worker_and_one_beat(compose):
@@ -75,6 +110,11 @@ def run_settings(**env):
         ({"DJANGO_ENV": "production"}, "SECRET_KEY is required"),
         ({"DJANGO_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "1"}, "DEBUG must be off"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "", "DATABASE_OWNER_URL": "postgres://o@db/x"}, "needs PostgreSQL"),
+        (
+            {"DATABASE_URL": "postgres://app@db/x", "DATABASE_OWNER_URL": "postgres://app@db/x"},
+            "must name another role",
+        ),
     ],
 )
 def test_a_bad_setting_stops_start_up_with_a_clear_message(env, message):

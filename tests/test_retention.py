@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from audits.models import AccessLog, Case, Event, RetentionPolicy
-from audits.services.history import access_record
+from audits.services.history import access_record, event_record
 from audits.services.retention import retention_purge
 
 
@@ -55,3 +55,18 @@ def test_a_legal_hold_on_a_record_type_stops_its_purge(old_records):
     report = retention_purge(dry_run=False)
     assert report["closed_case"] == {"months": 12, "legal_hold": True, "deleted": 0}
     assert Case.objects.count() == 2
+
+
+def test_a_short_policy_never_purges_history_younger_than_a_year(people, teams):
+    """An admin (or anyone holding the application's connection) cannot turn the purge into
+    a way to wipe recent history: a year of it is kept whatever the policy says."""
+    with time_machine.travel(timezone.now() - timedelta(days=200)):
+        event_record(actor=None, verb="sample.drawn", object_type="cycle", object_id=1)
+        access_record(user=people["manager_bob"], obj=people["manager_bob"])
+    RetentionPolicy.objects.create(record_type="event", months=0)
+    RetentionPolicy.objects.create(record_type="access_log", months=1)
+    report = retention_purge(dry_run=False)
+    assert report["event"]["deleted"] == report["access_log"]["deleted"] == 0
+    assert report["event"]["months"] == report["access_log"]["months"] == 12
+    assert Event.objects.filter(verb="sample.drawn").exists()
+    assert AccessLog.objects.count() == 1
