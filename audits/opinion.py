@@ -151,7 +151,7 @@ def _none_overdue(opinion: str, name: str, count: int, what: str) -> Condition:
 def _alpha(opinion: str, alpha: float | None, threshold: float) -> Condition:
     if alpha is None:
         text = f"Auditor agreement (Krippendorff's alpha) not measured (needs at least {threshold})"
-        return Condition(opinion, "alpha", None, threshold, True, text)
+        return Condition(opinion, "alpha", None, threshold, False, text)
     text = f"Auditor agreement (Krippendorff's alpha) is {alpha:.3f} (needs at least {threshold})"
     held = bool(alpha >= threshold - _SLACK)
     return Condition(opinion, "alpha", alpha, threshold, held, text)

@@ -366,14 +366,14 @@ def cohen_kappa(
     b: Sequence[Hashable],
     categories: Sequence[Hashable],
     weights: str | None = None,
-) -> float:
+) -> float | None:
     """Cohen's kappa between two raters, optionally weighted (linear or quadratic).
 
     The table spans every category given, in the order given, not just the ones used:
     weighted kappa depends on how far apart categories are, and a grade nobody chose
     still sits between the grades either side of it. If chance agreement is certain
-    (both raters used one and the same category throughout) kappa is 0/0; we return 1.0
-    because the raters agreed on every case.
+    (both raters used one and the same category throughout) kappa is 0/0: None, "not
+    measured", never 1 -- agreement on a scale nobody used says nothing about the scale.
     """
     if weights not in KAPPA_WEIGHTS:
         raise ValueError(f"unknown kappa weights {weights!r}; use one of {KAPPA_WEIGHTS}")
@@ -401,7 +401,7 @@ def cohen_kappa(
         disagreement = distance**2
     expected_disagreement = float((disagreement * expected).sum())
     if expected_disagreement == 0:
-        return 1.0
+        return None
     return 1.0 - float((disagreement * observed).sum()) / expected_disagreement
 
 
@@ -409,13 +409,14 @@ def krippendorff_alpha(
     ratings: Sequence[Sequence[Hashable | None]],
     level: str = "ordinal",
     categories: Sequence[Hashable] | None = None,
-) -> float:
+) -> float | None:
     """Krippendorff's alpha for any number of raters, with missing ratings (None).
 
     ``ratings`` has one list per rater, aligned by unit. ``categories`` fixes the order of
     an ordinal scale (so text grades work) and is the value domain for interval data;
     without it the sorted observed values are used. If every unit rated more than once got
-    one and the same value, alpha is 0/0; we return 1.0 because the raters never disagreed.
+    one and the same value, alpha is 0/0: None, "not measured" (two double audits both
+    graded Good say nothing about how reliably the scale is used).
     """
     if level not in ALPHA_LEVELS:
         raise ValueError(f"unknown level {level!r}; use one of {ALPHA_LEVELS}")
@@ -435,7 +436,7 @@ def krippendorff_alpha(
     if unknown:
         raise ValueError(f"ratings outside the categories given: {sorted(map(str, unknown))}")
     if len({value for values in paired for value in values}) == 1:
-        return 1.0
+        return None
     if level == "interval":
         # Interval distances use the values themselves, so they must be numbers.
         domain = [float(category) for category in categories]
@@ -453,20 +454,77 @@ def krippendorff_alpha(
     )
 
 
-def funnel_limits(p0: float, n: int, confidence: float) -> tuple[float, float]:
-    """Funnel plot control limits for a proportion observed in a unit with n cases.
+def _funnel_lower(p0: float, sizes: np.ndarray, tail: float) -> np.ndarray:
+    """Exact lower funnel limits at n = ``sizes``, interpolated as Spiegelhalter (2005)
+    describes. r is the smallest count with P(X <= r) >= tail, so a unit is below the
+    limit exactly when its count is below r (see ``funnel_position``); the limit is drawn
+    between (r - 1) / n and r / n at (r - a) / n, a = (F(r) - tail) / (F(r) - F(r - 1))."""
+    counts = binom.ppf(tail, sizes, p0)
+    # ppf and cdf are computed apart; settle r by the cdf the flags use.
+    counts = np.where(binom.cdf(counts, sizes, p0) < tail, counts + 1, counts)
+    lower = np.where(counts > 0, binom.cdf(counts - 1, sizes, p0), 0.0)
+    counts = np.where((counts > 0) & (lower >= tail), counts - 1, counts)
+    at = binom.cdf(counts, sizes, p0)
+    before = np.where(counts > 0, binom.cdf(counts - 1, sizes, p0), 0.0)
+    share = (at - tail) / (at - before)
+    return np.clip((counts - share) / sizes, 0.0, 1.0)
 
-    Normal approximation p0 +/- z sqrt(p0 (1 - p0) / n), clipped to [0, 1]. Chosen over
-    exact binomial limits because it is smooth in n (the funnel draws as a curve, not a
-    staircase) and is the form most readers of a funnel plot know (Spiegelhalter 2005).
-    n == 0 gives (0.0, 1.0).
-    """
+
+def _check_funnel(p0: float, confidence: float) -> None:
     _check_confidence(confidence)
     if not 0 <= p0 <= 1:
         raise ValueError(f"p0 must be between 0 and 1, got {p0!r}")
+
+
+def funnel_curve(
+    p0: float, sizes: Sequence[int] | np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``funnel_limits`` for many unit sizes at once (every n >= 1): arrays (low, high)."""
+    _check_funnel(p0, confidence)
+    sizes = np.asarray(sizes, dtype=float)
+    if np.any(sizes < 1):
+        raise ValueError("every unit size must be at least 1")
+    tail = (1 - confidence) / 2
+    # The upper limit is the lower limit of the failures, by symmetry.
+    return _funnel_lower(p0, sizes, tail), 1.0 - _funnel_lower(1.0 - p0, sizes, tail)
+
+
+def funnel_limits(p0: float, n: int, confidence: float) -> tuple[float, float]:
+    """Funnel plot control limits for a proportion observed in a unit with n cases.
+
+    Exact binomial limits, as Spiegelhalter (2005, "Funnel plots for comparing
+    institutional performance") recommends for the small units a team's audits make: the
+    normal approximation p0 +/- z sqrt(p0 (1 - p0) / n) flagged 1 of 5 good beyond 99.8%
+    around 80% although its exact tail probability is 0.0067. A unit is outside a limit
+    exactly when ``funnel_position`` flags it. n == 0 gives (0.0, 1.0).
+    """
+    _check_funnel(p0, confidence)
     if n < 0:
         raise ValueError(f"n must not be negative, got {n}")
     if n == 0:
         return 0.0, 1.0
-    half_width = _two_sided_z(confidence) * math.sqrt(p0 * (1 - p0) / n)
-    return max(0.0, p0 - half_width), min(1.0, p0 + half_width)
+    low, high = funnel_curve(p0, [n], confidence)
+    return float(low[0]), float(high[0])
+
+
+def funnel_position(successes: int, n: int, p0: float, confidence: float) -> tuple[str, float]:
+    """Where a unit with ``successes`` of n sits against the exact limits around p0.
+
+    Returns ("below" | "above" | "within", tail) where tail is the exact one-sided
+    binomial probability, if the unit performed at p0, of a result at least as far out on
+    the side it lies: P(X <= successes) below p0, P(X >= successes) at or above it. The
+    unit is flagged when that probability is below (1 - confidence) / 2.
+    """
+    _check_funnel(p0, confidence)
+    _check_counts(successes, n)
+    if n == 0:
+        return "within", 1.0
+    tail = (1 - confidence) / 2
+    at_most = float(binom.cdf(successes, n, p0))
+    # P(X >= x) as the failures' lower tail, the same arithmetic as the upper limit.
+    at_least = float(binom.cdf(n - successes, n, 1.0 - p0))
+    if at_most < tail:
+        return "below", at_most
+    if at_least < tail:
+        return "above", at_least
+    return "within", at_most if successes < n * p0 else at_least

@@ -95,13 +95,15 @@ def test_alpha_must_reach_080_for_substantial(alpha, level):
     assert form_opinion(replace(STRONG, alpha=alpha)).level == level
 
 
-def test_alpha_not_measured_does_not_block_substantial():
+def test_alpha_not_measured_blocks_substantial():
+    # Issue 13, finding 4: Substantial needs reliability evidence, so agreement that was
+    # not measured (too few double audits, or undefined) cannot count as held.
     opinion = form_opinion(replace(STRONG, alpha=None))
-    assert opinion.level == "Substantial"
+    assert opinion.level == "Reasonable"
     alpha = next(c for c in opinion.conditions if c.name == "alpha")
-    assert alpha.held is True
+    assert alpha.held is False
     assert "not measured" in alpha.text
-    assert opinion.caveats == []
+    assert "not measured" in opinion.reason
 
 
 def test_nothing_audited_gives_no_assurance():
@@ -143,7 +145,7 @@ def test_a_sample_short_of_plan_is_a_caveat():
 
 
 def test_caveats_do_not_change_the_level():
-    opinion = form_opinion(replace(STRONG, alpha=None, completion_rate=0.5, audited=20))
+    opinion = form_opinion(replace(STRONG, completion_rate=0.5, audited=20))
     assert opinion.level == "Substantial"
     assert len(opinion.caveats) == 2
 

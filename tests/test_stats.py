@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from scipy.stats import beta, binomtest
+from scipy.stats import beta, binom, binomtest
 
 from audits.stats import (
     AllocationError,
@@ -19,6 +19,7 @@ from audits.stats import (
     cohen_kappa,
     estimation_sample_size,
     funnel_limits,
+    funnel_position,
     krippendorff_alpha,
     stratified_proportion,
     upper_deviation_limit,
@@ -334,23 +335,75 @@ def test_funnel_limits_narrow_as_teams_grow():
     assert widths[-1] < widths[0] / 4
 
 
-def test_funnel_limits_sit_around_p0_and_widen_with_confidence():
-    low, high = funnel_limits(0.7, 100, 0.95)
-    assert (low + high) / 2 == pytest.approx(0.7)
-    assert high - 0.7 == pytest.approx(1.959963984540054 * math.sqrt(0.7 * 0.3 / 100))
-    wide_low, wide_high = funnel_limits(0.7, 100, 0.998)
-    assert wide_low < low
-    assert wide_high > high
+def spiegelhalter_lower(p0, n, tail):
+    """The interpolated exact lower limit, written out longhand (Spiegelhalter 2005)."""
+    r = next(r for r in range(n + 1) if binom.cdf(r, n, p0) >= tail)
+    at, before = binom.cdf(r, n, p0), (binom.cdf(r - 1, n, p0) if r else 0.0)
+    return max(0.0, (r - (at - tail) / (at - before)) / n)
 
 
-def test_funnel_limits_are_clipped_to_the_unit_range():
+@pytest.mark.parametrize(("p0", "n"), [(0.8, 5), (0.8, 20), (0.7, 100), (0.35, 12), (0.95, 40)])
+@pytest.mark.parametrize("confidence", [0.95, 0.998])
+def test_funnel_limits_are_the_exact_binomial_ones(p0, n, confidence):
+    tail = (1 - confidence) / 2
+    low, high = funnel_limits(p0, n, confidence)
+    assert low == pytest.approx(spiegelhalter_lower(p0, n, tail))
+    assert high == pytest.approx(1 - spiegelhalter_lower(1 - p0, n, tail))
+    wide_low, wide_high = funnel_limits(p0, n, 0.998)
+    assert wide_low <= low
+    assert wide_high >= high
+
+
+def test_one_of_five_is_below_95_but_not_beyond_99_8_percent():
+    # Issue 13, finding 7: around 80% the normal approximation put 1 of 5 good beyond the
+    # 99.8% limit (0.247); its exact tail probability is 0.0067, above 0.001.
+    assert funnel_position(1, 5, 0.8, 0.998) == ("within", pytest.approx(0.00672))
+    assert funnel_position(1, 5, 0.8, 0.95) == ("below", pytest.approx(0.00672))
+    assert funnel_limits(0.8, 5, 0.998)[0] < 0.2 < funnel_limits(0.8, 5, 0.95)[0]
+
+
+@pytest.mark.parametrize("p0", [0.3, 0.5, 0.6, 0.7, 0.76, 0.85])
+@pytest.mark.parametrize("n", range(1, 15))
+def test_above_shows_at_any_size_the_exact_tail_allows(p0, n):
+    # The normal limit was clipped to 1.0 below n = 12 around 76%, so "above" could never
+    # show; exactly, a team with every case good is above when p0^n < 2.5%, whatever n.
+    flag, tail = funnel_position(n, n, p0, 0.95)
+    assert tail == pytest.approx(p0**n)
+    assert flag == ("above" if p0**n < 0.025 else "within")
+    assert (funnel_limits(p0, n, 0.95)[1] < 1.0) == (p0**n < 0.025)
+
+
+def test_twelve_of_twelve_around_76_percent_is_not_flagged_by_chance_alone():
+    # The normal limit 0.9997 flagged it; 0.76^12 = 0.037 is no evidence at 95%.
+    assert funnel_position(12, 12, 0.76, 0.95) == ("within", pytest.approx(0.76**12))
+
+
+@given(
+    p0=st.floats(min_value=0, max_value=1),
+    n=st.integers(min_value=1, max_value=400),
+    fraction=st.floats(min_value=0, max_value=1),
+    confidence=st.sampled_from([0.95, 0.998]),
+)
+def test_a_unit_is_flagged_exactly_when_it_lies_outside_the_limits(p0, n, fraction, confidence):
+    successes = round(fraction * n)
+    low, high = funnel_limits(p0, n, confidence)
+    flag, tail = funnel_position(successes, n, p0, confidence)
+    outside = "below" if successes / n < low else "above" if successes / n > high else "within"
+    assert flag == outside
+    assert (tail < (1 - confidence) / 2) == (flag != "within")
+
+
+def test_funnel_limits_stay_in_the_unit_range_and_say_nothing_at_zero():
     assert funnel_limits(0.95, 4, 0.998)[1] == 1.0
+    assert funnel_limits(0.0, 5, 0.95)[0] == 0.0
     assert funnel_limits(0.7, 0, 0.95) == (0.0, 1.0)
 
 
 def test_funnel_limits_reject_a_p0_outside_the_unit_range():
     with pytest.raises(ValueError, match="p0"):
         funnel_limits(1.2, 10, 0.95)
+    with pytest.raises(ValueError, match="between 0 and n"):
+        funnel_position(6, 5, 0.5, 0.95)
 
 
 # --- agreement ------------------------------------------------------------------------
@@ -411,8 +464,9 @@ def test_weighted_kappa_counts_a_grade_nobody_used():
     assert cohen_kappa(a, b, observed_only, "linear") != pytest.approx(float(expected))
 
 
-def test_kappa_is_one_when_both_raters_always_give_the_same_single_grade():
-    assert cohen_kappa([2, 2, 2], [2, 2, 2], [1, 2, 3], "quadratic") == 1.0
+def test_kappa_is_not_measured_when_both_raters_always_give_the_same_single_grade():
+    # Issue 13, finding 4: undefined agreement was reported as perfect.
+    assert cohen_kappa([2, 2, 2], [2, 2, 2], [1, 2, 3], "quadratic") is None
 
 
 @pytest.mark.parametrize(
@@ -452,8 +506,10 @@ def test_ordinal_alpha_takes_its_order_from_the_categories():
     assert krippendorff_alpha(as_text, level="ordinal") != pytest.approx(0.815, abs=5e-4)
 
 
-def test_alpha_is_one_when_every_paired_rating_is_the_same():
-    assert krippendorff_alpha([[3, 3, None], [3, 3, 1]], categories=[1, 2, 3, 4]) == 1.0
+def test_alpha_is_not_measured_when_every_paired_rating_is_the_same():
+    # Issue 13, finding 4: two double audits both graded 3 gave alpha = 1.0.
+    assert krippendorff_alpha([[3, 3], [3, 3]], categories=[1, 2, 3, 4]) is None
+    assert krippendorff_alpha([[3, 3, None], [3, 3, 1]], categories=[1, 2, 3, 4]) is None
 
 
 @pytest.mark.parametrize(
