@@ -3,6 +3,7 @@ in (see report_data.report_inputs: completed audits already counted by group), p
 JSON-ready data out, plus the opinion. The appendix of audited cases is made apart, from
 the per-audit rows (see ``appendix``)."""
 
+import math
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from statistics import median
@@ -111,19 +112,20 @@ def _by(groups: list[dict], key: str) -> list[dict]:
 
 
 def _by_domain(domain_grades: list[dict]) -> list[dict]:
-    """Per domain: how many audits rated it, their mean median grade, the share good or
-    better and the distribution of the medians rounded (half to even) to a grade."""
+    """Per domain: how many audits rated it, the mean of their domain grades, the share
+    good or better and the distribution of the grades (grading.domain_grade: a median
+    between two grades is the lower one)."""
     by_domain: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for row in domain_grades:
         by_domain[row["domain"]].append((row["grade"], row["audits"]))
     rows = []
     for domain, counted in sorted(by_domain.items()):
         rated = sum(n for _, n in counted)
-        # Medians are whole or half grades, so this sum is exact in any order.
+        # Domain grades are whole grades, so this sum is exact in any order.
         total = sum(grade * n for grade, n in counted)
         distribution: Counter[str] = Counter()
         for grade, n in counted:
-            distribution[str(round(grade))] += n
+            distribution[str(math.floor(grade))] += n
         rows.append(
             {
                 "domain": domain,
