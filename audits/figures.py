@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from statistics import median
 
-from audits import stats
+from audits import funnel, stats
 from audits.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
 from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
@@ -57,17 +57,17 @@ def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
 
 def _by_team(groups: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
     """Per team: audits, good ones, the exact funnel limits around the overall proportion
-    (stats.funnel_limits), the flag at 95% and at 99.8% and the exact one-sided tail
-    probability behind them (stats.funnel_position)."""
+    (funnel.funnel_limits), the flag at 95% and at 99.8% and the exact one-sided tail
+    probability behind them (funnel.funnel_position)."""
     teams = _count(groups, "team")
     total = sum(n for n, _ in teams.values())
     overall = sum(g for _, g in teams.values()) / total if total else None
     rows = []
     for team, (n, good) in sorted(teams.items()):
-        low95, high95 = stats.funnel_limits(overall, n, 0.95)
-        low998, high998 = stats.funnel_limits(overall, n, 0.998)
-        flag, tail = stats.funnel_position(good, n, overall, 0.95)
-        flag998, _ = stats.funnel_position(good, n, overall, 0.998)
+        low95, high95 = funnel.funnel_limits(overall, n, 0.95)
+        low998, high998 = funnel.funnel_limits(overall, n, 0.998)
+        flag, tail = funnel.funnel_position(good, n, overall, 0.95)
+        flag998, _ = funnel.funnel_position(good, n, overall, 0.998)
         rows.append(
             {
                 "team": team, "audited": n, "good_or_better": good,
@@ -77,16 +77,16 @@ def _by_team(groups: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
                 "flag": flag, "flag998": flag998, "tail_probability": round(tail, 6),
             }
         )  # fmt: skip
-    funnel = []
+    curve = []
     if overall is not None:
         sizes = range(1, max(n for n, _ in teams.values()) + 1)
-        low95, high95 = stats.funnel_curve(overall, sizes, 0.95)
-        low998, high998 = stats.funnel_curve(overall, sizes, 0.998)
+        low95, high95 = funnel.funnel_curve(overall, sizes, 0.95)
+        low998, high998 = funnel.funnel_curve(overall, sizes, 0.998)
         names = ("low95", "high95", "low998", "high998")
         for n, *limits in zip(sizes, low95, high95, low998, high998, strict=True):
             rounded = (round(float(value), 4) for value in limits)
-            funnel.append({"n": n, **dict(zip(names, rounded, strict=True))})
-    return rows, None if overall is None else round(overall, 4), funnel
+            curve.append({"n": n, **dict(zip(names, rounded, strict=True))})
+    return rows, None if overall is None else round(overall, 4), curve
 
 
 def _funnel_chance(teams: int) -> dict:
