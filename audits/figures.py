@@ -3,12 +3,13 @@ in (see report_data.report_inputs: completed audits already counted by group), p
 JSON-ready data out, plus the opinion. The appendix of audited cases is made apart, from
 the per-audit rows (see ``appendix``)."""
 
+import math
 from collections import Counter, defaultdict
 from datetime import date, datetime
 from statistics import median
 
-from audits import stats
-from audits.agreement import krippendorff_alpha_pairs
+from audits import funnel, stats
+from audits.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
 from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
@@ -16,9 +17,7 @@ COMPLETED = ("submitted", "final")
 # The interval stats.stratified_proportion gives, named in the JSON so that anyone can
 # recompute it (audits/recompute_report.py knows both): the Korn-Graubard lower end with
 # Jeffreys' upper end once the statistics core has it, else Wilson's on the effective n.
-INTERVAL_METHOD = (
-    "korn-graubard-jeffreys" if hasattr(stats, "stratified_intervals") else "wilson-effective-n"
-)
+INTERVAL_METHOD = "korn-graubard-jeffreys"
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {
     "good_or_better": (
@@ -106,32 +105,52 @@ def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
 
 
 def _by_team(groups: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
+    """Per team: audits, good ones, the exact funnel limits around the overall proportion
+    (funnel.funnel_limits), the flag at 95% and at 99.8% and the exact one-sided tail
+    probability behind them (funnel.funnel_position)."""
     teams = _count(groups, "team")
     total = sum(n for n, _ in teams.values())
     overall = sum(g for _, g in teams.values()) / total if total else None
     rows = []
     for team, (n, good) in sorted(teams.items()):
-        low95, high95 = stats.funnel_limits(overall, n, 0.95)
-        low998, high998 = stats.funnel_limits(overall, n, 0.998)
-        proportion = good / n
-        flag = "above" if proportion > high95 else "below" if proportion < low95 else "within"
+        low95, high95 = funnel.funnel_limits(overall, n, 0.95)
+        low998, high998 = funnel.funnel_limits(overall, n, 0.998)
+        flag, tail = funnel.funnel_position(good, n, overall, 0.95)
+        flag998, _ = funnel.funnel_position(good, n, overall, 0.998)
         rows.append(
             {
                 "team": team, "audited": n, "good_or_better": good,
-                "proportion": round(proportion, 4),
+                "proportion": round(good / n, 4),
                 "limits95": [round(low95, 4), round(high95, 4)],
                 "limits998": [round(low998, 4), round(high998, 4)],
-                "flag": flag,
+                "flag": flag, "flag998": flag998, "tail_probability": round(tail, 6),
             }
         )  # fmt: skip
-    funnel = []
+    curve = []
     if overall is not None:
-        for n in range(1, max(n for n, _ in teams.values()) + 1):
-            low95, high95 = stats.funnel_limits(overall, n, 0.95)
-            low998, high998 = stats.funnel_limits(overall, n, 0.998)
-            funnel.append({"n": n, "low95": round(low95, 4), "high95": round(high95, 4),
-                           "low998": round(low998, 4), "high998": round(high998, 4)})  # fmt: skip
-    return rows, None if overall is None else round(overall, 4), funnel
+        sizes = range(1, max(n for n, _ in teams.values()) + 1)
+        low95, high95 = funnel.funnel_curve(overall, sizes, 0.95)
+        low998, high998 = funnel.funnel_curve(overall, sizes, 0.998)
+        names = ("low95", "high95", "low998", "high998")
+        for n, *limits in zip(sizes, low95, high95, low998, high998, strict=True):
+            rounded = (round(float(value), 4) for value in limits)
+            curve.append({"n": n, **dict(zip(names, rounded, strict=True))})
+    return rows, None if overall is None else round(overall, 4), curve
+
+
+def _funnel_chance(teams: int) -> dict:
+    """How many teams a funnel flags by chance alone: each team is tested against each
+    limit, so even if all performed alike up to teams x (1 - confidence) fall outside it
+    (fewer, as exact tests on few cases are conservative)."""
+    expected95, expected998 = round(teams * 0.05, 3), round(teams * 0.002, 3)
+    text = (
+        f"{teams} teams are each compared with the limits, so even if every team worked to "
+        f"the same standard up to {expected95:g} would fall outside the 95% limits and "
+        f"{expected998:g} outside the 99.8% limits by chance alone. A team outside the 95% "
+        "limits is a prompt to look closer, not a finding; the exact probability behind each "
+        "flag is given."
+    )
+    return {"teams": teams, "expected95": expected95, "expected998": expected998, "text": text}
 
 
 def _by(groups: list[dict], key: str) -> list[dict]:
@@ -142,19 +161,20 @@ def _by(groups: list[dict], key: str) -> list[dict]:
 
 
 def _by_domain(domain_grades: list[dict]) -> list[dict]:
-    """Per domain: how many audits rated it, their mean median grade, the share good or
-    better and the distribution of the medians rounded (half to even) to a grade."""
+    """Per domain: how many audits rated it, the mean of their domain grades, the share
+    good or better and the distribution of the grades (grading.domain_grade: a median
+    between two grades is the lower one)."""
     by_domain: dict[str, list[tuple[float, int]]] = defaultdict(list)
     for row in domain_grades:
         by_domain[row["domain"]].append((row["grade"], row["audits"]))
     rows = []
     for domain, counted in sorted(by_domain.items()):
         rated = sum(n for _, n in counted)
-        # Medians are whole or half grades, so this sum is exact in any order.
+        # Domain grades are whole grades, so this sum is exact in any order.
         total = sum(grade * n for grade, n in counted)
         distribution: Counter[str] = Counter()
         for grade, n in counted:
-            distribution[str(round(grade))] += n
+            distribution[str(math.floor(grade))] += n
         rows.append(
             {
                 "domain": domain,
@@ -197,7 +217,21 @@ def _trend(inputs: dict, current: dict) -> list[dict]:
     return rows
 
 
-def _reliability(inputs: dict, scale: list[int]) -> dict:
+# Fewer double audits (or random moderations) than this and agreement is "not measured":
+# a handful of cases cannot show that grades do not depend on who graded. Configurable
+# through compute_figures(reliability_minimum=...).
+RELIABILITY_MINIMUM = 10
+
+
+def _paired(pairs: dict) -> int:
+    return sum(n for (first, second), n in pairs.items() if None not in (first, second))
+
+
+def _reliability(inputs: dict, scale: list[int], minimum: int) -> dict:
+    """Moderation outcomes; auditor-moderator kappa on the random share of moderations
+    only; Krippendorff's alpha on the blind double audits with a bootstrap interval and
+    the number of pairs behind it. A measure is None ("not measured") when undefined or
+    when fewer than ``minimum`` cases stand behind it, and the notes say why."""
     # Every agreed or changed moderation, first and second audits alike: the auditor's
     # overall grade and the moderator's.
     pairs = [
@@ -207,34 +241,78 @@ def _reliability(inputs: dict, scale: list[int]) -> dict:
         for _ in range(group["audits"])
     ]
     changed = sum(a != b for a, b in pairs)
-    kappa = None
-    if len(pairs) >= 2:
-        kappa = stats.cohen_kappa([a for a, _ in pairs], [b for _, b in pairs], scale, "quadratic")
-    doubles = inputs["double_audits"]
-    alpha = None
-    alpha_by_domain: dict[str, float | None] = {}
     notes = []
-    if doubles["cases"] >= 2:
-        overall = {(p["first"], p["second"]): p["cases"] for p in doubles["overall"]}
-        alpha = _alpha(overall, scale)
-        by_domain: dict[str, dict] = defaultdict(dict)
-        for p in doubles["domains"]:
-            by_domain[p["domain"]][(p["first"], p["second"])] = p["cases"]
-        for domain, domain_pairs in sorted(by_domain.items()):
-            alpha_by_domain[domain] = _alpha(domain_pairs, None, level="interval")
+    # Kappa only on audits moderated because they fell in the random share: the rule also
+    # sends every Inadequate and Outstanding grade, which inflates agreement.
+    at_random = [
+        (row["auditor"], row["moderator"])
+        for row in (inputs.get("moderations") or {}).get("random", [])
+        for _ in range(row["audits"])
+    ]
+    kappa = None
+    if len(at_random) >= minimum:
+        kappa = stats.cohen_kappa(
+            [a for a, _ in at_random], [b for _, b in at_random], scale, "quadratic"
+        )
+        if kappa is None:
+            notes.append(
+                "Auditors and moderators gave one and the same grade to every audit moderated "
+                "at random, so their agreement (weighted kappa) is not measured."
+            )
     else:
-        notes.append("Fewer than two double-audited cases: Krippendorff's alpha not measured.")
-    if len(pairs) < 2:
-        notes.append("Fewer than two moderated audits: weighted kappa not measured.")
+        notes.append(
+            f"Only {len(at_random)} audits were moderated at random (at least {minimum} are "
+            "needed), so agreement between auditors and moderators (weighted kappa) is not "
+            "measured."
+        )
+    notes.append(
+        "Weighted kappa compares auditors with moderators on the audits moderated at random "
+        "only, not those sent because they were graded Inadequate or Outstanding. It is not "
+        "blind: the moderator sees the auditor's grades, so it can overstate how consistently "
+        "auditors grade."
+    )
+    doubles = inputs["double_audits"]
+    overall = {(p["first"], p["second"]): p["cases"] for p in doubles["overall"]}
+    alpha_pairs = _paired(overall)
+    alpha, alpha_interval = None, None
+    if alpha_pairs >= minimum:
+        alpha = _alpha(overall, scale)
+        if alpha is None:
+            notes.append(
+                "Every case audited twice got one and the same grade from both auditors, so "
+                "Krippendorff's alpha is undefined and not measured."
+            )
+        else:
+            interval = krippendorff_alpha_interval(overall, "ordinal", scale)
+            alpha_interval = None if interval is None else [round(v, 4) for v in interval]
+    else:
+        notes.append(
+            f"Only {alpha_pairs} cases were audited twice, blind (at least {minimum} are "
+            "needed), so agreement between auditors (Krippendorff's alpha) is not measured."
+        )
+    by_domain: dict[str, dict] = defaultdict(dict)
+    for p in doubles["domains"]:
+        by_domain[p["domain"]][(p["first"], p["second"])] = p["cases"]
+    domain_pairs = {domain: _paired(counted) for domain, counted in sorted(by_domain.items())}
+    alpha_by_domain = {
+        domain: _alpha(by_domain[domain], None, level="interval") if count >= minimum else None
+        for domain, count in domain_pairs.items()
+    }
     return {
         "moderated": len(pairs),
         "changed": changed,
         "change_rate": _share(changed, len(pairs)),
         "direction": {"up": sum(b > a for a, b in pairs), "down": sum(b < a for a, b in pairs)},
         "kappa_quadratic": None if kappa is None else round(kappa, 4),
+        "kappa_moderations": len(at_random),
+        "kappa_blind": False,
         "double_audits": doubles["cases"],
         "alpha_overall": alpha,
+        "alpha_interval": alpha_interval,
+        "alpha_pairs": alpha_pairs,
         "alpha_by_domain": alpha_by_domain,
+        "alpha_by_domain_pairs": domain_pairs,
+        "minimum_pairs": minimum,
         "notes": notes,
     }
 
@@ -245,7 +323,7 @@ def _alpha(pairs: dict, categories, level="ordinal") -> float | None:
     except ValueError:
         return None  # e.g. every rating identical and a single value: alpha is undefined
     # Unrounded: the opinion compares it with its threshold (pages round it to print).
-    return None if value != value else float(value)  # NaN -> not measured
+    return None if value is None or value != value else float(value)  # NaN -> not measured
 
 
 def _escalations(inputs: dict, as_of: datetime) -> dict:
@@ -339,10 +417,15 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict, complet
 
 
 def compute_figures(
-    inputs: dict, *, verify: dict | None = None, thresholds: OpinionThresholds | None = None
+    inputs: dict,
+    *,
+    verify: dict | None = None,
+    thresholds: OpinionThresholds | None = None,
+    reliability_minimum: int = RELIABILITY_MINIMUM,
 ) -> dict:
     """All report figures and the opinion. ``verify`` carries the re-check command and
-    script text (printed, not hashed as data)."""
+    script text (printed, not hashed as data); ``reliability_minimum`` is the fewest
+    double audits (and random moderations) agreement is measured on."""
     as_of = datetime.fromisoformat(inputs["as_of"])
     scale_labels = {
         int(k): v for k, v in ((inputs["template"] or {}).get("scale") or DEFAULT_SCALE).items()
@@ -360,7 +443,7 @@ def compute_figures(
     planned = sum((frame or {}).get("allocation", {}).values()) if frame else 0
     good = _good_or_better(audits, frame)
     by_team, overall, funnel = _by_team(audits)
-    reliability = _reliability(inputs, scale)
+    reliability = _reliability(inputs, scale, reliability_minimum)
     escalations = _escalations(inputs, as_of)
     actions = _actions(inputs, as_of.date())
     # One completion everywhere: completed first audits of the random sample over the cases
@@ -417,6 +500,7 @@ def compute_figures(
             "by_team": by_team,
             "overall_proportion": overall,
             "funnel": funnel,
+            "funnel_chance": _funnel_chance(len(by_team)),
             "by_case_type": _by(audits, "case_type"),
             "by_domain": _by_domain(inputs["domain_grades"]),
             "themes": [

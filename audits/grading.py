@@ -140,13 +140,21 @@ def clean_answers(
     return cleaned, errors
 
 
-def domain_grades(definition: dict, answers: dict) -> dict[str, float]:
-    """Median grade per domain, over the grade questions answered in it."""
+def domain_grade(grades: list[int]) -> int:
+    """A domain's grade: the median of its question grades, where a median between two
+    grades goes to the lower one (1.5 -> 1, 2.5 -> 2, 3.5 -> 3). The rule is chosen to be
+    conservative: a domain is never reported better than half of its questions were
+    graded, and an even split between Requires improvement and Good is not "good"."""
+    return math.floor(median(grades))
+
+
+def domain_grades(definition: dict, answers: dict) -> dict[str, int]:
+    """The grade of each domain (``domain_grade``), over the grade questions answered in it."""
     by_domain: dict[str, list[int]] = {}
     for question in questions(definition):
         if question["kind"] == "grade" and question.get("domain") and question["key"] in answers:
             by_domain.setdefault(question["domain"], []).append(answers[question["key"]])
-    return {domain: float(median(grades)) for domain, grades in by_domain.items()}
+    return {domain: domain_grade(grades) for domain, grades in by_domain.items()}
 
 
 def submission_errors(
@@ -208,7 +216,7 @@ def audit_summary(
 ) -> dict:
     """What the assurance figures count of a completed audit: the auditor's overall grade,
     the moderator's (None unless moderated), the final one (the moderator's when moderated),
-    the median grade per domain over the final answers (sorted by domain) and the themes
+    the grade of each domain over the final answers (sorted by domain) and the themes
     (sorted)."""
     final_answers = moderated_answers or answers
     return {

@@ -30,6 +30,7 @@ from audits.models import (
 )
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
+RANDOM_SHARE = "random"  # Audit.moderation_reason of the random share (services/audits.py)
 
 
 def _counted(groups) -> list[tuple]:
@@ -130,6 +131,21 @@ def _domain_grades(cycle: Cycle) -> list[dict]:
         .order_by()
     )
     return [{"domain": d, "grade": g, "audits": n} for d, g, n in groups]
+
+
+def _random_moderations(cycle: Cycle) -> list[dict]:
+    """Completed audits moderated because they fell in the cycle's random share (not by the
+    Inadequate/Outstanding rule), counted by the auditor's overall grade and the moderator's:
+    what auditor-moderator agreement is measured on."""
+    groups = _counted(
+        AuditSummary.objects.filter(
+            cycle=cycle, moderated_grade__isnull=False, audit__moderation_reason=RANDOM_SHARE
+        )
+        .values_list("overall_grade", "moderated_grade")
+        .annotate(audits=Count("pk"))
+        .order_by()
+    )
+    return [{"auditor": a, "moderator": b, "audits": n} for a, b, n in groups]
 
 
 def _themes(cycle: Cycle) -> dict[str, int]:
@@ -267,6 +283,7 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         "sample": _sample(cycle),
         "completed": _completed(cycle),
         "themes": _themes(cycle),
+        "moderations": {"random": _random_moderations(cycle)},
         "escalations": sorted(
             (
                 {

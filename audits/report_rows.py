@@ -6,8 +6,6 @@ changes the hash. Read as tuples in chunks: at 50,000 audits model instances wou
 seconds.
 """
 
-from statistics import median
-
 from audits import grading
 from audits.models import Assignment, Audit, Cycle, SampledCase, Template
 
@@ -44,13 +42,13 @@ class _GradeForm:
                 domains.setdefault(question["domain"], []).append(question["key"])
         self.domains = sorted(domains.items())
 
-    def domain_grades(self, answers: dict) -> dict[str, float]:
+    def domain_grades(self, answers: dict) -> dict[str, int]:
         """The same as grading.domain_grades, sorted by domain."""
         found = {}
         for domain, keys in self.domains:
             values = [answers[key] for key in keys if key in answers]
             if values:
-                found[domain] = float(median(values))
+                found[domain] = grading.domain_grade(values)
         return found
 
 

@@ -14,6 +14,7 @@ import random
 import statistics
 
 from audits import opinion, sampling, stats
+from audits.funnel import funnel_limits
 
 SEED = "LA-QA-2025-Q3-7f3a9c"
 GRADE_SCALE = {"1": "Inadequate", "2": "Requires improvement", "3": "Good", "4": "Outstanding"}
@@ -192,8 +193,8 @@ def _by_team(audits: list[dict], overall: float) -> list[dict]:
     rows = []
     for team in TEAMS:
         audited, good, proportion = _proportion_row([a for a in audits if a["team"] == team])
-        limits95 = stats.funnel_limits(overall, audited, 0.95)
-        limits998 = stats.funnel_limits(overall, audited, 0.998)
+        limits95 = funnel_limits(overall, audited, 0.95)
+        limits998 = funnel_limits(overall, audited, 0.998)
         flag = "within"
         if proportion is not None and proportion > limits95[1]:
             flag = "above"
@@ -328,8 +329,8 @@ def _build() -> tuple[dict, list[dict]]:
     largest_team = max(sum(a["team"] == team for a in completed) for team in TEAMS)
     funnel = []
     for n in range(1, largest_team + 1):
-        low95, high95 = stats.funnel_limits(overall, n, 0.95)
-        low998, high998 = stats.funnel_limits(overall, n, 0.998)
+        low95, high95 = funnel_limits(overall, n, 0.95)
+        low998, high998 = funnel_limits(overall, n, 0.998)
         funnel.append(
             {
                 "n": n,

@@ -3,6 +3,7 @@ works out from its answers, kept in step by submission and moderation, and backf
 migration 0010 for audits that were completed before it."""
 
 import importlib
+import math
 from statistics import median
 
 import pytest
@@ -90,18 +91,33 @@ def test_every_completed_audit_has_the_summary_grading_computes(cycle):
     assert not AuditSummary.objects.exclude(audit__in=completed).exists()
 
 
-def test_a_domain_median_between_two_grades_is_kept_as_a_half(cycle):
-    halves = DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5])
-    assert halves.exists()
-    grade = halves.first()
-    audit = Audit.objects.get(pk=grade.summary_id)
-    keys = [
-        q["key"]
-        for q in grading.questions(audit.template.definition)
-        if q.get("domain") == grade.domain and q["kind"] == "grade"
-    ]
-    answers = audit.moderated_answers or audit.answers
-    assert grade.grade == median(answers[key] for key in keys if key in answers)
+def test_a_domain_median_between_two_grades_is_stored_as_the_lower_grade(cycle):
+    assert not DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5]).exists()
+    ties = 0
+    for audit in Audit.objects.filter(summary__isnull=False).select_related("template"):
+        answers = audit.moderated_answers or audit.answers
+        stored = dict(
+            DomainGrade.objects.filter(summary_id=audit.pk).values_list("domain", "grade")
+        )
+        for domain, grade in stored.items():
+            keys = [
+                q["key"]
+                for q in grading.questions(audit.template.definition)
+                if q.get("domain") == domain and q["kind"] == "grade"
+            ]
+            middle = median(answers[key] for key in keys if key in answers)
+            assert grade == math.floor(middle)
+            ties += middle != math.floor(middle)
+    assert ties > 0
+
+
+def test_the_migration_moves_stored_halves_down(cycle):
+    grade = DomainGrade.objects.first()
+    DomainGrade.objects.filter(pk=grade.pk).update(grade=2.5)
+    migration = importlib.import_module("audits.migrations.0017_domain_grade_ties_down")
+    migration.domain_grades_down(apps, None)
+    assert DomainGrade.objects.get(pk=grade.pk).grade == 2
+    assert not DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5]).exists()
 
 
 def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitted(cycle, lead):

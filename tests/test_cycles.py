@@ -246,3 +246,55 @@ def test_postgresql_and_python_select_the_same_sample(people, teams):
     in_python = sampling.draw(frames.frame_rows(cycle), allocation=allocation, seed="seed-pg")
     assert in_database == in_python
     assert sum(len(v) for v in in_python.values()) == 7 * len(allocation)
+
+
+def _small_and_large_strata(teams):
+    for index in range(303):
+        team, kind = (
+            (teams["Child Protection One"], "cp")
+            if index < 300
+            else (teams["Children Looked After"], "cla")
+        )
+        Case.objects.create(
+            case_ref=f"M{index}", team=team, case_type=kind, opened_on=date(2025, 1, 1)
+        )
+
+
+def test_the_planner_gives_every_stratum_two_cases_by_default(people, teams, client_for):
+    # Issue 13, finding 5: with a default minimum of 0 a small stratum was allocated no case
+    # and vanished from the estimate.
+    _small_and_large_strata(teams)
+    client = client_for(people["qa_lead_quinn"])
+    body = {
+        "name": "Q3", "period_start": "2025-07-01", "period_end": "2025-09-30",
+        "stratify_by": "case_type", "plan": {"method": "fixed", "n": 10},
+    }  # fmt: skip
+    response = client.post("/api/v1/cycles/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["plan"]["minimum"] == 2
+    plan = client.get(f"/api/v1/cycles/{response.json()['id']}/plan/").json()
+    assert plan["allocation"] == {"cla": 2, "cp": 8}
+    unplanned = Cycle.objects.create(
+        name="Q4", period_start=date(2025, 10, 1), period_end=date(2025, 12, 31)
+    )
+    assert unplanned.plan["minimum"] == 2
+
+
+def test_the_minimum_per_stratum_is_configurable_per_cycle(people, teams, client_for):
+    _small_and_large_strata(teams)
+    client = client_for(people["qa_lead_quinn"])
+    body = {
+        "name": "Q3", "period_start": "2025-07-01", "period_end": "2025-09-30",
+        "stratify_by": "case_type", "plan": {"method": "fixed", "n": 10, "minimum": 0},
+    }  # fmt: skip
+    cycle_id = client.post("/api/v1/cycles/", body, format="json").json()["id"]
+    assert client.get(f"/api/v1/cycles/{cycle_id}/plan/").json()["allocation"] == {
+        "cla": 0,
+        "cp": 10,
+    }
+    # A plan stored before the minimum was a plan field falls back to the default.
+    Cycle.objects.filter(pk=cycle_id).update(plan={"method": "fixed", "n": 10})
+    assert client.get(f"/api/v1/cycles/{cycle_id}/plan/").json()["allocation"] == {
+        "cla": 2,
+        "cp": 8,
+    }

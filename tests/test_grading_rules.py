@@ -103,3 +103,31 @@ def test_an_overall_grade_away_from_the_domain_median_needs_a_rationale():
     answers = {"risk": 4, "plan": 3, "seen": "yes"}
     assert grading.submission_errors(FORM, answers, overall_grade=3, rationale="") == {}
     assert grading.submission_errors(FORM, answers, overall_grade=4, rationale="") == {}
+
+
+@pytest.mark.parametrize(
+    ("grades", "domain_grade"),
+    [
+        ([1, 2], 1),
+        ([2, 3], 2),
+        ([3, 4], 3),
+        ([1, 2, 3, 4], 2),
+        ([1, 3], 2),  # the median is a grade itself
+        ([2, 2, 3], 2),
+        ([3, 3, 4, 4], 3),
+        ([4], 4),
+    ],
+)
+def test_a_domain_median_between_two_grades_goes_to_the_lower_grade(grades, domain_grade):
+    # Issue 13, finding 10: halves were rounded to even (1.5 -> 2, 2.5 -> 2, 3.5 -> 4), a
+    # rule nobody chose. Ties now go down, never up.
+    assert grading.domain_grade(grades) == domain_grade
+    form = {"sections": [{"title": "Planning", "questions": [
+        {"key": f"q{i}", "text": "Q", "kind": "grade", "domain": "Planning"}
+        for i in range(len(grades))
+    ]}]}  # fmt: skip
+    answers = {f"q{i}": grade for i, grade in enumerate(grades)}
+    assert grading.domain_grades(form, answers) == {"Planning": domain_grade}
+    assert grading.audit_summary(form, answers=answers, overall_grade=3)["domain_grades"] == {
+        "Planning": domain_grade
+    }

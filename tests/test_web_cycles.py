@@ -161,3 +161,16 @@ def test_new_cycle_errors_are_in_plain_words(lead):
     assert "Period starts: enter a value" in page
     assert "Sample size: enter a whole number" in page
     assert "may not be null" not in page
+
+
+def test_a_new_cycle_left_without_a_minimum_gets_two_per_stratum(lead):
+    page = lead.get("/cycles/new/")
+    assert b'name="minimum" id="minimum" value="2"' in page.content
+    today = date.today()
+    lead.post(
+        "/cycles/new/",
+        {"name": "No minimum given", "period_start": (today - timedelta(days=30)).isoformat(),
+         "period_end": today.isoformat(), "stratify_by": "case_type", "case_types": ["cp"],
+         "n": "10", "minimum": "", "allocation": "proportional"},
+    )  # fmt: skip
+    assert Cycle.objects.get(name="No minimum given").plan["minimum"] == 2

@@ -117,6 +117,8 @@ def test_the_dashboard_draws_its_charts(cycle, lead):
     assert page.count("<svg") == 4
     assert 'class="limit limit-95"' in page
     assert "<circle" in page
+    assert "by chance alone" in page
+    assert "Chance of a result this far out" in page
     assert lead.get("/dashboard/", {"cycle": "x"}).status_code == 200
     assert lead.get("/dashboard/", {"cycle": "999999"}).status_code == 404
 

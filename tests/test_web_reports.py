@@ -112,3 +112,22 @@ def test_a_cycle_without_a_sample_has_no_sampling_record(reported):
     assert internal.get(f"/assurance/cycles/{cycle.pk}/sampling/").status_code == 404
     assert internal.get(f"/assurance/cycles/{cycle.pk}/recheck/").status_code == 404
     assert Report.objects.count() == 1
+
+
+def test_agreement_on_the_report_page_is_a_value_with_its_evidence_or_not_measured(reported):
+    _cycle, report = reported
+    page = signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/").content.decode()
+    reliability = report.figures["reliability"]
+    alpha = reliability["alpha_overall"]
+    if alpha is None:
+        assert "Agreement of double audits (alpha)</dt><dd>not measured</dd>" in page
+    else:
+        assert f"{reliability['alpha_pairs']} cases audited twice" in page
+    report.figures["reliability"].update(
+        alpha_overall=0.0, alpha_interval=[-0.2, 0.3], alpha_pairs=12, kappa_quadratic=0.0
+    )
+    Report.objects.filter(pk=report.pk).update(figures=report.figures)
+    page = signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/").content.decode()
+    # An agreement of exactly 0 was shown as "not measured" by a falsy default.
+    assert "(95% interval -0.2 to 0.3, 12 cases audited twice)" in page
+    assert "not blind" in page

@@ -14,6 +14,7 @@ from audits import roles, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase, Staff, Team
+from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.sampling import verify_script_text
 from audits.services import assignment as assignment_service
 from audits.services import sample
@@ -33,7 +34,9 @@ class PlanSerializer(serializers.Serializer):
     tolerable_rate = serializers.FloatField(min_value=0.001, max_value=0.5, required=False)
     expected_rate = serializers.FloatField(min_value=0.0, max_value=0.5, required=False)
     allocation = serializers.ChoiceField(ALLOCATION_METHODS, default="proportional")
-    minimum = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    minimum = serializers.IntegerField(
+        min_value=0, max_value=10_000, default=DEFAULT_MINIMUM_PER_STRATUM
+    )
     sd = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=1_000), required=False
     )

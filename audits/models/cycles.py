@@ -10,8 +10,18 @@ def default_rules() -> dict:
     return {"R1": True, "R2": True, "R3": True, "R4": True, "R5": True}
 
 
+# Every stratum gets at least two audits unless a plan says otherwise: a stratum with none
+# drops out of the estimate, and one audit gives no spread (issue 13, finding 5).
+DEFAULT_MINIMUM_PER_STRATUM = 2
+
+
 def default_plan() -> dict:
-    return {"method": "fixed", "n": 20, "allocation": "proportional", "minimum": 0}
+    return {
+        "method": "fixed",
+        "n": 20,
+        "allocation": "proportional",
+        "minimum": DEFAULT_MINIMUM_PER_STRATUM,
+    }
 
 
 class Cycle(models.Model):

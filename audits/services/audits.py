@@ -177,15 +177,19 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
 
 
 def chosen_for_moderation(audit: Audit, seed: str, share: float) -> str:
-    """Why this audit is moderated ('' if it is not): every Inadequate and Outstanding
-    overall grade, plus a random share decided by the cycle seed (reproducible)."""
+    """Why this audit is moderated ('' if it is not): a random share decided by the cycle
+    seed (reproducible), plus every other Inadequate and Outstanding overall grade.
+
+    The random share is drawn first, whatever the grade, so the audits marked "random" are
+    a simple random sample of all submitted audits: auditor-moderator agreement is
+    measured on them alone (figures._reliability), free of the rule's extreme grades."""
+    digest = hashlib.sha256(f"{seed}:moderation:{audit.pk}".encode()).digest()
+    if int.from_bytes(digest[:8], "big") / 2**64 < share:
+        return "random"
     if audit.overall_grade == 1:
         return "inadequate"
     if audit.overall_grade == max(audit.template.scale):
         return "outstanding"
-    digest = hashlib.sha256(f"{seed}:moderation:{audit.pk}".encode()).digest()
-    if int.from_bytes(digest[:8], "big") / 2**64 < share:
-        return "random"
     return ""
 
 

@@ -15,6 +15,7 @@ from audits import frames, sampling, snapshot, stats
 from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
 from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
+from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.services.history import event_record
 
 FOLLOW_UP_STRATUM = "follow-up"
@@ -63,7 +64,7 @@ def cycle_plan(*, cycle: Cycle) -> dict:
             sizes,
             n,
             method=cycle.plan.get("allocation", "proportional"),
-            minimum=int(cycle.plan.get("minimum", 0)),
+            minimum=int(cycle.plan.get("minimum", DEFAULT_MINIMUM_PER_STRATUM)),
             sd=cycle.plan.get("sd"),
         ) if sizes else {}  # fmt: skip
     except ValueError as error:

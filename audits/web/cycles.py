@@ -12,6 +12,7 @@ from audits import scoping
 from audits.api.cycles import CycleSerializer
 from audits.errors import DomainError
 from audits.models import Assignment, Cycle, SampledCase
+from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.services import assignment as assignment_service
 from audits.services import sample
 from audits.services.history import event_record
@@ -62,7 +63,8 @@ def cycle_create(*, actor, data: dict) -> Cycle:
 
 @role_required(*MANAGERS)
 def cycle_new(request):
-    form = {"case_types": [], "teams": [], "allocation": "proportional", "minimum": "2"}
+    form = {"case_types": [], "teams": [], "allocation": "proportional",
+            "minimum": str(DEFAULT_MINIMUM_PER_STRATUM)}  # fmt: skip
     error_summary, status = None, 200
     if request.method == "POST":
         post = request.POST
@@ -72,11 +74,12 @@ def cycle_new(request):
             "name": form["name"], "period_start": form["period_start"] or None,
             "period_end": form["period_end"] or None, "stratify_by": form["stratify_by"],
             "case_types": form["case_types"], "teams": form["teams"],
-            "plan": {"method": "fixed", "allocation": form["allocation"],
-                     "minimum": form["minimum"] or 0},
+            "plan": {"method": "fixed", "allocation": form["allocation"]},
         }  # fmt: skip
-        if form["n"]:
-            data["plan"]["n"] = form["n"]
+        # Left blank, the plan takes the default minimum per stratum.
+        for field in ("n", "minimum"):
+            if form[field]:
+                data["plan"][field] = form[field]
         try:
             cycle = cycle_create(actor=request.user, data=data)
         except DomainError as error:
