@@ -129,5 +129,5 @@ def test_agreement_on_the_report_page_is_a_value_with_its_evidence_or_not_measur
     Report.objects.filter(pk=report.pk).update(figures=report.figures)
     page = signed_in("internal.audit").get(f"/assurance/reports/{report.pk}/").content.decode()
     # An agreement of exactly 0 was shown as "not measured" by a falsy default.
-    assert "(95% interval -0.2 to 0.3, 12 cases audited twice)" in page
+    assert "(95% interval -0.200 to 0.300, 12 cases audited twice)" in page
     assert "not blind" in page
