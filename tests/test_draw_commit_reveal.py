@@ -5,6 +5,7 @@ over the same period and teams is named in both records."""
 
 import gzip
 import hashlib
+import io
 import re
 import shlex
 import shutil
@@ -282,3 +283,52 @@ def test_the_printed_command_quotes_every_argument_even_an_old_typed_seed(
     assert f"--seed={INJECTION}" in words
     assert not [w for w in words if w.startswith("--server-random")]
     assert len(words) == 7
+
+
+def test_the_report_names_the_other_draw_and_prints_the_seeds_parts(people, register, client_for):
+    from datetime import UTC, datetime
+
+    from pypdf import PdfReader
+
+    from audits.services.reports import build
+    from worker.report_pdf import render_pdf
+
+    quinn = client_for(people["qa_lead_quinn"])
+    first = new_cycle(quinn, name="First try")
+    quinn.post(first + "draw/", {"witness_input": "5 5 2"}, format="json")
+    quinn.post(new_cycle(quinn, name="Second try") + "draw/", {}, format="json")
+    cycle = Cycle.objects.get(name="First try")
+
+    figures, _, _ = build(cycle, datetime.now(UTC))
+
+    method = figures["methodology"]
+    assert [o["name"] for o in method["overlapping_draws"]] == ["Second try"]
+    assert method["seed_parts"]["server_random"] == cycle.frame.server_random
+    assert method["seed_parts"]["witness_input"] == "5 5 2"
+    stream = io.BytesIO()
+    render_pdf(figures, stream)
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(stream).pages)
+    assert "Second try" in text
+    assert cycle.frame.server_random[:32] in text.replace(" ", "")
+    assert "5 5 2" in text
+
+
+def test_a_pasted_command_with_a_hostile_old_seed_runs_nothing(
+    people, register, client_for, tmp_path
+):
+    marker = tmp_path / "pwned"
+    hostile = f"x' ; touch {marker} ; echo '"
+    quinn = client_for(people["qa_lead_quinn"])
+    url = new_cycle(quinn)
+    quinn.post(url + "draw/", {}, format="json")
+    Frame.objects.update(seed=hostile, server_random="", witness_input="")
+    record = quinn.get(url + "verification/").json()
+    (tmp_path / "verify_sample.py").write_text(record["script"], encoding="utf-8")
+
+    pasted = record["command"].replace("python3", shlex.quote(python3()), 1)
+    result = subprocess.run(
+        ["/bin/sh", "-c", pasted], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+
+    assert not marker.exists()
+    assert result.returncode != 0  # the files are not there: the script, not the shell, stops
