@@ -256,7 +256,7 @@ def run_draw(n: int, actor):
     cycle = new_cycle(n)
     with PeakRss() as memory, PhaseTimer() as phases:
         start = time.perf_counter()
-        frame = sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        frame = sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
         elapsed = time.perf_counter() - start
     named = sum(phases.times.values())
     parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.times.items())
@@ -515,7 +515,7 @@ def tracemalloc_draw(n: int, actor) -> float:
     release_memory()
     tracemalloc.start()
     try:
-        sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -535,7 +535,7 @@ def profile_draw(n: int, actor) -> None:
     cycle = new_cycle(n)
     profiler = cProfile.Profile()
     profiler.enable()
-    sample_draw(cycle=cycle, actor=actor, seed=SEED)
+    sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
