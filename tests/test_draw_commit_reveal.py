@@ -88,13 +88,15 @@ def test_the_frame_hash_is_recorded_before_the_seed_exists(quinn, monkeypatch):
     assert frame["frozen_at"] is not None
 
 
-def test_two_draws_of_the_same_frame_get_unrelated_seeds(people, register, client_for, teams):
-    seeds = set()
+def test_every_draw_reads_fresh_random_bits(people, register, client_for):
     client = client_for(people["qa_lead_quinn"])
+    drawn = []
     for index in range(3):
         url = new_cycle(client, name=f"cycle {index}", start=f"201{index}-07-01")
-        seeds.add(client.post(url + "draw/", {}, format="json").json()["frame"]["seed"])
-    assert len(seeds) == 3
+        frame = client.post(url + "draw/", {"witness_input": "same"}, format="json").json()
+        drawn.append((frame["frame"]["server_random"], frame["frame"]["seed"]))
+    assert len({server_random for server_random, _ in drawn}) == 3
+    assert len({seed for _, seed in drawn}) == 3
 
 
 def test_a_client_cannot_supply_the_seed(quinn):
