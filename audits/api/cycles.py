@@ -80,7 +80,11 @@ class FrameSerializer(serializers.Serializer):
     overlapping_draws = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.OBJECT)
-    def get_overlapping_draws(self, frame) -> list:
+    def get_overlapping_draws(self, frame) -> list | None:
+        """Other drawn cycles over an overlapping period and teams; on one cycle only
+        (None in the list, which would otherwise look them up once per cycle)."""
+        if getattr(self.context.get("view"), "action", None) == "list":
+            return None
         return sample.overlapping_draws(cycle=frame.cycle)
 
 

@@ -171,9 +171,9 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
         try:
             if in_postgresql:
                 # The frame is streamed to its file (and hashed) on a second connection
-                # reading the same snapshot while the plan is worked out here; then, with
-                # the seed known, the selection runs in the database with the same SHA-256
-                # rule while the exclusions are written there.
+                # reading the same snapshot while the plan and the exclusions are worked
+                # out here; then, with the seed known, the selection runs in the database
+                # with the same SHA-256 rule.
                 lines_sql, lines_params = frames.frame_lines_sql(cycle)
 
                 def write_frame() -> str:
@@ -185,20 +185,17 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
                         frame_path, lambda out: sampling.write_frame_blocks(blocks, out)
                     )
 
-                plan, frame_hash = snapshot.in_parallel(lambda: _planned(cycle), write_frame)
+                def plan_and_exclusions() -> tuple[dict, dict]:
+                    return _planned(cycle), _write_exclusions_file(cycle, exclusions_path)
+
+                (plan, exclusion_counts), frame_hash = snapshot.in_parallel(
+                    plan_and_exclusions, write_frame
+                )
                 frozen = _freeze(cycle, actor, frame_hash, plan["population"])
                 seed_parts = _seed_parts(frame_hash, witness_input)
-
-                def select() -> dict:
-                    return frames.select_in_database(
-                        cycle, plan["allocation"], seed_parts["seed"], plan["strata"]
-                    )
-
-                def write_exclusions() -> dict:
-                    connection.ensure_connection()
-                    return _write_exclusions_file(cycle, exclusions_path)
-
-                drawn, exclusion_counts = snapshot.in_parallel(select, write_exclusions)
+                drawn = frames.select_in_database(
+                    cycle, plan["allocation"], seed_parts["seed"], plan["strata"]
+                )
                 path = "postgresql"
             else:
                 plan = _planned(cycle)
