@@ -463,7 +463,8 @@ def sample_verify(*, cycle: Cycle) -> dict:
 
 
 def seed_parts_of(frame: Frame) -> dict:
-    """What anyone needs to recompute the seed (empty parts: a seed typed before v2)."""
+    """What anyone needs to recompute the seed (blank parts: a seed typed at a draw made
+    before seeds were derived, which cannot be recomputed)."""
     return {
         "frame_hash": frame.frame_hash,
         "server_random": frame.server_random,
