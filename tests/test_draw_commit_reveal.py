@@ -203,6 +203,13 @@ def test_a_second_draw_over_the_same_period_and_teams_is_named_in_both_records(
         return [c["name"] for c in quinn.get(url).json()["frame"]["overlapping_draws"]]
 
     assert named(first) == ["Second try"]
+    page = Client()
+    page.force_login(people["qa_lead_quinn"])
+    undrawn = Cycle.objects.create(
+        name="Third try", period_start=date(2025, 9, 1), period_end=date(2025, 9, 30)
+    )
+    warning = page.get(f"/cycles/{undrawn.pk}/").content.decode()
+    assert "overlapping period and teams: First try, Second try, Other team." in warning
     assert named(second) == ["First try", "Other team"]
     assert named(apart) == ["Second try"]
     ian = Client()
