@@ -399,6 +399,8 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict, complet
         "exclusions": frame.get("exclusions") or {},
         "seed": frame.get("seed"),
         "frame_hash": frame.get("frame_hash"),
+        "seed_parts": frame.get("seed_parts") or {},
+        "overlapping_draws": frame.get("overlapping_draws") or [],
         "algorithm": frame.get("algorithm"),
         "drawn_by": frame.get("drawn_by"),
         "drawn_at": frame.get("drawn_at"),

@@ -28,6 +28,7 @@ from audits.models import (
     SampledCase,
     Team,
 )
+from audits.services.sample import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
 RANDOM_SHARE = "random"  # Audit.moderation_reason of the random share (services/audits.py)
@@ -73,6 +74,10 @@ def _frame(cycle: Cycle) -> dict | None:
         "drawn_by": getattr(frame.drawn_by, "username", None),
         "drawn_at": frame.drawn_at.isoformat(),
         "frame_file": frame.frame_file,
+        # The seed's parts (commit, then reveal) and any other draw over the same period
+        # and teams, so the report names a second try at the sample.
+        "seed_parts": seed_parts_of(frame),
+        "overlapping_draws": overlapping_draws(cycle=cycle),
     }
 
 

@@ -28,6 +28,15 @@ from typing import IO, Any
 
 ALGORITHM_NAME = "sha256-smallest-key"
 ALGORITHM_VERSION = "1"
+SEED_ALGORITHM = "sha256(frame_hash LF server_random LF witness_input) v1"
+
+# 256 bits from the operating system's secure generator (at least 128 are needed).
+SERVER_RANDOM_BYTES = 32
+WITNESS_INPUT_MAX_LENGTH = 100
+# Plain ASCII letters, digits, spaces and hyphens: nothing a shell, a CSV file or a
+# different Unicode normalisation could read two ways.
+_WITNESS_ALPHABET = re.compile(r"[A-Za-z0-9 -]*")
+_LOWER_HEX_64 = re.compile(r"[0-9a-f]{64}")
 
 FRAME_CSV_HEADER = ("case_ref", "stratum")
 FRAME_GZIP_LEVEL = 1
@@ -71,6 +80,9 @@ class Verification:
     frame_hash_match: bool
     strata: list[StratumCheck]
     match: bool
+    # None for a draw recorded before seeds were derived from parts (nothing to recompute).
+    seed_recomputed: str | None = None
+    seed_match: bool | None = None
 
     @property
     def mismatched_strata(self) -> list[str]:
@@ -82,9 +94,44 @@ class Verification:
         return asdict(self)
 
 
-def new_seed() -> str:
-    """Return a fresh, unpredictable seed (128 bits from the OS's secure generator)."""
-    return secrets.token_hex(16)
+def new_server_random() -> str:
+    """Return 256 fresh bits from the operating system's secure generator, as lowercase hex.
+
+    Read only once the frame is frozen and its hash recorded (commit, then reveal)."""
+    return secrets.token_hex(SERVER_RANDOM_BYTES)
+
+
+def clean_witness_input(raw: str | None) -> str:
+    """Return the witness input with leading and trailing spaces removed ("" if none).
+
+    Raises SamplingError unless it is at most 100 characters of A-Z, a-z, 0-9, space and
+    hyphen, so it reads the same everywhere and is harmless inside a shell command."""
+    text = (raw or "").strip(" ")
+    if len(text) > WITNESS_INPUT_MAX_LENGTH:
+        raise SamplingError(
+            f"the witness input must be at most {WITNESS_INPUT_MAX_LENGTH} characters"
+        )
+    if not _WITNESS_ALPHABET.fullmatch(text):
+        raise SamplingError(
+            "the witness input may hold only letters A to Z, digits 0 to 9, spaces and hyphens"
+        )
+    return text
+
+
+def seed_from_parts(*, frame_hash: str, server_random: str, witness_input: str) -> str:
+    """Return the draw's seed: the lowercase hex SHA-256 of the ASCII bytes
+    ``frame_hash + "\\n" + server_random + "\\n" + witness_input``.
+
+    ``frame_hash`` and ``server_random`` are 64 lowercase hex digits each and the witness
+    input holds no line break, so the three parts are read back unambiguously; no newline
+    ends the string. The same line is in ``verify_sample.py``.
+    """
+    if not _LOWER_HEX_64.fullmatch(frame_hash) or not _LOWER_HEX_64.fullmatch(server_random):
+        raise SamplingError("the frame hash and the server random must be 64 lowercase hex digits")
+    if clean_witness_input(witness_input) != witness_input:
+        raise SamplingError("the witness input is not in its recorded form")
+    parts = f"{frame_hash}\n{server_random}\n{witness_input}"
+    return hashlib.sha256(parts.encode("ascii")).hexdigest()
 
 
 def selection_key(*, seed: str, case_ref: str) -> str:
@@ -273,8 +320,11 @@ def verify(
     seed: str,
     recorded: Mapping[str, list[str]],
     recorded_frame_hash: str,
+    server_random: str = "",
+    witness_input: str = "",
 ) -> Verification:
-    """Recompute the frame hash and the selection from the stored frame and seed.
+    """Recompute the frame hash, the seed (from its recorded parts, when there are any)
+    and the selection from the stored frame.
 
     ``recorded`` maps each stratum to the case refs of every drawn rank, in rank order;
     replaced cases keep their rank and their replacements follow, so the selection to
@@ -308,12 +358,25 @@ def verify(
             )
         )
     frame_hash_match = recomputed_frame_hash == recorded_frame_hash
+    seed_recomputed = seed_match = None
+    if server_random:
+        try:
+            seed_recomputed = seed_from_parts(
+                frame_hash=recorded_frame_hash,
+                server_random=server_random,
+                witness_input=witness_input,
+            )
+        except SamplingError:
+            seed_recomputed = ""
+        seed_match = seed_recomputed == seed
     return Verification(
         frame_hash_recorded=recorded_frame_hash,
         frame_hash_recomputed=recomputed_frame_hash,
         frame_hash_match=frame_hash_match,
         strata=checks,
-        match=frame_hash_match and all(check.match for check in checks),
+        match=frame_hash_match and seed_match is not False and all(check.match for check in checks),
+        seed_recomputed=seed_recomputed,
+        seed_match=seed_match,
     )
 
 

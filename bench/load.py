@@ -266,7 +266,7 @@ def prepare(auditors: int) -> tuple[list[Seat], list[dict]]:
         moderation_share=0.1,
         created_by=lead,
     )
-    sample.sample_draw(cycle=cycle, actor=lead, seed=SEED)
+    sample.sample_draw(cycle=cycle, actor=lead, witness_input=SEED)
     summary = assignment.cycle_assign(cycle=cycle, actor=lead)
     audits = list(
         Audit.objects.filter(assignment__sampled_case__cycle=cycle)

@@ -13,8 +13,10 @@ so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, an
 
 - draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own: the frame
   streamed to the gzip CSV with its hash (on a second connection reading the draw's
-  snapshot, so it overlaps the rest), plan, selection in PostgreSQL, exclusions file,
-  SampledCase rows, Frame row and Event. Its per-phase times go to stderr.
+  snapshot, while plan and exclusions file are worked out on the first), the frozen-frame
+  Event, then (commit, then reveal: the seed needs the frame hash, so this waits for it)
+  the server's random bits, the seed and the selection in PostgreSQL, SampledCase rows,
+  Frame row and Event. Its per-phase times go to stderr.
 - floor_s (b): the least any verifiable method must do: one pass that reads every frame
   row once (sorted by the database, from a binary server-side cursor), computes its
   SHA-256 selection key and writes the frame out -- the same gzip CSV bytes and frame
@@ -256,7 +258,7 @@ def run_draw(n: int, actor):
     cycle = new_cycle(n)
     with PeakRss() as memory, PhaseTimer() as phases:
         start = time.perf_counter()
-        frame = sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        frame = sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
         elapsed = time.perf_counter() - start
     named = sum(phases.times.values())
     parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.times.items())
@@ -515,7 +517,7 @@ def tracemalloc_draw(n: int, actor) -> float:
     release_memory()
     tracemalloc.start()
     try:
-        sample_draw(cycle=cycle, actor=actor, seed=SEED)
+        sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -535,7 +537,7 @@ def profile_draw(n: int, actor) -> None:
     cycle = new_cycle(n)
     profiler = cProfile.Profile()
     profiler.enable()
-    sample_draw(cycle=cycle, actor=actor, seed=SEED)
+    sample_draw(cycle=cycle, actor=actor, witness_input=SEED)
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)

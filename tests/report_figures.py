@@ -377,7 +377,6 @@ def _build() -> tuple[dict, list[dict]]:
         )
     ).as_dict()
     frame_hash = sampling.frame_hash((case_ref, stratum) for case_ref, stratum, _ in frame)
-    verify_sizes = " ".join(f"{stratum}={size}" for stratum, size in extended.items())
 
     figures = {
         "report": {
@@ -474,7 +473,8 @@ def _build() -> tuple[dict, list[dict]]:
             ],
             "unassignable": [],
             "verify_command": (
-                f"python3 verify_sample.py cycle-3-frame.csv.gz '{SEED}' {verify_sizes}"
+                "python3 -I verify_sample.py cycle-3-frame.csv.gz cycle-3-sample.csv "
+                f"--frame-hash={frame_hash} --seed={SEED}"
             ),
             "verify_script": sampling.verify_script_text(),
         },

@@ -85,6 +85,7 @@ API = {
     "cycle-verify-script": {"GET": allow(CYCLE_READERS)},
     "cycle-assignments": {"GET": allow(CYCLE_READERS)},
     "cycle-frame-csv": {"GET": allow(REPORT_READERS)},
+    "cycle-sample-csv": {"GET": allow(REPORT_READERS)},
     "cycle-draw": {"POST": CYCLE_WRITE},
     "cycle-assign": {"POST": CYCLE_WRITE},
     "cycle-extend": {"POST": CYCLE_WRITE},

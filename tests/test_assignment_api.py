@@ -31,7 +31,7 @@ def drawn_cycle(client, n=40, **extra):
     }
     cycle = client.post("/api/v1/cycles/", body, format="json").json()
     response = client.post(
-        f"/api/v1/cycles/{cycle['id']}/draw/", {"seed": "assign-test"}, format="json"
+        f"/api/v1/cycles/{cycle['id']}/draw/", {"witness_input": "assign-test"}, format="json"
     )
     assert response.status_code == 201, response.json()
     return f"/api/v1/cycles/{cycle['id']}/"

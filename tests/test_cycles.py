@@ -10,7 +10,7 @@ from audits import frames, sampling
 from audits.models import Case, Cycle, Event, SampledCase
 from audits.services import sample
 
-VECTOR_SEED = "LA-QA-2025-06"
+FRAME_ROWS = [(str(r), "all") for r in range(1001, 1021)]
 
 
 @pytest.fixture
@@ -45,19 +45,22 @@ def sample_refs(client, url):
     return [(row["case_ref"], row["rank"], row["status"]) for row in rows]
 
 
-def test_the_published_vector_is_drawn_through_the_api(people, cycle_url, client_for):
+def test_the_api_draws_the_smallest_keys_of_the_derived_seed(people, cycle_url, client_for):
     client = client_for(people["qa_lead_quinn"])
-    response = client.post(cycle_url + "draw/", {"seed": VECTOR_SEED}, format="json")
+    response = client.post(cycle_url + "draw/", {}, format="json")
     assert response.status_code == 201, response.json()
     frame = response.json()["frame"]
-    assert frame["seed"] == VECTOR_SEED
     assert frame["size"] == 20
-    assert frame["frame_hash"] == sampling.frame_hash((str(r), "all") for r in range(1001, 1021))
+    assert frame["frame_hash"] == sampling.frame_hash(FRAME_ROWS)
     assert response.json()["status"] == "sampled"
     refs = [ref for ref, _, _ in sample_refs(client, cycle_url)]
-    assert refs == ["1015", "1006", "1016", "1004", "1005"]
+    drawn = sampling.draw(FRAME_ROWS, allocation={"all": 5}, seed=frame["seed"])["all"]
+    assert refs == [s.case_ref for s in drawn]
     event = Event.objects.get(verb="sample.drawn")
-    assert (event.after["seed"], event.after["frame_hash"]) == (VECTOR_SEED, frame["frame_hash"])
+    assert (event.after["seed"], event.after["frame_hash"]) == (
+        frame["seed"],
+        frame["frame_hash"],
+    )
     assert event.actor == people["qa_lead_quinn"]
 
 
@@ -68,9 +71,9 @@ def test_a_seed_is_generated_when_none_is_given(people, cycle_url, client_for):
 
 def test_a_second_draw_is_refused_and_changes_nothing(people, cycle_url, client_for):
     client = client_for(people["qa_lead_quinn"])
-    client.post(cycle_url + "draw/", {"seed": VECTOR_SEED}, format="json")
+    client.post(cycle_url + "draw/", {}, format="json")
     before = sample_refs(client, cycle_url)
-    again = client.post(cycle_url + "draw/", {"seed": "another"}, format="json")
+    again = client.post(cycle_url + "draw/", {"witness_input": "another"}, format="json")
     assert again.status_code == 409
     assert sample_refs(client, cycle_url) == before
     assert client.patch(cycle_url, {"name": "renamed"}, format="json").status_code == 409
@@ -78,15 +81,13 @@ def test_a_second_draw_is_refused_and_changes_nothing(people, cycle_url, client_
 
 def test_extension_adds_the_next_ranks_and_keeps_the_drawn_ones(people, cycle_url, client_for):
     client = client_for(people["qa_lead_quinn"])
-    client.post(cycle_url + "draw/", {"seed": VECTOR_SEED}, format="json")
+    seed = client.post(cycle_url + "draw/", {}, format="json").json()["frame"]["seed"]
     before = sample_refs(client, cycle_url)
     response = client.post(cycle_url + "extend/", {"sizes": {"all": 7}}, format="json")
     assert response.status_code == 201, response.json()
     after = sample_refs(client, cycle_url)
     assert after[:5] == before
-    full = sampling.draw(
-        ((str(r), "all") for r in range(1001, 1021)), allocation={"all": 7}, seed=VECTOR_SEED
-    )
+    full = sampling.draw(FRAME_ROWS, allocation={"all": 7}, seed=seed)
     assert [(s.case_ref, s.rank, "selected") for s in full["all"]] == after
     shrink = client.post(cycle_url + "extend/", {"sizes": {"all": 3}}, format="json")
     assert shrink.status_code == 400
@@ -96,8 +97,8 @@ def test_extension_adds_the_next_ranks_and_keeps_the_drawn_ones(people, cycle_ur
 
 def test_replacement_needs_a_reason_and_takes_the_next_rank(people, cycle_url, client_for):
     client = client_for(people["qa_lead_quinn"])
-    client.post(cycle_url + "draw/", {"seed": VECTOR_SEED}, format="json")
-    first = SampledCase.objects.get(case__case_ref="1015")
+    client.post(cycle_url + "draw/", {}, format="json")
+    first = SampledCase.objects.get(rank=1)
     url = f"/api/v1/sampled-cases/{first.pk}/replace/"
     assert client.post(url, {"reason": ""}, format="json").status_code == 400
     response = client.post(url, {"reason": "Case transferred out of area"}, format="json")
@@ -114,11 +115,12 @@ def test_replacement_needs_a_reason_and_takes_the_next_rank(people, cycle_url, c
 
 def test_verification_matches_and_names_a_tampered_stratum(people, cycle_url, client_for):
     client = client_for(people["qa_lead_quinn"])
-    client.post(cycle_url + "draw/", {"seed": VECTOR_SEED}, format="json")
+    client.post(cycle_url + "draw/", {}, format="json")
     result = client.get(cycle_url + "verification/").json()
     assert result["match"] is True
     assert result["frame_hash_match"] is True
     assert "verify_sample.py" in result["command"]
+    assert result["seed_match"] is True
     assert "hashlib" in result["script"]
 
     cycle = Cycle.objects.get()
@@ -129,7 +131,8 @@ def test_verification_matches_and_names_a_tampered_stratum(people, cycle_url, cl
     assert result["match"] is False
     assert result["frame_hash_match"] is False
     path.write_bytes(gzip.compress(text.replace("1099,all", "1020,all").encode()))
-    text = gzip.decompress(path.read_bytes()).decode().replace("1015,all", "1021,all")
+    first = SampledCase.objects.get(rank=1).case.case_ref
+    text = gzip.decompress(path.read_bytes()).decode().replace(f"{first},all", "1021,all")
     path.write_bytes(gzip.compress(text.encode()))
     result = client.get(cycle_url + "verification/").json()
     assert result["match"] is False
@@ -137,7 +140,7 @@ def test_verification_matches_and_names_a_tampered_stratum(people, cycle_url, cl
 
 
 def test_the_frame_downloads_for_managers_and_internal_audit_only(people, cycle_url, client_for):
-    client_for(people["qa_lead_quinn"]).post(cycle_url + "draw/", {"seed": "s"}, format="json")
+    client_for(people["qa_lead_quinn"]).post(cycle_url + "draw/", {}, format="json")
     for name in ("qa_lead_quinn", "internal_ian"):
         response = client_for(people[name]).get(cycle_url + "frame.csv")
         assert response.status_code == 200, name
@@ -174,7 +177,7 @@ def test_exclusions_are_recorded_with_their_reasons(people, register, client_for
         name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
         plan={"method": "fixed", "n": 3},
     )  # fmt: skip
-    frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], seed="x")
+    frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert frame.size == 18
     assert frame.exclusion_counts == {
         "closed before the period": 1,

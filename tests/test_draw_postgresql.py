@@ -49,7 +49,7 @@ def new_cycle(n=60, name="Q3"):
 def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, register):
     cycle = new_cycle()
     assert not connection.in_atomic_block  # so the frame is written alongside
-    frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], seed="s-1")
+    frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], witness_input="s-1")
 
     rows = sorted(frames.frame_rows(cycle))
     assert len(rows) == 3900  # 100 closed before the period are left out
@@ -57,7 +57,10 @@ def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, re
     assert frame.frame_hash == sampling.frame_hash(rows)
     stored = (sample.frames_dir() / frame.frame_file).read_bytes()
     assert gzip.decompress(stored).decode().splitlines()[1:] == [f"{r},{s}" for r, s in rows]
-    expected = sampling.draw(rows, allocation=frame.allocation, seed="s-1")
+    assert frame.seed == sampling.seed_from_parts(
+        frame_hash=frame.frame_hash, server_random=frame.server_random, witness_input="s-1"
+    )
+    expected = sampling.draw(rows, allocation=frame.allocation, seed=frame.seed)
     drawn = {
         (s.stratum, s.rank, s.case.case_ref, s.selection_key)
         for s in SampledCase.objects.filter(cycle=cycle).select_related("case")
@@ -79,7 +82,7 @@ def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, re
 def test_a_failed_draw_leaves_no_frame_file(people, teams):
     cycle = new_cycle()  # no cases: the frame is empty, found after the writer started
     with pytest.raises(DomainError, match="empty"):
-        sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], seed="s-2")
+        sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert not list(sample.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
     assert not Frame.objects.filter(cycle=cycle).exists()
 
@@ -118,7 +121,7 @@ def test_a_draw_that_waited_for_a_changed_cycle_gets_a_conflict(people, register
 
     def draw():
         try:
-            sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], seed="s-4")
+            sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
             outcome["result"] = "drawn"
         except StateConflict as conflict:
             outcome["result"] = str(conflict)
@@ -140,5 +143,5 @@ def test_a_draw_that_waited_for_a_changed_cycle_gets_a_conflict(people, register
     assert not Frame.objects.filter(cycle=cycle).exists()
     assert not list(sample.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
     # Drawn again, it goes through.
-    sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], seed="s-4")
+    sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert Frame.objects.filter(cycle=cycle).count() == 1

@@ -17,10 +17,12 @@ from audits.sampling import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
     SamplingError,
+    clean_witness_input,
     draw,
     frame_hash,
-    new_seed,
+    new_server_random,
     read_frame_csv,
+    seed_from_parts,
     selection_key,
     verify,
     write_frame_csv,
@@ -239,12 +241,49 @@ def test_the_draw_streams_the_frame_without_holding_its_rows():
     assert most_rows_alive <= 2
 
 
-def test_new_seeds_are_long_and_unpredictable():
-    seed = new_seed()
+def test_the_servers_random_part_has_256_bits_and_never_repeats():
+    bits = new_server_random()
 
-    assert len(seed) == 32
-    int(seed, 16)
-    assert new_seed() != seed
+    assert len(bits) == 64
+    assert int(bits, 16) >= 0
+    assert new_server_random() != bits
+
+
+def test_the_seed_is_sha256_of_its_parts_joined_by_line_feeds():
+    frame, server = "a" * 64, "0123456789abcdef" * 4
+    expected = hashlib.sha256(f"{frame}\n{server}\n6 6 2-1".encode("ascii")).hexdigest()
+    assert seed_from_parts(frame_hash=frame, server_random=server, witness_input="6 6 2-1") == (
+        expected
+    )
+    # Every part counts: change one and the seed is unrelated.
+    assert seed_from_parts(frame_hash=frame, server_random=server, witness_input="") != expected
+    with pytest.raises(SamplingError):
+        seed_from_parts(frame_hash=frame, server_random="short", witness_input="")
+    with pytest.raises(SamplingError):
+        seed_from_parts(frame_hash=frame, server_random=server, witness_input="x'")
+
+
+@given(st.text(max_size=120))
+def test_witness_input_is_letters_digits_spaces_and_hyphens_only(text):
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -")
+    if set(text) <= allowed and len(text.strip(" ")) <= 100:
+        assert clean_witness_input(text) == text.strip(" ")
+    else:
+        with pytest.raises(SamplingError):
+            clean_witness_input(text)
+
+
+def test_verification_recomputes_the_seed_from_its_parts():
+    rows = VECTOR_FRAME
+    hashed, server = frame_hash(rows), "f" * 64
+    seed = seed_from_parts(frame_hash=hashed, server_random=server, witness_input="dice 1 2")
+    drawn = draw(rows, allocation={"all": 3}, seed=seed)
+    recorded = {"all": [s.case_ref for s in drawn["all"]]}
+    common = {"recorded": recorded, "recorded_frame_hash": hashed, "server_random": server}
+
+    assert verify(rows, seed=seed, witness_input="dice 1 2", **common).match is True
+    changed = verify(rows, seed=seed, witness_input="dice 1 3", **common)
+    assert (changed.match, changed.seed_match) == (False, False)
 
 
 def frame_csv_bytes(rows):

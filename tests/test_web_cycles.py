@@ -69,22 +69,25 @@ def test_the_plan_shows_sizes_per_stratum_before_the_draw(lead):
 
 def test_drawing_shows_the_seed_the_frame_hash_and_the_sample(lead):
     cycle = scenarios.planned_cycle(n=12)
-    response = lead.post(f"/cycles/{cycle.pk}/draw/", {"seed": "public-draw-42"})
+    response = lead.post(
+        f"/cycles/{cycle.pk}/draw/", {"witness_input": "public-draw-42", "confirm": "yes"}
+    )
     assert response["Location"] == f"/cycles/{cycle.pk}/#draw"
     page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
     cycle.refresh_from_db()
-    assert cycle.frame.seed == "public-draw-42"
-    assert "public-draw-42" in page
+    assert cycle.frame.witness_input == "public-draw-42"
+    for shown in ("public-draw-42", cycle.frame.seed, cycle.frame.server_random):
+        assert shown in page
     assert cycle.frame.frame_hash in page
     for item in SampledCase.objects.filter(cycle=cycle):
         assert item.case.case_ref in page
-    again = lead.post(f"/cycles/{cycle.pk}/draw/", {"seed": "another"}, follow=True)
+    again = lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"}, follow=True)
     assert b"cannot be redrawn" in again.content
 
 
 def test_assigning_shows_the_load_per_auditor(lead):
     cycle = scenarios.planned_cycle(n=12)
-    lead.post(f"/cycles/{cycle.pk}/draw/", {})
+    lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"})
     response = lead.post(f"/cycles/{cycle.pk}/assign/", follow=True)
     assert b"cases assigned" in response.content
     assert Assignment.objects.filter(sampled_case__cycle=cycle).count() >= 12
@@ -131,7 +134,7 @@ def test_a_bad_override_is_a_400_not_a_500(lead, form):
 
 def test_replacing_a_case_takes_the_next_rank(lead):
     cycle = scenarios.planned_cycle(n=12)
-    lead.post(f"/cycles/{cycle.pk}/draw/", {})
+    lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"})
     sampled = SampledCase.objects.filter(cycle=cycle).first()
     refused = lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk}, follow=True)
     assert b"was not replaced" in refused.content

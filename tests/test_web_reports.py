@@ -89,11 +89,12 @@ def test_the_sampling_record_and_the_recheck(reported):
     cycle, _ = reported
     internal = signed_in("internal.audit")
     record = internal.get(f"/assurance/cycles/{cycle.pk}/sampling/").content.decode()
-    assert cycle.frame.seed in record
-    assert cycle.frame.frame_hash in record
+    for part in ("seed", "frame_hash", "server_random"):
+        assert getattr(cycle.frame, part) in record
     recheck = internal.get(f"/assurance/cycles/{cycle.pk}/recheck/").content.decode()
     assert "<strong>Match</strong>" in recheck
-    assert "python3 verify_sample.py" in recheck
+    assert "python3 -I verify_sample.py" in recheck
+    assert "Seed recomputed from its parts" in recheck
 
 
 def test_the_recheck_reports_a_tampered_frame(reported, settings):

@@ -450,8 +450,8 @@ def _methodology(figures: Mapping) -> list:
         _p("The draw", H2),
         _facts(
             [
-                ("Seed", _mono(_text(method.get("seed")))),
                 ("Frame hash (SHA-256)", _mono(_text(method.get("frame_hash")), size=7)),
+                *_seed_facts(method),
                 ("Selection method", _text(method.get("algorithm"))),
                 ("Drawn by", _text(method.get("drawn_by"))),
                 ("Drawn at", _datetime(method.get("drawn_at"))),
@@ -526,16 +526,41 @@ def _thresholds(figures: Mapping) -> list:
     ]
 
 
+def _seed_facts(method: Mapping) -> list[tuple]:
+    """The seed and the parts it was derived from, and any other draw over the same cases."""
+    parts = method.get("seed_parts") or {}
+    facts = []
+    if parts.get("server_random"):
+        facts += [
+            ("Frame frozen at", _datetime(parts.get("frozen_at"))),
+            ("Random part from the server", _mono(_text(parts["server_random"]), size=7)),
+            ("Witness input", _text(parts.get("witness_input") or "None given")),
+            ("Seed", _mono(_text(method.get("seed")), size=7)),
+            ("Seed derived as", _text(parts.get("seed_algorithm"))),
+        ]
+    else:
+        facts.append(("Seed (typed at the draw)", _mono(_text(method.get("seed")))))
+    others = method.get("overlapping_draws") or []
+    facts.append((
+        "Other draws over the same period and teams",
+        _text("; ".join(f"{o['name']} (cycle {o['id']}, drawn {o['drawn_at'][:10]})"
+                        for o in others) or "None"),
+    ))  # fmt: skip
+    return facts
+
+
 def _verification(method: Mapping) -> list:
     command, script = method.get("verify_command"), method.get("verify_script")
     return [
         _p("Re-checking the sample", H2),
         _p(
             "Anyone with Python 3 can re-check this sample without CaseAssure. Download the "
-            "cycle's frame file, save the script below as verify_sample.py and run the "
-            "command. It prints the frame hash, which must equal the frame hash above, and "
-            "the cases drawn in each stratum in rank order, which must be the cases drawn for "
-            "this cycle (including any case later replaced)."
+            "cycle's frame file and its sample on record, save the script below as "
+            "verify_sample.py and run the command in the same folder. The script recomputes "
+            "the frame hash, the seed from its parts and the cases drawn in each stratum, "
+            "compares each with the values in the command and the sample on record "
+            "(including any case later replaced), prints what differs and ends with an "
+            "error status on any difference."
         ),
         _p("The command:", LABEL),
         _code_block(_command_lines(command)) if command else _p("No command was recorded."),

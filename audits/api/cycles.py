@@ -4,13 +4,18 @@ from pathlib import Path
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from audits import roles, scoping
+from audits import roles, sampling, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase, Staff, Team
@@ -61,6 +66,10 @@ class PlanSerializer(serializers.Serializer):
 
 class FrameSerializer(serializers.Serializer):
     seed = serializers.CharField()
+    server_random = serializers.CharField()
+    witness_input = serializers.CharField()
+    seed_algorithm = serializers.CharField()
+    frozen_at = serializers.DateTimeField(allow_null=True)
     frame_hash = serializers.CharField()
     size = serializers.IntegerField()
     strata_sizes = serializers.DictField(child=serializers.IntegerField())
@@ -71,6 +80,15 @@ class FrameSerializer(serializers.Serializer):
     selection_path = serializers.CharField()
     drawn_by = serializers.CharField(source="drawn_by.username", default=None)
     drawn_at = serializers.DateTimeField()
+    overlapping_draws = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_overlapping_draws(self, frame) -> list | None:
+        """Other drawn cycles over an overlapping period and teams; on one cycle only
+        (None in the list, which would otherwise look them up once per cycle)."""
+        if getattr(self.context.get("view"), "action", None) == "list":
+            return None
+        return sample.overlapping_draws(cycle=frame.cycle)
 
 
 class CycleSerializer(serializers.ModelSerializer):
@@ -173,7 +191,30 @@ class ReplaceSerializer(serializers.Serializer):
 
 
 class DrawSerializer(serializers.Serializer):
-    seed = serializers.CharField(max_length=200, required=False, allow_blank=False)
+    """Only the public witness input: the seed is derived by the server (commit, reveal)."""
+
+    witness_input = serializers.CharField(
+        max_length=sampling.WITNESS_INPUT_MAX_LENGTH, required=False, allow_blank=True,
+        trim_whitespace=False, default="",
+        help_text="optional, e.g. dice rolled before witnesses: letters, digits, spaces, '-'",
+    )  # fmt: skip
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict) and "seed" in data:
+            raise serializers.ValidationError(
+                {"seed": ["A seed cannot be given: the server derives it from the frozen "
+                          "frame's hash, its own random bits and the optional witness_input."]}
+            )  # fmt: skip
+        unknown = set(data) - set(self.fields) if isinstance(data, dict) else set()
+        if unknown:
+            raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_witness_input(self, value):
+        try:
+            return sampling.clean_witness_input(value)
+        except sampling.SamplingError as error:
+            raise serializers.ValidationError(str(error)) from None
 
 
 class OverrideSerializer(serializers.Serializer):
@@ -235,7 +276,9 @@ class CycleViewSet(ModelViewSet):
         cycle = self.get_object()
         body = DrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        sample.sample_draw(cycle=cycle, actor=request.user, seed=body.validated_data.get("seed"))
+        sample.sample_draw(
+            cycle=cycle, actor=request.user, witness_input=body.validated_data["witness_input"]
+        )
         return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data, status=201)
 
     @extend_schema(request=ExtendSerializer, responses=SampledCaseSerializer(many=True))
@@ -333,6 +376,23 @@ class CycleViewSet(ModelViewSet):
         read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
     )
     def frame_csv(self, request, pk=None):
+        return self._frame_file()
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="sample.csv",
+        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
+    )
+    def sample_csv(self, request, pk=None):
+        """The sample on record (stratum, rank, case_ref), as verify_sample.py reads it."""
+        cycle = self._drawn()
+        response = HttpResponse(sample.sample_csv(cycle=cycle), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{sample.sample_file_name(cycle)}"'
+        return response
+
+    def _frame_file(self):
         cycle = self._drawn()
         path = sample.frames_dir() / cycle.frame.frame_file
         if not Path(path).is_file():

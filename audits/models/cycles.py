@@ -92,6 +92,15 @@ class Frame(models.Model):
 
     cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="frame")
     seed = models.CharField(max_length=200)
+    # The seed's parts (commit, then reveal): the frame hash, then bits from the server's
+    # secure generator read after the frame was frozen, then what witnesses entered.
+    # Blank server_random: a draw from before seeds were derived (its seed was typed).
+    server_random = models.CharField(max_length=64, blank=True)
+    witness_input = models.CharField(max_length=100, blank=True)
+    seed_algorithm = models.CharField(max_length=100, blank=True)
+    frozen_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the frame hash was recorded, before the seed"
+    )
     frame_hash = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     strata_sizes = models.JSONField(help_text="stratum -> N_h")

@@ -5,6 +5,7 @@ under the seed, and a replaced case stays on the record next to its replacement.
 """
 
 import gzip
+import shlex
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db.models import Count
 from audits import frames, sampling, snapshot, stats
 from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
-from audits.models import Case, Cycle, FollowUp, Frame, SampledCase
+from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.services.history import event_record
 
@@ -118,13 +119,22 @@ def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[Sam
     )
 
 
-def sample_draw(*, cycle: Cycle, actor, seed: str | None = None) -> Frame:
-    """Draw the sample once: fix the frame and the seed, select by rank, record it all."""
-    seed = seed or sampling.new_seed()
-    if len(seed) > 200:
-        raise DomainError("The seed is too long.", fields={"seed": ["at most 200 characters"]})
+def sample_draw(*, cycle: Cycle, actor, witness_input: str | None = "") -> Frame:
+    """Draw the sample once, by commit then reveal: freeze the frame and record its hash,
+    only then read fresh bits from the server's secure generator, derive the seed from the
+    frame hash, those bits and the witness input, select by rank and record every part.
+
+    Nobody supplies the seed: the witness input (for example dice rolled in front of
+    witnesses) is one public part of it, entered before the server's bits exist.
+    """
     try:
-        return _draw(cycle, actor, seed)
+        witness_input = sampling.clean_witness_input(witness_input)
+    except sampling.SamplingError as error:
+        raise DomainError(
+            "The witness input is not valid.", fields={"witness_input": [str(error)]}
+        ) from None
+    try:
+        return _draw(cycle, actor, witness_input)
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == SERIALIZATION_FAILURE:
             raise StateConflict(
@@ -140,7 +150,17 @@ def _planned(cycle: Cycle) -> dict:
     return plan
 
 
-def _draw(cycle: Cycle, actor, seed: str) -> Frame:
+def _freeze(cycle: Cycle, actor, frame_hash: str, population: int) -> Event:
+    """Record the frozen frame's hash, with the time, before any seed exists."""
+    return event_record(
+        actor=actor,
+        verb="sample.frame_frozen",
+        obj=cycle,
+        after={"frame_hash": frame_hash, "population": population},
+    )
+
+
+def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
     in_postgresql = connection.vendor == "postgresql"
     with snapshot.one_snapshot():
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
@@ -149,47 +169,56 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
         folder = frames_dir()
         frame_path = folder / f"cycle-{cycle.pk}-frame.csv.gz"
         exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
-        if in_postgresql:
-            # The selection runs in the database with the same SHA-256 rule. The files are
-            # written meanwhile on a second connection reading the same snapshot (when the
-            # draw is a transaction of its own), the frame streamed, never held whole.
-            lines_sql, lines_params = frames.frame_lines_sql(cycle)
+        try:
+            if in_postgresql:
+                # The frame is streamed to its file (and hashed) on a second connection
+                # reading the same snapshot while the plan and the exclusions are worked
+                # out here; then, with the seed known, the selection runs in the database
+                # with the same SHA-256 rule.
+                lines_sql, lines_params = frames.frame_lines_sql(cycle)
 
-            def select() -> tuple[dict, dict]:
+                def write_frame() -> str:
+                    connection.ensure_connection()
+                    blocks = frames.frame_line_blocks(
+                        connection.connection, lines_sql, lines_params
+                    )
+                    return write_atomically(
+                        frame_path, lambda out: sampling.write_frame_blocks(blocks, out)
+                    )
+
+                def plan_and_exclusions() -> tuple[dict, dict]:
+                    return _planned(cycle), _write_exclusions_file(cycle, exclusions_path)
+
+                (plan, exclusion_counts), frame_hash = snapshot.in_parallel(
+                    plan_and_exclusions, write_frame
+                )
+                frozen = _freeze(cycle, actor, frame_hash, plan["population"])
+                seed_parts = _seed_parts(frame_hash, witness_input)
+                drawn = frames.select_in_database(
+                    cycle, plan["allocation"], seed_parts["seed"], plan["strata"]
+                )
+                path = "postgresql"
+            else:
                 plan = _planned(cycle)
-                sizes = plan["strata"]
-                return plan, frames.select_in_database(cycle, plan["allocation"], seed, sizes)
-
-            def write_files() -> tuple[str, dict]:
-                connection.ensure_connection()
-                blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
+                rows = list(frames.frame_rows(cycle))
                 frame_hash = write_atomically(
-                    frame_path, lambda out: sampling.write_frame_blocks(blocks, out)
+                    frame_path, lambda out: sampling.write_frame_csv(rows, out)
                 )
-                return frame_hash, _write_exclusions_file(cycle, exclusions_path)
-
-            try:
-                (plan, drawn), (frame_hash, exclusion_counts) = snapshot.in_parallel(
-                    select, write_files
-                )
-            except BaseException:
-                frame_path.unlink(missing_ok=True)
-                exclusions_path.unlink(missing_ok=True)
-                raise
-            path = "postgresql"
-        else:
-            plan = _planned(cycle)
-            rows = list(frames.frame_rows(cycle))
-            frame_hash = write_atomically(
-                frame_path, lambda out: sampling.write_frame_csv(rows, out)
-            )
-            drawn = sampling.draw(rows, allocation=plan["allocation"], seed=seed)
-            exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
-            path = "python"
+                frozen = _freeze(cycle, actor, frame_hash, plan["population"])
+                seed_parts = _seed_parts(frame_hash, witness_input)
+                drawn = sampling.draw(rows, allocation=plan["allocation"], seed=seed_parts["seed"])
+                exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
+                path = "python"
+        except BaseException:
+            frame_path.unlink(missing_ok=True)
+            exclusions_path.unlink(missing_ok=True)
+            raise
         allocation = plan["allocation"]
         frame = Frame.objects.create(
             cycle=cycle,
-            seed=seed,
+            **seed_parts,
+            seed_algorithm=sampling.SEED_ALGORITHM,
+            frozen_at=frozen.at,
             frame_hash=frame_hash,
             size=plan["population"],
             strata_sizes=plan["strata"],
@@ -207,6 +236,7 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
         follow_ups = _include_follow_ups(cycle, {item.case_ref for item in selected})
         cycle.status = Cycle.Status.SAMPLED
         cycle.save(update_fields=["status"])
+        overlapping = [row["id"] for row in overlapping_draws(cycle=cycle)]
         event_record(
             actor=actor,
             verb="sample.drawn",
@@ -214,8 +244,10 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
             before={"status": Cycle.Status.PLANNED},
             after={
                 "status": cycle.status,
-                "seed": seed,
+                **seed_parts,
+                "seed_algorithm": sampling.SEED_ALGORITHM,
                 "frame_hash": frame_hash,
+                "frozen_at": frozen.at.isoformat(),
                 "population": plan["population"],
                 "allocation": allocation,
                 "exclusions": exclusion_counts,
@@ -223,9 +255,53 @@ def _draw(cycle: Cycle, actor, seed: str) -> Frame:
                 "selection_path": path,
                 "selected": len(selected),
                 "follow_ups": follow_ups,
+                "overlapping_cycles": overlapping,
             },
         )
     return frame
+
+
+def _seed_parts(frame_hash: str, witness_input: str) -> dict[str, str]:
+    """The seed and its parts. The server's bits are read here, after the frame hash is
+    recorded, and never before: nobody could have tried seeds against this frame."""
+    server_random = sampling.new_server_random()
+    seed = sampling.seed_from_parts(
+        frame_hash=frame_hash, server_random=server_random, witness_input=witness_input
+    )
+    return {"seed": seed, "server_random": server_random, "witness_input": witness_input}
+
+
+def overlapping_draws(*, cycle: Cycle) -> list[dict]:
+    """Other drawn cycles whose period overlaps this one's and whose teams overlap (a cycle
+    with no teams listed covers every team): a second draw over the same cases is named,
+    never hidden, wherever either sample is shown."""
+    others = (
+        Cycle.objects.filter(
+            frame__isnull=False,
+            period_start__lte=cycle.period_end,
+            period_end__gte=cycle.period_start,
+        )
+        .exclude(pk=cycle.pk)
+        .select_related("frame")
+        .prefetch_related("teams")
+        .order_by("frame__drawn_at", "pk")
+    )
+    teams = set(cycle.teams.values_list("pk", flat=True))
+    overlapping = []
+    for other in others:
+        other_teams = {team.pk for team in other.teams.all()}
+        if teams and other_teams and not teams & other_teams:
+            continue
+        overlapping.append(
+            {
+                "id": other.pk,
+                "name": other.name,
+                "period_start": other.period_start.isoformat(),
+                "period_end": other.period_end.isoformat(),
+                "drawn_at": other.frame.drawn_at.isoformat(),
+            }
+        )
+    return overlapping
 
 
 def _include_follow_ups(cycle: Cycle, drawn_refs: set[str]) -> list[str]:
@@ -360,7 +436,8 @@ def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledC
 
 
 def sample_verify(*, cycle: Cycle) -> dict:
-    """Recompute the frame hash and the selection from the stored frame and seed."""
+    """Recompute the frame hash, the seed from its parts and the selection from the stored
+    frame; with the shell-safe command that re-checks it all outside CaseAssure."""
     frame = cycle.frame
     recorded = _drawn_ranks(cycle)
     try:
@@ -369,6 +446,8 @@ def sample_verify(*, cycle: Cycle) -> dict:
             seed=frame.seed,
             recorded=recorded,
             recorded_frame_hash=frame.frame_hash,
+            server_random=frame.server_random,
+            witness_input=frame.witness_input,
         ).as_dict()
     except (OSError, sampling.SamplingError, EOFError) as error:
         result = {
@@ -376,8 +455,49 @@ def sample_verify(*, cycle: Cycle) -> dict:
             "error": f"the stored frame cannot be read: {error}",
             "strata": [],
         }
-    allocation = " ".join(f"{stratum}={len(refs)}" for stratum, refs in recorded.items())
     result["seed"] = frame.seed
-    result["command"] = f"python3 verify_sample.py {frame.frame_file} '{frame.seed}' {allocation}"
+    result["seed_parts"] = seed_parts_of(frame)
+    result["sample_file"] = sample_file_name(cycle)
+    result["command"] = recheck_command(frame)
     result["script"] = sampling.verify_script_text()
     return result
+
+
+def seed_parts_of(frame: Frame) -> dict:
+    """What anyone needs to recompute the seed (blank parts: a seed typed at a draw made
+    before seeds were derived, which cannot be recomputed)."""
+    return {
+        "frame_hash": frame.frame_hash,
+        "server_random": frame.server_random,
+        "witness_input": frame.witness_input,
+        "seed_algorithm": frame.seed_algorithm,
+        "frozen_at": frame.frozen_at.isoformat() if frame.frozen_at else None,
+    }
+
+
+def sample_file_name(cycle: Cycle) -> str:
+    return f"cycle-{cycle.pk}-sample.csv"
+
+
+def recheck_command(frame: Frame) -> str:
+    """The command internal audit runs, every argument quoted for a POSIX shell (a typed
+    seed of an old draw may hold anything; parts of new ones are hex and a narrow alphabet).
+    Values follow ``=`` so one starting with a hyphen is never read as an option."""
+    words = ["python3", "-I", "verify_sample.py", frame.frame_file,
+             sample_file_name(frame.cycle), f"--frame-hash={frame.frame_hash}",
+             f"--seed={frame.seed}"]  # fmt: skip
+    if frame.server_random:
+        words += [
+            f"--server-random={frame.server_random}",
+            f"--witness-input={frame.witness_input}",
+        ]
+    return shlex.join(words)
+
+
+def sample_csv(*, cycle: Cycle) -> str:
+    """Every drawn rank of the random sample (replaced cases included, follow-ups not) as
+    CSV ``stratum,rank,case_ref``: what verify_sample.py compares its selection with."""
+    lines = ["stratum,rank,case_ref"]
+    for stratum, refs in _drawn_ranks(cycle).items():
+        lines += [f"{stratum},{rank},{ref}" for rank, ref in enumerate(refs, start=1)]
+    return "\n".join(lines) + "\n"

@@ -110,6 +110,7 @@ def sampling_record(request, cycle_id: int):
         "overrides": overrides,
         "unassignable": cycle.assignment_summary.get("unassignable", []),
         "rules": sorted(cycle.rules.items()),
+        "overlapping": sample.overlapping_draws(cycle=cycle),
     }
     return page(request, "audits/sampling_record.html", context, current="web:assurance")
 

@@ -109,6 +109,8 @@ def cycle_context(cycle: Cycle) -> dict:
         "auditors": auditor_choices() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in sample.DRAWN_STATES,
+        # Named before a draw too, so a manager knows a second try will show.
+        "overlapping": sample.overlapping_draws(cycle=cycle),
         "teams": list(cycle.teams.values_list("name", flat=True)),
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from audits import scoping
 from audits.api.cycles import CycleSerializer
-from audits.errors import DomainError
+from audits.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.services import assignment as assignment_service
@@ -106,17 +106,33 @@ def _back(cycle_id: int, step: str):
     return redirect(reverse("web:cycle", args=[cycle_id]) + f"#{step}")
 
 
+DRAW_LABELS = {"witness_input": "Witness input", "confirm": "Confirmation"}
+
+
 @require_POST
 @role_required(*MANAGERS)
 def cycle_draw(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    seed = request.POST.get("seed", "").strip() or None
+    form = {"witness_input": request.POST.get("witness_input", ""),
+            "confirm": request.POST.get("confirm") == "yes"}  # fmt: skip
     try:
-        frame = sample.sample_draw(cycle=cycle, actor=request.user, seed=seed)
+        if not form["confirm"]:
+            raise DomainError(
+                "Confirm that the sample can be drawn only once.",
+                fields={"confirm": ["tick the box to confirm that drawing cannot be undone"]},
+            )
+        frame = sample.sample_draw(
+            cycle=cycle, actor=request.user, witness_input=form["witness_input"]
+        )
+    except StateConflict as error:
+        messages.error(request, error.message)
     except DomainError as error:
-        messages.error(request, error.message + " " + " ".join(map(str, error.fields.values())))
+        return render_cycle(
+            request, cycle, status=400, draw_form=form,
+            draw_summary=summary(error, DRAW_LABELS, default="draw-form", prefix="draw_"),
+        )  # fmt: skip
     else:
-        messages.success(request, f"Sample drawn with seed {frame.seed}.")
+        messages.success(request, f"Sample drawn. Its seed is {frame.seed}.")
     return _back(cycle.pk, "draw")
 
 
