@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from audits.models import Cycle, Moderation, ReportJob
+from audits.models import Audit, Cycle, Moderation, ReportJob
 from tests import scope_world
 
 
@@ -46,7 +46,7 @@ def test_a_team_manager_cannot_create_a_cycle_beyond_her_teams_api(world, teams)
     before = Cycle.objects.count()
     response = api(world.people["peer_nora"]).post("/api/v1/cycles/", _new_cycle(teams), "json")
     assert response.status_code == 400, response.content
-    assert "teams" in response.json()["fields"]
+    assert "teams" in response.json()
     assert Cycle.objects.count() == before
 
 
@@ -65,7 +65,7 @@ def test_only_a_manager_of_every_team_creates_a_cycle_over_every_team(world):
     assert response.status_code == 201, response.content
     response = api(world.people["two_tom"]).post("/api/v1/cycles/", _new_cycle([]), "json")
     assert response.status_code == 400
-    assert "teams" in response.json()["fields"]
+    assert "teams" in response.json()
 
 
 def test_a_team_manager_cannot_widen_her_cycle_to_another_team(world):
@@ -74,7 +74,7 @@ def test_a_team_manager_cannot_widen_her_cycle_to_another_team(world):
     for teams in ([], ["North", "South"]):
         response = client.patch(f"/api/v1/cycles/{cycle.pk}/", {"teams": teams}, "json")
         assert response.status_code == 400, response.content
-        assert "teams" in response.json()["fields"]
+        assert "teams" in response.json()
     assert list(cycle.teams.values_list("name", flat=True)) == ["North"]
 
 
@@ -85,7 +85,7 @@ def test_a_team_manager_cannot_create_a_cycle_beyond_her_teams_page(world, teams
             "n": "4", "allocation": "proportional", "minimum": "0", "teams": teams}  # fmt: skip
     response = web(world.people["peer_nora"]).post("/cycles/new/", form)
     assert response.status_code == 400
-    assert b'href="#teams"' in response.content or b"Teams" in response.content
+    assert b'id="teams-error"' in response.content
     assert Cycle.objects.count() == before
 
 
@@ -208,7 +208,7 @@ def test_an_auditor_sees_nothing_of_the_sample_beyond_her_audits(world, who):
 @pytest.mark.parametrize("who", ["aud_ann", "aud_ben"])
 def test_an_auditor_lists_her_audits_and_no_one_elses(world, who):
     person = world.people[who]
-    mine = world.audits("south", assignment__auditor__user=person)
+    mine = Audit.objects.filter(assignment__auditor__user=person)
     own = set(mine.values_list("pk", flat=True))
     seen = ids(api(person).get("/api/v1/audits/?limit=500"))
     assert own <= seen
@@ -219,7 +219,7 @@ def test_an_auditor_lists_her_audits_and_no_one_elses(world, who):
         for a in mine.filter(status__in=done).select_related("assignment")
     }
     pairs = set(
-        world.audits("south", status__in=done)
+        Audit.objects.filter(status__in=done)
         .filter(assignment__sampled_case_id__in=both_done)
         .values_list("pk", flat=True)
     )
