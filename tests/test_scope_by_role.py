@@ -6,6 +6,7 @@ and a cycle covers only teams its creator manages.
 """
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -82,7 +83,8 @@ def test_a_team_manager_cannot_widen_her_cycle_to_another_team(world):
 def test_a_team_manager_cannot_create_a_cycle_beyond_her_teams_page(world, teams):
     before = Cycle.objects.count()
     form = {"name": "Mine", "period_start": "2026-01-01", "period_end": "2026-03-31",
-            "n": "4", "allocation": "proportional", "minimum": "0", "teams": teams}  # fmt: skip
+            "n": "4", "allocation": "proportional", "minimum": "0", "teams": teams,
+            "stratify_by": "none"}  # fmt: skip
     response = web(world.people["peer_nora"]).post("/cycles/new/", form)
     assert response.status_code == 400
     assert b'id="teams-error"' in response.content
@@ -178,6 +180,19 @@ def test_peer_auditing_keeps_the_auditors_own_rights(world):
     # Moderating her own audit, or raising a concern as manager: she is its auditor only.
     response = client.post(f"/api/v1/audits/{own.pk}/escalations/", {"concern": "Worry"}, "json")
     assert response.status_code == 201
+
+
+def test_a_manager_who_is_no_longer_an_auditor_cannot_edit_her_old_audits(world):
+    nora = world.people["peer_nora"]
+    own = world.audits("south", assignment__auditor__user=nora).first()
+    nora.groups.remove(Group.objects.get(name="auditor"))
+    nora.staff.managed_teams.add(world.teams["South"])  # she now runs the South cycle
+    client = api(User.objects.get(pk=nora.pk))
+    assert client.get(f"/api/v1/audits/{own.pk}/").status_code == 200
+    body = {"version": own.version, "strengths": "Changed later"}
+    assert client.patch(f"/api/v1/audits/{own.pk}/", body, "json").status_code == 403
+    own.refresh_from_db()
+    assert own.strengths != "Changed later"
 
 
 def test_a_manager_of_one_of_two_teams_does_not_run_the_cycle_of_both(world):
