@@ -639,6 +639,8 @@ def test_every_route_answers_every_person_as_the_oracle_says(world):
                                         f"{expected}, got {response.status_code}")  # fmt: skip
                     elif method == "GET" and is_api and expected == OK and name in LISTS_API:
                         problems += list_problems(name, oracle, person, response)
+                    elif method == "GET" and expected == OK and name in PAGE_LISTS:
+                        problems += page_list_problems(name, oracle, person, response)
     assert checked > 1500
     assert not problems, f"{len(problems)} answers differ from the oracle:\n" + "\n".join(problems)
 
@@ -657,6 +659,27 @@ def list_problems(name, oracle, person, response) -> list[str]:
         }
     else:
         want = {x.pk for x in every(kind) if visible(oracle, person, oracle.facts(x))}
+    if got == want:
+        return []
+    return [f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
+            f"missing ids {sorted(want - got)}"]  # fmt: skip
+
+
+# What a page lists for each person: (the links it shows, the things it should show).
+PAGE_LISTS = {
+    "web:moderation": (r'href="/moderation/(\d+)/"', "audit", lambda o, p, x: (
+        o.runs(p, x.cycle) and x.status == "submitted" and x.author != p)),
+    "web:cycles": (r'href="/cycles/(\d+)/"', "cycle", lambda o, p, x: o.runs(p, x.pk)),
+    "web:my-audits": (r'href="/audits/(\d+)/"', "audit", lambda o, p, x: o.author(p, x)),
+    "web:escalations": (r'action="/escalations/(\d+)/acknowledge/"', "escalation",
+                        lambda o, p, x: o.sees_escalation(p, x) and x.status == "open"),
+}  # fmt: skip
+
+
+def page_list_problems(name, oracle, person, response) -> list[str]:
+    pattern, kind, visible = PAGE_LISTS[name]
+    got = {int(found) for found in re.findall(pattern, response.content.decode())}
+    want = {x.pk for x in every(kind) if visible(oracle, person, oracle.facts(x))}
     if got == want:
         return []
     return [f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
