@@ -143,28 +143,35 @@ def conflicts_managed_by(user) -> QuerySet[Conflict]:
 
 
 # --- Cycles and samples ---------------------------------------------------------------------
-def _cycle_manager(user) -> Q:
-    # A cycle over named teams is visible to a manager of any of them; a cycle over every
-    # team to a manager of every team that holds cases (the QA lead); and to its creator.
+def _team_holds_cases():
+    return Exists(Case.objects.filter(team=OuterRef("pk")))
+
+
+def manages_every_team_q(user) -> Exists:
+    """True for a manager of every team that holds cases (the QA lead)."""
     managed = _managed_team_ids(user)
-    unmanaged = Team.objects.exclude(pk__in=managed).filter(
-        Exists(Case.objects.filter(team=OuterRef("pk")))
-    )
-    all_teams = ~Q(teams__isnull=False) & ~Exists(unmanaged)
-    named = Q(pk__in=Cycle.objects.filter(teams__in=managed).values("pk"))
-    return named | all_teams | Q(created_by=user)
+    unmanaged = Team.objects.exclude(pk__in=managed).filter(_team_holds_cases())
+    return ~Exists(unmanaged) & Exists(managed)
 
 
-def _cycle_auditor(user) -> Q:
-    return Q(pk__in=Assignment.objects.filter(auditor__user=user).values("sampled_case__cycle_id"))
+def _cycle_manager(user) -> Q:
+    # A cycle over named teams is run by a manager of every one of them; a cycle over every
+    # team by a manager of every team (the QA lead). Nothing else grants it: not having
+    # created the cycle, and not auditing in it.
+    managed = _managed_team_ids(user)
+    cycle_teams = Cycle.teams.through.objects.filter(cycle_id=OuterRef("pk"))
+    named = Exists(cycle_teams) & ~Exists(cycle_teams.exclude(team_id__in=managed))
+    every = ~Exists(cycle_teams) & manages_every_team_q(user)
+    return Q(named) | Q(every)
 
 
 def cycles_for(user) -> QuerySet[Cycle]:
+    # Auditors see no cycle: their audits carry what they need, and a cycle shows its
+    # whole sample (every case, every auditor, the seed).
     rules = {
         roles.ADMIN: _everything,
         roles.MANAGER: _cycle_manager,
         roles.INTERNAL_AUDITOR: _everything,
-        roles.AUDITOR: _cycle_auditor,
     }
     return Cycle.objects.filter(_scope(user, rules))
 
@@ -189,7 +196,8 @@ def _audit_auditor(user) -> Q:
 
 
 def _audit_manager(user) -> Q:
-    return Q(assignment__sampled_case__cycle__in=cycles_for(user))
+    # The audits of the cycles one runs; never those of a cycle one only audits in.
+    return Q(assignment__sampled_case__cycle__in=cycles_managed_by(user))
 
 
 def audits_for(user) -> QuerySet[Audit]:
@@ -234,8 +242,26 @@ def audit_editable_by(user, audit_id) -> Audit | None:
     return found[0] if found else None
 
 
+def _escalation_manager(user) -> Q:
+    # Those raised in the cycles one runs, and those about the cases of one's teams: the
+    # case's team manager is told at once and acknowledges them.
+    return Q(audit__assignment__sampled_case__cycle__in=cycles_managed_by(user)) | Q(
+        audit__assignment__sampled_case__case__team_id__in=_managed_team_ids(user)
+    )
+
+
+def _escalation_auditor(user) -> Q:
+    return Q(audit__in=Audit.objects.filter(_audit_auditor(user)))
+
+
 def escalations_for(user) -> QuerySet[Escalation]:
-    return Escalation.objects.filter(audit__in=audits_for(user))
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: _escalation_manager,
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: _escalation_auditor,
+    }
+    return Escalation.objects.filter(_scope(user, rules))
 
 
 def _action_owner(user) -> Q:
@@ -269,9 +295,12 @@ def improvement_items_for(user) -> QuerySet[ImprovementItem]:
 
 
 def report_jobs_for(user) -> QuerySet[ReportJob]:
-    if not roles.has_role(user, roles.ADMIN, roles.MANAGER, roles.INTERNAL_AUDITOR):
-        return ReportJob.objects.none()
-    return ReportJob.objects.filter(cycle__in=cycles_for(user))
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: lambda user: Q(cycle__in=cycles_managed_by(user)),
+        roles.INTERNAL_AUDITOR: _everything,
+    }
+    return ReportJob.objects.filter(_scope(user, rules))
 
 
 def reports_for(user) -> QuerySet[Report]:
@@ -279,8 +308,34 @@ def reports_for(user) -> QuerySet[Report]:
 
 
 def cycles_managed_by(user) -> QuerySet[Cycle]:
-    """Cycles the user may change (draw, assign, override, report): only through the
-    manager role, never because the user also audits in a cycle."""
+    """Cycles the user runs (draw, assign, moderate, report, dashboard): only through the
+    manager role, for cycles within the teams they manage; never because the user created
+    the cycle or audits in it."""
     if not roles.has_role(user, roles.MANAGER):
         return Cycle.objects.none()
     return Cycle.objects.filter(_cycle_manager(user))
+
+
+def audits_managed_by(user) -> QuerySet[Audit]:
+    """The audits of the cycles the user runs: the ones they moderate and agree actions on."""
+    return Audit.objects.filter(_audit_manager(user))
+
+
+def cases_managed_by(user) -> QuerySet[Case]:
+    """The cases of the teams the user manages (follow-up audits, the register)."""
+    if not roles.has_role(user, roles.MANAGER):
+        return Case.objects.none()
+    return Case.objects.filter(_case_manager(user))
+
+
+def teams_managed_by(user) -> QuerySet[Team]:
+    if not roles.has_role(user, roles.MANAGER):
+        return Team.objects.none()
+    return Team.objects.filter(pk__in=_managed_team_ids(user))
+
+
+def manages_every_team(user) -> bool:
+    if not roles.has_role(user, roles.MANAGER):
+        return False
+    # The condition names no row of the outer query: any team answers it.
+    return Team.objects.filter(manages_every_team_q(user)).exists()

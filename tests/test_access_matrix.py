@@ -50,7 +50,8 @@ def deny(**statuses):
 READ_ALL = allow(WITH_ROLE)
 MANAGERS = ("TM", "OM", "QA")
 REPORT_READERS = ("QA", "IA", "ADM")
-CYCLE_READERS = ("AUD", "AUD2", "QA", "IA", "ADM")
+# Auditors see their audits, never the cycle and its sample (issue 12, finding 5).
+CYCLE_READERS = ("QA", "IA", "ADM")
 NOT_MANAGER = {"AUD": 403, "AUD2": 403, "IA": 403, "ADM": 403, "OUT": 403}
 NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
 CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
@@ -106,8 +107,9 @@ API = {
     "audit-moderation": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)},
     "audit-escalations": {"POST": deny(AUD2=404, TM=404, OM=404, IA=403, ADM=403, OUT=403)},
     "escalation-list": {"GET": READ_ALL},
-    "escalation-detail": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
-    "escalation-acknowledge": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403, TM=404, OM=404)},
+    # The case's team manager is told of a concern at once and acknowledges it.
+    "escalation-detail": {"GET": allow(("AUD", "TM", "QA", "IA", "ADM"))},
+    "escalation-acknowledge": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403, OM=404)},
     "action-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403)},
     "action-detail": {"GET": allow(("TM", "QA", "IA", "ADM")),
                       "PATCH": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),

@@ -6,11 +6,12 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits import roles, scoping
+from audits import permissions, roles, scoping
 from audits.api.register import CaseViewSet, ModelViewSet
 from audits.errors import DomainError, StateConflict
 from audits.models import Action, Audit, FollowUp, ImprovementItem, Staff
 from audits.services import actions as action_service
+from audits.services.audits import NotYours
 from audits.services.history import event_record
 
 EDITABLE_WHILE_OPEN = ("description", "priority", "due_date", "owner", "improvement_item")
@@ -86,10 +87,8 @@ class ActionViewSet(ModelViewSet):
         audit = data.pop("audit", None)
         if audit is None:
             raise DomainError("Actions are raised from an audit.", fields={"audit": ["required"]})
-        if not roles.has_role(request.user, roles.MANAGER, roles.ADMIN) and (
-            audit.assignment.auditor.user_id != request.user.pk
-        ):
-            raise DomainError("Only the auditor or a manager raises actions from an audit.")
+        if not permissions.can_raise_action(request.user, audit):
+            raise NotYours("Only the auditor or a manager of its cycle raises actions from it.")
         data.pop("status", None)
         data.pop("evidence_note", None)
         created = action_service.action_create(
@@ -109,8 +108,8 @@ class ActionViewSet(ModelViewSet):
         if edits:
             if item.status != Action.Status.OPEN:
                 raise StateConflict("Only an open action can be edited.")
-            if not roles.has_role(request.user, roles.MANAGER, roles.ADMIN):
-                raise DomainError("Only a manager changes an action's terms.")
+            if not permissions.can_change_action_terms(request.user, item):
+                raise NotYours("Only a manager of the action's team changes its terms.")
             before = {k: str(getattr(item, k)) for k in edits}
             for key, value in edits.items():
                 setattr(item, key, value)
@@ -145,7 +144,7 @@ class CaseFollowUpMixin:
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))
     def follow_up(self, request, pk=None):
-        case = self.get_object()  # outside scope: 404 before the body is even read
+        case = self.get_object()  # not a case of a team one manages: 404 before the body
         body = FollowUpRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         follow_up = action_service.follow_up_request(
@@ -155,4 +154,7 @@ class CaseFollowUpMixin:
 
 
 class CaseWithFollowUpViewSet(CaseFollowUpMixin, CaseViewSet):
-    pass
+    def get_queryset(self):
+        if self.action == "follow_up":  # permissions.can_request_follow_up
+            return scoping.cases_managed_by(self.request.user)
+        return super().get_queryset()

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from audits import roles, sampling, scoping
+from audits import permissions, roles, sampling, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase, Staff, Team
@@ -151,7 +151,16 @@ class CycleSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
         if self.instance is not None and self.instance.status != Cycle.Status.PLANNED:
             raise StateConflict("A cycle cannot be changed once its sample is drawn.")
+        if self.instance is None or "teams" in attrs:
+            # A cycle covers only teams its manager manages (no teams: every team).
+            problem = permissions.cycle_teams_problem(self._actor(), attrs.get("teams", []))
+            if problem:
+                raise serializers.ValidationError({"teams": [problem]})
         return attrs
+
+    def _actor(self):
+        request = self.context.get("request")
+        return self.context.get("actor") or getattr(request, "user", None)
 
     def validate_exclude_audited_months(self, value):
         if value > 120:

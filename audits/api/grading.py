@@ -211,12 +211,14 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     filterset_fields = ["status", "assignment__sampled_case__cycle"]
 
     def get_queryset(self):
-        return (
-            super()
-            .get_queryset()
-            .select_related(
-                "template", "assignment__auditor", "assignment__sampled_case__case__team"
-            )
+        # Moderation is for the managers of the audit's cycle (permissions.can_moderate):
+        # seeing an audit as its auditor, or as the other half of a double audit, is not it.
+        if self.action == "moderation":
+            scoped = scoping.audits_managed_by(self.request.user)
+        else:
+            scoped = super().get_queryset()
+        return scoped.select_related(
+            "template", "assignment__auditor", "assignment__sampled_case__case__team"
         )
 
     def _respond(self, audit, code=status.HTTP_200_OK):

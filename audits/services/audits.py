@@ -5,7 +5,7 @@ import hashlib
 from django.db import transaction
 from django.utils import timezone
 
-from audits import grading, notify
+from audits import grading, notify, roles
 from audits.errors import DomainError, StateConflict
 from audits.models import Audit, Staff, Template
 from audits.services.draft_write import draft_write
@@ -49,9 +49,10 @@ def _locked(audit_id: int) -> Audit:
 
 
 def _check_author(audit: Audit, actor) -> None:
-    # scoping.audit_editable_by reads the auditor's user id with the audit.
+    # scoping.audit_editable_by reads the auditor's user id with the audit. Writing an audit
+    # is the auditor role's right: one who has lost it keeps no right to their old audits.
     author = getattr(audit, "auditor_user_id", None) or audit.assignment.auditor.user_id
-    if author != actor.pk:
+    if author != actor.pk or not roles.has_role(actor, roles.AUDITOR):
         raise NotYours("Only the assigned auditor can change this audit.")
 
 

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits import notify, roles
+from audits import notify, permissions
 from audits.errors import DomainError, StateConflict
-from audits.models import Audit, Escalation, Staff
+from audits.models import Audit, Escalation
 from audits.services.audits import NotYours
 from audits.services.history import event_record
 
@@ -23,8 +23,8 @@ def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
     audit = Audit.objects.select_related(
         "assignment__auditor", "assignment__sampled_case__cycle"
     ).get(pk=audit.pk)
-    if audit.assignment.auditor.user_id != actor.pk and not roles.has_role(actor, roles.MANAGER):
-        raise NotYours("Only the auditor or a manager can raise a concern from this audit.")
+    if not permissions.can_raise_concern(actor, audit):
+        raise NotYours("Only the auditor or a manager of its cycle can raise a concern from it.")
     cycle = audit.assignment.sampled_case.cycle
     case = audit.assignment.sampled_case.case
     with transaction.atomic():
@@ -50,18 +50,10 @@ def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
     return escalation
 
 
-def _may_acknowledge(actor, escalation: Escalation) -> bool:
-    case = escalation.audit.assignment.sampled_case.case
-    staff = Staff.objects.filter(user=actor).first()
-    if staff is None:
-        return False
-    return staff in notify.case_managers_and_qa_leads(case) or roles.has_role(actor, roles.ADMIN)
-
-
 def escalation_acknowledge(*, escalation: Escalation, actor, response: str = "") -> Escalation:
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
-        if not _may_acknowledge(actor, escalation):
+        if not permissions.can_acknowledge(actor, escalation):
             raise NotYours("Only the case's team manager or the QA lead can acknowledge this.")
         if escalation.status != Escalation.Status.OPEN:
             raise StateConflict("This escalation has already been acknowledged.")

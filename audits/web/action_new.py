@@ -5,7 +5,7 @@ audits it accepts) and the actions service records it, so the page and the API a
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
-from audits import roles, scoping
+from audits import permissions, roles, scoping
 from audits.api.actions import ActionSerializer
 from audits.errors import DomainError
 from audits.models import Action
@@ -29,9 +29,10 @@ SHOWN_AUDITS = 500
 
 
 def _audits(user):
-    """The audits the person can see that an action can be agreed on, latest first."""
+    """The audits of the cycles the person runs that an action can be agreed on, latest
+    first."""
     return (
-        scoping.audits_for(user)
+        scoping.audits_managed_by(user)
         .filter(status__in=action_service.ACTIONABLE_AUDIT_STATUSES)
         .select_related(
             "assignment__auditor", "assignment__sampled_case__case",
@@ -63,6 +64,8 @@ def action_raise(*, request, data: dict) -> Action:
         raise DomainError("The action is not valid.", fields=ordered | fields)
     terms = dict(body.validated_data)
     audit = terms.pop("audit")
+    if not permissions.can_raise_action(request.user, audit):
+        raise DomainError("The action is not valid.", fields={"audit": [CHOOSE["audit"]]})
     return action_service.action_create(actor=request.user, audit=audit, case=None, fields=terms)
 
 
@@ -71,7 +74,9 @@ def action_new(request):
     fixed = None
     if request.GET.get("audit"):
         fixed = get_object_or_404(
-            scoping.audits_for(request.user).select_related("assignment__sampled_case__case"),
+            scoping.audits_managed_by(request.user).select_related(
+                "assignment__sampled_case__case"
+            ),
             pk=_int(request.GET["audit"]),
         )
     form = {"priority": Action.Priority.MEDIUM, "audit": str(fixed.pk) if fixed else ""}

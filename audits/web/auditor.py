@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from audits import roles, scoping
+from audits import permissions, roles, scoping
 from audits.errors import DomainError, StateConflict
 from audits.models import Audit
 from audits.services import audits as audit_service
@@ -45,7 +45,7 @@ def my_audits(request):
 
 
 def _is_author(audit: Audit, user) -> bool:
-    return audit.assignment.auditor.user_id == user.pk
+    return permissions.can_edit_audit(user, audit)
 
 
 def _render(request, audit, values, *, error=None, conflict=None, version=None, status=200):
@@ -65,8 +65,7 @@ def _render(request, audit, values, *, error=None, conflict=None, version=None, 
         "values": values,
         "error_summary": error_summary,
         "conflict": conflict,
-        "may_raise_concern": _is_author(audit, request.user)
-        or roles.has_role(request.user, roles.MANAGER),
+        "may_raise_concern": permissions.can_raise_concern(request.user, audit),
         "form_id": FORM_ID,
     }
     return page(request, "audits/audit.html", context, current="web:my-audits", status=status)
@@ -115,7 +114,7 @@ def audit_page(request, audit_id: int):
 @role_required(roles.AUDITOR, roles.MANAGER)
 def raise_concern(request, audit_id: int):
     audit = get_object_or_404(_audits(request.user), pk=audit_id)
-    if not (_is_author(audit, request.user) or roles.has_role(request.user, roles.MANAGER)):
+    if not permissions.can_raise_concern(request.user, audit):
         raise Http404("No such page.")
     context = {"audit": audit, "case": audit.assignment.sampled_case.case, "concern": ""}
     status = 200

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits import scoping
+from audits import permissions, scoping
 from audits.api.cycles import CycleSerializer
 from audits.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase
@@ -52,7 +52,7 @@ def _plan_errors(errors: dict) -> dict:
 
 def cycle_create(*, actor, data: dict) -> Cycle:
     """Create a cycle through the API's own validation, recorded like an API create."""
-    serializer = CycleSerializer(data=data)
+    serializer = CycleSerializer(data=data, context={"actor": actor})
     if not serializer.is_valid():
         raise DomainError("The cycle is not valid.", fields=_plan_errors(serializer.errors))
     with transaction.atomic():
@@ -92,7 +92,8 @@ def cycle_new(request):
         "error_summary": error_summary,
         "stratify_choices": Cycle.Stratify.choices,
         "case_type_choices": settings.CASE_TYPES,
-        "team_choices": scoping.teams_for(request.user),
+        "team_choices": permissions.team_choices(request.user),
+        "every_team_allowed": scoping.manages_every_team(request.user),
     }
     return page(request, "audits/cycle_new.html", context, current="web:cycles", status=status)
 

@@ -14,7 +14,9 @@ from audits.web.pages import page
 
 
 def _cycle_choices(user):
-    return scoping.cycles_for(user).filter(frame__isnull=False).order_by("-period_end", "-pk")
+    return (
+        scoping.cycles_managed_by(user).filter(frame__isnull=False).order_by("-period_end", "-pk")
+    )
 
 
 def _int(raw):

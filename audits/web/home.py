@@ -29,9 +29,11 @@ def _auditor_summary(user) -> dict:
 def _manager_summary(user) -> dict:
     live = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
     return {
-        "cycles": scoping.cycles_for(user).filter(status__in=live).count(),
-        "planned": scoping.cycles_for(user).filter(status=Cycle.Status.PLANNED).count(),
-        "to_moderate": scoping.audits_for(user).filter(status=Audit.Status.SUBMITTED).count(),
+        "cycles": scoping.cycles_managed_by(user).filter(status__in=live).count(),
+        "planned": scoping.cycles_managed_by(user).filter(status=Cycle.Status.PLANNED).count(),
+        "to_moderate": scoping.audits_managed_by(user)
+        .filter(status=Audit.Status.SUBMITTED)
+        .count(),
         "open_escalations": scoping.escalations_for(user)
         .filter(status=Escalation.Status.OPEN)
         .count(),

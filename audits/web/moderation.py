@@ -23,7 +23,7 @@ LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderate
 
 def _queue(user):
     return (
-        scoping.audits_for(user)
+        scoping.audits_managed_by(user)
         .filter(status=Audit.Status.SUBMITTED)
         .exclude(assignment__auditor__user=user)
         .select_related(

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
-from audits import roles, scoping
+from audits import permissions, scoping
 from audits.errors import DomainError
 from audits.services import reports
 from audits.web.access import REPORT_READERS, role_required
@@ -30,7 +30,7 @@ def _jobs(user):
 @role_required(*REPORT_READERS)
 def cycle_reports(request, cycle_id: int):
     cycle = get_object_or_404(scoping.cycles_for(request.user), pk=cycle_id)
-    may_request = roles.has_role(request.user, roles.MANAGER)
+    may_request = permissions.can_request_report(request.user, cycle)
     if request.method == "POST":
         if not may_request:
             return redirect("web:cycle-reports", cycle_id=cycle.pk)
