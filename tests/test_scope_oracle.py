@@ -201,9 +201,18 @@ class Oracle:
             return True
         return self.has(p, "auditor") and s.user is not None and s.user.username == p
 
+    def manages_conflict(self, p, c: Conflict) -> bool:
+        # A conflict is changed or withdrawn by a manager of the case's team or of the
+        # worker's team; one with a worker of no team (or none) by a manager of every team.
+        if not self.has(p, "manager"):
+            return False
+        teams = {c.case.team_id if c.case else None, c.worker.team_id if c.worker else None}
+        return bool(teams & self.managed[p]) or (
+            (c.worker is None or c.worker.team_id is None) and self.every[p]
+        )
+
     def sees_conflict(self, p, c: Conflict) -> bool:
-        # Conflicts are declared by auditors; their scope is issue 12 item 5 (helper h1).
-        if self.has(p, "admin", "manager", "internal_auditor"):
+        if self.has(p, "admin", "internal_auditor") or self.manages_conflict(p, c):
             return True
         return (
             self.has(p, "auditor") and c.auditor.user is not None and c.auditor.user.username == p
@@ -281,11 +290,12 @@ API = {
         **dict.fromkeys(("PUT", "PATCH", "DELETE"),
                         lambda o, p, x: api_write(o, p, (ADM,), o.sees_staff(p, x)))}),
     "conflict-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                             "POST": lambda o, p, x: api_write(o, p, (ADM, M, A))}),
+                             "POST": lambda o, p, x: api_write(o, p, (M, A))}),
+    # Auditors declare; only a manager of the conflict's team changes or withdraws it.
     "conflict-detail": ("conflict", {
         "GET": lambda o, p, x: api_read(o, p, visible=o.sees_conflict(p, x)),
         **dict.fromkeys(("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(
-            o, p, (ADM, M, A), o.sees_conflict(p, x)))}),
+            o, p, (M, A), o.sees_conflict(p, x), o.manages_conflict(p, x)))}),
     "case-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
     "case-detail": ("case", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_case(p, x))}),
     "case-import-register": (None, {"POST": lambda o, p, x: api_write(o, p, (ADM, M))}),
@@ -302,8 +312,9 @@ API = {
     **{name: ("cycle", {"GET": lambda o, p, x: drawn_or_409(
         o, x, api_read(o, p, visible=o.sees_cycle(p, x.pk)))})
        for name in ("cycle-verification", "cycle-verify-script")},
-    "cycle-frame-csv": ("cycle", {"GET": lambda o, p, x: drawn_or_409(
-        o, x, api_read(o, p, READERS, o.sees_cycle(p, x.pk)))}),
+    **{name: ("cycle", {"GET": lambda o, p, x: drawn_or_409(
+        o, x, api_read(o, p, READERS, o.sees_cycle(p, x.pk)))})
+       for name in ("cycle-frame-csv", "cycle-sample-csv")},
     **{name: ("cycle", {"POST": lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk))})
        for name in ("cycle-draw", "cycle-assign", "cycle-extend", "cycle-override",
                     "cycle-unavailable")},
@@ -354,7 +365,7 @@ API = {
             o, p, (M,), True, OK if o.runs(p, x.pk) else 400)}),
     **{name: ("report", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_report(p, x))})
        for name in ("report-detail", "report-pdf", "report-data-json", "report-audits-csv",
-                    "report-changed")},
+                    "report-changed", "report-recompute")},
 }  # fmt: skip
 
 # What a list shows each person: (kind, visible(oracle, person, object), id field).
