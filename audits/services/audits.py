@@ -97,7 +97,9 @@ def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
     if "themes" in changes:
         themes = changes["themes"]
         allowed = set(template.themes)
-        if not isinstance(themes, list) or not all(t in allowed for t in themes):
+        if not isinstance(themes, list) or not all(
+            isinstance(t, str) and t in allowed for t in themes
+        ):
             errors["themes"] = ["must be a list of themes from the form's theme list"]
         else:
             values["themes"] = sorted(set(themes))
