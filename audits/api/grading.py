@@ -105,10 +105,11 @@ class AuditSerializer(serializers.ModelSerializer):
             "auditor", "template", "template_name", "template_version", "answers",
             "overall_grade", "rationale", "themes", "strengths", "improvements", "due_date",
             "started_at", "submitted_at", "moderation_reason", "moderated_overall_grade",
+            "withdrawn_reason",
         ]  # fmt: skip
         read_only_fields = [
             "status", "template", "due_date", "started_at", "submitted_at",
-            "moderation_reason", "moderated_overall_grade",
+            "moderation_reason", "moderated_overall_grade", "withdrawn_reason",
         ]  # fmt: skip
 
 
