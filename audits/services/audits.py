@@ -15,6 +15,7 @@ from audits.services.summaries import audit_summary_record
 from audits.template_cache import template_for_grading
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
+COMPLETED_STATES = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 TEXT_FIELDS = ("rationale", "strengths", "improvements")
 MAX_TEXT = 20_000
 
