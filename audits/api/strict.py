@@ -6,7 +6,9 @@ Bodies: JSON values nothing can store (infinite numbers, lone surrogates) and da
 import math
 from datetime import date
 
+from django import forms
 from django.db import models
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
@@ -36,7 +38,25 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         return self._whole(request, self.offset_query_param, 0, 10**9) or 0
 
 
+class IdFilter(filters.NumberFilter):
+    """A related object named by its id, compared as a number: a missing id and one outside
+    the caller's scope give the same answer (an empty list), where a choice of objects
+    would say "not a valid choice" for the first and so confirm that the second exists."""
+
+    field_class = forms.IntegerField
+
+
+class StrictFilterSet(filters.FilterSet):
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+
 class StrictFilterBackend(DjangoFilterBackend):
+    filterset_base = StrictFilterSet
+
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is not None:

@@ -129,6 +129,7 @@ def _tell_auditors(per_auditor: Counter, cycle: Cycle) -> None:
             f"{per_auditor[staff.pk]} new case audit(s) for {cycle.name}",
             f"You have been assigned {per_auditor[staff.pk]} case audit(s) in {cycle.name}. "
             "Open CaseAssure to see them under My audits.",
+            page=notify.link("web:my-audits"),
         )
 
 

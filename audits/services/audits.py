@@ -246,8 +246,9 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
                 lambda: notify.send(
                     notify.case_managers_and_qa_leads(case),
                     f"Inadequate grade in audit {audit.pk}",
-                    f"Audit {audit.pk} of case {case.case_ref} was graded Inadequate overall. "
-                    "Please review the case and the audit in CaseAssure.",
+                    f"Audit {audit.pk} was graded Inadequate overall. Please review the case "
+                    "and the audit in CaseAssure.",
+                    page=notify.link("web:audit", audit.pk),
                 )
             )
     return audit
