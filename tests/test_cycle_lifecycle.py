@@ -202,3 +202,20 @@ def test_the_auditor_is_told_in_plain_words_that_the_cycle_is_closed(people, cyc
     posted = browser.post(f"/audits/{audit.pk}/", {"version": audit.version, "strengths": "x"})
     assert posted.status_code == 409
     assert "closed" in posted.content.decode()
+
+
+def test_a_closed_cycle_leaves_the_home_counts_and_the_moderation_queue(people, cycle, client_for):
+    alice, quinn = client_for(people["auditor_alice"]), client_for(people["qa_lead_quinn"])
+    submitted = alices(cycle)[1]
+    save(alice, submitted, answers=FULL, overall_grade=3)
+    version = alice.get(url(submitted)).json()["version"]
+    alice.post(url(submitted, "submit/"), {"version": version}, format="json")
+    browser = Client()
+    browser.force_login(people["qa_lead_quinn"])
+    assert f"/moderation/{submitted.pk}/" in browser.get("/moderation/").content.decode()
+    close(quinn, cycle)
+    assert f"/moderation/{submitted.pk}/" not in browser.get("/moderation/").content.decode()
+    auditor = Client()
+    auditor.force_login(people["auditor_alice"])
+    listing = auditor.get("/audits/").content.decode()
+    assert "Not finished when the cycle closed" in listing
