@@ -219,3 +219,15 @@ def test_a_closed_cycle_leaves_the_home_counts_and_the_moderation_queue(people, 
     auditor.force_login(people["auditor_alice"])
     listing = auditor.get("/audits/").content.decode()
     assert "Not finished when the cycle closed" in listing
+
+
+def test_a_withdrawn_audit_frees_its_auditors_capacity(people, cycle, client_for):
+    Staff.objects.filter(user=people["auditor_alice"]).update(capacity=3)
+    quinn = client_for(people["qa_lead_quinn"])
+    withdrawn = alices(cycle)[0]
+    replace(quinn, withdrawn)
+    response = quinn.post(f"/api/v1/cycles/{cycle.pk}/assign/")
+    assert response.status_code == 201, response.content
+    assert response.json()["assigned"] == 1
+    live = Audit.objects.filter(assignment__sampled_case__cycle=cycle).exclude(status="withdrawn")
+    assert live.count() == 3
