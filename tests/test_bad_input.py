@@ -41,6 +41,11 @@ def _raw_patch(client, audit, body: str):
         ('{"version": 1, "themes": [{"a": 1}]}', "themes"),
         ('{"version": 1, "strengths": {"a": 1}}', "strengths"),
         ('{"version": 1, "answers": {"plan_smart": 1e309}}', "answers.plan_smart"),
+        ('{"version": 1, "answers": {"plan_smart": {"a": 1}}}', "answers.plan_smart"),
+        ('{"version": 1, "answers": {"child_seen_recently": {"a": 1}}}', "answers"),
+        ('{"version": 1, "answers": {"audit_type": ["Desk audit"]}}', "answers"),
+        ('{"version": 1, "answers": {"last_visit_date": "0001-01-01"}}', "answers"),
+        ('{"version": 1, "answers": {"last_visit_date": {"a": 1}}}', "answers"),
     ],
 )
 def test_an_audit_patch_with_bad_json_values_is_400_and_saves_nothing(
