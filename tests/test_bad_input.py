@@ -86,3 +86,14 @@ def test_a_cycle_with_a_period_outside_1900_to_2100_is_refused(people, client_fo
     assert response.status_code == 400, response.content
     assert "period_start" in response.json()
     assert not Cycle.objects.filter(name="Odd").exists()
+
+
+@pytest.mark.parametrize("etag", ['"2.7"', '"\u00b2"', '"' + "9" * 5000 + '"', '"-1"'])
+def test_a_bad_if_match_version_is_400(people, alice_audit, client_for, etag):
+    client = client_for(people["auditor_alice"])
+    response = client.patch(
+        f"/api/v1/audits/{alice_audit.pk}/", {"strengths": "Clear"}, format="json",
+        HTTP_IF_MATCH=etag,
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "version" in response.json()

@@ -134,8 +134,9 @@ class StrictJSONParser(JSONParser):
 def whole_number(raw, *, name: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
     """A JSON whole number or a string of digits, within the bounds; anything else (a
     fraction such as 2.7, true, an object) is a 400 naming ``name``, never rounded."""
-    if isinstance(raw, str) and raw.strip().isdigit():
-        raw = int(raw.strip())
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+        raw = int(text)
     if isinstance(raw, bool) or not isinstance(raw, int) or not minimum <= raw <= maximum:
         raise ValidationError({name: [f"must be a whole number from {minimum} to {maximum}"]})
     return raw
