@@ -97,3 +97,9 @@ def test_a_bad_if_match_version_is_400(people, alice_audit, client_for, etag):
     )  # fmt: skip
     assert response.status_code == 400
     assert "version" in response.json()
+
+
+@pytest.mark.parametrize("query", ["limit=\u00b2", "offset=" + "9" * 5000, "limit=1e3"])
+def test_a_bad_page_parameter_is_400(people, client_for, query):
+    response = client_for(people["auditor_alice"]).get(f"/api/v1/audits/?{query}")
+    assert response.status_code == 400

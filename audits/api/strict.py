@@ -25,7 +25,8 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        if not raw.isdigit() or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        whole = raw.isascii() and raw.isdigit() and len(raw) <= 12
+        if not whole or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
             bound = f" and at most {maximum}" if maximum is not None else ""
             raise ValidationError({name: [f"must be a whole number of at least {minimum}{bound}"]})
         return int(raw)
