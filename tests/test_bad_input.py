@@ -103,3 +103,17 @@ def test_a_bad_if_match_version_is_400(people, alice_audit, client_for, etag):
 def test_a_bad_page_parameter_is_400(people, client_for, query):
     response = client_for(people["auditor_alice"]).get(f"/api/v1/audits/?{query}")
     assert response.status_code == 400
+
+
+def test_a_register_row_with_a_superscript_year_is_a_row_error(people, client_for):
+    # str.isdigit() says yes to "\u00b2" but int() cannot read it: it was a 500.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    header = "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year\n"
+    body = header + "C1,Child Protection One,cp,2025-01-01,,,,\u00b2\n"
+    upload = SimpleUploadedFile("cases.csv", body.encode(), content_type="text/csv")
+    response = client_for(people["qa_lead_quinn"]).post(
+        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}
+    )
+    assert response.status_code == 400
+    assert "birth_year" in response.content.decode()
