@@ -8,3 +8,6 @@ class AuditsConfig(AppConfig):
 
     def ready(self):
         from audits import signals  # noqa: F401 - registers the receivers
+        from audits.api.strict import install_strict_fields
+
+        install_strict_fields()

@@ -18,6 +18,7 @@ DEFAULT_SCALE = {1: "Inadequate", 2: "Requires improvement", 3: "Good", 4: "Outs
 GOOD = 3  # "good or better" means a grade of at least this
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_TEXT = 20_000
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # as every date field of the API
 
 
 def questions(definition: dict) -> list[dict]:
@@ -108,9 +109,12 @@ def _clean_value(question: dict, value: Any, scale: dict[int, str]) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be a date like 2026-03-01")
     try:
-        return date.fromisoformat(value).isoformat()
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValueError("must be a date like 2026-03-01") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError("must be a date from 1900 to 2100")
+    return day.isoformat()
 
 
 def clean_answers(

@@ -1,9 +1,12 @@
-"""Who is told what, by email. Messages name audits by number and cases by their
-pseudonymous reference only: no child's details ever leave the service in an email."""
+"""Who is told what, by email. An email says that something needs attention and links to
+the page where it is; it carries no case reference, concern text or other case detail
+(mail is copied and forwarded outside the service). Audits and actions are named by
+number only; the page behind the link checks who may see what."""
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Count, Q
+from django.urls import reverse
 
 from audits.models import Case, Staff, Team
 
@@ -25,12 +28,19 @@ def qa_leads() -> list[Staff]:
     )
 
 
-def send(recipients, subject: str, body: str) -> int:
+def link(view: str, *args) -> str:
+    """The address of a page of the service, for an email."""
+    return f"{settings.SITE_URL}{reverse(view, args=args)}"
+
+
+def send(recipients, subject: str, body: str, *, page: str) -> int:
+    """Email ``body`` and the link to ``page`` (from ``link``) to the recipients."""
     addresses = sorted({staff.email for staff in recipients if staff.email})
     if not addresses:
         return 0
+    text = f"{body}\n\nOpen it in CaseAssure (sign in first): {page}\n"
     return send_mail(
-        f"[CaseAssure] {subject}", body, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False
+        f"[CaseAssure] {subject}", text, settings.DEFAULT_FROM_EMAIL, addresses, fail_silently=False
     )
 
 

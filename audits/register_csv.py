@@ -125,7 +125,7 @@ def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
     birth_year = None
     raw_year = _text(row, "birth_year", required=False, max_length=4)
     if raw_year:
-        if not raw_year.isdigit():
+        if not (raw_year.isascii() and raw_year.isdigit()):
             raise RowProblem("birth_year", f"{raw_year!r} is not a year")
         birth_year = int(raw_year)
         if birth_year > lookups.today.year:
@@ -195,7 +195,7 @@ def _staff_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
             raise RowProblem("manages_teams", f"unknown team {name!r}")
         managed.append(lookups.team_ids[name])
     raw_capacity = _text(row, "capacity", required=False, max_length=6) or "0"
-    if not raw_capacity.isdigit() or int(raw_capacity) > 1000:
+    if not (raw_capacity.isascii() and raw_capacity.isdigit()) or int(raw_capacity) > 1000:
         raise RowProblem("capacity", f"{raw_capacity!r} is not a whole number from 0 to 1000")
     return staff_ref, {
         "staff_ref": staff_ref,

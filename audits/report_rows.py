@@ -53,11 +53,13 @@ class _GradeForm:
 
 
 def audit_rows(cycle: Cycle) -> list[dict]:
-    """One plain row per audit of the cycle (any status), by case_ref and role."""
+    """One plain row per audit of the cycle (any status but withdrawn: a replaced case's
+    audit is no part of the sample), by case_ref and role."""
     forms: dict[int, _GradeForm] = {}
     rows = []
     audits = (
         Audit.objects.filter(assignment__sampled_case__cycle=cycle)
+        .exclude(status=Audit.Status.WITHDRAWN)
         .order_by("assignment__sampled_case__case__case_ref", "assignment__role")
         .values_list(*AUDIT_COLUMNS)
     )

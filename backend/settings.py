@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an oversized body is refused from its Content-Length, before anything reads it.
+    "audits.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -206,6 +208,12 @@ AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hour
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Behind TLS proxies REMOTE_ADDR is the proxy's address, so the lockout would key every
+# client on it (and anyone could lock a named user out). With TRUSTED_PROXY_COUNT proxies in
+# front, the client is the address the outermost of them appended to X-Forwarded-For; with
+# 0 (the default: no proxy) the header is ignored, since a client can write anything in it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "audits.middleware.client_ip"
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 
 # --- Security headers -------------------------------------------------------------------
@@ -240,12 +248,20 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "audits.api.strict.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["audits.api.strict.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "audits.api.strict.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "audits.api.errors.exception_handler",
 }
+# The OpenAPI schema and its docs describe every route: open in development (tests and
+# tooling read them), signed-in users only in production unless this says otherwise.
+API_SCHEMA_PUBLIC = env_bool("API_SCHEMA_PUBLIC", not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CaseAssure API",
     "DESCRIPTION": "Case-audit quality assurance: samples, audits, moderation, reports.",
@@ -270,6 +286,10 @@ CASE_TYPES = [
 # Seconds to hold each report stage; only the fault drills set it (see tests/test_faults.py).
 REPORT_DRILL_PAUSE = env_int("REPORT_DRILL_PAUSE", 0, minimum=0)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
+# Any other request body (JSON, forms); both limits are checked against Content-Length
+# before the body is read (audits.middleware.RequestSizeLimitMiddleware). Set the proxy's
+# own limit (nginx client_max_body_size) to IMPORT_MAX_BYTES too.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -278,6 +298,10 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "caseassure@localhost")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+# Emails carry a link to the page, never case details: this is where the links point.
+SITE_URL = env_str(
+    "SITE_URL", f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000"
+).rstrip("/")
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from audits import views
+from audits.api.permissions import SchemaReaders
 from audits.web import home
 
 handler404 = "audits.web.errors.not_found"
@@ -21,8 +22,16 @@ urlpatterns = [
     ),
     path("accounts/logout/", home.sign_out, name="logout"),
     path("api/v1/", include(("audits.api.urls", "api"))),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(permission_classes=[SchemaReaders]),
+        name="schema",
+    ),
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", permission_classes=[SchemaReaders]),
+        name="api-docs",
+    ),
     path("admin/", admin.site.urls),
     path("", include("audits.web.urls")),
 ]

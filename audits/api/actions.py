@@ -65,6 +65,12 @@ class ActionSerializer(serializers.ModelSerializer):
     def get_overdue(self, obj) -> bool:
         return action_service.is_overdue(obj)
 
+    def validate_due_date(self, value):
+        # An action is agreed for the future; an existing one keeps the date it had.
+        if value < timezone.localdate() and value != getattr(self.instance, "due_date", None):
+            raise serializers.ValidationError("must be today or later")
+        return value
+
 
 class ActionViewSet(ModelViewSet):
     serializer_class = ActionSerializer

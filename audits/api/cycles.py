@@ -22,7 +22,7 @@ from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.sampling import verify_script_text
 from audits.services import assignment as assignment_service
-from audits.services import sample
+from audits.services import lifecycle, sample
 from audits.services.templates import current_template
 
 RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
@@ -199,6 +199,10 @@ class ReplaceSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class CloseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+
 class DrawSerializer(serializers.Serializer):
     """Only the public witness input: the seed is derived by the server (commit, reveal)."""
 
@@ -365,6 +369,17 @@ class CycleViewSet(ModelViewSet):
         if not hasattr(cycle, "frame"):
             raise StateConflict("This cycle's sample has not been drawn yet.")
         return cycle
+
+    @extend_schema(request=CloseSerializer, responses=CycleSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        cycle = self.get_object()
+        body = CloseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        lifecycle.cycle_close(
+            cycle=cycle, actor=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from audits import roles, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
+from audits.api.strict import whole_number
 from audits.errors import DomainError
 from audits.models import Audit, Escalation, Event, Moderation, Template
 from audits.services import audits as audit_service
@@ -104,10 +105,11 @@ class AuditSerializer(serializers.ModelSerializer):
             "auditor", "template", "template_name", "template_version", "answers",
             "overall_grade", "rationale", "themes", "strengths", "improvements", "due_date",
             "started_at", "submitted_at", "moderation_reason", "moderated_overall_grade",
+            "withdrawn_reason",
         ]  # fmt: skip
         read_only_fields = [
             "status", "template", "due_date", "started_at", "submitted_at",
-            "moderation_reason", "moderated_overall_grade",
+            "moderation_reason", "moderated_overall_grade", "withdrawn_reason",
         ]  # fmt: skip
 
 
@@ -188,20 +190,14 @@ class AcknowledgeSerializer(serializers.Serializer):
 
 
 def _version_from(request) -> int | None:
-    """The version a client edited: a ``version`` field, or an ``If-Match`` ETag."""
+    """The version a client edited: a ``version`` field, or an ``If-Match`` ETag. A
+    fraction (2.7) is refused, not rounded to a version the client never saw."""
     raw = request.data.get("version") if isinstance(request.data, dict) else None
     if raw is None:
         raw = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
     if raw in (None, ""):
         return None
-    if isinstance(raw, bool):
-        raise DomainError("The version is not a number.", fields={"version": ["a whole number"]})
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise DomainError(
-            "The version is not a number.", fields={"version": ["a whole number"]}
-        ) from None
+    return whole_number(raw, name="version", minimum=1)
 
 
 class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

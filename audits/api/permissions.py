@@ -1,3 +1,4 @@
+from django.conf import settings
 from rest_framework import exceptions, permissions
 
 from audits import roles
@@ -18,3 +19,11 @@ class RolePermission(permissions.BasePermission):
                 raise exceptions.NotFound()
             return True
         return bool(held & set(getattr(view, "write_roles", (roles.ADMIN,))))
+
+
+class SchemaReaders(permissions.BasePermission):
+    """The OpenAPI schema and its docs: anyone while ``API_SCHEMA_PUBLIC`` (development),
+    otherwise signed-in users only (production)."""
+
+    def has_permission(self, request, view):
+        return settings.API_SCHEMA_PUBLIC or bool(request.user and request.user.is_authenticated)

@@ -1,9 +1,19 @@
-"""Query parameters are checked, not guessed: a bad page size, offset or an empty filter
-value gets a 400 naming the parameter, rather than a silently different list."""
+"""Input is checked, not guessed. Query parameters: a bad page size, offset or an empty
+filter value gets a 400 naming the parameter, rather than a silently different list.
+Bodies: JSON values nothing can store (infinite numbers, lone surrogates) and dates outside
+1900-2100 get a 400 naming the field, for every endpoint at once."""
 
+import math
+from datetime import date
+
+from django import forms
+from django.db import models
+from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import JSONParser
 
 MAX_PAGE = 500
 
@@ -15,7 +25,8 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         raw = request.query_params.get(name)
         if raw is None:
             return None
-        if not raw.isdigit() or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
+        whole = raw.isascii() and raw.isdigit() and len(raw) <= 12
+        if not whole or int(raw) < minimum or (maximum is not None and int(raw) > maximum):
             bound = f" and at most {maximum}" if maximum is not None else ""
             raise ValidationError({name: [f"must be a whole number of at least {minimum}{bound}"]})
         return int(raw)
@@ -28,7 +39,25 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         return self._whole(request, self.offset_query_param, 0, 10**9) or 0
 
 
+class IdFilter(filters.NumberFilter):
+    """A related object named by its id, compared as a number: a missing id and one outside
+    the caller's scope give the same answer (an empty list), where a choice of objects
+    would say "not a valid choice" for the first and so confirm that the second exists."""
+
+    field_class = forms.IntegerField
+
+
+class StrictFilterSet(filters.FilterSet):
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+
 class StrictFilterBackend(DjangoFilterBackend):
+    filterset_base = StrictFilterSet
+
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is not None:
@@ -40,3 +69,110 @@ class StrictFilterBackend(DjangoFilterBackend):
             if empty:
                 raise ValidationError({name: ["must not be empty"] for name in empty})
         return super().filter_queryset(request, queryset, view)
+
+
+# --- Request bodies ------------------------------------------------------------------------
+# JSON the standard parser accepts but nothing downstream can hold: a number too large for
+# a float (1e309 parses as infinity) or a whole number too large for any column or id, a
+# lone UTF-16 surrogate ("\ud800" parses to a str that cannot be encoded, so the database
+# driver fails), and nesting deep enough to exhaust the stack. They are refused here, once,
+# for every endpoint, with the field they are in.
+MAX_DEPTH = 32
+LARGEST = 2**63 - 1  # the largest whole number any column (or id) holds
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def _printable(key) -> str:
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def json_problems(data, path: str = "", depth: int = 0) -> dict[str, list[str]]:
+    """Every place in parsed JSON holding a value no field can take, by dotted path."""
+    where = path or "non_field_errors"
+    if depth > MAX_DEPTH:
+        return {where: [f"nested more than {MAX_DEPTH} levels deep"]}
+    if isinstance(data, float) and not math.isfinite(data):
+        return {where: ["number out of range"]}
+    if isinstance(data, int) and not isinstance(data, bool) and not -LARGEST <= data <= LARGEST:
+        return {where: ["number out of range"]}
+    if isinstance(data, str):
+        return {} if _is_text(data) else {where: ["text with an invalid character"]}
+    children = ()
+    if isinstance(data, dict):
+        children = data.items()
+    elif isinstance(data, list):
+        children = enumerate(data)
+    problems: dict[str, list[str]] = {}
+    for key, value in children:
+        inner = f"{path}.{_printable(key)}" if path else _printable(key)
+        if isinstance(key, str) and not _is_text(key):
+            problems[inner] = ["a name with an invalid character"]
+            continue
+        problems.update(json_problems(value, inner, depth + 1))
+    return problems
+
+
+class StrictJSONParser(JSONParser):
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(f"JSON nested more than {MAX_DEPTH} levels deep") from None
+        problems = json_problems(data)
+        if problems:
+            raise ParseError(problems)
+        return data
+
+
+def whole_number(raw, *, name: str, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
+    """A JSON whole number or a string of digits, within the bounds; anything else (a
+    fraction such as 2.7, true, an object) is a 400 naming ``name``, never rounded."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+        raw = int(text)
+    if isinstance(raw, bool) or not isinstance(raw, int) or not minimum <= raw <= maximum:
+        raise ValidationError({name: [f"must be a whole number from {minimum} to {maximum}"]})
+    return raw
+
+
+# --- Fields --------------------------------------------------------------------------------
+class _InRange:
+    def _in_range(self, day: date):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(
+                f"must be between {FIRST_DAY:%d/%m/%Y} and {LAST_DAY:%d/%m/%Y}", code="out_of_range"
+            )
+
+
+class StrictDateField(_InRange, serializers.DateField):
+    """A date from 1900 to 2100: earlier or later ones are typing mistakes, and some of
+    them (0001-01-01) break date arithmetic on the cycle pages and the draw."""
+
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        self._in_range(parsed)
+        return parsed
+
+
+class StrictDateTimeField(_InRange, serializers.DateTimeField):
+    def to_internal_value(self, value):
+        parsed = super().to_internal_value(value)
+        self._in_range(parsed.date())
+        return parsed
+
+
+def install_strict_fields() -> None:
+    """Every ModelSerializer builds its date fields from these, so a new model field or a
+    new serializer is covered without anyone remembering to (tests/test_bad_input_properties
+    checks every writable field of the OpenAPI schema)."""
+    mapping = serializers.ModelSerializer.serializer_field_mapping
+    mapping[models.DateField] = StrictDateField
+    mapping[models.DateTimeField] = StrictDateTimeField

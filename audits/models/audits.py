@@ -44,6 +44,9 @@ class Audit(models.Model):
         SUBMITTED = "submitted"
         RETURNED = "returned", "Returned for rework"
         FINAL = "final"
+        # The case was replaced in the sample: the audit stays on the record, with the
+        # reason, but can no longer change and counts in no figure.
+        WITHDRAWN = "withdrawn"
 
     assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="audit")
     template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="audits")
@@ -61,6 +64,7 @@ class Audit(models.Model):
     moderation_reason = models.CharField(max_length=30, blank=True, help_text="why moderated")
     moderated_overall_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     moderated_answers = models.JSONField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True, help_text="why the case left the sample")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -94,8 +94,8 @@ def actions_remind(now: datetime | None = None) -> dict[str, int]:
             reminded_due_at=now
         ):
             subject = f"Action {action.pk} is due on {action.due_date:%d %B %Y}"
-            body = f"Action {action.pk} for case {action.case.case_ref} is due soon."
-            notify.send([action.owner], subject, body)
+            body = f"Action {action.pk} is due soon."
+            notify.send([action.owner], subject, body, page=notify.link("web:actions"))
             sent["due_soon"] += 1
     week_ago = now - timedelta(days=7)
     overdue = Action.objects.filter(status=Action.Status.OPEN, due_date__lt=today).select_related(
@@ -109,8 +109,11 @@ def actions_remind(now: datetime | None = None) -> dict[str, int]:
             reminded_overdue_at=now
         ):
             subject = f"OVERDUE: action {action.pk} was due on {action.due_date:%d %B %Y}"
-            body = f"Action {action.pk} for case {action.case.case_ref} is overdue."
-            notify.send([action.owner, *notify.team_managers(action.team)], subject, body)
+            body = f"Action {action.pk} is overdue."
+            notify.send(
+                [action.owner, *notify.team_managers(action.team)], subject, body,
+                page=notify.link("web:actions"),
+            )  # fmt: skip
             sent["overdue"] += 1
     return sent
 

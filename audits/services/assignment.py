@@ -21,8 +21,11 @@ def _enabled_rules(cycle: Cycle) -> list[str]:
 
 
 def _carried_loads(cycle: Cycle) -> Counter:
+    # A withdrawn audit (its case was replaced) takes none of the auditor's capacity.
     return Counter(
-        Assignment.objects.filter(sampled_case__cycle=cycle).values_list("auditor_id", flat=True)
+        Assignment.objects.filter(sampled_case__cycle=cycle)
+        .exclude(audit__status=Audit.Status.WITHDRAWN)
+        .values_list("auditor_id", flat=True)
     )
 
 
@@ -129,6 +132,7 @@ def _tell_auditors(per_auditor: Counter, cycle: Cycle) -> None:
             f"{per_auditor[staff.pk]} new case audit(s) for {cycle.name}",
             f"You have been assigned {per_auditor[staff.pk]} case audit(s) in {cycle.name}. "
             "Open CaseAssure to see them under My audits.",
+            page=notify.link("web:my-audits"),
         )
 
 

@@ -8,12 +8,14 @@ from django.utils import timezone
 from audits import grading, notify, roles
 from audits.errors import DomainError, StateConflict
 from audits.models import Audit, Staff, Template
+from audits.services import lifecycle
 from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
 from audits.template_cache import template_for_grading
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
+COMPLETED_STATES = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 TEXT_FIELDS = ("rationale", "strengths", "improvements")
 MAX_TEXT = 20_000
 
@@ -36,8 +38,9 @@ def _grades_of(definition: dict, answers: dict, overall_grade) -> dict:
 
 
 def _locked(audit_id: int) -> Audit:
+    # The cycle's row is locked too, so a submission and the cycle's closing never overlap.
     return (
-        Audit.objects.select_for_update(of=("self",))
+        Audit.objects.select_for_update(of=("self", "assignment__sampled_case__cycle"))
         .select_related(
             "template",
             "assignment__auditor",
@@ -68,6 +71,8 @@ def _check_version(audit: Audit, version) -> None:
 
 
 def _check_editable(audit: Audit) -> None:
+    if audit.status == Audit.Status.WITHDRAWN:
+        raise StateConflict(lifecycle.withdrawn_message(audit))
     if audit.status not in EDITABLE:
         raise StateConflict(f"A {audit.get_status_display().lower()} audit cannot be edited.")
 
@@ -98,7 +103,9 @@ def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
     if "themes" in changes:
         themes = changes["themes"]
         allowed = set(template.themes)
-        if not isinstance(themes, list) or not all(t in allowed for t in themes):
+        if not isinstance(themes, list) or not all(
+            isinstance(t, str) and t in allowed for t in themes
+        ):
             errors["themes"] = ["must be a list of themes from the form's theme list"]
         else:
             values["themes"] = sorted(set(themes))
@@ -116,10 +123,18 @@ def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
 
 def _lost_race(audit_id: int) -> StateConflict:
     """The 409 for a save whose row changed between reading and writing it."""
-    current = Audit.objects.filter(pk=audit_id).values_list("version", "status").first()
+    current = (
+        Audit.objects.filter(pk=audit_id)
+        .values_list("version", "status", "assignment__sampled_case__cycle__status")
+        .first()
+    )
     if current is None:
         return StateConflict("This audit no longer exists; nothing was saved.")
-    version, status = current
+    version, status, cycle_status = current
+    if cycle_status in lifecycle.CLOSED_STATES:
+        return StateConflict(lifecycle.CLOSED_MESSAGE)
+    if status == Audit.Status.WITHDRAWN:
+        return StateConflict(lifecycle.withdrawn_message(Audit.objects.get(pk=audit_id)))
     if status not in EDITABLE:
         return StateConflict(f"A {Audit.Status(status).label.lower()} audit cannot be edited.")
     return StateConflict(
@@ -134,7 +149,8 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
     themes and the text fields. A stale ``version`` gets a 409 with the current version.
 
     ``audit`` is the row as the caller read it. Nothing is locked: the write is one UPDATE
-    that only matches while the row still has the version and status read, so of two saves
+    that only matches while the row still has the version and status read and its cycle is
+    not closed (the cycle is not read first: that would cost every save a query), so of two saves
     of one version exactly one succeeds and the other gets the 409 -- the merge of answers
     is always made on the state that is overwritten. A change of grades or status is
     recorded as an Event in the same transaction (see ``draft_write``); a save that changes
@@ -198,6 +214,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
     with transaction.atomic():
         audit = _locked(audit.pk)
         _check_author(audit, actor)
+        lifecycle.check_cycle_open(audit.assignment.sampled_case.cycle)
         if audit.status not in EDITABLE:
             raise StateConflict(
                 f"A {audit.get_status_display().lower()} audit cannot be submitted."
@@ -234,8 +251,9 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
                 lambda: notify.send(
                     notify.case_managers_and_qa_leads(case),
                     f"Inadequate grade in audit {audit.pk}",
-                    f"Audit {audit.pk} of case {case.case_ref} was graded Inadequate overall. "
-                    "Please review the case and the audit in CaseAssure.",
+                    f"Audit {audit.pk} was graded Inadequate overall. Please review the case "
+                    "and the audit in CaseAssure.",
+                    page=notify.link("web:audit", audit.pk),
                 )
             )
     return audit

@@ -8,7 +8,7 @@ to compose its UPDATE than the database took to run it.
 
 from django.db import connection, transaction
 
-from audits.models import Audit, Event
+from audits.models import Assignment, Audit, Cycle, Event, SampledCase
 from audits.services.history import event_record
 
 
@@ -48,10 +48,22 @@ def _update(audit_id: int, read_version: int, read_status: str, values: dict):
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
     sql = (
         f"UPDATE {quote(Audit._meta.db_table)} SET {assignments} "  # noqa: S608
-        "WHERE id = %s AND version = %s AND status = %s"
+        f"WHERE id = %s AND version = %s AND status = %s AND NOT EXISTS ({_CLOSED_CYCLE})"
     )
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    return sql, [*params, audit_id, read_version, read_status]
+    return sql, [*params, audit_id, read_version, read_status, *CLOSED_STATES]
+
+
+# The audit's cycle is closed or reported: found through its assignment and sampled case,
+# one index lookup each.
+CLOSED_STATES = (Cycle.Status.CLOSED, Cycle.Status.REPORTED)
+_CLOSED_CYCLE = f"""
+    SELECT 1 FROM {Assignment._meta.db_table} of_assignment
+      JOIN {SampledCase._meta.db_table} of_sampled ON of_sampled.id = of_assignment.sampled_case_id
+      JOIN {Cycle._meta.db_table} of_cycle ON of_cycle.id = of_sampled.cycle_id
+     WHERE of_assignment.id = {Audit._meta.db_table}.assignment_id
+       AND of_cycle.status IN (%s, %s)
+"""  # noqa: S608
 
 
 def _event_insert(audit: Audit, values: dict, event: dict):

@@ -42,9 +42,10 @@ def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
             lambda: notify.send(
                 recipients,
                 f"Safeguarding concern raised in audit {audit.pk}",
-                f"A safeguarding concern was raised while auditing case {case.case_ref} "
-                f"(audit {audit.pk}). Please acknowledge it in CaseAssure by "
+                f"A safeguarding concern was raised during audit {audit.pk}. Please read it "
+                "and acknowledge it in CaseAssure by "
                 f"{timezone.localtime(escalation.due_at):%d %B %Y %H:%M}.",
+                page=notify.link("web:escalations"),
             )
         )
     return escalation
@@ -104,8 +105,9 @@ def escalations_remind_overdue(now: datetime | None = None) -> int:
         notify.send(
             notify.case_managers_and_qa_leads(case),
             f"OVERDUE: safeguarding concern in audit {escalation.audit_id}",
-            f"The safeguarding concern raised on {raised:%d %B %Y %H:%M} about case "
-            f"{case.case_ref} has not been acknowledged and is overdue.",
+            f"The safeguarding concern raised on {raised:%d %B %Y %H:%M} in audit "
+            f"{escalation.audit_id} has not been acknowledged and is overdue.",
+            page=notify.link("web:escalations"),
         )
         reminded += 1
     return reminded

@@ -9,6 +9,7 @@ from audits.independence import blocking_rules
 from audits.models import Audit, Moderation
 from audits.services.audits import NotYours, staff_of
 from audits.services.history import event_record
+from audits.services.lifecycle import check_cycle_open
 from audits.services.summaries import audit_summary_record
 
 
@@ -35,10 +36,11 @@ def moderation_record(
         raise DomainError("Unknown decision.", fields={"decision": ["agree, change or return"]})
     with transaction.atomic():
         audit = (
-            Audit.objects.select_for_update(of=("self",))
+            Audit.objects.select_for_update(of=("self", "assignment__sampled_case__cycle"))
             .select_related("template", "assignment__sampled_case__cycle", "assignment__auditor")
             .get(pk=audit.pk)
         )
+        check_cycle_open(audit.assignment.sampled_case.cycle)
         if audit.status != Audit.Status.SUBMITTED:
             raise StateConflict("Only a submitted audit awaiting moderation can be moderated.")
         moderator = staff_of(actor)

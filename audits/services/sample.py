@@ -17,6 +17,7 @@ from audits.errors import DomainError, StateConflict
 from audits.files import write_atomically
 from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
+from audits.services import lifecycle
 from audits.services.history import event_record
 
 FOLLOW_UP_STRATUM = "follow-up"
@@ -420,6 +421,7 @@ def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledC
         sampled_case.replaced_by = replacement
         sampled_case.replacement_reason = reason
         sampled_case.save(update_fields=["status", "replaced_by", "replacement_reason"])
+        lifecycle.audits_withdraw(sampled_case=sampled_case, actor=actor, reason=reason)
         event_record(
             actor=actor,
             verb="sample.replaced",

@@ -11,7 +11,7 @@ from audits import permissions, roles, scoping
 from audits.errors import DomainError, StateConflict
 from audits.models import Audit
 from audits.services import audits as audit_service
-from audits.services import escalations
+from audits.services import escalations, lifecycle
 from audits.services.history import access_record
 from audits.web import grading_form
 from audits.web.access import ANY_ROLE, AUDITORS, role_required
@@ -36,12 +36,16 @@ def my_audits(request):
         .order_by("due_date", "status", "pk")
     )
     today = timezone.localdate()
-    waiting = [a for a in rows if a.status in audit_service.EDITABLE]
-    done = [a for a in rows if a.status not in audit_service.EDITABLE]
-    return page(
-        request, "audits/my_audits.html",
-        {"waiting": waiting, "done": done, "today": today}, current="web:my-audits",
-    )  # fmt: skip
+    unfinished = [a for a in rows if a.status in audit_service.EDITABLE]
+    open_cycle = [a for a in unfinished if not lifecycle.is_closed(a.assignment.sampled_case.cycle)]
+    context = {
+        "waiting": open_cycle,
+        "closed": [a for a in unfinished if a not in open_cycle],
+        "withdrawn": [a for a in rows if a.status == Audit.Status.WITHDRAWN],
+        "done": [a for a in rows if a.status in audit_service.COMPLETED_STATES],
+        "today": today,
+    }
+    return page(request, "audits/my_audits.html", context, current="web:my-audits")
 
 
 def _is_author(audit: Audit, user) -> bool:
@@ -53,8 +57,16 @@ def _render(request, audit, values, *, error=None, conflict=None, version=None, 
     if error is not None:
         error_summary = summary(error, grading_form.labels(audit.template), default=FORM_ID)
         field_errors = error_summary["fields"]
-    editable = _is_author(audit, request.user) and audit.status in audit_service.EDITABLE
+    cycle_closed = lifecycle.is_closed(audit.assignment.sampled_case.cycle)
+    editable = (
+        _is_author(audit, request.user)
+        and audit.status in audit_service.EDITABLE
+        and not cycle_closed
+    )
     context = {
+        "cycle_closed": cycle_closed,
+        "closed_message": lifecycle.CLOSED_MESSAGE,
+        "withdrawn_message": lifecycle.withdrawn_message(audit),
         "audit": audit,
         "case": audit.assignment.sampled_case.case,
         "cycle": audit.assignment.sampled_case.cycle,

@@ -31,9 +31,11 @@ def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) 
 
 def _loads(cycle: Cycle) -> list[dict]:
     counts: dict[int, Counter] = defaultdict(Counter)
-    for auditor_id, role in Assignment.objects.filter(sampled_case__cycle=cycle).values_list(
-        "auditor_id", "role"
-    ):
+    # A withdrawn audit (its case was replaced) is no part of anyone's load.
+    current = Assignment.objects.filter(sampled_case__cycle=cycle).exclude(
+        audit__status="withdrawn"
+    )
+    for auditor_id, role in current.values_list("auditor_id", "role"):
         counts[auditor_id][role] += 1
     people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
     return [

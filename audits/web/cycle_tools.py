@@ -1,5 +1,6 @@
-"""A manager's tools on a drawn cycle, from its page: extend the sample in some strata, and
-mark an auditor unavailable so their unstarted audits go to other independent auditors.
+"""A manager's tools on a drawn cycle, from its page: extend the sample in some strata,
+mark an auditor unavailable so their unstarted audits go to other independent auditors, and
+close the cycle.
 The services decide what is allowed; these views only read the form and show the result."""
 
 from django.contrib import messages
@@ -8,11 +9,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits import scoping
-from audits.api.cycles import ExtendSerializer
+from audits.api.cycles import CloseSerializer, ExtendSerializer
 from audits.errors import DomainError, StateConflict
 from audits.models import Cycle, Staff
 from audits.services import assignment as assignment_service
-from audits.services import sample
+from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import blocked_counts, render_cycle
 from audits.web.errors import plain_words, summary
@@ -85,6 +86,31 @@ def cycle_extend(request, cycle_id: int):
         s = "s" if len(added) != 1 else ""
         messages.success(request, f"{len(added)} case{s} added to the sample: {refs}.{still}")
     return _back(cycle, "draw")
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_close(request, cycle_id: int):
+    cycle = _cycle(request, cycle_id)
+    body = CloseSerializer(data={"reason": request.POST.get("reason", "")})
+    if request.POST.get("confirm") != "yes" or not body.is_valid():
+        messages.error(
+            request,
+            "The cycle was not closed: tick the box to confirm, and keep the note under "
+            "2,000 characters.",
+        )
+        return render_cycle(request, cycle, status=400)
+    try:
+        lifecycle.cycle_close(
+            cycle=cycle, actor=request.user, reason=body.validated_data.get("reason", "")
+        )
+    except StateConflict as error:
+        return _conflict(request, cycle, error)
+    messages.success(
+        request,
+        f"{cycle.name} is closed. Its audits can no longer be saved, submitted or moderated.",
+    )
+    return _back(cycle, "close")
 
 
 UNAVAILABLE_LABELS = {"auditor": "Auditor"}

@@ -12,12 +12,17 @@ from django.views.decorators.http import require_GET, require_POST
 from audits import roles, scoping
 from audits.models import Action, Audit, Cycle, Escalation
 from audits.services.audits import EDITABLE
+from audits.services.lifecycle import CLOSED_STATES
 from audits.web.assurance import latest_reports
 from audits.web.pages import page
 
 
 def _auditor_summary(user) -> dict:
-    mine = scoping.audits_for(user).filter(assignment__auditor__user=user, status__in=EDITABLE)
+    mine = (
+        scoping.audits_for(user)
+        .filter(assignment__auditor__user=user, status__in=EDITABLE)
+        .exclude(assignment__sampled_case__cycle__status__in=CLOSED_STATES)
+    )
     today = timezone.localdate()
     return {
         "waiting": mine.count(),
@@ -33,6 +38,7 @@ def _manager_summary(user) -> dict:
         "planned": scoping.cycles_managed_by(user).filter(status=Cycle.Status.PLANNED).count(),
         "to_moderate": scoping.audits_managed_by(user)
         .filter(status=Audit.Status.SUBMITTED)
+        .exclude(assignment__sampled_case__cycle__status__in=CLOSED_STATES)
         .count(),
         "open_escalations": scoping.escalations_for(user)
         .filter(status=Escalation.Status.OPEN)

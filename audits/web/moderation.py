@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from audits import grading, scoping
 from audits.errors import DomainError
 from audits.models import Audit, Moderation
+from audits.services import lifecycle
 from audits.services import moderation as moderation_service
 from audits.web import grading_form
 from audits.web.access import MANAGERS, role_required
@@ -36,7 +37,10 @@ def _queue(user):
 
 @role_required(*MANAGERS)
 def moderation_queue(request):
-    rows = list(_queue(request.user))
+    # A closed cycle's audits can no longer be moderated: they leave the queue.
+    rows = [
+        a for a in _queue(request.user) if not lifecycle.is_closed(a.assignment.sampled_case.cycle)
+    ]
     for audit in rows:
         audit.why = MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
         audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")

@@ -35,6 +35,7 @@ urlpatterns = [
         cycle_tools.cycle_unavailable,
         name="cycle-unavailable",
     ),
+    path("cycles/<int:cycle_id>/close/", cycle_tools.cycle_close, name="cycle-close"),
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
