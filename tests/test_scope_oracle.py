@@ -317,7 +317,7 @@ API = {
        for name in ("cycle-frame-csv", "cycle-sample-csv")},
     **{name: ("cycle", {"POST": lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk))})
        for name in ("cycle-draw", "cycle-assign", "cycle-extend", "cycle-override",
-                    "cycle-unavailable")},
+                    "cycle-unavailable", "cycle-close")},
     "sampled-case-replace": ("sampled-case", {"POST": lambda o, p, x: api_write(
         o, p, (M,), o.runs(p, x.cycle_id))}),
     "template-list": (None, {"GET": lambda o, p, x: api_read(o, p),
@@ -398,7 +398,7 @@ WEB = {
     "cycle": ("cycle", {"GET": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))}),
     **{name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
        for name in ("cycle-draw", "cycle-assign", "cycle-override", "cycle-extend",
-                    "cycle-unavailable")},
+                    "cycle-unavailable", "cycle-close")},
     # The form names a case of the cycle's sample: a cycle not drawn has none.
     "cycle-replace": ("cycle", post_only(
         (M,), lambda o, p, x: o.runs(p, x.pk) and x.pk in o.drawn)),
