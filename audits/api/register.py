@@ -1,6 +1,7 @@
 """API for the case register: teams, staff, cases, conflicts and the CSV import."""
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, parsers, serializers, status, viewsets
@@ -117,8 +118,26 @@ class ScopedViewSet(viewsets.GenericViewSet):
     read_roles = roles.ALL_ROLES
     write_roles = (roles.ADMIN,)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # DRF's mixins save without an Event. A viewset that lists one of them before
+        # RecordedWrites (or leaves RecordedWrites out) would write past the history, so
+        # it is refused when the class is made, not found later in production.
+        for hook, mixin in WRITE_MIXINS:
+            if issubclass(cls, mixin) and getattr(cls, hook) is getattr(mixin, hook):
+                raise ImproperlyConfigured(
+                    f"{cls.__name__}.{hook} is DRF's own, which records no Event: "
+                    "put RecordedWrites first among its bases."
+                )
+
     def get_queryset(self):
         return type(self).scope(self.request.user)
+
+
+class RecordedWrites:
+    """Creates, edits and deletes through the generic mixins, each with its Event in the same
+    transaction. It must come before DRF's mixins in the bases (see ModelViewSet): their own
+    ``perform_*`` methods save and record nothing."""
 
     def extra_create_fields(self) -> dict:
         return {}
@@ -151,7 +170,15 @@ class ScopedViewSet(viewsets.GenericViewSet):
             instance.delete()
 
 
+WRITE_MIXINS = (
+    ("perform_create", mixins.CreateModelMixin),
+    ("perform_update", mixins.UpdateModelMixin),
+    ("perform_destroy", mixins.DestroyModelMixin),
+)
+
+
 class ModelViewSet(
+    RecordedWrites,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
