@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AuditsConfig(AppConfig):
@@ -8,3 +9,10 @@ class AuditsConfig(AppConfig):
 
     def ready(self):
         from audits import signals  # noqa: F401 - registers the receivers
+
+
+class CaseAssureAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the site that records every change (admin_site.py)."""
+
+    default = False
+    default_site = "audits.admin_site.RecordedAdminSite"

@@ -43,7 +43,7 @@ MEDIA_URL = "/files/"
 
 # --- Applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "audits.apps.CaseAssureAdminConfig",  # django.contrib.admin, every change recorded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
