@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audits.middleware.NoStoreMiddleware",
+    "audits.access_log.AccessLogMiddleware",  # after authentication: who read case data
     "axes.middleware.AxesMiddleware",
 ]
 
