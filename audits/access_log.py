@@ -58,6 +58,7 @@ ADMIN_PAGE = re.compile(
 ID_ARGUMENTS = ("pk", "audit_id", "cycle_id", "job_id", "report_id", "object_id")
 SAFE = ("GET", "HEAD")
 RENDERED_ON_POST = (200, 400, 409)  # a form shown again, with the record, after a POST
+MAX_FILTER_TEXT = 200
 
 
 def read_by(view_name: str) -> tuple[str, str] | None:
@@ -82,6 +83,12 @@ def _shown(request, response, view_name: str) -> bool:
     return not view_name.startswith("api:") and response.status_code in RENDERED_ON_POST
 
 
+def _plain_text(text: str) -> str:
+    # A filter is stored as typed, short, and without NUL (which PostgreSQL's JSON refuses:
+    # a query string with %00 must not turn a served list into an error).
+    return text[:MAX_FILTER_TEXT].replace("\x00", "\ufffd")
+
+
 def access_record_request(request, match, object_type: str, how: str) -> AccessLog:
     object_id = next((match.kwargs[k] for k in ID_ARGUMENTS if k in match.kwargs), "")
     detail = {}
@@ -89,7 +96,10 @@ def access_record_request(request, match, object_type: str, how: str) -> AccessL
     if ids is not None:
         detail["ids"] = ids
     if request.GET:
-        detail["filter"] = {key: request.GET.getlist(key) for key in sorted(request.GET)}
+        detail["filter"] = {
+            _plain_text(key): [_plain_text(value) for value in request.GET.getlist(key)]
+            for key in sorted(request.GET)
+        }
     return AccessLog.objects.create(
         user=request.user, object_type=object_type, object_id=str(object_id)[:64],
         action=how, detail=detail or None,
