@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class AuditsConfig(AppConfig):
@@ -11,3 +12,10 @@ class AuditsConfig(AppConfig):
         from audits.api.strict import install_strict_fields
 
         install_strict_fields()
+
+
+class CaseAssureAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the site that records every change (admin_site.py)."""
+
+    default = False
+    default_site = "audits.admin_site.RecordedAdminSite"

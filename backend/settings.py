@@ -43,7 +43,7 @@ MEDIA_URL = "/files/"
 
 # --- Applications -----------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "audits.apps.CaseAssureAdminConfig",  # django.contrib.admin, every change recorded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audits.middleware.NoStoreMiddleware",
+    "audits.access_log.AccessLogMiddleware",  # after authentication: who read case data
     "axes.middleware.AxesMiddleware",
 ]
 

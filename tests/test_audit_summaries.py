@@ -114,7 +114,7 @@ def test_a_domain_median_between_two_grades_is_stored_as_the_lower_grade(cycle):
 def test_the_migration_moves_stored_halves_down(cycle):
     grade = DomainGrade.objects.first()
     DomainGrade.objects.filter(pk=grade.pk).update(grade=2.5)
-    migration = importlib.import_module("audits.migrations.0017_domain_grade_ties_down")
+    migration = importlib.import_module("audits.migrations.0013_domain_grade_ties_down")
     migration.domain_grades_down(apps, None)
     assert DomainGrade.objects.get(pk=grade.pk).grade == 2
     assert not DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5]).exists()

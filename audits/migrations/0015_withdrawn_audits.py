@@ -17,7 +17,7 @@ def withdraw_replaced(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0016_frame_seed_parts")]
+    dependencies = [("audits", "0014_frame_seed_parts")]
 
     operations = [
         migrations.AddField(

@@ -50,6 +50,8 @@ class AccessLog(AppendOnlyModel):
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)
     action = models.CharField(max_length=20, default="read")
+    # What a list or an export showed: the ids on the page and the filter asked for.
+    detail = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         ordering = ["id"]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("audits", "0017_domain_grade_ties_down"),
+        ("audits", "0013_domain_grade_ties_down"),
     ]
 
     operations = [

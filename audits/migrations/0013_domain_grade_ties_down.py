@@ -12,6 +12,6 @@ def domain_grades_down(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0014_history_purge_function")]
+    dependencies = [("audits", "0012_history_purge_function")]
 
     operations = [migrations.RunPython(domain_grades_down, migrations.RunPython.noop)]

@@ -137,5 +137,5 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0018_opinion_settings")]
+    dependencies = [("audits", "0011_opinion_settings")]
     operations = [migrations.RunPython(forwards, backwards)]
