@@ -27,6 +27,7 @@ READS = {
     "api:cycle-assignments": ("cycle", "sample"),
     "api:cycle-verification": ("cycle", "sample"),
     "api:cycle-frame-csv": ("cycle", "export"),
+    "api:cycle-sample-csv": ("cycle", "export"),
     "api:escalation-list": ("escalation", "list"),
     "api:escalation-detail": ("escalation", "read"),
     "api:action-list": ("action", "list"),

@@ -28,6 +28,7 @@ CASE_DATA = {
     "api:cycle-assignments": ("QA", "cycle"),
     "api:cycle-verification": ("IA", "cycle"),
     "api:cycle-frame-csv": ("IA", "cycle"),
+    "api:cycle-sample-csv": ("IA", "cycle"),
     "api:escalation-list": ("QA", "escalation"),
     "api:escalation-detail": ("QA", "escalation"),
     "api:action-list": ("QA", "action"),
@@ -56,19 +57,21 @@ NO_CASE_DATA = {
     "api:staff-list", "api:staff-detail", "api:template-list", "api:template-detail",
     "api:template-export", "api:cycle-list", "api:cycle-detail", "api:cycle-plan",
     "api:cycle-verify-script", "api:improvement-item-list", "api:improvement-item-detail",
-    "api:report-list", "api:report-changed", "web:keepalive", "web:cycles", "web:cycle-new",
+    "api:report-list", "api:report-changed", "api:report-recompute", "web:keepalive",
+    "web:cycles", "web:cycle-new",
     "web:cycle-reports", "web:report-job", "web:assurance", "home", "health", "login",
     "logout", "schema", "api-docs", "admin:auth_user_password_change", "admin:password_change",
     # POST only (405 to a GET):
     "web:action-advance", "web:cycle-assign", "web:cycle-draw", "web:cycle-extend",
     "web:cycle-override", "web:cycle-replace", "web:cycle-unavailable",
-    "web:escalation-acknowledge",
+    "web:escalation-acknowledge", "web:cycle-close",
 }  # fmt: skip
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
 ADMIN_OTHER_MODELS = {
     "audits.team", "audits.staff", "audits.apitoken", "audits.retentionpolicy", "auth.user",
     "auth.group", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
+    "audits.opinionsettings",
 }  # fmt: skip
 ADMIN_MODEL_PAGE = ("changelist", "change", "history", "delete")
 

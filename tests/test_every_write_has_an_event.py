@@ -42,6 +42,7 @@ from audits.models import (
     Escalation,
     Event,
     ImprovementItem,
+    OpinionSettings,
     RetentionPolicy,
     SampledCase,
     Staff,
@@ -51,6 +52,7 @@ from audits.models import (
 from audits.services import assignment, escalations, sample
 from audits.services import audits as audit_service
 from audits.services.templates import current_template
+from tests.builders import known_server_random
 from tests.test_access_matrix import build_world, url_for
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -148,12 +150,15 @@ class World:
             stratify_by="case_type", template=current_template(), created_by=self.lead,
             plan={"method": "fixed", "n": 14, "allocation": "proportional", "minimum": 1},
         )  # fmt: skip
-        cycle.teams.set(Team.objects.exclude(name="Quality Assurance"))
+        # The teams the QA lead manages: a cycle covers only teams its manager manages (a
+        # team added by an earlier admin case in the walk is nobody's).
+        cycle.teams.set(Staff.objects.get(user=self.lead).managed_teams.all())
         return cycle
 
     def drawn_cycle(self, *, assigned=False) -> Cycle:
         cycle = self.planned_cycle(f"Drawn {Cycle.objects.count()}")
-        sample.sample_draw(cycle=cycle, actor=self.lead, seed=f"walk-{cycle.pk}")
+        with known_server_random(f"walk-{cycle.pk}"):
+            sample.sample_draw(cycle=cycle, actor=self.lead)
         if assigned:
             assignment.cycle_assign(cycle=cycle, actor=self.lead)
         return cycle
@@ -280,11 +285,12 @@ def _(w):
 
 @case(("api:conflict-list", "POST"))
 def _(w):
+    # An auditor declares a conflict with a worker (a case only among those they were given).
     auditor = Staff.objects.get(user=w.people["AUD"])
-    case_ = Case.objects.exclude(conflicts__auditor=auditor).order_by("pk").first()
+    worker = Staff.objects.exclude(pk=auditor.pk).filter(user__isnull=True).order_by("pk").first()
     return Write("AUD", "/api/v1/conflicts/", {"auditor": auditor.staff_ref,
-                 "case": case_.case_ref, "reason": "My neighbour's family"}, status=201,
-                 obj=("conflict", None), verb="created",
+                 "worker": worker.staff_ref, "reason": "My neighbour's family"}, status=201,
+                 obj=("conflict", None), verb="conflict.declared",
                  change={"reason": "My neighbour's family"})  # fmt: skip
 
 
@@ -299,15 +305,17 @@ def _(w):
     conflict = _conflict(w)
     return Write("QA", f"/api/v1/conflicts/{conflict.pk}/", {
         "auditor": conflict.auditor.staff_ref, "case": conflict.case.case_ref,
-        "reason": "Knows the family well"}, obj=("conflict", conflict.pk), verb="updated",
+        "reason": "Knows the family well", "change_reason": "Said more at supervision"},
+        obj=("conflict", conflict.pk), verb="conflict.changed",
         change={"reason": "Knows the family well"})  # fmt: skip
 
 
 @case(("api:conflict-detail", "DELETE"))
 def _(w):
     conflict = _conflict(w)
-    return Write("QA", f"/api/v1/conflicts/{conflict.pk}/", {"reason": "Declared in error"},
-                 status=204, obj=("conflict", conflict.pk), verb="deleted")  # fmt: skip
+    return Write("QA", f"/api/v1/conflicts/{conflict.pk}/",
+                 {"change_reason": "Declared in error"}, status=204,
+                 obj=("conflict", conflict.pk), verb="conflict.withdrawn")  # fmt: skip
 
 
 @case(("api:case-import-register", "POST"))
@@ -375,6 +383,14 @@ def _(w):
     cycle = w.planned_cycle()
     return Write("QA", f"/api/v1/cycles/{cycle.pk}/draw/", {}, status=201,
                  obj=("cycle", cycle.pk), verb="draw")  # fmt: skip
+
+
+@case(("api:cycle-close", "POST"))
+def _(w):
+    cycle = w.drawn_cycle(assigned=True)
+    return Write("QA", f"/api/v1/cycles/{cycle.pk}/close/", {"reason": "Quarter over"},
+                 obj=("cycle", cycle.pk), verb="cycle.closed",
+                 change={"status": "closed"})  # fmt: skip
 
 
 @case(("api:cycle-assign", "POST"))
@@ -587,8 +603,16 @@ def _(w):
 @case(("web:cycle-draw", "POST"))
 def _(w):
     cycle = w.planned_cycle()
-    return page("QA", reverse("web:cycle-draw", args=[cycle.pk]), {}, status=302,
-                obj=("cycle", cycle.pk), verb="draw")  # fmt: skip
+    return page("QA", reverse("web:cycle-draw", args=[cycle.pk]), {"confirm": "yes"},
+                status=302, obj=("cycle", cycle.pk), verb="draw")  # fmt: skip
+
+
+@case(("web:cycle-close", "POST"))
+def _(w):
+    cycle = w.drawn_cycle(assigned=True)
+    return page("QA", reverse("web:cycle-close", args=[cycle.pk]), {"confirm": "yes",
+                "reason": "Quarter over"}, status=302, obj=("cycle", cycle.pk),
+                verb="cycle.closed", change={"status": "closed"})  # fmt: skip
 
 
 @case(("web:cycle-assign", "POST"))
@@ -842,6 +866,10 @@ def _conflict_for_admin(w):
     return _conflict(w)
 
 
+def _opinion_settings(w):
+    return OpinionSettings.objects.first() or OpinionSettings.objects.create()
+
+
 ADMIN = {
     Team: {
         "add": admin_add(Team, lambda w: {"name": "Admin Added", "service_area": "cp"},
@@ -864,14 +892,20 @@ ADMIN = {
         "change": admin_change(Case, _case, {"legal_hold": "on"}, {"legal_hold": True}),
         "delete": admin_delete(Case, _case),
     },
+    # Conflicts change only through the API, by a manager of the team, with a reason.
     Conflict: {
-        "add": admin_add(Conflict, lambda w: {"auditor": str(Staff.objects.get(
-            user=w.people["AUD"]).pk), "worker": str(Staff.objects.filter(
-            user__isnull=True).first().pk), "reason": "Old colleague"},
-            {"reason": "Old colleague"}),
-        "change": admin_change(Conflict, _conflict_for_admin, {"reason": "Cousin"},
-                               {"reason": "Cousin"}),
-        "delete": admin_delete(Conflict, _conflict_for_admin),
+        "add": admin_refused(Conflict, "add"),
+        "change": admin_refused(Conflict, "change", _conflict_for_admin),
+        "delete": admin_refused(Conflict, "delete", _conflict_for_admin),
+    },
+    OpinionSettings: {
+        "add": admin_add(OpinionSettings, lambda w: {
+            f.name: str(f.default) for f in OpinionSettings._meta.fields
+            if f.name not in ("id", "updated_at")} | {"substantial_lower": "0.85"},
+            {"substantial_lower": 0.85}),
+        "change": admin_change(OpinionSettings, _opinion_settings,
+                               {"reasonable_lower": "0.65"}, {"reasonable_lower": 0.65}),
+        "delete": admin_refused(OpinionSettings, "delete", _opinion_settings),
     },
     ApiToken: {
         "add": admin_refused(ApiToken, "add"),
@@ -1117,11 +1151,14 @@ def _url(name: str, w) -> str:
 # --- management commands --------------------------------------------------------------------
 
 COMMANDS = {"import_cases", "purge_retention", "seed_demo"}
+# Django's own schema commands, wrapped only to connect as the database owner role: they
+# change the schema (or empty a test database), not the records an Event describes.
+SCHEMA_COMMANDS = {"migrate", "flush"}
 
 
 def test_every_management_command_has_a_case():
     found = {name for _, name, _ in pkgutil.iter_modules(command_package.__path__)}
-    assert found == COMMANDS
+    assert found == COMMANDS | SCHEMA_COMMANDS
 
 
 def test_import_and_purge_commands_leave_events(db, tmp_path):
@@ -1131,13 +1168,14 @@ def test_import_and_purge_commands_leave_events(db, tmp_path):
         "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year\n"
         f"W600001,{team.name},cin,2026-01-05,,,,2015\n"
     )
+    importer = User.objects.create_superuser("importer_ida", password="a-long-pass-phrase-5")
     with CaptureQueriesContext(connection) as queries:
-        call_command("import_cases", str(register), "--kind", "cases", verbosity=0,
-                     stdout=io.StringIO())  # fmt: skip
+        call_command("import_cases", str(register), "--kind", "cases", "--as", "importer_ida",
+                     verbosity=0, stdout=io.StringIO())  # fmt: skip
     assert domain_writes(queries.captured_queries)
     imported = Event.objects.filter(verb__contains="import").last()
     assert imported is not None
-    assert imported.actor is None
+    assert imported.actor == importer
     assert Case.objects.filter(case_ref="W600001").exists()
 
     with CaptureQueriesContext(connection) as queries:
