@@ -217,10 +217,9 @@ def _trend(inputs: dict, current: dict) -> list[dict]:
     return rows
 
 
-# Fewer double audits (or random moderations) than this and agreement is "not measured":
-# a handful of cases cannot show that grades do not depend on who graded. Configurable
-# through compute_figures(reliability_minimum=...).
-RELIABILITY_MINIMUM = 10
+# Fewer double audits (or random moderations) than thresholds.reliability_minimum (default
+# 10, set by an admin with the opinion thresholds) and agreement is "not measured": a handful
+# of cases cannot show that grades do not depend on who graded.
 
 
 def _paired(pairs: dict) -> int:
@@ -423,7 +422,7 @@ def compute_figures(
     *,
     verify: dict | None = None,
     thresholds: OpinionThresholds | None = None,
-    reliability_minimum: int = RELIABILITY_MINIMUM,
+    reliability_minimum: int | None = None,
 ) -> dict:
     """All report figures and the opinion. ``verify`` carries the re-check command and
     script text (printed, not hashed as data); ``reliability_minimum`` is the fewest
@@ -445,6 +444,9 @@ def compute_figures(
     planned = sum((frame or {}).get("allocation", {}).values()) if frame else 0
     good = _good_or_better(audits, frame)
     by_team, overall, funnel = _by_team(audits)
+    thresholds = thresholds or OpinionThresholds()
+    if reliability_minimum is None:
+        reliability_minimum = thresholds.reliability_minimum
     reliability = _reliability(inputs, scale, reliability_minimum)
     escalations = _escalations(inputs, as_of)
     actions = _actions(inputs, as_of.date())
@@ -467,7 +469,7 @@ def compute_figures(
                 (population - coverage["population_covered"]) / population if population else 0.0
             ),
         ),
-        thresholds or OpinionThresholds(),
+        thresholds,
     ).as_dict()
     grades: Counter[str] = Counter()
     for group in audits:

@@ -25,7 +25,8 @@ LEVELS = (SUBSTANTIAL, REASONABLE, LIMITED, NO_ASSURANCE)
 
 @dataclass(frozen=True)
 class OpinionThresholds:
-    """Where each opinion level starts; all are proportions in [0, 1]."""
+    """Where each opinion level starts (proportions in [0, 1]), and the fewest double
+    audits (and random moderations) agreement is measured on."""
 
     substantial_lower: float = 0.80
     reasonable_lower: float = 0.60
@@ -37,9 +38,16 @@ class OpinionThresholds:
     # Strata of the frame without a completed audit may hold less than this share of the
     # frame before the opinion is held at Limited: the estimate says nothing about them.
     unaudited_share_max: float = 0.05
+    # Fewer cases than this behind alpha (or kappa): "not measured", never a number.
+    reliability_minimum: int = 10
 
     def __post_init__(self) -> None:
+        minimum = self.reliability_minimum
+        if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 2:
+            raise ValueError(f"reliability_minimum must be a whole number >= 2, got {minimum!r}")
         for field in fields(self):
+            if field.name == "reliability_minimum":
+                continue
             value = getattr(self, field.name)
             is_number = isinstance(value, int | float) and not isinstance(value, bool)
             if not is_number or not 0 <= value <= 1:

@@ -7,6 +7,7 @@ import pytest
 
 from audits.figures import compute_figures
 from audits.grading import DEFAULT_SCALE as SCALE
+from audits.opinion import OpinionThresholds
 from audits.services.audits import chosen_for_moderation
 
 
@@ -134,6 +135,11 @@ def test_the_minimum_number_of_double_audits_is_configurable():
     measured = compute_figures(data, reliability_minimum=5)["reliability"]
     assert measured["alpha_overall"] is not None
     assert measured["minimum_pairs"] == 5
+    # The organisation's setting (admin: Opinion thresholds) is what a report uses.
+    organisation = OpinionThresholds(reliability_minimum=5)
+    assert compute_figures(data, thresholds=organisation)["reliability"] == measured
+    with pytest.raises(ValueError, match="reliability_minimum"):
+        OpinionThresholds(reliability_minimum=1)
 
 
 def test_domain_alpha_needs_the_minimum_too():

@@ -207,6 +207,7 @@ def test_an_administrator_changes_the_thresholds_with_an_event_and_the_report_st
         "substantial_lower": "0.99", "reasonable_lower": "0.98", "limited_lower": "0.97",
         "substantial_alpha": "0.8", "alpha_caveat": "0.667", "completion_caveat": "0.9",
         "unaudited_share_max": "0.05",
+        "reliability_minimum": "10",
     }  # fmt: skip
     bad = client.post("/admin/audits/opinionsettings/add/", {**values, "reasonable_lower": "1"})
     assert bad.status_code == 200  # the form again, with the error

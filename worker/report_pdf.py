@@ -501,6 +501,7 @@ THRESHOLD_ROWS = [
         "Above Limited only if strata with no completed audit hold less of the frame than",
         "unaudited_share_max",
     ),
+    ("Agreement measured only with at least this many cases", "reliability_minimum"),
 ]
 
 
@@ -513,6 +514,8 @@ def _thresholds(figures: Mapping) -> list:
         value = thresholds.get(key)
         if not isinstance(value, int | float):
             return NOT_MEASURED
+        if key == "reliability_minimum":
+            return str(value)
         return f"{value:g}" if "alpha" in key else threshold_percent(value)
 
     return [

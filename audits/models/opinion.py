@@ -46,6 +46,12 @@ class OpinionSettings(models.Model):
         "The opinion stays at Limited or below unless strata with no completed audit hold "
         "less than this share of the frame",
     )
+    reliability_minimum = models.PositiveSmallIntegerField(
+        default=DEFAULT_THRESHOLDS.reliability_minimum,
+        validators=[MinValueValidator(2)],
+        help_text="Agreement between auditors (alpha) and with moderators (kappa) is 'not "
+        "measured' when fewer cases than this stand behind it",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
