@@ -14,9 +14,9 @@ from audits.grading import DEFAULT_SCALE, is_good_or_better
 from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 COMPLETED = ("submitted", "final")
-# The interval stats.stratified_proportion gives, named in the JSON so that anyone can
-# recompute it (audits/recompute_report.py knows both): the Korn-Graubard lower end with
-# Jeffreys' upper end once the statistics core has it, else Wilson's on the effective n.
+# The interval stats.stratified_proportion gives (DESIGN.md section 7), named in the JSON so
+# that anyone can recompute it with audits/recompute_report.py: the Korn-Graubard lower end
+# with Jeffreys' upper end.
 INTERVAL_METHOD = "korn-graubard-jeffreys"
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {

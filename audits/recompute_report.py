@@ -19,7 +19,6 @@ import json
 import math
 import sys
 from collections import Counter, defaultdict
-from statistics import NormalDist
 
 GOOD = 3
 COMPLETED = ("submitted", "final")
@@ -101,38 +100,6 @@ def korn_graubard(strata: dict, confidence: float = 0.95) -> tuple:
     return estimate, min(low, estimate), max(high, estimate)
 
 
-def wilson_effective(strata: dict, confidence: float = 0.95) -> tuple:
-    """(estimate, low, high) from {stratum: (N_h, n_h, good_h)} over strata with n_h > 0.
-
-    Estimate sum W_h p_h, W_h = N_h / N over the audited strata; variance
-    sum W_h^2 (1 - n_h / N_h) p_h (1 - p_h) / (n_h - 1), a quarter for a stratum audited
-    once; Wilson's interval on the effective sample size p (1 - p) / variance."""
-    sampled = {name: counts for name, counts in strata.items() if counts[1] > 0}
-    population = sum(size for size, _, _ in sampled.values())
-    estimate = variance = 0.0
-    for size, audited, good in sampled.values():
-        weight = size / population
-        p = good / audited
-        estimate += weight * p
-        spread = p * (1 - p) / (audited - 1) if audited > 1 else 0.25
-        variance += weight * weight * (1 - audited / size) * spread
-    audited_total = sum(audited for _, audited, _ in sampled.values())
-    if variance > 0 and 0 < estimate < 1:
-        effective_n = estimate * (1 - estimate) / variance
-    else:
-        remaining = 1 - audited_total / population
-        effective_n = audited_total / remaining if remaining > 0 else math.inf
-    if math.isinf(effective_n):
-        return estimate, estimate, estimate
-    z = NormalDist().inv_cdf(1 - (1 - confidence) / 2)
-    shrink = 1 + z * z / effective_n
-    centre = (estimate + z * z / (2 * effective_n)) / shrink
-    half = (z / shrink) * math.sqrt(
-        estimate * (1 - estimate) / effective_n + z * z / (4 * effective_n * effective_n)
-    )
-    return estimate, max(0.0, centre - half), min(1.0, centre + half)
-
-
 def ordinal_alpha(pairs: list, categories: list) -> float | None:
     """Krippendorff's alpha, ordinal, two raters, from (first, second) grade pairs."""
     if not pairs:
@@ -165,7 +132,7 @@ def ordinal_alpha(pairs: list, categories: list) -> float | None:
 
 
 # The interval the report names (summary.good_or_better.interval_method in data.json).
-INTERVALS = {"korn-graubard-jeffreys": korn_graubard, "wilson-effective-n": wilson_effective}
+INTERVALS = {"korn-graubard-jeffreys": korn_graubard}
 
 
 def recompute(data: dict, rows: list[dict]) -> dict:
@@ -181,7 +148,7 @@ def recompute(data: dict, rows: list[dict]) -> dict:
             table[key][1] += good
     strata = {name: (max(sizes.get(name, n), n), n, good) for name, (n, good) in by_stratum.items()}
     estimate = low = high = None
-    method = data["summary"]["good_or_better"].get("interval_method", "wilson-effective-n")
+    method = data["summary"]["good_or_better"].get("interval_method")
     if method not in INTERVALS:
         raise SystemExit(
             f"unknown interval method {method!r}: this script knows {sorted(INTERVALS)}"
@@ -208,7 +175,12 @@ def recompute(data: dict, rows: list[dict]) -> dict:
         "findings.grade_distribution": {str(g): grades.get(str(g), 0) for g in scale},
         "findings.by_team": dict(sorted(by_team.items())),
         "reliability.double_audits": len(pairs),
-        "reliability.alpha_overall": ordinal_alpha(pairs, scale),
+        # Below the report's minimum of double audits alpha is "not measured" (None).
+        "reliability.alpha_overall": (
+            ordinal_alpha(pairs, scale)
+            if len(pairs) >= data["reliability"].get("minimum_pairs", 10)
+            else None
+        ),
     }
 
 
@@ -232,19 +204,11 @@ def reported(data: dict) -> dict:
 
 
 def agrees(mine, theirs, name: str) -> bool:
-    if name == "reliability.alpha_overall" and theirs is None:
-        return True  # the report says "not measured" (too few double audits): nothing to check
+    # Every figure is stored unrounded; "not measured" (None) must match "not measured".
     if isinstance(mine, float) or isinstance(theirs, float):
         if mine is None or theirs is None:
             return mine is theirs
-        # The report may round alpha for print; every other figure is stored unrounded.
-        places = 4 if name == "reliability.alpha_overall" else None
-        return math.isclose(
-            round(mine, places) if places else mine,
-            theirs,
-            rel_tol=0,
-            abs_tol=5e-5 if places else TOLERANCE,
-        )
+        return math.isclose(mine, theirs, rel_tol=0, abs_tol=TOLERANCE)
     return mine == theirs
 
 
