@@ -8,8 +8,8 @@ class AuditsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from audits import signals  # noqa: F401 - registers the receivers
         from audits.api.strict import install_strict_fields
+        from audits.infra import signals  # noqa: F401 - registers the receivers
 
         install_strict_fields()
 
@@ -18,4 +18,4 @@ class CaseAssureAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the site that records every change (admin_site.py)."""
 
     default = False
-    default_site = "audits.admin_site.RecordedAdminSite"
+    default_site = "audits.infra.admin_site.RecordedAdminSite"

@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: an oversized body is refused from its Content-Length, before anything reads it.
-    "audits.middleware.RequestSizeLimitMiddleware",
+    "audits.infra.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -69,11 +69,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "audits.middleware.SessionLimitsMiddleware",
+    "audits.infra.middleware.SessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "audits.middleware.NoStoreMiddleware",
-    "audits.access_log.AccessLogMiddleware",  # after authentication: who read case data
+    "audits.infra.middleware.NoStoreMiddleware",
+    "audits.infra.access_log.AccessLogMiddleware",  # after authentication: who read case data
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -214,7 +214,7 @@ AXES_VERBOSE = False
 # front, the client is the address the outermost of them appended to X-Forwarded-For; with
 # 0 (the default: no proxy) the header is ignored, since a client can write anything in it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-AXES_CLIENT_IP_CALLABLE = "audits.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "audits.infra.middleware.client_ip"
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 
 # --- Security headers -------------------------------------------------------------------
@@ -245,7 +245,7 @@ CONTENT_SECURITY_POLICY = {
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "audits.authentication.HashedTokenAuthentication",
+        "audits.infra.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -288,7 +288,7 @@ CASE_TYPES = [
 REPORT_DRILL_PAUSE = env_int("REPORT_DRILL_PAUSE", 0, minimum=0)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Any other request body (JSON, forms); both limits are checked against Content-Length
-# before the body is read (audits.middleware.RequestSizeLimitMiddleware). Set the proxy's
+# before the body is read (audits.infra.middleware.RequestSizeLimitMiddleware). Set the proxy's
 # own limit (nginx client_max_body_size) to IMPORT_MAX_BYTES too.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

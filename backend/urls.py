@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from audits import views
 from audits.api.permissions import SchemaReaders
+from audits.infra.health import health_view
 from audits.web import home
 
 handler404 = "audits.web.errors.not_found"
@@ -12,7 +12,7 @@ handler500 = "audits.web.errors.server_error"
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("health/", views.health_view, name="health"),
+    path("health/", health_view, name="health"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -1,4 +1,4 @@
-"""Benchmark of `audits.assignment.assign` at scale; prints one JSON line.
+"""Benchmark of `audits.core.assignment.assign` at scale; prints one JSON line.
 
     .venv/bin/python bench/assignment.py
 
@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import maximum_flow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audits.assignment import Auditor, CaseFacts, assign
+from audits.core.assignment import Auditor, CaseFacts, assign
 
 CASES, AUDITORS, TEAMS, STAFF = 10_000, 500, 50, 2_000
 SEED = "bench-cycle-2025-q3"

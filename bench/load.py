@@ -245,7 +245,7 @@ def prepare(auditors: int) -> tuple[list[Seat], list[dict]]:
     from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from audits import grading
+    from audits.core import grading
     from audits.models import ApiToken, Audit, Cycle
     from audits.services import assignment, sample
     from audits.services.templates import current_template

@@ -31,8 +31,8 @@ from the JSON on each row).
 Times, best of ``--repeats``, the four methods interleaved:
 
 - (a) figures_s: what the worker does before rendering --
-  ``audits.report_data.report_inputs(cycle, as_of)`` then
-  ``audits.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts),
+  ``audits.selectors.report_inputs.report_inputs(cycle, as_of)`` then
+  ``audits.core.figures.compute_figures(inputs)`` (inputs_s and compute_s are its two parts),
   as a read of one snapshot whose largest groupings run on a second connection (the
   machine's second core) meanwhile: a few GROUP BYs over the summaries (completed audits
   by role, team, case type, stratum, follow-up and grades; domain grades; theme lists),
@@ -130,7 +130,7 @@ def rest_of(model, *given: str) -> tuple[str, str]:
 
 
 def grade_questions() -> tuple[list[dict], dict]:
-    from audits import grading
+    from audits.core import grading
     from audits.services.templates import default_template_install
 
     template = default_template_install()
@@ -142,8 +142,8 @@ def build(audits: int):
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from audits import frames
     from audits.models import Assignment, Case, Cycle, Frame, SampledCase, Staff, Team
+    from audits.selectors import frames
     from audits.services.summaries import audit_summaries_rebuild
 
     empty_database("report")
@@ -377,8 +377,8 @@ def insert_moderations(cursor, cycle, moderator, questions: list[dict]) -> None:
 
 def run_figures(cycle, as_of) -> tuple[float, float, dict, int]:
     """report_inputs + compute_figures, as the worker runs them (report hash aside)."""
-    from audits.figures import compute_figures
-    from audits.report_data import report_inputs
+    from audits.core.figures import compute_figures
+    from audits.selectors.report_inputs import report_inputs
 
     start = time.perf_counter()
     inputs = report_inputs(cycle, as_of)
@@ -391,8 +391,8 @@ def run_figures(cycle, as_of) -> tuple[float, float, dict, int]:
 def with_appendix(cycle, figures: dict) -> dict:
     """The appendix the worker adds after the figures (not timed): report_compile reads
     every audit's row for it, the CSV and the report hash."""
-    from audits.figures import appendix
-    from audits.report_rows import audit_rows
+    from audits.core.figures import appendix
+    from audits.selectors.report_appendix import audit_rows
 
     return {**figures, "appendix": appendix(audit_rows(cycle))}
 
@@ -460,7 +460,7 @@ def floor_sql() -> str:
 def run_floor(cycle) -> tuple[float, dict]:
     from django.db import connection, transaction
 
-    from audits import snapshot
+    from audits.selectors import snapshot
 
     sql = floor_sql()
     start = time.perf_counter()
@@ -639,8 +639,8 @@ def profile_figures(cycle, as_of) -> None:
     import cProfile
     import pstats
 
-    from audits.figures import compute_figures
-    from audits.report_data import report_inputs
+    from audits.core.figures import compute_figures
+    from audits.selectors.report_inputs import report_inputs
 
     profiler = cProfile.Profile()
     profiler.enable()

@@ -209,10 +209,10 @@ class PhaseTimer:
     """Times the draw's steps by wrapping the functions sample_draw calls (one call each)."""
 
     TARGETS = (
-        ("audits.frames", "strata_sizes"),
-        ("audits.frames", "select_in_database"),
+        ("audits.selectors.frames", "strata_sizes"),
+        ("audits.selectors.frames", "select_in_database"),
         ("audits.services.sample", "_write_exclusions_file"),
-        ("audits.sampling", "write_frame_blocks"),  # on the second connection, meanwhile
+        ("audits.core.sampling", "write_frame_blocks"),  # on the second connection, meanwhile
         ("audits.services.sample", "_save_selection"),
         ("audits.services.sample", "event_record"),
     )
@@ -277,7 +277,7 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
     """
     from django.db import connection, transaction
 
-    from audits import frames, snapshot
+    from audits.selectors import frames, snapshot
 
     sql, params = frames.frame_lines_sql(cycle)
     seed_prefix = f"{SEED}:".encode()
@@ -311,7 +311,7 @@ def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
 
 def frame_gzip_level() -> int:
     """The level the draw compresses its frame file at."""
-    from audits import sampling
+    from audits.core import sampling
 
     return sampling.FRAME_GZIP_LEVEL
 
@@ -327,7 +327,7 @@ def file_sha256(path: Path) -> str:
 def run_random(cycle, allocation: dict[str, int]) -> tuple[float, int]:
     from django.db import connection
 
-    from audits import frames
+    from audits.selectors import frames
 
     sql, params = frames.frame_sql(cycle)
     wanted = {stratum: n for stratum, n in allocation.items() if n > 0}

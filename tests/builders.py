@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from audits import grading, sampling
+from audits.core import grading, sampling
 from audits.models import Audit, Cycle, Staff
 from audits.services import actions, assignment, audits, escalations, moderation, sample
 from audits.services.templates import current_template

@@ -17,8 +17,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
-from audits import template_cache
 from audits.models import Staff, Team
+from audits.selectors import published_forms
 
 REQUIRE_SERVICES = os.environ.get("CASEASSURE_REQUIRE_SERVICES") == "1"
 
@@ -69,7 +69,7 @@ def _fast_password_hashing(settings):
 def _forget_cached_forms():
     # Each test builds its own database, and ids are reused (SQLite): a form kept in this
     # process by one test must not be taken for another test's form with the same id.
-    template_cache.clear()
+    published_forms.clear()
 
 
 @pytest.fixture

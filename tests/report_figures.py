@@ -1,8 +1,8 @@
 """A realistic figures dict for the report builders, built from the real pure cores.
 
 The council here is invented but the numbers hang together: the sample is drawn from a
-synthetic frame with ``audits.sampling.draw``, the allocation, intervals, funnel limits,
-kappa and alpha come from ``audits.stats`` and the opinion from ``audits.opinion``, so the
+synthetic frame with ``audits.core.sampling.draw``, the allocation, intervals, funnel limits,
+kappa and alpha come from ``audits.core.stats`` and the opinion from ``audits.core.opinion``, so the
 seed, frame hash and verify command printed in the example report really do re-check.
 Everything is generated from fixed seeds: the same call always returns the same dict.
 """
@@ -13,8 +13,8 @@ import json
 import random
 import statistics
 
-from audits import opinion, sampling, stats
-from audits.funnel import funnel_limits
+from audits.core import opinion, sampling, stats
+from audits.core.funnel import funnel_limits
 
 SEED = "LA-QA-2025-Q3-7f3a9c"
 GRADE_SCALE = {"1": "Inadequate", "2": "Requires improvement", "3": "Good", "4": "Outstanding"}

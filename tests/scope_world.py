@@ -22,7 +22,7 @@ from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
 
-from audits import grading
+from audits.core import grading
 from audits.models import Action, Audit, Case, Cycle, Escalation, Report, Staff, Team
 from audits.services import actions, assignment, audits, escalations, moderation, reports, sample
 from audits.services.templates import current_template

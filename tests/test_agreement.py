@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits import stats
-from audits.agreement import (
+from audits.core import stats
+from audits.core.agreement import (
     _alphas,
     _prepared,
     krippendorff_alpha_interval,

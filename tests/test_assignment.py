@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.assignment import (
+from audits.core.assignment import (
     ALL_RULES,
     ALREADY_AUDITING,
     CAPACITY,
@@ -27,7 +27,7 @@ from audits.assignment import (
     eligibility_matrix,
     reassign,
 )
-from audits.assignment_flow import (
+from audits.core.placement import (
     CANDIDATES_PER_CASE,
     _even_out,
     _make_maximum,

@@ -10,10 +10,10 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
 
-from audits import grading
-from audits.figures import compute_figures
+from audits.core import grading
+from audits.core.figures import compute_figures
 from audits.models import Audit, AuditSummary, DomainGrade
-from audits.report_data import report_inputs
+from audits.selectors.report_inputs import report_inputs
 from audits.services import audits, moderation
 from audits.services.summaries import audit_summaries_rebuild
 from tests.builders import finished_cycle

@@ -106,7 +106,7 @@ def test_a_session_ends_twelve_hours_after_login_however_active(people, settings
 
     from django.test import Client
 
-    from audits.middleware import SESSION_STARTED_KEY
+    from audits.infra.middleware import SESSION_STARTED_KEY
 
     browser = Client()
     browser.post("/accounts/login/", {"username": "manager_bob", "password": PASSWORD})

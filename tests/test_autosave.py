@@ -9,9 +9,9 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from audits import roles, scoping, template_cache
-from audits.authentication import token_lookup
-from audits.errors import StateConflict
+from audits.core import roles
+from audits.core.errors import StateConflict
+from audits.infra.authentication import token_lookup
 from audits.models import (
     ApiToken,
     Assignment,
@@ -23,6 +23,7 @@ from audits.models import (
     Staff,
     Template,
 )
+from audits.selectors import published_forms, scoping
 from audits.services.audits import audit_save
 
 
@@ -230,17 +231,18 @@ def test_the_form_cache_never_serves_a_draft(people, audit):
 
 
 def test_a_published_form_is_read_once_per_process(audit, django_assert_num_queries):
-    template_cache.clear()
+    published_forms.clear()
     with django_assert_num_queries(1):
-        first = template_cache.template_for_grading(audit.template_id)
+        first = published_forms.template_for_grading(audit.template_id)
     with django_assert_num_queries(0):
-        again = template_cache.template_for_grading(audit.template_id)
+        again = published_forms.template_for_grading(audit.template_id)
     assert again is first
     assert first.definition == Template.objects.get(pk=audit.template_id).definition
 
 
 def test_the_hand_written_loads_read_what_the_orm_reads(people, audit):
-    # The token lookup and the auditor's audit are read with written-out SQL (audits/rows.py)
+    # The token lookup and the auditor's audit are read with written-out SQL
+    # (audits/selectors/raw_rows.py)
     # whose columns come in the table's order, not the model's: every field must still land
     # where the ORM puts it, with the same type.
     alice = people["auditor_alice"]

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from audits.models import Audit, Case, Cycle, Event, Staff, Template
-from audits.report_data import report_inputs
-from audits.report_rows import audit_rows
+from audits.selectors.report_appendix import audit_rows
+from audits.selectors.report_inputs import report_inputs
 from audits.services import assignment, sample
 from tests.builders import known_server_random
 

@@ -6,8 +6,9 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from audits import frames, sampling
+from audits.core import sampling
 from audits.models import Case, Cycle, Event, SampledCase
+from audits.selectors import frames
 from audits.services import sample
 
 FRAME_ROWS = [(str(r), "all") for r in range(1001, 1021)]

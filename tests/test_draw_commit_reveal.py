@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from audits import sampling
+from audits.core import sampling
 from audits.models import Case, Cycle, Event, Frame
 from audits.services import sample
 

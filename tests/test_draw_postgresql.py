@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
-from audits import frames, sampling
-from audits.errors import DomainError, StateConflict
+from audits.core import sampling
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Case, Cycle, Frame, SampledCase
+from audits.selectors import frames
 from audits.services import sample
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

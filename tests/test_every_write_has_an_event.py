@@ -30,8 +30,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from audits import grading
-from audits.admin_site import RecordedAdmin
+from audits.core import grading
+from audits.infra.admin_site import RecordedAdmin
 from audits.management import commands as command_package
 from audits.models import (
     ApiToken,

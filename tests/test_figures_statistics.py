@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from audits.figures import compute_figures
-from audits.grading import DEFAULT_SCALE as SCALE
-from audits.opinion import OpinionThresholds
+from audits.core.figures import compute_figures
+from audits.core.grading import DEFAULT_SCALE as SCALE
+from audits.core.opinion import OpinionThresholds
 from audits.services.audits import chosen_for_moderation
 
 

@@ -3,7 +3,7 @@ random sample and reported apart from it."""
 
 from datetime import date
 
-from audits import sampling
+from audits.core import sampling
 from audits.models import Case, Cycle, FollowUp, SampledCase
 from audits.services import sample
 

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from audits.funnel import funnel_limits, funnel_position
+from audits.core.funnel import funnel_limits, funnel_position
 
 
 def test_funnel_limits_narrow_as_teams_grow():

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from audits import grading
+from audits.core import grading
 
 DEFAULT = json.loads(
     (Path(__file__).parent.parent / "audits" / "fixtures" / "default_template.json").read_text()

@@ -6,7 +6,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 # A service that meets every condition for Substantial with nothing to caveat.
 STRONG = OpinionInputs(

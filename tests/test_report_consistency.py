@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from pypdf import PdfReader
 
-from audits import display
+from audits.core import display
 from audits.models import Event, OpinionSettings
 from audits.services import reports
 from tests.builders import finished_cycle

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from audits import display
-from audits.figures import compute_figures
-from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core import display
+from audits.core.figures import compute_figures
+from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 STRONG = OpinionInputs(
     good_or_better_lower=0.85,

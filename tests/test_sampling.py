@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import chisquare
 
-from audits.sampling import (
+from audits.core.sampling import (
     ALGORITHM_NAME,
     ALGORITHM_VERSION,
     SamplingError,

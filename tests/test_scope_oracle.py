@@ -2,8 +2,8 @@
 council built to test scope (``tests/scope_world.py``), against an answer worked out here.
 
 The oracle reads the world straight from the models (groups, teams managed, who audits
-what) and applies the rules as the product states them, without ``audits/scoping.py`` or
-``audits/permissions.py``:
+what) and applies the rules as the product states them, without ``audits/selectors/scoping.py`` or
+``audits/selectors/permissions.py``:
 
 - each role grants its own scope and nothing more;
 - auditing in a cycle grants the auditor's rights on one's own audits only (and the other

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from audits.demo import build_council
+from audits.core.demo_council import build_council
 from audits.models import Allocation, Case, Conflict, Team
 
 

@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection, transaction
 
-from audits import snapshot
 from audits.models import Team
-from audits.report_data import report_inputs
+from audits.selectors import snapshot
+from audits.selectors.report_inputs import report_inputs
 from audits.services.reports import build
 from tests.builders import finished_cycle
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta, binomtest
 
-from audits.stats import (
+from audits.core.stats import (
     AllocationError,
     allocate,
     attribute_sample_size,

@@ -11,7 +11,7 @@ end (the figure the opinion rests on) in at most 3.5% of them.
 import numpy as np
 import pytest
 
-from audits import stats
+from audits.core import stats
 
 DRAWS = 20_000
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from audits.sampling import (
+from audits.core.sampling import (
     draw,
     frame_hash,
     seed_from_parts,

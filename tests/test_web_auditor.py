@@ -4,7 +4,7 @@ their field, version conflicts that keep the auditor's text) and raising a conce
 import pytest
 from django.test import Client
 
-from audits import grading
+from audits.core import grading
 from audits.models import AccessLog, Audit, Escalation
 from tests.browser import scenarios
 

@@ -1,7 +1,7 @@
 """The assurance report as CSV: one row per audit, for a spreadsheet (DESIGN.md section 7).
 
 Anyone can recompute the report's headline figures from this file and data.json without
-CaseAssure (audits/recompute_report.py): each row says its role (primary, second,
+CaseAssure (audits/standalone/recompute_report.py): each row says its role (primary, second,
 follow-up), the team when the audit was completed (the one the figures use) and the
 case's team now, its stratum, every grade (overall, moderated, final and one column per
 domain) and whether it counts in the estimate.

@@ -32,7 +32,7 @@ from reportlab.platypus import (
     XPreformatted,
 )
 
-from audits.display import headline, threshold_percent
+from audits.core.display import headline, threshold_percent
 from worker import report_charts
 
 NOT_MEASURED = "not measured"

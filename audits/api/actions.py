@@ -6,10 +6,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits import permissions, roles, scoping
 from audits.api.register import CaseViewSet, ModelViewSet
-from audits.errors import DomainError, StateConflict
+from audits.core import roles
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Action, Audit, FollowUp, ImprovementItem, Staff
+from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
 from audits.services.audits import NotYours
 from audits.services.history import event_record

@@ -15,12 +15,13 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from audits import permissions, roles, sampling, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
-from audits.errors import DomainError, StateConflict
+from audits.core import roles, sampling
+from audits.core.errors import DomainError, StateConflict
+from audits.core.sampling import verify_script_text
 from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
-from audits.sampling import verify_script_text
+from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.services.templates import current_template

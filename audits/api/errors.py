@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from audits.errors import DomainError
+from audits.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 

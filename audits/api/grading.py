@@ -6,11 +6,12 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits import roles, scoping
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.api.strict import whole_number
-from audits.errors import DomainError
+from audits.core import roles
+from audits.core.errors import DomainError
 from audits.models import Audit, Escalation, Event, Moderation, Template
+from audits.selectors import scoping
 from audits.services import audits as audit_service
 from audits.services import escalations, moderation, templates
 from audits.services.escalations import is_overdue
@@ -224,7 +225,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        return self._respond(self.get_object())  # its AccessLog row: audits.access_log
+        return self._respond(self.get_object())  # its AccessLog row: audits.infra.access_log
 
     def _audit_to_edit(self) -> Audit:
         """The audit a PATCH edits. The caller's own assignment is found with one simple

@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import exceptions, permissions
 
-from audits import roles
+from audits.core import roles
 
 
 class RolePermission(permissions.BasePermission):

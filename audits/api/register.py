@@ -9,11 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.response import Response
 
-from audits import roles, scoping
-from audits.access_log import note_ids
 from audits.api.permissions import RolePermission
-from audits.errors import DomainError
+from audits.core import roles
+from audits.core.errors import DomainError
+from audits.infra.access_log import note_ids
 from audits.models import Allocation, Case, Staff, Team
+from audits.selectors import scoping
 from audits.services import conflicts
 from audits.services.conflicts import conflict_snapshot
 from audits.services.history import event_record
@@ -335,7 +336,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return queryset
 
     def retrieve(self, request, *args, **kwargs):
-        case = self.get_object()  # its AccessLog row: audits.access_log
+        case = self.get_object()  # its AccessLog row: audits.infra.access_log
         return Response(self.get_serializer(case).data)
 
     @extend_schema(

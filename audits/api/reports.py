@@ -13,15 +13,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from audits import roles, scoping
 from audits.api.permissions import RolePermission
 from audits.api.register import ScopedViewSet
-from audits.errors import DomainError, StateConflict
+from audits.core import roles
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Report
+from audits.selectors import scoping
 from audits.services import reports
 
 REPORT_READERS = (roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN)
-RECOMPUTE_SCRIPT = Path(__file__).resolve().parent.parent / "recompute_report.py"
+RECOMPUTE_SCRIPT = Path(__file__).resolve().parent.parent / "standalone" / "recompute_report.py"
 FILE_TYPES = {"pdf": "application/pdf", "json": "application/json", "csv": "text/csv"}
 
 

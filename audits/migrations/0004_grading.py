@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('moderated_overall_grade', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('moderated_answers', models.JSONField(blank=True, null=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='audit', to='audits.assignment')),
+                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='audit', to='audits.core.assignment')),
             ],
             options={
                 'ordering': ['id'],
@@ -166,7 +166,7 @@ class Migration(migrations.Migration):
                 ('description', models.TextField(blank=True)),
                 ('grade_scale', models.JSONField(default=audits.models.templates.default_scale)),
                 ('themes', models.JSONField(blank=True, default=list)),
-                ('definition', models.JSONField(help_text='sections and questions; see audits/grading.py')),
+                ('definition', models.JSONField(help_text='sections and questions; see audits/core/grading.py')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('published_at', models.DateTimeField(blank=True, null=True)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -4,7 +4,7 @@ already stored (computed by the pure grading core, as the services compute them)
 import django.db.models.deletion
 from django.db import migrations, models
 
-from audits import grading
+from audits.core import grading
 
 BATCH = 2000
 

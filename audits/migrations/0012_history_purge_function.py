@@ -64,7 +64,7 @@ BEGIN
             held := false;
         END IF;
         policy_months := greatest(policy_months, @minimum@);
-        -- As audits.frames.months_before: the same day (at most the 28th) months earlier,
+        -- As audits.selectors.frames.months_before: the same day (at most the 28th) months earlier,
         -- midnight local time.
         month_index := extract(year FROM as_of)::integer * 12
                        + extract(month FROM as_of)::integer - 1 - policy_months;

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from audits.opinion import DEFAULT_THRESHOLDS, OpinionThresholds
+from audits.core.opinion import DEFAULT_THRESHOLDS, OpinionThresholds
 
 _SHARE = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 

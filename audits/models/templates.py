@@ -20,7 +20,7 @@ class Template(models.Model):
     description = models.TextField(blank=True)
     grade_scale = models.JSONField(default=default_scale)
     themes = models.JSONField(default=list, blank=True)
-    definition = models.JSONField(help_text="sections and questions; see audits/grading.py")
+    definition = models.JSONField(help_text="sections and questions; see audits/core/grading.py")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits import notify, roles
-from audits.errors import DomainError, StateConflict
-from audits.grading import questions
+from audits.core import roles
+from audits.core.errors import DomainError, StateConflict
+from audits.core.grading import questions
+from audits.infra import notify
 from audits.models import Action, Audit, Case, FollowUp
 from audits.services.audits import NotYours
 from audits.services.history import event_record

@@ -5,10 +5,11 @@ from collections import Counter
 
 from django.db import transaction
 
-from audits import assignment, notify
-from audits.errors import DomainError, StateConflict
-from audits.independence import auditor_pool, blocking_rules, case_facts
+from audits.core import assignment
+from audits.core.errors import DomainError, StateConflict
+from audits.infra import notify
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
+from audits.selectors.case_facts import auditor_pool, blocking_rules, case_facts
 from audits.services.history import event_record
 from audits.services.templates import current_template
 

@@ -5,14 +5,15 @@ import hashlib
 from django.db import transaction
 from django.utils import timezone
 
-from audits import grading, notify, roles
-from audits.errors import DomainError, StateConflict
+from audits.core import grading, roles
+from audits.core.errors import DomainError, StateConflict
+from audits.infra import notify
 from audits.models import Audit, Staff, Template
+from audits.selectors.published_forms import template_for_grading
 from audits.services import lifecycle
 from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
-from audits.template_cache import template_for_grading
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
 COMPLETED_STATES = (Audit.Status.SUBMITTED, Audit.Status.FINAL)

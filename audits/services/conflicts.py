@@ -13,9 +13,10 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from audits import roles, scoping
-from audits.errors import DomainError, StateConflict
+from audits.core import roles
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Case, Conflict, Staff, Team
+from audits.selectors import scoping
 from audits.services.history import event_record
 
 NO_CASE = (

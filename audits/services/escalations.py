@@ -5,9 +5,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits import notify, permissions
-from audits.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, StateConflict
+from audits.infra import notify
 from audits.models import Audit, Escalation
+from audits.selectors import permissions
 from audits.services.audits import NotYours
 from audits.services.history import event_record
 

@@ -4,7 +4,7 @@ submissions and moderation get a 409 that says why."""
 
 from django.db import transaction
 
-from audits.errors import StateConflict
+from audits.core.errors import StateConflict
 from audits.models import Audit, Cycle, SampledCase
 from audits.services.history import event_record
 

@@ -3,10 +3,10 @@ audit for rework. The auditor's original grades are kept beside the moderated on
 
 from django.db import transaction
 
-from audits import grading
-from audits.errors import DomainError, StateConflict
-from audits.independence import blocking_rules
+from audits.core import grading
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit, Moderation
+from audits.selectors.case_facts import blocking_rules
 from audits.services.audits import NotYours, staff_of
 from audits.services.history import event_record
 from audits.services.lifecycle import check_cycle_open

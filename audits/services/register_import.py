@@ -16,11 +16,11 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audits import roles
-from audits.errors import DomainError
+from audits.core import roles
+from audits.core.errors import DomainError
+from audits.core.register_csv import KINDS, Lookups, RowError, check_file, convert_rows
+from audits.core.roles import ALL_ROLES
 from audits.models import Allocation, Case, Event, Staff, Team
-from audits.register_csv import KINDS, Lookups, RowError, check_file, convert_rows
-from audits.roles import ALL_ROLES
 from audits.services.history import event_record
 from audits.services.staff import access_change_record, staff_access
 

@@ -16,16 +16,16 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from audits import snapshot
-from audits.errors import StateConflict
-from audits.figures import appendix, compute_figures
-from audits.files import write_atomically
+from audits.core.errors import StateConflict
+from audits.core.figures import appendix, compute_figures
+from audits.core.opinion import OpinionThresholds
+from audits.infra.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
 from audits.models.opinion import opinion_thresholds
 from audits.models.reports import MAX_ATTEMPTS
-from audits.opinion import OpinionThresholds
-from audits.report_data import report_inputs
-from audits.report_rows import audit_rows, sampled_rows
+from audits.selectors import snapshot
+from audits.selectors.report_appendix import audit_rows, sampled_rows
+from audits.selectors.report_inputs import report_inputs
 from audits.services.history import event_record
 from audits.services.sample import sample_verify
 from worker.report_csv import render_csv

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audits.frames import months_before
 from audits.models import AccessLog, Action, Case, Event, RetentionPolicy, SampledCase
+from audits.selectors.frames import months_before
 from audits.services.history import event_record
 
 HISTORY_TYPES = (RetentionPolicy.RecordType.ACCESS_LOG, RetentionPolicy.RecordType.EVENT)

@@ -12,11 +12,12 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 
-from audits import frames, sampling, snapshot, stats
-from audits.errors import DomainError, StateConflict
-from audits.files import write_atomically
+from audits.core import sampling, stats
+from audits.core.errors import DomainError, StateConflict
+from audits.infra.files import write_atomically
 from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
+from audits.selectors import frames, snapshot
 from audits.services import lifecycle
 from audits.services.history import event_record
 

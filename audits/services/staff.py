@@ -4,8 +4,8 @@ the API's staff endpoints, Django admin)."""
 
 from typing import Any
 
+from audits.core.roles import ADMIN, ALL_ROLES
 from audits.models import Event, Staff
-from audits.roles import ADMIN, ALL_ROLES
 from audits.services.history import event_record
 
 ACCESS_CHANGED = "staff.access_changed"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from audits import grading
+from audits.core import grading
 from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Template
 
 COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from audits import grading
-from audits.errors import DomainError, StateConflict
+from audits.core import grading
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Template
 from audits.services.history import event_record
 

@@ -1,8 +1,8 @@
-"""Figures on pages rounded the one way the PDF rounds them (audits/display.py)."""
+"""Figures on pages rounded the one way the PDF rounds them (audits/core/display.py)."""
 
 from django import template
 
-from audits import display
+from audits.core import display
 
 register = template.Library()
 

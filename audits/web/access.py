@@ -6,7 +6,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
-from audits import roles
+from audits.core import roles
 
 
 def role_required(*allowed: str):

@@ -5,10 +5,11 @@ audits it accepts) and the actions service records it, so the page and the API a
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
-from audits import permissions, roles, scoping
 from audits.api.actions import ActionSerializer
-from audits.errors import DomainError
+from audits.core import roles
+from audits.core.errors import DomainError
 from audits.models import Action
+from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
 from audits.web.access import role_required
 from audits.web.errors import plain_words, summary

@@ -7,8 +7,9 @@ from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from audits import display, scoping
+from audits.core import display
 from audits.models import Assignment, Report, SampledCase
+from audits.selectors import scoping
 from audits.services import reports, sample
 from audits.web.access import INTERNAL_AUDIT, role_required
 from audits.web.pages import page

@@ -7,9 +7,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from audits import permissions, roles, scoping
-from audits.errors import DomainError, StateConflict
+from audits.core import roles
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit
+from audits.selectors import permissions, scoping
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
 from audits.web import grading_form
@@ -92,7 +93,7 @@ def _version(raw):
 @role_required(*ANY_ROLE)
 def audit_page(request, audit_id: int):
     audit = get_object_or_404(_audits(request.user), pk=audit_id)
-    if request.method != "POST":  # its AccessLog row: audits.access_log
+    if request.method != "POST":  # its AccessLog row: audits.infra.access_log
         return _render(request, audit, grading_form.values_from_audit(audit))
     if not _is_author(audit, request.user):
         raise Http404("No such page.")

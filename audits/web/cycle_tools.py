@@ -8,10 +8,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits import scoping
 from audits.api.cycles import CloseSerializer, ExtendSerializer
-from audits.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Cycle, Staff
+from audits.selectors import scoping
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required

@@ -8,11 +8,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits import permissions, scoping
 from audits.api.cycles import CycleSerializer
-from audits.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
+from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
 from audits.services import sample
 from audits.services.history import event_record

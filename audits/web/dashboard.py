@@ -4,10 +4,11 @@ computes them, drawn as inline SVG charts with a table beside each."""
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from audits import display, scoping
-from audits.figures import compute_figures
+from audits.core import display
+from audits.core.figures import compute_figures
 from audits.models.opinion import opinion_thresholds
-from audits.report_data import report_inputs
+from audits.selectors import scoping
+from audits.selectors.report_inputs import report_inputs
 from audits.web import charts
 from audits.web.access import MANAGERS, role_required
 from audits.web.pages import page

@@ -3,7 +3,7 @@ the field each one is about, and the site's own 404 and 500 pages."""
 
 from django.shortcuts import render
 
-from audits.errors import DomainError
+from audits.core.errors import DomainError
 
 
 def field_id(name: str) -> str:

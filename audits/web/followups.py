@@ -6,9 +6,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from audits import roles, scoping
-from audits.errors import DomainError
+from audits.core import roles
+from audits.core.errors import DomainError
 from audits.models import Action, Escalation, Staff
+from audits.selectors import scoping
 from audits.services import actions as action_service
 from audits.services import escalations as escalation_service
 from audits.web.access import role_required

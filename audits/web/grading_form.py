@@ -2,7 +2,7 @@
 grade scale, themes and the free-text fields; and the posted form turned back into the
 changes ``audit_save`` takes. The service checks every value; this only shapes them."""
 
-from audits import grading
+from audits.core import grading
 from audits.models import Audit
 
 TEXT_FIELDS = ("rationale", "strengths", "improvements")

@@ -9,8 +9,9 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from audits import roles, scoping
+from audits.core import roles
 from audits.models import Action, Audit, Cycle, Escalation
+from audits.selectors import scoping
 from audits.services.audits import EDITABLE
 from audits.services.lifecycle import CLOSED_STATES
 from audits.web.assurance import latest_reports

@@ -4,9 +4,10 @@ independent manager agrees, changes grades (with a reason) or returns an audit."
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
-from audits import grading, scoping
-from audits.errors import DomainError
+from audits.core import grading
+from audits.core.errors import DomainError
 from audits.models import Audit, Moderation
+from audits.selectors import scoping
 from audits.services import lifecycle
 from audits.services import moderation as moderation_service
 from audits.web import grading_form

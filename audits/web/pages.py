@@ -5,7 +5,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 
-from audits import roles
+from audits.core import roles
 
 # (role, label, url name): the main navigation, in the order it is shown.
 NAVIGATION = [

@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
-from audits import permissions, scoping
-from audits.errors import DomainError
+from audits.core.errors import DomainError
+from audits.selectors import permissions, scoping
 from audits.services import reports
 from audits.web.access import REPORT_READERS, role_required
 from audits.web.pages import page

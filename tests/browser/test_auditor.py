@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from audits import grading
+from audits.core import grading
 from audits.models import Audit
 from audits.services import audits as audit_service
 from tests.browser import scenarios

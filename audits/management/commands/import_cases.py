@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from audits.errors import DomainError
-from audits.register_csv import KINDS
+from audits.core.errors import DomainError
+from audits.core.register_csv import KINDS
 from audits.services.register_import import ImportRejected, register_import
 
 

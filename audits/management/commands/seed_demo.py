@@ -5,9 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from audits.demo import PASSWORD, build_council
+from audits.core.demo_council import PASSWORD, build_council
+from audits.core.roles import ALL_ROLES
 from audits.models import Allocation, Case, Conflict, Staff, Team
-from audits.roles import ALL_ROLES
 from audits.services.history import event_record
 from audits.services.templates import default_template_install
 

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from audits.assignment import Auditor, CaseFacts, eligibility
-from audits.frames import months_before
+from audits.core.assignment import Auditor, CaseFacts, eligibility
 from audits.models import Allocation, Assignment, Case, Conflict, Cycle, SampledCase, Staff
+from audits.selectors.frames import months_before
 
 
 def case_facts(sampled: Iterable[SampledCase], cycle: Cycle) -> list[CaseFacts]:

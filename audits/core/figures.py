@@ -8,15 +8,15 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from statistics import median
 
-from audits import funnel, stats
-from audits.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
-from audits.grading import DEFAULT_SCALE, is_good_or_better
-from audits.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core import funnel, stats
+from audits.core.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
+from audits.core.grading import DEFAULT_SCALE, is_good_or_better
+from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
 
 COMPLETED = ("submitted", "final")
 # The interval stats.stratified_proportion gives (DESIGN.md section 7), named in the JSON so
-# that anyone can recompute it with audits/recompute_report.py: the Korn-Graubard lower end
-# with Jeffreys' upper end.
+# that anyone can recompute it with audits/standalone/recompute_report.py: the
+# Korn-Graubard lower end with Jeffreys' upper end.
 INTERVAL_METHOD = "korn-graubard-jeffreys"
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {
@@ -85,7 +85,7 @@ def _stratified(by_stratum: dict, sizes: dict) -> tuple[float, float, float]:
 
 def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
     """The stratified estimate of good or better, unrounded: the opinion is decided on
-    these values and every page rounds them only to print them (audits/display.py)."""
+    these values and every page rounds them only to print them (audits/core/display.py)."""
     by_stratum = _count(groups, "stratum")
     sizes = (frame or {}).get("strata") or {}
     coverage = _coverage(by_stratum, sizes)

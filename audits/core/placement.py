@@ -1,4 +1,4 @@
-"""Balanced placement of cases on auditors, the numeric half of `audits.assignment`.
+"""Balanced placement of cases on auditors, the numeric half of `audits.core.assignment`.
 
 Input is a boolean eligibility matrix (rows: cases, columns: auditors, both already in
 the cycle's keyed-hash order), each auditor's capacity and the load it already carries.

@@ -7,8 +7,9 @@ live in ``scoping``; a view asks here whether the person may act, and answers 40
 thing is outside their scope.
 """
 
-from audits import roles, scoping
+from audits.core import roles
 from audits.models import Action, Audit, Case, Cycle, Escalation, Team
+from audits.selectors import scoping
 
 
 def cycle_teams_problem(user, teams) -> str | None:

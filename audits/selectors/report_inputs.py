@@ -15,9 +15,8 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from audits import snapshot
-from audits.assignment import RULES
-from audits.grading import GOOD
+from audits.core.assignment import RULES
+from audits.core.grading import GOOD
 from audits.models import (
     Action,
     Assignment,
@@ -28,6 +27,7 @@ from audits.models import (
     SampledCase,
     Team,
 )
+from audits.selectors import snapshot
 from audits.services.sample import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND

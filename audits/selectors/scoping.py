@@ -9,7 +9,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from audits import roles, rows
+from audits.core import roles
 from audits.models import (
     Action,
     Assignment,
@@ -26,6 +26,7 @@ from audits.models import (
     Team,
     Template,
 )
+from audits.selectors import raw_rows
 
 NOTHING = Q(pk__in=[])
 
@@ -217,7 +218,7 @@ def audits_for(user) -> QuerySet[Audit]:
 def _editable_audit_sql(vendor: str) -> str:
     # The audit's columns come from the model; every value is a bound parameter.
     return f"""
-SELECT {rows.select_list(Audit, "a")}, staff.user_id
+SELECT {raw_rows.select_list(Audit, "a")}, staff.user_id
   FROM audits_audit a
   JOIN audits_assignment assignment ON assignment.id = a.assignment_id
   JOIN audits_staff staff ON staff.id = assignment.auditor_id
@@ -238,7 +239,7 @@ def audit_editable_by(user, audit_id) -> Audit | None:
     if not 0 < audit_id < 2**63:  # beyond the id column's range: no such audit
         return None
     sql = _editable_audit_sql(connection.vendor)
-    found = rows.load(Audit, sql, [audit_id, user.pk], extras=("auditor_user_id",))
+    found = raw_rows.load(Audit, sql, [audit_id, user.pk], extras=("auditor_user_id",))
     return found[0] if found else None
 
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.text import slugify
 
+from audits.core.sampling import Selected
 from audits.models import Case, Cycle, SampledCase, Team
-from audits.sampling import Selected
 
 EXCLUDED_CLOSED = "closed before the period"
 EXCLUDED_RECENT = "audited in the last {months} months"

@@ -6,7 +6,7 @@ the next one. Thresholds are configurable per organisation (models/opinion.py); 
 defaults are the design's table, and the opinion states the ones it used.
 
 Every condition is decided on the unrounded value: a lower end of 0.799979 fails "at
-least 80%", and is written so that it reads as failing (audits/display.py).
+least 80%", and is written so that it reads as failing (audits/core/display.py).
 """
 
 import math
@@ -14,7 +14,7 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from audits.display import decimal_against, percent, percent_against, threshold_percent
+from audits.core.display import decimal_against, percent, percent_against, threshold_percent
 
 SUBSTANTIAL = "Substantial"
 REASONABLE = "Reasonable"

@@ -8,9 +8,10 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from audits import roles, rows
+from audits.core import roles
 from audits.models import ApiToken
 from audits.models.accounts import hash_token
+from audits.selectors import raw_rows
 
 # The token, its user and the user's roles in one query, one row per group the user is in
 # (role_name is NULL for a group that is not a role). Every API request runs it, and the
@@ -22,7 +23,7 @@ LOOKUP_EXTRAS = ("token_id", "role_name", "use_not_recorded")
 def _lookup_sql(vendor: str) -> str:
     # The user's columns come from the model; every value is a bound parameter.
     return f"""
-SELECT {rows.select_list(User, "u")}, t.id, g.name,
+SELECT {raw_rows.select_list(User, "u")}, t.id, g.name,
        (t.last_used_at IS NULL OR t.last_used_at < %s)
   FROM audits_apitoken t
   JOIN auth_user u ON u.id = t.user_id
@@ -44,7 +45,7 @@ def token_lookup(raw: str) -> tuple[User, ApiToken] | None:
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
     params = [adapt(now - USE_RECORDED_EVERY), *roles.ALL_ROLES, hash_token(raw), adapt(now)]
-    found = rows.load(User, _lookup_sql(connection.vendor), params, LOOKUP_EXTRAS)
+    found = raw_rows.load(User, _lookup_sql(connection.vendor), params, LOOKUP_EXTRAS)
     if not found:
         return None
     user = found[0]

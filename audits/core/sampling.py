@@ -382,4 +382,8 @@ def verify(
 
 def verify_script_text() -> str:
     """Return the source of the standalone ``verify_sample.py``, to publish as text."""
-    return resources.files("audits").joinpath("verify_sample.py").read_text(encoding="utf-8")
+    return (
+        resources.files("audits.standalone")
+        .joinpath("verify_sample.py")
+        .read_text(encoding="utf-8")
+    )

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import binom
 
-from audits.stats import _check_confidence, _check_counts
+from audits.core.stats import _check_confidence, _check_counts
 
 
 def _funnel_lower(p0: float, sizes: np.ndarray, tail: float) -> np.ndarray:

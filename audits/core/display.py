@@ -1,7 +1,7 @@
 """How figures are written for people: the one place that rounds, for every page, the PDF
 and the opinion's sentences. Pure.
 
-Decisions are taken on unrounded values (audits/opinion.py); rounding is for display only,
+Decisions are taken on unrounded values (audits/core/opinion.py); rounding is for display only,
 and a value that failed a threshold must never print as if it met it: 0.799979 against
 "at least 80%" reads "79.99%", not "80.0%".
 """

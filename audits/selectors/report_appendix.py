@@ -6,7 +6,7 @@ changes the hash. Read as tuples in chunks: at 50,000 audits model instances wou
 seconds.
 """
 
-from audits import grading
+from audits.core import grading
 from audits.models import Assignment, Audit, Cycle, SampledCase, Template
 
 CHUNK = 2000

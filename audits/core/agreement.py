@@ -13,7 +13,7 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 
-from audits.stats import ALPHA_LEVELS
+from audits.core.stats import ALPHA_LEVELS
 
 Pair = tuple[Hashable | None, Hashable | None]
 

@@ -1,7 +1,7 @@
 """Who audits which sampled case: independence rules, capacity and balanced load.
 
 Pure: plain data in, plain data out (DESIGN.md section 5). The numeric placement lives
-in `audits.assignment_flow`; this module owns the rules, the cycle's keyed-hash order,
+in `audits.core.placement`; this module owns the rules, the cycle's keyed-hash order,
 second audits and the report of cases nobody can take.
 
 How a cycle is assigned (`assign`):
@@ -11,7 +11,7 @@ How a cycle is assigned (`assign`):
 2. First audits: as many cases are placed as the rules and capacities allow (all of
    them unless capacity runs short); the largest load is the smallest any such
    assignment reaches (what a max-flow with a binary search on the largest load finds)
-   and the loads are as even as the rules allow (see `audits.assignment_flow`).
+   and the loads are as even as the rules allow (see `audits.core.placement`).
 3. Second audits: a share of the placed cases (default 10%), those with the smallest
    keys, gets a second auditor (keyed by case_ref so the report's reader can recompute
    the choice from the seed, like the sample's selection keys), different from the first
@@ -39,7 +39,7 @@ from itertools import chain
 
 import numpy as np
 
-from audits.assignment_flow import balanced_placement
+from audits.core.placement import balanced_placement
 
 RULES = {
     "R1": "auditor is in the case's current team",
