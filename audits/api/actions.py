@@ -1,21 +1,15 @@
-"""API for actions, the improvement plan they serve, and follow-up audits."""
+"""API for actions and the improvement plan they serve."""
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits.api.register import CaseViewSet, ModelViewSet
+from audits.api.base import ModelViewSet
 from audits.core import roles
-from audits.core.errors import DomainError, StateConflict
-from audits.models import Action, Audit, FollowUp, ImprovementItem, Staff
-from audits.selectors import permissions, scoping
+from audits.core.errors import StateConflict
+from audits.models import Action, Audit, ImprovementItem, Staff
+from audits.selectors import scoping
 from audits.services import actions as action_service
-from audits.services.audits import NotYours
-from audits.services.history import event_record
-
-EDITABLE_WHILE_OPEN = ("description", "priority", "due_date", "owner", "improvement_item")
 
 
 class ImprovementItemSerializer(serializers.ModelSerializer):
@@ -91,15 +85,10 @@ class ActionViewSet(ModelViewSet):
         body = self.get_serializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        audit = data.pop("audit", None)
-        if audit is None:
-            raise DomainError("Actions are raised from an audit.", fields={"audit": ["required"]})
-        if not permissions.can_raise_action(request.user, audit):
-            raise NotYours("Only the auditor or a manager of its cycle raises actions from it.")
         data.pop("status", None)
         data.pop("evidence_note", None)
-        created = action_service.action_create(
-            actor=request.user, audit=audit, case=None, fields=data
+        created = action_service.action_raise(
+            actor=request.user, audit=data.pop("audit", None), fields=data
         )
         return Response(self.get_serializer(created).data, status=status.HTTP_201_CREATED)
 
@@ -108,60 +97,14 @@ class ActionViewSet(ModelViewSet):
         body = self.get_serializer(item, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        new_status = data.pop("status", item.status)
-        edits = {
-            k: v for k, v in data.items() if k in EDITABLE_WHILE_OPEN and getattr(item, k) != v
-        }
-        if edits:
-            if item.status != Action.Status.OPEN:
-                raise StateConflict("Only an open action can be edited.")
-            if not permissions.can_change_action_terms(request.user, item):
-                raise NotYours("Only a manager of the action's team changes its terms.")
-            before = {k: str(getattr(item, k)) for k in edits}
-            for key, value in edits.items():
-                setattr(item, key, value)
-            item.save()
-            event_record(actor=request.user, verb="action.updated", obj=item, before=before,
-                         after={k: str(v) for k, v in edits.items()})  # fmt: skip
-        if new_status != item.status:
-            item = action_service.action_advance(
-                action=item, actor=request.user, status=new_status,
-                evidence_note=data.get("evidence_note", ""),
-            )  # fmt: skip
+        item = action_service.action_update(
+            actor=request.user,
+            action=item,
+            status=data.pop("status", item.status),
+            evidence_note=data.pop("evidence_note", ""),
+            changes=data,
+        )
         return Response(self.get_serializer(item).data)
 
     def perform_destroy(self, instance):
         raise StateConflict("Actions are kept as part of the audit record; close them instead.")
-
-
-class FollowUpSerializer(serializers.ModelSerializer):
-    case_ref = serializers.CharField(source="case.case_ref", read_only=True)
-
-    class Meta:
-        model = FollowUp
-        fields = ["id", "case_ref", "reason", "requested_at", "included_in"]
-        read_only_fields = ["requested_at", "included_in"]
-
-
-class FollowUpRequestSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
-class CaseFollowUpMixin:
-    @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
-    @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))
-    def follow_up(self, request, pk=None):
-        case = self.get_object()  # not a case of a team one manages: 404 before the body
-        body = FollowUpRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        follow_up = action_service.follow_up_request(
-            case=case, actor=request.user, reason=body.validated_data["reason"]
-        )
-        return Response(FollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
-
-
-class CaseWithFollowUpViewSet(CaseFollowUpMixin, CaseViewSet):
-    def get_queryset(self):
-        if self.action == "follow_up":  # permissions.can_request_follow_up
-            return scoping.cases_managed_by(self.request.user)
-        return super().get_queryset()

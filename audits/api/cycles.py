@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from audits.api.register import ModelViewSet, ScopedViewSet
+from audits.api.base import ModelViewSet, ScopedViewSet
 from audits.core import roles, sampling
 from audits.core.errors import DomainError, StateConflict
 from audits.core.sampling import verify_script_text

@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits.api.register import ModelViewSet, ScopedViewSet
+from audits.api.base import ModelViewSet, ScopedViewSet
 from audits.api.strict import whole_number
 from audits.core import roles
 from audits.core.errors import DomainError

@@ -1,24 +1,17 @@
-"""API for the case register: teams, staff, cases, conflicts and the CSV import."""
+"""API for the register's people: teams, staff and declared conflicts."""
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, parsers, serializers, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
-from rest_framework.response import Response
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS
 
-from audits.api.permissions import RolePermission
+from audits.api.base import ModelViewSet
 from audits.core import roles
 from audits.core.errors import DomainError
-from audits.infra.access_log import note_ids
-from audits.models import Allocation, Case, Staff, Team
+from audits.models import Staff, Team
 from audits.selectors import scoping
 from audits.services import conflicts
 from audits.services.conflicts import conflict_snapshot
-from audits.services.history import event_record
-from audits.services.register_import import register_import
 from audits.services.staff import access_change_record, staff_access
 
 
@@ -52,41 +45,6 @@ class StaffSerializer(serializers.ModelSerializer):
         ]
 
 
-class AllocationSerializer(serializers.ModelSerializer):
-    staff_ref = serializers.CharField(source="staff.staff_ref")
-
-    class Meta:
-        model = Allocation
-        fields = ["staff_ref", "role", "from_date", "to_date"]
-
-
-class CaseSerializer(serializers.ModelSerializer):
-    team = serializers.CharField(source="team.name")
-    worker_ref = serializers.CharField(source="worker.staff_ref", default=None)
-    manager_ref = serializers.CharField(source="manager.staff_ref", default=None)
-
-    class Meta:
-        model = Case
-        fields = [
-            "id",
-            "case_ref",
-            "team",
-            "case_type",
-            "opened_on",
-            "closed_on",
-            "worker_ref",
-            "manager_ref",
-            "birth_year",
-        ]
-
-
-class CaseDetailSerializer(CaseSerializer):
-    allocations = AllocationSerializer(many=True, read_only=True)
-
-    class Meta(CaseSerializer.Meta):
-        fields = [*CaseSerializer.Meta.fields, "allocations"]
-
-
 class ConflictSerializer(serializers.Serializer):
     """A conflict by references. ``auditor`` defaults to the caller; changing or withdrawing
     one needs ``change_reason`` (DELETE takes it in the body)."""
@@ -113,97 +71,6 @@ class ConflictSerializer(serializers.Serializer):
 
 class ConflictWithdrawalSerializer(serializers.Serializer):
     change_reason = serializers.CharField(max_length=500)
-
-
-class ImportResultSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    dry_run = serializers.BooleanField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    permission_classes = [IsAuthenticated, RolePermission]
-    scope = None  # a function of scoping: user -> queryset
-    read_roles = roles.ALL_ROLES
-    write_roles = (roles.ADMIN,)
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        # DRF's mixins save without an Event. A viewset that lists one of them before
-        # RecordedWrites (or leaves RecordedWrites out) would write past the history, so
-        # it is refused when the class is made, not found later in production.
-        for hook, mixin in WRITE_MIXINS:
-            if issubclass(cls, mixin) and getattr(cls, hook) is getattr(mixin, hook):
-                raise ImproperlyConfigured(
-                    f"{cls.__name__}.{hook} is DRF's own, which records no Event: "
-                    "put RecordedWrites first among its bases."
-                )
-
-    def get_queryset(self):
-        return type(self).scope(self.request.user)
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:  # the ids this list shows go into its AccessLog row
-            note_ids(self.request, [row.pk for row in page])
-        return page
-
-
-class RecordedWrites:
-    """Creates, edits and deletes through the generic mixins, each with its Event in the same
-    transaction. It must come before DRF's mixins in the bases (see ModelViewSet): their own
-    ``perform_*`` methods save and record nothing."""
-
-    def extra_create_fields(self) -> dict:
-        return {}
-
-    def perform_create(self, serializer):
-        with transaction.atomic():
-            obj = serializer.save(**self.extra_create_fields())
-            event_record(actor=self.request.user, verb="created", obj=obj, after=serializer.data)
-
-    def perform_update(self, serializer):
-        with transaction.atomic():
-            before = type(serializer)(serializer.instance).data
-            obj = serializer.save()
-            event_record(
-                actor=self.request.user,
-                verb="updated",
-                obj=obj,
-                before=before,
-                after=serializer.data,
-            )
-
-    def perform_destroy(self, instance):
-        with transaction.atomic():
-            event_record(
-                actor=self.request.user,
-                verb="deleted",
-                obj=instance,
-                before=self.get_serializer(instance).data,
-            )
-            instance.delete()
-
-
-WRITE_MIXINS = (
-    ("perform_create", mixins.CreateModelMixin),
-    ("perform_update", mixins.UpdateModelMixin),
-    ("perform_destroy", mixins.DestroyModelMixin),
-)
-
-
-class ModelViewSet(
-    RecordedWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ScopedViewSet,
-):
-    pass
 
 
 class TeamViewSet(ModelViewSet):
@@ -315,67 +182,3 @@ class ConflictViewSet(ModelViewSet):
             conflict=instance,
             change_reason=body.validated_data["change_reason"],
         )
-
-
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    scope = staticmethod(scoping.cases_for)
-    write_roles = (roles.ADMIN, roles.MANAGER)
-    filterset_fields = ["case_type", "team__name"]
-
-    def get_serializer_class(self):
-        if self.action == "retrieve":
-            return CaseDetailSerializer
-        if self.action == "import_register":
-            return ImportResultSerializer
-        return CaseSerializer
-
-    def get_queryset(self):
-        queryset = super().get_queryset().select_related("team", "worker", "manager")
-        if self.action == "retrieve":
-            queryset = queryset.prefetch_related("allocations__staff")
-        return queryset
-
-    def retrieve(self, request, *args, **kwargs):
-        case = self.get_object()  # its AccessLog row: audits.infra.access_log
-        return Response(self.get_serializer(case).data)
-
-    @extend_schema(
-        summary="Import the register from CSV (all-or-nothing)",
-        description=(
-            "Staff (roles, teams managed): administrators only (403 otherwise). Cases and "
-            "allocation history: a manager for the teams they manage; a row naming another "
-            "team or a case of another team is a row error and rejects the file."
-        ),
-        parameters=[
-            OpenApiParameter("kind", enum=["cases", "allocations", "staff"], default="cases"),
-            OpenApiParameter("dry_run", bool, default=False),
-        ],
-        request={
-            "multipart/form-data": inline_serializer(
-                "RegisterUpload", {"file": serializers.FileField()}
-            ),
-            "text/csv": bytes,
-        },
-        responses={200: ImportResultSerializer, 400: None, 403: None},
-    )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[parsers.MultiPartParser, parsers.FileUploadParser],
-    )
-    def import_register(self, request):
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise DomainError(
-                "Upload a CSV file in the 'file' field.", fields={"file": ["required"]}
-            )
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            raise DomainError(
-                "The file is too large.",
-                fields={"file": [f"at most {settings.IMPORT_MAX_BYTES} bytes"]},
-            )
-        kind = request.query_params.get("kind", "cases")
-        dry_run = request.query_params.get("dry_run", "0").lower() in ("1", "true", "yes")
-        outcome = register_import(kind=kind, fileobj=upload, actor=request.user, dry_run=dry_run)
-        return Response(outcome.as_dict(), status=status.HTTP_200_OK)

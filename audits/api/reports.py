@@ -13,8 +13,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from audits.api.base import ScopedViewSet
 from audits.api.permissions import RolePermission
-from audits.api.register import ScopedViewSet
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Report

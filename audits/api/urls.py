@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cycles, grading, register, reports
+from audits.api import actions, auth, cases, cycles, grading, register, reports
 
 
 class Router(DefaultRouter):
@@ -18,7 +18,7 @@ router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("teams", register.TeamViewSet, basename="team")
 router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
-router.register("cases", actions.CaseWithFollowUpViewSet, basename="case")
+router.register("cases", cases.CaseViewSet, basename="case")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
 router.register("sampled-cases", cycles.SampledCaseViewSet, basename="sampled-case")
 router.register("templates", grading.TemplateViewSet, basename="template")

@@ -1,4 +1,4 @@
-"""Domain errors raised by services; the API turns them into 400 / 409 responses."""
+"""Domain errors raised by services; the API and the pages turn them into 400 / 403 / 409."""
 
 from typing import Any
 
@@ -25,3 +25,9 @@ class StateConflict(DomainError):
     """The object's state or version forbids the change (HTTP 409)."""
 
     status_code = 409
+
+
+class Forbidden(DomainError):
+    """The person may see the object but not do this to it (HTTP 403)."""
+
+    status_code = 403

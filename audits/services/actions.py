@@ -7,11 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.core import roles
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.core.grading import questions
 from audits.infra import notify
 from audits.models import Action, Audit, Case, FollowUp
-from audits.services.audits import NotYours
+from audits.selectors import permissions
 from audits.services.history import event_record
 
 REMIND_DAYS_BEFORE = 3
@@ -20,6 +20,45 @@ NEXT_STATUS = {Action.Status.OPEN: Action.Status.DONE, Action.Status.DONE: Actio
 
 # The audits an action can be agreed on: under way or submitted.
 ACTIONABLE_AUDIT_STATUSES = (Audit.Status.SUBMITTED, Audit.Status.FINAL, Audit.Status.IN_PROGRESS)
+
+
+# What an open action's terms are; changing them is a manager's decision.
+EDITABLE_WHILE_OPEN = ("description", "priority", "due_date", "owner", "improvement_item")
+
+
+def action_raise(*, actor, audit: Audit | None, fields: dict) -> Action:
+    """An action agreed on an audit, by its auditor or a manager of its cycle."""
+    if audit is None:
+        raise DomainError("Actions are raised from an audit.", fields={"audit": ["required"]})
+    if not permissions.can_raise_action(actor, audit):
+        raise Forbidden("Only the auditor or a manager of its cycle raises actions from it.")
+    return action_create(actor=actor, audit=audit, case=None, fields=fields)
+
+
+def action_update(
+    *, actor, action: Action, changes: dict, status: str, evidence_note: str = ""
+) -> Action:
+    """Change an open action's terms (a manager of its team) and/or move it on a step."""
+    edits = {
+        k: v for k, v in changes.items() if k in EDITABLE_WHILE_OPEN and getattr(action, k) != v
+    }
+    if edits:
+        if action.status != Action.Status.OPEN:
+            raise StateConflict("Only an open action can be edited.")
+        if not permissions.can_change_action_terms(actor, action):
+            raise Forbidden("Only a manager of the action's team changes its terms.")
+        with transaction.atomic():
+            before = {k: str(getattr(action, k)) for k in edits}
+            for key, value in edits.items():
+                setattr(action, key, value)
+            action.save()
+            after = {k: str(v) for k, v in edits.items()}
+            event_record(actor=actor, verb="action.updated", obj=action, before=before, after=after)
+    if status != action.status:
+        action = action_advance(
+            action=action, actor=actor, status=status, evidence_note=evidence_note
+        )
+    return action
 
 
 def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict) -> Action:
@@ -67,7 +106,7 @@ def action_advance(*, action: Action, actor, status: str, evidence_note: str = "
             action.done_at = timezone.now()
         else:
             if not roles.has_role(actor, roles.MANAGER) or action.owner.user_id == actor.pk:
-                raise NotYours("A manager other than the owner verifies an action.")
+                raise Forbidden("A manager other than the owner verifies an action.")
             action.verified_at = timezone.now()
             action.verified_by = actor
         action.status = status

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.core import grading, roles
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.infra import notify
 from audits.models import Audit, Staff, Template
 from audits.selectors.published_forms import template_for_grading
@@ -19,10 +19,6 @@ EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURN
 COMPLETED_STATES = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 TEXT_FIELDS = ("rationale", "strengths", "improvements")
 MAX_TEXT = 20_000
-
-
-class NotYours(DomainError):
-    status_code = 403
 
 
 def _grades(audit: Audit, template: Template | None = None) -> dict:
@@ -57,7 +53,7 @@ def _check_author(audit: Audit, actor) -> None:
     # is the auditor role's right: one who has lost it keeps no right to their old audits.
     author = getattr(audit, "auditor_user_id", None) or audit.assignment.auditor.user_id
     if author != actor.pk or not roles.has_role(actor, roles.AUDITOR):
-        raise NotYours("Only the assigned auditor can change this audit.")
+        raise Forbidden("Only the assigned auditor can change this audit.")
 
 
 def _check_version(audit: Audit, version) -> None:
@@ -263,5 +259,5 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
 def staff_of(user) -> Staff:
     staff = Staff.objects.filter(user=user).first()
     if staff is None:
-        raise NotYours("Your login is not linked to a member of staff.")
+        raise Forbidden("Your login is not linked to a member of staff.")
     return staff

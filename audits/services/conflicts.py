@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from audits.core import roles
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.models import Case, Conflict, Staff, Team
 from audits.selectors import scoping
 from audits.services.history import event_record
@@ -24,12 +24,6 @@ NO_CASE = (
     "you have not been given, ask a manager of its team to record the conflict."
 )
 NO_WORKER = "There is no member of staff {ref!r} among those you can name."
-
-
-class ConflictNotYours(DomainError):
-    """The caller may see the conflict but not change it (HTTP 403)."""
-
-    status_code = 403
 
 
 def conflict_snapshot(conflict: Conflict) -> dict[str, Any]:
@@ -96,7 +90,7 @@ def conflict_declare(
     worker of the teams one manages (manager role)."""
     held = roles.roles_of(actor)
     if not held & {roles.AUDITOR, roles.MANAGER}:
-        raise ConflictNotYours("Only auditors and managers declare conflicts.")
+        raise Forbidden("Only auditors and managers declare conflicts.")
     own = Staff.objects.filter(user=actor).first()
     for_self = not auditor_ref or (own is not None and auditor_ref == own.staff_ref)
     if for_self and own is None:
@@ -137,7 +131,7 @@ def conflict_declare(
 
 def conflict_check_may_change(*, actor, conflict: Conflict) -> None:
     if not scoping.conflicts_managed_by(actor).filter(pk=conflict.pk).exists():
-        raise ConflictNotYours(
+        raise Forbidden(
             "Only a manager of the case's team (or of the worker's team) can change or "
             "withdraw a declared conflict: ask them."
         )

@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.infra import notify
 from audits.models import Audit, Escalation
 from audits.selectors import permissions
-from audits.services.audits import NotYours
 from audits.services.history import event_record
 
 
@@ -25,7 +24,7 @@ def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
         "assignment__auditor", "assignment__sampled_case__cycle"
     ).get(pk=audit.pk)
     if not permissions.can_raise_concern(actor, audit):
-        raise NotYours("Only the auditor or a manager of its cycle can raise a concern from it.")
+        raise Forbidden("Only the auditor or a manager of its cycle can raise a concern from it.")
     cycle = audit.assignment.sampled_case.cycle
     case = audit.assignment.sampled_case.case
     with transaction.atomic():
@@ -56,7 +55,7 @@ def escalation_acknowledge(*, escalation: Escalation, actor, response: str = "")
     with transaction.atomic():
         escalation = Escalation.objects.select_for_update().get(pk=escalation.pk)
         if not permissions.can_acknowledge(actor, escalation):
-            raise NotYours("Only the case's team manager or the QA lead can acknowledge this.")
+            raise Forbidden("Only the case's team manager or the QA lead can acknowledge this.")
         if escalation.status != Escalation.Status.OPEN:
             raise StateConflict("This escalation has already been acknowledged.")
         escalation.status = Escalation.Status.ACKNOWLEDGED

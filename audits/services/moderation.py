@@ -4,10 +4,10 @@ audit for rework. The auditor's original grades are kept beside the moderated on
 from django.db import transaction
 
 from audits.core import grading
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.models import Audit, Moderation
 from audits.selectors.case_facts import blocking_rules
-from audits.services.audits import NotYours, staff_of
+from audits.services.audits import staff_of
 from audits.services.history import event_record
 from audits.services.lifecycle import check_cycle_open
 from audits.services.summaries import audit_summary_record
@@ -48,7 +48,7 @@ def moderation_record(
             audit.assignment.auditor_id == moderator.pk
             or audit.assignment.sampled_case.assignments.filter(auditor=moderator).exists()
         ):
-            raise NotYours("You audited this case, so you cannot moderate it.")
+            raise Forbidden("You audited this case, so you cannot moderate it.")
         # R3 is left out: the QA lead oversees every team without line-managing it. A team
         # manager is still caught by R1 (their own team) and R2 (allocated as manager).
         blocked = blocking_rules(audit.assignment.sampled_case, moderator, ["R1", "R2", "R4"])

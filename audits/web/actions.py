@@ -1,5 +1,5 @@
-"""What follows audits: the actions board (filter by team, owner, overdue) and safeguarding
-escalations waiting to be acknowledged."""
+"""The actions board: actions that follow audits, filtered by team, owner and overdue, and
+moved on a step (done with evidence, verified by someone else)."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
@@ -8,15 +8,13 @@ from django.views.decorators.http import require_POST
 
 from audits.core import roles
 from audits.core.errors import DomainError
-from audits.models import Action, Escalation, Staff
+from audits.models import Action, Staff
 from audits.selectors import scoping
 from audits.services import actions as action_service
-from audits.services import escalations as escalation_service
 from audits.web.access import role_required
 from audits.web.pages import page
 
 ACTION_READERS = (roles.MANAGER, roles.ADMIN, roles.INTERNAL_AUDITOR)
-ESCALATION_READERS = (roles.MANAGER, roles.ADMIN)
 
 
 def _int(raw):
@@ -80,37 +78,3 @@ def action_advance(request, action_id: int):
 
 def _safe(url) -> bool:
     return isinstance(url, str) and url.startswith("/actions/") and "//" not in url
-
-
-@role_required(*ESCALATION_READERS)
-def escalation_list(request):
-    rows = list(
-        scoping.escalations_for(request.user)
-        .select_related(
-            "audit__assignment__sampled_case__case__team", "raised_by", "acknowledged_by"
-        )
-        .order_by("status", "due_at")
-    )
-    now = timezone.now()
-    for escalation in rows:
-        escalation.overdue = escalation_service.is_overdue(escalation, now)
-    context = {
-        "open": [e for e in rows if e.status == Escalation.Status.OPEN],
-        "acknowledged": [e for e in rows if e.status != Escalation.Status.OPEN],
-    }
-    return page(request, "audits/escalations.html", context, current="web:escalations")
-
-
-@require_POST
-@role_required(*ESCALATION_READERS)
-def escalation_acknowledge(request, escalation_id: int):
-    escalation = get_object_or_404(scoping.escalations_for(request.user), pk=escalation_id)
-    try:
-        escalation_service.escalation_acknowledge(
-            escalation=escalation, actor=request.user, response=request.POST.get("response", "")
-        )
-    except DomainError as error:
-        messages.error(request, f"Escalation {escalation.pk} was not acknowledged: {error.message}")
-    else:
-        messages.success(request, f"Escalation {escalation.pk} acknowledged.")
-    return redirect("web:escalations")
