@@ -1,10 +1,17 @@
-"""Database and broker checks for /health/ (no auth, no data)."""
+"""Database, broker and worker checks for /health/ (no auth, no data)."""
 
 import os
+from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from audits.models import WorkerHeartbeat
+
+# The beat pings every minute; a few missed pings mean no worker is consuming the queue.
+WORKER_LATE_AFTER = timedelta(minutes=5)
 
 
 def database_ok() -> bool:
@@ -27,3 +34,19 @@ def broker_ok() -> bool:
             return False
     folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
     return os.path.isdir(folder) and os.access(folder, os.W_OK)
+
+
+def worker_report() -> dict:
+    """How long ago a worker last consumed the beat's ping: "ok", "late" or "never".
+    Informational: pages and the API work without a worker, so it does not fail /health/."""
+    try:
+        newest = WorkerHeartbeat.objects.values_list("received_at", flat=True).first()
+    except DatabaseError:
+        newest = None
+    if newest is None:
+        return {"worker": "never", "worker_last_seen_seconds": None}
+    age = max(timezone.now() - newest, timedelta(0))
+    return {
+        "worker": "late" if age > WORKER_LATE_AFTER else "ok",
+        "worker_last_seen_seconds": round(age.total_seconds()),
+    }

@@ -13,4 +13,5 @@ def health_view(request):
     checks = {"database": health.database_ok(), "broker": health.broker_ok()}
     body = {name: "ok" if good else "down" for name, good in checks.items()}
     body["status"] = "ok" if all(checks.values()) else "down"
+    body.update(health.worker_report())
     return JsonResponse(body, status=200 if all(checks.values()) else 503)

@@ -119,9 +119,9 @@ class Migration(migrations.Migration):
             name='WorkerHeartbeat',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=64, unique=True)),
-                ('hostname', models.CharField(max_length=200)),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
+                ('hostname', models.CharField(help_text="the worker's node name", max_length=200, unique=True)),
+                ('token', models.CharField(help_text="the last ping's token", max_length=64)),
+                ('received_at', models.DateTimeField(auto_now=True)),
             ],
             options={
                 'ordering': ['-received_at'],
