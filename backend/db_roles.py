@@ -6,7 +6,8 @@ and so can neither change nor delete history, truncate it, alter its tables or s
 their triggers. Schema changes and flushes run as the owner role (DATABASE_OWNER_URL): the
 `migrate` and `flush` commands switch to it, and `migrate` then grants the runtime role its
 privileges, with default privileges so tables made by later migrations are covered too. The
-retention purge reaches old history through one SECURITY DEFINER function (migration 0014).
+retention purge reaches old history through one SECURITY DEFINER function (migration
+0002_postgresql).
 """
 
 from contextlib import contextmanager

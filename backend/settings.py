@@ -34,7 +34,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
 # The embedded default keeps its database, broker queue and report files here; creating the
 # folders up front lets a fresh clone start with no set-up step.
-for folder in ("", "files", "static", "broker/queue", "broker/processed"):
+for folder in ("", "files", "static", "broker/queue", "broker/processed", "broker/control"):
     (DATA_DIR / folder).mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = DATA_DIR / "files"
 STATIC_ROOT = DATA_DIR / "static"
@@ -158,6 +158,8 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # The exchange tables; kombu's default is ./control, in the working directory.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = False

@@ -19,14 +19,14 @@ stored by SQL, not submitted through the services, so their summaries (AuditSumm
 DomainGrade rows: final grade, domain medians, themes; see audits/models/summaries.py)
 are then written by the product's own ``audit_summaries_rebuild``, as a data load would.
 
-What each method reads. Since migration 0010 the product keeps, per completed audit, the
+What each method reads. The product keeps, per completed audit, the
 summary the submit and moderate services compute with ``grading.audit_summary``; the
 report's figures count those rows instead of working out 8 domain medians from each
 audit's JSON answers at every compile. All three methods read that same stored summary
 (the floor is the bare SQL over the data the product keeps; the analyst exports the same
 narrow columns), so none of them pays for the medians and the comparison stays like for
-like. Before 0010 all three read the answers (the floor and the analyst took the medians
-from the JSON on each row).
+like. Before those summaries existed all three read the answers (the floor and the
+analyst took the medians from the JSON on each row).
 
 Times, best of ``--repeats``, the four methods interleaved:
 

@@ -1,13 +1,11 @@
 """Each completed audit's summary (final grade, domain medians, themes) is what grading
-works out from its answers, kept in step by submission and moderation, and backfilled by
-migration 0010 for audits that were completed before it."""
+works out from its answers, kept in step by submission and moderation, and written again
+by the rebuild for audits stored without them."""
 
-import importlib
 import math
 from statistics import median
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import User
 
 from audits.core import grading
@@ -17,8 +15,6 @@ from audits.selectors.report_inputs import report_inputs
 from audits.services import audits, moderation
 from audits.services.summaries import audit_summaries_rebuild
 from tests.builders import finished_cycle
-
-backfill = importlib.import_module("audits.migrations.0010_audit_summaries").backfill
 
 
 @pytest.fixture
@@ -111,15 +107,6 @@ def test_a_domain_median_between_two_grades_is_stored_as_the_lower_grade(cycle):
     assert ties > 0
 
 
-def test_the_migration_moves_stored_halves_down(cycle):
-    grade = DomainGrade.objects.first()
-    DomainGrade.objects.filter(pk=grade.pk).update(grade=2.5)
-    migration = importlib.import_module("audits.migrations.0013_domain_grade_ties_down")
-    migration.domain_grades_down(apps, None)
-    assert DomainGrade.objects.get(pk=grade.pk).grade == 2
-    assert not DomainGrade.objects.filter(grade__in=[1.5, 2.5, 3.5]).exists()
-
-
 def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitted(cycle, lead):
     waiting = Audit.objects.filter(status__in=["assigned", "in_progress"]).first()
     cycle.moderation_share = 1
@@ -162,12 +149,11 @@ def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitte
     assert summary["domain_grades"]["Planning"] == 3.0
 
 
-def test_the_migration_backfill_and_the_rebuild_write_what_the_services_wrote(cycle):
+def test_the_rebuild_writes_what_the_services_wrote(cycle):
     written = every_summary()
+    summaries = AuditSummary.objects.count()
     AuditSummary.objects.all().delete()
-    backfill(apps, None)
-    assert every_summary() == written
-    assert audit_summaries_rebuild() == AuditSummary.objects.count()
+    assert audit_summaries_rebuild() == summaries
     assert every_summary() == written
 
 

@@ -7,7 +7,13 @@ from django.test import Client
 def test_health_reports_database_and_broker(db):
     response = Client().get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "ok",
+        "status": "ok",
+        "worker": "never",
+        "worker_last_seen_seconds": None,
+    }
 
 
 def test_health_is_503_when_the_broker_is_unreachable(db, settings):

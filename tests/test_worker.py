@@ -13,14 +13,21 @@ from worker.tasks import ping
 
 @pytest.mark.worker
 def test_a_live_worker_answers_a_ping_task(live_worker):
-    token = secrets.token_hex(8)
-    ping.delay(token)
+    def heartbeat_with(token):
+        def heartbeat_written():
+            return WorkerHeartbeat.objects.filter(token=token).first()
 
-    def heartbeat_written():
-        return WorkerHeartbeat.objects.filter(token=token).first()
+        return heartbeat_written
 
-    beat = wait_for(heartbeat_written, timeout=60)
-    assert beat.hostname
+    first_token, second_token = secrets.token_hex(8), secrets.token_hex(8)
+    ping.delay(first_token)
+    first = wait_for(heartbeat_with(first_token), timeout=60)
+    ping.delay(second_token)
+    second = wait_for(heartbeat_with(second_token), timeout=60)
+
+    assert first.hostname.startswith("celery@")
+    assert (second.pk, second.hostname) == (first.pk, first.hostname)  # updated in place
+    assert WorkerHeartbeat.objects.count() == 1
     transport = settings.CELERY_BROKER_URL.split(":")[0]
     print(f"worker consumed ping via {transport} on {connection.vendor}")
 

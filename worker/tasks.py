@@ -3,20 +3,27 @@
 import logging
 import secrets
 import socket
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
 from audits.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
+FORGET_WORKER_AFTER = timedelta(days=7)
 
-@shared_task(name="worker.tasks.ping")
-def ping(token: str | None = None) -> None:
-    """Record that a worker consumed a message; tests and /health use the row as proof."""
-    WorkerHeartbeat.objects.get_or_create(
-        token=token or secrets.token_hex(8), defaults={"hostname": socket.gethostname()}
+
+@shared_task(bind=True, name="worker.tasks.ping")
+def ping(self, token: str | None = None) -> None:
+    """Record that this worker consumed a message (the beat sends one a minute): its one
+    heartbeat row is updated in place, and workers silent for a week are forgotten."""
+    hostname = self.request.hostname or socket.gethostname()
+    WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults={"token": token or secrets.token_hex(8)}
     )
+    WorkerHeartbeat.objects.filter(received_at__lt=timezone.now() - FORGET_WORKER_AFTER).delete()
 
 
 @shared_task(name="worker.tasks.remind_overdue_escalations")

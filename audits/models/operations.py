@@ -2,11 +2,12 @@ from django.db import models
 
 
 class WorkerHeartbeat(models.Model):
-    """Written by the ``ping`` task: proof that a Celery worker consumed a message."""
+    """The latest ``ping`` each Celery worker consumed: one row per worker, updated in
+    place. /health/ reports how long ago the newest came."""
 
-    token = models.CharField(max_length=64, unique=True)
-    hostname = models.CharField(max_length=200)
-    received_at = models.DateTimeField(auto_now_add=True)
+    hostname = models.CharField(max_length=200, unique=True, help_text="the worker's node name")
+    token = models.CharField(max_length=64, help_text="the last ping's token")
+    received_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-received_at"]

@@ -55,7 +55,7 @@ class AuditSummary(models.Model):
 class DomainGrade(models.Model):
     """An audit's grade in one domain: the median of its final question grades there, the
     lower grade when the median falls between two (grading.domain_grade). Whole grades,
-    kept in a float column that once held halves (migration 0017 moved those down)."""
+    kept in a float column."""
 
     summary = models.ForeignKey(
         AuditSummary, on_delete=models.CASCADE, related_name="+", db_index=False

@@ -1,8 +1,8 @@
 """The retention purge: delete what is past its retention period, unless held.
 
 History (Event, AccessLog) is never deleted by the application itself. On PostgreSQL it goes
-through caseassure_retention_purge (migration 0014), a function that runs as the tables'
-owner and applies the rule below, because the runtime role may not delete history at all.
+through caseassure_retention_purge (migration 0002_postgresql), a function that runs as the
+tables' owner and applies the rule below, because the runtime role may not delete history.
 The embedded SQLite default applies the same rule here.
 """
 

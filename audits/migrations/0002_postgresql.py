@@ -1,14 +1,19 @@
-"""History the application cannot rewrite (PostgreSQL).
+"""History the application cannot rewrite (PostgreSQL only; SQLite, the embedded default,
+has one role and relies on the model-level guard).
 
-The application connects as a runtime role that may only SELECT and INSERT on Event and
-AccessLog (backend/db_roles.py grants it). Old history leaves by one narrow path: the
+Event and AccessLog are append-only: a statement trigger refuses UPDATE and DELETE. TRUNCATE
+is left to the table owner (test flushes, a deliberate restore); the application never
+issues it.
+
+The application connects as a runtime role that may only SELECT and INSERT on those tables
+(backend/db_roles.py grants it after `migrate`). Old history leaves by one narrow path: the
 function caseassure_retention_purge, SECURITY DEFINER so it runs as the tables' owner, which
 deletes only rows past their retention period (never younger than MINIMUM_MONTHS, whatever
 the policy table says), never rows about a case under legal hold or of a held record type,
 and records each run as an Event. Nobody can make it look ahead: it deletes as of today only.
-
-The trigger's purge switch (migration 0009) is honoured only for the tables' owner, that is
-inside this function: the runtime role setting caseassure.purge gains nothing.
+The trigger lets a DELETE through only with the transaction-local switch caseassure.purge on
+AND as the tables' owner, that is inside this function: the runtime role setting
+caseassure.purge gains nothing.
 """
 
 from django.conf import settings
@@ -17,6 +22,7 @@ from django.db import migrations
 # Frozen here: the database's rule must not change when Python defaults do.
 DEFAULT_MONTHS = {"access_log": 24, "event": 84}
 MINIMUM_MONTHS = 12
+HISTORY_TABLES = ("audits_event", "audits_accesslog")
 
 REFUSE_CHANGE = """
 CREATE OR REPLACE FUNCTION caseassure_refuse_change() RETURNS trigger AS $$
@@ -31,6 +37,11 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
+
+APPEND_ONLY = (
+    "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+    "FOR EACH STATEMENT EXECUTE FUNCTION caseassure_refuse_change();"
+)
 
 PURGE = """
 CREATE OR REPLACE FUNCTION caseassure_retention_purge(dry_run boolean, as_of date)
@@ -97,22 +108,10 @@ $$;
 REVOKE ALL ON FUNCTION caseassure_retention_purge(boolean, date) FROM PUBLIC;
 """
 
-# Back to migration 0009's trigger function.
-REFUSE_CHANGE_0009 = """
-CREATE OR REPLACE FUNCTION caseassure_refuse_change() RETURNS trigger AS $$
-BEGIN
-    IF TG_OP = 'DELETE' AND current_setting('caseassure.purge', true) = 'on' THEN
-        RETURN NULL;
-    END IF;
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-"""
-
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
-        return  # SQLite (the embedded default) has one role and relies on the model guard
+        return
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         schema = schema_editor.connection.ops.quote_name(cursor.fetchone()[0])
@@ -124,6 +123,8 @@ def forwards(apps, schema_editor):
         .replace("@time_zone@", settings.TIME_ZONE.replace("'", ""))
     )
     schema_editor.execute(REFUSE_CHANGE, params=None)
+    for table in HISTORY_TABLES:
+        schema_editor.execute(APPEND_ONLY.format(table=table), params=None)
     schema_editor.execute(purge, params=None)
 
 
@@ -131,11 +132,14 @@ def backwards(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
-        "DROP FUNCTION IF EXISTS caseassure_retention_purge(boolean, date)", params=None
+        "DROP FUNCTION IF EXISTS caseassure_retention_purge(boolean, date);", params=None
     )
-    schema_editor.execute(REFUSE_CHANGE_0009, params=None)
+    for table in HISTORY_TABLES:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};")
+    schema_editor.execute("DROP FUNCTION IF EXISTS caseassure_refuse_change();", params=None)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0011_opinion_settings")]
+    dependencies = [("audits", "0001_initial")]
+
     operations = [migrations.RunPython(forwards, backwards)]
