@@ -16,9 +16,9 @@ import pytest
 from pypdf import PdfReader
 
 from tests.report_figures import example_audits, example_figures, large_appendix, unmeasured_figures
-from worker import report_pdf
 from worker.report_csv import CSV_COLUMNS, render_csv
 from worker.report_pdf import render_pdf
+from worker.report_pdf.blocks import command_lines
 
 
 def pdf_bytes(figures) -> bytes:
@@ -103,7 +103,7 @@ def test_internal_audit_can_retype_the_verify_command_and_script(figures, pages)
 def test_a_long_verify_command_breaks_only_between_arguments():
     sizes = " ".join(f"team-{n}-child-in-need={n}" for n in range(12))
     command = f"python3 verify_sample.py cycle-9-frame.csv.gz 'seed with spaces' {sizes}"
-    printed = report_pdf._command_lines(command)
+    printed = command_lines(command)
     assert "\n" in printed
     assert "'seed with spaces'" in printed
     assert printed.replace(" \\\n    ", " ") == command
