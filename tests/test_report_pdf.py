@@ -1,0 +1,333 @@
+"""The assurance report's PDF as its readers see it: a scrutiny committee member finds the
+opinion and why; internal audit re-checks the sample from the seed and frame hash printed
+in it and matches every page to the report by its hash. Every PDF here is compiled by the
+product from a cycle built through the services, and read back as text."""
+
+import copy
+import io
+import json
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from audits.independence import blocking_rules
+from audits.models import Audit, Escalation, SampledCase, Staff, Team
+from audits.services import assignment, sample
+from tests.builders import finished_cycle
+from tests.report_compiled import compiled, flat, page_texts
+from worker.report_pdf import render_pdf
+
+# The reports are compiled once per module (see tests/report_compiled.py); the mark makes
+# pytest-django create the test database for them.
+pytestmark = pytest.mark.django_db
+
+REPLACED_BECAUSE = "The child moved to another council before the audit began."
+OVERRIDDEN_BECAUSE = "The manager took over the team after the draw; nobody else was free."
+
+
+OPINION_WORDS = {
+    "Substantial": "Substantial assurance",
+    "Reasonable": "Reasonable assurance",
+    "Limited": "Limited assurance",
+    "No assurance": "No assurance",
+}
+
+
+def long_date(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def pdf_bytes(figures) -> bytes:
+    stream = io.BytesIO()
+    render_pdf(figures, stream)
+    return stream.getvalue()
+
+
+def audited_refs(cycle) -> list[str]:
+    completed = Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle,
+        assignment__role="primary",
+        status__in=["submitted", "final"],
+    )
+    return sorted(completed.values_list("assignment__sampled_case__case__case_ref", flat=True))
+
+
+def replace_one_case_and_override_one_rule(cycle, lead, facts: dict) -> None:
+    """A case turns out unsuitable and is replaced (and its replacement assigned); the lead
+    gives another case to an auditor a rule blocks, setting the rule aside with a reason."""
+    selected = SampledCase.objects.filter(cycle=cycle, status="selected", is_follow_up=False)
+    unsuitable, *others = selected.select_related("case__team").order_by("stratum", "rank")
+    replacement = sample.sample_replace(
+        sampled_case=unsuitable, actor=lead, reason=REPLACED_BECAUSE
+    )
+    assignment.cycle_assign(cycle=cycle, actor=lead)
+    auditors = list(Staff.objects.filter(user__groups__name="auditor", is_active=True))
+    sampled, manager = next(
+        (sampled, auditor)
+        for sampled in others
+        for auditor in auditors
+        if blocking_rules(sampled, auditor)
+        and not sampled.assignments.filter(role="second", auditor=auditor).exists()
+    )
+    assignment.assignment_override(
+        sampled_case=sampled, auditor=manager, role="primary", actor=lead,
+        reason=OVERRIDDEN_BECAUSE,
+    )  # fmt: skip
+    facts.update(
+        replaced=unsuitable.case.case_ref,
+        replacement=replacement.case.case_ref,
+        overridden=sampled.case.case_ref,
+        override_auditor=(manager.name, manager.staff_ref),
+    )
+
+
+def a_quarter_after_an_earlier_one():
+    """An earlier quarter, then this one: a case replaced, a rule set aside, every audit
+    done and moderated, an escalation and actions."""
+    earlier = finished_cycle(ends=date.today() - timedelta(days=120))
+    facts: dict = {"earlier": earlier.name}
+    cycle = finished_cycle(
+        before_audits=lambda cycle, lead: replace_one_case_and_override_one_rule(cycle, lead, facts)
+    )
+    escalated = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
+    facts.update(
+        name=cycle.name,
+        period=(cycle.period_start, cycle.period_end),
+        seed=cycle.frame.seed,
+        frame_hash=cycle.frame.frame_hash,
+        population=cycle.frame.size,
+        audited=audited_refs(cycle),
+        teams=sorted(
+            set(
+                Audit.objects.filter(
+                    assignment__sampled_case__cycle=cycle, summary__isnull=False
+                ).values_list("summary__team__name", flat=True)
+            )
+        ),
+        escalated=list(
+            escalated.values_list("audit__assignment__sampled_case__case__case_ref", flat=True)
+        ),
+    )
+    return cycle, facts
+
+
+@pytest.fixture(scope="module")
+def quarter(django_db_setup, django_db_blocker):
+    return compiled(django_db_blocker, a_quarter_after_an_earlier_one)
+
+
+@pytest.fixture(scope="module")
+def half_done(django_db_setup, django_db_blocker):
+    return compiled(django_db_blocker, lambda: (finished_cycle(complete=0.5), {}))
+
+
+@pytest.fixture(scope="module")
+def nothing_audited(django_db_setup, django_db_blocker):
+    return compiled(django_db_blocker, lambda: (finished_cycle(complete=0.0), {}))
+
+
+def test_the_cover_names_the_report_the_cycle_its_period_and_the_opinion(quarter):
+    cover = quarter.pages[0]
+    start, end = quarter.facts["period"]
+    assert "Case audit assurance report" in cover
+    assert quarter.facts["name"] in cover
+    assert f"Period audited: {long_date(start)} to {long_date(end)}" in cover
+    opinion = OPINION_WORDS[quarter.figures["opinion"]["level"]]
+    assert f"Assurance opinion {opinion}" in cover
+    assert "Interim" not in cover
+
+
+def test_every_page_carries_the_report_hash_version_and_page_number(quarter):
+    report = quarter.figures["report"]
+    assert len(quarter.pages) > 5
+    for number, text in enumerate(quarter.pages, start=1):
+        footer = f"Report hash {report['hash']} · version {report['version']} · page {number}"
+        assert footer in text, f"page {number} has no footer"
+
+
+def test_the_pdf_title_names_the_report_and_the_cycle(quarter):
+    metadata = PdfReader(io.BytesIO(quarter.pdf)).metadata
+    assert metadata.title == f"Case audit assurance report: {quarter.facts['name']}"
+
+
+def test_every_condition_is_listed_with_met_or_not_met_in_words(quarter):
+    summary = quarter.pages[1]
+    opinion = quarter.figures["opinion"]
+    for condition in opinion["conditions"]:
+        assert flat(condition["text"]) in summary
+    held = sum(condition["held"] for condition in opinion["conditions"])
+    assert len(re.findall(r"(?<!Not )\bMet\b", summary)) == held
+    assert summary.count("Not met") == len(opinion["conditions"]) - held
+    assert flat(opinion["reason"]) in summary
+    for caveat in opinion["caveats"]:
+        assert flat(caveat) in summary
+
+
+def test_internal_audit_can_retype_the_verify_command_and_script(quarter):
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(quarter.pdf)).pages)
+    method = quarter.figures["methodology"]
+    command = method["verify_command"]
+    assert quarter.facts["seed"] in command
+    assert quarter.facts["frame_hash"] in command
+    # The command is longer than a line: it is broken between arguments, with backslashes.
+    assert len(command) > 100
+    joined = re.sub(r" \\\n\s+", " ", text)
+    assert command in {line.strip() for line in joined.splitlines()}
+    lines = {line.strip() for line in text.splitlines()}
+    script = [line.strip() for line in method["verify_script"].splitlines() if line.strip()]
+    assert len(script) > 20
+    assert [line for line in script if line not in lines] == []
+
+
+def test_the_methodology_shows_the_frame_the_draw_and_its_safeguards(quarter):
+    text = " ".join(quarter.pages)
+    facts = quarter.facts
+    assert f"Cases in the frame (N) {facts['population']:,}" in text
+    assert quarter.facts["seed"] in text
+    assert quarter.facts["frame_hash"] in text
+    # The earlier quarter's cases were audited within 12 months, so they are left out.
+    assert re.search(r"Audited in the last 12 months \d+", text)
+    assert f"{facts['replaced']} " in text
+    assert REPLACED_BECAUSE in text
+    assert facts["replacement"] in text
+    assert OVERRIDDEN_BECAUSE in text
+    assert facts["overridden"] in text
+
+
+def test_completion_counts_completed_first_audits_over_the_cases_in_the_sample(quarter):
+    audited = len(quarter.facts["audited"])
+    sampled = quarter.figures["summary"]["sampled"]
+    share = f"{audited / sampled * 100:.1f}%"
+    assert f"Completed first audits: {audited} of {sampled} cases in the sample ({share})." in (
+        " ".join(quarter.pages)
+    )
+
+
+def test_the_findings_draw_their_charts_and_tables(quarter):
+    text = " ".join(quarter.pages)
+    # Words drawn inside the charts: axis titles, category names and keys.
+    for drawn in ("Requires improvement", "Cases audited in team", "99.8% limits", "Audit cycle"):
+        assert drawn in text
+    for team in quarter.facts["teams"]:
+        assert team in text
+    for theme in quarter.figures["findings"]["themes"]:
+        assert theme["theme"] in text
+    for domain in quarter.figures["findings"]["by_domain"]:
+        assert domain["domain"] in text
+
+
+def test_the_trend_compares_this_quarter_with_the_earlier_one(quarter):
+    text = " ".join(quarter.pages)
+    trend = text[text.index("Trend against earlier cycles") :]
+    earlier = quarter.facts["earlier"].removesuffix(" case audit")
+    assert trend.index(earlier) < trend.index(quarter.facts["name"])
+    assert "There are no earlier cycles to compare with." not in text
+
+
+def test_reliability_escalations_and_actions_are_reported(quarter):
+    text = " ".join(quarter.pages)
+    reliability = quarter.figures["reliability"]
+    assert f"Audits moderated {reliability['moderated']}" in text
+    for case_ref in quarter.facts["escalated"]:
+        assert case_ref in text[text.index("Safeguarding escalations") :]
+    assert "Actions agreed 6" in text
+
+
+def test_headings_are_bookmarked_for_navigation(quarter):
+    outline = PdfReader(io.BytesIO(quarter.pdf)).outline
+    titles = [entry.title for entry in outline if not isinstance(entry, list)]
+    assert titles[:3] == ["Executive summary", "Methodology", "Findings"]
+    assert "Appendix: audited cases" in titles
+
+
+def test_the_appendix_lists_every_audited_case_by_case_ref(quarter):
+    appendix = " ".join(
+        quarter.pages[next(i for i, t in enumerate(quarter.pages) if "Appendix:" in t) :]
+    )
+    printed = list(re.findall(r"\bC\d{6}\b", appendix))
+    assert printed == quarter.facts["audited"]
+
+
+def test_the_stored_pdf_is_what_its_figures_render_and_other_figures_do_not(quarter):
+    assert pdf_bytes(copy.deepcopy(quarter.figures)) == quarter.pdf
+    changed = copy.deepcopy(quarter.figures)
+    changed["report"]["hash"] = "f" * 64
+    assert pdf_bytes(changed) != quarter.pdf
+
+
+def test_a_report_before_90_percent_completion_says_interim_on_its_cover(half_done):
+    summary = half_done.figures["summary"]
+    done = f"{summary['audited']} of {summary['sampled']} cases in the sample"
+    assert f"Interim Compiled before 90% of the sample was audited: {done}" in half_done.pages[0]
+    assert "Interim report. Opinion:" in half_done.pages[1]
+
+
+def test_a_cycle_with_nothing_audited_yet_says_so_in_plain_words(nothing_audited):
+    text = " ".join(nothing_audited.pages)
+    assert "Completed audits 0 of 40 cases in the sample (0.0%)" in text
+    for sentence in (
+        "Nothing has been audited, so there is no interval for good or better",
+        "No grades were recorded.",
+        "No team had an audited case.",
+        "There are no earlier cycles to compare with.",
+        "Agreement by area of practice was not measured.",
+        "No cases were audited.",
+        "No follow-up audits were made in this cycle.",
+    ):
+        assert sentence in text
+
+
+def test_an_empty_figures_dict_still_gives_a_complete_pdf():
+    pages = page_texts(pdf_bytes({}))
+    assert len(pages) > 1
+    assert all("Report hash not measured · version not measured" in page for page in pages)
+
+
+def test_text_from_the_register_is_printed_as_written_not_read_as_markup(
+    django_db_setup, django_db_blocker
+):
+    def odd_team_name():
+        cycle = finished_cycle()
+        audited = cycle.sampled_cases.filter(assignments__audit__status="final").first()
+        Team.objects.filter(pk=audited.case.team_id).update(name="Smith & Jones <North>")
+        return cycle, {}
+
+    report = compiled(django_db_blocker, odd_team_name)
+    assert "Smith & Jones <North>" in " ".join(report.pages)
+
+
+def test_a_10000_case_appendix_grows_the_report_linearly(quarter):
+    rows = quarter.figures["appendix"]
+
+    def render(count):
+        many = [
+            {**rows[number % len(rows)], "case_ref": f"C{number:07d}"} for number in range(count)
+        ]
+        started = time.perf_counter()
+        data = pdf_bytes({**quarter.figures, "appendix": many})
+        return time.perf_counter() - started, data
+
+    base = len(PdfReader(io.BytesIO(pdf_bytes({**quarter.figures, "appendix": []}))).pages)
+    small_seconds, small = render(1_000)
+    large_seconds, large = render(10_000)
+    small_pages = len(PdfReader(io.BytesIO(small)).pages) - base
+    large_reader = PdfReader(io.BytesIO(large))
+    large_pages = len(large_reader.pages) - base
+    # Timings go to the output for the record, never into an assertion (CONVENTIONS.md).
+    print(
+        json.dumps(
+            {
+                "appendix_1000_seconds": round(small_seconds, 2),
+                "appendix_10000_seconds": round(large_seconds, 2),
+                "time_ratio": round(large_seconds / small_seconds, 2),
+                "appendix_pages": [small_pages, large_pages],
+            }
+        )
+    )
+    assert 9 * small_pages <= large_pages <= 11 * small_pages
+    last_page = flat(large_reader.pages[-1].extract_text())
+    assert "C0009999" in last_page
+    assert "Case Team Kind Stratum Auditor" in last_page  # header repeated
