@@ -10,7 +10,9 @@ import re
 import time
 from datetime import date, timedelta
 
+import pdfplumber
 import pytest
+from django.core.management import call_command
 from pypdf import PdfReader
 
 from audits.independence import blocking_rules
@@ -92,6 +94,24 @@ def a_quarter_after_an_earlier_one():
     cycle = finished_cycle(
         before_audits=lambda cycle, lead: replace_one_case_and_override_one_rule(cycle, lead, facts)
     )
+    # Two people share a name: the override's auditor and another who audited a case.
+    namesake = (
+        Staff.objects.filter(assignments__sampled_case__cycle=cycle, assignments__role="primary")
+        .exclude(staff_ref=facts["override_auditor"][1])
+        .order_by("staff_ref")
+        .first()
+    )
+    namesake.name = facts["override_auditor"][0]
+    namesake.save(update_fields=["name"])
+    facts.update(
+        namesake=namesake.staff_ref,
+        lead=Staff.objects.get(user__username="qa.lead").name,
+        auditors=dict(
+            Staff.objects.filter(assignments__sampled_case__cycle=cycle).values_list(
+                "staff_ref", "name"
+            )
+        ),
+    )
     escalated = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
     facts.update(
         name=cycle.name,
@@ -158,9 +178,11 @@ def test_every_condition_is_listed_with_met_or_not_met_in_words(quarter):
     opinion = quarter.figures["opinion"]
     for condition in opinion["conditions"]:
         assert flat(condition["text"]) in summary
-    held = sum(condition["held"] for condition in opinion["conditions"])
+    measured = [c for c in opinion["conditions"] if c["value"] is not None]
+    held = sum(condition["held"] for condition in measured)
     assert len(re.findall(r"(?<!Not )\bMet\b", summary)) == held
-    assert summary.count("Not met") == len(opinion["conditions"]) - held
+    assert summary.count("Not met") == len(measured) - held
+    assert summary.count("Not measured") == len(opinion["conditions"]) - len(measured)
     assert flat(opinion["reason"]) in summary
     for caveat in opinion["caveats"]:
         assert flat(caveat) in summary
@@ -195,6 +217,7 @@ def test_the_methodology_shows_the_frame_the_draw_and_its_safeguards(quarter):
     assert facts["replacement"] in text
     assert OVERRIDDEN_BECAUSE in text
     assert facts["overridden"] in text
+    assert f"Drawn by {facts['lead']}" in text
 
 
 def test_completion_counts_completed_first_audits_over_the_cases_in_the_sample(quarter):
@@ -328,6 +351,118 @@ def test_a_10000_case_appendix_grows_the_report_linearly(quarter):
         )
     )
     assert 9 * small_pages <= large_pages <= 11 * small_pages
-    last_page = flat(large_reader.pages[-1].extract_text())
-    assert "C0009999" in last_page
-    assert "Case Team Kind Stratum Auditor" in last_page  # header repeated
+    last_pages = [flat(page.extract_text()) for page in large_reader.pages[-2:]]
+    last_rows = next(page for page in last_pages if "C0009999" in page)
+    assert "Case Team Kind Stratum Auditor" in last_rows  # the header is repeated
+
+
+# --- issue 16 item 8: a report a reader can read ----------------------------------------------
+
+
+def overlapping_text(pdf: bytes) -> list[str]:
+    """Every pair of printed characters whose boxes cover each other, as "page n: 'a' over
+    'b' at (x, y)". Letters of one word sit side by side and never count; two cells or
+    labels printed over each other do."""
+    found = []
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for number, page in enumerate(document.pages, start=1):
+            chars = sorted((c for c in page.chars if c["text"].strip()), key=lambda c: c["x0"])
+            for index, char in enumerate(chars):
+                for other in chars[index + 1 :]:
+                    if other["x0"] >= char["x1"]:
+                        break
+                    wide = min(char["x1"], other["x1"]) - other["x0"]
+                    high = min(char["bottom"], other["bottom"]) - max(char["top"], other["top"])
+                    narrowest = min(char["width"], other["width"])
+                    lowest = min(char["height"], other["height"])
+                    if wide > 0.25 * narrowest and high > 0.25 * lowest:
+                        found.append(
+                            f"page {number}: {char['text']!r} over {other['text']!r} "
+                            f"at ({char['x0']:.0f}, {char['top']:.0f})"
+                        )
+    return found
+
+
+LONG_TEAM = "{} and Family Safeguarding Service (North East Locality)"
+LONG_NAMES = ["Alexandrina Montgomery-Fitzwilliam", "Bartholomew Okonkwo-Vanderbilt"]
+
+
+def long_names_everywhere():
+    """Teams, strata (team and kind of case) and auditors with the longest names a council
+    gives them, a case replaced and a rule set aside."""
+    call_command("seed_demo", cases=300, seed=5, stdout=io.StringIO())
+    for team in Team.objects.all():
+        Team.objects.filter(pk=team.pk).update(name=LONG_TEAM.format(team.name))
+    auditors = Staff.objects.filter(user__groups__name="auditor").order_by("pk")
+    for number, auditor in enumerate(auditors):
+        auditor.name = f"{LONG_NAMES[number % 2]} {number}"
+        auditor.save(update_fields=["name"])
+    facts: dict = {}
+    cycle = finished_cycle(
+        stratify_by="team_case_type",
+        before_audits=lambda cycle, lead: replace_one_case_and_override_one_rule(
+            cycle, lead, facts
+        ),
+    )
+    return cycle, facts
+
+
+@pytest.fixture(scope="module")
+def long_names(django_db_setup, django_db_blocker):
+    return compiled(django_db_blocker, long_names_everywhere)
+
+
+def test_no_text_is_printed_over_other_text_even_with_long_names(long_names):
+    assert "Family Safeguarding Service (North East Locality)" in " ".join(long_names.pages)
+    assert overlapping_text(long_names.pdf) == []
+
+
+DASH = "\N{EN DASH}"
+RULES_IN_WORDS = [
+    f"R1 {DASH} the auditor must not work in the case's current team",
+    f"R2 {DASH} the auditor must never have been the case's allocated worker or manager",
+    f"R3 {DASH} the auditor must not manage the case's team",
+    f"R4 {DASH} the auditor must not have declared a conflict with the case or its worker",
+    f"R5 {DASH} the auditor must not have audited this case in the last 12 months",
+]
+
+
+def between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
+def test_the_independence_rules_read_as_what_they_require(quarter):
+    rules = between(" ".join(quarter.pages), "Independence of auditors", "Rules set aside")
+    for rule in RULES_IN_WORDS:
+        assert rule in rules
+    assert "auditor is in the case's current team" not in rules
+
+
+def test_an_override_names_the_auditor_the_rule_in_words_and_who_agreed_to_it(quarter):
+    overrides = between(" ".join(quarter.pages), "Rules set aside", "Cases no eligible auditor")
+    name, ref = quarter.facts["override_auditor"]
+    # Another person has the same name, so the staff reference tells them apart.
+    assert f"{name} ({ref})" in overrides
+    assert any(rule in overrides for rule in RULES_IN_WORDS)
+    assert quarter.facts["lead"] in overrides
+    assert "not measured" not in overrides
+
+
+def test_the_appendix_names_each_auditor_and_tells_two_people_of_one_name_apart(quarter):
+    appendix = " ".join(
+        quarter.pages[next(i for i, t in enumerate(quarter.pages) if "Appendix:" in t) :]
+    )
+    auditors = quarter.facts["auditors"]
+    namesake = quarter.facts["namesake"]
+    assert f"{auditors[namesake]} ({namesake})" in appendix
+    for ref, name in auditors.items():
+        if list(auditors.values()).count(name) == 1 and name in appendix:
+            assert ref not in appendix, f"{ref} printed beside a name no one else has"
+    assert any(name in appendix for name in auditors.values())
+
+
+def test_an_unmeasured_agreement_is_never_printed_as_met(half_done):
+    summary = half_done.pages[1]
+    assert "Agreement between auditors (Krippendorff's alpha) was not measured" in summary
+    row = between(summary, "Agreement between auditors (Krippendorff's alpha) was", "assurance")
+    assert row.endswith("(needs a measured alpha of at least 0.8) Not measured Substantial ")

@@ -2,7 +2,6 @@
 figures from the report's files."""
 
 from collections.abc import Mapping
-from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -21,17 +20,27 @@ from worker.report_pdf.styles import (
     TINY,
     WIDTH,
 )
-from worker.report_pdf.words import as_text, records, section
+from worker.report_pdf.words import as_text, records, section, staff_names
 
 # Table.split re-measures every row left in the table, so one table of n rows costs about
 # n^2 / rows_per_page; fixed-size chunks keep the appendix linear in the number of cases.
 APPENDIX_CHUNK_ROWS = 300
 
 
+# Relative widths: the columns of names and labels get the room, and every cell wraps within
+# its column, so a long team, stratum or name never runs into the next column.
 APPENDIX_COLUMNS = {
-    "Case": 40, "Team": 92, "Kind": 28, "Stratum": 34, "Auditor": 44, "Grade": 27,
-    "Moderated": 44, "Final": 23, "Themes": 131, "Follow-up": 39,
-}  # fmt: skip
+    "Case": 40,
+    "Team": 74,
+    "Kind": 38,
+    "Stratum": 58,
+    "Auditor": 60,
+    "Grade": 27,
+    "Moderated": 44,
+    "Final": 23,
+    "Themes": 99,
+    "Follow-up": 39,
+}
 APPENDIX_HEAD = ParagraphStyle("AppendixHead", TINY, fontName="Helvetica-Bold")
 APPENDIX_STYLE = TableStyle(
     [
@@ -49,22 +58,28 @@ APPENDIX_STYLE = TableStyle(
 )
 
 
-def _appendix_row(row: Mapping, widths: list[float]) -> list:
-    def fits(text: str, width: float) -> Any:
-        # A Paragraph costs far more than a string; wrap only what would overflow.
-        return text if stringWidth(text, "Helvetica", 7) <= width - 6 else para(text, TINY)
-
+def _appendix_row(row: Mapping, widths: list[float], names: Mapping[str, str]) -> list:
     def grade(key: str) -> str:
         return "" if row.get(key) is None else str(row.get(key))
 
-    themes = "; ".join(map(str, row.get("themes") or []))
+    auditor = as_text(row.get("auditor"))
+    cells = [
+        as_text(row.get("case_ref")),
+        as_text(row.get("team")),
+        as_text(row.get("case_type")),
+        as_text(row.get("stratum")),
+        names.get(auditor, auditor),
+        grade("overall_grade"),
+        grade("moderated_grade"),
+        grade("final_grade"),
+        "; ".join(map(str, row.get("themes") or [])),
+        "Yes" if row.get("follow_up") else "",
+    ]
+    # A Paragraph costs far more than a string; wrap only what would overflow its column.
     return [
-        as_text(row.get("case_ref")), fits(as_text(row.get("team")), widths[1]),
-        as_text(row.get("case_type")), as_text(row.get("stratum")),
-        fits(as_text(row.get("auditor")), widths[4]),
-        grade("overall_grade"), grade("moderated_grade"), grade("final_grade"),
-        fits(themes, widths[8]), "Yes" if row.get("follow_up") else "",
-    ]  # fmt: skip
+        text if stringWidth(text, "Helvetica", 7) <= width - 6 else para(text, TINY)
+        for text, width in zip(cells, widths, strict=True)
+    ]
 
 
 def appendix(figures: Mapping) -> list:
@@ -84,8 +99,11 @@ def appendix(figures: Mapping) -> list:
     )
     widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
     header = [para(heading, APPENDIX_HEAD) for heading in APPENDIX_COLUMNS]
+    names = staff_names(figures)
     for start in range(0, len(rows), APPENDIX_CHUNK_ROWS):
-        chunk = [_appendix_row(r, widths) for r in rows[start : start + APPENDIX_CHUNK_ROWS]]
+        chunk = [
+            _appendix_row(row, widths, names) for row in rows[start : start + APPENDIX_CHUNK_ROWS]
+        ]
         table = LongTable([header, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(APPENDIX_STYLE)
         story.append(table)

@@ -69,10 +69,17 @@ def _interim_notice(figures: Mapping, centred: Callable) -> list:
     ]
 
 
+def _result(condition: Mapping) -> str:
+    """Met or not met; a condition on a figure that was not measured is neither."""
+    if condition.get("value") is None:
+        return "Not measured"
+    return "Met" if condition.get("held") else "Not met"
+
+
 CONDITION_COLUMNS = [
     Column("Level", 25, lambda c: opinion_words(c.get("opinion"))),
     Column("Condition", 62, field("text")),
-    Column("Result", 13, lambda c: para("Met" if c.get("held") else "Not met", CELL_BOLD)),
+    Column("Result", 13, lambda c: para(_result(c), CELL_BOLD)),
 ]
 
 

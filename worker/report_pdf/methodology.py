@@ -27,6 +27,7 @@ from worker.report_pdf.words import (
     as_yes_no,
     records,
     section,
+    staff_names,
 )
 
 FRAME_LABELS = {
@@ -54,21 +55,36 @@ REPLACEMENT_COLUMNS = [
     Column("Replaced by", 14, field("replaced_by")),
 ]
 RULE_COLUMNS = [
-    Column("Rule", 9, field("rule")),
-    Column("What it requires", 73, field("text")),
+    Column("Rule and what it requires", 82, field("text")),
     Column("This cycle", 18, lambda r: "Applied" if r.get("enabled") else "Switched off"),
 ]
-OVERRIDE_COLUMNS = [
-    Column("Case", 13, field("case_ref")),
-    Column("Auditor", 15, field("auditor")),
-    Column("Rule", 7, field("rule")),
-    Column("Reason", 50, field("reason")),
-    Column("Agreed by", 15, field("by")),
-]
 UNASSIGNABLE_COLUMNS = [
-    Column("Case", 30, field("case_ref")),
-    Column("Blocked by rules", 70, lambda u: ", ".join(map(str, u.get("rules") or []))),
+    Column("Case", 20, field("case_ref")),
+    Column("Why no auditor could take it", 80, lambda u: _in_words(u, "reasons_in_words", "rules")),
 ]
+
+
+def _in_words(row: Mapping, words: str, codes: str) -> str:
+    """The rules or reasons of a row in words, or their codes in a report from before the
+    figures carried the words."""
+    listed = row.get(words) if isinstance(row.get(words), list) else row.get(codes)
+    return "; ".join(map(str, listed)) if isinstance(listed, list) else as_text(listed)
+
+
+def _override_columns(names: Mapping[str, str]) -> list[Column]:
+    def auditor(row: Mapping) -> str:
+        return names.get(str(row.get("auditor")), as_text(row.get("auditor")))
+
+    def rules(row: Mapping) -> str:
+        return _in_words(row, "rules_in_words", "rule") or "None: no rule blocked the auditor"
+
+    return [
+        Column("Case", 12, field("case_ref")),
+        Column("Auditor", 17, auditor),
+        Column("Rule set aside", 30, rules),
+        Column("Reason", 27, field("reason")),
+        Column("Agreed by", 14, lambda row: row.get("agreed_by") or "Not recorded"),
+    ]
 
 
 def _frame_value(key: str, value: Any) -> str:
@@ -140,7 +156,11 @@ def methodology(figures: Mapping) -> list:
         ),
         *records_table(records(method, "rules"), RULE_COLUMNS, "No rules were recorded."),
         para("Rules set aside by a manager, with the reason recorded", LABEL),
-        *records_table(records(method, "overrides"), OVERRIDE_COLUMNS, "No rule was set aside."),
+        *records_table(
+            records(method, "overrides"),
+            _override_columns(staff_names(figures)),
+            "No rule was set aside.",
+        ),
         para("Cases no eligible auditor could take", LABEL),
         *records_table(
             records(method, "unassignable"),

@@ -1,6 +1,7 @@
 """Plain words for values: every figure may be None ("not measured") or of an unexpected
 type, and the report then says so in words instead of failing."""
 
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -66,3 +67,18 @@ def opinion_words(level: str | None) -> str:
     if not level:
         return "No opinion formed"
     return level if level.lower().endswith("assurance") else f"{level} assurance"
+
+
+def staff_names(figures: Mapping) -> dict[str, str]:
+    """Staff reference -> how the report names the person: by name, with the reference
+    added only where two people in the report share that name, and by the reference alone
+    where no name is known (the appendix's and the overrides' auditors)."""
+    rows = [*records(figures, "appendix"), *records(section(figures, "methodology"), "overrides")]
+    people = {(str(r["auditor"]), r.get("auditor_name") or "") for r in rows if r.get("auditor")}
+    refs_by_name: dict[str, set[str]] = defaultdict(set)
+    for ref, name in people:
+        refs_by_name[name].add(ref)
+    return {
+        ref: ref if not name else name if len(refs_by_name[name]) == 1 else f"{name} ({ref})"
+        for ref, name in people
+    }
