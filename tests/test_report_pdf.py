@@ -466,3 +466,12 @@ def test_an_unmeasured_agreement_is_never_printed_as_met(half_done):
     assert "Agreement between auditors (Krippendorff's alpha) was not measured" in summary
     row = between(summary, "Agreement between auditors (Krippendorff's alpha) was", "assurance")
     assert row.endswith("(needs a measured alpha of at least 0.8) Not measured Substantial ")
+
+
+def test_an_escalation_not_yet_acknowledged_and_actions_not_yet_done_say_so(quarter):
+    text = " ".join(quarter.pages)
+    escalations = between(text, "Safeguarding escalations Raised:", "Actions agreed")
+    (case_ref,) = quarter.facts["escalated"]
+    assert re.search(rf"{case_ref} \d+ \w+ \d{{4}}, \d\d:\d\d UTC Not yet No", escalations)
+    assert "Completed by their due date None done yet" in text
+    assert "not measured" not in between(text, "Safeguarding escalations Raised:", "Appendix:")

@@ -12,7 +12,11 @@ from worker.report_pdf.words import as_count, as_datetime, as_yes_no, records, s
 ESCALATION_COLUMNS = [
     Column("Case", 18, field("case_ref")),
     Column("Raised", 33, field("raised_at", as_datetime)),
-    Column("Acknowledged", 33, field("acknowledged_at", as_datetime)),
+    Column(
+        "Acknowledged",
+        33,
+        lambda e: as_datetime(e["acknowledged_at"]) if e.get("acknowledged_at") else "Not yet",
+    ),
     Column("Overdue", 16, field("overdue", as_yes_no)),
 ]
 
@@ -51,7 +55,10 @@ def escalations_and_actions(figures: Mapping) -> list:
     if actions.get("total") == 0:
         return [*story, para("No actions were agreed from this cycle's audits.")]
     facts = [(label, as_count(actions.get(key))) for label, key in ACTION_FACTS]
-    on_time = ("Completed by their due date", percent(actions.get("on_time_rate")))
+    # The share is of actions done; with none done there is no share, and nothing to measure.
+    rate = actions.get("on_time_rate")
+    done = rate is not None or not isinstance(actions.get("total"), int)
+    on_time = ("Completed by their due date", percent(rate) if done else "None done yet")
     return [
         *story,
         facts_table([*facts, on_time]),
