@@ -412,6 +412,11 @@ def long_names(django_db_setup, django_db_blocker):
     return compiled(django_db_blocker, long_names_everywhere)
 
 
+@pytest.mark.parametrize("report", ["quarter", "half_done", "nothing_audited"])
+def test_no_text_is_printed_over_other_text_in_any_report(report, request):
+    assert overlapping_text(request.getfixturevalue(report).pdf) == []
+
+
 def test_no_text_is_printed_over_other_text_even_with_long_names(long_names):
     assert "Family Safeguarding Service (North East Locality)" in " ".join(long_names.pages)
     assert overlapping_text(long_names.pdf) == []

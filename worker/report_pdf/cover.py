@@ -59,7 +59,10 @@ def _interim_notice(figures: Mapping, centred: Callable) -> list:
     red = colors.HexColor("#B00020")
     return [
         Spacer(1, 6 * mm),
-        para("Interim", centred("I", fontName="Helvetica-Bold", fontSize=22, textColor=red)),
+        para(
+            "Interim",
+            centred("I", fontName="Helvetica-Bold", fontSize=22, leading=28, textColor=red),
+        ),
         para(
             f"Compiled before {threshold_percent(threshold)} of the sample was audited: "
             f"{headline(dict(figures))['completion']} completed.",
