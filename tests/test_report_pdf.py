@@ -389,7 +389,7 @@ LONG_NAMES = ["Alexandrina Montgomery-Fitzwilliam", "Bartholomew Okonkwo-Vanderb
 
 def long_names_everywhere():
     """Teams, strata (team and kind of case) and auditors with the longest names a council
-    gives them, a case replaced and a rule set aside."""
+    gives them, a case replaced, a rule set aside and a case no auditor can take."""
     call_command("seed_demo", cases=300, seed=5, stdout=io.StringIO())
     for team in Team.objects.all():
         Team.objects.filter(pk=team.pk).update(name=LONG_TEAM.format(team.name))
@@ -398,13 +398,30 @@ def long_names_everywhere():
         auditor.name = f"{LONG_NAMES[number % 2]} {number}"
         auditor.save(update_fields=["name"])
     facts: dict = {}
-    cycle = finished_cycle(
-        stratify_by="team_case_type",
-        before_audits=lambda cycle, lead: replace_one_case_and_override_one_rule(
-            cycle, lead, facts
-        ),
-    )
+
+    def before_audits(cycle, lead):
+        replace_one_case_and_override_one_rule(cycle, lead, facts)
+        leave_a_case_no_auditor_can_take(cycle, lead, facts)
+
+    cycle = finished_cycle(stratify_by="team_case_type", before_audits=before_audits)
     return cycle, facts
+
+
+def leave_a_case_no_auditor_can_take(cycle, lead, facts: dict) -> None:
+    """Every auditor is full when a second case is replaced: its replacement waits."""
+    selected = SampledCase.objects.filter(cycle=cycle, status="selected", is_follow_up=False)
+    unsuitable = selected.filter(assignments__audit__status="assigned").order_by("-rank").first()
+    replacement = sample.sample_replace(
+        sampled_case=unsuitable, actor=lead, reason=REPLACED_BECAUSE
+    )
+    for auditor in Staff.objects.filter(user__groups__name="auditor"):
+        held = auditor.assignments.filter(sampled_case__cycle=cycle).exclude(
+            audit__status="withdrawn"
+        )
+        auditor.capacity = held.count()
+        auditor.save(update_fields=["capacity"])
+    assignment.cycle_assign(cycle=cycle, actor=lead)
+    facts["waiting"] = replacement.case.case_ref
 
 
 @pytest.fixture(scope="module")
@@ -480,3 +497,10 @@ def test_an_escalation_not_yet_acknowledged_and_actions_not_yet_done_say_so(quar
     assert re.search(rf"{case_ref} \d+ \w+ \d{{4}}, \d\d:\d\d UTC Not yet No", escalations)
     assert "Completed by their due date None done yet" in text
     assert "not measured" not in between(text, "Safeguarding escalations Raised:", "Appendix:")
+
+
+def test_a_case_no_auditor_could_take_says_why_in_words(long_names):
+    waiting = between(" ".join(long_names.pages), "Cases no eligible auditor", "Completion")
+    assert long_names.facts["waiting"] in waiting
+    assert "auditor has no capacity left" in waiting
+    assert any(rule in waiting for rule in RULES_IN_WORDS)
