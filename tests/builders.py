@@ -5,6 +5,7 @@ escalation and some actions."""
 import hashlib
 import io
 import random
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -37,18 +38,25 @@ def finished_cycle(
     seed: int = 5,
     complete: float = 1.0,
     peer_auditors: bool = True,
+    ends: date | None = None,
+    stratify_by: str = "case_type",
+    before_audits: Callable[[Cycle, User], None] | None = None,
 ) -> Cycle:
+    """A cycle over the quarter to ``ends`` (today by default), drawn, assigned, audited
+    (``complete`` of its audits) and moderated. ``before_audits(cycle, lead)`` runs once the
+    cycle is assigned and before anyone audits: to replace a case or override a rule."""
     if not User.objects.filter(username="qa.lead").exists():
         call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
     lead = User.objects.get(username="qa.lead")
     if not peer_auditors:
         Staff.objects.filter(user__groups__name="manager").update(capacity=0)
     today = date.today()
+    ends = ends or today
     cycle = Cycle.objects.create(
-        name=f"Quarter to {today:%B %Y}",
-        period_start=today - timedelta(days=90),
-        period_end=today,
-        stratify_by="case_type",
+        name=f"Quarter to {ends:%B %Y}",
+        period_start=ends - timedelta(days=90),
+        period_end=ends,
+        stratify_by=stratify_by,
         plan={"method": "fixed", "n": n, "allocation": "proportional", "minimum": 2},
         template=current_template(),
         second_share=0.25,
@@ -58,13 +66,18 @@ def finished_cycle(
     with known_server_random(f"report-test-{seed}"):
         sample.sample_draw(cycle=cycle, actor=lead)
     assignment.cycle_assign(cycle=cycle, actor=lead)
+    if before_audits is not None:
+        before_audits(cycle, lead)
     rng = random.Random(seed)
     template = cycle.template
     questions = grading.questions(template.definition)
     themes = template.themes
-    all_audits = list(Audit.objects.filter(assignment__sampled_case__cycle=cycle).select_related(
-        "assignment__auditor__user"
-    ).order_by("pk"))  # fmt: skip
+    all_audits = list(
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle)
+        .exclude(status=Audit.Status.WITHDRAWN)
+        .select_related("assignment__auditor__user")
+        .order_by("pk")
+    )
     for audit in all_audits[: round(len(all_audits) * complete)]:
         level = rng.choice([1, 2, 2, 3, 3, 3, 3, 4])
         answers = {}
@@ -93,6 +106,8 @@ def finished_cycle(
                 overall_grade=min(4, (audit.overall_grade or 1) + 1),
             )  # fmt: skip
     first = Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="final").first()
+    if first is None:
+        return cycle  # nothing audited yet: no escalation, no action
     escalations.escalation_raise(
         audit=first, actor=first.assignment.auditor.user, concern="Concern"
     )

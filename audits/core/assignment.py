@@ -48,6 +48,14 @@ RULES = {
     "R4": "auditor declared a conflict with the case or its worker",
     "R5": "auditor audited this case in the last 12 months",
 }
+# What each rule requires, as the report and pages state it (RULES says what breaks it).
+RULE_REQUIREMENTS = {
+    "R1": "the auditor must not work in the case's current team",
+    "R2": "the auditor must never have been the case's allocated worker or manager",
+    "R3": "the auditor must not manage the case's team",
+    "R4": "the auditor must not have declared a conflict with the case or its worker",
+    "R5": "the auditor must not have audited this case in the last 12 months",
+}
 ALL_RULES = frozenset(RULES)
 # Reasons that are not rules: shown for an auditor no rule blocks.
 CAPACITY = "capacity"
@@ -58,6 +66,15 @@ REASONS = {
     ALREADY_AUDITING: "auditor already audits this case in the other role",
 }
 PRIMARY, SECOND = "primary", "second"
+
+
+def reason_words(reason: str) -> str:
+    """A rule as its name and what it requires, joined by an en dash ("R1", the dash, "the
+    auditor must not work in the case's current team"); a reason that is not a rule in its
+    own words."""
+    if reason in RULE_REQUIREMENTS:
+        return f"{reason} \N{EN DASH} {RULE_REQUIREMENTS[reason]}"
+    return REASONS.get(reason, reason)
 
 
 @dataclass(frozen=True)

@@ -522,8 +522,8 @@ def compute_figures(
 
 
 APPENDIX_COLUMNS = (
-    "case_ref", "team", "case_type", "stratum", "auditor", "overall_grade", "moderated_grade",
-    "final_grade", "themes", "follow_up",
+    "case_ref", "team", "case_type", "stratum", "auditor", "auditor_name", "overall_grade",
+    "moderated_grade", "final_grade", "themes", "follow_up",
 )  # fmt: skip
 
 

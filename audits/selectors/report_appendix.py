@@ -20,6 +20,7 @@ AUDIT_COLUMNS = (
     "assignment__sampled_case__stratum",
     "assignment__role",
     "assignment__auditor__staff_ref",
+    "assignment__auditor__name",
     "status",
     "assignment__sampled_case__is_follow_up",
     "overall_grade",
@@ -65,7 +66,7 @@ def audit_rows(cycle: Cycle) -> list[dict]:
     )
     stream = audits.iterator(CHUNK)
     for (template_id, case_ref, current_team, team_then, case_type, stratum, role, auditor,
-         status, follow_up, overall, moderated, answers, moderated_answers,
+         auditor_name, status, follow_up, overall, moderated, answers, moderated_answers,
          themes) in stream:  # fmt: skip
         form = forms.get(template_id)
         if form is None:
@@ -80,7 +81,8 @@ def audit_rows(cycle: Cycle) -> list[dict]:
                 "case_ref": case_ref, "team": team_then or current_team,
                 "team_at_completion": team_then, "current_team": current_team,
                 "case_type": case_type, "stratum": stratum,
-                "role": role, "auditor": auditor, "status": status, "follow_up": follow_up,
+                "role": role, "auditor": auditor, "auditor_name": auditor_name,
+                "status": status, "follow_up": follow_up,
                 "counts_in_estimate": counted,
                 "overall_grade": overall, "moderated_grade": moderated,
                 "final_grade": moderated or overall,

@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from audits.core.assignment import RULES
+from audits.core.assignment import RULES, reason_words
 from audits.core.grading import GOOD
 from audits.models import (
     Action,
@@ -24,7 +24,9 @@ from audits.models import (
     Cycle,
     DomainGrade,
     Escalation,
+    Event,
     SampledCase,
+    Staff,
     Team,
 )
 from audits.selectors import snapshot
@@ -53,10 +55,48 @@ def _cycle_definition(cycle: Cycle) -> dict:
         "stratify_by": cycle.stratify_by,
         "plan": cycle.plan,
         "rules": [
-            {"rule": rule, "enabled": bool(cycle.rules.get(rule, True)), "text": text}
-            for rule, text in RULES.items()
+            {"rule": rule, "enabled": bool(cycle.rules.get(rule, True)), "text": reason_words(rule)}
+            for rule in RULES
         ],
     }
+
+
+def _names_of(users) -> dict[int, str]:
+    """Each user's name as the register knows the person (else as the login does)."""
+    users = [user for user in users if user is not None]
+    staff = dict(Staff.objects.filter(user__in=users).values_list("user_id", "name"))
+    return {u.pk: staff.get(u.pk) or u.get_full_name() or u.username for u in users}
+
+
+def _overrides(cycle: Cycle) -> list[dict]:
+    """Assignments a manager made by hand with a reason: the case, the auditor (by name and
+    staff reference), the rules set aside in words, the reason and who made it (the actor
+    of the assignment's latest override event)."""
+    overrides = list(
+        Assignment.objects.filter(sampled_case__cycle=cycle)
+        .exclude(override_reason="")
+        .select_related("sampled_case__case", "auditor")
+    )
+    events = Event.objects.filter(
+        object_type="assignment",
+        object_id__in=[str(o.pk) for o in overrides],
+        verb__in=["assignment.overridden", "assignment.set"],
+    ).select_related("actor")
+    made_by = {event.object_id: event.actor for event in events.order_by("id")}
+    names = _names_of(made_by.values())
+    rows = [
+        {
+            "case_ref": o.sampled_case.case.case_ref,
+            "auditor": o.auditor.staff_ref,
+            "auditor_name": o.auditor.name,
+            "rule": ", ".join(o.override_rules) or "-",
+            "rules_in_words": [reason_words(rule) for rule in o.override_rules],
+            "reason": o.override_reason,
+            "agreed_by": names.get(getattr(made_by.get(str(o.pk)), "pk", None)),
+        }
+        for o in overrides
+    ]
+    return sorted(rows, key=lambda row: (row["case_ref"], row["auditor"]))
 
 
 def _frame(cycle: Cycle) -> dict | None:
@@ -71,7 +111,7 @@ def _frame(cycle: Cycle) -> dict | None:
         "allocation": frame.allocation,
         "exclusions": frame.exclusion_counts,
         "algorithm": f"{frame.algorithm} v{frame.algorithm_version}",
-        "drawn_by": getattr(frame.drawn_by, "username", None),
+        "drawn_by": _names_of([frame.drawn_by]).get(frame.drawn_by_id),
         "drawn_at": frame.drawn_at.isoformat(),
         "frame_file": frame.frame_file,
         # The seed's parts (commit, then reveal) and any other draw over the same period
@@ -272,11 +312,6 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
 def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
     escalations = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
     actions = Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).order_by("id")
-    overrides = (
-        Assignment.objects.filter(sampled_case__cycle=cycle)
-        .exclude(override_reason="")
-        .select_related("sampled_case__case", "auditor")
-    )
     template = cycle.template
     return {
         "as_of": as_of.isoformat(),
@@ -310,20 +345,13 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
             }
             for a in actions
         ],
-        "overrides": sorted(
-            (
-                {
-                    "case_ref": o.sampled_case.case.case_ref,
-                    "auditor": o.auditor.staff_ref,
-                    "rule": ", ".join(o.override_rules) or "-",
-                    "reason": o.override_reason,
-                }
-                for o in overrides
-            ),
-            key=lambda row: (row["case_ref"], row["auditor"]),
-        ),
+        "overrides": _overrides(cycle),
         "unassignable": [
-            {"case_ref": row["case_ref"], "rules": row["reasons"]}
+            {
+                "case_ref": row["case_ref"],
+                "rules": row["reasons"],
+                "reasons_in_words": [reason_words(reason) for reason in row["reasons"]],
+            }
             for row in cycle.assignment_summary.get("unassignable", [])
         ],
         "earlier": _earlier_cycles(cycle),

@@ -1,0 +1,142 @@
+"""The appendix: every audited case by case reference, and how to recompute the headline
+figures from the report's files."""
+
+from collections.abc import Mapping
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import LongTable, PageBreak, Paragraph, TableStyle
+
+from worker.report_pdf.blocks import para
+from worker.report_pdf.styles import (
+    BODY,
+    DEFAULT_GRADE_SCALE,
+    H1,
+    H2,
+    HEADER_FILL,
+    SMALL,
+    TINY,
+    WIDTH,
+)
+from worker.report_pdf.words import as_text, records, section, staff_names
+
+# Table.split re-measures every row left in the table, so one table of n rows costs about
+# n^2 / rows_per_page; fixed-size chunks keep the appendix linear in the number of cases.
+APPENDIX_CHUNK_ROWS = 300
+
+
+# Relative widths: the columns of names and labels get the room, and every cell wraps within
+# its column, so a long team, stratum or name never runs into the next column.
+APPENDIX_COLUMNS = {
+    "Case": 40,
+    "Team": 74,
+    "Kind": 38,
+    "Stratum": 58,
+    "Auditor": 60,
+    "Grade": 27,
+    "Moderated": 44,
+    "Final": 23,
+    "Themes": 99,
+    "Follow-up": 39,
+}
+APPENDIX_HEAD = ParagraphStyle("AppendixHead", TINY, fontName="Helvetica-Bold")
+APPENDIX_STYLE = TableStyle(
+    [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
+        ("LEADING", (0, 0), (-1, -1), 8.5),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F6F6F6")]),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#888888")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+)
+
+
+def _appendix_row(row: Mapping, widths: list[float], names: Mapping[str, str]) -> list:
+    def grade(key: str) -> str:
+        return "" if row.get(key) is None else str(row.get(key))
+
+    auditor = as_text(row.get("auditor"))
+    cells = [
+        as_text(row.get("case_ref")),
+        as_text(row.get("team")),
+        as_text(row.get("case_type")),
+        as_text(row.get("stratum")),
+        names.get(auditor, auditor),
+        grade("overall_grade"),
+        grade("moderated_grade"),
+        grade("final_grade"),
+        "; ".join(map(str, row.get("themes") or [])),
+        "Yes" if row.get("follow_up") else "",
+    ]
+    # A Paragraph costs far more than a string; wrap only what would overflow its column.
+    return [
+        text if stringWidth(text, "Helvetica", 7) <= width - 6 else para(text, TINY)
+        for text, width in zip(cells, widths, strict=True)
+    ]
+
+
+def appendix(figures: Mapping) -> list:
+    rows = sorted(records(figures, "appendix"), key=lambda r: str(r.get("case_ref") or ""))
+    scale = section(figures, "findings", "grade_scale") or DEFAULT_GRADE_SCALE
+    key = ", ".join(f"{g} {name}" for g, name in sorted(scale.items(), key=lambda i: int(i[0])))
+    story = [PageBreak(), para("Appendix: audited cases", H1)]
+    if not rows:
+        return [*story, para("No cases were audited.")]
+    story.append(
+        para(
+            f"Every audited case, by case reference. Grades: {key}. 'Moderated' is the "
+            "moderator's grade where the audit was moderated; 'Final' is the grade counted in "
+            "the findings.",
+            ParagraphStyle("AppendixKey", SMALL, spaceAfter=6),
+        )
+    )
+    widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
+    header = [para(heading, APPENDIX_HEAD) for heading in APPENDIX_COLUMNS]
+    names = staff_names(figures)
+    for start in range(0, len(rows), APPENDIX_CHUNK_ROWS):
+        chunk = [
+            _appendix_row(row, widths, names) for row in rows[start : start + APPENDIX_CHUNK_ROWS]
+        ]
+        table = LongTable([header, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
+        table.setStyle(APPENDIX_STYLE)
+        story.append(table)
+    return [*story, *_recompute_recipe()]
+
+
+RECOMPUTE_STEPS = [
+    "Download data.json and audits.csv of this report (the same version: both carry its "
+    "figures' source).",
+    "Keep the CSV rows with counts_in_estimate = yes: the completed first audits of the "
+    "random sample, one per case. Their final_grade is the grade counted; good or better "
+    "means a final grade of 3 or more.",
+    "Per stratum h, count the rows (n_h) and the good-or-better rows (g_h); N_h is the "
+    "stratum's 'population' in data.json, methodology.strata. Strata with n_h = 0 are left "
+    "out and named in summary.good_or_better.coverage.",
+    "Estimate = sum of W_h * g_h / n_h with W_h = N_h / (sum of N_h over audited strata). "
+    "The 95% interval is the one DESIGN.md section 7 names (definitions.good_or_better in "
+    "data.json).",
+    "Completion = rows counted / the sum of 'in_sample' in methodology.strata.",
+    "Grade distribution = the counted rows by final_grade. Alpha pairs each case's "
+    "'primary' and 'second' rows (role column), on their overall_grade.",
+    "The script recompute_report.py (next to the report's files in the API: "
+    "/api/v1/reports/<report>/recompute_report.py) does all of "
+    "this with nothing but Python 3: python3 -I recompute_report.py data.json audits.csv. "
+    "It prints each figure recomputed beside the report's and exits 1 on any difference.",
+]
+
+
+def _recompute_recipe() -> list:
+    return [
+        para("Recomputing the headline figures", H2),
+        *[
+            Paragraph(escape(step), BODY, bulletText=f"{number}.")
+            for number, step in enumerate(RECOMPUTE_STEPS, start=1)
+        ],
+    ]

@@ -1,0 +1,84 @@
+"""Plain words for values: every figure may be None ("not measured") or of an unexpected
+type, and the report then says so in words instead of failing."""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from audits.core.display import NOT_MEASURED, interval, percent
+
+
+def section(figures: Any, *keys: str) -> Mapping:
+    """The nested mapping at keys, or {} when any level is missing or None."""
+    for key in keys:
+        figures = figures.get(key) if isinstance(figures, Mapping) else None
+    return figures if isinstance(figures, Mapping) else {}
+
+
+def records(mapping: Mapping, key: str) -> list[Mapping]:
+    value = mapping.get(key)
+    return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
+
+
+def as_text(value: Any) -> str:
+    return NOT_MEASURED if value is None or value == "" else str(value)
+
+
+def as_count(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else as_text(value)
+
+
+def as_decimal(value: float | None) -> str:
+    return NOT_MEASURED if value is None else f"{value:.2f}"
+
+
+def as_yes_no(value: bool | None) -> str:
+    return NOT_MEASURED if value is None else ("Yes" if value else "No")
+
+
+def as_date(value: Any) -> str:
+    try:
+        day = date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return as_text(value)
+    return f"{day.day} {day:%B %Y}"
+
+
+def as_datetime(value: Any) -> str:
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return as_text(value)
+    offset = moment.utcoffset()
+    zone = "" if offset is None else (" UTC" if not offset else f" (UTC{moment:%z})")
+    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M}{zone}"
+
+
+def as_limits(pair: Any) -> str:
+    return interval(*pair) if isinstance(pair, list | tuple) and len(pair) == 2 else NOT_MEASURED
+
+
+def with_rate(count: int | None, rate: float | None) -> str:
+    return as_count(count) if rate is None else f"{as_count(count)} ({percent(rate)})"
+
+
+def opinion_words(level: str | None) -> str:
+    if not level:
+        return "No opinion formed"
+    return level if level.lower().endswith("assurance") else f"{level} assurance"
+
+
+def staff_names(figures: Mapping) -> dict[str, str]:
+    """Staff reference -> how the report names the person: by name, with the reference
+    added only where two people in the report share that name, and by the reference alone
+    where no name is known (the appendix's and the overrides' auditors)."""
+    rows = [*records(figures, "appendix"), *records(section(figures, "methodology"), "overrides")]
+    people = {(str(r["auditor"]), r.get("auditor_name") or "") for r in rows if r.get("auditor")}
+    refs_by_name: dict[str, set[str]] = defaultdict(set)
+    for ref, name in people:
+        refs_by_name[name].add(ref)
+    return {
+        ref: ref if not name else name if len(refs_by_name[name]) == 1 else f"{name} ({ref})"
+        for ref, name in people
+    }
