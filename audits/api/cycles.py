@@ -16,9 +16,10 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from audits import permissions, roles, sampling, scoping
+from audits.api.fields import TeamField
 from audits.api.register import ModelViewSet, ScopedViewSet
 from audits.errors import DomainError, StateConflict
-from audits.models import Assignment, Cycle, SampledCase, Staff, Team
+from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.sampling import verify_script_text
 from audits.services import assignment as assignment_service
@@ -92,8 +93,9 @@ class FrameSerializer(serializers.Serializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    teams = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), many=True, required=False
+    teams = TeamField(many=True, required=False)
+    team_names = serializers.SlugRelatedField(
+        source="teams", slug_field="name", many=True, read_only=True
     )
     case_types = serializers.ListField(
         child=serializers.ChoiceField(settings.CASE_TYPES), required=False, max_length=50
@@ -118,6 +120,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "status",
             "case_types",
             "teams",
+            "team_names",
             "open_on",
             "exclude_audited_months",
             "exclude_closed_before_period",
