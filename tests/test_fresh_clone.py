@@ -7,6 +7,7 @@ printed and written to artifacts/fresh-clone.json.
 It installs every dependency into a new .venv, so it runs in CI (CASEASSURE_REQUIRE_SERVICES=1)
 or when asked (CASEASSURE_FRESH_CLONE=1); elsewhere it skips."""
 
+import contextlib
 import json
 import os
 import re
@@ -118,10 +119,8 @@ class DevScript:
 
     def kill_leftovers(self) -> None:
         for entry in _session_processes(self.process.pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(entry.split()[0]), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def _printed_logins(output: str) -> tuple[str, list[str]]:
@@ -157,7 +156,8 @@ def check_finished_report_with_pdf(base: str, lead: requests.Session) -> str:
     if cycles["count"] == 0:
         teams = lead.get(f"{base}/api/v1/teams/", timeout=30).json()
         cases = lead.get(f"{base}/api/v1/cases/?limit=1", timeout=30).json()
-        assert teams["count"] >= 1 and cases["count"] >= 1, (teams, cases)
+        assert teams["count"] >= 1, teams
+        assert cases["count"] >= 1, cases
         return f"no cycle in the demo yet; {teams['count']} teams, {cases['count']} cases"
     done = lead.get(f"{base}/api/v1/reports/?status=done", timeout=30).json()["results"]
     assert done, "the demo has cycles but no finished report"
