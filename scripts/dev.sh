@@ -36,8 +36,11 @@ stop() {
   trap '' INT TERM
   step "stopping the web server and the worker"
   local pid
-  for pid in "${children[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  # The worker finishes the task in hand (a warm shutdown); after 20 s it is killed.
+  # runserver's whole group (its reloader runs the server in a child); the worker's main
+  # process only, which stops its pool and beat itself (a warm shutdown: the task in hand
+  # is finished). Whatever is left after 20 s is killed, group and all.
+  [ -n "${web:-}" ] && { kill -TERM -- "-$web" 2>/dev/null || true; }
+  [ -n "${worker:-}" ] && { kill -TERM "$worker" 2>/dev/null || true; }
   for _ in $(seq 200); do
     local alive=0
     for pid in "${children[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=1; done
@@ -69,25 +72,41 @@ else
   step "dependencies up to date (pyproject.toml unchanged since the last install)"
 fi
 
-step "migrating the database in $DATA_DIR"
-.venv/bin/python manage.py migrate --noinput -v 0
-step "loading the demo council"
-.venv/bin/python manage.py seed_demo
+# One Python process for both: Django starts once.
+step "migrating the database in $DATA_DIR and loading the demo council"
+DJANGO_SETTINGS_MODULE=backend.settings .venv/bin/python -c '
+import django
+from django.core.management import call_command
+django.setup()
+call_command("migrate", interactive=False, verbosity=0)
+call_command("seed_demo")
+'
+
+step "starting the web server on http://$HOST:$PORT/"
+# `migrate` has just run the system checks.
+.venv/bin/python manage.py runserver --skip-checks "$HOST:$PORT" </dev/null &
+web=$!
+children+=("$web")
 
 step "starting the Celery worker and beat (log: $DATA_DIR/worker.log)"
 .venv/bin/celery -A backend worker --beat --loglevel=INFO --concurrency=2 \
   --without-gossip --without-mingle --without-heartbeat \
   --schedule="$DATA_DIR/celerybeat-schedule" >"$DATA_DIR/worker.log" 2>&1 </dev/null &
-children+=($!)
+worker=$!
+children+=("$worker")
 
-step "starting the web server on http://$HOST:$PORT/"
-.venv/bin/python manage.py runserver "$HOST:$PORT" </dev/null &
-children+=($!)
-
-health="http://$HOST:$PORT/health/"
-[ "$HOST" = 0.0.0.0 ] && health="http://127.0.0.1:$PORT/health/"
-until .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" \
-  "$health" 2>/dev/null; do
+# Poll /health/ with bash's own /dev/tcp: no process started per attempt.
+probe_host=$HOST
+[ "$HOST" = 0.0.0.0 ] && probe_host=127.0.0.1
+healthy() {
+  local reply=""
+  { exec 3<>"/dev/tcp/$probe_host/$PORT"; } 2>/dev/null || return 1
+  printf 'GET /health/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$probe_host" >&3
+  IFS= read -r -t 5 reply <&3 || true
+  exec 3<&- 3>&-
+  [[ "$reply" == HTTP/*" 200"* ]]
+}
+until healthy; do
   for pid in "${children[@]}"; do
     kill -0 "$pid" 2>/dev/null || { step "a process stopped during start-up; see above and $DATA_DIR/worker.log"; exit 1; }
   done
