@@ -57,10 +57,12 @@ trap 'stop' EXIT
 mkdir -p var "$DATA_DIR"
 # Install only when pyproject.toml (or the Python) changed since the last install.
 stamp=var/install.stamp
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1) $(python3 --version 2>&1)"
+wanted=$(python3 -c 'import hashlib, sys
+print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest(), sys.version.split()[0])')
 if [ ! -x .venv/bin/python ]; then
   step "creating .venv"
   python3 -m venv .venv
+  rm -f "$stamp"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   step "installing the project and its dependencies (pyproject.toml changed or first start)"
