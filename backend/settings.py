@@ -153,7 +153,9 @@ if REDIS_URL:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60),
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The host is not used by this transport, but kombu warns "No hostname was supplied"
+    # each time it describes a connection whose URL has none.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
@@ -313,11 +315,17 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging: no personal data; request paths carry only numeric ids --------------------
+# One console handler, on the root logger. Django's default configuration also gives the
+# `django` logger a console handler (in DEBUG) and lets it propagate, which printed every
+# line twice: here it only propagates. `django.server` (runserver's request lines) keeps its
+# own handler and does not propagate, so it too prints once.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
 
 # --- Storage ----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_the_form_is_rendered_from_the_template(audit, auditor_alice):
     assert 'id="strengths"' in page
     assert 'id="improvements"' in page
     assert "Raise a safeguarding concern" in page
-    assert f'data-autosave-url="/api/v1/audits/{audit.pk}"' in page
+    assert f'data-autosave-url="/api/v1/audits/{audit.pk}/"' in page
     assert AccessLog.objects.filter(object_type="audit", object_id=str(audit.pk)).exists()
 
 

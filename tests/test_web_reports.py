@@ -30,7 +30,7 @@ def test_a_manager_requests_a_report_and_is_taken_to_its_progress(reported):
     assert response["Location"] == f"/reports/{job.pk}/"
     page = lead.get(f"/reports/{job.pk}/").content.decode()
     assert '<progress id="report-progress-bar" max="100" value="0"' in page
-    assert f'data-status-url="/api/v1/reports/{job.pk}"' in page
+    assert f'data-status-url="/api/v1/reports/{job.pk}/"' in page
     assert 'id="report-ready" hidden' in page
 
 

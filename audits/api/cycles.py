@@ -16,10 +16,11 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from audits.api.base import ModelViewSet, ScopedViewSet
+from audits.api.fields import TeamField
 from audits.core import roles, sampling
 from audits.core.errors import DomainError, StateConflict
 from audits.core.sampling import verify_script_text
-from audits.models import Assignment, Cycle, SampledCase, Staff, Team
+from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
@@ -93,8 +94,9 @@ class FrameSerializer(serializers.Serializer):
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    teams = serializers.SlugRelatedField(
-        slug_field="name", queryset=Team.objects.all(), many=True, required=False
+    teams = TeamField(many=True, required=False)
+    team_names = serializers.SlugRelatedField(
+        source="teams", slug_field="name", many=True, read_only=True
     )
     case_types = serializers.ListField(
         child=serializers.ChoiceField(settings.CASE_TYPES), required=False, max_length=50
@@ -119,6 +121,7 @@ class CycleSerializer(serializers.ModelSerializer):
             "status",
             "case_types",
             "teams",
+            "team_names",
             "open_on",
             "exclude_audited_months",
             "exclude_closed_before_period",

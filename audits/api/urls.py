@@ -1,15 +1,35 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from audits.api import actions, auth, cases, cycles, grading, register, reports
 
 
 class Router(DefaultRouter):
-    """Trailing slash optional: DESIGN names files such as ``frame.csv`` without one."""
+    """Trailing slash optional: DESIGN names files such as ``frame.csv`` without one.
+
+    Requests match with or without the slash, but every link we make (reverse(), {% url %},
+    the report file links in responses) ends with it, as the OpenAPI schema documents: after
+    the routes, each gets a twin that requires the slash, under the same name. Django's
+    reverse() takes the last pattern of a name; resolving never reaches a twin, since the
+    route before it matches the same paths, and the schema keeps one path per route.
+    """
 
     def __init__(self):
         super().__init__()
         self.trailing_slash = "/?"
+
+    def get_urls(self):
+        urls = super().get_urls()
+        twins = [
+            re_path(
+                url.pattern.regex.pattern.removesuffix("/?$") + "/$", url.callback, name=url.name
+            )
+            for url in urls
+            if url.name
+            and url.pattern.regex.pattern.endswith("/?$")
+            and "format" not in url.pattern.regex.pattern
+        ]
+        return urls + twins
 
 
 router = Router()
