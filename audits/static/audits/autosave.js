@@ -187,6 +187,7 @@
     function say(kind, text, refused) {
       status.textContent = "";
       status.classList.toggle("autosave-problem", kind === "problem");
+      status.toggleAttribute("data-pending", kind === "pending" || kind === "saving");
       if (kind === "problem") {
         var strong = document.createElement("strong");
         strong.textContent = "Not saved: ";
@@ -233,7 +234,10 @@
       if (result.status === 200) {
         version.value = data.version;
         var refused = mark(data.invalid || {}, data.saved || []);
-        if (refused.length) {
+        if (dirty) {
+          // Typed while this save was on its way: that part is not saved yet.
+          say("pending", "Changes not saved yet: saving in a moment.");
+        } else if (refused.length) {
           say("problem", "Change " + (refused.length === 1 ? "it" : "them") + " where marked in red. " +
             "Everything else was saved at " + clock() + ".", refused);
         } else {
@@ -303,6 +307,9 @@
         return;
       }
       dirty = true;
+      if (!status.classList.contains("autosave-problem") && !status.hasAttribute("data-pending")) {
+        say("pending", "Changes not saved yet: saving in a moment.");
+      }
       window.clearTimeout(timer);
       timer = window.setTimeout(save, delay);
     }
@@ -344,6 +351,8 @@
         return;
       }
       submitting = true;
+      // The form posts every value as it stands; the page that answers marks any refused.
+      remember({});
     });
     window.setInterval(function () {
       if (dirty) {
@@ -400,6 +409,14 @@
       links.forEach(function (link) {
         if (link.getAttribute("data-section-link") === current) {
           link.setAttribute("aria-current", "true");
+          // Keep the current section's link in view inside the sticky side column.
+          var aside = link.closest(".grading-aside");
+          if (aside && aside.scrollHeight > aside.clientHeight) {
+            var top = link.offsetTop - aside.offsetTop;
+            if (top < aside.scrollTop || top > aside.scrollTop + aside.clientHeight - 40) {
+              aside.scrollTop = top - aside.clientHeight / 2;
+            }
+          }
         } else {
           link.removeAttribute("aria-current");
         }
