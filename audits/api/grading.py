@@ -248,7 +248,13 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return own if own is not None else self.get_object()
 
     @extend_schema(
-        request=AuditSerializer, responses={200: AutosaveSerializer, 409: OpenApiTypes.OBJECT}
+        request=AuditSerializer,
+        responses={200: AutosaveSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        description=(
+            "Save a draft. Every valid field is written and the version moves; `invalid` "
+            "names each field refused, with what to do (the value stored before it stays). "
+            "400: nothing was written. 409: a stale version, nothing written."
+        ),
     )
     def partial_update(self, request, *args, **kwargs):
         audit = self._audit_to_edit()

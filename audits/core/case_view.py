@@ -18,8 +18,8 @@ AGE_BANDS = (
     (1, 4, "1 to 4"),
     (5, 9, "5 to 9"),
     (10, 15, "10 to 15"),
-    (16, 17, "16 or 17"),
-    (18, 200, "18 or over"),
+    (16, 17, "16 to 17"),
+    (18, 200, "18 and over"),
 )
 ROLE_WORDS = {"worker": "Allocated worker", "manager": "Team manager"}
 
