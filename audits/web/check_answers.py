@@ -39,6 +39,7 @@ def _render(request, audit, *, error=None, conflict=None, status=200):
         "sections": grading_form.check_rows(audit, field_errors),
         "overall": grading_form.overall_rows(audit, field_errors),
         "editable": editable,
+        "closed_message": lifecycle.CLOSED_MESSAGE if cycle_closed else "",
         "error_summary": error_summary,
         "conflict": conflict,
     }
