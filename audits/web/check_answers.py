@@ -28,9 +28,8 @@ def _render(request, audit, *, error=None, conflict=None, status=200):
             if item["href"] and item["href"] != "#answers":
                 item["href"] = form_url + item["href"]
         field_errors = error_summary["fields"]
-    editable = audit.status in audit_service.EDITABLE and not lifecycle.is_closed(
-        audit.assignment.sampled_case.cycle
-    )
+    cycle_closed = lifecycle.is_closed(audit.assignment.sampled_case.cycle)
+    editable = audit.status in audit_service.EDITABLE and not cycle_closed
     context = {
         "audit": audit,
         "case": audit.assignment.sampled_case.case,
