@@ -10,6 +10,7 @@ from audits.core import grading
 from audits.core.case_view import case_type_words
 from audits.models import AccessLog, Audit, Escalation
 from audits.selectors.case_panel import case_panel
+from audits.services import lifecycle
 from tests.browser import scenarios
 
 
@@ -289,3 +290,15 @@ def test_a_submitted_audit_is_read_only_for_its_auditor(audit, auditor_alice):
     assert 'id="grading-form"' not in page
     response = auditor_alice.post(f"/audits/{audit.pk}/", complete_answers(audit))
     assert response.status_code == 409
+
+
+def test_check_your_answers_on_a_closed_cycle_offers_no_submit(audit, auditor_alice):
+    cycle = audit.assignment.sampled_case.cycle
+    type(cycle).objects.filter(pk=cycle.pk).update(status="closed")
+    response = auditor_alice.get(f"/audits/{audit.pk}/check/")
+    assert response.status_code == 200
+    assert lifecycle.CLOSED_MESSAGE.encode() in response.content.replace(b"&#x27;", b"'")
+    assert b'id="submit-audit"' not in response.content
+    assert check(auditor_alice, audit).status_code == 409
+    audit.refresh_from_db()
+    assert audit.status == "assigned"
