@@ -170,6 +170,9 @@ def test_one_answer_typed_wrong_is_marked_and_every_other_answer_is_saved(audit,
     assert "Enter a number, like 140" in page
     assert "Not saved:" in page
     assert "Your other answers were saved" in page
+    # A refused answer is not counted as answered.
+    assert 'data-progress="section-9" data-total="5">0 of 5<' in page
+    assert 'data-progress="section-2" data-total="3">1 of 3<' in page
     audit.refresh_from_db()
     assert audit.answers == {"risk_recognised": 2}
     assert (audit.strengths, audit.version) == ("Warm", 2)

@@ -139,7 +139,7 @@ def sections(template, values: dict, field_errors: dict) -> list[dict]:
                 "title": section.get("title", ""),
                 "anchor": f"section-{number}",
                 "questions": items,
-                "answered": sum(_answered(item["value"]) for item in items),
+                "answered": sum(_answered(item["value"]) and not item["errors"] for item in items),
                 "total": len(items),
             }
         )

@@ -111,6 +111,11 @@ def test_autosave_never_says_saved_for_an_answer_it_refused(browser):
     expect(status).to_be_in_viewport()
     page.locator("#answer-cases_open_days").scroll_into_view_if_needed()
     expect(status).to_be_in_viewport()
+    # The section navigation shows where the auditor is, and what is answered there.
+    recording = page.locator("[data-section-link='section-9']")
+    expect(recording).to_have_attribute("aria-current", "true")
+    expect(recording).to_be_in_viewport()
+    expect(page.locator("#progress-total")).to_have_text(re.compile(r"^2 of \d+ questions"))
     # What the auditor sees where they are (a full-page picture moves sticky parts).
     page.screenshot(path=str(SCREENSHOTS / "auditor-autosave-refused-in-view.png"))
     browser.check(page, "auditor-autosave-refused")

@@ -226,6 +226,7 @@
         }
       });
       remember(notSaved);
+      document.dispatchEvent(new CustomEvent("caseassure:marked"));
       return refused;
     }
 
@@ -324,6 +325,7 @@
         restored.push(id);
       }
     });
+    document.dispatchEvent(new CustomEvent("caseassure:marked"));
     if (stopped) {
       say("problem", "autosave is paused until you load the latest version.");
     } else if (restored.length) {
@@ -369,6 +371,9 @@
       return;
     }
     function answered(question) {
+      if (question.classList.contains("has-error")) {
+        return false; // typed, but refused: not an answer yet
+      }
       return Array.prototype.some.call(question.querySelectorAll("input, textarea"), function (field) {
         return field.type === "radio" || field.type === "checkbox" ? field.checked : field.value.trim() !== "";
       });
@@ -390,6 +395,7 @@
     count();
     form.addEventListener("input", count);
     form.addEventListener("change", count);
+    document.addEventListener("caseassure:marked", count);
 
     var links = document.querySelectorAll("[data-section-link]");
     if (!("IntersectionObserver" in window) || !links.length) {
