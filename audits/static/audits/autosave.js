@@ -418,9 +418,10 @@
           // Keep the current section's link in view inside the sticky side column.
           var aside = link.closest(".grading-aside");
           if (aside && aside.scrollHeight > aside.clientHeight) {
-            var top = link.offsetTop - aside.offsetTop;
-            if (top < aside.scrollTop || top > aside.scrollTop + aside.clientHeight - 40) {
-              aside.scrollTop = top - aside.clientHeight / 2;
+            var linkBox = link.getBoundingClientRect();
+            var asideBox = aside.getBoundingClientRect();
+            if (linkBox.top < asideBox.top || linkBox.bottom > asideBox.bottom) {
+              aside.scrollTop += linkBox.top - asideBox.top - aside.clientHeight / 2;
             }
           }
         } else {
