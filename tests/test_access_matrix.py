@@ -138,6 +138,8 @@ WEB = {
     "my-audits": {"GET": allow(("AUD", "AUD2", "TM", "OM"), **PAGE)},
     "audit": {"GET": allow(("AUD", "QA", "IA", "ADM"), **PAGE)},
     "raise-concern": {"GET": allow(("AUD", "QA"), **PAGE)},
+    # Checking the answers and submitting is the audit's own auditor's.
+    "check-answers": {"GET": allow(("AUD",), **PAGE)},
     "cycles": {"GET": allow(MANAGERS, **PAGE)},
     "cycle-new": {"GET": allow(MANAGERS, **PAGE)},
     "cycle": {"GET": allow(("QA",), **PAGE)},

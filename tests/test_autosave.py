@@ -163,13 +163,54 @@ def test_a_save_racing_a_submission_is_refused(people, audit):
 
 
 def test_answers_are_checked_against_the_form(people, audit):
+    # A body naming a question that is not on the form is wrong as a whole: nothing saved.
     alice = with_token(people["auditor_alice"])
-    response = save(alice, audit, 1, answers={"plan_smart": 9, "no_such": 1}, themes=["x"])
+    response = save(alice, audit, 1, answers={"plan_smart": 3, "no_such": 1}, themes=["x"])
     assert response.status_code == 400
-    assert set(response.json()) >= {"answers.plan_smart", "answers.no_such", "themes"}
+    assert set(response.json()) >= {"answers.no_such"}
     audit.refresh_from_db()
     assert (audit.version, audit.answers) == (1, {})
     assert save(alice, audit, None, answers={"plan_smart": 3}).status_code == 400  # no version
+    assert save(alice, audit, 1, answers=["plan_smart"]).status_code == 400
+    # Every field sent refused: nothing written, and a 400 says so.
+    only_bad = save(alice, audit, 1, answers={"cases_open_days": "about 140"})
+    assert only_bad.status_code == 400
+    assert only_bad.json()["answers.cases_open_days"] == ["Enter a number, like 140"]
+    audit.refresh_from_db()
+    assert (audit.version, audit.answers) == (1, {})
+
+
+def test_one_answer_typed_wrong_does_not_stop_the_others_being_saved(people, audit):
+    # The finding: "about 140" in an optional number field made every autosave fail.
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"cases_open_days": 120}).status_code == 200
+    answers = {
+        "plan_smart": 3,
+        "cases_open_days": "about 140",
+        "risk_recognised": 9,
+        "audit_type": None,
+    }
+    response = save(
+        alice, audit, 2, answers=answers, strengths="Clear chronology", themes=["not a theme"]
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["version"], response["ETag"]) == (3, '"3"')
+    assert body["invalid"] == {
+        "answers.cases_open_days": ["Enter a number, like 140"],
+        "answers.risk_recognised": ["Choose a grade from 1 to 4"],
+        "themes": ["Tick only themes from the list"],
+    }
+    assert body["saved"] == ["answers.audit_type", "answers.plan_smart", "strengths"]
+    # The answer stored before the wrong one stays, and the response shows it.
+    assert body["answers"] == {"plan_smart": 3, "cases_open_days": 120}
+    audit.refresh_from_db()
+    assert audit.answers == {"plan_smart": 3, "cases_open_days": 120}
+    assert (audit.strengths, audit.themes, audit.version) == ("Clear chronology", [], 3)
+    # The grade saved is in the history; the refused one is not.
+    assert grade_events(audit).order_by("-id")[0].after["grades"] == {"plan_smart": 3}
+    # The version and the 409 work as before for a partial save.
+    assert save(alice, audit, 2, answers={"plan_smart": 1}).status_code == 409
 
 
 def test_other_people_get_404_or_403_and_change_nothing(people, audit):

@@ -40,6 +40,7 @@ CASE_DATA = {
     "web:my-audits": ("AUD", "audit"),
     "web:audit": ("AUD", "audit"),
     "web:raise-concern": ("AUD", "audit"),
+    "web:check-answers": ("AUD", "audit"),
     "web:cycle": ("QA", "cycle"),
     "web:moderation": ("QA", "audit"),
     "web:moderate": ("QA", "audit"),

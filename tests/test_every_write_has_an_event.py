@@ -584,6 +584,15 @@ def _(w):
                 obj=("audit", audit.pk), verb="audit.")  # fmt: skip
 
 
+@case(("web:check-answers", "POST"))
+def _(w):
+    audit = w.graded_audit()
+    url = reverse("web:check-answers", args=[audit.pk])
+    body = {"version": audit.version}
+    author = w.auditor_of(audit)
+    return page(author, url, body, status=302, obj=("audit", audit.pk), verb="audit.submitted")
+
+
 @case(("web:raise-concern", "POST"))
 def _(w):
     audit = w.open_audit()

@@ -73,7 +73,7 @@ def test_answers_are_type_checked_and_unknown_keys_refused():
     assert clean == {"risk": 3, "kind": "Desk", "notes": "fine"}
     assert set(errors) == {"answers.seen", "answers.days", "answers.visit", "answers.ghost"}
     assert grading.clean_answers(FORM, {"risk": 5})[1] == {
-        "answers.risk": ["must be one of 1, 2, 3, 4"]
+        "answers.risk": ["Choose a grade from 1 to 4"]
     }
     assert grading.clean_answers(FORM, {"risk": True})[1]
     assert grading.clean_answers(FORM, ["risk"])[1] == {

@@ -391,6 +391,8 @@ WEB = {
     "audit": ("audit", {
         "GET": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x)),
         "POST": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x) and o.author(p, x))}),
+    "check-answers": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
+        o, p, (A,), o.sees_audit(p, x) and o.author(p, x)))),
     "raise-concern": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
         o, p, (A, M), o.sees_audit(p, x) and (o.author(p, x) or o.runs(p, x.cycle))))),
     "cycles": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),

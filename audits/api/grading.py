@@ -116,7 +116,13 @@ class AuditSerializer(serializers.ModelSerializer):
 class AutosaveSerializer(serializers.Serializer):
     """What a save answers: the new version (also the ETag) and the draft as stored, its
     answers cleaned against the form. The case facts are left out: they do not change
-    while an auditor types, and a GET of the audit has them."""
+    while an auditor types, and a GET of the audit has them.
+
+    A save keeps every valid field even when others are not: ``saved`` names the fields
+    written (``answers.<key>``, ``overall_grade``, ...), ``invalid`` the ones refused, each
+    with what to do (the value stored before stays, as ``answers`` shows). A 400 means
+    nothing was written: every field sent was refused, or the body is wrong as a whole
+    (an unknown field or question, answers that are not an object, no version)."""
 
     id = serializers.IntegerField(read_only=True)
     status = serializers.CharField(read_only=True)
@@ -128,13 +134,19 @@ class AutosaveSerializer(serializers.Serializer):
     strengths = serializers.CharField(read_only=True, allow_blank=True)
     improvements = serializers.CharField(read_only=True, allow_blank=True)
     saved_at = serializers.DateTimeField(read_only=True)
+    saved = serializers.ListField(child=serializers.CharField(), read_only=True)
+    invalid = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), read_only=True
+    )
 
     @staticmethod
-    def body(audit: Audit) -> dict:
+    def body(result: audit_service.Autosaved) -> dict:
         """The same fields without a serializer instance: every autosave answers with it,
         and building one per request cost more than the rest of the response."""
-        body = {name: getattr(audit, name) for name in AUTOSAVE_FIELDS}
-        body["saved_at"] = audit.updated_at
+        body = {name: getattr(result.audit, name) for name in AUTOSAVE_FIELDS}
+        body["saved_at"] = result.audit.updated_at
+        body["saved"] = result.saved
+        body["invalid"] = result.invalid
         return body
 
 
@@ -236,7 +248,13 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return own if own is not None else self.get_object()
 
     @extend_schema(
-        request=AuditSerializer, responses={200: AutosaveSerializer, 409: OpenApiTypes.OBJECT}
+        request=AuditSerializer,
+        responses={200: AutosaveSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        description=(
+            "Save a draft. Every valid field is written and the version moves; `invalid` "
+            "names each field refused, with what to do (the value stored before it stays). "
+            "400: nothing was written. 409: a stale version, nothing written."
+        ),
     )
     def partial_update(self, request, *args, **kwargs):
         audit = self._audit_to_edit()
@@ -250,11 +268,11 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
                 fields={name: ["read-only or unknown"] for name in sorted(unknown)},
             )
         changes = {key: value for key, value in request.data.items() if key in editable}
-        saved = audit_service.audit_save(
+        result = audit_service.audit_autosave(
             audit=audit, actor=request.user, version=_version_from(request), changes=changes
         )
-        response = Response(AutosaveSerializer.body(saved))
-        response["ETag"] = f'"{saved.version}"'
+        response = Response(AutosaveSerializer.body(result))
+        response["ETag"] = f'"{result.audit.version}"'
         return response
 
     @extend_schema(request=VersionSerializer, responses=AuditSerializer)

@@ -19,6 +19,13 @@ GOOD = 3  # "good or better" means a grade of at least this
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_TEXT = 20_000
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # as every date field of the API
+# What to do, in the words of the field's inline error (GOV.UK style: say how to fix it).
+NUMBER_HELP = "Enter a number, like 140"
+DATE_HELP = "Enter a date, like 2026-03-01"
+
+
+def _choose_grade(scale: dict[int, str]) -> str:
+    return f"Choose a grade from {min(scale)} to {max(scale)}"
 
 
 def questions(definition: dict) -> list[dict]:
@@ -78,42 +85,42 @@ def _clean_value(question: dict, value: Any, scale: dict[int, str]) -> Any:
         return None
     if kind == "grade":
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError("must be a grade number")
+            raise ValueError(_choose_grade(scale))
         try:
             grade = int(value)
         except ValueError:
-            raise ValueError("must be a grade number") from None
+            raise ValueError(_choose_grade(scale)) from None
         if grade not in scale:
-            raise ValueError(f"must be one of {', '.join(map(str, sorted(scale)))}")
+            raise ValueError(_choose_grade(scale))
         return grade
     if kind == "yes_no_na":
         if value not in YES_NO_NA:
-            raise ValueError("must be yes, no or na")
+            raise ValueError("Choose yes, no or not applicable")
         return value
     if kind == "choice":
         if value not in question.get("choices", []):
-            raise ValueError("must be one of the listed choices")
+            raise ValueError("Choose one of the answers listed")
         return value
     if kind == "text":
         if not isinstance(value, str):
-            raise ValueError("must be text")
+            raise ValueError("Enter text")
         if len(value) > MAX_TEXT or "\x00" in value:
-            raise ValueError(f"must be at most {MAX_TEXT} characters of text")
+            raise ValueError(f"Shorten this answer to {MAX_TEXT:,} characters or fewer")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("must be a number")
+            raise ValueError(NUMBER_HELP)
         if not math.isfinite(value) or abs(value) > 1e9:
-            raise ValueError("must be a finite number below a billion")
+            raise ValueError("Enter a number smaller than a billion")
         return value
     if not isinstance(value, str):
-        raise ValueError("must be a date like 2026-03-01")
+        raise ValueError(DATE_HELP)
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise ValueError("must be a date like 2026-03-01") from None
+        raise ValueError(DATE_HELP) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError("must be a date from 1900 to 2100")
+        raise ValueError("Enter a date between 1900 and 2100")
     return day.isoformat()
 
 
@@ -180,26 +187,26 @@ def submission_errors(
     errors: dict[str, list[str]] = {}
     for question in questions(definition):
         if question.get("required") and question["key"] not in answers:
-            errors[f"answers.{question['key']}"] = ["an answer is required"]
+            errors[f"answers.{question['key']}"] = ["Answer this question"]
     if overall_grade is None:
-        errors["overall_grade"] = ["an overall grade is required"]
+        errors["overall_grade"] = ["Choose an overall grade"]
         return errors
     if overall_grade not in scale:
-        errors["overall_grade"] = [f"must be one of {', '.join(map(str, sorted(scale)))}"]
+        errors["overall_grade"] = [_choose_grade(scale)]
         return errors
     for question in questions(definition):
         grade = answers.get(question["key"])
         if question.get("limiting") and grade is not None and overall_grade > grade:
             errors.setdefault("overall_grade", []).append(
-                f"cannot be better than {scale[grade]} ({grade}), the limiting judgement on "
-                f"'{question['text']}'"
+                f"Choose an overall grade no better than {scale[grade]} ({grade}), the limiting "
+                f"judgement on '{question['text']}'"
             )
     domains = domain_grades(definition, answers)
     if domains and not (rationale or "").strip():
         middle = median(domains.values())
         if overall_grade not in {math.floor(middle), math.ceil(middle)}:
             errors["rationale"] = [
-                f"explain why the overall grade ({overall_grade}) differs from the median of "
+                f"Explain why the overall grade ({overall_grade}) differs from the median of "
                 f"the domain grades ({middle:g})"
             ]
     return errors

@@ -39,6 +39,7 @@ READS = {
     "web:my-audits": ("audit", "list"),
     "web:audit": ("audit", "read"),
     "web:raise-concern": ("audit", "read"),
+    "web:check-answers": ("audit", "read"),
     "web:cycle": ("cycle", "read"),
     "web:moderation": ("audit", "list"),
     "web:moderate": ("audit", "read"),

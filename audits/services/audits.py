@@ -1,6 +1,7 @@
 """Auditors' work on an audit: autosave with a version check, and submission."""
 
 import hashlib
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -74,27 +75,41 @@ def _check_editable(audit: Audit) -> None:
         raise StateConflict(f"A {audit.get_status_display().lower()} audit cannot be edited.")
 
 
-def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
-    """The fields a save would write, checked against the form; raises DomainError with
-    every field error (and nothing is written) when any value is not valid."""
+def _draft_values(audit: Audit, template: Template, changes: dict) -> tuple[dict, dict]:
+    """The fields a save would write, checked against the form, and the field errors of
+    the values that are not valid: ``(values, {field: [messages]})``. An answer that is not
+    valid is left out of the merged answers, so the one stored before it stays.
+
+    A request that names no question of the form, or sends answers that are not an object,
+    is wrong as a whole: DomainError, and nothing may be written."""
     values: dict = {}
     errors: dict[str, list[str]] = {}
     if "answers" in changes:
         incoming = changes["answers"]
         if not isinstance(incoming, dict):
-            errors["answers"] = ["must be an object of question key to answer"]
-        else:
-            cleared = {key for key, value in incoming.items() if value in (None, "")}
-            cleaned, problems = grading.clean_answers(template.definition, incoming, template.scale)
-            errors.update(problems)
-            merged = {k: v for k, v in audit.answers.items() if k not in cleared}
-            values["answers"] = {**merged, **cleaned}
+            raise DomainError(
+                "Some answers are not valid; nothing was saved.",
+                fields={"answers": ["must be an object of question key to answer"]},
+            )
+        cleared = {key for key, value in incoming.items() if value in (None, "")}
+        cleaned, problems = grading.clean_answers(template.definition, incoming, template.scale)
+        on_form = {f"answers.{q['key']}" for q in grading.questions(template.definition)}
+        if any(name not in on_form for name in problems):
+            # The client has the wrong form: saving the rest could lose an answer silently.
+            raise DomainError(
+                "Some answers are not on this form; nothing was saved.", fields=problems
+            )
+        errors.update(problems)
+        merged = {k: v for k, v in audit.answers.items() if k not in cleared}
+        values["answers"] = {**merged, **cleaned}
     if "overall_grade" in changes:
         grade = changes["overall_grade"]
         if grade is not None and (
             isinstance(grade, bool) or not isinstance(grade, int) or grade not in template.scale
         ):
-            errors["overall_grade"] = [f"must be one of {sorted(template.scale)}"]
+            errors["overall_grade"] = [
+                f"Choose an overall grade from {min(template.scale)} to {max(template.scale)}"
+            ]
         else:
             values["overall_grade"] = grade
     if "themes" in changes:
@@ -103,19 +118,25 @@ def _draft_values(audit: Audit, template: Template, changes: dict) -> dict:
         if not isinstance(themes, list) or not all(
             isinstance(t, str) and t in allowed for t in themes
         ):
-            errors["themes"] = ["must be a list of themes from the form's theme list"]
+            errors["themes"] = ["Tick only themes from the list"]
         else:
             values["themes"] = sorted(set(themes))
     for field in TEXT_FIELDS:
         if field in changes:
             value = changes[field]
             if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-                errors[field] = [f"must be text of at most {MAX_TEXT} characters"]
+                errors[field] = [f"Shorten this to {MAX_TEXT:,} characters of text or fewer"]
             else:
                 values[field] = value
-    if errors:
-        raise DomainError("Some answers are not valid; nothing was saved.", fields=errors)
-    return values
+    return values, errors
+
+
+def saved_fields(changes: dict, invalid: dict) -> list[str]:
+    """The names (as errors name them: ``answers.<key>``, ``overall_grade``...) of the
+    fields of ``changes`` a save wrote: every one sent, but those in ``invalid``."""
+    names = [f"answers.{key}" for key in changes.get("answers") or {}]
+    names += [name for name in changes if name != "answers"]
+    return sorted(name for name in names if name not in invalid)
 
 
 def _lost_race(audit_id: int) -> StateConflict:
@@ -142,6 +163,34 @@ def _lost_race(audit_id: int) -> StateConflict:
 
 
 def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Audit:
+    """Save a draft, all or nothing: any value that is not valid is a DomainError and
+    nothing is written (``audit_autosave`` saves the valid ones)."""
+    saved, _ = _save(audit=audit, actor=actor, version=version, changes=changes, keep_valid=False)
+    return saved
+
+
+@dataclass(frozen=True)
+class Autosaved:
+    """What an autosave did: the audit as stored, the fields written and the ones refused,
+    each with what to do about it (the value stored before stays)."""
+
+    audit: Audit
+    saved: list[str]
+    invalid: dict[str, list[str]]
+
+
+def audit_autosave(*, audit: Audit, actor, version: int | None, changes: dict) -> Autosaved:
+    """Save the valid fields of a draft and report the others, so that one answer typed
+    wrong ("about 140" for a number) never stops every other answer being saved. The
+    version moves, as for any save. When no sent field is valid, nothing is written and it
+    is a DomainError (400): a 400 always means nothing changed."""
+    saved, invalid = _save(
+        audit=audit, actor=actor, version=version, changes=changes, keep_valid=True
+    )
+    return Autosaved(audit=saved, saved=saved_fields(changes, invalid), invalid=invalid)
+
+
+def _save(*, audit: Audit, actor, version, changes: dict, keep_valid: bool):
     """Save a draft. ``changes`` may hold answers (merged; null clears one), overall_grade,
     themes and the text fields. A stale ``version`` gets a 409 with the current version.
 
@@ -156,7 +205,9 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
     _check_editable(audit)
     _check_version(audit, version)
     template = template_for_grading(audit.template_id)
-    values = _draft_values(audit, template, changes)
+    values, invalid = _draft_values(audit, template, changes)
+    if invalid and (not keep_valid or not saved_fields(changes, invalid)):
+        raise DomainError("Some answers are not valid; nothing was saved.", fields=invalid)
     now = timezone.now()
     status_before = audit.status
     if audit.status == Audit.Status.ASSIGNED:
@@ -187,7 +238,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
         raise _lost_race(audit.pk)
     for field, value in values.items():
         setattr(audit, field, value)
-    return audit
+    return audit, invalid
 
 
 def chosen_for_moderation(audit: Audit, seed: str, share: float) -> str:

@@ -11,6 +11,7 @@ from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit
 from audits.selectors import permissions, scoping
+from audits.selectors.case_panel import case_panel
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
 from audits.web import grading_form
@@ -52,7 +53,15 @@ def _is_author(audit: Audit, user) -> bool:
     return permissions.can_edit_audit(user, audit)
 
 
-def _render(request, audit, values, *, error=None, conflict=None, version=None, status=200):
+NOT_ALL_SAVED = (
+    "Some answers were not saved. Your other answers were saved: change the answers "
+    "marked below, then save again."
+)
+
+
+def _render(
+    request, audit, values, *, error=None, conflict=None, version=None, status=200, partly=False
+):
     field_errors, error_summary = {}, None
     if error is not None:
         error_summary = summary(error, grading_form.labels(audit.template), default=FORM_ID)
@@ -63,19 +72,24 @@ def _render(request, audit, values, *, error=None, conflict=None, version=None, 
         and audit.status in audit_service.EDITABLE
         and not cycle_closed
     )
+    sections = grading_form.sections(audit.template, values, field_errors)
     context = {
         "cycle_closed": cycle_closed,
         "closed_message": lifecycle.CLOSED_MESSAGE,
         "withdrawn_message": lifecycle.withdrawn_message(audit),
         "audit": audit,
         "case": audit.assignment.sampled_case.case,
+        "case_panel": case_panel(request.user, audit),
         "cycle": audit.assignment.sampled_case.cycle,
         "editable": editable,
         "version": audit.version if version is None else version,
-        "sections": grading_form.sections(audit.template, values, field_errors),
+        "sections": sections,
+        "answered": sum(section["answered"] for section in sections),
+        "total": sum(section["total"] for section in sections),
         "overall": grading_form.overall_fields(audit.template, values, field_errors),
         "values": values,
         "error_summary": error_summary,
+        "partly_saved": partly,
         "conflict": conflict,
         "may_raise_concern": permissions.can_raise_concern(request.user, audit),
         "form_id": FORM_ID,
@@ -92,6 +106,9 @@ def _version(raw):
 
 @role_required(*ANY_ROLE)
 def audit_page(request, audit_id: int):
+    """The grading form. A POST saves every valid answer (the same service as the
+    autosave) and shows again, marked where they are, the answers it could not save; then
+    "Continue" goes on to check the answers before submitting."""
     audit = get_object_or_404(_audits(request.user), pk=audit_id)
     if request.method != "POST":  # its AccessLog row: audits.infra.access_log
         return _render(request, audit, grading_form.values_from_audit(audit))
@@ -101,7 +118,7 @@ def audit_page(request, audit_id: int):
     changes = grading_form.changes_from_values(audit.template, values)
     posted_version = _version(request.POST.get("version"))
     try:
-        saved = audit_service.audit_save(
+        result = audit_service.audit_autosave(
             audit=audit, actor=request.user, version=posted_version, changes=changes
         )
     except StateConflict as conflict:
@@ -110,16 +127,13 @@ def audit_page(request, audit_id: int):
         )
     except DomainError as error:
         return _render(request, audit, values, error=error, status=400)
-    if request.POST.get("action") != "submit":
-        messages.success(request, f"Draft saved at {timezone.localtime():%H:%M:%S}.")
-        return redirect("web:audit", audit_id=audit.pk)
-    try:
-        audit_service.audit_submit(audit=saved, actor=request.user, version=saved.version)
-    except DomainError as error:
-        saved = _audits(request.user).get(pk=audit.pk)
-        return _render(request, saved, values, error=error, status=400)
-    messages.success(request, f"Audit of case {audit.assignment.sampled_case.case} submitted.")
-    return redirect("web:my-audits")
+    if result.invalid:
+        error = DomainError(NOT_ALL_SAVED, fields=result.invalid)
+        return _render(request, result.audit, values, error=error, status=400, partly=True)
+    if request.POST.get("action") == "check":
+        return redirect("web:check-answers", audit_id=audit.pk)
+    messages.success(request, f"Draft saved at {timezone.localtime():%H:%M:%S}.")
+    return redirect("web:audit", audit_id=audit.pk)
 
 
 @role_required(roles.AUDITOR, roles.MANAGER)

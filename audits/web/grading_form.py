@@ -110,11 +110,16 @@ def radio_options(name: str, choices, checked) -> list[dict]:
     ]
 
 
+def _answered(value) -> bool:
+    return value not in (None, "", [])
+
+
 def sections(template, values: dict, field_errors: dict) -> list[dict]:
-    """The form's sections, each question ready for the template."""
+    """The form's sections, each question ready for the template, with how many of its
+    questions have an answer (for the section navigation)."""
     scale = template.scale
     shaped = []
-    for section in template.definition.get("sections", []):
+    for number, section in enumerate(template.definition.get("sections", []), start=1):
         items = []
         for question in section.get("questions", []):
             name = _name(question["key"])
@@ -129,7 +134,15 @@ def sections(template, values: dict, field_errors: dict) -> list[dict]:
                     "options": radio_options(name, _options(question, scale), value),
                 }
             )
-        shaped.append({"title": section.get("title", ""), "questions": items})
+        shaped.append(
+            {
+                "title": section.get("title", ""),
+                "anchor": f"section-{number}",
+                "questions": items,
+                "answered": sum(_answered(item["value"]) and not item["errors"] for item in items),
+                "total": len(items),
+            }
+        )
     return shaped
 
 
@@ -147,3 +160,59 @@ def labels(template) -> dict[str, str]:
     """Words for each field a service error may name, for the error summary."""
     questions = grading.questions(template.definition)
     return {**{f"answers.{q['key']}": q["text"] for q in questions}, **FIELD_LABELS}
+
+
+def _in_words(question: dict, value, scale: dict[int, str]) -> str:
+    if question["kind"] == "grade":
+        return f"{value} \N{EN DASH} {scale.get(value, value)}"
+    if question["kind"] == "yes_no_na":
+        return YES_NO_NA_LABELS.get(value, str(value))
+    return str(value)
+
+
+def check_rows(audit: Audit, field_errors: dict) -> list[dict]:
+    """Every question of the audit with its saved answer in words, for "check your
+    answers": each row links back to its field on the grading form."""
+    scale = audit.template.scale
+    shaped = []
+    for number, section in enumerate(audit.template.definition.get("sections", []), start=1):
+        rows = []
+        for question in section.get("questions", []):
+            value = audit.answers.get(question["key"])
+            name = _name(question["key"])
+            rows.append(
+                {
+                    "label": question["text"],
+                    "field": name,
+                    "answer": "" if value is None else _in_words(question, value, scale),
+                    "optional": not question.get("required"),
+                    "errors": field_errors.get(name, []),
+                }
+            )
+        shaped.append(
+            {"title": section.get("title", ""), "anchor": f"section-{number}", "rows": rows}
+        )
+    return shaped
+
+
+def overall_rows(audit: Audit, field_errors: dict) -> list[dict]:
+    grade = audit.overall_grade
+    words = {
+        "overall_grade": ""
+        if grade is None
+        else _in_words({"kind": "grade"}, grade, audit.template.scale),
+        "rationale": audit.rationale,
+        "themes": ", ".join(audit.themes),
+        "strengths": audit.strengths,
+        "improvements": audit.improvements,
+    }
+    return [
+        {
+            "label": FIELD_LABELS[field],
+            "field": field,
+            "answer": answer,
+            "optional": field != "overall_grade",
+            "errors": field_errors.get(field, []),
+        }
+        for field, answer in words.items()
+    ]

@@ -22,6 +22,7 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 LAPTOP = {"width": 1280, "height": 800}
 TABLET = {"width": 768, "height": 1024}
+PHONE = {"width": 375, "height": 740}
 BLOCKING_IMPACTS = ("serious", "critical")
 
 

@@ -10,7 +10,7 @@ from audits.core import grading
 from audits.models import Audit
 from audits.services import audits as audit_service
 from tests.browser import scenarios
-from tests.browser.conftest import TABLET
+from tests.browser.conftest import PHONE, SCREENSHOTS, TABLET
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,22 +57,109 @@ def test_an_auditor_fills_in_and_submits_an_audit(browser):
     assert audit.answers["risk_recognised"] == 3
     assert audit.strengths == "The child's voice comes through clearly."
 
-    # No overall grade yet: the error summary links to the field.
+    # No overall grade yet: check your answers lists it, linked to the field.
+    page.get_by_role("button", name="Continue to check your answers").click()
+    expect(page.get_by_role("heading", name=re.compile("Check your answers"))).to_be_visible()
+    expect(page.get_by_text("3 \N{EN DASH} Good").first).to_be_visible()
+    browser.check(page, "auditor-check-answers")
     page.get_by_role("button", name="Submit audit").click()
     summary = page.locator(".error-summary[role=alert]").first
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
-    browser.check(page, "auditor-audit-errors")
+    browser.check(page, "auditor-check-answers-errors")
     summary.get_by_role("link", name=re.compile("Overall grade")).click()
     expect(page.locator("#overall_grade")).to_be_in_viewport()
 
     page.locator("#overall_grade-3").check()
+    page.get_by_role("button", name="Continue to check your answers").click()
     page.get_by_role("button", name="Submit audit").click()
     expect(page.get_by_text(f"Audit of case {case_ref} submitted.")).to_be_visible()
     audit.refresh_from_db()
     assert audit.status in ("submitted", "final")
     assert audit.overall_grade == 3
     browser.check(page, "auditor-submitted", screenshot=False)
+
+
+def test_autosave_never_says_saved_for_an_answer_it_refused(browser):
+    """The finding: "about 140" in an optional number field made every autosave fail while
+    the page said the changes were saved; on reload 14 answers were gone."""
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username)
+    page.goto(f"/audits/{audit.pk}/")
+    # Every text the status line shows, as it shows it.
+    page.evaluate(
+        """() => {
+        const status = document.getElementById("autosave-status");
+        window.statusSaid = [];
+        new MutationObserver(() => window.statusSaid.push(status.textContent))
+            .observe(status, {childList: true, subtree: true, characterData: true});
+    }"""
+    )
+    # The wrong answer first: every save from here on carries it.
+    page.locator("#answer-cases_open_days").fill("about 140")
+    page.locator("#answer-risk_recognised-3").check()
+    page.locator("#answer-child_seen_recently").check()
+    page.get_by_label("Strengths").fill("Warm, regular visits")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Not saved: How many days")
+    expect(status).to_contain_text("Everything else was saved at")
+    error = page.locator("#answer-cases_open_days-error")
+    expect(error).to_have_text("Error: Not saved. Enter a number, like 140")
+    expect(page.locator("#answer-cases_open_days")).to_have_value("about 140")
+    # The status stays in view while the auditor works further down the form.
+    page.locator("#improvements").scroll_into_view_if_needed()
+    expect(status).to_be_in_viewport()
+    page.locator("#answer-cases_open_days").scroll_into_view_if_needed()
+    expect(status).to_be_in_viewport()
+    # The section navigation shows where the auditor is, and what is answered there.
+    recording = page.locator("[data-section-link='section-9']")
+    expect(recording).to_have_attribute("aria-current", "true")
+    expect(recording).to_be_in_viewport()
+    expect(page.locator("#progress-total")).to_have_text(re.compile(r"^2 of \d+ questions"))
+    # What the auditor sees where they are (a full-page picture moves sticky parts).
+    page.screenshot(path=str(SCREENSHOTS / "auditor-autosave-refused-in-view.png"))
+    browser.check(page, "auditor-autosave-refused")
+    audit.refresh_from_db()
+    assert audit.answers == {"risk_recognised": 3, "child_seen_recently": "yes"}
+    assert audit.strengths == "Warm, regular visits"
+    said = page.evaluate("() => window.statusSaid")
+    assert said
+    assert not any("Saved at" in text for text in said), said
+
+    page.reload()
+    expect(page.locator("#answer-risk_recognised-3")).to_be_checked()
+    expect(page.get_by_label("Strengths")).to_have_value("Warm, regular visits")
+    expect(page.locator("#answer-cases_open_days")).to_have_value("about 140")
+    expect(page.locator("#answer-cases_open_days-error")).to_contain_text("Enter a number")
+    expect(status).to_contain_text("Not saved: How many days")
+
+    # Fixed: saved, the mark goes, and only now does the page say "Saved at".
+    page.locator("#answer-cases_open_days").fill("140")
+    expect(status).to_have_text(re.compile(r"^Saved at \d\d:\d\d:\d\d$"))
+    expect(page.locator("#answer-cases_open_days-error")).to_have_count(0)
+    audit.refresh_from_db()
+    assert audit.answers["cases_open_days"] == 140
+    page.reload()
+    expect(page.locator("#answer-cases_open_days-error")).to_have_count(0)
+
+
+def test_grading_on_a_phone(browser):
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username, viewport=PHONE)
+    page.goto(f"/audits/{audit.pk}/")
+    expect(page.get_by_role("heading", name="About this case")).to_be_visible()
+    browser.check(page, "auditor-audit-form-phone")
+    page.locator("#answer-cases_open_days").fill("lots")
+    expect(page.locator("#autosave-status")).to_contain_text("Not saved")
+    expect(page.locator("#autosave-status")).to_be_in_viewport()
+    page.screenshot(path=str(SCREENSHOTS / "auditor-autosave-refused-phone-in-view.png"))
+    page.get_by_role("button", name="Continue to check your answers").click()
+    expect(page.get_by_role("heading", name=re.compile("Check your answers"))).to_be_hidden()
+    expect(page.locator("#answer-cases_open_days-error")).to_be_visible()
+    page.locator("#answer-cases_open_days").fill("12")
+    page.get_by_role("button", name="Continue to check your answers").click()
+    expect(page.get_by_role("heading", name=re.compile("Check your answers"))).to_be_visible()
+    browser.check(page, "auditor-check-answers-phone")
 
 
 def test_a_version_conflict_keeps_the_auditors_text(browser):
