@@ -23,7 +23,7 @@ from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
-from audits.services import lifecycle, sample
+from audits.services import audit_window, lifecycle, sample
 from audits.services.templates import current_template
 
 RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
@@ -108,6 +108,13 @@ class CycleSerializer(serializers.ModelSerializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False
     )
     frame = FrameSerializer(read_only=True, allow_null=True, default=None)
+    window_reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="why the audit window's due date moves (needed once it is set)",
+    )
 
     class Meta:
         model = Cycle
@@ -130,6 +137,9 @@ class CycleSerializer(serializers.ModelSerializer):
             "frame",
             "template",
             "assignment_summary",
+            "audit_opens_on",
+            "audit_due_date",
+            "window_reason",
             "created_at",
         ]
         read_only_fields = ["status", "created_at", "template", "assignment_summary"]
@@ -150,7 +160,19 @@ class CycleSerializer(serializers.ModelSerializer):
         end = attrs.get("period_end", getattr(self.instance, "period_end", None))
         if start and end and end < start:
             raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
-        if self.instance is not None and self.instance.status != Cycle.Status.PLANNED:
+        window = {
+            field: attrs.get(field, getattr(self.instance, field, None))
+            for field in audit_window.WINDOW_FIELDS
+        }
+        problems = audit_window.window_problems(
+            opens=window["audit_opens_on"], due=window["audit_due_date"]
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        # The audit window is the one thing the lead still sets once the sample is drawn.
+        window_only = set(attrs) <= {*audit_window.WINDOW_FIELDS, "window_reason"}
+        drawn = self.instance is not None and self.instance.status != Cycle.Status.PLANNED
+        if drawn and not window_only:
             raise StateConflict("A cycle cannot be changed once its sample is drawn.")
         if self.instance is None or "teams" in attrs:
             # A cycle covers only teams its manager manages (no teams: every team).
@@ -162,6 +184,10 @@ class CycleSerializer(serializers.ModelSerializer):
     def _actor(self):
         request = self.context.get("request")
         return self.context.get("actor") or getattr(request, "user", None)
+
+    def create(self, validated_data):
+        validated_data.pop("window_reason", None)
+        return super().create(validated_data)
 
     def validate_exclude_audited_months(self, value):
         if value > 120:
@@ -273,6 +299,24 @@ class CycleViewSet(ModelViewSet):
 
     def extra_create_fields(self):
         return {"created_by": self.request.user, "template": current_template()}
+
+    def perform_update(self, serializer):
+        # The window goes through its service (a reason when the due date moves, every
+        # audit following it, its own Event); anything else through the recorded update.
+        data = serializer.validated_data
+        reason = data.pop("window_reason", "")
+        window = {field: data.pop(field) for field in audit_window.WINDOW_FIELDS if field in data}
+        if window:
+            audit_window.cycle_window_set(
+                cycle=serializer.instance,
+                actor=self.request.user,
+                reason=reason,
+                opens=window.get("audit_opens_on"),
+                due=window.get("audit_due_date"),
+            )
+            serializer.instance.refresh_from_db()
+        if data or not window:
+            super().perform_update(serializer)
 
     def perform_destroy(self, instance):
         if instance.status != Cycle.Status.PLANNED:
