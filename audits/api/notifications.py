@@ -30,7 +30,5 @@ class NotificationViewSet(mixins.ListModelMixin, ScopedViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
-        notification = notification_service.notification_mark_read(
-            notification=self.get_object()
-        )
+        notification = notification_service.notification_mark_read(notification=self.get_object())
         return Response(NotificationSerializer(notification).data)
