@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from audits.api import cycle_window
 from audits.api.base import ModelViewSet, ScopedViewSet
 from audits.core import roles, sampling
 from audits.core.errors import DomainError, StateConflict
@@ -23,7 +24,7 @@ from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
-from audits.services import audit_window, lifecycle, sample
+from audits.services import lifecycle, sample
 from audits.services.templates import current_template
 
 RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
@@ -108,13 +109,7 @@ class CycleSerializer(serializers.ModelSerializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False
     )
     frame = FrameSerializer(read_only=True, allow_null=True, default=None)
-    window_reason = serializers.CharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=2000,
-        help_text="why the audit window's due date moves (needed once it is set)",
-    )
+    window_reason = cycle_window.reason_field()
 
     class Meta:
         model = Cycle
@@ -160,17 +155,7 @@ class CycleSerializer(serializers.ModelSerializer):
         end = attrs.get("period_end", getattr(self.instance, "period_end", None))
         if start and end and end < start:
             raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
-        window = {
-            field: attrs.get(field, getattr(self.instance, field, None))
-            for field in audit_window.WINDOW_FIELDS
-        }
-        problems = audit_window.window_problems(
-            opens=window["audit_opens_on"], due=window["audit_due_date"]
-        )
-        if problems:
-            raise serializers.ValidationError(problems)
-        # The audit window is the one thing the lead still sets once the sample is drawn.
-        window_only = set(attrs) <= {*audit_window.WINDOW_FIELDS, "window_reason"}
+        window_only = cycle_window.validate_window(self.instance, attrs)
         drawn = self.instance is not None and self.instance.status != Cycle.Status.PLANNED
         if drawn and not window_only:
             raise StateConflict("A cycle cannot be changed once its sample is drawn.")
@@ -301,21 +286,7 @@ class CycleViewSet(ModelViewSet):
         return {"created_by": self.request.user, "template": current_template()}
 
     def perform_update(self, serializer):
-        # The window goes through its service (a reason when the due date moves, every
-        # audit following it, its own Event); anything else through the recorded update.
-        data = serializer.validated_data
-        reason = data.pop("window_reason", "")
-        window = {field: data.pop(field) for field in audit_window.WINDOW_FIELDS if field in data}
-        if window:
-            audit_window.cycle_window_set(
-                cycle=serializer.instance,
-                actor=self.request.user,
-                reason=reason,
-                opens=window.get("audit_opens_on"),
-                due=window.get("audit_due_date"),
-            )
-            serializer.instance.refresh_from_db()
-        if data or not window:
+        if cycle_window.save_window(serializer, self.request.user):
             super().perform_update(serializer)
 
     def perform_destroy(self, instance):
