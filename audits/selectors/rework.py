@@ -20,9 +20,11 @@ def rework_rounds(audit: Audit) -> list[dict]:
         .order_by("at", "pk")
         .values_list("at", flat=True)
     )
+    first_submitted = next((at for at in submissions if at < returns[0].at), None)
     return [
         {
             "number": number,
+            "submitted_at": first_submitted if number == 1 else None,
             "reason": moderation.reason,
             "moderator": moderation.moderator.name,
             "returned_at": moderation.at,
