@@ -178,6 +178,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "worker.tasks.ping", "schedule": 60.0},
     "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
     "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
+    "audit-reminders": {"task": "worker.tasks.remind_audits", "schedule": 3600.0},
     "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
     "retention-purge": {"task": "worker.tasks.purge_retention", "schedule": 24 * 3600.0},
 }

@@ -145,3 +145,39 @@ def test_the_api_shows_the_window_and_changes_it_through_the_cycles_update(lead_
     assert Event.objects.filter(verb="cycle.window_extended", reason="Half term").count() == 1
     # Anything else about a drawn cycle is still fixed.
     assert api.patch(url, {"name": "Renamed"}, format="json").status_code == 409
+
+
+@pytest.mark.django_db
+def test_reminders_count_from_the_window_not_the_period():
+    from datetime import datetime, time
+
+    from django.utils import timezone
+
+    from audits.models import Notification
+    from audits.services.audit_reminders import audits_remind
+
+    cycle = _last_quarter_cycle()
+    auditors = set(
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle).values_list(
+            "assignment__auditor__user", flat=True
+        )
+    )
+
+    def at(day):
+        return timezone.make_aware(datetime.combine(day, time(9)))
+
+    # Assigned today, due in 20 working days: the period ended long ago, yet no reminder.
+    assert audits_remind(at(date.today())) == {"due_soon": 0, "overdue": 0}
+    due = cycle.audit_due_date
+    assert audits_remind(at(due - timedelta(days=1)))["due_soon"] == 12
+    assert (
+        set(Notification.objects.filter(kind="audit_due").values_list("recipient", flat=True))
+        == auditors
+    )
+    assert Notification.objects.filter(kind="audit_due").count() == len(auditors)
+    assert audits_remind(at(due))["due_soon"] == 0  # once only
+    assert audits_remind(at(due + timedelta(days=1)))["overdue"] == 12
+    assert audits_remind(at(due + timedelta(days=2)))["overdue"] == 0
+    assert audits_remind(at(due + timedelta(days=8)))["overdue"] == 12
+    text = Notification.objects.filter(kind="audit_overdue").first().text
+    assert text.endswith("of your audits overdue")

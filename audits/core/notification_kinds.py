@@ -2,6 +2,8 @@
 someone's attention; a person chooses which kinds also come by email."""
 
 ASSIGNED = "assigned"
+AUDIT_DUE = "audit_due"
+AUDIT_OVERDUE = "audit_overdue"
 RETURNED_FOR_REWORK = "returned"
 DOUBLE_AUDIT_READY = "double_audit_ready"
 RESPONSE_REQUESTED = "response_requested"
@@ -12,6 +14,8 @@ INADEQUATE_GRADE = "inadequate_grade"
 
 LABELS = {
     ASSIGNED: "Audits assigned to you",
+    AUDIT_DUE: "Your audits due soon",
+    AUDIT_OVERDUE: "Your audits overdue",
     RETURNED_FOR_REWORK: "Audits returned to you for rework",
     DOUBLE_AUDIT_READY: "Double audits ready to compare",
     RESPONSE_REQUESTED: "Audits of your cases waiting for your response",

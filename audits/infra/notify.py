@@ -18,6 +18,8 @@ from audits.core.notification_kinds import (  # noqa: F401  (re-exported for cal
     ACTION_DUE,
     ACTION_OVERDUE,
     ASSIGNED,
+    AUDIT_DUE,
+    AUDIT_OVERDUE,
     DOUBLE_AUDIT_READY,
     INADEQUATE_GRADE,
     KINDS,

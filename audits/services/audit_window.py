@@ -61,7 +61,10 @@ def cycle_window_set(
         if after == before:
             return cycle
         cycle.save(update_fields=list(WINDOW_FIELDS))
-        Audit.objects.filter(assignment__sampled_case__cycle=cycle).update(due_date=due)
+        # A new due date: reminders start again from it.
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle).update(
+            due_date=due, reminded_due_at=None, reminded_overdue_at=None
+        )
         extended = bool(before["audit_due_date"] and due and due > before["audit_due_date"])
         event_record(
             actor=actor,
