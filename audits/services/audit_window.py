@@ -53,7 +53,7 @@ def cycle_window_set(
         due = due or cycle.audit_due_date
         errors = window_problems(opens=opens, due=due)
         if before["audit_due_date"] and due != before["audit_due_date"] and not reason:
-            errors["window_reason"] = ["say why the due date moves"]
+            errors["window_reason"] = ["enter a reason: auditors already have this due date"]
         if errors:
             raise DomainError("The audit window is not valid.", fields=errors)
         cycle.audit_opens_on, cycle.audit_due_date = opens, due

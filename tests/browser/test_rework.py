@@ -87,3 +87,28 @@ def _moderator() -> str:
     from audits.models import Staff
 
     return Staff.objects.get(user__username=scenarios.LEAD).name
+
+
+def test_the_lead_extends_the_audit_window_with_a_reason(browser):
+    cycle = scenarios.assigned_cycle()
+    later = cycle.audit_due_date.replace(day=1).replace(month=cycle.audit_due_date.month % 12 + 1)
+    if later.month == 1:
+        later = later.replace(year=later.year + 1)
+    page = browser.signed_in(scenarios.LEAD)
+    page.goto(f"/cycles/{cycle.pk}/#window")
+    expect(page.locator("#window-dates")).to_contain_text(f"{cycle.audit_due_date:%-d %B %Y}")
+    expect(page.locator("#window-overdue")).to_have_text("No audit is overdue.")
+    page.get_by_label("Audits due").fill(later.isoformat())
+    page.get_by_role("button", name="Save the audit window").click()
+    summary = page.locator(".error-summary[role=alert]").first
+    expect(summary).to_contain_text("Why the due date moves")
+    browser.check(page, "manager-cycle-window-error")
+    page.get_by_label("Why the due date moves").fill("Two auditors are off sick")
+    page.get_by_role("button", name="Save the audit window").click()
+    expect(page.locator("#window-dates")).to_contain_text(f"{later:%-d %B %Y}")
+    browser.check(page, "manager-cycle-window")
+    assert set(
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle).values_list(
+            "due_date", flat=True
+        )
+    ) == {later}
