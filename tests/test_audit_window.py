@@ -181,3 +181,18 @@ def test_reminders_count_from_the_window_not_the_period():
     assert audits_remind(at(due + timedelta(days=8)))["overdue"] == 12
     text = Notification.objects.filter(kind="audit_overdue").first().text
     assert text.endswith("of your audits overdue")
+
+
+@pytest.mark.django_db
+def test_a_window_the_lead_set_before_the_draw_is_kept():
+    scenarios.demo_council()
+    cycle = scenarios.planned_cycle()
+    lead = scenarios.person(scenarios.LEAD)
+    early = date.today() - timedelta(days=3)  # only a due date, and one already passed
+    from audits.services.audit_window import cycle_window_set
+
+    cycle_window_set(cycle=cycle, actor=lead, due=early)
+    with known_server_random("kept"):
+        sample.sample_draw(cycle=cycle, actor=lead)
+    cycle.refresh_from_db()
+    assert (cycle.audit_opens_on, cycle.audit_due_date) == (early, early)

@@ -24,6 +24,8 @@ def window_default(*, drawn_on: date) -> tuple[date, date]:
 def cycle_window_from_draw(*, cycle: Cycle, drawn_on: date) -> None:
     """In the draw's transaction: the default window, unless the lead set one already."""
     opens, due = window_default(drawn_on=drawn_on)
+    if cycle.audit_due_date:  # the lead's due date stands; the window cannot open after it
+        opens = min(opens, cycle.audit_due_date)
     cycle.audit_opens_on = cycle.audit_opens_on or opens
     cycle.audit_due_date = cycle.audit_due_date or max(due, cycle.audit_opens_on)
     cycle.save(update_fields=list(WINDOW_FIELDS))
