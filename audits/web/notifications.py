@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from audits.core import notification_kinds
+from audits.core import notification_kinds, roles
 from audits.core.errors import DomainError
 from audits.selectors.notifications import notifications_for
 from audits.services import notifications as notification_service
@@ -20,8 +20,8 @@ SHOWN = 100
 def unread(request) -> dict:
     """Context processor: the unread count in every page's header."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
+    if user is None or not user.is_authenticated or not roles.roles_of(user):
+        return {}  # no role, no notifications page: no link to it either
     return {"unread_notifications": notifications_for(user).filter(read_at__isnull=True).count()}
 
 
