@@ -89,6 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "audits.web.notifications.unread",
             ]
         },
     }
@@ -181,6 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "worker.tasks.ping", "schedule": 60.0},
     "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
     "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
+    "audit-reminders": {"task": "worker.tasks.remind_audits", "schedule": 3600.0},
     "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
     "retention-purge": {"task": "worker.tasks.purge_retention", "schedule": 24 * 3600.0},
 }
@@ -288,6 +290,11 @@ CASE_TYPES = [
     "early_help",
     *env_list("EXTRA_CASE_TYPES", []),
 ]
+# The audit window: a cycle's audits are due this many working days (Monday to Friday,
+# England and Wales bank holidays left out) after the draw, unless the QA lead sets the
+# window on the cycle. A setting, not an admin model: each cycle's window is set and
+# extended in the app (with a reason, evented); this only seeds new cycles.
+AUDIT_WINDOW_WORKING_DAYS = env_int("AUDIT_WINDOW_WORKING_DAYS", 20, minimum=1)
 # Seconds to hold each report stage; only the fault drills set it (see tests/test_faults.py).
 REPORT_DRILL_PAUSE = env_int("REPORT_DRILL_PAUSE", 0, minimum=0)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)

@@ -19,6 +19,7 @@ from audits.models import (
     Assignment,
     Conflict,
     ImprovementItem,
+    Notification,
     ReportJob,
     Staff,
     Team,
@@ -129,6 +130,10 @@ API = {
     "report-audits-csv": {"GET": allow(REPORT_READERS)},
     "report-recompute": {"GET": allow(REPORT_READERS)},
     "report-changed": {"GET": allow(REPORT_READERS)},
+    # One's own notifications only: AUD's is nobody else's to read or mark.
+    "notification-list": {"GET": READ_ALL},
+    "notification-read": {"POST": deny(OUT=403, **dict.fromkeys(
+        ("AUD2", "TM", "OM", "QA", "IA", "ADM"), 404))},
 }  # fmt: skip
 
 PAGE = {"ANON": 302}
@@ -150,6 +155,7 @@ WEB = {
     "cycle-extend": {"POST": NOT_CYCLE_MANAGER},
     "cycle-unavailable": {"POST": NOT_CYCLE_MANAGER},
     "cycle-close": {"POST": NOT_CYCLE_MANAGER},
+    "cycle-window": {"POST": NOT_CYCLE_MANAGER},
     "cycle-reports": {"GET": allow(REPORT_READERS, **PAGE)},
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
@@ -167,6 +173,11 @@ WEB = {
     "assurance-report": {"GET": allow(("IA", "ADM"), **PAGE)},
     "sampling-record": {"GET": allow(("IA", "ADM"), **PAGE)},
     "recheck": {"GET": allow(("IA", "ADM"), **PAGE)},
+    "notifications": {"GET": allow(WITH_ROLE, **PAGE)},
+    "notification-read": {"POST": dict.fromkeys(("OUT", "AUD2", "TM", "OM", "QA", "IA", "ADM"),
+                                                404) | PAGE},
+    "notifications-read": {"POST": {"OUT": 404, **PAGE}},
+    "notification-preferences": {"POST": {"OUT": 404, **PAGE}},
 }  # fmt: skip
 OPEN = {  # outside any scope by design: no data
     "health": {"GET": dict.fromkeys(ROLES, OK)},
@@ -256,12 +267,16 @@ def build_world():
         auditor=Staff.objects.filter(user__isnull=True).first(), case=case, reason="Knows them"
     )
     item = ImprovementItem.objects.create(reference="IP-1", title="Voice of the child")
+    told = Notification.objects.create(
+        recipient=people["AUD"], kind="assigned", text="New audits", link="/audits/"
+    )
     ids = {
         "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
         "cycle": cycle.pk, "sampled-case": first.sampled_case_id,
         "template": first.audit.template_id,
         "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
         "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
+        "notification": told.pk,
     }  # fmt: skip
     return people, ids
 
@@ -276,7 +291,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"pk": ids.get("-".join(short.split("-")[:2]))},
         {"audit_id": ids["audit"]}, {"cycle_id": ids["cycle"]}, {"job_id": ids["report"]},
         {"action_id": ids["action"]}, {"report_id": ids["report_id"]},
-        {"escalation_id": ids["escalation"]},
+        {"escalation_id": ids["escalation"]}, {"notification_id": ids["notification"]},
     ):  # fmt: skip
         if any(value is None for value in kwargs.values()):
             continue

@@ -65,7 +65,10 @@ NO_CASE_DATA = {
     # POST only (405 to a GET):
     "web:action-advance", "web:cycle-assign", "web:cycle-draw", "web:cycle-extend",
     "web:cycle-override", "web:cycle-replace", "web:cycle-unavailable",
-    "web:escalation-acknowledge", "web:cycle-close",
+    "web:escalation-acknowledge", "web:cycle-close", "web:cycle-window",
+    "web:notification-read", "web:notifications-read", "web:notification-preferences",
+    # One's own notifications: what needs attention and a link, never case details.
+    "api:notification-list", "web:notifications",
 }  # fmt: skip
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}

@@ -42,6 +42,7 @@ from audits.models import (
     Escalation,
     Event,
     ImprovementItem,
+    Notification,
     OpinionSettings,
     RetentionPolicy,
     SampledCase,
@@ -63,6 +64,9 @@ NOT_CHANGES = {"django_session", "audits_event", "audits_accesslog", "django_adm
 BOOKKEEPING = (
     re.compile(r'UPDATE "auth_user" SET "last_login"'),
     re.compile(r'UPDATE "audits_apitoken" SET "last_used_at"'),
+    # Marking a notification read is the person's own screen state (like a cursor), not a
+    # change anyone else sees: the row keeps read_at and no Event is written.
+    re.compile(r'UPDATE "audits_notification" SET "read_at"'),
 )
 WRITE_SQL = re.compile(r'\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+"(\w+)"')
 
@@ -723,12 +727,62 @@ def _(w):
                 obj=("escalation", escalation.pk), verb="acknowledged")  # fmt: skip
 
 
+def _notification_of(w, role) -> Notification:
+    return Notification.objects.create(
+        recipient=w.people[role], kind="assigned", text="New audits", link="/audits/"
+    )
+
+
+@case(("api:notification-read", "POST"))
+def _(w):
+    told = _notification_of(w, "AUD")
+    return Write("AUD", f"/api/v1/notifications/{told.pk}/read/", {}, obj=None)
+
+
+@case(("web:notification-read", "POST"))
+def _(w):
+    told = _notification_of(w, "AUD")
+    return page("AUD", reverse("web:notification-read", args=[told.pk]), {}, status=302)
+
+
+@case(("web:notifications-read", "POST"))
+def _(w):
+    _notification_of(w, "AUD")
+    return page("AUD", reverse("web:notifications-read"), {}, status=302)
+
+
+@case(("web:notification-preferences", "POST"))
+def _(w):
+    chosen = {"email_kinds": ["assigned"]}
+    url = reverse("web:notification-preferences")
+    verb = "notification.preferences_changed"
+    target = ("notificationpreference", None)
+    return page("AUD", url, chosen, status=302, obj=target, verb=verb, change=chosen)
+
+
+@case(("web:cycle-window", "POST"))
+def _(w):
+    cycle = w.drawn_cycle(assigned=True)
+    cycle.refresh_from_db()
+    later = cycle.audit_due_date + timedelta(days=7)
+    form = {
+        "audit_opens_on": str(cycle.audit_opens_on),
+        "audit_due_date": str(later),
+        "window_reason": "Half term",
+    }
+    url = reverse("web:cycle-window", args=[cycle.pk])
+    change = {"audit_due_date": later.isoformat()}
+    verb = "cycle.window_extended"
+    return page("QA", url, form, status=302, obj=("cycle", cycle.pk), verb=verb, change=change)
+
+
 # Routes that answer a POST without changing anything (forms that only read, GET-only
 # views, signing in and out): the walk checks that nothing was written.
 NOTHING_WRITTEN = {
     "web:keepalive", "web:my-audits", "web:cycles", "web:cycle", "web:report-job",
     "web:moderation", "web:actions", "web:escalations", "web:dashboard", "web:assurance",
-    "web:assurance-report", "web:sampling-record", "web:recheck", "home", "health", "login",
+    "web:assurance-report", "web:sampling-record", "web:recheck", "web:notifications", "home",
+    "health", "login",
     "logout",
     "admin:index", "admin:login", "admin:logout", "admin:password_change_done",
     "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list",

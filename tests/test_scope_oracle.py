@@ -37,6 +37,7 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    Notification,
     ReportJob,
     Staff,
     Team,
@@ -262,6 +263,11 @@ def post_only(roles, visible=lambda o, p, x: True) -> dict:
             "POST": lambda o, p, x: page(o, p, roles, visible(o, p, x))}  # fmt: skip
 
 
+def own(o, p, x) -> bool:
+    """A notification is its recipient's alone."""
+    return p != ANON and o.world.people[p].pk == x.recipient_id
+
+
 def drawn_or_409(o, cycle, answer):
     return 409 if answer == OK and cycle.pk not in o.drawn else answer
 
@@ -363,6 +369,9 @@ API = {
         # The cycle is named in the body: one not run by the caller is a field error.
         "POST": lambda o, p, x: SKIP if x is None else api_write(
             o, p, (M,), True, OK if o.runs(p, x.pk) else 400)}),
+    "notification-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "notification-read": ("notification", {"POST": lambda o, p, x: api_write(
+        o, p, ALL_ROLES, own(o, p, x))}),
     **{name: ("report", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_report(p, x))})
        for name in ("report-detail", "report-pdf", "report-data-json", "report-audits-csv",
                     "report-changed", "report-recompute")},
@@ -382,6 +391,7 @@ LISTS = {
     "improvement-item-list": ("improvement-item", lambda o, p, x: True, "id"),
     "report-list": ("report", lambda o, p, x: o.sees_report(p, x), "id"),
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
+    "notification-list": ("notification", own, "id"),
 }
 
 ANY = ALL_ROLES
@@ -400,7 +410,7 @@ WEB = {
     "cycle": ("cycle", {"GET": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))}),
     **{name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
        for name in ("cycle-draw", "cycle-assign", "cycle-override", "cycle-extend",
-                    "cycle-unavailable", "cycle-close")},
+                    "cycle-unavailable", "cycle-close", "cycle-window")},
     # The form names a case of the cycle's sample: a cycle not drawn has none.
     "cycle-replace": ("cycle", post_only(
         (M,), lambda o, p, x: o.runs(p, x.pk) and x.pk in o.drawn)),
@@ -426,6 +436,9 @@ WEB = {
     **{name: ("cycle", {"GET": lambda o, p, x: page(
         o, p, (IA, ADM), o.sees_cycle(p, x.pk) and x.pk in o.drawn)})
        for name in ("sampling-record", "recheck")},
+    "notifications": (None, {"GET": lambda o, p, x: page(o, p, ANY)}),
+    "notification-read": ("notification", post_only(ANY, own)),
+    **{name: (None, post_only(ANY)) for name in ("notifications-read", "notification-preferences")},
 }  # fmt: skip
 
 SIGNED_IN_OK = lambda o, p, x: 302 if p == ANON else OK  # noqa: E731
@@ -493,6 +506,10 @@ def world(db):
     Conflict.objects.create(auditor=ann, case=world.cases["North"][7], reason="Neighbour")
     Conflict.objects.create(auditor=ben, worker=Staff.objects.get(staff_ref="W-East"), reason="x")
     ImprovementItem.objects.create(reference="IP-1", title="Voice of the child")
+    for name in ("aud_ann", "lead"):
+        Notification.objects.create(
+            recipient=world.people[name], kind="assigned", text="New audits", link="/audits/"
+        )
     north = (
         world.audits("all", status="submitted")
         .exclude(assignment__sampled_case__case__team=world.teams["South"])
@@ -542,7 +559,8 @@ def objects(world, kind):
 def every(kind):
     model = {"team": Team, "staff": Staff, "conflict": Conflict, "case": Case, "cycle": Cycle,
              "template": Template, "audit": Audit, "escalation": Escalation, "action": Action,
-             "improvement-item": ImprovementItem, "report": ReportJob}[kind]  # fmt: skip
+             "improvement-item": ImprovementItem, "report": ReportJob,
+             "notification": Notification}[kind]  # fmt: skip
     return model.objects.all()
 
 
@@ -686,6 +704,7 @@ PAGE_LISTS = {
     "web:my-audits": (r'href="/audits/(\d+)/"', "audit", lambda o, p, x: o.author(p, x)),
     "web:escalations": (r'action="/escalations/(\d+)/acknowledge/"', "escalation",
                         lambda o, p, x: o.sees_escalation(p, x) and x.status == "open"),
+    "web:notifications": (r'id="notification-(\d+)"', "notification", own),
 }  # fmt: skip
 
 

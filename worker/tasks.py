@@ -40,6 +40,13 @@ def remind_actions() -> dict:
     return actions_remind()
 
 
+@shared_task(name="worker.tasks.remind_audits")
+def remind_audits() -> dict:
+    from audits.services.audit_reminders import audits_remind
+
+    return audits_remind()
+
+
 @shared_task(
     bind=True,
     name="worker.tasks.compile_report",

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from audits.api import cycle_window
 from audits.api.base import ModelViewSet, ScopedViewSet
 from audits.api.fields import TeamField
 from audits.core import roles, sampling
@@ -110,6 +111,7 @@ class CycleSerializer(serializers.ModelSerializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False
     )
     frame = FrameSerializer(read_only=True, allow_null=True, default=None)
+    window_reason = cycle_window.reason_field()
 
     class Meta:
         model = Cycle
@@ -133,6 +135,9 @@ class CycleSerializer(serializers.ModelSerializer):
             "frame",
             "template",
             "assignment_summary",
+            "audit_opens_on",
+            "audit_due_date",
+            "window_reason",
             "created_at",
         ]
         read_only_fields = ["status", "created_at", "template", "assignment_summary"]
@@ -153,7 +158,9 @@ class CycleSerializer(serializers.ModelSerializer):
         end = attrs.get("period_end", getattr(self.instance, "period_end", None))
         if start and end and end < start:
             raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
-        if self.instance is not None and self.instance.status != Cycle.Status.PLANNED:
+        window_only = cycle_window.validate_window(self.instance, attrs)
+        drawn = self.instance is not None and self.instance.status != Cycle.Status.PLANNED
+        if drawn and not window_only:
             raise StateConflict("A cycle cannot be changed once its sample is drawn.")
         if self.instance is None or "teams" in attrs:
             # A cycle covers only teams its manager manages (no teams: every team).
@@ -165,6 +172,10 @@ class CycleSerializer(serializers.ModelSerializer):
     def _actor(self):
         request = self.context.get("request")
         return self.context.get("actor") or getattr(request, "user", None)
+
+    def create(self, validated_data):
+        validated_data.pop("window_reason", None)
+        return super().create(validated_data)
 
     def validate_exclude_audited_months(self, value):
         if value > 120:
@@ -276,6 +287,10 @@ class CycleViewSet(ModelViewSet):
 
     def extra_create_fields(self):
         return {"created_by": self.request.user, "template": current_template()}
+
+    def perform_update(self, serializer):
+        if cycle_window.save_window(serializer, self.request.user):
+            super().perform_update(serializer)
 
     def perform_destroy(self, instance):
         if instance.status != Cycle.Status.PLANNED:

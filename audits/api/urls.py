@@ -1,7 +1,7 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, register, reports
+from audits.api import actions, auth, cases, cycles, grading, notifications, register, reports
 
 
 class Router(DefaultRouter):
@@ -46,6 +46,7 @@ router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

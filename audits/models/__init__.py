@@ -3,6 +3,7 @@ from audits.models.actions import Action, FollowUp, ImprovementItem
 from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
+from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
@@ -29,6 +30,8 @@ __all__ = [
     "Frame",
     "ImprovementItem",
     "Moderation",
+    "Notification",
+    "NotificationPreference",
     "OpinionSettings",
     "Report",
     "ReportJob",

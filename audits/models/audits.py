@@ -65,6 +65,9 @@ class Audit(models.Model):
     moderated_overall_grade = models.PositiveSmallIntegerField(null=True, blank=True)
     moderated_answers = models.JSONField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True, help_text="why the case left the sample")
+    # Reminders claimed by a conditional update (one per audit; overdue again weekly).
+    reminded_due_at = models.DateTimeField(null=True, blank=True)
+    reminded_overdue_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

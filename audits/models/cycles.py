@@ -46,7 +46,12 @@ class Cycle(models.Model):
     template = models.ForeignKey(
         "audits.Template", null=True, blank=True, on_delete=models.PROTECT, related_name="cycles"
     )
-    audit_due_date = models.DateField(null=True, blank=True, help_text="default: period end")
+    # The audit window. Overdue is measured from its due date (never from the period, which
+    # a retrospective audit has already passed); set at the draw, then by the QA lead.
+    audit_opens_on = models.DateField(null=True, blank=True, help_text="audit window opens")
+    audit_due_date = models.DateField(
+        null=True, blank=True, help_text="audit window due date; default: draw + working days"
+    )
     escalation_hours = models.PositiveIntegerField(default=24)
     # Frame definition
     case_types = models.JSONField(default=list, blank=True, help_text="empty = every type")
@@ -76,7 +81,13 @@ class Cycle(models.Model):
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
                 name="cycle_period_ends_after_start",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(audit_due_date__gte=models.F("audit_opens_on"))
+                | models.Q(audit_opens_on__isnull=True)
+                | models.Q(audit_due_date__isnull=True),
+                name="cycle_window_due_after_opens",
+            ),
         ]
 
     def __str__(self) -> str:

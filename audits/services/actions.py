@@ -135,7 +135,8 @@ def actions_remind(now: datetime | None = None) -> dict[str, int]:
         ):
             subject = f"Action {action.pk} is due on {action.due_date:%d %B %Y}"
             body = f"Action {action.pk} is due soon."
-            notify.send([action.owner], subject, body, page=notify.link("web:actions"))
+            page = notify.link("web:actions")
+            notify.send([action.owner], subject, body, page=page, kind=notify.ACTION_DUE)
             sent["due_soon"] += 1
     week_ago = now - timedelta(days=7)
     overdue = Action.objects.filter(status=Action.Status.OPEN, due_date__lt=today).select_related(
@@ -152,7 +153,7 @@ def actions_remind(now: datetime | None = None) -> dict[str, int]:
             body = f"Action {action.pk} is overdue."
             notify.send(
                 [action.owner, *notify.team_managers(action.team)], subject, body,
-                page=notify.link("web:actions"),
+                page=notify.link("web:actions"), kind=notify.ACTION_OVERDUE,
             )  # fmt: skip
             sent["overdue"] += 1
     return sent

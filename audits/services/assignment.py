@@ -4,12 +4,14 @@ overrides with a reason, and moving an unavailable auditor's unstarted audits.""
 from collections import Counter
 
 from django.db import transaction
+from django.utils import timezone
 
 from audits.core import assignment
 from audits.core.errors import DomainError, StateConflict
 from audits.infra import notify
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.selectors.case_facts import auditor_pool, blocking_rules, case_facts
+from audits.services.audit_window import window_default
 from audits.services.history import event_record
 from audits.services.templates import current_template
 
@@ -45,13 +47,15 @@ def _create_audits(cycle: Cycle, actor, placed: dict[int, int], role: str) -> li
     template = cycle.template or current_template()
     if template is None:
         raise StateConflict("No grading form is published; publish one before assigning.")
+    # The window's due date, set at the draw; never the end of the period audited, which a
+    # retrospective audit has passed already (a cycle without one: due as if drawn today).
+    due = cycle.audit_due_date or window_default(drawn_on=timezone.localdate())[1]
     created = Assignment.objects.bulk_create(
         Assignment(sampled_case_id=case_id, auditor_id=auditor_id, role=role, created_by=actor)
         for case_id, auditor_id in sorted(placed.items())
     )
     Audit.objects.bulk_create(
-        Audit(assignment=item, template=template, due_date=cycle.audit_due_date or cycle.period_end)
-        for item in created
+        Audit(assignment=item, template=template, due_date=due) for item in created
     )
     return created
 
@@ -134,6 +138,7 @@ def _tell_auditors(per_auditor: Counter, cycle: Cycle) -> None:
             f"You have been assigned {per_auditor[staff.pk]} case audit(s) in {cycle.name}. "
             "Open CaseAssure to see them under My audits.",
             page=notify.link("web:my-audits"),
+            kind=notify.ASSIGNED,
         )
 
 

@@ -302,6 +302,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
                     f"Audit {audit.pk} was graded Inadequate overall. Please review the case "
                     "and the audit in CaseAssure.",
                     page=notify.link("web:audit", audit.pk),
+                    kind=notify.INADEQUATE_GRADE,
                 )
             )
     return audit

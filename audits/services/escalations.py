@@ -46,6 +46,7 @@ def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
                 "and acknowledge it in CaseAssure by "
                 f"{timezone.localtime(escalation.due_at):%d %B %Y %H:%M}.",
                 page=notify.link("web:escalations"),
+                kind=notify.SAFEGUARDING_ESCALATION,
             )
         )
     return escalation
@@ -108,6 +109,7 @@ def escalations_remind_overdue(now: datetime | None = None) -> int:
             f"The safeguarding concern raised on {raised:%d %B %Y %H:%M} in audit "
             f"{escalation.audit_id} has not been acknowledged and is overdue.",
             page=notify.link("web:escalations"),
+            kind=notify.SAFEGUARDING_ESCALATION,
         )
         reminded += 1
     return reminded

@@ -5,6 +5,7 @@ from django.db import transaction
 
 from audits.core import grading
 from audits.core.errors import DomainError, Forbidden, StateConflict
+from audits.infra import notify
 from audits.models import Audit, Moderation
 from audits.selectors.case_facts import blocking_rules
 from audits.services.audits import staff_of
@@ -115,4 +116,19 @@ def moderation_record(
             },
             reason=reason,
         )
+        if decision == Moderation.Decision.RETURN:
+            auditor = audit.assignment.auditor
+            transaction.on_commit(lambda: _tell_auditor_of_rework(auditor, audit.pk))
     return moderation
+
+
+def _tell_auditor_of_rework(auditor, audit_id: int) -> None:
+    # The reason stays on the audit's page: the notification and the email only point there.
+    notify.send(
+        [auditor],
+        f"Audit {audit_id} was returned to you for rework",
+        f"A moderator returned audit {audit_id} to you for rework. Their reason is on the "
+        "audit's page; change what it asks for and submit the audit again.",
+        page=notify.link("web:audit", audit_id),
+        kind=notify.RETURNED_FOR_REWORK,
+    )

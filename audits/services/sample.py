@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
+from django.utils import timezone
 
 from audits.core import sampling, stats
 from audits.core.errors import DomainError, StateConflict
@@ -19,6 +20,7 @@ from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import frames, snapshot
 from audits.services import lifecycle
+from audits.services.audit_window import cycle_window_from_draw
 from audits.services.history import event_record
 
 FOLLOW_UP_STRATUM = "follow-up"
@@ -238,6 +240,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
         follow_ups = _include_follow_ups(cycle, {item.case_ref for item in selected})
         cycle.status = Cycle.Status.SAMPLED
         cycle.save(update_fields=["status"])
+        cycle_window_from_draw(cycle=cycle, drawn_on=timezone.localdate(frame.drawn_at))
         overlapping = [row["id"] for row in overlapping_draws(cycle=cycle)]
         event_record(
             actor=actor,
@@ -246,6 +249,8 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             before={"status": Cycle.Status.PLANNED},
             after={
                 "status": cycle.status,
+                "audit_opens_on": cycle.audit_opens_on,
+                "audit_due_date": cycle.audit_due_date,
                 **seed_parts,
                 "seed_algorithm": sampling.SEED_ALGORITHM,
                 "frame_hash": frame_hash,

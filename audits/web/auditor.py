@@ -10,7 +10,7 @@ from django.utils import timezone
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit
-from audits.selectors import permissions, scoping
+from audits.selectors import permissions, rework, scoping
 from audits.selectors.case_panel import case_panel
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
@@ -31,7 +31,7 @@ def _audits(user):
 
 @role_required(*AUDITORS)
 def my_audits(request):
-    rows = (
+    rows = rework.with_last_return(
         _audits(request.user)
         .filter(assignment__auditor__user=request.user)
         .order_by("due_date", "status", "pk")
@@ -92,6 +92,7 @@ def _render(
         "partly_saved": partly,
         "conflict": conflict,
         "may_raise_concern": permissions.can_raise_concern(request.user, audit),
+        "rework_rounds": rework.rework_rounds(audit),
         "form_id": FORM_ID,
     }
     return page(request, "audits/audit.html", context, current="web:my-audits", status=status)

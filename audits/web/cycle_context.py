@@ -5,11 +5,14 @@ page itself, which the cycle's POST handlers re-render with their errors."""
 from collections import Counter, defaultdict
 
 from django.conf import settings
+from django.utils import timezone
 
 from audits.core.assignment import REASONS
 from audits.core.errors import DomainError
-from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.services import sample
+from audits.services.audits import EDITABLE
+from audits.services.lifecycle import CLOSED_STATES
 from audits.web.pages import page
 
 
@@ -76,6 +79,15 @@ def auditor_choices():
     ).order_by("name")
 
 
+def overdue_audits(cycle: Cycle) -> int:
+    """Audits still with their auditor past the window's due date (submitted ones are not)."""
+    return Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle,
+        status__in=EDITABLE,
+        due_date__lt=timezone.localdate(),
+    ).count()
+
+
 def cycle_context(cycle: Cycle) -> dict:
     frame = _frame(cycle)
     plan, plan_error = None, None
@@ -117,6 +129,8 @@ def cycle_context(cycle: Cycle) -> dict:
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
+        "overdue_audits": overdue_audits(cycle) if placed else 0,
+        "may_set_window": frame is not None and cycle.status not in CLOSED_STATES,
     }
 
 

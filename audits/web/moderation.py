@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from audits.core import grading
 from audits.core.errors import DomainError
 from audits.models import Audit, Moderation
-from audits.selectors import scoping
+from audits.selectors import rework, scoping
 from audits.services import lifecycle
 from audits.services import moderation as moderation_service
 from audits.web import grading_form
@@ -107,5 +107,6 @@ def moderate(request, audit_id: int):
         "form": posted or {},
         "error_summary": error_summary,
         "why": MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
+        "rework_rounds": rework.rework_rounds(audit),
     }
     return page(request, "audits/moderate.html", context, current="web:moderation", status=status)

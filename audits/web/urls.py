@@ -9,11 +9,13 @@ from audits.web import (
     auditor,
     check_answers,
     cycle_tools,
+    cycle_window,
     cycles,
     dashboard,
     escalations,
     home,
     moderation,
+    notifications,
     reports,
 )
 
@@ -39,6 +41,7 @@ urlpatterns = [
         name="cycle-unavailable",
     ),
     path("cycles/<int:cycle_id>/close/", cycle_tools.cycle_close, name="cycle-close"),
+    path("cycles/<int:cycle_id>/window/", cycle_window.cycle_window, name="cycle-window"),
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
@@ -51,6 +54,20 @@ urlpatterns = [
         "escalations/<int:escalation_id>/acknowledge/",
         escalations.escalation_acknowledge,
         name="escalation-acknowledge",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        notifications.notification_read,
+        name="notification-read",
+    ),
+    path(
+        "notifications/read-all/", notifications.notifications_read_all, name="notifications-read"
+    ),
+    path(
+        "notifications/preferences/",
+        notifications.notification_preferences,
+        name="notification-preferences",
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("assurance/", assurance.assurance_list, name="assurance"),
