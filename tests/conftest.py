@@ -166,14 +166,23 @@ def start_worker(extra_env: dict | None = None) -> subprocess.Popen:
     with log.open("ab") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "backend", "worker",
-                "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backend",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     time.sleep(0.5)
     if process.poll() is not None:
         pytest.fail(f"the worker did not start:\n{log.read_text()}")

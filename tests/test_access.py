@@ -82,10 +82,16 @@ def test_the_case_list_costs_the_same_queries_for_more_rows(
 
     def add(count, start):
         Case.objects.bulk_create(
-            Case(case_ref=f"C{start + i}", team=teams["Child Protection One"], case_type="cp",
-                 opened_on=date(2025, 1, 1), worker=worker, manager=worker)
+            Case(
+                case_ref=f"C{start + i}",
+                team=teams["Child Protection One"],
+                case_type="cp",
+                opened_on=date(2025, 1, 1),
+                worker=worker,
+                manager=worker,
+            )
             for i in range(count)
-        )  # fmt: skip
+        )
 
     add(3, 100)
     with django_assert_max_num_queries(8) as few:

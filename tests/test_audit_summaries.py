@@ -57,9 +57,19 @@ def expected(audit: Audit) -> dict:
 
 def every_summary() -> list[tuple]:
     rows = AuditSummary.objects.order_by("audit_id").values_list(
-        "audit_id", "cycle_id", "case_id", "team_id", "case_type", "stratum", "role",
-        "follow_up", "overall_grade", "moderated_grade", "final_grade", "themes",
-    )  # fmt: skip
+        "audit_id",
+        "cycle_id",
+        "case_id",
+        "team_id",
+        "case_type",
+        "stratum",
+        "role",
+        "follow_up",
+        "overall_grade",
+        "moderated_grade",
+        "final_grade",
+        "themes",
+    )
     grades = DomainGrade.objects.order_by("summary_id", "domain").values_list(
         "summary_id", "cycle_id", "counted", "domain", "grade"
     )
@@ -131,9 +141,11 @@ def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitte
         q["key"]: fill[q["kind"]](q) for q in grading.questions(definition) if q["kind"] in fill
     }
     saved = audits.audit_save(
-        audit=waiting, actor=author, version=waiting.version,
+        audit=waiting,
+        actor=author,
+        version=waiting.version,
         changes={"answers": answers, "overall_grade": 3, "themes": ["Drift and delay"]},
-    )  # fmt: skip
+    )
     assert not AuditSummary.objects.filter(audit=saved).exists()
     submitted = audits.audit_submit(audit=saved, actor=author, version=saved.version)
     assert submitted.status == "submitted"
@@ -148,9 +160,13 @@ def test_moderation_changes_the_summary_and_a_return_removes_it_until_resubmitte
     again = audits.audit_submit(audit=submitted, actor=author, version=submitted.version)
     risk = [q["key"] for q in grading.questions(definition) if q.get("domain") == "Risk"]
     moderation.moderation_record(
-        audit=again, actor=lead, decision="change", reason="Risk was missed",
-        overall_grade=2, grades=dict.fromkeys(risk, 1),
-    )  # fmt: skip
+        audit=again,
+        actor=lead,
+        decision="change",
+        reason="Risk was missed",
+        overall_grade=2,
+        grades=dict.fromkeys(risk, 1),
+    )
     summary = stored(again)
     assert summary == expected(again)
     assert (summary["overall_grade"], summary["moderated_grade"], summary["final_grade"]) == (

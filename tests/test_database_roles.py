@@ -37,8 +37,13 @@ def runtime_role(db):
 
 @pytest.fixture
 def history(runtime_role, people):
-    event = event_record(actor=None, verb="sample.drawn", object_type="cycle", object_id=1,
-                         after={"seed": "the seed that was drawn"})  # fmt: skip
+    event = event_record(
+        actor=None,
+        verb="sample.drawn",
+        object_type="cycle",
+        object_id=1,
+        after={"seed": "the seed that was drawn"},
+    )
     read = access_record(user=people["manager_bob"], obj=people["manager_bob"])
     return event, read
 

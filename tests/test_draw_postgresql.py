@@ -42,9 +42,12 @@ def register(teams):
 
 def new_cycle(n=60, name="Q3"):
     return Cycle.objects.create(
-        name=name, period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
-        stratify_by="team_case_type", plan={"method": "fixed", "n": n},
-    )  # fmt: skip
+        name=name,
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        stratify_by="team_case_type",
+        plan={"method": "fixed", "n": n},
+    )
 
 
 def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, register):

@@ -137,8 +137,11 @@ def test_the_findings_draw_their_charts_and_tables(figures, pages):
         assert domain["domain"] in text
     trend_rows = re.findall(r"Q\d 20\d\d \d{1,2} \w+ 20\d\d \d+ \d+\.\d%", text)
     assert [row.split()[:2] for row in trend_rows] == [
-        ["Q4", "2024"], ["Q1", "2025"], ["Q2", "2025"], ["Q3", "2025"]
-    ]  # fmt: skip
+        ["Q4", "2024"],
+        ["Q1", "2025"],
+        ["Q2", "2025"],
+        ["Q3", "2025"],
+    ]
 
 
 def test_this_cycle_is_added_to_the_trend_when_the_compiler_lists_only_earlier_ones(figures):

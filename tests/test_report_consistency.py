@@ -116,8 +116,12 @@ def run_recompute(folder: Path) -> subprocess.CompletedProcess:
     python = shutil.which("python3") or sys.executable
     return subprocess.run(
         [python, "-I", str(folder / "recompute_report.py"), "data.json", "audits.csv"],
-        cwd=folder, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_the_recompute_script_uses_nothing_but_the_standard_library():
@@ -154,10 +158,13 @@ def test_every_headline_figure_is_recomputed_from_the_exported_files(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "All headline figures agree." in result.stdout
     for figure in (
-        "summary.good_or_better.estimate", "summary.good_or_better.low",
-        "summary.good_or_better.high", "summary.completion_rate",
-        "findings.grade_distribution", "reliability.alpha_overall",
-    ):  # fmt: skip
+        "summary.good_or_better.estimate",
+        "summary.good_or_better.low",
+        "summary.good_or_better.high",
+        "summary.completion_rate",
+        "findings.grade_distribution",
+        "reliability.alpha_overall",
+    ):
         assert f"same      {figure}:" in result.stdout
     assert report.figures["reliability"]["double_audits"] >= 2
 
@@ -204,11 +211,15 @@ def test_an_administrator_changes_the_thresholds_with_an_event_and_the_report_st
     client = Client()
     client.force_login(admin)
     values = {
-        "substantial_lower": "0.99", "reasonable_lower": "0.98", "limited_lower": "0.97",
-        "substantial_alpha": "0.8", "alpha_caveat": "0.667", "completion_caveat": "0.9",
+        "substantial_lower": "0.99",
+        "reasonable_lower": "0.98",
+        "limited_lower": "0.97",
+        "substantial_alpha": "0.8",
+        "alpha_caveat": "0.667",
+        "completion_caveat": "0.9",
         "unaudited_share_max": "0.05",
         "reliability_minimum": "10",
-    }  # fmt: skip
+    }
     bad = client.post("/admin/audits/opinionsettings/add/", {**values, "reasonable_lower": "1"})
     assert bad.status_code == 200  # the form again, with the error
     assert not OpinionSettings.objects.exists()

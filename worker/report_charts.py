@@ -179,9 +179,13 @@ def funnel_chart(
     box = (50, 55, width - 65, height - 70)
     ticks = [(value, str(value)) for value in range(0, x_max + 1, step)]
     x_at, y_at = _percent_axes(
-        drawing, box, (0, x_max), ticks, x_title="Cases audited in team",
+        drawing,
+        box,
+        (0, x_max),
+        ticks,
+        x_title="Cases audited in team",
         y_title="Share of audited cases",
-    )  # fmt: skip
+    )
 
     limits = [
         ("low998", "high998", {"colour": MUTED, "dash": [4, 2], "width": 1}),
@@ -244,9 +248,13 @@ def trend_chart(
     count = len(cycles)
     ticks = [(index, cycle["label"]) for index, cycle in enumerate(cycles)]
     x_at, y_at = _percent_axes(
-        drawing, box, (-0.5, count - 0.5), ticks, x_title="Audit cycle",
+        drawing,
+        box,
+        (-0.5, count - 0.5),
+        ticks,
+        x_title="Audit cycle",
         y_title="Good or better (estimate)",
-    )  # fmt: skip
+    )
     line = []
     for index, cycle in enumerate(cycles):
         value = cycle.get("value")

@@ -208,17 +208,24 @@ class DrawSerializer(serializers.Serializer):
     """Only the public witness input: the seed is derived by the server (commit, reveal)."""
 
     witness_input = serializers.CharField(
-        max_length=sampling.WITNESS_INPUT_MAX_LENGTH, required=False, allow_blank=True,
-        trim_whitespace=False, default="",
+        max_length=sampling.WITNESS_INPUT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        default="",
         help_text="optional, e.g. dice rolled before witnesses: letters, digits, spaces, '-'",
-    )  # fmt: skip
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "seed" in data:
             raise serializers.ValidationError(
-                {"seed": ["A seed cannot be given: the server derives it from the frozen "
-                          "frame's hash, its own random bits and the optional witness_input."]}
-            )  # fmt: skip
+                {
+                    "seed": [
+                        "A seed cannot be given: the server derives it from the frozen "
+                        "frame's hash, its own random bits and the optional witness_input."
+                    ]
+                }
+            )
         unknown = set(data) - set(self.fields) if isinstance(data, dict) else set()
         if unknown:
             raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
@@ -252,8 +259,17 @@ class AssignmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Assignment
-        fields = ["id", "sampled_case", "case_ref", "role", "auditor", "audit", "audit_status",
-                  "override_rules", "override_reason"]  # fmt: skip
+        fields = [
+            "id",
+            "sampled_case",
+            "case_ref",
+            "role",
+            "auditor",
+            "audit",
+            "audit_status",
+            "override_rules",
+            "override_reason",
+        ]
 
 
 class CycleViewSet(ModelViewSet):
@@ -346,9 +362,12 @@ class CycleViewSet(ModelViewSet):
                 "No such case in this cycle's sample.", fields={"sampled_case": ["not found"]}
             )
         item = assignment_service.assignment_override(
-            sampled_case=sampled, auditor=data["auditor"], role=data["role"],
-            actor=request.user, reason=data["reason"],
-        )  # fmt: skip
+            sampled_case=sampled,
+            auditor=data["auditor"],
+            role=data["role"],
+            actor=request.user,
+            reason=data["reason"],
+        )
         item = Assignment.objects.select_related("sampled_case__case", "auditor", "audit").get(
             pk=item.pk
         )

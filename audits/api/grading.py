@@ -25,9 +25,17 @@ class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Template
         fields = [
-            "id", "name", "version", "status", "description", "grade_scale", "themes",
-            "definition", "created_at", "published_at",
-        ]  # fmt: skip
+            "id",
+            "name",
+            "version",
+            "status",
+            "description",
+            "grade_scale",
+            "themes",
+            "definition",
+            "created_at",
+            "published_at",
+        ]
         read_only_fields = ["version", "status", "created_at", "published_at"]
 
 
@@ -101,16 +109,41 @@ class AuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = Audit
         fields = [
-            "id", "status", "version", "case_ref", "team", "case_type", "cycle", "role",
-            "auditor", "template", "template_name", "template_version", "answers",
-            "overall_grade", "rationale", "themes", "strengths", "improvements", "due_date",
-            "started_at", "submitted_at", "moderation_reason", "moderated_overall_grade",
+            "id",
+            "status",
+            "version",
+            "case_ref",
+            "team",
+            "case_type",
+            "cycle",
+            "role",
+            "auditor",
+            "template",
+            "template_name",
+            "template_version",
+            "answers",
+            "overall_grade",
+            "rationale",
+            "themes",
+            "strengths",
+            "improvements",
+            "due_date",
+            "started_at",
+            "submitted_at",
+            "moderation_reason",
+            "moderated_overall_grade",
             "withdrawn_reason",
-        ]  # fmt: skip
+        ]
         read_only_fields = [
-            "status", "template", "due_date", "started_at", "submitted_at",
-            "moderation_reason", "moderated_overall_grade", "withdrawn_reason",
-        ]  # fmt: skip
+            "status",
+            "template",
+            "due_date",
+            "started_at",
+            "submitted_at",
+            "moderation_reason",
+            "moderated_overall_grade",
+            "withdrawn_reason",
+        ]
 
 
 class AutosaveSerializer(serializers.Serializer):
@@ -139,9 +172,16 @@ class AutosaveSerializer(serializers.Serializer):
 
 
 AUTOSAVE_FIELDS = (
-    "id", "status", "version", "answers", "overall_grade", "rationale", "themes", "strengths",
+    "id",
+    "status",
+    "version",
+    "answers",
+    "overall_grade",
+    "rationale",
+    "themes",
+    "strengths",
     "improvements",
-)  # fmt: skip
+)
 
 
 class VersionSerializer(serializers.Serializer):
@@ -156,14 +196,25 @@ class ModerationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Moderation
         fields = [
-            "id", "decision", "reason", "overall_grade", "grades", "moderator",
-            "original_overall_grade", "moderated_overall_grade", "original_grades",
-            "moderated_grades", "at",
-        ]  # fmt: skip
+            "id",
+            "decision",
+            "reason",
+            "overall_grade",
+            "grades",
+            "moderator",
+            "original_overall_grade",
+            "moderated_overall_grade",
+            "original_grades",
+            "moderated_grades",
+            "at",
+        ]
         read_only_fields = [
-            "original_overall_grade", "moderated_overall_grade", "original_grades",
-            "moderated_grades", "at",
-        ]  # fmt: skip
+            "original_overall_grade",
+            "moderated_overall_grade",
+            "original_grades",
+            "moderated_grades",
+            "at",
+        ]
 
 
 class EscalationSerializer(serializers.ModelSerializer):
@@ -176,9 +227,17 @@ class EscalationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Escalation
         fields = [
-            "id", "audit", "case_ref", "concern", "status", "raised_at", "due_at",
-            "acknowledged_at", "response", "overdue",
-        ]  # fmt: skip
+            "id",
+            "audit",
+            "case_ref",
+            "concern",
+            "status",
+            "raised_at",
+            "due_at",
+            "acknowledged_at",
+            "response",
+            "overdue",
+        ]
         read_only_fields = ["status", "raised_at", "due_at", "acknowledged_at", "response"]
 
     def get_overdue(self, escalation) -> bool:
@@ -302,11 +361,17 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         return Response(
             [
-                {"at": e.at, "by": getattr(e.actor, "username", None), "verb": e.verb,
-                 "before": e.before, "after": e.after, "reason": e.reason}
+                {
+                    "at": e.at,
+                    "by": getattr(e.actor, "username", None),
+                    "verb": e.verb,
+                    "before": e.before,
+                    "after": e.after,
+                    "reason": e.reason,
+                }
                 for e in events
             ]
-        )  # fmt: skip
+        )
 
 
 class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -116,9 +116,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             raise StateConflict("The report is not ready yet.")
         path = reports.report_file(report, kind)
         return FileResponse(
-            path.open("rb"), filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
-            content_type=FILE_TYPES[kind], as_attachment=kind != "json",
-        )  # fmt: skip
+            path.open("rb"),
+            filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
+            content_type=FILE_TYPES[kind],
+            as_attachment=kind != "json",
+        )
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")

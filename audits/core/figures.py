@@ -90,8 +90,14 @@ def _good_or_better(groups: list[dict], frame: dict | None) -> dict:
     sizes = (frame or {}).get("strata") or {}
     coverage = _coverage(by_stratum, sizes)
     if not groups:
-        return {"estimate": None, "low": None, "high": None, "audited": 0, "good": 0,
-                "coverage": coverage}  # fmt: skip
+        return {
+            "estimate": None,
+            "low": None,
+            "high": None,
+            "audited": 0,
+            "good": 0,
+            "coverage": coverage,
+        }
     estimate, low, high = _stratified(by_stratum, sizes)
     return {
         "estimate": estimate,
@@ -119,13 +125,17 @@ def _by_team(groups: list[dict]) -> tuple[list[dict], float | None, list[dict]]:
         flag998, _ = funnel.funnel_position(good, n, overall, 0.998)
         rows.append(
             {
-                "team": team, "audited": n, "good_or_better": good,
+                "team": team,
+                "audited": n,
+                "good_or_better": good,
                 "proportion": round(good / n, 4),
                 "limits95": [round(low95, 4), round(high95, 4)],
                 "limits998": [round(low998, 4), round(high998, 4)],
-                "flag": flag, "flag998": flag998, "tail_probability": round(tail, 6),
+                "flag": flag,
+                "flag998": flag998,
+                "tail_probability": round(tail, 6),
             }
-        )  # fmt: skip
+        )
     curve = []
     if overall is not None:
         sizes = range(1, max(n for n, _ in teams.values()) + 1)
@@ -204,16 +214,26 @@ def _trend(inputs: dict, current: dict) -> list[dict]:
             continue
         estimate, low, high = _stratified(counted, sizes)
         rows.append(
-            {"cycle": row["cycle"], "period_end": row["period_end"],
-             "audited": sum(n for n, _ in counted.values()),
-             "good_or_better": estimate, "low": low, "high": high}
-        )  # fmt: skip
+            {
+                "cycle": row["cycle"],
+                "period_end": row["period_end"],
+                "audited": sum(n for n, _ in counted.values()),
+                "good_or_better": estimate,
+                "low": low,
+                "high": high,
+            }
+        )
     if current["audited"]:
         rows.append(
-            {"cycle": inputs["cycle"]["name"], "period_end": inputs["cycle"]["period_end"],
-             "audited": current["audited"], "good_or_better": current["estimate"],
-             "low": current["low"], "high": current["high"]}
-        )  # fmt: skip
+            {
+                "cycle": inputs["cycle"]["name"],
+                "period_end": inputs["cycle"]["period_end"],
+                "audited": current["audited"],
+                "good_or_better": current["estimate"],
+                "low": current["low"],
+                "high": current["high"],
+            }
+        )
     return rows
 
 
@@ -373,12 +393,16 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict, complet
     strata = []
     for stratum, population in sorted((frame.get("strata") or {}).items()):
         strata.append(
-            {"stratum": stratum, "population": population,
-             "planned": (frame.get("allocation") or {}).get(stratum, 0),
-             "drawn": drawn[stratum], "replacements": replaced[stratum],
-             "in_sample": drawn[stratum] - replaced[stratum],
-             "completed": completed.get(stratum, (0, 0))[0]}
-        )  # fmt: skip
+            {
+                "stratum": stratum,
+                "population": population,
+                "planned": (frame.get("allocation") or {}).get(stratum, 0),
+                "drawn": drawn[stratum],
+                "replacements": replaced[stratum],
+                "in_sample": drawn[stratum] - replaced[stratum],
+                "completed": completed.get(stratum, (0, 0))[0],
+            }
+        )
     plan = inputs["cycle"]["plan"]
     method = plan.get("method", "fixed")
     confidence = plan.get("confidence", 0.95)
@@ -391,9 +415,17 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict, complet
         ),
     }.get(method, method)
     return {
-        "frame_definition": {k: inputs["cycle"][k] for k in (
-            "case_types", "teams", "open_on", "exclude_audited_months",
-            "exclude_closed_before_period", "stratify_by")},
+        "frame_definition": {
+            k: inputs["cycle"][k]
+            for k in (
+                "case_types",
+                "teams",
+                "open_on",
+                "exclude_audited_months",
+                "exclude_closed_before_period",
+                "stratify_by",
+            )
+        },
         "population": frame.get("population"),
         "exclusions": frame.get("exclusions") or {},
         "seed": frame.get("seed"),
@@ -414,7 +446,7 @@ def _methodology(inputs: dict, planned: int, audited: int, verify: dict, complet
         "audited": audited,
         "verify_command": verify.get("command"),
         "verify_script": verify.get("script"),
-    }  # fmt: skip
+    }
 
 
 def compute_figures(
@@ -522,9 +554,17 @@ def compute_figures(
 
 
 APPENDIX_COLUMNS = (
-    "case_ref", "team", "case_type", "stratum", "auditor", "overall_grade", "moderated_grade",
-    "final_grade", "themes", "follow_up",
-)  # fmt: skip
+    "case_ref",
+    "team",
+    "case_type",
+    "stratum",
+    "auditor",
+    "overall_grade",
+    "moderated_grade",
+    "final_grade",
+    "themes",
+    "follow_up",
+)
 
 
 def appendix(audit_rows: list[dict]) -> list[dict]:

@@ -96,14 +96,24 @@ def _sample(cycle: Cycle) -> dict:
             for stratum, status, follow_up, cases in counts
         ],
         "replacements": [
-            {"case_ref": case_ref, "stratum": stratum, "rank": rank, "reason": reason,
-             "replaced_by": replaced_by}
+            {
+                "case_ref": case_ref,
+                "stratum": stratum,
+                "rank": rank,
+                "reason": reason,
+                "replaced_by": replaced_by,
+            }
             for case_ref, stratum, rank, reason, replaced_by in replaced.order_by(
                 "stratum", "rank", "case__case_ref"
-            ).values_list("case__case_ref", "stratum", "rank", "replacement_reason",
-                          "replaced_by__case__case_ref")
+            ).values_list(
+                "case__case_ref",
+                "stratum",
+                "rank",
+                "replacement_reason",
+                "replaced_by__case__case_ref",
+            )
         ],
-    }  # fmt: skip
+    }
 
 
 def _completed(cycle: Cycle) -> list[dict]:
@@ -112,19 +122,33 @@ def _completed(cycle: Cycle) -> list[dict]:
     moderator's (None unless moderated)."""
     groups = (
         AuditSummary.objects.filter(cycle=cycle)
-        .values_list("role", "team_id", "case_type", "stratum", "follow_up",
-                     "overall_grade", "moderated_grade")
+        .values_list(
+            "role",
+            "team_id",
+            "case_type",
+            "stratum",
+            "follow_up",
+            "overall_grade",
+            "moderated_grade",
+        )
         .annotate(audits=Count("pk"))
         .order_by()
-    )  # fmt: skip
+    )
     teams = dict(Team.objects.values_list("pk", "name"))
     named = _counted((role, teams[team], *rest) for role, team, *rest in groups)
     return [
-        {"role": role, "team": team, "case_type": case_type, "stratum": stratum,
-         "follow_up": follow_up, "overall_grade": overall, "moderated_grade": moderated,
-         "audits": audits}
+        {
+            "role": role,
+            "team": team,
+            "case_type": case_type,
+            "stratum": stratum,
+            "follow_up": follow_up,
+            "overall_grade": overall,
+            "moderated_grade": moderated,
+            "audits": audits,
+        }
         for role, team, case_type, stratum, follow_up, overall, moderated, audits in named
-    ]  # fmt: skip
+    ]
 
 
 def _domain_grades(cycle: Cycle) -> list[dict]:
@@ -252,9 +276,12 @@ def _earlier_cycles(cycle: Cycle) -> list[dict]:
             for name, (audited, good) in counts.items()
         } | {name: [size, 0, 0] for name, size in sizes.items() if name not in counts}
         rows.append(
-            {"cycle": other.name, "period_end": other.period_end.isoformat(),
-             "strata": dict(sorted(strata.items()))}
-        )  # fmt: skip
+            {
+                "cycle": other.name,
+                "period_end": other.period_end.isoformat(),
+                "strata": dict(sorted(strata.items())),
+            }
+        )
     return rows
 
 

@@ -34,11 +34,14 @@ def _pool(cycle: Cycle) -> list[assignment.Auditor]:
     carried = _carried_loads(cycle)
     return [
         assignment.Auditor(
-            id=a.id, team=a.team, capacity=a.capacity, managed_teams=a.managed_teams,
+            id=a.id,
+            team=a.team,
+            capacity=a.capacity,
+            managed_teams=a.managed_teams,
             load=carried.get(a.id, 0),
         )
         for a in auditor_pool(cycle)
-    ]  # fmt: skip
+    ]
 
 
 def _create_audits(cycle: Cycle, actor, placed: dict[int, int], role: str) -> list[Assignment]:
@@ -118,9 +121,12 @@ def cycle_assign(*, cycle: Cycle, actor) -> dict:
         cycle.assignment_summary = summary
         cycle.save(update_fields=["status", "assignment_summary"])
         event_record(
-            actor=actor, verb="cycle.assigned", obj=cycle, before={"status": status_before},
+            actor=actor,
+            verb="cycle.assigned",
+            obj=cycle,
+            before={"status": status_before},
             after={**summary, "status": cycle.status},
-        )  # fmt: skip
+        )
         per_auditor = Counter(a.auditor_id for a in [*primaries, *seconds])
         transaction.on_commit(lambda: _tell_auditors(per_auditor, cycle))
     return summary
@@ -176,10 +182,13 @@ def assignment_override(
             item.override_rules, item.override_reason = blocked, reason
             item.save()
         event_record(
-            actor=actor, verb="assignment.overridden" if blocked else "assignment.set", obj=item,
-            before=before, after={"auditor": auditor.staff_ref, "role": role, "rules": blocked},
+            actor=actor,
+            verb="assignment.overridden" if blocked else "assignment.set",
+            obj=item,
+            before=before,
+            after={"auditor": auditor.staff_ref, "role": role, "rules": blocked},
             reason=reason,
-        )  # fmt: skip
+        )
     return item
 
 
@@ -247,6 +256,10 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
             # The same cases with the rules that blocked each other auditor, as for assign.
             "unassignable_detail": _unassignable_rows(result, refs, case_refs),
         }
-        event_record(actor=actor, verb="cycle.auditor_unavailable", obj=cycle,
-                     after={"auditor": staff.staff_ref, **summary})  # fmt: skip
+        event_record(
+            actor=actor,
+            verb="cycle.auditor_unavailable",
+            obj=cycle,
+            after={"auditor": staff.staff_ref, **summary},
+        )
     return summary

@@ -180,9 +180,12 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
             "after": {**after, "version": values["version"]},
         }
     written = draft_write(
-        audit=audit, read_version=audit.version, read_status=status_before, values=values,
+        audit=audit,
+        read_version=audit.version,
+        read_status=status_before,
+        values=values,
         event=event,
-    )  # fmt: skip
+    )
     if not written:
         raise _lost_race(audit.pk)
     for field, value in values.items():

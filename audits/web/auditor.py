@@ -23,9 +23,11 @@ FORM_ID = "grading-form"
 
 def _audits(user):
     return scoping.audits_for(user).select_related(
-        "template", "assignment__auditor", "assignment__sampled_case__case__team",
+        "template",
+        "assignment__auditor",
+        "assignment__sampled_case__case__team",
         "assignment__sampled_case__cycle",
-    )  # fmt: skip
+    )
 
 
 @role_required(*AUDITORS)

@@ -23,10 +23,14 @@ def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) 
     sizes = frame.strata_sizes if frame else (plan or {}).get("strata", {})
     allocation = frame.allocation if frame else (plan or {}).get("allocation", {})
     return [
-        {"stratum": name, "population": size, "planned": allocation.get(name, 0),
-         "drawn": drawn.get(name, 0)}
+        {
+            "stratum": name,
+            "population": size,
+            "planned": allocation.get(name, 0),
+            "drawn": drawn.get(name, 0),
+        }
         for name, size in sorted(sizes.items())
-    ]  # fmt: skip
+    ]
 
 
 def _loads(cycle: Cycle) -> list[dict]:
@@ -39,11 +43,15 @@ def _loads(cycle: Cycle) -> list[dict]:
         counts[auditor_id][role] += 1
     people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
     return [
-        {"staff": person, "primary": counts[person.pk]["primary"],
-         "second": counts[person.pk]["second"], "total": sum(counts[person.pk].values()),
-         "capacity": person.capacity}
+        {
+            "staff": person,
+            "primary": counts[person.pk]["primary"],
+            "second": counts[person.pk]["second"],
+            "total": sum(counts[person.pk].values()),
+            "capacity": person.capacity,
+        }
         for person in people
-    ]  # fmt: skip
+    ]
 
 
 def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
@@ -52,9 +60,12 @@ def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
         if (row["sampled_case"], row["role"]) in placed:
             continue  # a manager has since assigned it by override
         rows.append(
-            {**row, "reason_texts": reason_texts(row["reasons"]),
-             "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {}))}
-        )  # fmt: skip
+            {
+                **row,
+                "reason_texts": reason_texts(row["reasons"]),
+                "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+            }
+        )
     return rows
 
 
@@ -125,11 +136,15 @@ def _extend_rows(context: dict) -> list[dict]:
     typed = context.get("extend_form") or {}
     errors = (context.get("extend_summary") or {}).get("fields", {})
     return [
-        {**row, "id": f"extend-{row['stratum']}", "name": f"size-{row['stratum']}",
-         "value": typed.get(f"size-{row['stratum']}", ""),
-         "errors": errors.get(f"extend-{row['stratum']}", [])}
+        {
+            **row,
+            "id": f"extend-{row['stratum']}",
+            "name": f"size-{row['stratum']}",
+            "value": typed.get(f"size-{row['stratum']}", ""),
+            "errors": errors.get(f"extend-{row['stratum']}", []),
+        }
         for row in context["strata"]
-    ]  # fmt: skip
+    ]
 
 
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):

@@ -75,9 +75,12 @@ def cycle_extend(request, cycle_id: int):
             "sizes": "New sizes"
         }
         return render_cycle(
-            request, cycle, status=400, extend_form=dict(request.POST.items()),
+            request,
+            cycle,
+            status=400,
+            extend_form=dict(request.POST.items()),
             extend_summary=summary(error, labels, default="extend", prefix="extend-"),
-        )  # fmt: skip
+        )
     refs = ", ".join(item.case.case_ref for item in added)
     if not added:
         messages.success(request, "No cases added: every size is the same as before.")
@@ -124,8 +127,9 @@ def cycle_unavailable(request, cycle_id: int):
     try:
         _drawn(cycle)
         if staff is None:
-            raise DomainError("Choose the auditor who is unavailable.",
-                              fields={"auditor": ["choose an auditor"]})  # fmt: skip
+            raise DomainError(
+                "Choose the auditor who is unavailable.", fields={"auditor": ["choose an auditor"]}
+            )
         result = assignment_service.auditor_unavailable(
             cycle=cycle, staff=staff, actor=request.user
         )
@@ -133,11 +137,14 @@ def cycle_unavailable(request, cycle_id: int):
         return _conflict(request, cycle, error)
     except DomainError as error:
         return render_cycle(
-            request, cycle, status=400, unavailable_form=dict(request.POST.items()),
+            request,
+            cycle,
+            status=400,
+            unavailable_form=dict(request.POST.items()),
             unavailable_summary=summary(
                 error, UNAVAILABLE_LABELS, default="unavailable", prefix="unavailable_"
             ),
-        )  # fmt: skip
+        )
     _tell(request, staff, result)
     return _back(cycle, "assignment")
 

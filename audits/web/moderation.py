@@ -29,11 +29,13 @@ def _queue(user):
         .filter(status=Audit.Status.SUBMITTED)
         .exclude(assignment__auditor__user=user)
         .select_related(
-            "template", "assignment__auditor", "assignment__sampled_case__case__team",
+            "template",
+            "assignment__auditor",
+            "assignment__sampled_case__case__team",
             "assignment__sampled_case__cycle",
         )
         .order_by("submitted_at", "pk")
-    )  # fmt: skip
+    )
 
 
 @role_required(*MANAGERS)
@@ -63,8 +65,15 @@ def _grade_questions(audit: Audit, posted: dict | None) -> list[dict]:
         name = f"answer-{question['key']}"
         current = str(audit.answers.get(question["key"], ""))
         chosen = posted.get(name, current) if posted is not None else current
-        rows.append({"key": question["key"], "text": question["text"], "id": name,
-                     "current": current, "chosen": chosen})  # fmt: skip
+        rows.append(
+            {
+                "key": question["key"],
+                "text": question["text"],
+                "id": name,
+                "current": current,
+                "chosen": chosen,
+            }
+        )
     return rows
 
 
@@ -82,10 +91,13 @@ def moderate(request, audit_id: int):
         }
         try:
             moderation_service.moderation_record(
-                audit=audit, actor=request.user, decision=decision,
-                reason=posted.get("reason", ""), overall_grade=_grade(posted.get("overall_grade")),
+                audit=audit,
+                actor=request.user,
+                decision=decision,
+                reason=posted.get("reason", ""),
+                overall_grade=_grade(posted.get("overall_grade")),
                 grades=grades,
-            )  # fmt: skip
+            )
         except DomainError as error:
             labels = {**grading_form.labels(audit.template), **LABELS}
             error_summary = summary(error, labels, default="moderation-form")
