@@ -4,7 +4,7 @@ A report measures agreement over thousands of double-audited cases, but two rate
 ratings come in few distinct pairs (a grade by a grade), which the database can count.
 Alpha depends only on the coincidence matrix, and with two raters every pairable unit adds
 its pair to it once each way, so the counts are all it needs. This gives the same number as
-``stats.krippendorff_alpha`` on the lists the counts stand for (the same formula as the
+``reliability.krippendorff_alpha`` on the lists the counts stand for (the same formula as the
 ``krippendorff`` package, on its coincidence matrix) in time that does not grow with the
 number of units.
 """
@@ -13,7 +13,7 @@ from collections.abc import Hashable, Mapping
 
 import numpy as np
 
-from audits.core.stats import ALPHA_LEVELS
+from audits.core.reliability import ALPHA_LEVELS
 
 Pair = tuple[Hashable | None, Hashable | None]
 
