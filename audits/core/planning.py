@@ -12,6 +12,9 @@ from scipy.stats import binom, hypergeom, norm
 
 from audits.core.intervals import check_confidence
 
+# How a cycle's plan sets the sample size: a fixed n, n to estimate a rate to a margin, or n
+# to show a rate is below a tolerable one.
+PLAN_METHODS = ("fixed", "estimation", "attribute")
 ALLOCATION_METHODS = ("proportional", "neyman", "equal")
 
 # Sample sizes are found by search; beyond this the request is almost certainly a mistake

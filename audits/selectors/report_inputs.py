@@ -15,8 +15,8 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from audits.core.assignment import RULES
 from audits.core.grading import GOOD
+from audits.core.rules import RULES
 from audits.models import (
     Action,
     Assignment,

@@ -5,7 +5,7 @@ from collections import Counter
 
 from django.db import transaction
 
-from audits.core import assignment
+from audits.core import assignment, rules
 from audits.core.errors import DomainError, StateConflict
 from audits.infra import notify
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
@@ -18,7 +18,7 @@ NOT_STARTED = (Audit.Status.ASSIGNED,)
 
 
 def _enabled_rules(cycle: Cycle) -> list[str]:
-    return [rule for rule, on in cycle.rules.items() if on and rule in assignment.RULES]
+    return [rule for rule, on in cycle.rules.items() if on and rule in rules.RULES]
 
 
 def _carried_loads(cycle: Cycle) -> Counter:
@@ -30,10 +30,10 @@ def _carried_loads(cycle: Cycle) -> Counter:
     )
 
 
-def _pool(cycle: Cycle) -> list[assignment.Auditor]:
+def _pool(cycle: Cycle) -> list[rules.Auditor]:
     carried = _carried_loads(cycle)
     return [
-        assignment.Auditor(
+        rules.Auditor(
             id=a.id,
             team=a.team,
             capacity=a.capacity,
@@ -226,7 +226,7 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
         pool = [a for a in auditor_pool(cycle) if a.id != staff.pk]
         result = assignment.reassign(
             case_facts([a.sampled_case for a in moving], cycle),
-            [*pool, assignment.Auditor(id=staff.pk, team=None, capacity=0)],
+            [*pool, rules.Auditor(id=staff.pk, team=None, capacity=0)],
             seed=cycle.frame.seed,
             primary=primary,
             second=second,

@@ -30,6 +30,14 @@ def check_cycle_open(cycle: Cycle) -> None:
         raise StateConflict(CLOSED_MESSAGE)
 
 
+def check_drawn(cycle: Cycle) -> Cycle:
+    """``cycle`` if its sample has been drawn; a 409 otherwise (nothing to extend, assign or
+    verify before the draw)."""
+    if not hasattr(cycle, "frame"):
+        raise StateConflict("This cycle's sample has not been drawn yet.")
+    return cycle
+
+
 def withdrawn_message(audit: Audit) -> str:
     return (
         "This audit was withdrawn because its case was replaced in the sample "

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 
 from django.conf import settings
 
-from audits.core.assignment import REASONS
 from audits.core.errors import DomainError
+from audits.core.rules import REASONS
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.services import sample
 from audits.web.pages import page
