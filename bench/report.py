@@ -86,7 +86,6 @@ PERIOD_START, PERIOD_END = date(2025, 4, 1), date(2025, 6, 30)
 SEED = "bench-report-2025-q2"
 AUDITORS = 200
 SECOND_EVERY = 10  # every 10th sampled case is double-audited
-COMPLETED = ("submitted", "final")
 TABLES = ("case", "sampledcase", "assignment", "audit", "moderation")
 
 

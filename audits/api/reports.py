@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
@@ -221,10 +220,4 @@ class AssuranceSummaryView(ListAPIView):
     filterset_class = AssuranceSummaryFilter
 
     def get_queryset(self):
-        newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
-        return (
-            scoping.reports_for(self.request.user)
-            .filter(pk=Subquery(newest[:1]))
-            .select_related("cycle")
-            .order_by("-cycle__period_end", "cycle_id")
-        )
+        return scoping.latest_reports_for(self.request.user)

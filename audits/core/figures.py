@@ -10,10 +10,10 @@ from statistics import median
 
 from audits.core import funnel, stats
 from audits.core.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
-from audits.core.grading import DEFAULT_SCALE, is_good_or_better
+from audits.core.grading import DEFAULT_SCALE, GRADE_KEYS, RANDOM_SHARE, is_good_or_better
 from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core.statuses import AUDIT_COMPLETED
 
-COMPLETED = ("submitted", "final")
 # The interval stats.stratified_proportion gives (DESIGN.md section 7), named in the JSON so
 # that anyone can recompute it with audits/standalone/recompute_report.py: the
 # Korn-Graubard lower end with Jeffreys' upper end.
@@ -191,7 +191,7 @@ def _by_domain(domain_grades: list[dict]) -> list[dict]:
                 "rated": rated,
                 "mean": round(total / rated, 2),
                 "good_or_better": _share(sum(n for g, n in counted if g >= 3), rated),
-                "distribution": {g: distribution.get(g, 0) for g in ("1", "2", "3", "4")},
+                "distribution": {g: distribution.get(g, 0) for g in GRADE_KEYS},
             }
         )
     return rows
@@ -265,7 +265,7 @@ def _reliability(inputs: dict, scale: list[int], minimum: int) -> dict:
     # sends every Inadequate and Outstanding grade, which inflates agreement.
     at_random = [
         (row["auditor"], row["moderator"])
-        for row in (inputs.get("moderations") or {}).get("random", [])
+        for row in (inputs.get("moderations") or {}).get(RANDOM_SHARE, [])
         for _ in range(row["audits"])
     ]
     kappa = None
@@ -570,7 +570,7 @@ APPENDIX_COLUMNS = (
 def appendix(audit_rows: list[dict]) -> list[dict]:
     """The appendix of audited cases: every completed first audit, of the random sample and
     of follow-ups, by case_ref (rows as report_rows.audit_rows gives them)."""
-    completed = [a for a in audit_rows if a["role"] == "primary" and a["status"] in COMPLETED]
+    completed = [a for a in audit_rows if a["role"] == "primary" and a["status"] in AUDIT_COMPLETED]
     return [
         {k: a[k] for k in APPENDIX_COLUMNS} for a in sorted(completed, key=lambda a: a["case_ref"])
     ]

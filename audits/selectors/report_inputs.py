@@ -15,7 +15,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from audits.core.grading import GOOD
+from audits.core.grading import GOOD, RANDOM_SHARE
 from audits.core.rules import RULES
 from audits.models import (
     Action,
@@ -31,7 +31,6 @@ from audits.selectors import snapshot
 from audits.services.sample import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
-RANDOM_SHARE = "random"  # Audit.moderation_reason of the random share (services/audits.py)
 
 
 def _counted(groups) -> list[tuple]:
@@ -315,7 +314,7 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         "sample": _sample(cycle),
         "completed": _completed(cycle),
         "themes": _themes(cycle),
-        "moderations": {"random": _random_moderations(cycle)},
+        "moderations": {RANDOM_SHARE: _random_moderations(cycle)},
         "escalations": sorted(
             (
                 {

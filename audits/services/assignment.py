@@ -7,13 +7,13 @@ from django.db import transaction
 
 from audits.core import assignment, rules
 from audits.core.errors import DomainError, StateConflict
+from audits.core.statuses import CYCLE_DRAWN
 from audits.infra import notify
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.selectors.case_facts import auditor_pool, blocking_rules, case_facts
 from audits.services.history import event_record
 from audits.services.templates import current_template
 
-ASSIGNABLE_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 NOT_STARTED = (Audit.Status.ASSIGNED,)
 
 
@@ -82,7 +82,7 @@ def cycle_assign(*, cycle: Cycle, actor) -> dict:
         cycle = (
             Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
         )
-        if cycle.status not in ASSIGNABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"A cycle that is {cycle.status} cannot be assigned.")
         waiting = list(
             SampledCase.objects.filter(cycle=cycle, status=SampledCase.Status.SELECTED)
@@ -152,7 +152,7 @@ def assignment_override(
         raise DomainError("Unknown role.", fields={"role": ["primary or second"]})
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().get(pk=sampled_case.cycle_id)
-        if cycle.status not in ASSIGNABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"A cycle that is {cycle.status} cannot be assigned.")
         if sampled_case.status != SampledCase.Status.SELECTED:
             raise StateConflict("A replaced case is not audited.")
@@ -194,7 +194,6 @@ def assignment_override(
 
 # Audits move between auditors only while the cycle is being audited: not before its sample
 # is drawn, nor once it is closed or reported on.
-MOVABLE_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 
 
 def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
@@ -203,7 +202,7 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
         cycle = (
             Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
         )
-        if cycle.status not in MOVABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"Audits cannot move while the cycle is {cycle.status}.")
         items = list(
             Assignment.objects.filter(sampled_case__cycle=cycle).select_related(

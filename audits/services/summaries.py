@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from audits.core import grading
+from audits.core.statuses import AUDIT_COMPLETED
 from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Template
 
-COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 SOURCE_COLUMNS = (
     "pk",
     "template_id",
@@ -85,7 +85,7 @@ def audit_summary_record(*, audit: Audit) -> AuditSummary | None:
     completed (returned for rework). Call it after saving the audit, in its transaction."""
     with transaction.atomic():
         AuditSummary.objects.filter(audit_id=audit.pk).delete()
-        if audit.status not in COMPLETED:
+        if audit.status not in AUDIT_COMPLETED:
             return None
         sampled = audit.assignment.sampled_case
         case = sampled.case
@@ -119,7 +119,9 @@ def audit_summaries_rebuild(*, audits: Iterable[int] | None = None, batch: int =
     written = 0
     with transaction.atomic():
         AuditSummary.objects.filter(audit__in=chosen).delete()
-        sources = chosen.filter(status__in=COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
+        sources = (
+            chosen.filter(status__in=AUDIT_COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
+        )
         summaries, grades = [], []
         for source in sources.iterator(chunk_size=batch):
             template_id = source[1]

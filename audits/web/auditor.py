@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
+from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
 from audits.models import Audit
 from audits.selectors import permissions, scoping
 from audits.services import audits as audit_service
@@ -38,13 +39,13 @@ def my_audits(request):
         .order_by("due_date", "status", "pk")
     )
     today = timezone.localdate()
-    unfinished = [a for a in rows if a.status in audit_service.EDITABLE]
+    unfinished = [a for a in rows if a.status in AUDIT_EDITABLE]
     open_cycle = [a for a in unfinished if not lifecycle.is_closed(a.assignment.sampled_case.cycle)]
     context = {
         "waiting": open_cycle,
         "closed": [a for a in unfinished if a not in open_cycle],
         "withdrawn": [a for a in rows if a.status == Audit.Status.WITHDRAWN],
-        "done": [a for a in rows if a.status in audit_service.COMPLETED_STATES],
+        "done": [a for a in rows if a.status in AUDIT_COMPLETED],
         "today": today,
     }
     return page(request, "audits/my_audits.html", context, current="web:my-audits")
@@ -61,9 +62,7 @@ def _render(request, audit, values, *, error=None, conflict=None, version=None, 
         field_errors = error_summary["fields"]
     cycle_closed = lifecycle.is_closed(audit.assignment.sampled_case.cycle)
     editable = (
-        _is_author(audit, request.user)
-        and audit.status in audit_service.EDITABLE
-        and not cycle_closed
+        _is_author(audit, request.user) and audit.status in AUDIT_EDITABLE and not cycle_closed
     )
     context = {
         "cycle_closed": cycle_closed,

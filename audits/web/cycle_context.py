@@ -8,6 +8,7 @@ from django.conf import settings
 
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
+from audits.core.statuses import CYCLE_DRAWN
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.services import sample
 from audits.web.pages import page
@@ -121,7 +122,7 @@ def cycle_context(cycle: Cycle) -> dict:
         "overrides": overrides,
         "auditors": auditor_choices() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
-        "may_extend": frame is not None and cycle.status in sample.DRAWN_STATES,
+        "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
         "overlapping": sample.overlapping_draws(cycle=cycle),
         "teams": list(cycle.teams.values_list("name", flat=True)),

@@ -15,11 +15,6 @@ from audits.web.access import MANAGERS, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
 
-MODERATION_REASONS = {
-    "inadequate": "Inadequate overall",
-    "outstanding": "Outstanding overall",
-    "random": "Random share",
-}
 LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
 
 
@@ -45,7 +40,7 @@ def moderation_queue(request):
         a for a in _queue(request.user) if not lifecycle.is_closed(a.assignment.sampled_case.cycle)
     ]
     for audit in rows:
-        audit.why = MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
+        audit.why = grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
         audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")
     return page(request, "audits/moderation_queue.html", {"audits": rows}, current="web:moderation")
 
@@ -118,6 +113,6 @@ def moderate(request, audit_id: int):
         "decisions": Moderation.Decision.choices,
         "form": posted or {},
         "error_summary": error_summary,
-        "why": MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
+        "why": grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
     }
     return page(request, "audits/moderate.html", context, current="web:moderation", status=status)
