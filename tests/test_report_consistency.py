@@ -23,7 +23,7 @@ from audits.models import Event, OpinionSettings
 from audits.services import reports
 from tests.builders import finished_cycle
 
-SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "recompute_report.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "standalone" / "recompute_report.py"
 
 
 def compile_report(cycle):

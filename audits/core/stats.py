@@ -3,13 +3,14 @@
 
 - ``audits.core.intervals``: intervals for one proportion and for a stratified proportion;
 - ``audits.core.planning``: sample sizes and the allocation of a sample over strata;
-- ``audits.core.reliability``: Cohen's kappa and Krippendorff's alpha between raters.
+- ``audits.core.agreement``: Cohen's kappa and Krippendorff's alpha between raters.
 
 Pure functions, plain numbers in and out, so the figures in a report can be checked by
 anyone with SciPy. Every function raises ``ValueError`` with a plain message on input it
 cannot answer for.
 """
 
+from audits.core.agreement import ALPHA_LEVELS, KAPPA_WEIGHTS, cohen_kappa, krippendorff_alpha
 from audits.core.intervals import (
     check_confidence,
     check_counts,
@@ -27,7 +28,6 @@ from audits.core.planning import (
     attribute_sample_size,
     estimation_sample_size,
 )
-from audits.core.reliability import ALPHA_LEVELS, KAPPA_WEIGHTS, cohen_kappa, krippendorff_alpha
 
 __all__ = [
     "ALLOCATION_METHODS",
