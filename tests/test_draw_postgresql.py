@@ -19,10 +19,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the draw alongside a second connection is PostgreSQL's")
-    settings.MEDIA_ROOT = tmp_path  # files of this test only
+def _files_of_this_test_only(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
