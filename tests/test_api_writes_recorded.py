@@ -4,7 +4,7 @@ DRF's mixins came before the project's own ``perform_*`` methods in the method o
 import pytest
 from rest_framework import mixins
 
-from audits.api import register
+from audits.api import base
 from audits.api import urls as api_urls
 from audits.models import Cycle, Event, Team
 
@@ -57,7 +57,7 @@ def test_no_viewset_lets_a_drf_mixin_write_past_the_event(prefix, viewset):
     ):
         if issubclass(viewset, mixin):
             assert getattr(viewset, hook) is not getattr(mixin, hook), (prefix, hook)
-            assert issubclass(viewset, register.RecordedWrites), prefix
+            assert issubclass(viewset, base.RecordedWrites), prefix
 
 
 def test_a_viewset_built_the_wrong_way_round_is_refused_when_defined():
@@ -65,5 +65,5 @@ def test_a_viewset_built_the_wrong_way_round_is_refused_when_defined():
 
     with pytest.raises(ImproperlyConfigured, match="RecordedWrites"):
 
-        class Careless(mixins.CreateModelMixin, register.ScopedViewSet):
+        class Careless(mixins.CreateModelMixin, base.ScopedViewSet):
             pass

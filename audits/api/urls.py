@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, register, reports, samples
+from audits.api import actions, auth, cases, cycles, grading, register, reports, samples, templates
 
 
 class Router(DefaultRouter):
@@ -21,7 +21,7 @@ router.register("conflicts", register.ConflictViewSet, basename="conflict")
 router.register("cases", cases.CaseViewSet, basename="case")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
 router.register("sampled-cases", samples.SampledCaseViewSet, basename="sampled-case")
-router.register("templates", grading.TemplateViewSet, basename="template")
+router.register("templates", templates.TemplateViewSet, basename="template")
 router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
