@@ -16,7 +16,7 @@ from audits.core.sampling import (
     write_frame_csv,
 )
 
-SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "verify_sample.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "standalone" / "verify_sample.py"
 
 # Unusual but allowed refs: non-ASCII, spaces, and "+" which sorts below the comma.
 FRAME = [(f"C{i:04d}", ["cin", "cp", "cla"][i % 3]) for i in range(300)] + [
