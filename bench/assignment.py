@@ -32,7 +32,8 @@ from scipy.sparse.csgraph import maximum_flow
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from audits.core.assignment import Auditor, CaseFacts, assign
+from audits.core.assignment import assign
+from audits.core.rules import Auditor, CaseFacts
 
 CASES, AUDITORS, TEAMS, STAFF = 10_000, 500, 50, 2_000
 SEED = "bench-cycle-2025-q3"

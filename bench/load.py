@@ -138,12 +138,16 @@ class Gunicorn:
         command = [
             gunicorn,
             *private,
-            "--workers", str(workers),
-            "--bind", f"{HOST}:{self.port}",
-            "--chdir", str(ROOT),
-            "--graceful-timeout", "10",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--chdir",
+            str(ROOT),
+            "--graceful-timeout",
+            "10",
             self.app,
-        ]  # fmt: skip
+        ]
         env = {**os.environ, **environment, **PRODUCTION_LIKE, "ALLOWED_HOSTS": HOST}
         self.log_file = self.log_path.open("w")
         log(f"starting gunicorn ({workers} workers) on {HOST}:{self.port}, log {self.log_path}")

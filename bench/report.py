@@ -86,7 +86,6 @@ PERIOD_START, PERIOD_END = date(2025, 4, 1), date(2025, 6, 30)
 SEED = "bench-report-2025-q2"
 AUDITORS = 200
 SECOND_EVERY = 10  # every 10th sampled case is double-audited
-COMPLETED = ("submitted", "final")
 TABLES = ("case", "sampledcase", "assignment", "audit", "moderation")
 
 
@@ -218,12 +217,20 @@ def build(audits: int):
         )
         allocation = dict(cursor.fetchall())
     Frame.objects.create(
-        cycle=cycle, seed=SEED, frame_hash="0" * 64, size=cases,
-        strata_sizes=dict(sorted(strata.items())), allocation=dict(sorted(allocation.items())),
-        exclusion_counts={}, frame_file=f"cycle-{cycle.pk}-frame.csv.gz",
-        exclusions_file=f"cycle-{cycle.pk}-exclusions.csv.gz", algorithm="sha256-rank",
-        algorithm_version="1", selection_path="postgresql", drawn_by=actor,
-    )  # fmt: skip
+        cycle=cycle,
+        seed=SEED,
+        frame_hash="0" * 64,
+        size=cases,
+        strata_sizes=dict(sorted(strata.items())),
+        allocation=dict(sorted(allocation.items())),
+        exclusion_counts={},
+        frame_file=f"cycle-{cycle.pk}-frame.csv.gz",
+        exclusions_file=f"cycle-{cycle.pk}-exclusions.csv.gz",
+        algorithm="sha256-rank",
+        algorithm_version="1",
+        selection_path="postgresql",
+        drawn_by=actor,
+    )
     given = ("sampled_case_id", "auditor_id", "role", "created_by_id", "created_at")
     columns, values = rest_of(Assignment, *given)
     with connection.cursor() as cursor:
@@ -287,9 +294,19 @@ def insert_audits(cursor, cycle, template, questions: list[dict]) -> None:
     limiting = [q["key"] for q in questions if q.get("limiting")]
     overall = "least(level, " + ", ".join(f"(answers->>'{k}')::int" for k in limiting) + ")"
     given = (
-        "assignment_id", "template_id", "status", "version", "answers", "overall_grade",
-        "rationale", "themes", "due_date", "started_at", "submitted_at", "updated_at",
-    )  # fmt: skip
+        "assignment_id",
+        "template_id",
+        "status",
+        "version",
+        "answers",
+        "overall_grade",
+        "rationale",
+        "themes",
+        "due_date",
+        "started_at",
+        "submitted_at",
+        "updated_at",
+    )
     columns, values = rest_of(Audit, *given)
     cursor.execute(
         modulo(f"""
@@ -332,9 +349,16 @@ def insert_moderations(cursor, cycle, moderator, questions: list[dict]) -> None:
 
     grade_keys = [q["key"] for q in questions if q["kind"] == "grade"]
     given = (
-        "audit_id", "moderator_id", "decision", "original_overall_grade",
-        "moderated_overall_grade", "original_grades", "moderated_grades", "reason", "at",
-    )  # fmt: skip
+        "audit_id",
+        "moderator_id",
+        "decision",
+        "original_overall_grade",
+        "moderated_overall_grade",
+        "original_grades",
+        "moderated_grades",
+        "reason",
+        "at",
+    )
     columns, values = rest_of(Moderation, *given)
     cursor.execute(
         modulo(f"""
@@ -687,8 +711,10 @@ def main() -> None:
     for repeat in range(1, args.repeats + 1):
         log(f"run {repeat}/{args.repeats}")
         inputs_s, compute_s, figures, read = run_figures(cycle, as_of)
-        log(f"  (a) figures {inputs_s + compute_s:.2f}s (inputs {inputs_s:.2f}s over {read:,} "
-            f"completed first audits, compute {compute_s:.2f}s)")  # fmt: skip
+        log(
+            f"  (a) figures {inputs_s + compute_s:.2f}s (inputs {inputs_s:.2f}s over {read:,} "
+            f"completed first audits, compute {compute_s:.2f}s)"
+        )
         if rendered is None:
             rendered = with_appendix(cycle, figures)
             log(f"  the appendix read apart: {len(rendered['appendix']):,} rows")

@@ -91,10 +91,16 @@ def finished_cycle(
         limiting = min(answers[q["key"]] for q in questions if q.get("limiting"))
         user = audit.assignment.auditor.user
         saved = audits.audit_save(
-            audit=audit, actor=user, version=audit.version,
-            changes={"answers": answers, "overall_grade": min(level, limiting),
-                     "rationale": "Overall judgement explained", "themes": rng.sample(themes, 2)},
-        )  # fmt: skip
+            audit=audit,
+            actor=user,
+            version=audit.version,
+            changes={
+                "answers": answers,
+                "overall_grade": min(level, limiting),
+                "rationale": "Overall judgement explained",
+                "themes": rng.sample(themes, 2),
+            },
+        )
         audits.audit_submit(audit=saved, actor=user, version=saved.version)
     moderator = User.objects.get(username="qa.lead")
     for audit in Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="submitted"):
@@ -102,9 +108,12 @@ def finished_cycle(
             moderation.moderation_record(audit=audit, actor=moderator, decision="agree")
         else:
             moderation.moderation_record(
-                audit=audit, actor=moderator, decision="change", reason="Evidence is stronger",
+                audit=audit,
+                actor=moderator,
+                decision="change",
+                reason="Evidence is stronger",
                 overall_grade=min(4, (audit.overall_grade or 1) + 1),
-            )  # fmt: skip
+            )
     first = Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="final").first()
     if first is None:
         return cycle  # nothing audited yet: no escalation, no action
@@ -116,9 +125,14 @@ def finished_cycle(
         Audit.objects.filter(assignment__sampled_case__cycle=cycle, status="final")[:6]
     ):
         actions.action_create(
-            actor=moderator, audit=audit, case=None,
-            fields={"owner": owner, "description": f"Action {index}",
-                    "priority": ["high", "medium", "low"][index % 3],
-                    "due_date": today + timedelta(days=30 - 20 * (index % 2))},
-        )  # fmt: skip
+            actor=moderator,
+            audit=audit,
+            case=None,
+            fields={
+                "owner": owner,
+                "description": f"Action {index}",
+                "priority": ["high", "medium", "low"][index % 3],
+                "due_date": today + timedelta(days=30 - 20 * (index % 2)),
+            },
+        )
     return cycle

@@ -24,10 +24,23 @@ REQUIRE_SERVICES = os.environ.get("CASEASSURE_REQUIRE_SERVICES") == "1"
 
 
 def service_missing(reason: str):
-    """Skip locally, fail in CI."""
+    """Skip locally, fail in CI. The one way a test steps aside for a missing service: never
+    call pytest.skip for one directly (CI would count the skip as a pass)."""
     if REQUIRE_SERVICES:
         pytest.fail(f"required service missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_for_the_postgres_mark(request):
+    """A test marked ``postgres`` needs PostgreSQL: on another database it is a missing
+    service (skipped locally, a failure in CI)."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        service_missing("PostgreSQL is not configured (DATABASE_URL)")
 
 
 # --- Two database roles (CI: DATABASE_OWNER_URL set) -----------------------------------------
@@ -166,14 +179,23 @@ def start_worker(extra_env: dict | None = None) -> subprocess.Popen:
     with log.open("ab") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "backend", "worker",
-                "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "backend",
+                "worker",
+                "--pool=prefork",
+                "--concurrency=1",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
     time.sleep(0.5)
     if process.poll() is not None:
         pytest.fail(f"the worker did not start:\n{log.read_text()}")

@@ -28,9 +28,17 @@ from audits.services import actions, assignment, audits, escalations, moderation
 from audits.services.templates import current_template
 
 PEOPLE = (
-    "lead", "peer_nora", "two_tom", "aud_mia", "aud_ann", "aud_ben", "ex_eli", "ia_ivy",
-    "none_ned", "admin_ada",
-)  # fmt: skip
+    "lead",
+    "peer_nora",
+    "two_tom",
+    "aud_mia",
+    "aud_ann",
+    "aud_ben",
+    "ex_eli",
+    "ia_ivy",
+    "none_ned",
+    "admin_ada",
+)
 
 
 @dataclass
@@ -52,9 +60,13 @@ def _person(username, roles, *, team=None, managed=(), capacity=0, superuser=Fal
     user = User.objects.create_user(username=username, is_staff=superuser, is_superuser=superuser)
     user.groups.set([Group.objects.get_or_create(name=role)[0] for role in roles])
     staff = Staff.objects.create(
-        user=user, staff_ref=username.upper(), name=username.replace("_", " ").title(),
-        email=f"{username}@council.example", team=team, capacity=capacity,
-    )  # fmt: skip
+        user=user,
+        staff_ref=username.upper(),
+        name=username.replace("_", " ").title(),
+        email=f"{username}@council.example",
+        team=team,
+        capacity=capacity,
+    )
     staff.managed_teams.set(managed)
     return user
 
@@ -62,11 +74,16 @@ def _person(username, roles, *, team=None, managed=(), capacity=0, superuser=Fal
 def _cycle(name, creator, teams, *, second_share=0.0, n=6) -> Cycle:
     today = date.today()
     cycle = Cycle.objects.create(
-        name=name, period_start=today - timedelta(days=90), period_end=today,
+        name=name,
+        period_start=today - timedelta(days=90),
+        period_end=today,
         plan={"method": "fixed", "n": n, "allocation": "proportional", "minimum": 0},
-        template=current_template(), second_share=second_share, moderation_share=1,
-        exclude_audited_months=0, created_by=creator,
-    )  # fmt: skip
+        template=current_template(),
+        second_share=second_share,
+        moderation_share=1,
+        exclude_audited_months=0,
+        created_by=creator,
+    )
     cycle.teams.set(teams)
     return cycle
 
@@ -83,18 +100,24 @@ def grade_and_submit(audit: Audit, level: int = 3) -> Audit:
             answers[question["key"]] = question["choices"][0]
     user = audit.assignment.auditor.user
     saved = audits.audit_save(
-        audit=audit, actor=user, version=audit.version,
+        audit=audit,
+        actor=user,
+        version=audit.version,
         changes={"answers": answers, "overall_grade": level, "rationale": "Explained"},
-    )  # fmt: skip
+    )
     return audits.audit_submit(audit=saved, actor=user, version=saved.version)
 
 
 def build() -> World:
     teams = {
         name: Team.objects.create(name=name, service_area=area)
-        for name, area in [("North", "cp"), ("South", "cin"), ("East", "cla"),
-                           ("Quality Assurance", "quality_assurance")]
-    }  # fmt: skip
+        for name, area in [
+            ("North", "cp"),
+            ("South", "cin"),
+            ("East", "cla"),
+            ("Quality Assurance", "quality_assurance"),
+        ]
+    }
     north, south, east, qa = (teams[n] for n in ("North", "South", "East", "Quality Assurance"))
     people = {
         "lead": _person("lead", ["manager"], team=qa, managed=[north, south, east]),
@@ -133,16 +156,24 @@ def build() -> World:
         sample.sample_draw(cycle=cycle, actor=manager)
         assignment.cycle_assign(cycle=cycle, actor=manager)
     world = World(
-        people=people, teams=teams, cases=cases,
+        people=people,
+        teams=teams,
+        cases=cases,
         cycles={"south": south_cycle, "all": all_cycle, "north": north_cycle, "two": two_cycle},
-        escalation=None, action=None, report=None,
-    )  # fmt: skip
+        escalation=None,
+        action=None,
+        report=None,
+    )
     # In the South cycle every audit but peer_nora's is submitted (hers stay drafts), and
     # one submitted audit is moderated. In the whole-council cycle, ann's are submitted.
     for audit in world.audits("south").select_related("assignment__auditor__user", "template"):
         if audit.assignment.auditor.user == people["peer_nora"]:
-            audits.audit_save(audit=audit, actor=people["peer_nora"], version=audit.version,
-                              changes={"rationale": "Nora's draft"})  # fmt: skip
+            audits.audit_save(
+                audit=audit,
+                actor=people["peer_nora"],
+                version=audit.version,
+                changes={"rationale": "Nora's draft"},
+            )
         else:
             grade_and_submit(audit)
     for audit in world.audits("all", assignment__auditor__user=people["aud_ann"]):
@@ -158,10 +189,15 @@ def build() -> World:
         audit=moderated, actor=moderated.assignment.auditor.user, concern="South concern text"
     )
     world.action = actions.action_create(
-        actor=people["two_tom"], audit=moderated, case=None,
-        fields={"owner": Staff.objects.get(staff_ref="W-South"), "description": "Do it",
-                "due_date": date.today() + timedelta(days=30)},
-    )  # fmt: skip
+        actor=people["two_tom"],
+        audit=moderated,
+        case=None,
+        fields={
+            "owner": Staff.objects.get(staff_ref="W-South"),
+            "description": "Do it",
+            "due_date": date.today() + timedelta(days=30),
+        },
+    )
     job = reports.report_request(cycle=south_cycle, actor=people["two_tom"])
     world.report = reports.report_compile(job.pk, "scope-world")
     # ex_eli leaves the auditors after the assignment: her audits stay, her role does not.

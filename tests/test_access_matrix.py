@@ -63,24 +63,37 @@ API = {
     "token-revoke": {"POST": deny()},
     "assurance-summaries": {"GET": allow((*MANAGERS, "IA", "ADM"))},
     "team-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
-    "team-detail": {"GET": READ_ALL, "PUT": deny(**NOT_ADMIN), "PATCH": deny(**NOT_ADMIN),
-                    "DELETE": deny(**NOT_ADMIN)},
+    "team-detail": {
+        "GET": READ_ALL,
+        "PUT": deny(**NOT_ADMIN),
+        "PATCH": deny(**NOT_ADMIN),
+        "DELETE": deny(**NOT_ADMIN),
+    },
     "staff-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
-    "staff-detail": {"GET": allow(("AUD", "TM", "OM", "QA", "IA", "ADM")),
-                     "PATCH": deny(**NOT_ADMIN), "PUT": deny(**NOT_ADMIN),
-                     "DELETE": deny(**NOT_ADMIN)},
+    "staff-detail": {
+        "GET": allow(("AUD", "TM", "OM", "QA", "IA", "ADM")),
+        "PATCH": deny(**NOT_ADMIN),
+        "PUT": deny(**NOT_ADMIN),
+        "DELETE": deny(**NOT_ADMIN),
+    },
     "conflict-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403, ADM=403)},
-    "conflict-detail": {"GET": allow(("TM", "QA", "IA", "ADM")),
-                        "PATCH": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404),
-                        "PUT": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404),
-                        "DELETE": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404)},
+    "conflict-detail": {
+        "GET": allow(("TM", "QA", "IA", "ADM")),
+        "PATCH": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404),
+        "PUT": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404),
+        "DELETE": deny(IA=403, OUT=403, ADM=403, AUD=404, AUD2=404, OM=404),
+    },
     "case-list": {"GET": READ_ALL},
     "case-detail": {"GET": allow(("AUD", "AUD2", "TM", "QA", "IA", "ADM"))},
     "case-import-register": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
     "case-follow-up": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, OM=404)},
     "cycle-list": {"GET": READ_ALL, "POST": deny(**NOT_MANAGER)},
-    "cycle-detail": {"GET": allow(CYCLE_READERS), "PUT": CYCLE_WRITE, "PATCH": CYCLE_WRITE,
-                     "DELETE": CYCLE_WRITE},
+    "cycle-detail": {
+        "GET": allow(CYCLE_READERS),
+        "PUT": CYCLE_WRITE,
+        "PATCH": CYCLE_WRITE,
+        "DELETE": CYCLE_WRITE,
+    },
     "cycle-plan": {"GET": allow(CYCLE_READERS)},
     "cycle-sample-list": {"GET": allow(CYCLE_READERS)},
     "cycle-verification": {"GET": allow(CYCLE_READERS)},
@@ -96,14 +109,20 @@ API = {
     "cycle-close": {"POST": CYCLE_WRITE},
     "sampled-case-replace": {"POST": CYCLE_WRITE},
     "template-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
-    "template-detail": {"GET": READ_ALL, "PUT": deny(**NOT_ADMIN), "PATCH": deny(**NOT_ADMIN),
-                        "DELETE": deny(**NOT_ADMIN)},
+    "template-detail": {
+        "GET": READ_ALL,
+        "PUT": deny(**NOT_ADMIN),
+        "PATCH": deny(**NOT_ADMIN),
+        "DELETE": deny(**NOT_ADMIN),
+    },
     "template-export": {"GET": READ_ALL},
     "template-publish": {"POST": deny(**NOT_ADMIN)},
     "template-import-template": {"POST": deny(**NOT_ADMIN)},
     "audit-list": {"GET": READ_ALL},
-    "audit-detail": {"GET": allow(("AUD", "QA", "IA", "ADM")),
-                     "PATCH": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
+    "audit-detail": {
+        "GET": allow(("AUD", "QA", "IA", "ADM")),
+        "PATCH": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403),
+    },
     "audit-history": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
     "audit-submit": {"POST": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
     "audit-moderation": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)},
@@ -113,17 +132,23 @@ API = {
     "escalation-detail": {"GET": allow(("AUD", "TM", "QA", "IA", "ADM"))},
     "escalation-acknowledge": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403, OM=404)},
     "action-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403)},
-    "action-detail": {"GET": allow(("TM", "QA", "IA", "ADM")),
-                      "PATCH": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
-                      "PUT": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
-                      "DELETE": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403)},
+    "action-detail": {
+        "GET": allow(("TM", "QA", "IA", "ADM")),
+        "PATCH": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+        "PUT": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+        "DELETE": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+    },
     "improvement-item-list": {"GET": READ_ALL, "POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
-    "improvement-item-detail": {"GET": READ_ALL,
-                                "PATCH": deny(AUD=403, AUD2=403, IA=403, OUT=403),
-                                "PUT": deny(AUD=403, AUD2=403, IA=403, OUT=403),
-                                "DELETE": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
-    "report-list": {"GET": allow((*MANAGERS, "IA", "ADM")),
-                    "POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403)},
+    "improvement-item-detail": {
+        "GET": READ_ALL,
+        "PATCH": deny(AUD=403, AUD2=403, IA=403, OUT=403),
+        "PUT": deny(AUD=403, AUD2=403, IA=403, OUT=403),
+        "DELETE": deny(AUD=403, AUD2=403, IA=403, OUT=403),
+    },
+    "report-list": {
+        "GET": allow((*MANAGERS, "IA", "ADM")),
+        "POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403),
+    },
     "report-detail": {"GET": allow(REPORT_READERS)},
     "report-pdf": {"GET": allow(REPORT_READERS)},
     "report-data-json": {"GET": allow(REPORT_READERS)},
@@ -132,9 +157,10 @@ API = {
     "report-changed": {"GET": allow(REPORT_READERS)},
     # One's own notifications only: AUD's is nobody else's to read or mark.
     "notification-list": {"GET": READ_ALL},
-    "notification-read": {"POST": deny(OUT=403, **dict.fromkeys(
-        ("AUD2", "TM", "OM", "QA", "IA", "ADM"), 404))},
-}  # fmt: skip
+    "notification-read": {
+        "POST": deny(OUT=403, **dict.fromkeys(("AUD2", "TM", "OM", "QA", "IA", "ADM"), 404))
+    },
+}
 
 PAGE = {"ANON": 302}
 NOT_CYCLE_MANAGER = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "ADM"), 404) | PAGE
@@ -161,24 +187,29 @@ WEB = {
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
     "actions": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
-    "action-new": {"GET": allow(MANAGERS, **PAGE),
-                   "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "IA", "ADM"), 404) | PAGE},
-    "action-advance": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404)
-                       | PAGE},
+    "action-new": {
+        "GET": allow(MANAGERS, **PAGE),
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "IA", "ADM"), 404) | PAGE,
+    },
+    "action-advance": {
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404) | PAGE
+    },
     "escalations": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
-    "escalation-acknowledge": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404)
-                               | PAGE},
+    "escalation-acknowledge": {
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404) | PAGE
+    },
     "dashboard": {"GET": allow(MANAGERS, **PAGE)},
     "assurance": {"GET": allow(("IA", "ADM"), **PAGE)},
     "assurance-report": {"GET": allow(("IA", "ADM"), **PAGE)},
     "sampling-record": {"GET": allow(("IA", "ADM"), **PAGE)},
     "recheck": {"GET": allow(("IA", "ADM"), **PAGE)},
     "notifications": {"GET": allow(WITH_ROLE, **PAGE)},
-    "notification-read": {"POST": dict.fromkeys(("OUT", "AUD2", "TM", "OM", "QA", "IA", "ADM"),
-                                                404) | PAGE},
+    "notification-read": {
+        "POST": dict.fromkeys(("OUT", "AUD2", "TM", "OM", "QA", "IA", "ADM"), 404) | PAGE
+    },
     "notifications-read": {"POST": {"OUT": 404, **PAGE}},
     "notification-preferences": {"POST": {"OUT": 404, **PAGE}},
-}  # fmt: skip
+}
 OPEN = {  # outside any scope by design: no data
     "health": {"GET": dict.fromkeys(ROLES, OK)},
     "schema": {"GET": dict.fromkeys(ROLES, OK)},
@@ -247,12 +278,16 @@ def build_world():
         user__username=f"manager.{other_team.name.lower().replace(' ', '-')}"
     )
     people = {
-        "ANON": None, "OUT": User.objects.create_user("outsider_eve"), "AUD": first.auditor.user,
-        "AUD2": second.auditor.user, "TM": team_manager.user, "OM": other_manager.user,
+        "ANON": None,
+        "OUT": User.objects.create_user("outsider_eve"),
+        "AUD": first.auditor.user,
+        "AUD2": second.auditor.user,
+        "TM": team_manager.user,
+        "OM": other_manager.user,
         "QA": User.objects.get(username="qa.lead"),
         "IA": User.objects.get(username="internal.audit"),
         "ADM": User.objects.get(username="admin"),
-    }  # fmt: skip
+    }
     lead = people["QA"]
     escalation = escalations.escalation_raise(
         audit=first.audit, actor=first.auditor.user, concern="x"
@@ -271,13 +306,21 @@ def build_world():
         recipient=people["AUD"], kind="assigned", text="New audits", link="/audits/"
     )
     ids = {
-        "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
-        "cycle": cycle.pk, "sampled-case": first.sampled_case_id,
+        "team": case.team_id,
+        "staff": first.auditor_id,
+        "conflict": conflict.pk,
+        "case": case.pk,
+        "cycle": cycle.pk,
+        "sampled-case": first.sampled_case_id,
         "template": first.audit.template_id,
-        "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
-        "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
+        "audit": first.audit.pk,
+        "escalation": escalation.pk,
+        "action": action.pk,
+        "improvement-item": item.pk,
+        "report": job.pk,
+        "report_id": report.pk,
         "notification": told.pk,
-    }  # fmt: skip
+    }
     return people, ids
 
 
@@ -289,10 +332,14 @@ def url_for(name: str, ids: dict) -> str | None:
         {},
         {"pk": ids.get(short.rsplit("-", 1)[0]) or ids.get(short.split("-")[0])},
         {"pk": ids.get("-".join(short.split("-")[:2]))},
-        {"audit_id": ids["audit"]}, {"cycle_id": ids["cycle"]}, {"job_id": ids["report"]},
-        {"action_id": ids["action"]}, {"report_id": ids["report_id"]},
-        {"escalation_id": ids["escalation"]}, {"notification_id": ids["notification"]},
-    ):  # fmt: skip
+        {"audit_id": ids["audit"]},
+        {"cycle_id": ids["cycle"]},
+        {"job_id": ids["report"]},
+        {"action_id": ids["action"]},
+        {"report_id": ids["report_id"]},
+        {"escalation_id": ids["escalation"]},
+        {"notification_id": ids["notification"]},
+    ):
         if any(value is None for value in kwargs.values()):
             continue
         try:

@@ -25,10 +25,14 @@ def actions(people, teams):
 
     def make(description, due_in_days, status=Action.Status.OPEN):
         return Action.objects.create(
-            case=case, team=cp, owner=owner, description=description,
-            due_date=TODAY + timedelta(days=due_in_days), status=status,
+            case=case,
+            team=cp,
+            owner=owner,
+            description=description,
+            due_date=TODAY + timedelta(days=due_in_days),
+            status=status,
             created_by=people["qa_lead_quinn"],
-        )  # fmt: skip
+        )
 
     return {
         "soon": make("Update the plan", 2),

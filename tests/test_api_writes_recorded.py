@@ -15,10 +15,14 @@ def test_a_cycle_created_through_the_api_has_its_creator_template_and_event(
     manager_bob = people["manager_bob"]
     response = client_for(manager_bob).post(
         "/api/v1/cycles/",
-        {"name": "Spring", "period_start": "2026-01-01", "period_end": "2026-03-31",
-         "teams": ["Child Protection One"]},
+        {
+            "name": "Spring",
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "teams": ["Child Protection One"],
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.content
     cycle = Cycle.objects.get(pk=response.json()["id"])
     assert cycle.created_by == manager_bob
@@ -34,15 +38,16 @@ def test_a_team_edited_and_deleted_through_the_api_leaves_both_events(people, cl
     assert admin.delete(f"/api/v1/teams/{team.pk}/").status_code == 204
     events = Event.objects.filter(object_type="team", object_id=str(team.pk))
     assert [(e.verb, e.actor_id) for e in events] == [
-        ("updated", people["admin_ada"].pk), ("deleted", people["admin_ada"].pk)
-    ]  # fmt: skip
+        ("updated", people["admin_ada"].pk),
+        ("deleted", people["admin_ada"].pk),
+    ]
     assert events[0].before["name"] == "Fostering"
     assert events[0].after["name"] == "Fostering East"
 
 
-@pytest.mark.parametrize(("prefix", "viewset"), [
-    (prefix, viewset) for prefix, viewset, _ in api_urls.router.registry
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("prefix", "viewset"), [(prefix, viewset) for prefix, viewset, _ in api_urls.router.registry]
+)
 def test_no_viewset_lets_a_drf_mixin_write_past_the_event(prefix, viewset):
     """The class of defect: whatever a viewset combines, its writes resolve to ours."""
     for hook, mixin in (

@@ -12,26 +12,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audits.core.assignment import (
-    ALL_RULES,
-    ALREADY_AUDITING,
-    CAPACITY,
-    RULES,
-    AssignmentResult,
-    Auditor,
-    CaseFacts,
-    RuleOverride,
-    Unassignable,
-    assign,
-    eligibility,
-    eligibility_matrix,
-    reassign,
-)
+from audits.core.assignment import AssignmentResult, Unassignable, assign, reassign
 from audits.core.placement import (
     CANDIDATES_PER_CASE,
     _even_out,
     _make_maximum,
     balanced_placement,
+)
+from audits.core.rules import (
+    ALL_RULES,
+    ALREADY_AUDITING,
+    CAPACITY,
+    RULES,
+    Auditor,
+    CaseFacts,
+    RuleOverride,
+    eligibility,
+    eligibility_matrix,
 )
 
 TEAMS = ("Adults North", "Adults South", "Children East")

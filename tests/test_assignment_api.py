@@ -2,6 +2,7 @@
 cases nobody can take are listed with the rules that blocked them."""
 
 import io
+import re
 from collections import Counter
 from datetime import date, timedelta
 
@@ -58,8 +59,9 @@ def violations(assignment: Assignment) -> list[str]:
 
 
 def test_the_qa_lead_assigns_a_drawn_sample_independently_and_evenly(
-    council, client_for, django_capture_on_commit_callbacks
+    council, client_for, django_capture_on_commit_callbacks, settings
 ):
+    settings.SITE_URL = "https://qa.council.example"
     client = client_for(council)
     url = drawn_cycle(client)
     with django_capture_on_commit_callbacks(execute=True):
@@ -81,6 +83,12 @@ def test_the_qa_lead_assigns_a_drawn_sample_independently_and_evenly(
     assert Audit.objects.filter(status="assigned").count() == len(items)
     assert Cycle.objects.get().status == "assigned"
     assert len(mail.outbox) == len(loads)  # one email per auditor
+    # Each links to the service and names no case: the details stay in CaseAssure.
+    refs = set(Case.objects.values_list("case_ref", flat=True))
+    for message in mail.outbox:
+        words = set(re.findall(r"[\w-]+", f"{message.subject} {message.body}"))
+        assert not words & refs, message.body
+        assert re.search(r"https://qa\.council\.example/\S+", message.body), message.body
     assert Event.objects.filter(verb="cycle.assigned").exists()
     assert client.post(url + "assign/").status_code == 409  # nothing left to assign
 

@@ -19,18 +19,33 @@ from audits.models import (
     SampledCase,
     Staff,
     Template,
-)  # fmt: skip
+)
 from audits.services.escalations import escalations_remind_overdue
 
 FULL = {
-    "audit_type": "Desk audit", "child_seen_recently": "yes", "risk_recognised": 3,
-    "risk_reviewed": 3, "parental_capacity": 3, "assessment_timely": "yes",
-    "assessment_analysis": 3, "history_used": 3, "plan_smart": 3, "reviews_on_time": "yes",
-    "plan_progress": 3, "child_voice_recorded": 3, "child_voice_acted_on": 3,
-    "supervision_regular": 3, "decisions_reasoned": 3, "partners_involved": 3,
-    "information_shared": 3, "outcomes_improving": 3, "step_up_down": "na",
-    "recording_up_to_date": 3, "chronology_present": "yes", "tells_story": 3,
-}  # fmt: skip
+    "audit_type": "Desk audit",
+    "child_seen_recently": "yes",
+    "risk_recognised": 3,
+    "risk_reviewed": 3,
+    "parental_capacity": 3,
+    "assessment_timely": "yes",
+    "assessment_analysis": 3,
+    "history_used": 3,
+    "plan_smart": 3,
+    "reviews_on_time": "yes",
+    "plan_progress": 3,
+    "child_voice_recorded": 3,
+    "child_voice_acted_on": 3,
+    "supervision_regular": 3,
+    "decisions_reasoned": 3,
+    "partners_involved": 3,
+    "information_shared": 3,
+    "outcomes_improving": 3,
+    "step_up_down": "na",
+    "recording_up_to_date": 3,
+    "chronology_present": "yes",
+    "tells_story": 3,
+}
 
 
 @pytest.fixture
@@ -42,9 +57,12 @@ def work(people, teams, make_person):
     )
     template = Template.objects.get(status="published")
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
-        template=template, moderation_share=0,
-    )  # fmt: skip
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        template=template,
+        moderation_share=0,
+    )
     sampled = SampledCase.objects.create(
         cycle=cycle, case=case, stratum="all", rank=1, selection_key="a" * 64
     )
@@ -222,10 +240,14 @@ def test_a_team_manager_cannot_moderate_her_own_teams_case(people, work, client_
     assert no_reason.status_code == 400
     response = quinn.post(
         url(audit, "moderation/"),
-        {"decision": "change", "overall_grade": 2, "grades": {"risk_recognised": 2},
-         "reason": "Risk was recognised late but acted on"},
+        {
+            "decision": "change",
+            "overall_grade": 2,
+            "grades": {"risk_recognised": 2},
+            "reason": "Risk was recognised late but acted on",
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.json()
     audit.refresh_from_db()
     assert (audit.status, audit.overall_grade, audit.moderated_overall_grade) == ("final", 1, 2)
@@ -310,11 +332,15 @@ def test_actions_move_open_done_verified_and_nothing_else(people, work, client_f
     owner = Staff.objects.get(user=people["manager_bob"])
     response = quinn.post(
         "/api/v1/actions/",
-        {"audit": work["first"].pk, "owner": owner.staff_ref,
-         "description": "Update the chronology", "priority": "high",
-         "due_date": str(date.today() + timedelta(days=14))},
+        {
+            "audit": work["first"].pk,
+            "owner": owner.staff_ref,
+            "description": "Update the chronology",
+            "priority": "high",
+            "due_date": str(date.today() + timedelta(days=14)),
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.json()
     action_url = f"/api/v1/actions/{response.json()['id']}/"
     bob = client_for(people["manager_bob"])

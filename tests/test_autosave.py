@@ -35,14 +35,18 @@ def audit(people, teams):
     )
     # A case in a team Bob does not manage: the cycle over every team is not his to see.
     Case.objects.create(
-        case_ref="C800002", team=teams["Children Looked After"], case_type="cla",
+        case_ref="C800002",
+        team=teams["Children Looked After"],
+        case_type="cla",
         opened_on=date(2025, 1, 1),
-    )  # fmt: skip
+    )
     template = Template.objects.get(status="published")
     cycle = Cycle.objects.create(
-        name="Q4", period_start=date(2025, 10, 1), period_end=date(2025, 12, 31),
+        name="Q4",
+        period_start=date(2025, 10, 1),
+        period_end=date(2025, 12, 31),
         template=template,
-    )  # fmt: skip
+    )
     sampled = SampledCase.objects.create(
         cycle=cycle, case=case, stratum="all", rank=1, selection_key="b" * 64
     )
@@ -101,9 +105,11 @@ def test_a_change_of_grades_is_recorded_and_other_changes_are_not(people, audit)
     first = grade_events(audit).get()
     assert first.before == {"overall_grade": None, "grades": {}, "status": "assigned"}
     assert first.after == {
-        "overall_grade": None, "grades": {"plan_smart": 3}, "status": "in_progress",
+        "overall_grade": None,
+        "grades": {"plan_smart": 3},
+        "status": "in_progress",
         "version": 2,
-    }  # fmt: skip
+    }
     assert first.actor == people["auditor_alice"]
 
     assert save(alice, audit, 2, answers={"audit_type": "Desk audit"}).status_code == 200
@@ -134,15 +140,19 @@ def test_a_save_that_loses_the_race_writes_nothing(people, audit):
     # matches no row, the auditor is told the current version, and no Event is left.
     read_earlier = Audit.objects.get(pk=audit.pk)
     audit_save(
-        audit=Audit.objects.get(pk=audit.pk), actor=people["auditor_alice"], version=1,
+        audit=Audit.objects.get(pk=audit.pk),
+        actor=people["auditor_alice"],
+        version=1,
         changes={"answers": {"plan_smart": 4}},
-    )  # fmt: skip
+    )
     events = Event.objects.count()
     with pytest.raises(StateConflict) as lost:
         audit_save(
-            audit=read_earlier, actor=people["auditor_alice"], version=1,
+            audit=read_earlier,
+            actor=people["auditor_alice"],
+            version=1,
             changes={"answers": {"plan_smart": 1}},
-        )  # fmt: skip
+        )
     assert lost.value.extra["current_version"] == 2
     audit.refresh_from_db()
     assert (audit.version, audit.answers) == (2, {"plan_smart": 4})
@@ -154,9 +164,11 @@ def test_a_save_racing_a_submission_is_refused(people, audit):
     Audit.objects.filter(pk=audit.pk).update(status=Audit.Status.SUBMITTED)
     with pytest.raises(StateConflict) as refused:
         audit_save(
-            audit=read_earlier, actor=people["auditor_alice"], version=1,
+            audit=read_earlier,
+            actor=people["auditor_alice"],
+            version=1,
             changes={"strengths": "late"},
-        )  # fmt: skip
+        )
     assert "current_version" not in refused.value.extra
     audit.refresh_from_db()
     assert (audit.version, audit.strengths) == (1, "")
@@ -257,9 +269,16 @@ def test_the_form_cache_never_serves_a_draft(people, audit):
     # An audit on a draft form (possible while a form is being tried out) is checked
     # against the draft as it is now, even after the draft was edited.
     draft = Template.objects.create(
-        name="Trial form", definition={"sections": [{"title": "One", "questions": [
-            {"key": "first", "text": "First?", "kind": "yes_no_na"}]}]},
-    )  # fmt: skip
+        name="Trial form",
+        definition={
+            "sections": [
+                {
+                    "title": "One",
+                    "questions": [{"key": "first", "text": "First?", "kind": "yes_no_na"}],
+                }
+            ]
+        },
+    )
     Audit.objects.filter(pk=audit.pk).update(template=draft)
     alice = with_token(people["auditor_alice"])
     assert save(alice, audit, 1, answers={"first": "yes"}).status_code == 200
@@ -288,9 +307,11 @@ def test_the_hand_written_loads_read_what_the_orm_reads(people, audit):
     # where the ORM puts it, with the same type.
     alice = people["auditor_alice"]
     audit_save(
-        audit=Audit.objects.get(pk=audit.pk), actor=alice, version=1,
+        audit=Audit.objects.get(pk=audit.pk),
+        actor=alice,
+        version=1,
         changes={"answers": {"plan_smart": 3}, "themes": [], "strengths": "Clear"},
-    )  # fmt: skip
+    )
     loaded = scoping.audit_editable_by(alice, audit.pk)
     expected = Audit.objects.get(pk=audit.pk)
     for field in Audit._meta.concrete_fields:

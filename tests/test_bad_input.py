@@ -79,10 +79,14 @@ def test_a_cycle_with_a_period_outside_1900_to_2100_is_refused(people, client_fo
     client = client_for(people["qa_lead_quinn"])
     response = client.post(
         "/api/v1/cycles/",
-        {"name": "Odd", "period_start": start, "period_end": "2100-12-31",
-         "plan": {"method": "fixed", "n": 5}},
+        {
+            "name": "Odd",
+            "period_start": start,
+            "period_end": "2100-12-31",
+            "plan": {"method": "fixed", "n": 5},
+        },
         format="json",
-    )  # fmt: skip
+    )
     assert response.status_code == 400, response.content
     assert "period_start" in response.json()
     assert not Cycle.objects.filter(name="Odd").exists()
@@ -92,9 +96,11 @@ def test_a_cycle_with_a_period_outside_1900_to_2100_is_refused(people, client_fo
 def test_a_bad_if_match_version_is_400(people, alice_audit, client_for, etag):
     client = client_for(people["auditor_alice"])
     response = client.patch(
-        f"/api/v1/audits/{alice_audit.pk}/", {"strengths": "Clear"}, format="json",
+        f"/api/v1/audits/{alice_audit.pk}/",
+        {"strengths": "Clear"},
+        format="json",
         HTTP_IF_MATCH=etag,
-    )  # fmt: skip
+    )
     assert response.status_code == 400
     assert "version" in response.json()
 

@@ -90,11 +90,13 @@ def world(people, teams, make_person, client_for):
         )
     lead = people["qa_lead_quinn"]
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
         template=Template.objects.get(status="published"),
         plan={"method": "fixed", "n": 3, "allocation": "proportional", "minimum": 0},
         created_by=lead,
-    )  # fmt: skip
+    )
     cycle.teams.set([cp])
     with known_server_random("bad-input"):
         sample.sample_draw(cycle=cycle, actor=lead)
@@ -103,18 +105,30 @@ def world(people, teams, make_person, client_for):
     escalation = escalations.escalation_raise(audit=audit, actor=lead, concern="Seen alone?")
     item = ImprovementItem.objects.create(reference="IN-1", title="Voice of the child")
     action = Action.objects.create(
-        audit=audit, case=audit.assignment.sampled_case.case, team=cp, owner=worker,
-        description="Update the plan", due_date=date(2099, 1, 1), created_by=lead,
-    )  # fmt: skip
+        audit=audit,
+        case=audit.assignment.sampled_case.case,
+        team=cp,
+        owner=worker,
+        description="Update the plan",
+        due_date=date(2099, 1, 1),
+        created_by=lead,
+    )
     conflict = Conflict.objects.create(
         auditor=Staff.objects.get(user=people["auditor_alice"]), worker=worker, reason="Friend"
     )
     ids = {
-        "actions": action.pk, "audits": audit.pk, "cases": audit.assignment.sampled_case.case_id,
-        "conflicts": conflict.pk, "cycles": cycle.pk, "escalations": escalation.pk,
-        "improvement-items": item.pk, "sampled-cases": audit.assignment.sampled_case_id,
-        "staff": worker.pk, "teams": cp.pk, "templates": cycle.template_id,
-    }  # fmt: skip
+        "actions": action.pk,
+        "audits": audit.pk,
+        "cases": audit.assignment.sampled_case.case_id,
+        "conflicts": conflict.pk,
+        "cycles": cycle.pk,
+        "escalations": escalation.pk,
+        "improvement-items": item.pk,
+        "sampled-cases": audit.assignment.sampled_case_id,
+        "staff": worker.pk,
+        "teams": cp.pk,
+        "templates": cycle.template_id,
+    }
     clients = [client_for(people[name]) for name in ("qa_lead_quinn", "admin_ada", "auditor_alice")]
     return {"ids": ids, "clients": clients, "audit": audit}
 
@@ -135,9 +149,12 @@ KINDS = ["huge", "huge_integer", "fraction", "surrogate", "object", "date"]
 
 @pytest.mark.parametrize("kind", KINDS)
 @settings(
-    max_examples=2, deadline=None, derandomize=True, phases=[Phase.generate],
+    max_examples=2,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
 @given(data=st.data())
 def test_every_writable_field_refuses_values_nothing_can_hold(world, kind, data):
     checked = 0

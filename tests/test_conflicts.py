@@ -32,24 +32,35 @@ def council(people, teams, make_person):
         case_ref="C700001", team=cp, case_type="cp", opened_on=date(2025, 1, 1), worker=cp_worker
     )
     cla_case = Case.objects.create(
-        case_ref="C700002", team=cla, case_type="cla", opened_on=date(2025, 1, 1),
+        case_ref="C700002",
+        team=cla,
+        case_type="cla",
+        opened_on=date(2025, 1, 1),
         worker=cla_worker,
-    )  # fmt: skip
+    )
     # Alice has been given the Child Protection case to audit.
     cycle = Cycle.objects.create(
-        name="Q1", period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+        name="Q1",
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 3, 31),
         template=Template.objects.get(status="published"),
-    )  # fmt: skip
+    )
     sampled = SampledCase.objects.create(
         cycle=cycle, case=cp_case, stratum="all", rank=1, selection_key="a" * 64
     )
     alice = Staff.objects.get(user=people["auditor_alice"])
     Assignment.objects.create(sampled_case=sampled, auditor=alice)
     return {
-        **people, "auditor_carl": carl, "manager_dan": dan, "alice": alice,
-        "carl": Staff.objects.get(user=carl), "cp_case": cp_case, "cla_case": cla_case,
-        "cp_worker": cp_worker, "cla_worker": cla_worker,
-    }  # fmt: skip
+        **people,
+        "auditor_carl": carl,
+        "manager_dan": dan,
+        "alice": alice,
+        "carl": Staff.objects.get(user=carl),
+        "cp_case": cp_case,
+        "cla_case": cla_case,
+        "cp_worker": cp_worker,
+        "cla_worker": cla_worker,
+    }
 
 
 @pytest.fixture
@@ -192,12 +203,14 @@ def test_the_qa_lead_changes_any_conflict(council, client_for):
 
 def test_managers_list_the_conflicts_of_their_teams_only(council, client_for):
     alice, carl = council["alice"], council["carl"]
-    Conflict.objects.bulk_create([
-        Conflict(auditor=alice, case=council["cp_case"], reason="1"),
-        Conflict(auditor=carl, case=council["cla_case"], reason="2"),
-        Conflict(auditor=carl, worker=council["cp_worker"], reason="3"),
-        Conflict(auditor=alice, worker=council["cla_worker"], reason="4"),
-    ])  # fmt: skip
+    Conflict.objects.bulk_create(
+        [
+            Conflict(auditor=alice, case=council["cp_case"], reason="1"),
+            Conflict(auditor=carl, case=council["cla_case"], reason="2"),
+            Conflict(auditor=carl, worker=council["cp_worker"], reason="3"),
+            Conflict(auditor=alice, worker=council["cla_worker"], reason="4"),
+        ]
+    )
 
     def listed(person):
         response = client_for(council[person]).get(URL)

@@ -14,14 +14,29 @@ from audits.services import assignment, sample
 from tests.builders import known_server_random
 
 FULL = {
-    "audit_type": "Desk audit", "child_seen_recently": "yes", "risk_recognised": 3,
-    "risk_reviewed": 3, "parental_capacity": 3, "assessment_timely": "yes",
-    "assessment_analysis": 3, "history_used": 3, "plan_smart": 3, "reviews_on_time": "yes",
-    "plan_progress": 3, "child_voice_recorded": 3, "child_voice_acted_on": 3,
-    "supervision_regular": 3, "decisions_reasoned": 3, "partners_involved": 3,
-    "information_shared": 3, "outcomes_improving": 3, "step_up_down": "na",
-    "recording_up_to_date": 3, "chronology_present": "yes", "tells_story": 3,
-}  # fmt: skip
+    "audit_type": "Desk audit",
+    "child_seen_recently": "yes",
+    "risk_recognised": 3,
+    "risk_reviewed": 3,
+    "parental_capacity": 3,
+    "assessment_timely": "yes",
+    "assessment_analysis": 3,
+    "history_used": 3,
+    "plan_smart": 3,
+    "reviews_on_time": "yes",
+    "plan_progress": 3,
+    "child_voice_recorded": 3,
+    "child_voice_acted_on": 3,
+    "supervision_regular": 3,
+    "decisions_reasoned": 3,
+    "partners_involved": 3,
+    "information_shared": 3,
+    "outcomes_improving": 3,
+    "step_up_down": "na",
+    "recording_up_to_date": 3,
+    "chronology_present": "yes",
+    "tells_story": 3,
+}
 
 
 @pytest.fixture
@@ -34,12 +49,15 @@ def cycle(people, teams):
         )
     lead = people["qa_lead_quinn"]
     cycle = Cycle.objects.create(
-        name="Q3 CP", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
-        template=Template.objects.get(status="published"), moderation_share=1,
-        second_share=0, plan={"method": "fixed", "n": 3, "allocation": "proportional",
-                              "minimum": 0},
+        name="Q3 CP",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        template=Template.objects.get(status="published"),
+        moderation_share=1,
+        second_share=0,
+        plan={"method": "fixed", "n": 3, "allocation": "proportional", "minimum": 0},
         created_by=lead,
-    )  # fmt: skip
+    )
     cycle.teams.set([cp])
     with known_server_random("LA-QA-2025-06"):
         sample.sample_draw(cycle=cycle, actor=lead)
@@ -80,8 +98,9 @@ def test_a_replaced_cases_audit_is_withdrawn_and_cannot_be_saved_or_submitted(
 
     shown = alice.get(url(audit)).json()
     assert (shown["status"], shown["withdrawn_reason"]) == (
-        "withdrawn", "Case transferred to another council",
-    )  # fmt: skip
+        "withdrawn",
+        "Case transferred to another council",
+    )
     saved = alice.patch(url(audit), {"version": audit.version, "answers": FULL}, format="json")
     assert saved.status_code == 409
     assert "withdrawn" in saved.json()["detail"]

@@ -4,7 +4,6 @@ import gzip
 from datetime import date
 
 import pytest
-from django.db import connection
 
 from audits.core import sampling
 from audits.models import Case, Cycle, Event, SampledCase
@@ -171,13 +170,18 @@ def test_exclusions_are_recorded_with_their_reasons(people, register, client_for
         name="Q2", period_start=date(2025, 4, 1), period_end=date(2025, 6, 30), status="sampled"
     )
     SampledCase.objects.create(
-        cycle=earlier, case=Case.objects.get(case_ref="1002"), stratum="all", rank=1,
+        cycle=earlier,
+        case=Case.objects.get(case_ref="1002"),
+        stratum="all",
+        rank=1,
         selection_key="0" * 64,
-    )  # fmt: skip
+    )
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
         plan={"method": "fixed", "n": 3},
-    )  # fmt: skip
+    )
     frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert frame.size == 18
     assert frame.exclusion_counts == {
@@ -198,10 +202,12 @@ def test_the_plan_preview_allocates_across_strata(people, teams, client_for):
             case_ref=f"P{index}", team=team, case_type=kind, opened_on=date(2025, 1, 1)
         )
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
         stratify_by="case_type",
         plan={"method": "estimation", "margin": 0.1, "confidence": 0.95, "p": 0.5},
-    )  # fmt: skip
+    )
     response = client_for(people["qa_lead_quinn"]).get(f"/api/v1/cycles/{cycle.pk}/plan/")
     assert response.status_code == 200
     plan = response.json()
@@ -227,10 +233,6 @@ def test_bad_plans_are_rejected_with_field_errors(people, client_for):
 
 @pytest.mark.postgres
 def test_postgresql_and_python_select_the_same_sample(people, teams):
-    if connection.vendor != "postgresql":
-        from tests.conftest import service_missing
-
-        service_missing("PostgreSQL is not configured (DATABASE_URL)")
     cp, cla = teams["Child Protection One"], teams["Children Looked After"]
     Case.objects.bulk_create(
         Case(
@@ -242,9 +244,11 @@ def test_postgresql_and_python_select_the_same_sample(people, teams):
         for index in range(3000)
     )
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
         stratify_by="team_case_type",
-    )  # fmt: skip
+    )
     allocation = dict.fromkeys(frames.strata_sizes(cycle), 7)
     in_database = frames.select_in_database(cycle, allocation, "seed-pg")
     in_python = sampling.draw(frames.frame_rows(cycle), allocation=allocation, seed="seed-pg")
@@ -270,9 +274,12 @@ def test_the_planner_gives_every_stratum_two_cases_by_default(people, teams, cli
     _small_and_large_strata(teams)
     client = client_for(people["qa_lead_quinn"])
     body = {
-        "name": "Q3", "period_start": "2025-07-01", "period_end": "2025-09-30",
-        "stratify_by": "case_type", "plan": {"method": "fixed", "n": 10},
-    }  # fmt: skip
+        "name": "Q3",
+        "period_start": "2025-07-01",
+        "period_end": "2025-09-30",
+        "stratify_by": "case_type",
+        "plan": {"method": "fixed", "n": 10},
+    }
     response = client.post("/api/v1/cycles/", body, format="json")
     assert response.status_code == 201, response.json()
     assert response.json()["plan"]["minimum"] == 2
@@ -288,9 +295,12 @@ def test_the_minimum_per_stratum_is_configurable_per_cycle(people, teams, client
     _small_and_large_strata(teams)
     client = client_for(people["qa_lead_quinn"])
     body = {
-        "name": "Q3", "period_start": "2025-07-01", "period_end": "2025-09-30",
-        "stratify_by": "case_type", "plan": {"method": "fixed", "n": 10, "minimum": 0},
-    }  # fmt: skip
+        "name": "Q3",
+        "period_start": "2025-07-01",
+        "period_end": "2025-09-30",
+        "stratify_by": "case_type",
+        "plan": {"method": "fixed", "n": 10, "minimum": 0},
+    }
     cycle_id = client.post("/api/v1/cycles/", body, format="json").json()["id"]
     assert client.get(f"/api/v1/cycles/{cycle_id}/plan/").json()["allocation"] == {
         "cla": 0,

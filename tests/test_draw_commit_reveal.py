@@ -34,8 +34,13 @@ def register(teams):
 
 
 def new_cycle(client, *, name="Q3 2025 CP audit", teams=(), start="2025-07-01", n=5):
-    body = {"name": name, "period_start": start, "period_end": "2025-09-30",
-            "plan": {"method": "fixed", "n": n}, "teams": list(teams)}  # fmt: skip
+    body = {
+        "name": name,
+        "period_start": start,
+        "period_end": "2025-09-30",
+        "plan": {"method": "fixed", "n": n},
+        "teams": list(teams),
+    }
     response = client.post("/api/v1/cycles/", body, format="json")
     assert response.status_code == 201, response.json()
     return f"/api/v1/cycles/{response.json()['id']}/"
@@ -59,8 +64,9 @@ def test_the_seed_is_derived_from_the_frozen_frame_the_servers_bits_and_the_witn
     assert frame["seed_algorithm"] == sampling.SEED_ALGORITHM
     refs = [row["case_ref"] for row in quinn.get(url + "sample/").json()["results"]]
     rows = [(str(ref), "all") for ref in range(1001, 1041)]
-    assert refs == [s.case_ref for s in sampling.draw(rows, allocation={"all": 5},
-                                                       seed=frame["seed"])["all"]]  # fmt: skip
+    assert refs == [
+        s.case_ref for s in sampling.draw(rows, allocation={"all": 5}, seed=frame["seed"])["all"]
+    ]
 
 
 def test_the_frame_hash_is_recorded_before_the_seed_exists(quinn, monkeypatch):
@@ -158,9 +164,11 @@ def test_a_drawn_cycle_cannot_be_deleted_or_drawn_again(quinn, people, client_fo
 
 def test_the_page_draw_needs_a_confirmation_and_takes_witness_input(people, register):
     cycle = Cycle.objects.create(
-        name="Q3", period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
         plan={"method": "fixed", "n": 4},
-    )  # fmt: skip
+    )
     page = Client()
     page.force_login(people["qa_lead_quinn"])
     form = page.get(f"/cycles/{cycle.pk}/").content.decode()
@@ -194,9 +202,11 @@ def test_a_second_draw_over_the_same_period_and_teams_is_named_in_both_records(
     quinn.post(second + "draw/", {}, format="json")
     apart = new_cycle(quinn, name="Other team", teams=["Children Looked After"])
     Case.objects.create(
-        case_ref="CLA-1", team=teams["Children Looked After"], case_type="cla",
+        case_ref="CLA-1",
+        team=teams["Children Looked After"],
+        case_type="cla",
         opened_on=date(2025, 1, 1),
-    )  # fmt: skip
+    )
     quinn.post(apart + "draw/", {}, format="json")
 
     def named(url):
@@ -254,9 +264,13 @@ def test_internal_audit_rechecks_the_draw_as_the_readme_says(
 
     def run(words):
         return subprocess.run(
-            [python3(), *words[1:]], cwd=tmp_path, capture_output=True, text=True, check=False,
+            [python3(), *words[1:]],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
             env={"PATH": "/usr/bin:/bin"},
-        )  # fmt: skip
+        )
 
     good = run(command)
     assert good.returncode == 0, good.stderr

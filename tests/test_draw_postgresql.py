@@ -19,10 +19,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only(settings, tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the draw alongside a second connection is PostgreSQL's")
-    settings.MEDIA_ROOT = tmp_path  # files of this test only
+def _files_of_this_test_only(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
@@ -42,9 +40,12 @@ def register(teams):
 
 def new_cycle(n=60, name="Q3"):
     return Cycle.objects.create(
-        name=name, period_start=date(2025, 7, 1), period_end=date(2025, 9, 30),
-        stratify_by="team_case_type", plan={"method": "fixed", "n": n},
-    )  # fmt: skip
+        name=name,
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        stratify_by="team_case_type",
+        plan={"method": "fixed", "n": n},
+    )
 
 
 def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, register):

@@ -98,12 +98,25 @@ def test_postgresql_restarts_during_a_burst_of_autosaves(live_server, audit_and_
     burst.start()
     time.sleep(2)
     subprocess.run(
-        ["runuser", "-u", "postgres", "--", f"{os.environ['PG_BIN']}/pg_ctl", "-D",
-         os.environ["PG_DATA"], "-m", "fast", "-w", "restart"],
+        [
+            "runuser",
+            "-u",
+            "postgres",
+            "--",
+            f"{os.environ['PG_BIN']}/pg_ctl",
+            "-D",
+            os.environ["PG_DATA"],
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        ],
         # The restarted server inherits our output streams: hand it /dev/null, not a pipe
         # that would never close.
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(3)
     stop.set()
     burst.join()
@@ -135,10 +148,25 @@ def test_redis_restarts_while_reports_are_queued(transactional_db, client_for):
         ["redis-cli", "-p", port, "shutdown", "nosave"], check=False, capture_output=True
     )
     subprocess.run(
-        ["redis-server", "--bind", "127.0.0.1", "--port", port, "--daemonize", "yes", "--save", "",
-         "--appendonly", "no", "--maxmemory-policy", "noeviction"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(
         lambda: (
             subprocess.run(["redis-cli", "-p", port, "ping"], capture_output=True).returncode == 0

@@ -54,29 +54,70 @@ CASE_DATA = {
 }
 # Served without case data: names, settings, figures without cases, the forms' chrome.
 NO_CASE_DATA = {
-    "api:api-root", "api:assurance-summaries", "api:team-list", "api:team-detail",
-    "api:staff-list", "api:staff-detail", "api:template-list", "api:template-detail",
-    "api:template-export", "api:cycle-list", "api:cycle-detail", "api:cycle-plan",
-    "api:cycle-verify-script", "api:improvement-item-list", "api:improvement-item-detail",
-    "api:report-list", "api:report-changed", "api:report-recompute", "web:keepalive",
-    "web:cycles", "web:cycle-new",
-    "web:cycle-reports", "web:report-job", "web:assurance", "home", "health", "login",
-    "logout", "schema", "api-docs", "admin:auth_user_password_change", "admin:password_change",
+    "api:api-root",
+    "api:assurance-summaries",
+    "api:team-list",
+    "api:team-detail",
+    "api:staff-list",
+    "api:staff-detail",
+    "api:template-list",
+    "api:template-detail",
+    "api:template-export",
+    "api:cycle-list",
+    "api:cycle-detail",
+    "api:cycle-plan",
+    "api:cycle-verify-script",
+    "api:improvement-item-list",
+    "api:improvement-item-detail",
+    "api:report-list",
+    "api:report-changed",
+    "api:report-recompute",
+    "web:keepalive",
+    "web:cycles",
+    "web:cycle-new",
+    "web:cycle-reports",
+    "web:report-job",
+    "web:assurance",
+    "home",
+    "health",
+    "login",
+    "logout",
+    "schema",
+    "api-docs",
+    "admin:auth_user_password_change",
+    "admin:password_change",
     # POST only (405 to a GET):
-    "web:action-advance", "web:cycle-assign", "web:cycle-draw", "web:cycle-extend",
-    "web:cycle-override", "web:cycle-replace", "web:cycle-unavailable",
-    "web:escalation-acknowledge", "web:cycle-close", "web:cycle-window",
-    "web:notification-read", "web:notifications-read", "web:notification-preferences",
+    "web:action-advance",
+    "web:cycle-assign",
+    "web:cycle-draw",
+    "web:cycle-extend",
+    "web:cycle-override",
+    "web:cycle-replace",
+    "web:cycle-unavailable",
+    "web:escalation-acknowledge",
+    "web:cycle-close",
+    "web:cycle-window",
+    "web:notification-read",
+    "web:notifications-read",
+    "web:notification-preferences",
     # One's own notifications: what needs attention and a link, never case details.
-    "api:notification-list", "web:notifications",
-}  # fmt: skip
+    "api:notification-list",
+    "web:notifications",
+}
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
 ADMIN_OTHER_MODELS = {
-    "audits.team", "audits.staff", "audits.apitoken", "audits.retentionpolicy", "auth.user",
-    "auth.group", "axes.accessattempt", "axes.accesslog", "axes.accessfailurelog",
+    "audits.team",
+    "audits.staff",
+    "audits.apitoken",
+    "audits.retentionpolicy",
+    "auth.user",
+    "auth.group",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
     "audits.opinionsettings",
-}  # fmt: skip
+}
 ADMIN_MODEL_PAGE = ("changelist", "change", "history", "delete")
 
 
@@ -133,9 +174,15 @@ def test_every_read_of_case_data_leaves_one_access_log_row(db, settings):
         if name == "web:moderate":
             url = f"/moderation/{moderated.pk}/"
         lists = name.endswith("-list") or name in (
-            "api:cycle-sample-list", "api:cycle-assignments", "web:my-audits", "web:moderation",
-            "web:actions", "web:escalations", "web:action-new", "web:dashboard",
-        )  # fmt: skip
+            "api:cycle-sample-list",
+            "api:cycle-assignments",
+            "web:my-audits",
+            "web:moderation",
+            "web:actions",
+            "web:escalations",
+            "web:action-new",
+            "web:dashboard",
+        )
         if name.startswith("api:") and name.endswith("-list"):
             url += "?limit=5"
         person = w.people[actor]
@@ -190,8 +237,12 @@ def test_every_admin_page_of_case_data_is_logged_when_served(db, settings):
 
 
 def test_reads_refused_or_changes_made_are_not_logged_as_reads(db, people, client_for, teams):
-    case = Case.objects.create(case_ref="C100001", team=teams["Child Protection One"],
-                               case_type="cin", opened_on="2025-01-01")  # fmt: skip
+    case = Case.objects.create(
+        case_ref="C100001",
+        team=teams["Child Protection One"],
+        case_type="cin",
+        opened_on="2025-01-01",
+    )
     assert client_for(people["outsider_eve"]).get(f"/api/v1/cases/{case.pk}/").status_code == 404
     staff = Staff.objects.get(user=people["admin_ada"])
     response = client_for(people["admin_ada"]).patch(

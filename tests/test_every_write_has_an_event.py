@@ -59,8 +59,13 @@ from tests.test_access_matrix import build_world, url_for
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # Tables whose writes are history or session bookkeeping, not a change to record.
 # (axes_accesslog: django-axes' own record of signing in and out.)
-NOT_CHANGES = {"django_session", "audits_event", "audits_accesslog", "django_admin_log",
-               "axes_accesslog"}  # fmt: skip
+NOT_CHANGES = {
+    "django_session",
+    "audits_event",
+    "audits_accesslog",
+    "django_admin_log",
+    "axes_accesslog",
+}
 BOOKKEEPING = (
     re.compile(r'UPDATE "auth_user" SET "last_login"'),
     re.compile(r'UPDATE "audits_apitoken" SET "last_used_at"'),
@@ -150,10 +155,14 @@ class World:
 
     def planned_cycle(self, name="Planned") -> Cycle:
         cycle = Cycle.objects.create(
-            name=name, period_start=date.today() - timedelta(days=90), period_end=date.today(),
-            stratify_by="case_type", template=current_template(), created_by=self.lead,
+            name=name,
+            period_start=date.today() - timedelta(days=90),
+            period_end=date.today(),
+            stratify_by="case_type",
+            template=current_template(),
+            created_by=self.lead,
             plan={"method": "fixed", "n": 14, "allocation": "proportional", "minimum": 1},
-        )  # fmt: skip
+        )
         # The teams the QA lead manages: a cycle covers only teams its manager manages (a
         # team added by an earlier admin case in the walk is nobody's).
         cycle.teams.set(Staff.objects.get(user=self.lead).managed_teams.all())
@@ -170,13 +179,15 @@ class World:
     def open_audit(self) -> Audit:
         return (
             Audit.objects.filter(
-                assignment__sampled_case__cycle=self.cycle, status=Audit.Status.ASSIGNED,
-                assignment__role="primary", assignment__auditor__user__isnull=False,
+                assignment__sampled_case__cycle=self.cycle,
+                status=Audit.Status.ASSIGNED,
+                assignment__role="primary",
+                assignment__auditor__user__isnull=False,
             )
             .select_related("assignment__auditor__user")
             .order_by("pk")
             .first()
-        )  # fmt: skip
+        )
 
     def graded_audit(self, grade=1) -> Audit:
         """An open audit with every answer filled, ready to submit (Inadequate: moderated)."""
@@ -191,9 +202,11 @@ class World:
             elif kind == "choice":
                 answers[question["key"]] = question["choices"][0]
         return audit_service.audit_save(
-            audit=audit, actor=audit.assignment.auditor.user, version=audit.version,
+            audit=audit,
+            actor=audit.assignment.auditor.user,
+            version=audit.version,
             changes={"answers": answers, "overall_grade": grade, "rationale": "Evidence weak"},
-        )  # fmt: skip
+        )
 
     def submitted_audit(self) -> Audit:
         audit = self.graded_audit()
@@ -212,8 +225,12 @@ class World:
 
     def template_body(self, name="Walk form") -> dict:
         template = current_template()
-        return {"name": name, "definition": template.definition,
-                "grade_scale": template.grade_scale, "themes": template.themes}  # fmt: skip
+        return {
+            "name": name,
+            "definition": template.definition,
+            "grade_scale": template.grade_scale,
+            "themes": template.themes,
+        }
 
     def draft_template(self) -> Template:
         from audits.services.templates import template_create
@@ -231,54 +248,99 @@ class World:
 def _(w):
     user = User.objects.create_user("token_tess", password="a-long-pass-phrase-9")
     w.people["token_tess"] = user
-    return Write("ANON", reverse("api:token-issue"), status=201, verb="token.issued",
-                 obj=("apitoken", None),
-                 data={"username": "token_tess", "password": "a-long-pass-phrase-9"},
-                 change={"prefix": None}, event_actor="token_tess")  # fmt: skip
+    return Write(
+        "ANON",
+        reverse("api:token-issue"),
+        status=201,
+        verb="token.issued",
+        obj=("apitoken", None),
+        data={"username": "token_tess", "password": "a-long-pass-phrase-9"},
+        change={"prefix": None},
+        event_actor="token_tess",
+    )
 
 
 @case(("api:token-revoke", "POST"))
 def _(w):
     ApiToken.issue(user=w.people["IA"], name="walk")
-    return Write("IA", reverse("api:token-revoke"), status=204, verb="token.revoked",
-                 obj=("apitoken", w.people["IA"].pk), change={"revoked": None})  # fmt: skip
+    return Write(
+        "IA",
+        reverse("api:token-revoke"),
+        status=204,
+        verb="token.revoked",
+        obj=("apitoken", w.people["IA"].pk),
+        change={"revoked": None},
+    )
 
 
 @case(("api:team-list", "POST"))
 def _(w):
-    return Write("ADM", "/api/v1/teams/", {"name": "Fostering", "service_area": "cla"},
-                 status=201, obj=("team", None), verb="created",
-                 change={"name": "Fostering"})  # fmt: skip
+    return Write(
+        "ADM",
+        "/api/v1/teams/",
+        {"name": "Fostering", "service_area": "cla"},
+        status=201,
+        obj=("team", None),
+        verb="created",
+        change={"name": "Fostering"},
+    )
 
 
 @case(("api:team-detail", "PUT"), ("api:team-detail", "PATCH"))
 def _(w):
     team = Team.objects.create(name=f"Edge {Team.objects.count()}", service_area="cp")
-    return Write("ADM", f"/api/v1/teams/{team.pk}/", {"name": f"{team.name} renamed",
-                 "service_area": "cp"}, obj=("team", team.pk), verb="updated",
-                 change={"name": f"{team.name} renamed"})  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/teams/{team.pk}/",
+        {"name": f"{team.name} renamed", "service_area": "cp"},
+        obj=("team", team.pk),
+        verb="updated",
+        change={"name": f"{team.name} renamed"},
+    )
 
 
 @case(("api:team-detail", "DELETE"))
 def _(w):
     team = Team.objects.create(name="Short lived", service_area="cp")
-    return Write("ADM", f"/api/v1/teams/{team.pk}/", status=204, obj=("team", team.pk),
-                 verb="deleted", change={"name": "Short lived"})  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/teams/{team.pk}/",
+        status=204,
+        obj=("team", team.pk),
+        verb="deleted",
+        change={"name": "Short lived"},
+    )
 
 
 @case(("api:staff-list", "POST"))
 def _(w):
-    return Write("ADM", "/api/v1/staff/", {"staff_ref": "NEW-1", "name": "New Starter",
-                 "email": "new@council.example", "capacity": 3}, status=201,
-                 obj=("staff", None), verb="created", change={"staff_ref": "NEW-1"})  # fmt: skip
+    return Write(
+        "ADM",
+        "/api/v1/staff/",
+        {
+            "staff_ref": "NEW-1",
+            "name": "New Starter",
+            "email": "new@council.example",
+            "capacity": 3,
+        },
+        status=201,
+        obj=("staff", None),
+        verb="created",
+        change={"staff_ref": "NEW-1"},
+    )
 
 
 @case(("api:staff-detail", "PUT"), ("api:staff-detail", "PATCH"))
 def _(w):
     staff = Staff.objects.create(staff_ref=f"ED-{Staff.objects.count()}", name="Ed", capacity=1)
-    return Write("ADM", f"/api/v1/staff/{staff.pk}/", {"staff_ref": staff.staff_ref,
-                 "name": "Ed Edited", "capacity": 2}, obj=("staff", staff.pk), verb="updated",
-                 change={"name": "Ed Edited"})  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/staff/{staff.pk}/",
+        {"staff_ref": staff.staff_ref, "name": "Ed Edited", "capacity": 2},
+        obj=("staff", staff.pk),
+        verb="updated",
+        change={"name": "Ed Edited"},
+    )
 
 
 @case(("api:staff-detail", "DELETE"))
@@ -292,10 +354,19 @@ def _(w):
     # An auditor declares a conflict with a worker (a case only among those they were given).
     auditor = Staff.objects.get(user=w.people["AUD"])
     worker = Staff.objects.exclude(pk=auditor.pk).filter(user__isnull=True).order_by("pk").first()
-    return Write("AUD", "/api/v1/conflicts/", {"auditor": auditor.staff_ref,
-                 "worker": worker.staff_ref, "reason": "My neighbour's family"}, status=201,
-                 obj=("conflict", None), verb="conflict.declared",
-                 change={"reason": "My neighbour's family"})  # fmt: skip
+    return Write(
+        "AUD",
+        "/api/v1/conflicts/",
+        {
+            "auditor": auditor.staff_ref,
+            "worker": worker.staff_ref,
+            "reason": "My neighbour's family",
+        },
+        status=201,
+        obj=("conflict", None),
+        verb="conflict.declared",
+        change={"reason": "My neighbour's family"},
+    )
 
 
 def _conflict(w) -> Conflict:
@@ -307,19 +378,32 @@ def _conflict(w) -> Conflict:
 @case(("api:conflict-detail", "PUT"), ("api:conflict-detail", "PATCH"))
 def _(w):
     conflict = _conflict(w)
-    return Write("QA", f"/api/v1/conflicts/{conflict.pk}/", {
-        "auditor": conflict.auditor.staff_ref, "case": conflict.case.case_ref,
-        "reason": "Knows the family well", "change_reason": "Said more at supervision"},
-        obj=("conflict", conflict.pk), verb="conflict.changed",
-        change={"reason": "Knows the family well"})  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/conflicts/{conflict.pk}/",
+        {
+            "auditor": conflict.auditor.staff_ref,
+            "case": conflict.case.case_ref,
+            "reason": "Knows the family well",
+            "change_reason": "Said more at supervision",
+        },
+        obj=("conflict", conflict.pk),
+        verb="conflict.changed",
+        change={"reason": "Knows the family well"},
+    )
 
 
 @case(("api:conflict-detail", "DELETE"))
 def _(w):
     conflict = _conflict(w)
-    return Write("QA", f"/api/v1/conflicts/{conflict.pk}/",
-                 {"change_reason": "Declared in error"}, status=204,
-                 obj=("conflict", conflict.pk), verb="conflict.withdrawn")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/conflicts/{conflict.pk}/",
+        {"change_reason": "Declared in error"},
+        status=204,
+        obj=("conflict", conflict.pk),
+        verb="conflict.withdrawn",
+    )
 
 
 @case(("api:case-import-register", "POST"))
@@ -331,8 +415,14 @@ def _(w):
     )
     upload = io.BytesIO(csv.encode())
     upload.name = "cases.csv"
-    return Write("QA", "/api/v1/cases/import/?kind=cases", {"file": upload},
-                 as_multipart=True, obj=("", None), verb="import")  # fmt: skip
+    return Write(
+        "QA",
+        "/api/v1/cases/import/?kind=cases",
+        {"file": upload},
+        as_multipart=True,
+        obj=("", None),
+        verb="import",
+    )
 
 
 @case(("api:case-follow-up", "POST"))
@@ -356,60 +446,109 @@ def _(w):
             },
         )
         action_advance(action=action, actor=w.lead, status="done", evidence_note="Done")
-    return Write("QA", f"/api/v1/cases/{case_.pk}/follow-up/", {"reason": "Check it held"},
-                 status=201, obj=("followup", None), verb="follow_up.requested")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cases/{case_.pk}/follow-up/",
+        {"reason": "Check it held"},
+        status=201,
+        obj=("followup", None),
+        verb="follow_up.requested",
+    )
 
 
 @case(("api:cycle-list", "POST"))
 def _(w):
-    return Write("QA", "/api/v1/cycles/", {"name": "Walk cycle", "period_start": "2026-01-01",
-                 "period_end": "2026-03-31"}, status=201, obj=("cycle", None), verb="created",
-                 change={"name": "Walk cycle"})  # fmt: skip
+    return Write(
+        "QA",
+        "/api/v1/cycles/",
+        {"name": "Walk cycle", "period_start": "2026-01-01", "period_end": "2026-03-31"},
+        status=201,
+        obj=("cycle", None),
+        verb="created",
+        change={"name": "Walk cycle"},
+    )
 
 
 @case(("api:cycle-detail", "PUT"), ("api:cycle-detail", "PATCH"))
 def _(w):
     cycle = w.planned_cycle()
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/", {"name": "Renamed", "period_start":
-                 str(cycle.period_start), "period_end": str(cycle.period_end)},
-                 obj=("cycle", cycle.pk), verb="updated", change={"name": "Renamed"})  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/",
+        {
+            "name": "Renamed",
+            "period_start": str(cycle.period_start),
+            "period_end": str(cycle.period_end),
+        },
+        obj=("cycle", cycle.pk),
+        verb="updated",
+        change={"name": "Renamed"},
+    )
 
 
 @case(("api:cycle-detail", "DELETE"))
 def _(w):
     cycle = w.planned_cycle("To delete")
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/", status=204, obj=("cycle", cycle.pk),
-                 verb="deleted", change={"name": "To delete"})  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/",
+        status=204,
+        obj=("cycle", cycle.pk),
+        verb="deleted",
+        change={"name": "To delete"},
+    )
 
 
 @case(("api:cycle-draw", "POST"))
 def _(w):
     cycle = w.planned_cycle()
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/draw/", {}, status=201,
-                 obj=("cycle", cycle.pk), verb="draw")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/draw/",
+        {},
+        status=201,
+        obj=("cycle", cycle.pk),
+        verb="draw",
+    )
 
 
 @case(("api:cycle-close", "POST"))
 def _(w):
     cycle = w.drawn_cycle(assigned=True)
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/close/", {"reason": "Quarter over"},
-                 obj=("cycle", cycle.pk), verb="cycle.closed",
-                 change={"status": "closed"})  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/close/",
+        {"reason": "Quarter over"},
+        obj=("cycle", cycle.pk),
+        verb="cycle.closed",
+        change={"status": "closed"},
+    )
 
 
 @case(("api:cycle-assign", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/assign/", status=201, obj=("cycle", cycle.pk),
-                 verb="assign")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/assign/",
+        status=201,
+        obj=("cycle", cycle.pk),
+        verb="assign",
+    )
 
 
 @case(("api:cycle-extend", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
     stratum, size = next(iter(cycle.frame.allocation.items()))
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/extend/", {"sizes": {stratum: size + 1}},
-                 status=201, obj=("cycle", cycle.pk), verb="extend")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/extend/",
+        {"sizes": {stratum: size + 1}},
+        status=201,
+        obj=("cycle", cycle.pk),
+        verb="extend",
+    )
 
 
 @case(("api:cycle-override", "POST"))
@@ -417,93 +556,159 @@ def _(w):
     cycle = w.drawn_cycle(assigned=True)
     sampled = SampledCase.objects.filter(cycle=cycle).order_by("rank").first()
     auditor = Staff.objects.filter(user__username="auditor.1").first()
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/override/", {"sampled_case": sampled.pk,
-                 "auditor": auditor.staff_ref, "reason": "Specialist knowledge"}, status=201,
-                 # "assignment.set", or "assignment.overridden" when the auditor breaks a
-                 # rule for the case the draw happened to put first.
-                 obj=("assignment", None), verb="assignment.")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/override/",
+        {
+            "sampled_case": sampled.pk,
+            "auditor": auditor.staff_ref,
+            "reason": "Specialist knowledge",
+        },
+        status=201,
+        # "assignment.set", or "assignment.overridden" when the auditor breaks a
+        # rule for the case the draw happened to put first.
+        obj=("assignment", None),
+        verb="assignment.",
+    )
 
 
 @case(("api:cycle-unavailable", "POST"))
 def _(w):
     cycle = w.drawn_cycle(assigned=True)
     busy = Staff.objects.filter(assignments__sampled_case__cycle=cycle).first()
-    return Write("QA", f"/api/v1/cycles/{cycle.pk}/unavailable/", {"auditor": busy.staff_ref},
-                 obj=("cycle", cycle.pk), verb="unavailable")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/cycles/{cycle.pk}/unavailable/",
+        {"auditor": busy.staff_ref},
+        obj=("cycle", cycle.pk),
+        verb="unavailable",
+    )
 
 
 @case(("api:sampled-case-replace", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
     sampled = SampledCase.objects.filter(cycle=cycle).order_by("rank").first()
-    return Write("QA", f"/api/v1/sampled-cases/{sampled.pk}/replace/", {"reason": "Sealed file"},
-                 status=201, obj=("sampledcase", None), verb="replace")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/sampled-cases/{sampled.pk}/replace/",
+        {"reason": "Sealed file"},
+        status=201,
+        obj=("sampledcase", None),
+        verb="replace",
+    )
 
 
 @case(("api:template-list", "POST"))
 def _(w):
-    return Write("ADM", "/api/v1/templates/", w.template_body(), status=201,
-                 obj=("template", None), verb="template.created")  # fmt: skip
+    return Write(
+        "ADM",
+        "/api/v1/templates/",
+        w.template_body(),
+        status=201,
+        obj=("template", None),
+        verb="template.created",
+    )
 
 
 @case(("api:template-import-template", "POST"))
 def _(w):
     body = {**w.template_body("Imported form"), "format": "caseassure-template/1"}
-    return Write("ADM", "/api/v1/templates/import/", body, status=201, obj=("template", None),
-                 verb="template.created")  # fmt: skip
+    return Write(
+        "ADM",
+        "/api/v1/templates/import/",
+        body,
+        status=201,
+        obj=("template", None),
+        verb="template.created",
+    )
 
 
 @case(("api:template-detail", "PUT"), ("api:template-detail", "PATCH"))
 def _(w):
     template = w.draft_template()
     body = {**w.template_body(template.name), "themes": ["drift and delay"]}
-    return Write("ADM", f"/api/v1/templates/{template.pk}/", body,
-                 obj=("template", template.pk), verb="template.updated")  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/templates/{template.pk}/",
+        body,
+        obj=("template", template.pk),
+        verb="template.updated",
+    )
 
 
 @case(("api:template-detail", "DELETE"))
 def _(w):
     template = w.draft_template()
-    return Write("ADM", f"/api/v1/templates/{template.pk}/", status=204,
-                 obj=("template", template.pk), verb="deleted")  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/templates/{template.pk}/",
+        status=204,
+        obj=("template", template.pk),
+        verb="deleted",
+    )
 
 
 @case(("api:template-publish", "POST"))
 def _(w):
     template = w.draft_template()
-    return Write("ADM", f"/api/v1/templates/{template.pk}/publish/",
-                 obj=("template", template.pk), verb="template.published")  # fmt: skip
+    return Write(
+        "ADM",
+        f"/api/v1/templates/{template.pk}/publish/",
+        obj=("template", template.pk),
+        verb="template.published",
+    )
 
 
 @case(("api:audit-detail", "PATCH"))
 def _(w):
     audit = w.open_audit()
     key = w.grade_key(audit)
-    return Write(w.auditor_of(audit), f"/api/v1/audits/{audit.pk}/", {"version": audit.version,
-                 "answers": {key: 2}}, obj=("audit", audit.pk), verb="audit.")  # fmt: skip
+    return Write(
+        w.auditor_of(audit),
+        f"/api/v1/audits/{audit.pk}/",
+        {"version": audit.version, "answers": {key: 2}},
+        obj=("audit", audit.pk),
+        verb="audit.",
+    )
 
 
 @case(("api:audit-submit", "POST"))
 def _(w):
     audit = w.graded_audit()
-    return Write(w.auditor_of(audit), f"/api/v1/audits/{audit.pk}/submit/",
-                 {"version": audit.version}, obj=("audit", audit.pk),
-                 verb="audit.submitted")  # fmt: skip
+    return Write(
+        w.auditor_of(audit),
+        f"/api/v1/audits/{audit.pk}/submit/",
+        {"version": audit.version},
+        obj=("audit", audit.pk),
+        verb="audit.submitted",
+    )
 
 
 @case(("api:audit-moderation", "POST"))
 def _(w):
     audit = w.submitted_audit()
-    return Write("QA", f"/api/v1/audits/{audit.pk}/moderation/", {"decision": "agree"},
-                 status=201, obj=("audit", audit.pk), verb="moder")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/audits/{audit.pk}/moderation/",
+        {"decision": "agree"},
+        status=201,
+        obj=("audit", audit.pk),
+        verb="moder",
+    )
 
 
 @case(("api:audit-escalations", "POST"))
 def _(w):
     audit = w.open_audit()
-    return Write(w.auditor_of(audit), f"/api/v1/audits/{audit.pk}/escalations/",
-                 {"concern": "Bruising not followed up"}, status=201,
-                 obj=("escalation", None), verb="escalation.raised")  # fmt: skip
+    return Write(
+        w.auditor_of(audit),
+        f"/api/v1/audits/{audit.pk}/escalations/",
+        {"concern": "Bruising not followed up"},
+        status=201,
+        obj=("escalation", None),
+        verb="escalation.raised",
+    )
 
 
 def _open_escalation(w) -> Escalation:
@@ -516,26 +721,46 @@ def _open_escalation(w) -> Escalation:
 @case(("api:escalation-acknowledge", "POST"))
 def _(w):
     escalation = _open_escalation(w)
-    return Write("QA", f"/api/v1/escalations/{escalation.pk}/acknowledge/", {"response": "Seen"},
-                 obj=("escalation", escalation.pk), verb="acknowledged")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/escalations/{escalation.pk}/acknowledge/",
+        {"response": "Seen"},
+        obj=("escalation", escalation.pk),
+        verb="acknowledged",
+    )
 
 
 @case(("api:action-list", "POST"))
 def _(w):
     audit = w.final_audit()
     owner = Staff.objects.filter(is_active=True).order_by("pk").first()
-    return Write("QA", "/api/v1/actions/", {"audit": audit.pk, "owner": owner.staff_ref,
-                 "description": "Review the plan", "priority": "high",
-                 "due_date": str(date.today() + timedelta(days=20))}, status=201,
-                 obj=("action", None), verb="action.created")  # fmt: skip
+    return Write(
+        "QA",
+        "/api/v1/actions/",
+        {
+            "audit": audit.pk,
+            "owner": owner.staff_ref,
+            "description": "Review the plan",
+            "priority": "high",
+            "due_date": str(date.today() + timedelta(days=20)),
+        },
+        status=201,
+        obj=("action", None),
+        verb="action.created",
+    )
 
 
 @case(("api:action-detail", "PUT"), ("api:action-detail", "PATCH"))
 def _(w):
     action_id = w.ids["action"]
     edit = {"description": f"Changed {Event.objects.count()}"}
-    return Write("QA", f"/api/v1/actions/{action_id}/", edit,
-                 obj=("action", action_id), verb="action.updated")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/actions/{action_id}/",
+        edit,
+        obj=("action", action_id),
+        verb="action.updated",
+    )
 
 
 @case(("api:action-detail", "DELETE"))
@@ -545,31 +770,54 @@ def _(w):
 
 @case(("api:improvement-item-list", "POST"))
 def _(w):
-    return Write("QA", "/api/v1/improvement-items/", {"reference": "IP-9", "title": "Drift"},
-                 status=201, obj=("improvementitem", None), verb="created",
-                 change={"reference": "IP-9"})  # fmt: skip
+    return Write(
+        "QA",
+        "/api/v1/improvement-items/",
+        {"reference": "IP-9", "title": "Drift"},
+        status=201,
+        obj=("improvementitem", None),
+        verb="created",
+        change={"reference": "IP-9"},
+    )
 
 
 @case(("api:improvement-item-detail", "PUT"), ("api:improvement-item-detail", "PATCH"))
 def _(w):
-    item = ImprovementItem.objects.create(reference=f"IP-{ImprovementItem.objects.count() + 20}",
-                                          title="Plans")  # fmt: skip
-    return Write("QA", f"/api/v1/improvement-items/{item.pk}/", {"reference": item.reference,
-                 "title": "Better plans"}, obj=("improvementitem", item.pk), verb="updated",
-                 change={"title": "Better plans"})  # fmt: skip
+    item = ImprovementItem.objects.create(
+        reference=f"IP-{ImprovementItem.objects.count() + 20}", title="Plans"
+    )
+    return Write(
+        "QA",
+        f"/api/v1/improvement-items/{item.pk}/",
+        {"reference": item.reference, "title": "Better plans"},
+        obj=("improvementitem", item.pk),
+        verb="updated",
+        change={"title": "Better plans"},
+    )
 
 
 @case(("api:improvement-item-detail", "DELETE"))
 def _(w):
     item = ImprovementItem.objects.create(reference="IP-77", title="Gone")
-    return Write("QA", f"/api/v1/improvement-items/{item.pk}/", status=204,
-                 obj=("improvementitem", item.pk), verb="deleted")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/improvement-items/{item.pk}/",
+        status=204,
+        obj=("improvementitem", item.pk),
+        verb="deleted",
+    )
 
 
 @case(("api:report-list", "POST"))
 def _(w):
-    return Write("QA", "/api/v1/reports/", {"cycle": w.cycle.pk}, status=202,
-                 obj=("reportjob", None), verb="report.requested")  # fmt: skip
+    return Write(
+        "QA",
+        "/api/v1/reports/",
+        {"cycle": w.cycle.pk},
+        status=202,
+        obj=("reportjob", None),
+        verb="report.requested",
+    )
 
 
 # --- the pages ----------------------------------------------------------------------------
@@ -583,9 +831,14 @@ def page(*args, **kwargs) -> Write:
 def _(w):
     audit = w.open_audit()
     key = w.grade_key(audit)
-    return page(w.auditor_of(audit), reverse("web:audit", args=[audit.pk]),
-                {"version": audit.version, f"answer-{key}": "3"}, status=302,
-                obj=("audit", audit.pk), verb="audit.")  # fmt: skip
+    return page(
+        w.auditor_of(audit),
+        reverse("web:audit", args=[audit.pk]),
+        {"version": audit.version, f"answer-{key}": "3"},
+        status=302,
+        obj=("audit", audit.pk),
+        verb="audit.",
+    )
 
 
 @case(("web:check-answers", "POST"))
@@ -600,41 +853,77 @@ def _(w):
 @case(("web:raise-concern", "POST"))
 def _(w):
     audit = w.open_audit()
-    return page(w.auditor_of(audit), reverse("web:raise-concern", args=[audit.pk]),
-                {"concern": "Nobody saw the child"}, status=302, obj=("escalation", None),
-                verb="escalation.raised")  # fmt: skip
+    return page(
+        w.auditor_of(audit),
+        reverse("web:raise-concern", args=[audit.pk]),
+        {"concern": "Nobody saw the child"},
+        status=302,
+        obj=("escalation", None),
+        verb="escalation.raised",
+    )
 
 
 @case(("web:cycle-new", "POST"))
 def _(w):
     team = Team.objects.exclude(name="Quality Assurance").order_by("pk").first()
-    return page("QA", reverse("web:cycle-new"), {"name": "Page cycle", "period_start":
-                "2026-01-01", "period_end": "2026-03-31", "stratify_by": "case_type",
-                "teams": [team.name], "n": "5", "allocation": "proportional", "minimum": "1"},
-                status=302, obj=("cycle", None), verb="created",
-                change={"name": "Page cycle"})  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-new"),
+        {
+            "name": "Page cycle",
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "stratify_by": "case_type",
+            "teams": [team.name],
+            "n": "5",
+            "allocation": "proportional",
+            "minimum": "1",
+        },
+        status=302,
+        obj=("cycle", None),
+        verb="created",
+        change={"name": "Page cycle"},
+    )
 
 
 @case(("web:cycle-draw", "POST"))
 def _(w):
     cycle = w.planned_cycle()
-    return page("QA", reverse("web:cycle-draw", args=[cycle.pk]), {"confirm": "yes"},
-                status=302, obj=("cycle", cycle.pk), verb="draw")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-draw", args=[cycle.pk]),
+        {"confirm": "yes"},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="draw",
+    )
 
 
 @case(("web:cycle-close", "POST"))
 def _(w):
     cycle = w.drawn_cycle(assigned=True)
-    return page("QA", reverse("web:cycle-close", args=[cycle.pk]), {"confirm": "yes",
-                "reason": "Quarter over"}, status=302, obj=("cycle", cycle.pk),
-                verb="cycle.closed", change={"status": "closed"})  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-close", args=[cycle.pk]),
+        {"confirm": "yes", "reason": "Quarter over"},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="cycle.closed",
+        change={"status": "closed"},
+    )
 
 
 @case(("web:cycle-assign", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
-    return page("QA", reverse("web:cycle-assign", args=[cycle.pk]), {}, status=302,
-                obj=("cycle", cycle.pk), verb="assign")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-assign", args=[cycle.pk]),
+        {},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="assign",
+    )
 
 
 @case(("web:cycle-override", "POST"))
@@ -644,58 +933,106 @@ def _(w):
     auditor = Staff.objects.filter(user__username="auditor.2").first()
     # "assignment.set", or "assignment.overridden" when the auditor breaks a rule for the
     # case the draw happened to put first.
-    return page("QA", reverse("web:cycle-override", args=[cycle.pk]), {"sampled_case":
-                sampled.pk, "auditor": auditor.pk, "role": "primary",
-                "reason": "Specialist knowledge"}, status=302, obj=("assignment", None),
-                verb="assignment.")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-override", args=[cycle.pk]),
+        {
+            "sampled_case": sampled.pk,
+            "auditor": auditor.pk,
+            "role": "primary",
+            "reason": "Specialist knowledge",
+        },
+        status=302,
+        obj=("assignment", None),
+        verb="assignment.",
+    )
 
 
 @case(("web:cycle-replace", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
     sampled = SampledCase.objects.filter(cycle=cycle).order_by("rank").first()
-    return page("QA", reverse("web:cycle-replace", args=[cycle.pk]), {"sampled": sampled.pk,
-                "reason": "Sealed file"}, status=302, obj=("sampledcase", None),
-                verb="replace")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-replace", args=[cycle.pk]),
+        {"sampled": sampled.pk, "reason": "Sealed file"},
+        status=302,
+        obj=("sampledcase", None),
+        verb="replace",
+    )
 
 
 @case(("web:cycle-extend", "POST"))
 def _(w):
     cycle = w.drawn_cycle()
     stratum, size = next(iter(cycle.frame.allocation.items()))
-    return page("QA", reverse("web:cycle-extend", args=[cycle.pk]), {f"size-{stratum}":
-                str(size + 1)}, status=302, obj=("cycle", cycle.pk), verb="extend")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-extend", args=[cycle.pk]),
+        {f"size-{stratum}": str(size + 1)},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="extend",
+    )
 
 
 @case(("web:cycle-unavailable", "POST"))
 def _(w):
     cycle = w.drawn_cycle(assigned=True)
     busy = Staff.objects.filter(assignments__sampled_case__cycle=cycle).first()
-    return page("QA", reverse("web:cycle-unavailable", args=[cycle.pk]), {"auditor": busy.pk},
-                status=302, obj=("cycle", cycle.pk), verb="unavailable")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-unavailable", args=[cycle.pk]),
+        {"auditor": busy.pk},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="unavailable",
+    )
 
 
 @case(("web:cycle-reports", "POST"))
 def _(w):
-    return page("QA", reverse("web:cycle-reports", args=[w.cycle.pk]), {}, status=302,
-                obj=("reportjob", None), verb="report.requested")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:cycle-reports", args=[w.cycle.pk]),
+        {},
+        status=302,
+        obj=("reportjob", None),
+        verb="report.requested",
+    )
 
 
 @case(("web:moderate", "POST"))
 def _(w):
     audit = w.submitted_audit()
-    return page("QA", reverse("web:moderate", args=[audit.pk]), {"decision": "agree"},
-                status=302, obj=("audit", audit.pk), verb="moder")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:moderate", args=[audit.pk]),
+        {"decision": "agree"},
+        status=302,
+        obj=("audit", audit.pk),
+        verb="moder",
+    )
 
 
 @case(("web:action-new", "POST"))
 def _(w):
     audit = w.final_audit()
     owner = Staff.objects.filter(is_active=True).order_by("pk").first()
-    return page("QA", reverse("web:action-new"), {"audit": audit.pk, "owner": owner.staff_ref,
-                "description": "Supervision notes", "priority": "medium",
-                "due_date": str(date.today() + timedelta(days=15))}, status=302,
-                obj=("action", None), verb="action.created")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:action-new"),
+        {
+            "audit": audit.pk,
+            "owner": owner.staff_ref,
+            "description": "Supervision notes",
+            "priority": "medium",
+            "due_date": str(date.today() + timedelta(days=15)),
+        },
+        status=302,
+        obj=("action", None),
+        verb="action.created",
+    )
 
 
 @case(("web:action-advance", "POST"))
@@ -714,17 +1051,27 @@ def _(w):
             "due_date": date.today() + timedelta(9),
         },
     )
-    return page("QA", reverse("web:action-advance", args=[action.pk]), {"status": "done",
-                "evidence_note": "Plan rewritten"}, status=302, obj=("action", action.pk),
-                verb="action.")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:action-advance", args=[action.pk]),
+        {"status": "done", "evidence_note": "Plan rewritten"},
+        status=302,
+        obj=("action", action.pk),
+        verb="action.",
+    )
 
 
 @case(("web:escalation-acknowledge", "POST"))
 def _(w):
     escalation = _open_escalation(w)
-    return page("QA", reverse("web:escalation-acknowledge", args=[escalation.pk]),
-                {"response": "Called the team"}, status=302,
-                obj=("escalation", escalation.pk), verb="acknowledged")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:escalation-acknowledge", args=[escalation.pk]),
+        {"response": "Called the team"},
+        status=302,
+        obj=("escalation", escalation.pk),
+        verb="acknowledged",
+    )
 
 
 def _notification_of(w, role) -> Notification:
@@ -779,14 +1126,33 @@ def _(w):
 # Routes that answer a POST without changing anything (forms that only read, GET-only
 # views, signing in and out): the walk checks that nothing was written.
 NOTHING_WRITTEN = {
-    "web:keepalive", "web:my-audits", "web:cycles", "web:cycle", "web:report-job",
-    "web:moderation", "web:actions", "web:escalations", "web:dashboard", "web:assurance",
-    "web:assurance-report", "web:sampling-record", "web:recheck", "web:notifications", "home",
-    "health", "login",
+    "web:keepalive",
+    "web:my-audits",
+    "web:cycles",
+    "web:cycle",
+    "web:report-job",
+    "web:moderation",
+    "web:actions",
+    "web:escalations",
+    "web:dashboard",
+    "web:assurance",
+    "web:assurance-report",
+    "web:sampling-record",
+    "web:recheck",
+    "web:notifications",
+    "home",
+    "health",
+    "login",
     "logout",
-    "admin:index", "admin:login", "admin:logout", "admin:password_change_done",
-    "admin:autocomplete", "admin:jsi18n", "admin:view_on_site", "admin:app_list",
-}  # fmt: skip
+    "admin:index",
+    "admin:login",
+    "admin:logout",
+    "admin:password_change_done",
+    "admin:autocomplete",
+    "admin:jsi18n",
+    "admin:view_on_site",
+    "admin:app_list",
+}
 
 
 # --- the Django admin ---------------------------------------------------------------------
@@ -829,8 +1195,15 @@ def admin_add(model, data_for, check):
         client.force_login(w.people["ADM"])
         url = admin_url(model, "add")
         data = {**admin_form(client, url), **data_for(w)}
-        return page("ADM", url, data, status=302, obj=(model._meta.model_name, None),
-                    verb="created", change=check)  # fmt: skip
+        return page(
+            "ADM",
+            url,
+            data,
+            status=302,
+            obj=(model._meta.model_name, None),
+            verb="created",
+            change=check,
+        )
 
     return build
 
@@ -842,8 +1215,15 @@ def admin_change(model, make, changes, check):
         client.force_login(w.people["ADM"])
         url = admin_url(model, "change", obj.pk)
         data = {**admin_form(client, url), **(changes(w) if callable(changes) else changes)}
-        return page("ADM", url, data, status=302, obj=(model._meta.model_name, obj.pk),
-                    verb="updated", change=check)  # fmt: skip
+        return page(
+            "ADM",
+            url,
+            data,
+            status=302,
+            obj=(model._meta.model_name, obj.pk),
+            verb="updated",
+            change=check,
+        )
 
     return build
 
@@ -851,8 +1231,14 @@ def admin_change(model, make, changes, check):
 def admin_delete(model, make):
     def build(w):
         obj = make(w)
-        return page("ADM", admin_url(model, "delete", obj.pk), {"post": "yes"}, status=302,
-                    obj=(model._meta.model_name, obj.pk), verb="deleted")  # fmt: skip
+        return page(
+            "ADM",
+            admin_url(model, "delete", obj.pk),
+            {"post": "yes"},
+            status=302,
+            obj=(model._meta.model_name, obj.pk),
+            verb="deleted",
+        )
 
     return build
 
@@ -875,8 +1261,12 @@ def _staff(w):
 
 def _case(w):
     team = Team.objects.order_by("pk").first()
-    return Case.objects.create(case_ref=f"W8{Case.objects.count():05d}", team=team,
-                               case_type="cin", opened_on=date(2025, 5, 1))  # fmt: skip
+    return Case.objects.create(
+        case_ref=f"W8{Case.objects.count():05d}",
+        team=team,
+        case_type="cin",
+        opened_on=date(2025, 5, 1),
+    )
 
 
 def _policy(w):
@@ -898,25 +1288,36 @@ def _token(w):
 
 def _attempt(w):
     return AccessAttempt.objects.create(
-        username=f"locked_{AccessAttempt.objects.count()}", ip_address="10.0.0.9",
-        user_agent="x", get_data="", post_data="", http_accept="x",
-        path_info="/accounts/login/", failures_since_start=5,
-    )  # fmt: skip
+        username=f"locked_{AccessAttempt.objects.count()}",
+        ip_address="10.0.0.9",
+        user_agent="x",
+        get_data="",
+        post_data="",
+        http_accept="x",
+        path_info="/accounts/login/",
+        failures_since_start=5,
+    )
 
 
 def _axes_log(w):
     from axes.models import AccessLog as AxesLog
 
-    return AxesLog.objects.create(username="lou", ip_address="10.0.0.9", user_agent="x",
-                                  http_accept="x", path_info="/")  # fmt: skip
+    return AxesLog.objects.create(
+        username="lou", ip_address="10.0.0.9", user_agent="x", http_accept="x", path_info="/"
+    )
 
 
 def _axes_failure(w):
     from axes.models import AccessFailureLog
 
-    return AccessFailureLog.objects.create(username="lou", ip_address="10.0.0.9",
-                                           user_agent="x", http_accept="x", path_info="/",
-                                           locked_out=False)  # fmt: skip
+    return AccessFailureLog.objects.create(
+        username="lou",
+        ip_address="10.0.0.9",
+        user_agent="x",
+        http_accept="x",
+        path_info="/",
+        locked_out=False,
+    )
 
 
 def _event(w):
@@ -939,23 +1340,45 @@ def _opinion_settings(w):
 
 ADMIN = {
     Team: {
-        "add": admin_add(Team, lambda w: {"name": "Admin Added", "service_area": "cp"},
-                         {"name": "Admin Added"}),
+        "add": admin_add(
+            Team, lambda w: {"name": "Admin Added", "service_area": "cp"}, {"name": "Admin Added"}
+        ),
         "change": admin_change(Team, _team, {"name": "Admin Renamed"}, {"name": "Admin Renamed"}),
         "delete": admin_delete(Team, _team),
     },
     Staff: {
-        "add": admin_add(Staff, lambda w: {"staff_ref": "ADM-NEW", "name": "Admin Staff",
-                         "capacity": "2", "is_active": "on"}, {"staff_ref": "ADM-NEW"}),
-        "change": admin_change(Staff, _staff, lambda w: {"capacity": "7",
-                               "managed_teams": [str(Team.objects.order_by("pk").first().pk)]},
-                               {"capacity": 7}),
+        "add": admin_add(
+            Staff,
+            lambda w: {
+                "staff_ref": "ADM-NEW",
+                "name": "Admin Staff",
+                "capacity": "2",
+                "is_active": "on",
+            },
+            {"staff_ref": "ADM-NEW"},
+        ),
+        "change": admin_change(
+            Staff,
+            _staff,
+            lambda w: {
+                "capacity": "7",
+                "managed_teams": [str(Team.objects.order_by("pk").first().pk)],
+            },
+            {"capacity": 7},
+        ),
         "delete": admin_delete(Staff, _staff),
     },
     Case: {
-        "add": admin_add(Case, lambda w: {"case_ref": "W700001", "team": str(
-            Team.objects.order_by("pk").first().pk), "case_type": "cp",
-            "opened_on": "2025-02-03"}, {"case_ref": "W700001"}),
+        "add": admin_add(
+            Case,
+            lambda w: {
+                "case_ref": "W700001",
+                "team": str(Team.objects.order_by("pk").first().pk),
+                "case_type": "cp",
+                "opened_on": "2025-02-03",
+            },
+            {"case_ref": "W700001"},
+        ),
         "change": admin_change(Case, _case, {"legal_hold": "on"}, {"legal_hold": True}),
         "delete": admin_delete(Case, _case),
     },
@@ -966,12 +1389,24 @@ ADMIN = {
         "delete": admin_refused(Conflict, "delete", _conflict_for_admin),
     },
     OpinionSettings: {
-        "add": admin_add(OpinionSettings, lambda w: {
-            f.name: str(f.default) for f in OpinionSettings._meta.fields
-            if f.name not in ("id", "updated_at")} | {"substantial_lower": "0.85"},
-            {"substantial_lower": 0.85}),
-        "change": admin_change(OpinionSettings, _opinion_settings,
-                               {"reasonable_lower": "0.65"}, {"reasonable_lower": 0.65}),
+        "add": admin_add(
+            OpinionSettings,
+            lambda w: (
+                {
+                    f.name: str(f.default)
+                    for f in OpinionSettings._meta.fields
+                    if f.name not in ("id", "updated_at")
+                }
+                | {"substantial_lower": "0.85"}
+            ),
+            {"substantial_lower": 0.85},
+        ),
+        "change": admin_change(
+            OpinionSettings,
+            _opinion_settings,
+            {"reasonable_lower": "0.65"},
+            {"reasonable_lower": 0.65},
+        ),
         "delete": admin_refused(OpinionSettings, "delete", _opinion_settings),
     },
     ApiToken: {
@@ -985,23 +1420,34 @@ ADMIN = {
         "delete": admin_refused(Event, "delete", _event),
     },
     RetentionPolicy: {
-        "add": admin_add(RetentionPolicy, lambda w: {"record_type": "event", "months": "90"},
-                         {"months": 90}),
+        "add": admin_add(
+            RetentionPolicy, lambda w: {"record_type": "event", "months": "90"}, {"months": 90}
+        ),
         "change": admin_change(RetentionPolicy, _policy, {"months": "60"}, {"months": 60}),
         "delete": admin_delete(RetentionPolicy, _policy),
     },
     User: {
-        "add": admin_add(User, lambda w: {"username": "admin_added", "password1":
-                         "a-long-pass-phrase-7", "password2": "a-long-pass-phrase-7",
-                         "usable_password": "true"}, {"username": "admin_added"}),
-        "change": admin_change(User, _user, lambda w: {"groups": [str(Group.objects.get(
-            name="manager").pk)]}, {"groups": ["manager"]}),
+        "add": admin_add(
+            User,
+            lambda w: {
+                "username": "admin_added",
+                "password1": "a-long-pass-phrase-7",
+                "password2": "a-long-pass-phrase-7",
+                "usable_password": "true",
+            },
+            {"username": "admin_added"},
+        ),
+        "change": admin_change(
+            User,
+            _user,
+            lambda w: {"groups": [str(Group.objects.get(name="manager").pk)]},
+            {"groups": ["manager"]},
+        ),
         "delete": admin_delete(User, _user),
     },
     Group: {
         "add": admin_add(Group, lambda w: {"name": "Admin group"}, {"name": "Admin group"}),
-        "change": admin_change(Group, _group, {"name": "Renamed group"},
-                               {"name": "Renamed group"}),
+        "change": admin_change(Group, _group, {"name": "Renamed group"}, {"name": "Renamed group"}),
         "delete": admin_delete(Group, _group),
     },
     AccessAttempt: {
@@ -1009,31 +1455,46 @@ ADMIN = {
         "change": admin_change(AccessAttempt, _attempt, {}, {}),
         "delete": admin_delete(AccessAttempt, _attempt),
     },
-}  # fmt: skip
+}
 
 from axes.models import AccessFailureLog  # noqa: E402
 from axes.models import AccessLog as AxesLog  # noqa: E402
 
 from audits.models import AccessLog  # noqa: E402  (read-only like Event)
 
-for _model, _make in ((AccessLog, _access), (AxesLog, _axes_log),
-                      (AccessFailureLog, _axes_failure)):  # fmt: skip
-    ADMIN[_model] = {"add": admin_refused(_model, "add"),
-                     "change": admin_change(_model, _make, {}, {}),
-                     "delete": admin_delete(_model, _make)}  # fmt: skip
-ADMIN[AccessLog] = {"add": admin_refused(AccessLog, "add"),
-                    "change": admin_refused(AccessLog, "change", _access),
-                    "delete": admin_refused(AccessLog, "delete", _access)}  # fmt: skip
+for _model, _make in (
+    (AccessLog, _access),
+    (AxesLog, _axes_log),
+    (AccessFailureLog, _axes_failure),
+):
+    ADMIN[_model] = {
+        "add": admin_refused(_model, "add"),
+        "change": admin_change(_model, _make, {}, {}),
+        "delete": admin_delete(_model, _make),
+    }
+ADMIN[AccessLog] = {
+    "add": admin_refused(AccessLog, "add"),
+    "change": admin_refused(AccessLog, "change", _access),
+    "delete": admin_refused(AccessLog, "delete", _access),
+}
 ADMIN_BY_LABEL = {model._meta.label_lower: views for model, views in ADMIN.items()}
 
 
 @case(("admin:auth_user_password_change", "POST"))
 def _(w):
     user = _user(w)
-    return page("ADM", reverse("admin:auth_user_password_change", args=[user.pk]),
-                {"password1": "another-long-phrase-3", "password2": "another-long-phrase-3",
-                 "usable_password": "true"}, status=302, obj=("user", user.pk),
-                verb="updated")  # fmt: skip
+    return page(
+        "ADM",
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {
+            "password1": "another-long-phrase-3",
+            "password2": "another-long-phrase-3",
+            "usable_password": "true",
+        },
+        status=302,
+        obj=("user", user.pk),
+        verb="updated",
+    )
 
 
 @case(("admin:password_change", "POST"))
@@ -1041,18 +1502,32 @@ def _(w):
     # Another administrator: the walk goes on signed in as ADM.
     admin_user = User.objects.create_superuser("admin_two", password="old-long-phrase-1")
     w.people["ADM2"] = admin_user
-    return page("ADM2", reverse("admin:password_change"), {"old_password": "old-long-phrase-1",
-                "new_password1": "new-long-phrase-2", "new_password2": "new-long-phrase-2"},
-                status=302, obj=("user", admin_user.pk), verb="updated",
-                change={"password": "(changed)"})  # fmt: skip
+    return page(
+        "ADM2",
+        reverse("admin:password_change"),
+        {
+            "old_password": "old-long-phrase-1",
+            "new_password1": "new-long-phrase-2",
+            "new_password2": "new-long-phrase-2",
+        },
+        status=302,
+        obj=("user", admin_user.pk),
+        verb="updated",
+        change={"password": "(changed)"},
+    )
 
 
 @case(("admin:audits_team_changelist", "POST"))
 def _(w):
     team = _team(w)
-    return page("ADM", admin_url(Team, "changelist"), {"action": "delete_selected",
-                "_selected_action": [team.pk], "post": "yes"}, status=302,
-                obj=("team", team.pk), verb="deleted")  # fmt: skip
+    return page(
+        "ADM",
+        admin_url(Team, "changelist"),
+        {"action": "delete_selected", "_selected_action": [team.pk], "post": "yes"},
+        status=302,
+        obj=("team", team.pk),
+        verb="deleted",
+    )
 
 
 @case(("admin:axes_accessattempt_changelist", "POST"))
@@ -1060,9 +1535,14 @@ def _(w):
     # Lifting lockouts in bulk. (django-axes' own "clean up expired attempts" action
     # fails outside a sign-in request: request.axes_attempt_time is missing.)
     attempt = _attempt(w)
-    return page("ADM", admin_url(AccessAttempt, "changelist"), {"action": "delete_selected",
-                "_selected_action": [attempt.pk], "post": "yes"}, status=302,
-                obj=("accessattempt", attempt.pk), verb="deleted")  # fmt: skip
+    return page(
+        "ADM",
+        admin_url(AccessAttempt, "changelist"),
+        {"action": "delete_selected", "_selected_action": [attempt.pk], "post": "yes"},
+        status=302,
+        obj=("accessattempt", attempt.pk),
+        verb="deleted",
+    )
 
 
 def admin_case(name: str):
@@ -1123,8 +1603,11 @@ def _client(w, actor, api):
 
 
 def _matches(event, expected: dict) -> bool:
-    recorded = {**(event.before or {}), **(event.after or {})} if isinstance(
-        event.after or {}, dict) else {}  # fmt: skip
+    recorded = (
+        {**(event.before or {}), **(event.after or {})}
+        if isinstance(event.after or {}, dict)
+        else {}
+    )
     return all(
         key in recorded and (value is None or recorded[key] == value)
         for key, value in expected.items()
@@ -1162,8 +1645,9 @@ def test_every_unsafe_route_leaves_an_event(db, settings):
         events = list(Event.objects.filter(pk__gt=last))
         if expect_status is not None and response.status_code != expect_status:
             body = getattr(response, "content", b"")[:300]
-            problems.append(f"{label}: status {response.status_code}, expected {expect_status}"
-                            f" {body!r}")  # fmt: skip
+            problems.append(
+                f"{label}: status {response.status_code}, expected {expect_status} {body!r}"
+            )
             continue
         if written and not events:
             problems.append(f"{label}: wrote {sorted(written)} and no Event")
@@ -1174,11 +1658,12 @@ def test_every_unsafe_route_leaves_an_event(db, settings):
             continue
         object_type, object_id = write.obj
         named = [
-            e for e in events
+            e
+            for e in events
             if (not object_type or e.object_type == object_type)
             and (object_id is None or e.object_id == str(object_id))
             and write.verb in e.verb
-        ]  # fmt: skip
+        ]
         if not named:
             seen = [(e.verb, e.object_type, e.object_id) for e in events]
             problems.append(f"{label}: no Event {write.verb!r} on {write.obj}; saw {seen}")
@@ -1186,8 +1671,10 @@ def test_every_unsafe_route_leaves_an_event(db, settings):
         if any(e.actor_id != getattr(actor, "pk", None) for e in named):
             problems.append(f"{label}: Event not by {write.actor}")
         if write.change and not any(_matches(e, write.change) for e in named):
-            problems.append(f"{label}: Event does not say {write.change}: "
-                            f"{[(e.before, e.after) for e in named]}")  # fmt: skip
+            problems.append(
+                f"{label}: Event does not say {write.change}: "
+                f"{[(e.before, e.after) for e in named]}"
+            )
     assert problems == [], "\n".join(problems)
 
 
@@ -1237,8 +1724,16 @@ def test_import_and_purge_commands_leave_events(db, tmp_path):
     )
     importer = User.objects.create_superuser("importer_ida", password="a-long-pass-phrase-5")
     with CaptureQueriesContext(connection) as queries:
-        call_command("import_cases", str(register), "--kind", "cases", "--as", "importer_ida",
-                     verbosity=0, stdout=io.StringIO())  # fmt: skip
+        call_command(
+            "import_cases",
+            str(register),
+            "--kind",
+            "cases",
+            "--as",
+            "importer_ida",
+            verbosity=0,
+            stdout=io.StringIO(),
+        )
     assert domain_writes(queries.captured_queries)
     imported = Event.objects.filter(verb__contains="import").last()
     assert imported is not None
@@ -1260,10 +1755,13 @@ def test_seed_demo_leaves_an_event_and_a_second_run_writes_nothing(db):
     assert domain_writes(queries.captured_queries) == set()
 
 
-@pytest.mark.parametrize("sql", [
-    'UPDATE "audits_case" SET "legal_hold" = true',
-    'WITH saved AS (UPDATE "audits_audit" SET "answers" = 1 RETURNING id) INSERT INTO "x"',
-    'DELETE FROM "audits_team" WHERE id = 1',
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "sql",
+    [
+        'UPDATE "audits_case" SET "legal_hold" = true',
+        'WITH saved AS (UPDATE "audits_audit" SET "answers" = 1 RETURNING id) INSERT INTO "x"',
+        'DELETE FROM "audits_team" WHERE id = 1',
+    ],
+)
 def test_the_write_detector_sees_writes(sql):
     assert domain_writes([{"sql": sql}]) - {"audits_event"}

@@ -13,10 +13,15 @@ from audits.services.audits import chosen_for_moderation
 
 def group(team, grade, audits=1, *, role="primary", moderated=None, stratum="cin"):
     return {
-        "role": role, "team": team, "case_type": "cin", "stratum": stratum,
-        "follow_up": False, "overall_grade": grade, "moderated_grade": moderated,
+        "role": role,
+        "team": team,
+        "case_type": "cin",
+        "stratum": stratum,
+        "follow_up": False,
+        "overall_grade": grade,
+        "moderated_grade": moderated,
         "audits": audits,
-    }  # fmt: skip
+    }
 
 
 def inputs(completed, *, doubles=(), domains=(), random_moderations=(), strata=None):
@@ -24,19 +29,28 @@ def inputs(completed, *, doubles=(), domains=(), random_moderations=(), strata=N
     return {
         "as_of": "2026-06-30T12:00:00+00:00",
         "cycle": {
-            "name": "Q1", "period_start": "2026-04-01", "period_end": "2026-06-30",
-            "case_types": ["cin"], "teams": [], "open_on": "2026-04-01",
-            "exclude_audited_months": 12, "exclude_closed_before_period": True,
-            "stratify_by": "case_type", "plan": {"method": "fixed", "n": 40}, "rules": [],
+            "name": "Q1",
+            "period_start": "2026-04-01",
+            "period_end": "2026-06-30",
+            "case_types": ["cin"],
+            "teams": [],
+            "open_on": "2026-04-01",
+            "exclude_audited_months": 12,
+            "exclude_closed_before_period": True,
+            "stratify_by": "case_type",
+            "plan": {"method": "fixed", "n": 40},
+            "rules": [],
         },
         "template": None,
         "frame": {"strata": strata, "allocation": dict.fromkeys(strata, 0)},
         "sample": {"counts": [], "replacements": []},
         "completed": completed,
         "themes": {},
-        "moderations": {"random": [
-            {"auditor": a, "moderator": b, "audits": n} for a, b, n in random_moderations
-        ]},
+        "moderations": {
+            "random": [
+                {"auditor": a, "moderator": b, "audits": n} for a, b, n in random_moderations
+            ]
+        },
         "escalations": [],
         "actions": [],
         "overrides": [],
@@ -50,7 +64,7 @@ def inputs(completed, *, doubles=(), domains=(), random_moderations=(), strata=N
                 {"domain": d, "first": a, "second": b, "cases": n} for d, a, b, n in domains
             ],
         },
-    }  # fmt: skip
+    }
 
 
 # --- funnel -----------------------------------------------------------------------------

@@ -15,22 +15,42 @@ FORM = {
         {
             "title": "Risk",
             "questions": [
-                {"key": "risk", "text": "Risk managed?", "kind": "grade", "required": True,
-                 "domain": "Risk", "limiting": True},
-                {"key": "plan", "text": "Plan SMART?", "kind": "grade", "required": True,
-                 "domain": "Planning"},
-                {"key": "voice", "text": "Voice heard?", "kind": "grade", "required": False,
-                 "domain": "Voice"},
+                {
+                    "key": "risk",
+                    "text": "Risk managed?",
+                    "kind": "grade",
+                    "required": True,
+                    "domain": "Risk",
+                    "limiting": True,
+                },
+                {
+                    "key": "plan",
+                    "text": "Plan SMART?",
+                    "kind": "grade",
+                    "required": True,
+                    "domain": "Planning",
+                },
+                {
+                    "key": "voice",
+                    "text": "Voice heard?",
+                    "kind": "grade",
+                    "required": False,
+                    "domain": "Voice",
+                },
                 {"key": "seen", "text": "Child seen?", "kind": "yes_no_na", "required": True},
-                {"key": "kind", "text": "Audit kind", "kind": "choice",
-                 "choices": ["Desk", "Collaborative"]},
+                {
+                    "key": "kind",
+                    "text": "Audit kind",
+                    "kind": "choice",
+                    "choices": ["Desk", "Collaborative"],
+                },
                 {"key": "days", "text": "Days open", "kind": "number"},
                 {"key": "visit", "text": "Last visit", "kind": "date"},
                 {"key": "notes", "text": "Notes", "kind": "text"},
             ],
         }
     ]
-}  # fmt: skip
+}
 
 
 def test_the_default_form_is_sound_and_about_25_questions():
@@ -38,8 +58,16 @@ def test_the_default_form_is_sound_and_about_25_questions():
     questions = grading.questions(DEFAULT["definition"])
     assert 22 <= len(questions) <= 28
     domains = {q["domain"] for q in questions if q["domain"]}
-    assert {"Risk", "Assessment", "Planning", "Voice of the child", "Management oversight",
-            "Multi-agency working", "Outcomes", "Recording"} <= domains  # fmt: skip
+    assert {
+        "Risk",
+        "Assessment",
+        "Planning",
+        "Voice of the child",
+        "Management oversight",
+        "Multi-agency working",
+        "Outcomes",
+        "Recording",
+    } <= domains
     assert any(q["limiting"] for q in questions)
     assert "Drift and delay" in DEFAULT["themes"]
 
@@ -67,9 +95,17 @@ def test_a_broken_form_is_explained(change, problem):
 def test_answers_are_type_checked_and_unknown_keys_refused():
     clean, errors = grading.clean_answers(
         FORM,
-        {"risk": "3", "seen": "maybe", "kind": "Desk", "days": float("nan"), "visit": "2026-02-30",
-         "notes": "fine", "ghost": 1, "plan": None},
-    )  # fmt: skip
+        {
+            "risk": "3",
+            "seen": "maybe",
+            "kind": "Desk",
+            "days": float("nan"),
+            "visit": "2026-02-30",
+            "notes": "fine",
+            "ghost": 1,
+            "plan": None,
+        },
+    )
     assert clean == {"risk": 3, "kind": "Desk", "notes": "fine"}
     assert set(errors) == {"answers.seen", "answers.days", "answers.visit", "answers.ghost"}
     assert grading.clean_answers(FORM, {"risk": 5})[1] == {
@@ -122,10 +158,17 @@ def test_a_domain_median_between_two_grades_goes_to_the_lower_grade(grades, doma
     # Issue 13, finding 10: halves were rounded to even (1.5 -> 2, 2.5 -> 2, 3.5 -> 4), a
     # rule nobody chose. Ties now go down, never up.
     assert grading.domain_grade(grades) == domain_grade
-    form = {"sections": [{"title": "Planning", "questions": [
-        {"key": f"q{i}", "text": "Q", "kind": "grade", "domain": "Planning"}
-        for i in range(len(grades))
-    ]}]}  # fmt: skip
+    form = {
+        "sections": [
+            {
+                "title": "Planning",
+                "questions": [
+                    {"key": f"q{i}", "text": "Q", "kind": "grade", "domain": "Planning"}
+                    for i in range(len(grades))
+                ],
+            }
+        ]
+    }
     answers = {f"q{i}": grade for i, grade in enumerate(grades)}
     assert grading.domain_grades(form, answers) == {"Planning": domain_grade}
     assert grading.audit_summary(form, answers=answers, overall_grade=3)["domain_grades"] == {

@@ -40,13 +40,19 @@ def register(people, teams):
         staff_ref="SW-ONE", name="Sam Worker", team=teams["Child Protection One"]
     )
     ours = Case.objects.create(
-        case_ref="C100001", team=teams["Child Protection One"], case_type="cp",
-        opened_on=date(2025, 1, 1), worker=worker,
-    )  # fmt: skip
+        case_ref="C100001",
+        team=teams["Child Protection One"],
+        case_type="cp",
+        opened_on=date(2025, 1, 1),
+        worker=worker,
+    )
     theirs = Case.objects.create(
-        case_ref="C200001", team=teams["Children Looked After"], case_type="cla",
-        opened_on=date(2025, 1, 1), worker=worker,
-    )  # fmt: skip
+        case_ref="C200001",
+        team=teams["Children Looked After"],
+        case_type="cla",
+        opened_on=date(2025, 1, 1),
+        worker=worker,
+    )
     for case in (ours, theirs):
         Allocation.objects.create(case=case, staff=worker, role="worker", from_date=case.opened_on)
     return {"ours": ours, "theirs": theirs, "worker": worker}
@@ -73,8 +79,9 @@ def test_manager_bob_cannot_make_himself_admin_with_the_staff_import(people, cli
     ]
     before, events = state(), Event.objects.count()
     for dry_run in (True, False):
-        response = upload(client_for(people["manager_bob"]), STAFF, *rows, kind="staff",
-                          dry_run=dry_run)  # fmt: skip
+        response = upload(
+            client_for(people["manager_bob"]), STAFF, *rows, kind="staff", dry_run=dry_run
+        )
         assert response.status_code == 403, response.content
     assert state() == before
     assert Event.objects.count() == events
@@ -143,8 +150,10 @@ def test_a_row_for_a_team_bob_does_not_manage_rejects_the_whole_file(people, reg
 
 
 def test_bob_still_imports_and_updates_his_own_teams_cases(people, register, client_for):
-    rows = ["C100001,Child Protection One,cp,2025-01-01,2026-01-10,SW-ONE,,", "C100009,"
-            "Child Protection One,cp,2025-03-01,,,,"]  # fmt: skip
+    rows = [
+        "C100001,Child Protection One,cp,2025-01-01,2026-01-10,SW-ONE,,",
+        "C100009,Child Protection One,cp,2025-03-01,,,,",
+    ]
     response = upload(client_for(people["manager_bob"]), CASES, *rows)
     assert response.status_code == 200, response.json()
     assert (response.json()["created"], response.json()["updated"]) == (1, 1)
@@ -178,8 +187,12 @@ def test_bob_cannot_rewrite_the_allocation_history_of_another_teams_case(
     assert response.status_code == 400
     assert response.json()["errors"][0]["column"] == "case_ref"
     assert state() == before
-    ours = upload(client_for(people["manager_bob"]), ALLOCATIONS,
-                  "C100001,SW-ONE,worker,2025-01-01,2025-02-01", kind="allocations")  # fmt: skip
+    ours = upload(
+        client_for(people["manager_bob"]),
+        ALLOCATIONS,
+        "C100001,SW-ONE,worker,2025-01-01,2025-02-01",
+        kind="allocations",
+    )
     assert ours.status_code == 200, ours.json()
 
 
@@ -216,8 +229,9 @@ def test_the_command_needs_an_acting_person_and_uses_their_scope(people, registe
     staff = tmp_path / "staff.csv"
     staff.write_text(f"{STAFF}\nMANAGER_BOB,Bob,,,admin,,0\n")
     with pytest.raises(CommandError, match="administrator"):
-        call_command("import_cases", str(staff), "--kind", "staff", "--as", "manager_bob",
-                     verbosity=0)  # fmt: skip
+        call_command(
+            "import_cases", str(staff), "--kind", "staff", "--as", "manager_bob", verbosity=0
+        )
     assert state() == before
     out = io.StringIO()
     call_command("import_cases", str(path), "--as", "qa_lead_quinn", stdout=out, verbosity=0)
@@ -233,8 +247,10 @@ def test_an_api_change_of_team_or_managed_teams_is_an_event(people, teams, clien
     assert response.status_code == 200, response.json()
     change = Event.objects.get(verb="staff.access_changed", object_id=str(bob.pk))
     assert change.actor == people["admin_ada"]
-    assert change.before == {"team": "Child Protection One",
-                             "managed_teams": ["Child Protection One"]}  # fmt: skip
+    assert change.before == {
+        "team": "Child Protection One",
+        "managed_teams": ["Child Protection One"],
+    }
     assert change.after == {"team": "Quality Assurance", "managed_teams": ["Children Looked After"]}
 
 
@@ -254,11 +270,16 @@ def test_a_role_given_in_django_admin_is_an_event(people, django_admin):
     response = django_admin.post(
         f"/admin/auth/user/{bob.pk}/change/",
         {
-            "username": bob.username, "first_name": "", "last_name": "", "email": "",
-            "is_active": "on", "groups": [manager_group.pk, admin_group.pk],
-            "date_joined_0": "2025-01-01", "date_joined_1": "09:00:00",
+            "username": bob.username,
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "groups": [manager_group.pk, admin_group.pk],
+            "date_joined_0": "2025-01-01",
+            "date_joined_1": "09:00:00",
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert roles_of("manager_bob") == ["admin", "manager"]
     staff = Staff.objects.get(user=bob)
@@ -273,11 +294,16 @@ def test_managed_teams_changed_in_django_admin_is_an_event(people, teams, django
     response = django_admin.post(
         f"/admin/audits/staff/{bob.pk}/change/",
         {
-            "user": bob.user_id, "staff_ref": bob.staff_ref, "name": bob.name, "email": bob.email,
-            "team": teams["Child Protection One"].pk, "capacity": 0, "is_active": "on",
+            "user": bob.user_id,
+            "staff_ref": bob.staff_ref,
+            "name": bob.name,
+            "email": bob.email,
+            "team": teams["Child Protection One"].pk,
+            "capacity": 0,
+            "is_active": "on",
             "managed_teams": [teams["Child Protection One"].pk, teams["Quality Assurance"].pk],
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     change = Event.objects.get(verb="staff.access_changed", object_id=str(bob.pk))
     assert change.before == {"managed_teams": ["Child Protection One"]}
@@ -291,11 +317,15 @@ def test_a_case_moved_to_another_team_in_django_admin_is_an_event(
     response = django_admin.post(
         f"/admin/audits/case/{case.pk}/change/",
         {
-            "case_ref": case.case_ref, "team": teams["Children Looked After"].pk,
-            "case_type": "cp", "opened_on": "2025-01-01", "worker": case.worker_id,
-            "allocations-TOTAL_FORMS": 0, "allocations-INITIAL_FORMS": 0,
+            "case_ref": case.case_ref,
+            "team": teams["Children Looked After"].pk,
+            "case_type": "cp",
+            "opened_on": "2025-01-01",
+            "worker": case.worker_id,
+            "allocations-TOTAL_FORMS": 0,
+            "allocations-INITIAL_FORMS": 0,
         },
-    )  # fmt: skip
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     moved = Event.objects.get(verb="case.team_changed", object_id=str(case.pk))
     assert (moved.before, moved.after) == (

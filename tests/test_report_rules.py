@@ -29,10 +29,17 @@ def inputs_for(strata: dict, *, doubles: list | None = None, earlier: list | Non
         for grade, audits in ((3, good), (2, done - good)):
             if audits:
                 completed.append(
-                    {"role": "primary", "team": f"Team {name}", "case_type": "cin",
-                     "stratum": name, "follow_up": False, "overall_grade": grade,
-                     "moderated_grade": None, "audits": audits}
-                )  # fmt: skip
+                    {
+                        "role": "primary",
+                        "team": f"Team {name}",
+                        "case_type": "cin",
+                        "stratum": name,
+                        "follow_up": False,
+                        "overall_grade": grade,
+                        "moderated_grade": None,
+                        "audits": audits,
+                    }
+                )
         if sampled:
             counts.append(
                 {"stratum": name, "status": "selected", "follow_up": False, "cases": sampled}
@@ -41,18 +48,30 @@ def inputs_for(strata: dict, *, doubles: list | None = None, earlier: list | Non
     return {
         "as_of": "2026-03-31T12:00:00+00:00",
         "cycle": {
-            "name": "Quarter one", "period_start": "2026-01-01", "period_end": "2026-03-31",
-            "case_types": ["cin"], "teams": [], "open_on": "2026-03-31",
-            "exclude_audited_months": 12, "exclude_closed_before_period": True,
-            "stratify_by": "team", "plan": {"method": "fixed"}, "rules": [],
+            "name": "Quarter one",
+            "period_start": "2026-01-01",
+            "period_end": "2026-03-31",
+            "case_types": ["cin"],
+            "teams": [],
+            "open_on": "2026-03-31",
+            "exclude_audited_months": 12,
+            "exclude_closed_before_period": True,
+            "stratify_by": "team",
+            "plan": {"method": "fixed"},
+            "rules": [],
         },
         "template": None,
         "frame": {
-            "seed": "s", "frame_hash": "h", "population": sum(s[0] for s in strata.values()),
+            "seed": "s",
+            "frame_hash": "h",
+            "population": sum(s[0] for s in strata.values()),
             "strata": {name: s[0] for name, s in strata.items()},
             "allocation": {name: s[1] for name, s in strata.items()},
-            "exclusions": {}, "algorithm": "a v1", "drawn_by": "qa.lead",
-            "drawn_at": "2026-01-02T09:00:00+00:00", "frame_file": "",
+            "exclusions": {},
+            "algorithm": "a v1",
+            "drawn_by": "qa.lead",
+            "drawn_at": "2026-01-02T09:00:00+00:00",
+            "frame_file": "",
         },
         "sample": {"counts": counts, "replacements": []},
         "completed": completed,
@@ -64,9 +83,11 @@ def inputs_for(strata: dict, *, doubles: list | None = None, earlier: list | Non
         "earlier": earlier or [],
         "domain_grades": [],
         "double_audits": {
-            "cases": sum(p["cases"] for p in overall), "overall": overall, "domains": [],
+            "cases": sum(p["cases"] for p in overall),
+            "overall": overall,
+            "domains": [],
         },
-    }  # fmt: skip
+    }
 
 
 # Twelve cases audited twice, blind, the two auditors agreeing on every one.
@@ -126,10 +147,12 @@ def test_alpha_is_compared_unrounded():
 def test_alpha_from_the_double_audits_reaches_the_opinion_unrounded():
     # Seventeen double audits whose alpha is 0.79995: four places would make it 0.8.
     doubles = [
-        {"first": 2, "second": 2, "cases": 2}, {"first": 3, "second": 3, "cases": 2},
-        {"first": 4, "second": 4, "cases": 8}, {"first": 2, "second": 3, "cases": 3},
+        {"first": 2, "second": 2, "cases": 2},
+        {"first": 3, "second": 3, "cases": 2},
+        {"first": 4, "second": 4, "cases": 8},
+        {"first": 2, "second": 3, "cases": 3},
         {"first": 3, "second": 4, "cases": 2},
-    ]  # fmt: skip
+    ]
     figures = compute_figures(inputs_for({"all": (100, 60, 60, 60)}, doubles=doubles))
     alpha = condition(figures, "Substantial", "alpha")
     assert 0.79995 <= alpha["value"] < 0.8
@@ -194,9 +217,13 @@ def test_every_stratum_audited_covers_the_whole_frame_without_a_caveat():
     figures = compute_figures(inputs_for({"North": (100, 30, 30, 29), "South": (100, 30, 30, 28)}))
     coverage = figures["findings"]["good_or_better"]["coverage"]
     assert coverage == {
-        "strata": 2, "audited_strata": 2, "unaudited_strata": [], "population": 200,
-        "population_covered": 200, "share_of_frame": 1.0,
-    }  # fmt: skip
+        "strata": 2,
+        "audited_strata": 2,
+        "unaudited_strata": [],
+        "population": 200,
+        "population_covered": 200,
+        "share_of_frame": 1.0,
+    }
     assert not any("stratum" in caveat for caveat in figures["opinion"]["caveats"])
 
 
@@ -213,9 +240,12 @@ def test_completion_counts_completed_first_audits_over_cases_in_the_sample():
 
 def test_the_trend_shows_the_stratified_estimate_of_every_cycle():
     earlier = [
-        {"cycle": "Last quarter", "period_end": "2025-12-31",
-         "strata": {"North": [100, 10, 9], "South": [900, 10, 1]}},
-    ]  # fmt: skip
+        {
+            "cycle": "Last quarter",
+            "period_end": "2025-12-31",
+            "strata": {"North": [100, 10, 9], "South": [900, 10, 1]},
+        },
+    ]
     figures = compute_figures(
         inputs_for({"North": (100, 10, 10, 9), "South": (900, 10, 10, 1)}, earlier=earlier)
     )

@@ -19,8 +19,12 @@ from audits.services.retention import retention_purge
 def old_records(people, teams):
     cp = teams["Child Protection One"]
     long_ago = date.today() - timedelta(days=365 * 8)
-    facts = {"team": cp, "case_type": "cp", "opened_on": long_ago,
-             "closed_on": long_ago + timedelta(days=30)}  # fmt: skip
+    facts = {
+        "team": cp,
+        "case_type": "cp",
+        "opened_on": long_ago,
+        "closed_on": long_ago + timedelta(days=30),
+    }
     closed = Case.objects.create(case_ref="C1", **facts)
     held = Case.objects.create(case_ref="C2", legal_hold=True, **facts)
     with time_machine.travel(timezone.now() - timedelta(days=365 * 3)):

@@ -38,8 +38,13 @@ def ids(response):
 
 # --- Finding 3: a team manager sampled the whole council --------------------------------------
 def _new_cycle(teams):
-    return {"name": "Mine", "period_start": "2026-01-01", "period_end": "2026-03-31",
-            "teams": teams, "plan": {"method": "fixed", "n": 4}}  # fmt: skip
+    return {
+        "name": "Mine",
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "teams": teams,
+        "plan": {"method": "fixed", "n": 4},
+    }
 
 
 @pytest.mark.parametrize("teams", [[], ["South"], ["North", "South"]])
@@ -79,9 +84,16 @@ def test_a_team_manager_cannot_widen_her_cycle_to_another_team(world):
 @pytest.mark.parametrize("teams", [[], ["South"]])
 def test_a_team_manager_cannot_create_a_cycle_beyond_her_teams_page(world, teams):
     before = Cycle.objects.count()
-    form = {"name": "Mine", "period_start": "2026-01-01", "period_end": "2026-03-31",
-            "n": "4", "allocation": "proportional", "minimum": "0", "teams": teams,
-            "stratify_by": "none"}  # fmt: skip
+    form = {
+        "name": "Mine",
+        "period_start": "2026-01-01",
+        "period_end": "2026-03-31",
+        "n": "4",
+        "allocation": "proportional",
+        "minimum": "0",
+        "teams": teams,
+        "stratify_by": "none",
+    }
     response = web(world.people["peer_nora"]).post("/cycles/new/", form)
     assert response.status_code == 400
     assert b'id="teams-error"' in response.content

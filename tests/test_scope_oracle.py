@@ -93,14 +93,18 @@ class Oracle:
         self.drawn = set(Cycle.objects.filter(frame__isnull=False).values_list("pk", flat=True))
         self.audits = {
             a.pk: AuditFacts(
-                a.pk, a.assignment.sampled_case.cycle_id, a.assignment.auditor.user.username
-                if a.assignment.auditor.user else "", a.assignment.sampled_case_id, a.status,
-                a.assignment.sampled_case.case_id, a.assignment.sampled_case.case.team_id,
+                a.pk,
+                a.assignment.sampled_case.cycle_id,
+                a.assignment.auditor.user.username if a.assignment.auditor.user else "",
+                a.assignment.sampled_case_id,
+                a.status,
+                a.assignment.sampled_case.case_id,
+                a.assignment.sampled_case.case.team_id,
             )
             for a in Audit.objects.select_related(
                 "assignment__auditor__user", "assignment__sampled_case__case"
             )
-        }  # fmt: skip
+        }
         self.assigned_cases = {
             (user, case)
             for user, case in Assignment.objects.values_list(
@@ -259,8 +263,7 @@ def page(o, p, roles, visible=True):
 
 def post_only(roles, visible=lambda o, p, x: True) -> dict:
     """A page that only takes a form: a GET is 405 whoever asks."""
-    return {"GET": lambda o, p, x: 405,
-            "POST": lambda o, p, x: page(o, p, roles, visible(o, p, x))}  # fmt: skip
+    return {"GET": lambda o, p, x: 405, "POST": lambda o, p, x: page(o, p, roles, visible(o, p, x))}
 
 
 def own(o, p, x) -> bool:
@@ -284,98 +287,229 @@ API = {
     "token-issue": (None, {"POST": lambda o, p, x: OK}),
     "token-revoke": (None, {"POST": lambda o, p, x: 401 if p == ANON else OK}),
     "assurance-summaries": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
-    "team-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                         "POST": lambda o, p, x: api_write(o, p, (ADM,))}),
-    "team-detail": ("team", {"GET": lambda o, p, x: api_read(o, p),
-                             **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                                             lambda o, p, x: api_write(o, p, (ADM,)))}),
-    "staff-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                          "POST": lambda o, p, x: api_write(o, p, (ADM,))}),
-    "staff-detail": ("staff", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_staff(p, x)),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                        lambda o, p, x: api_write(o, p, (ADM,), o.sees_staff(p, x)))}),
-    "conflict-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                             "POST": lambda o, p, x: api_write(o, p, (M, A))}),
+    "team-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (ADM,))},
+    ),
+    "team-detail": (
+        "team",
+        {
+            "GET": lambda o, p, x: api_read(o, p),
+            **dict.fromkeys(("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(o, p, (ADM,))),
+        },
+    ),
+    "staff-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (ADM,))},
+    ),
+    "staff-detail": (
+        "staff",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_staff(p, x)),
+            **dict.fromkeys(
+                ("PUT", "PATCH", "DELETE"),
+                lambda o, p, x: api_write(o, p, (ADM,), o.sees_staff(p, x)),
+            ),
+        },
+    ),
+    "conflict-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (M, A))},
+    ),
     # Auditors declare; only a manager of the conflict's team changes or withdraws it.
-    "conflict-detail": ("conflict", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_conflict(p, x)),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(
-            o, p, (M, A), o.sees_conflict(p, x), o.manages_conflict(p, x)))}),
+    "conflict-detail": (
+        "conflict",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_conflict(p, x)),
+            **dict.fromkeys(
+                ("PUT", "PATCH", "DELETE"),
+                lambda o, p, x: api_write(
+                    o, p, (M, A), o.sees_conflict(p, x), o.manages_conflict(p, x)
+                ),
+            ),
+        },
+    ),
     "case-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
     "case-detail": ("case", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_case(p, x))}),
     "case-import-register": (None, {"POST": lambda o, p, x: api_write(o, p, (ADM, M))}),
-    "case-follow-up": ("case", {"POST": lambda o, p, x: api_write(
-        o, p, (M,), o.has(p, M) and x.team_id in o.managed[p])}),
-    "cycle-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                          "POST": lambda o, p, x: api_write(o, p, (M,))}),
-    "cycle-detail": ("cycle", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_cycle(p, x.pk)),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                        lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk)))}),
-    **{name: ("cycle", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_cycle(p, x.pk))})
-       for name in ("cycle-plan", "cycle-sample-list", "cycle-assignments")},
-    **{name: ("cycle", {"GET": lambda o, p, x: drawn_or_409(
-        o, x, api_read(o, p, visible=o.sees_cycle(p, x.pk)))})
-       for name in ("cycle-verification", "cycle-verify-script")},
-    **{name: ("cycle", {"GET": lambda o, p, x: drawn_or_409(
-        o, x, api_read(o, p, READERS, o.sees_cycle(p, x.pk)))})
-       for name in ("cycle-frame-csv", "cycle-sample-csv")},
-    **{name: ("cycle", {"POST": lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk))})
-       for name in ("cycle-draw", "cycle-assign", "cycle-extend", "cycle-override",
-                    "cycle-unavailable", "cycle-close")},
-    "sampled-case-replace": ("sampled-case", {"POST": lambda o, p, x: api_write(
-        o, p, (M,), o.runs(p, x.cycle_id))}),
-    "template-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                             "POST": lambda o, p, x: api_write(o, p, (ADM,))}),
-    "template-detail": ("template", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_template(p, x)),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                        lambda o, p, x: api_write(o, p, (ADM,), o.sees_template(p, x)))}),
-    "template-export": ("template", {"GET": lambda o, p, x: api_read(
-        o, p, visible=o.sees_template(p, x))}),
-    "template-publish": ("template", {"POST": lambda o, p, x: api_write(
-        o, p, (ADM,), o.sees_template(p, x))}),
+    "case-follow-up": (
+        "case",
+        {"POST": lambda o, p, x: api_write(o, p, (M,), o.has(p, M) and x.team_id in o.managed[p])},
+    ),
+    "cycle-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (M,))},
+    ),
+    "cycle-detail": (
+        "cycle",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_cycle(p, x.pk)),
+            **dict.fromkeys(
+                ("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk))
+            ),
+        },
+    ),
+    **{
+        name: ("cycle", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_cycle(p, x.pk))})
+        for name in ("cycle-plan", "cycle-sample-list", "cycle-assignments")
+    },
+    **{
+        name: (
+            "cycle",
+            {
+                "GET": lambda o, p, x: drawn_or_409(
+                    o, x, api_read(o, p, visible=o.sees_cycle(p, x.pk))
+                )
+            },
+        )
+        for name in ("cycle-verification", "cycle-verify-script")
+    },
+    **{
+        name: (
+            "cycle",
+            {
+                "GET": lambda o, p, x: drawn_or_409(
+                    o, x, api_read(o, p, READERS, o.sees_cycle(p, x.pk))
+                )
+            },
+        )
+        for name in ("cycle-frame-csv", "cycle-sample-csv")
+    },
+    **{
+        name: ("cycle", {"POST": lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.pk))})
+        for name in (
+            "cycle-draw",
+            "cycle-assign",
+            "cycle-extend",
+            "cycle-override",
+            "cycle-unavailable",
+            "cycle-close",
+        )
+    },
+    "sampled-case-replace": (
+        "sampled-case",
+        {"POST": lambda o, p, x: api_write(o, p, (M,), o.runs(p, x.cycle_id))},
+    ),
+    "template-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (ADM,))},
+    ),
+    "template-detail": (
+        "template",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_template(p, x)),
+            **dict.fromkeys(
+                ("PUT", "PATCH", "DELETE"),
+                lambda o, p, x: api_write(o, p, (ADM,), o.sees_template(p, x)),
+            ),
+        },
+    ),
+    "template-export": (
+        "template",
+        {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_template(p, x))},
+    ),
+    "template-publish": (
+        "template",
+        {"POST": lambda o, p, x: api_write(o, p, (ADM,), o.sees_template(p, x))},
+    ),
     "template-import-template": (None, {"POST": lambda o, p, x: api_write(o, p, (ADM,))}),
     "audit-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
-    "audit-detail": ("audit", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_audit(p, x)),
-        "PATCH": lambda o, p, x: api_write(o, p, (A, M), o.sees_audit(p, x), o.author(p, x))}),
+    "audit-detail": (
+        "audit",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_audit(p, x)),
+            "PATCH": lambda o, p, x: api_write(o, p, (A, M), o.sees_audit(p, x), o.author(p, x)),
+        },
+    ),
     "audit-history": ("audit", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_audit(p, x))}),
-    "audit-submit": ("audit", {"POST": lambda o, p, x: api_write(
-        o, p, (A,), o.sees_audit(p, x), o.author(p, x))}),
-    "audit-moderation": ("audit", {"POST": lambda o, p, x: api_write(
-        o, p, (M,), o.may_moderate(p, x) is not None, o.may_moderate(p, x))}),
-    "audit-escalations": ("audit", {"POST": lambda o, p, x: api_write(
-        o, p, (A, M), o.sees_audit(p, x), o.author(p, x) or o.runs(p, x.cycle))}),
+    "audit-submit": (
+        "audit",
+        {"POST": lambda o, p, x: api_write(o, p, (A,), o.sees_audit(p, x), o.author(p, x))},
+    ),
+    "audit-moderation": (
+        "audit",
+        {
+            "POST": lambda o, p, x: api_write(
+                o, p, (M,), o.may_moderate(p, x) is not None, o.may_moderate(p, x)
+            )
+        },
+    ),
+    "audit-escalations": (
+        "audit",
+        {
+            "POST": lambda o, p, x: api_write(
+                o, p, (A, M), o.sees_audit(p, x), o.author(p, x) or o.runs(p, x.cycle)
+            )
+        },
+    ),
     "escalation-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
-    "escalation-detail": ("escalation", {"GET": lambda o, p, x: api_read(
-        o, p, visible=o.sees_escalation(p, x))}),
-    "escalation-acknowledge": ("escalation", {"POST": lambda o, p, x: api_write(
-        o, p, (M, ADM), o.sees_escalation(p, x), o.may_acknowledge(p, x))}),
-    "action-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                           "POST": lambda o, p, x: api_write(o, p, (M, A, ADM))}),
-    "action-detail": ("action", {
-        "GET": lambda o, p, x: api_read(o, p, visible=o.sees_action(p, x)),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                        lambda o, p, x: api_write(o, p, (M, A, ADM), o.sees_action(p, x)))}),
-    "improvement-item-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                                     "POST": lambda o, p, x: api_write(o, p, (ADM, M))}),
-    "improvement-item-detail": ("improvement-item", {
-        "GET": lambda o, p, x: api_read(o, p),
-        **dict.fromkeys(("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(o, p, (ADM, M)))}),
-    "report-list": ("body-cycle", {
-        "GET": lambda o, p, x: api_read(o, p, READERS) if x is None else SKIP,
-        # The cycle is named in the body: one not run by the caller is a field error.
-        "POST": lambda o, p, x: SKIP if x is None else api_write(
-            o, p, (M,), True, OK if o.runs(p, x.pk) else 400)}),
+    "escalation-detail": (
+        "escalation",
+        {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_escalation(p, x))},
+    ),
+    "escalation-acknowledge": (
+        "escalation",
+        {
+            "POST": lambda o, p, x: api_write(
+                o, p, (M, ADM), o.sees_escalation(p, x), o.may_acknowledge(p, x)
+            )
+        },
+    ),
+    "action-list": (
+        None,
+        {
+            "GET": lambda o, p, x: api_read(o, p),
+            "POST": lambda o, p, x: api_write(o, p, (M, A, ADM)),
+        },
+    ),
+    "action-detail": (
+        "action",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_action(p, x)),
+            **dict.fromkeys(
+                ("PUT", "PATCH", "DELETE"),
+                lambda o, p, x: api_write(o, p, (M, A, ADM), o.sees_action(p, x)),
+            ),
+        },
+    ),
+    "improvement-item-list": (
+        None,
+        {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (ADM, M))},
+    ),
+    "improvement-item-detail": (
+        "improvement-item",
+        {
+            "GET": lambda o, p, x: api_read(o, p),
+            **dict.fromkeys(("PUT", "PATCH", "DELETE"), lambda o, p, x: api_write(o, p, (ADM, M))),
+        },
+    ),
+    "report-list": (
+        "body-cycle",
+        {
+            "GET": lambda o, p, x: api_read(o, p, READERS) if x is None else SKIP,
+            # The cycle is named in the body: one not run by the caller is a field error.
+            "POST": lambda o, p, x: (
+                SKIP if x is None else api_write(o, p, (M,), True, OK if o.runs(p, x.pk) else 400)
+            ),
+        },
+    ),
     "notification-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
-    "notification-read": ("notification", {"POST": lambda o, p, x: api_write(
-        o, p, ALL_ROLES, own(o, p, x))}),
-    **{name: ("report", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_report(p, x))})
-       for name in ("report-detail", "report-pdf", "report-data-json", "report-audits-csv",
-                    "report-changed", "report-recompute")},
-}  # fmt: skip
+    "notification-read": (
+        "notification",
+        {"POST": lambda o, p, x: api_write(o, p, ALL_ROLES, own(o, p, x))},
+    ),
+    **{
+        name: ("report", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_report(p, x))})
+        for name in (
+            "report-detail",
+            "report-pdf",
+            "report-data-json",
+            "report-audits-csv",
+            "report-changed",
+            "report-recompute",
+        )
+    },
+}
 
 # What a list shows each person: (kind, visible(oracle, person, object), id field).
 LISTS = {
@@ -398,48 +532,105 @@ ANY = ALL_ROLES
 WEB = {
     "keepalive": (None, {"GET": lambda o, p, x: 401 if p == ANON else 204}),
     "my-audits": (None, {"GET": lambda o, p, x: page(o, p, (A,))}),
-    "audit": ("audit", {
-        "GET": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x)),
-        "POST": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x) and o.author(p, x))}),
-    "check-answers": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
-        o, p, (A,), o.sees_audit(p, x) and o.author(p, x)))),
-    "raise-concern": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
-        o, p, (A, M), o.sees_audit(p, x) and (o.author(p, x) or o.runs(p, x.cycle))))),
+    "audit": (
+        "audit",
+        {
+            "GET": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x)),
+            "POST": lambda o, p, x: page(o, p, ANY, o.sees_audit(p, x) and o.author(p, x)),
+        },
+    ),
+    "check-answers": (
+        "audit",
+        dict.fromkeys(
+            ("GET", "POST"), lambda o, p, x: page(o, p, (A,), o.sees_audit(p, x) and o.author(p, x))
+        ),
+    ),
+    "raise-concern": (
+        "audit",
+        dict.fromkeys(
+            ("GET", "POST"),
+            lambda o, p, x: page(
+                o, p, (A, M), o.sees_audit(p, x) and (o.author(p, x) or o.runs(p, x.cycle))
+            ),
+        ),
+    ),
     "cycles": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     "cycle-new": (None, dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M,)))),
     "cycle": ("cycle", {"GET": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))}),
-    **{name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
-       for name in ("cycle-draw", "cycle-assign", "cycle-override", "cycle-extend",
-                    "cycle-unavailable", "cycle-close", "cycle-window")},
+    **{
+        name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
+        for name in (
+            "cycle-draw",
+            "cycle-assign",
+            "cycle-override",
+            "cycle-extend",
+            "cycle-unavailable",
+            "cycle-close",
+            "cycle-window",
+        )
+    },
     # The form names a case of the cycle's sample: a cycle not drawn has none.
-    "cycle-replace": ("cycle", post_only(
-        (M,), lambda o, p, x: o.runs(p, x.pk) and x.pk in o.drawn)),
-    "cycle-reports": ("cycle", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
-        o, p, READERS, o.sees_cycle(p, x.pk)))),
+    "cycle-replace": (
+        "cycle",
+        post_only((M,), lambda o, p, x: o.runs(p, x.pk) and x.pk in o.drawn),
+    ),
+    "cycle-reports": (
+        "cycle",
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, READERS, o.sees_cycle(p, x.pk))),
+    ),
     "report-job": ("report", {"GET": lambda o, p, x: page(o, p, READERS, o.sees_report(p, x))}),
     "moderation": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     # The queue: submitted audits of the cycles one runs, but for one's own.
-    "moderate": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
-        o, p, (M,), o.runs(p, x.cycle) and x.status == "submitted" and x.author != p))),
+    "moderate": (
+        "audit",
+        dict.fromkeys(
+            ("GET", "POST"),
+            lambda o, p, x: page(
+                o, p, (M,), o.runs(p, x.cycle) and x.status == "submitted" and x.author != p
+            ),
+        ),
+    ),
     "actions": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM, IA))}),
-    "action-new": ("audit-or-none", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
-        o, p, (M,), x is None or o.runs(p, x.cycle)))),
+    "action-new": (
+        "audit-or-none",
+        dict.fromkeys(
+            ("GET", "POST"), lambda o, p, x: page(o, p, (M,), x is None or o.runs(p, x.cycle))
+        ),
+    ),
     "action-advance": ("action", post_only((M,), lambda o, p, x: o.sees_action(p, x))),
     "escalations": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM))}),
-    "escalation-acknowledge": ("escalation", post_only(
-        (M, ADM), lambda o, p, x: o.sees_escalation(p, x))),
-    "dashboard": ("cycle-or-none", {"GET": lambda o, p, x: page(
-        o, p, (M,), x is None or (o.runs(p, x.pk) and x.pk in o.drawn))}),
+    "escalation-acknowledge": (
+        "escalation",
+        post_only((M, ADM), lambda o, p, x: o.sees_escalation(p, x)),
+    ),
+    "dashboard": (
+        "cycle-or-none",
+        {
+            "GET": lambda o, p, x: page(
+                o, p, (M,), x is None or (o.runs(p, x.pk) and x.pk in o.drawn)
+            )
+        },
+    ),
     "assurance": (None, {"GET": lambda o, p, x: page(o, p, (IA, ADM))}),
-    "assurance-report": ("report-record", {"GET": lambda o, p, x: page(
-        o, p, (IA, ADM), o.sees_report(p, x.job))}),
-    **{name: ("cycle", {"GET": lambda o, p, x: page(
-        o, p, (IA, ADM), o.sees_cycle(p, x.pk) and x.pk in o.drawn)})
-       for name in ("sampling-record", "recheck")},
+    "assurance-report": (
+        "report-record",
+        {"GET": lambda o, p, x: page(o, p, (IA, ADM), o.sees_report(p, x.job))},
+    ),
+    **{
+        name: (
+            "cycle",
+            {
+                "GET": lambda o, p, x: page(
+                    o, p, (IA, ADM), o.sees_cycle(p, x.pk) and x.pk in o.drawn
+                )
+            },
+        )
+        for name in ("sampling-record", "recheck")
+    },
     "notifications": (None, {"GET": lambda o, p, x: page(o, p, ANY)}),
     "notification-read": ("notification", post_only(ANY, own)),
     **{name: (None, post_only(ANY)) for name in ("notifications-read", "notification-preferences")},
-}  # fmt: skip
+}
 
 SIGNED_IN_OK = lambda o, p, x: 302 if p == ANON else OK  # noqa: E731
 OPEN = {
@@ -483,8 +674,11 @@ def served_api_methods(pattern: URLPattern) -> set[str]:
 
 
 def table() -> dict[str, tuple]:
-    return {**{f"api:{k}": v for k, v in API.items()}, **{f"web:{k}": v for k, v in WEB.items()},
-            **OPEN}  # fmt: skip
+    return {
+        **{f"api:{k}": v for k, v in API.items()},
+        **{f"web:{k}": v for k, v in WEB.items()},
+        **OPEN,
+    }
 
 
 def test_every_route_has_an_oracle_rule():
@@ -517,10 +711,15 @@ def world(db):
         or world.audits("all", status="submitted").first()
     )
     action_service.action_create(
-        actor=world.people["lead"], audit=north, case=None,
-        fields={"owner": Staff.objects.get(user=world.people["aud_ann"]), "description": "Check",
-                "due_date": world.cycles["all"].period_end.replace(year=2099)},
-    )  # fmt: skip
+        actor=world.people["lead"],
+        audit=north,
+        case=None,
+        fields={
+            "owner": Staff.objects.get(user=world.people["aud_ann"]),
+            "description": "Check",
+            "due_date": world.cycles["all"].period_end.replace(year=2099),
+        },
+    )
     return world
 
 
@@ -545,8 +744,11 @@ def objects(world, kind):
         picked = list({a.pk: a for a in picked}.values())
         return ([None] if kind == "audit-or-none" else []) + picked
     if kind == "case":
-        return [world.cases["North"][7], world.cases["East"][0],
-                *Case.objects.filter(samplings__cycle=world.cycles["south"])[:1]]  # fmt: skip
+        return [
+            world.cases["North"][7],
+            world.cases["East"][0],
+            *Case.objects.filter(samplings__cycle=world.cycles["south"])[:1],
+        ]
     if kind == "sampled-case":
         return [c.sampled_cases.first() for c in (world.cycles["south"], world.cycles["all"])]
     if kind == "report":
@@ -557,10 +759,20 @@ def objects(world, kind):
 
 
 def every(kind):
-    model = {"team": Team, "staff": Staff, "conflict": Conflict, "case": Case, "cycle": Cycle,
-             "template": Template, "audit": Audit, "escalation": Escalation, "action": Action,
-             "improvement-item": ImprovementItem, "report": ReportJob,
-             "notification": Notification}[kind]  # fmt: skip
+    model = {
+        "team": Team,
+        "staff": Staff,
+        "conflict": Conflict,
+        "case": Case,
+        "cycle": Cycle,
+        "template": Template,
+        "audit": Audit,
+        "escalation": Escalation,
+        "action": Action,
+        "improvement-item": ImprovementItem,
+        "report": ReportJob,
+        "notification": Notification,
+    }[kind]
     return model.objects.all()
 
 
@@ -666,8 +878,10 @@ def test_every_route_answers_every_person_as_the_oracle_says(world):
                         response = rolled_back(call, url, web_body(name, obj))
                     checked += 1
                     if not answer_matches(expected, response, method):
-                        problems.append(f"{method} {url} ({name}) as {person}: expected "
-                                        f"{expected}, got {response.status_code}")  # fmt: skip
+                        problems.append(
+                            f"{method} {url} ({name}) as {person}: expected "
+                            f"{expected}, got {response.status_code}"
+                        )
                     elif method == "GET" and is_api and expected == OK and name in LISTS_API:
                         problems += list_problems(name, oracle, person, response)
                     elif method == "GET" and expected == OK and name in PAGE_LISTS:
@@ -692,20 +906,28 @@ def list_problems(name, oracle, person, response) -> list[str]:
         want = {x.pk for x in every(kind) if visible(oracle, person, oracle.facts(x))}
     if got == want:
         return []
-    return [f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
-            f"missing ids {sorted(want - got)}"]  # fmt: skip
+    return [
+        f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
+        f"missing ids {sorted(want - got)}"
+    ]
 
 
 # What a page lists for each person: (the links it shows, the things it should show).
 PAGE_LISTS = {
-    "web:moderation": (r'href="/moderation/(\d+)/"', "audit", lambda o, p, x: (
-        o.runs(p, x.cycle) and x.status == "submitted" and x.author != p)),
+    "web:moderation": (
+        r'href="/moderation/(\d+)/"',
+        "audit",
+        lambda o, p, x: o.runs(p, x.cycle) and x.status == "submitted" and x.author != p,
+    ),
     "web:cycles": (r'href="/cycles/(\d+)/"', "cycle", lambda o, p, x: o.runs(p, x.pk)),
     "web:my-audits": (r'href="/audits/(\d+)/"', "audit", lambda o, p, x: o.author(p, x)),
-    "web:escalations": (r'action="/escalations/(\d+)/acknowledge/"', "escalation",
-                        lambda o, p, x: o.sees_escalation(p, x) and x.status == "open"),
+    "web:escalations": (
+        r'action="/escalations/(\d+)/acknowledge/"',
+        "escalation",
+        lambda o, p, x: o.sees_escalation(p, x) and x.status == "open",
+    ),
     "web:notifications": (r'id="notification-(\d+)"', "notification", own),
-}  # fmt: skip
+}
 
 
 def page_list_problems(name, oracle, person, response) -> list[str]:
@@ -714,8 +936,10 @@ def page_list_problems(name, oracle, person, response) -> list[str]:
     want = {x.pk for x in every(kind) if visible(oracle, person, oracle.facts(x))}
     if got == want:
         return []
-    return [f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
-            f"missing ids {sorted(want - got)}"]  # fmt: skip
+    return [
+        f"GET {name} as {person}: unexpected ids {sorted(got - want)}, "
+        f"missing ids {sorted(want - got)}"
+    ]
 
 
 def test_the_admin_site_is_for_administrators_only(world):

@@ -12,12 +12,6 @@ from tests.builders import finished_cycle
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("sharing a snapshot between connections is PostgreSQL's")
-
-
 def rename_elsewhere(team: Team, name: str) -> None:
     """Commit a change from a connection of its own, as another user's request would."""
     other = connection.get_new_connection(connection.get_connection_params())

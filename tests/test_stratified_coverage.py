@@ -86,6 +86,8 @@ def test_the_vectorised_intervals_are_the_reported_ones():
     audited = np.array([n for _, _, n in design])
     successes = np.array([[min(n, n * 3 // 4 + i % 2) for i, n in enumerate(audited)]])
     estimate, low, high = stats.stratified_intervals(sizes, audited, successes)
-    strata = {f"s{i}": (int(s), int(n), int(x)) for i, (s, n, x) in enumerate(
-        zip(sizes, audited, successes[0], strict=True))}  # fmt: skip
+    strata = {
+        f"s{i}": (int(s), int(n), int(x))
+        for i, (s, n, x) in enumerate(zip(sizes, audited, successes[0], strict=True))
+    }
     assert stats.stratified_proportion(strata) == pytest.approx((estimate[0], low[0], high[0]))

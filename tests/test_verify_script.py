@@ -42,8 +42,13 @@ def run_script(frame_path, sample_path, *arguments):
 
 
 def expected_arguments(**changes):
-    values = {"frame-hash": HASH, "seed": SEED, "server-random": SERVER_RANDOM,
-              "witness-input": WITNESS, **changes}  # fmt: skip
+    values = {
+        "frame-hash": HASH,
+        "seed": SEED,
+        "server-random": SERVER_RANDOM,
+        "witness-input": WITNESS,
+        **changes,
+    }
     return [f"--{name}={value}" for name, value in values.items() if value is not None]
 
 

@@ -82,9 +82,12 @@ def _user(world, who):
 
 def _url(world, template):
     return template.format(
-        audit=world["audit"].pk, cycle=world["cycle"].pk, reported=world["reported"].pk,
-        job=world["job"].pk, report=world["report"].pk,
-    )  # fmt: skip
+        audit=world["audit"].pk,
+        cycle=world["cycle"].pk,
+        reported=world["reported"].pk,
+        job=world["job"].pk,
+        report=world["report"].pk,
+    )
 
 
 def test_each_page_opens_for_its_roles_and_is_404_for_the_rest(world):
@@ -115,8 +118,13 @@ def test_every_page_sends_a_stranger_to_sign_in(db, template):
 
 def test_objects_that_do_not_exist_are_404(world):
     lead = client_for(scenarios.person(LEAD))
-    for url in ("/audits/999999/", "/cycles/999999/", "/reports/999999/", "/moderation/999999/",
-                "/actions/new/?audit=999999"):  # fmt: skip
+    for url in (
+        "/audits/999999/",
+        "/cycles/999999/",
+        "/reports/999999/",
+        "/moderation/999999/",
+        "/actions/new/?audit=999999",
+    ):
         assert lead.get(url).status_code == 404, url
     internal = client_for(scenarios.person(INTERNAL))
     assert internal.get("/assurance/reports/999999/").status_code == 404

@@ -67,15 +67,22 @@ def test_the_form_is_rendered_from_the_template(audit, auditor_alice):
 
 
 def test_saving_a_draft_keeps_the_answers_and_moves_the_version(audit, auditor_alice):
-    data = {"version": audit.version, "answer-risk_recognised": "2", "strengths": "Warm visits",
-            "themes": ["Drift and delay"], "action": "save"}  # fmt: skip
+    data = {
+        "version": audit.version,
+        "answer-risk_recognised": "2",
+        "strengths": "Warm visits",
+        "themes": ["Drift and delay"],
+        "action": "save",
+    }
     response = auditor_alice.post(f"/audits/{audit.pk}/", data, follow=True)
     assert b"Draft saved at" in response.content
     audit.refresh_from_db()
     assert audit.answers == {"risk_recognised": 2}
     assert (audit.strengths, audit.themes, audit.status) == (
-        "Warm visits", ["Drift and delay"], "in_progress",
-    )  # fmt: skip
+        "Warm visits",
+        ["Drift and delay"],
+        "in_progress",
+    )
     assert audit.version == 2
 
 

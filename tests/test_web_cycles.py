@@ -23,10 +23,17 @@ def test_a_new_cycle_from_the_form(lead):
     today = date.today()
     response = lead.post(
         "/cycles/new/",
-        {"name": "Summer audit", "period_start": (today - timedelta(days=30)).isoformat(),
-         "period_end": today.isoformat(), "stratify_by": "case_type", "case_types": ["cp", "cla"],
-         "n": "10", "minimum": "2", "allocation": "proportional"},
-    )  # fmt: skip
+        {
+            "name": "Summer audit",
+            "period_start": (today - timedelta(days=30)).isoformat(),
+            "period_end": today.isoformat(),
+            "stratify_by": "case_type",
+            "case_types": ["cp", "cla"],
+            "n": "10",
+            "minimum": "2",
+            "allocation": "proportional",
+        },
+    )
     cycle = Cycle.objects.get(name="Summer audit")
     assert response["Location"] == f"/cycles/{cycle.pk}/"
     assert cycle.case_types == ["cp", "cla"]
@@ -50,8 +57,16 @@ def test_a_new_cycle_from_the_form(lead):
 )
 def test_a_bad_new_cycle_shows_an_error_summary(lead, data, field):
     today = date.today().isoformat()
-    form = {"name": "Bad", "period_start": today, "period_end": today, "stratify_by": "none",
-            "n": "5", "minimum": "0", "allocation": "proportional", **data}  # fmt: skip
+    form = {
+        "name": "Bad",
+        "period_start": today,
+        "period_end": today,
+        "stratify_by": "none",
+        "n": "5",
+        "minimum": "0",
+        "allocation": "proportional",
+        **data,
+    }
     response = lead.post("/cycles/new/", form)
     assert response.status_code == 400
     assert f'href="#{field}"'.encode() in response.content
@@ -104,9 +119,11 @@ def _blocked_auditor(sampled: SampledCase) -> Staff:
 
 def test_an_override_needs_a_reason_and_is_recorded_with_it(lead):
     cycle = scenarios.assigned_cycle(n=12)
-    sampled = SampledCase.objects.filter(cycle=cycle).exclude(
-        assignments__audit__status__in=["in_progress", "submitted", "final"]
-    ).first()  # fmt: skip
+    sampled = (
+        SampledCase.objects.filter(cycle=cycle)
+        .exclude(assignments__audit__status__in=["in_progress", "submitted", "final"])
+        .first()
+    )
     blocked = _blocked_auditor(sampled)
     form = {"sampled_case": sampled.pk, "auditor": blocked.pk, "role": "primary", "reason": ""}
     refused = lead.post(f"/cycles/{cycle.pk}/override/", form)
@@ -124,9 +141,13 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(lead):
 
 @pytest.mark.parametrize(
     "form",
-    [{}, {"sampled_case": "x", "auditor": "y"}, {"sampled_case": "999999", "auditor": "1"},
-     {"sampled_case": "1", "auditor": "1", "role": "boss"}],
-)  # fmt: skip
+    [
+        {},
+        {"sampled_case": "x", "auditor": "y"},
+        {"sampled_case": "999999", "auditor": "1"},
+        {"sampled_case": "1", "auditor": "1", "role": "boss"},
+    ],
+)
 def test_a_bad_override_is_a_400_not_a_500(lead, form):
     cycle = scenarios.assigned_cycle(n=12)
     assert lead.post(f"/cycles/{cycle.pk}/override/", form).status_code == 400
@@ -172,8 +193,15 @@ def test_a_new_cycle_left_without_a_minimum_gets_two_per_stratum(lead):
     today = date.today()
     lead.post(
         "/cycles/new/",
-        {"name": "No minimum given", "period_start": (today - timedelta(days=30)).isoformat(),
-         "period_end": today.isoformat(), "stratify_by": "case_type", "case_types": ["cp"],
-         "n": "10", "minimum": "", "allocation": "proportional"},
-    )  # fmt: skip
+        {
+            "name": "No minimum given",
+            "period_start": (today - timedelta(days=30)).isoformat(),
+            "period_end": today.isoformat(),
+            "stratify_by": "case_type",
+            "case_types": ["cp"],
+            "n": "10",
+            "minimum": "",
+            "allocation": "proportional",
+        },
+    )
     assert Cycle.objects.get(name="No minimum given").plan["minimum"] == 2

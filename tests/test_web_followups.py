@@ -62,9 +62,13 @@ def test_changing_a_grade_needs_a_reason(cycle, lead):
 
 @pytest.mark.parametrize(
     "form",
-    [{}, {"decision": "shrug"}, {"decision": "change", "overall_grade": "x", "reason": "r"},
-     {"decision": "change", "answer-risk_recognised": "77", "reason": "r"}],
-)  # fmt: skip
+    [
+        {},
+        {"decision": "shrug"},
+        {"decision": "change", "overall_grade": "x", "reason": "r"},
+        {"decision": "change", "answer-risk_recognised": "77", "reason": "r"},
+    ],
+)
 def test_bad_moderation_input_is_a_400(cycle, lead, form):
     audit = waiting_for_moderation(cycle)
     assert lead.post(f"/moderation/{audit.pk}/", form).status_code == 400
@@ -111,8 +115,12 @@ def test_acknowledging_an_escalation(cycle, lead):
 
 def test_the_dashboard_draws_its_charts(cycle, lead):
     page = lead.get("/dashboard/").content.decode()
-    for title in ("Grade distribution", "Good or better by team, with funnel limits",
-                  "Trend by cycle", "Themes"):  # fmt: skip
+    for title in (
+        "Grade distribution",
+        "Good or better by team, with funnel limits",
+        "Trend by cycle",
+        "Themes",
+    ):
         assert title in page
     assert page.count("<svg") == 4
     assert 'class="limit limit-95"' in page

@@ -255,9 +255,13 @@ def _owner() -> Staff:
 def _terms(of: Audit, **changes) -> dict:
     due = date.today() + timedelta(days=28)
     return {
-        "audit": of.pk, "owner": _owner().staff_ref, "priority": "high",
-        "description": "Update the chronology", "due_date": due.isoformat(), **changes,
-    }  # fmt: skip
+        "audit": of.pk,
+        "owner": _owner().staff_ref,
+        "priority": "high",
+        "description": "Update the chronology",
+        "due_date": due.isoformat(),
+        **changes,
+    }
 
 
 def test_agreeing_an_action_from_the_board(lead, submitted):

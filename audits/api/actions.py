@@ -44,10 +44,23 @@ class ActionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Action
         fields = [
-            "id", "audit", "question_key", "case_ref", "team", "owner", "description",
-            "priority", "due_date", "status", "evidence_note", "improvement_item", "overdue",
-            "created_at", "done_at", "verified_at",
-        ]  # fmt: skip
+            "id",
+            "audit",
+            "question_key",
+            "case_ref",
+            "team",
+            "owner",
+            "description",
+            "priority",
+            "due_date",
+            "status",
+            "evidence_note",
+            "improvement_item",
+            "overdue",
+            "created_at",
+            "done_at",
+            "verified_at",
+        ]
         read_only_fields = ["created_at", "done_at", "verified_at"]
 
     def __init__(self, *args, **kwargs):

@@ -1,36 +1,27 @@
-"""API for audit cycles: define, plan, draw, extend, replace, verify, download the frame."""
-
-from pathlib import Path
+"""API for audit cycles: define, plan, draw and close; the sample's actions come from
+`audits.api.samples`, the assignments' from `audits.api.cycle_assignments`."""
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import (
-    OpenApiTypes,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_field
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from audits.api import cycle_window
-from audits.api.base import ModelViewSet, ScopedViewSet
+from audits.api.base import ModelViewSet
+from audits.api.cycle_assignments import AssignmentActions
 from audits.api.fields import TeamField
+from audits.api.samples import SampleActions
 from audits.core import roles, sampling
-from audits.core.errors import DomainError, StateConflict
-from audits.core.sampling import verify_script_text
-from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.core.errors import StateConflict
+from audits.core.planning import ALLOCATION_METHODS, PLAN_METHODS
+from audits.core.rules import ALL_RULES, RULES
+from audits.models import Cycle
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
-from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.services.templates import current_template
-
-RULE_NAMES = ("R1", "R2", "R3", "R4", "R5")
-PLAN_METHODS = ("fixed", "estimation", "attribute")
-ALLOCATION_METHODS = ("proportional", "neyman", "equal")
 
 
 class PlanSerializer(serializers.Serializer):
@@ -148,10 +139,10 @@ class CycleSerializer(serializers.ModelSerializer):
         return dict(checked.validated_data)
 
     def validate_rules(self, rules):
-        unknown = set(rules) - set(RULE_NAMES)
+        unknown = set(rules) - ALL_RULES
         if unknown:
             raise serializers.ValidationError(f"unknown rules: {', '.join(sorted(unknown))}")
-        return {name: rules.get(name, True) for name in RULE_NAMES}
+        return {name: rules.get(name, True) for name in RULES}
 
     def validate(self, attrs):
         start = attrs.get("period_start", getattr(self.instance, "period_start", None))
@@ -183,37 +174,6 @@ class CycleSerializer(serializers.ModelSerializer):
         return value
 
 
-class SampledCaseSerializer(serializers.ModelSerializer):
-    case_ref = serializers.CharField(source="case.case_ref")
-    team = serializers.CharField(source="case.team.name")
-    case_type = serializers.CharField(source="case.case_type")
-    replaced_by = serializers.PrimaryKeyRelatedField(read_only=True)
-
-    class Meta:
-        model = SampledCase
-        fields = [
-            "id",
-            "case_ref",
-            "team",
-            "case_type",
-            "stratum",
-            "rank",
-            "selection_key",
-            "status",
-            "replaced_by",
-            "replacement_reason",
-            "is_follow_up",
-        ]
-
-
-class ExtendSerializer(serializers.Serializer):
-    sizes = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100_000))
-
-
-class ReplaceSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
-
-
 class CloseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
@@ -222,17 +182,24 @@ class DrawSerializer(serializers.Serializer):
     """Only the public witness input: the seed is derived by the server (commit, reveal)."""
 
     witness_input = serializers.CharField(
-        max_length=sampling.WITNESS_INPUT_MAX_LENGTH, required=False, allow_blank=True,
-        trim_whitespace=False, default="",
+        max_length=sampling.WITNESS_INPUT_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        default="",
         help_text="optional, e.g. dice rolled before witnesses: letters, digits, spaces, '-'",
-    )  # fmt: skip
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict) and "seed" in data:
             raise serializers.ValidationError(
-                {"seed": ["A seed cannot be given: the server derives it from the frozen "
-                          "frame's hash, its own random bits and the optional witness_input."]}
-            )  # fmt: skip
+                {
+                    "seed": [
+                        "A seed cannot be given: the server derives it from the frozen "
+                        "frame's hash, its own random bits and the optional witness_input."
+                    ]
+                }
+            )
         unknown = set(data) - set(self.fields) if isinstance(data, dict) else set()
         if unknown:
             raise serializers.ValidationError({name: ["unknown field"] for name in unknown})
@@ -245,32 +212,7 @@ class DrawSerializer(serializers.Serializer):
             raise serializers.ValidationError(str(error)) from None
 
 
-class OverrideSerializer(serializers.Serializer):
-    sampled_case = serializers.IntegerField()
-    auditor = serializers.SlugRelatedField(
-        slug_field="staff_ref", queryset=Staff.objects.filter(is_active=True)
-    )
-    role = serializers.ChoiceField(Assignment.Role.values, default=Assignment.Role.PRIMARY)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class UnavailableSerializer(serializers.Serializer):
-    auditor = serializers.SlugRelatedField(slug_field="staff_ref", queryset=Staff.objects.all())
-
-
-class AssignmentSerializer(serializers.ModelSerializer):
-    case_ref = serializers.CharField(source="sampled_case.case.case_ref")
-    auditor = serializers.CharField(source="auditor.staff_ref")
-    audit = serializers.IntegerField(source="audit.pk")
-    audit_status = serializers.CharField(source="audit.status")
-
-    class Meta:
-        model = Assignment
-        fields = ["id", "sampled_case", "case_ref", "role", "auditor", "audit", "audit_status",
-                  "override_rules", "override_reason"]  # fmt: skip
-
-
-class CycleViewSet(ModelViewSet):
+class CycleViewSet(SampleActions, AssignmentActions, ModelViewSet):
     serializer_class = CycleSerializer
     scope = staticmethod(scoping.cycles_for)
     write_roles = (roles.MANAGER,)
@@ -313,82 +255,6 @@ class CycleViewSet(ModelViewSet):
         )
         return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data, status=201)
 
-    @extend_schema(request=ExtendSerializer, responses=SampledCaseSerializer(many=True))
-    @action(detail=True, methods=["post"])
-    def extend(self, request, pk=None):
-        cycle = self.get_object()
-        body = ExtendSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        added = sample.sample_extend(
-            cycle=cycle, actor=request.user, sizes=body.validated_data["sizes"]
-        )
-        rows = SampledCase.objects.filter(pk__in=[s.pk for s in added]).select_related("case__team")
-        return Response(SampledCaseSerializer(rows, many=True).data, status=201)
-
-    @extend_schema(responses=SampledCaseSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="sample")
-    def sample_list(self, request, pk=None):
-        cycle = self.get_object()
-        rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(SampledCaseSerializer(page, many=True).data)
-
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
-        cycle = self._drawn()
-        return Response(
-            assignment_service.cycle_assign(cycle=cycle, actor=request.user), status=201
-        )
-
-    @extend_schema(responses=AssignmentSerializer(many=True))
-    @action(detail=True, methods=["get"])
-    def assignments(self, request, pk=None):
-        cycle = self.get_object()
-        rows = Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
-            "sampled_case__case", "auditor", "audit"
-        )
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(AssignmentSerializer(page, many=True).data)
-
-    @extend_schema(request=OverrideSerializer, responses={201: AssignmentSerializer})
-    @action(detail=True, methods=["post"])
-    def override(self, request, pk=None):
-        cycle = self._drawn()
-        body = OverrideSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        sampled = SampledCase.objects.filter(cycle=cycle, pk=data["sampled_case"]).first()
-        if sampled is None:
-            raise DomainError(
-                "No such case in this cycle's sample.", fields={"sampled_case": ["not found"]}
-            )
-        item = assignment_service.assignment_override(
-            sampled_case=sampled, auditor=data["auditor"], role=data["role"],
-            actor=request.user, reason=data["reason"],
-        )  # fmt: skip
-        item = Assignment.objects.select_related("sampled_case__case", "auditor", "audit").get(
-            pk=item.pk
-        )
-        return Response(AssignmentSerializer(item).data, status=201)
-
-    @extend_schema(request=UnavailableSerializer, responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["post"])
-    def unavailable(self, request, pk=None):
-        cycle = self._drawn()
-        body = UnavailableSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        summary = assignment_service.auditor_unavailable(
-            cycle=cycle, staff=body.validated_data["auditor"], actor=request.user
-        )
-        return Response(summary)
-
-    def _drawn(self):
-        cycle = self.get_object()
-        if not hasattr(cycle, "frame"):
-            raise StateConflict("This cycle's sample has not been drawn yet.")
-        return cycle
-
     @extend_schema(request=CloseSerializer, responses=CycleSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
@@ -399,78 +265,3 @@ class CycleViewSet(ModelViewSet):
             cycle=cycle, actor=request.user, reason=body.validated_data.get("reason", "")
         )
         return Response(CycleSerializer(self.get_queryset().get(pk=cycle.pk)).data)
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["get"])
-    def verification(self, request, pk=None):
-        return Response(sample.sample_verify(cycle=self._drawn()))
-
-    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
-    @action(detail=True, methods=["get"], url_path="verify_sample.py")
-    def verify_script(self, request, pk=None):
-        self._drawn()
-        return HttpResponse(verify_script_text(), content_type="text/x-python; charset=utf-8")
-
-    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="frame.csv",
-        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
-    )
-    def frame_csv(self, request, pk=None):
-        return self._frame_file()
-
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="sample.csv",
-        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
-    )
-    def sample_csv(self, request, pk=None):
-        """The sample on record (stratum, rank, case_ref), as verify_sample.py reads it."""
-        cycle = self._drawn()
-        response = HttpResponse(sample.sample_csv(cycle=cycle), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{sample.sample_file_name(cycle)}"'
-        return response
-
-    def _frame_file(self):
-        cycle = self._drawn()
-        path = sample.frames_dir() / cycle.frame.frame_file
-        if not Path(path).is_file():
-            raise DomainError("The stored frame file is missing.")
-        return FileResponse(
-            path.open("rb"),
-            as_attachment=True,
-            filename=cycle.frame.frame_file,
-            content_type="application/gzip",
-        )
-
-
-class SampledCaseViewSet(ScopedViewSet):
-    serializer_class = SampledCaseSerializer
-    scope = staticmethod(scoping.sampled_cases_for)
-    write_roles = (roles.MANAGER,)
-
-    def get_queryset(self):
-        if self.request.method in SAFE_METHODS:
-            return super().get_queryset()
-        return SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(self.request.user))
-
-    @extend_schema(
-        request=ReplaceSerializer,
-        responses={201: inline_serializer("Replacement", {"replacement": SampledCaseSerializer()})},
-    )
-    @action(detail=True, methods=["post"])
-    def replace(self, request, pk=None):
-        sampled = self.get_object()
-        body = ReplaceSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        replacement = sample.sample_replace(
-            sampled_case=sampled, actor=request.user, reason=body.validated_data["reason"]
-        )
-        replacement = SampledCase.objects.select_related("case__team").get(pk=replacement.pk)
-        return Response(
-            {"replacement": SampledCaseSerializer(replacement).data}, status=status.HTTP_201_CREATED
-        )

@@ -1,4 +1,5 @@
-"""API for grading forms, audits, moderation and safeguarding escalations."""
+"""API for audits, their moderation and safeguarding escalations (the grading forms:
+`audits.api.templates`)."""
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiTypes, extend_schema
@@ -6,80 +7,15 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from audits.api.base import ModelViewSet, ScopedViewSet
+from audits.api.base import ScopedViewSet
 from audits.api.strict import whole_number
 from audits.core import roles
 from audits.core.errors import DomainError
-from audits.models import Audit, Escalation, Event, Moderation, Template
+from audits.models import Audit, Escalation, Event, Moderation
 from audits.selectors import scoping
 from audits.services import audits as audit_service
-from audits.services import escalations, moderation, templates
+from audits.services import escalations, moderation
 from audits.services.escalations import is_overdue
-
-
-class TemplateSerializer(serializers.ModelSerializer):
-    definition = serializers.JSONField()
-    grade_scale = serializers.JSONField(required=False)
-    themes = serializers.JSONField(required=False)
-
-    class Meta:
-        model = Template
-        fields = [
-            "id", "name", "version", "status", "description", "grade_scale", "themes",
-            "definition", "created_at", "published_at",
-        ]  # fmt: skip
-        read_only_fields = ["version", "status", "created_at", "published_at"]
-
-
-class TemplateViewSet(ModelViewSet):
-    serializer_class = TemplateSerializer
-    scope = staticmethod(scoping.templates_for)
-    write_roles = (roles.ADMIN,)
-    filterset_fields = ["status", "name"]
-
-    def perform_create(self, serializer):
-        serializer.instance = templates.template_create(
-            actor=self.request.user, data=dict(serializer.validated_data)
-        )
-
-    def update(self, request, *args, **kwargs):
-        template = self.get_object()
-        body = self.get_serializer(template, data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        saved = templates.template_update(
-            template=template, actor=request.user, data=dict(body.validated_data)
-        )
-        code = status.HTTP_201_CREATED if saved.pk != template.pk else status.HTTP_200_OK
-        return Response(self.get_serializer(saved).data, status=code)
-
-    def perform_destroy(self, instance):
-        if instance.status != Template.Status.DRAFT or instance.audits.exists():
-            raise DomainError("Only an unused draft can be deleted; retire a published form.")
-        super().perform_destroy(instance)
-
-    @extend_schema(request=None, responses=TemplateSerializer)
-    @action(detail=True, methods=["post"])
-    def publish(self, request, pk=None):
-        template = templates.template_publish(template=self.get_object(), actor=request.user)
-        return Response(self.get_serializer(template).data)
-
-    @extend_schema(responses=OpenApiTypes.OBJECT)
-    @action(detail=True, methods=["get"])
-    def export(self, request, pk=None):
-        return Response(templates.template_export(self.get_object()))
-
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: TemplateSerializer})
-    @action(detail=False, methods=["post"], url_path="import")
-    def import_template(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
-        if data.get("format") != "caseassure-template/1":
-            raise DomainError(
-                "Not a CaseAssure template export.", fields={"format": ["caseassure-template/1"]}
-            )
-        body = TemplateSerializer(data=data)
-        body.is_valid(raise_exception=True)
-        template = templates.template_create(actor=request.user, data=dict(body.validated_data))
-        return Response(self.get_serializer(template).data, status=status.HTTP_201_CREATED)
 
 
 class AuditSerializer(serializers.ModelSerializer):
@@ -101,16 +37,41 @@ class AuditSerializer(serializers.ModelSerializer):
     class Meta:
         model = Audit
         fields = [
-            "id", "status", "version", "case_ref", "team", "case_type", "cycle", "role",
-            "auditor", "template", "template_name", "template_version", "answers",
-            "overall_grade", "rationale", "themes", "strengths", "improvements", "due_date",
-            "started_at", "submitted_at", "moderation_reason", "moderated_overall_grade",
+            "id",
+            "status",
+            "version",
+            "case_ref",
+            "team",
+            "case_type",
+            "cycle",
+            "role",
+            "auditor",
+            "template",
+            "template_name",
+            "template_version",
+            "answers",
+            "overall_grade",
+            "rationale",
+            "themes",
+            "strengths",
+            "improvements",
+            "due_date",
+            "started_at",
+            "submitted_at",
+            "moderation_reason",
+            "moderated_overall_grade",
             "withdrawn_reason",
-        ]  # fmt: skip
+        ]
         read_only_fields = [
-            "status", "template", "due_date", "started_at", "submitted_at",
-            "moderation_reason", "moderated_overall_grade", "withdrawn_reason",
-        ]  # fmt: skip
+            "status",
+            "template",
+            "due_date",
+            "started_at",
+            "submitted_at",
+            "moderation_reason",
+            "moderated_overall_grade",
+            "withdrawn_reason",
+        ]
 
 
 class AutosaveSerializer(serializers.Serializer):
@@ -151,9 +112,16 @@ class AutosaveSerializer(serializers.Serializer):
 
 
 AUTOSAVE_FIELDS = (
-    "id", "status", "version", "answers", "overall_grade", "rationale", "themes", "strengths",
+    "id",
+    "status",
+    "version",
+    "answers",
+    "overall_grade",
+    "rationale",
+    "themes",
+    "strengths",
     "improvements",
-)  # fmt: skip
+)
 
 
 class VersionSerializer(serializers.Serializer):
@@ -168,14 +136,25 @@ class ModerationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Moderation
         fields = [
-            "id", "decision", "reason", "overall_grade", "grades", "moderator",
-            "original_overall_grade", "moderated_overall_grade", "original_grades",
-            "moderated_grades", "at",
-        ]  # fmt: skip
+            "id",
+            "decision",
+            "reason",
+            "overall_grade",
+            "grades",
+            "moderator",
+            "original_overall_grade",
+            "moderated_overall_grade",
+            "original_grades",
+            "moderated_grades",
+            "at",
+        ]
         read_only_fields = [
-            "original_overall_grade", "moderated_overall_grade", "original_grades",
-            "moderated_grades", "at",
-        ]  # fmt: skip
+            "original_overall_grade",
+            "moderated_overall_grade",
+            "original_grades",
+            "moderated_grades",
+            "at",
+        ]
 
 
 class EscalationSerializer(serializers.ModelSerializer):
@@ -188,9 +167,17 @@ class EscalationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Escalation
         fields = [
-            "id", "audit", "case_ref", "concern", "status", "raised_at", "due_at",
-            "acknowledged_at", "response", "overdue",
-        ]  # fmt: skip
+            "id",
+            "audit",
+            "case_ref",
+            "concern",
+            "status",
+            "raised_at",
+            "due_at",
+            "acknowledged_at",
+            "response",
+            "overdue",
+        ]
         read_only_fields = ["status", "raised_at", "due_at", "acknowledged_at", "response"]
 
     def get_overdue(self, escalation) -> bool:
@@ -320,11 +307,17 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         return Response(
             [
-                {"at": e.at, "by": getattr(e.actor, "username", None), "verb": e.verb,
-                 "before": e.before, "after": e.after, "reason": e.reason}
+                {
+                    "at": e.at,
+                    "by": getattr(e.actor, "username", None),
+                    "verb": e.verb,
+                    "before": e.before,
+                    "after": e.after,
+                    "reason": e.reason,
+                }
                 for e in events
             ]
-        )  # fmt: skip
+        )
 
 
 class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

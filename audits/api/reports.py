@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from django.db.models import OuterRef, Subquery
 from django.http import FileResponse, HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
@@ -116,9 +115,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             raise StateConflict("The report is not ready yet.")
         path = reports.report_file(report, kind)
         return FileResponse(
-            path.open("rb"), filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
-            content_type=FILE_TYPES[kind], as_attachment=kind != "json",
-        )  # fmt: skip
+            path.open("rb"),
+            filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
+            content_type=FILE_TYPES[kind],
+            as_attachment=kind != "json",
+        )
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")
@@ -219,10 +220,4 @@ class AssuranceSummaryView(ListAPIView):
     filterset_class = AssuranceSummaryFilter
 
     def get_queryset(self):
-        newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
-        return (
-            scoping.reports_for(self.request.user)
-            .filter(pk=Subquery(newest[:1]))
-            .select_related("cycle")
-            .order_by("-cycle__period_end", "cycle_id")
-        )
+        return scoping.latest_reports_for(self.request.user)

@@ -1,7 +1,18 @@
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, notifications, register, reports
+from audits.api import (
+    actions,
+    auth,
+    cases,
+    cycles,
+    grading,
+    notifications,
+    register,
+    reports,
+    samples,
+    templates,
+)
 
 
 class Router(DefaultRouter):
@@ -40,8 +51,8 @@ router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
 router.register("cases", cases.CaseViewSet, basename="case")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
-router.register("sampled-cases", cycles.SampledCaseViewSet, basename="sampled-case")
-router.register("templates", grading.TemplateViewSet, basename="template")
+router.register("sampled-cases", samples.SampledCaseViewSet, basename="sampled-case")
+router.register("templates", templates.TemplateViewSet, basename="template")
 router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.stats import binom
 
-from audits.core.stats import _check_confidence, _check_counts
+from audits.core.intervals import check_confidence, check_counts
 
 
 def _funnel_lower(p0: float, sizes: np.ndarray, tail: float) -> np.ndarray:
@@ -34,7 +34,7 @@ def _funnel_lower(p0: float, sizes: np.ndarray, tail: float) -> np.ndarray:
 
 
 def _check_funnel(p0: float, confidence: float) -> None:
-    _check_confidence(confidence)
+    check_confidence(confidence)
     if not 0 <= p0 <= 1:
         raise ValueError(f"p0 must be between 0 and 1, got {p0!r}")
 
@@ -74,7 +74,7 @@ def funnel_position(successes: int, n: int, p0: float, confidence: float) -> tup
     unit is flagged when that probability is below (1 - confidence) / 2.
     """
     _check_funnel(p0, confidence)
-    _check_counts(successes, n)
+    check_counts(successes, n)
     if n == 0:
         return "within", 1.0
     tail = (1 - confidence) / 2

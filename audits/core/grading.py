@@ -15,9 +15,20 @@ from typing import Any
 KINDS = ("grade", "yes_no_na", "choice", "text", "number", "date")
 YES_NO_NA = ("yes", "no", "na")
 DEFAULT_SCALE = {1: "Inadequate", 2: "Requires improvement", 3: "Good", 4: "Outstanding"}
+# The grades as keys of stored JSON (a form's scale, a distribution of grades).
+GRADE_KEYS = tuple(str(grade) for grade in DEFAULT_SCALE)
+# Why a submitted audit is moderated (Audit.moderation_reason), and the words for people.
+RANDOM_SHARE, INADEQUATE, OUTSTANDING = "random", "inadequate", "outstanding"
+MODERATION_REASONS = {
+    INADEQUATE: "Inadequate overall",
+    OUTSTANDING: "Outstanding overall",
+    RANDOM_SHARE: "Random share",
+}
 GOOD = 3  # "good or better" means a grade of at least this
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_TEXT = 20_000
+# An audit's free text beside its answers.
+TEXT_FIELDS = ("rationale", "strengths", "improvements")
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)  # as every date field of the API
 # What to do, in the words of the field's inline error (GOV.UK style: say how to fix it).
 NUMBER_HELP = "Enter a number, like 140"

@@ -103,9 +103,12 @@ def access_record_request(request, match, object_type: str, how: str) -> AccessL
             for key in sorted(request.GET)
         }
     return AccessLog.objects.create(
-        user=request.user, object_type=object_type, object_id=str(object_id)[:64],
-        action=how, detail=detail or None,
-    )  # fmt: skip
+        user=request.user,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        action=how,
+        detail=detail or None,
+    )
 
 
 class AccessLogMiddleware:

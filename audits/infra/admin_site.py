@@ -34,9 +34,13 @@ def _is_secret(name: str) -> bool:
 def form_change(form, *, adding: bool) -> tuple[dict | None, dict]:
     """The fields a ModelForm changed: (before, after), secrets masked."""
     names = [name for name in form.changed_data if name in form.cleaned_data]
-    before = None if adding else {
-        name: CHANGED if _is_secret(name) else _plain(form.initial.get(name)) for name in names
-    }  # fmt: skip
+    before = (
+        None
+        if adding
+        else {
+            name: CHANGED if _is_secret(name) else _plain(form.initial.get(name)) for name in names
+        }
+    )
     after = {
         name: CHANGED if _is_secret(name) else _plain(form.cleaned_data.get(name)) for name in names
     }
@@ -79,14 +83,19 @@ class RecordedAdmin:
             event_record(actor=request.user, verb="created", obj=obj, after=row_values(obj))
         for obj, changed in formset.changed_objects:
             event_record(
-                actor=request.user, verb="updated", obj=obj,
+                actor=request.user,
+                verb="updated",
+                obj=obj,
                 after={name: _plain(getattr(obj, name, None)) for name in changed},
-            )  # fmt: skip
+            )
         for obj in formset.deleted_objects:
             event_record(
-                actor=request.user, verb="deleted", object_type=obj._meta.model_name,
-                object_id=obj.pk if obj.pk is not None else "", before=row_values(obj),
-            )  # fmt: skip
+                actor=request.user,
+                verb="deleted",
+                object_type=obj._meta.model_name,
+                object_id=obj.pk if obj.pk is not None else "",
+                before=row_values(obj),
+            )
 
     def delete_model(self, request, obj):
         with transaction.atomic():
@@ -110,9 +119,11 @@ class RecordedAdmin:
             chosen = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
             if chosen:
                 event_record(
-                    actor=request.user, verb=f"admin.{name}"[:60],
-                    object_type=self.model._meta.model_name, after={"chosen": chosen},
-                )  # fmt: skip
+                    actor=request.user,
+                    verb=f"admin.{name}"[:60],
+                    object_type=self.model._meta.model_name,
+                    after={"chosen": chosen},
+                )
         return response
 
 
@@ -131,16 +142,19 @@ class RecordedAdminSite(admin.AdminSite):
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, RecordedAdmin):
             admin_class = type(
-                admin_class.__name__, (RecordedAdmin, admin_class),
+                admin_class.__name__,
+                (RecordedAdmin, admin_class),
                 {"__module__": admin_class.__module__},
-            )  # fmt: skip
+            )
         super().register(model_or_iterable, admin_class, **options)
 
     def password_change(self, request, extra_context=None):
         response = super().password_change(request, extra_context)
         if request.method == "POST" and response.status_code == 302:
             event_record(
-                actor=request.user, verb="updated", obj=request.user,
+                actor=request.user,
+                verb="updated",
+                obj=request.user,
                 after={"password": CHANGED},
-            )  # fmt: skip
+            )
         return response

@@ -3,11 +3,12 @@
 from django.conf import settings
 from django.db import models
 
+from audits.core.rules import all_rules_on
 from audits.models.register import Case, Team
 
 
 def default_rules() -> dict:
-    return {"R1": True, "R2": True, "R3": True, "R4": True, "R5": True}
+    return all_rules_on()
 
 
 # Every stratum gets at least two audits unless a plan says otherwise: a stratum with none

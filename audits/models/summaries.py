@@ -28,9 +28,12 @@ class AuditSummary(models.Model):
     cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+", db_index=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, related_name="+", db_index=False,
+        Team,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
         help_text="the case's team when the audit was completed",
-    )  # fmt: skip
+    )
     case_type = models.CharField(max_length=30, help_text="the case's type then")
     stratum = models.CharField(max_length=200)
     role = models.CharField(max_length=10)

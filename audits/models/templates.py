@@ -3,9 +3,11 @@
 from django.conf import settings
 from django.db import models
 
+from audits.core.grading import DEFAULT_SCALE
+
 
 def default_scale() -> dict:
-    return {"1": "Inadequate", "2": "Requires improvement", "3": "Good", "4": "Outstanding"}
+    return {str(grade): name for grade, name in DEFAULT_SCALE.items()}
 
 
 class Template(models.Model):

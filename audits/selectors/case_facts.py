@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.db.models import Q
 
-from audits.core.assignment import Auditor, CaseFacts, eligibility
+from audits.core.rules import Auditor, CaseFacts, eligibility
 from audits.models import Allocation, Assignment, Case, Conflict, Cycle, SampledCase, Staff
 from audits.selectors.frames import months_before
 

@@ -65,9 +65,24 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         .values_list(*AUDIT_COLUMNS)
     )
     stream = audits.iterator(CHUNK)
-    for (template_id, case_ref, current_team, team_then, case_type, stratum, role, auditor,
-         auditor_name, status, follow_up, overall, moderated, answers, moderated_answers,
-         themes) in stream:  # fmt: skip
+    for (
+        template_id,
+        case_ref,
+        current_team,
+        team_then,
+        case_type,
+        stratum,
+        role,
+        auditor,
+        auditor_name,
+        status,
+        follow_up,
+        overall,
+        moderated,
+        answers,
+        moderated_answers,
+        themes,
+    ) in stream:
         form = forms.get(template_id)
         if form is None:
             definition = Template.objects.values_list("definition", flat=True).get(pk=template_id)
@@ -78,19 +93,26 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         counted = team_then is not None and role == PRIMARY and not follow_up
         rows.append(
             {
-                "case_ref": case_ref, "team": team_then or current_team,
-                "team_at_completion": team_then, "current_team": current_team,
-                "case_type": case_type, "stratum": stratum,
-                "role": role, "auditor": auditor, "auditor_name": auditor_name,
-                "status": status, "follow_up": follow_up,
+                "case_ref": case_ref,
+                "team": team_then or current_team,
+                "team_at_completion": team_then,
+                "current_team": current_team,
+                "case_type": case_type,
+                "stratum": stratum,
+                "role": role,
+                "auditor": auditor,
+                "auditor_name": auditor_name,
+                "status": status,
+                "follow_up": follow_up,
                 "counts_in_estimate": counted,
-                "overall_grade": overall, "moderated_grade": moderated,
+                "overall_grade": overall,
+                "moderated_grade": moderated,
                 "final_grade": moderated or overall,
                 "domain_grades": form.domain_grades(answers),
                 "grades": {key: answers[key] for key in form.keys if key in answers},
                 "themes": sorted(themes),
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -99,13 +121,27 @@ def sampled_rows(cycle: Cycle) -> list[dict]:
     sampled = (
         SampledCase.objects.filter(cycle=cycle)
         .order_by("stratum", "rank", "case__case_ref")
-        .values_list("case__case_ref", "stratum", "rank", "status", "is_follow_up",
-                     "replaced_by__case__case_ref", "replacement_reason")
-    )  # fmt: skip
+        .values_list(
+            "case__case_ref",
+            "stratum",
+            "rank",
+            "status",
+            "is_follow_up",
+            "replaced_by__case__case_ref",
+            "replacement_reason",
+        )
+    )
     return [
-        {"case_ref": case_ref, "stratum": stratum, "rank": rank, "status": status,
-         "follow_up": follow_up, "replaced_by": replaced_by, "reason": reason}
+        {
+            "case_ref": case_ref,
+            "stratum": stratum,
+            "rank": rank,
+            "status": status,
+            "follow_up": follow_up,
+            "replaced_by": replaced_by,
+            "reason": reason,
+        }
         for case_ref, stratum, rank, status, follow_up, replaced_by, reason in sampled.iterator(
             CHUNK
         )
-    ]  # fmt: skip
+    ]

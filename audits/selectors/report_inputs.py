@@ -15,8 +15,8 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from audits.core.assignment import RULES, reason_words
-from audits.core.grading import GOOD
+from audits.core.grading import GOOD, RANDOM_SHARE
+from audits.core.rules import RULES, reason_words
 from audits.models import (
     Action,
     Assignment,
@@ -33,7 +33,6 @@ from audits.selectors import snapshot
 from audits.services.sample import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
-RANDOM_SHARE = "random"  # Audit.moderation_reason of the random share (services/audits.py)
 
 
 def _counted(groups) -> list[tuple]:
@@ -136,14 +135,24 @@ def _sample(cycle: Cycle) -> dict:
             for stratum, status, follow_up, cases in counts
         ],
         "replacements": [
-            {"case_ref": case_ref, "stratum": stratum, "rank": rank, "reason": reason,
-             "replaced_by": replaced_by}
+            {
+                "case_ref": case_ref,
+                "stratum": stratum,
+                "rank": rank,
+                "reason": reason,
+                "replaced_by": replaced_by,
+            }
             for case_ref, stratum, rank, reason, replaced_by in replaced.order_by(
                 "stratum", "rank", "case__case_ref"
-            ).values_list("case__case_ref", "stratum", "rank", "replacement_reason",
-                          "replaced_by__case__case_ref")
+            ).values_list(
+                "case__case_ref",
+                "stratum",
+                "rank",
+                "replacement_reason",
+                "replaced_by__case__case_ref",
+            )
         ],
-    }  # fmt: skip
+    }
 
 
 def _completed(cycle: Cycle) -> list[dict]:
@@ -152,19 +161,33 @@ def _completed(cycle: Cycle) -> list[dict]:
     moderator's (None unless moderated)."""
     groups = (
         AuditSummary.objects.filter(cycle=cycle)
-        .values_list("role", "team_id", "case_type", "stratum", "follow_up",
-                     "overall_grade", "moderated_grade")
+        .values_list(
+            "role",
+            "team_id",
+            "case_type",
+            "stratum",
+            "follow_up",
+            "overall_grade",
+            "moderated_grade",
+        )
         .annotate(audits=Count("pk"))
         .order_by()
-    )  # fmt: skip
+    )
     teams = dict(Team.objects.values_list("pk", "name"))
     named = _counted((role, teams[team], *rest) for role, team, *rest in groups)
     return [
-        {"role": role, "team": team, "case_type": case_type, "stratum": stratum,
-         "follow_up": follow_up, "overall_grade": overall, "moderated_grade": moderated,
-         "audits": audits}
+        {
+            "role": role,
+            "team": team,
+            "case_type": case_type,
+            "stratum": stratum,
+            "follow_up": follow_up,
+            "overall_grade": overall,
+            "moderated_grade": moderated,
+            "audits": audits,
+        }
         for role, team, case_type, stratum, follow_up, overall, moderated, audits in named
-    ]  # fmt: skip
+    ]
 
 
 def _domain_grades(cycle: Cycle) -> list[dict]:
@@ -292,9 +315,12 @@ def _earlier_cycles(cycle: Cycle) -> list[dict]:
             for name, (audited, good) in counts.items()
         } | {name: [size, 0, 0] for name, size in sizes.items() if name not in counts}
         rows.append(
-            {"cycle": other.name, "period_end": other.period_end.isoformat(),
-             "strata": dict(sorted(strata.items()))}
-        )  # fmt: skip
+            {
+                "cycle": other.name,
+                "period_end": other.period_end.isoformat(),
+                "strata": dict(sorted(strata.items())),
+            }
+        )
     return rows
 
 
@@ -323,7 +349,7 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         "sample": _sample(cycle),
         "completed": _completed(cycle),
         "themes": _themes(cycle),
-        "moderations": {"random": _random_moderations(cycle)},
+        "moderations": {RANDOM_SHARE: _random_moderations(cycle)},
         "escalations": sorted(
             (
                 {

@@ -7,9 +7,10 @@ simply absent from the queryset, so views answer 404 for them without filtering 
 from functools import cache
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audits.core import roles
+from audits.core.statuses import AUDIT_COMPLETED
 from audits.models import (
     Action,
     Assignment,
@@ -182,7 +183,6 @@ def sampled_cases_for(user) -> QuerySet[SampledCase]:
 
 
 # --- Audits and what hangs off them ---------------------------------------------------------
-SUBMITTED = ("submitted", "final")
 
 
 def _audit_auditor(user) -> Q:
@@ -190,9 +190,9 @@ def _audit_auditor(user) -> Q:
     # have submitted: the pair grade blind.
     own = Q(assignment__auditor__user=user)
     mine_submitted = Audit.objects.filter(
-        assignment__auditor__user=user, status__in=SUBMITTED
+        assignment__auditor__user=user, status__in=AUDIT_COMPLETED
     ).values("assignment__sampled_case_id")
-    other_submitted = Q(assignment__sampled_case_id__in=mine_submitted, status__in=SUBMITTED)
+    other_submitted = Q(assignment__sampled_case_id__in=mine_submitted, status__in=AUDIT_COMPLETED)
     return own | other_submitted
 
 
@@ -306,6 +306,17 @@ def report_jobs_for(user) -> QuerySet[ReportJob]:
 
 def reports_for(user) -> QuerySet[Report]:
     return Report.objects.filter(job__in=report_jobs_for(user))
+
+
+def latest_reports_for(user) -> QuerySet[Report]:
+    """The newest report of each cycle the user can see, most recent period first."""
+    newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
+    return (
+        reports_for(user)
+        .filter(pk=Subquery(newest[:1]))
+        .select_related("cycle")
+        .order_by("-cycle__period_end", "cycle_id")
+    )
 
 
 def cycles_managed_by(user) -> QuerySet[Cycle]:

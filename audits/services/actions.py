@@ -112,9 +112,12 @@ def action_advance(*, action: Action, actor, status: str, evidence_note: str = "
         action.status = status
         action.save()
         event_record(
-            actor=actor, verb=f"action.{status}", obj=action, before={"status": before},
+            actor=actor,
+            verb=f"action.{status}",
+            obj=action,
+            before={"status": before},
             after={"status": status},
-        )  # fmt: skip
+        )
     return action
 
 
@@ -152,9 +155,12 @@ def actions_remind(now: datetime | None = None) -> dict[str, int]:
             subject = f"OVERDUE: action {action.pk} was due on {action.due_date:%d %B %Y}"
             body = f"Action {action.pk} is overdue."
             notify.send(
-                [action.owner, *notify.team_managers(action.team)], subject, body,
-                page=notify.link("web:actions"), kind=notify.ACTION_OVERDUE,
-            )  # fmt: skip
+                [action.owner, *notify.team_managers(action.team)],
+                subject,
+                body,
+                page=notify.link("web:actions"),
+                kind=notify.ACTION_OVERDUE,
+            )
             sent["overdue"] += 1
     return sent
 

@@ -6,8 +6,9 @@ from collections import Counter
 from django.db import transaction
 from django.utils import timezone
 
-from audits.core import assignment
+from audits.core import assignment, rules
 from audits.core.errors import DomainError, StateConflict
+from audits.core.statuses import CYCLE_DRAWN
 from audits.infra import notify
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.selectors.case_facts import auditor_pool, blocking_rules, case_facts
@@ -15,12 +16,11 @@ from audits.services.audit_window import window_default
 from audits.services.history import event_record
 from audits.services.templates import current_template
 
-ASSIGNABLE_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 NOT_STARTED = (Audit.Status.ASSIGNED,)
 
 
 def _enabled_rules(cycle: Cycle) -> list[str]:
-    return [rule for rule, on in cycle.rules.items() if on and rule in assignment.RULES]
+    return [rule for rule, on in cycle.rules.items() if on and rule in rules.RULES]
 
 
 def _carried_loads(cycle: Cycle) -> Counter:
@@ -32,15 +32,18 @@ def _carried_loads(cycle: Cycle) -> Counter:
     )
 
 
-def _pool(cycle: Cycle) -> list[assignment.Auditor]:
+def _pool(cycle: Cycle) -> list[rules.Auditor]:
     carried = _carried_loads(cycle)
     return [
-        assignment.Auditor(
-            id=a.id, team=a.team, capacity=a.capacity, managed_teams=a.managed_teams,
+        rules.Auditor(
+            id=a.id,
+            team=a.team,
+            capacity=a.capacity,
+            managed_teams=a.managed_teams,
             load=carried.get(a.id, 0),
         )
         for a in auditor_pool(cycle)
-    ]  # fmt: skip
+    ]
 
 
 def _create_audits(cycle: Cycle, actor, placed: dict[int, int], role: str) -> list[Assignment]:
@@ -83,7 +86,7 @@ def cycle_assign(*, cycle: Cycle, actor) -> dict:
         cycle = (
             Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
         )
-        if cycle.status not in ASSIGNABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"A cycle that is {cycle.status} cannot be assigned.")
         waiting = list(
             SampledCase.objects.filter(cycle=cycle, status=SampledCase.Status.SELECTED)
@@ -122,9 +125,12 @@ def cycle_assign(*, cycle: Cycle, actor) -> dict:
         cycle.assignment_summary = summary
         cycle.save(update_fields=["status", "assignment_summary"])
         event_record(
-            actor=actor, verb="cycle.assigned", obj=cycle, before={"status": status_before},
+            actor=actor,
+            verb="cycle.assigned",
+            obj=cycle,
+            before={"status": status_before},
             after={**summary, "status": cycle.status},
-        )  # fmt: skip
+        )
         per_auditor = Counter(a.auditor_id for a in [*primaries, *seconds])
         transaction.on_commit(lambda: _tell_auditors(per_auditor, cycle))
     return summary
@@ -151,7 +157,7 @@ def assignment_override(
         raise DomainError("Unknown role.", fields={"role": ["primary or second"]})
     with transaction.atomic():
         cycle = Cycle.objects.select_for_update().get(pk=sampled_case.cycle_id)
-        if cycle.status not in ASSIGNABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"A cycle that is {cycle.status} cannot be assigned.")
         if sampled_case.status != SampledCase.Status.SELECTED:
             raise StateConflict("A replaced case is not audited.")
@@ -181,16 +187,18 @@ def assignment_override(
             item.override_rules, item.override_reason = blocked, reason
             item.save()
         event_record(
-            actor=actor, verb="assignment.overridden" if blocked else "assignment.set", obj=item,
-            before=before, after={"auditor": auditor.staff_ref, "role": role, "rules": blocked},
+            actor=actor,
+            verb="assignment.overridden" if blocked else "assignment.set",
+            obj=item,
+            before=before,
+            after={"auditor": auditor.staff_ref, "role": role, "rules": blocked},
             reason=reason,
-        )  # fmt: skip
+        )
     return item
 
 
 # Audits move between auditors only while the cycle is being audited: not before its sample
 # is drawn, nor once it is closed or reported on.
-MOVABLE_STATES = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
 
 
 def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
@@ -199,7 +207,7 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
         cycle = (
             Cycle.objects.select_for_update(of=("self",)).select_related("frame").get(pk=cycle.pk)
         )
-        if cycle.status not in MOVABLE_STATES:
+        if cycle.status not in CYCLE_DRAWN:
             raise StateConflict(f"Audits cannot move while the cycle is {cycle.status}.")
         items = list(
             Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
@@ -222,7 +230,7 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
         pool = [a for a in auditor_pool(cycle) if a.id != staff.pk]
         result = assignment.reassign(
             case_facts([a.sampled_case for a in moving], cycle),
-            [*pool, assignment.Auditor(id=staff.pk, team=None, capacity=0)],
+            [*pool, rules.Auditor(id=staff.pk, team=None, capacity=0)],
             seed=cycle.frame.seed,
             primary=primary,
             second=second,
@@ -252,6 +260,10 @@ def auditor_unavailable(*, cycle: Cycle, staff: Staff, actor) -> dict:
             # The same cases with the rules that blocked each other auditor, as for assign.
             "unassignable_detail": _unassignable_rows(result, refs, case_refs),
         }
-        event_record(actor=actor, verb="cycle.auditor_unavailable", obj=cycle,
-                     after={"auditor": staff.staff_ref, **summary})  # fmt: skip
+        event_record(
+            actor=actor,
+            verb="cycle.auditor_unavailable",
+            obj=cycle,
+            after={"auditor": staff.staff_ref, **summary},
+        )
     return summary

@@ -8,19 +8,18 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED
 from audits.core.working_days import add_working_days
 from audits.infra import notify
 from audits.models import Audit, Staff
-from audits.services.audits import EDITABLE
-from audits.services.lifecycle import CLOSED_STATES
 
 REMIND_WORKING_DAYS_BEFORE = 3
 OVERDUE_EVERY = timedelta(days=7)
 
 
 def _still_with_auditor():
-    return Audit.objects.filter(status__in=EDITABLE, due_date__isnull=False).exclude(
-        assignment__sampled_case__cycle__status__in=CLOSED_STATES
+    return Audit.objects.filter(status__in=AUDIT_EDITABLE, due_date__isnull=False).exclude(
+        assignment__sampled_case__cycle__status__in=CYCLE_CLOSED
     )
 
 

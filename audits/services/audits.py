@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audits.core import grading, roles
 from audits.core.errors import DomainError, Forbidden, StateConflict
+from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED
 from audits.infra import notify
 from audits.models import Audit, Staff, Template
 from audits.selectors.published_forms import template_for_grading
@@ -16,10 +17,11 @@ from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
 
-EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
-COMPLETED_STATES = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
-TEXT_FIELDS = ("rationale", "strengths", "improvements")
-MAX_TEXT = 20_000
+# A save or submit that names a version older than the stored one (another tab, another person).
+STALE_VERSION = (
+    "Someone saved this audit after you opened it. Your changes were not saved: "
+    "reload to see the current answers, then apply your changes again."
+)
 
 
 def _grades(audit: Audit, template: Template | None = None) -> dict:
@@ -62,8 +64,7 @@ def _check_version(audit: Audit, version) -> None:
         raise DomainError("Send the version you edited.", fields={"version": ["required"]})
     if version != audit.version:
         raise StateConflict(
-            "Someone saved this audit after you opened it. Your changes were not saved: "
-            "reload to see the current answers, then apply your changes again.",
+            STALE_VERSION,
             current_version=audit.version,
         )
 
@@ -71,7 +72,7 @@ def _check_version(audit: Audit, version) -> None:
 def _check_editable(audit: Audit) -> None:
     if audit.status == Audit.Status.WITHDRAWN:
         raise StateConflict(lifecycle.withdrawn_message(audit))
-    if audit.status not in EDITABLE:
+    if audit.status not in AUDIT_EDITABLE:
         raise StateConflict(f"A {audit.get_status_display().lower()} audit cannot be edited.")
 
 
@@ -121,11 +122,13 @@ def _draft_values(audit: Audit, template: Template, changes: dict) -> tuple[dict
             errors["themes"] = ["Tick only themes from the list"]
         else:
             values["themes"] = sorted(set(themes))
-    for field in TEXT_FIELDS:
+    for field in grading.TEXT_FIELDS:
         if field in changes:
             value = changes[field]
-            if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-                errors[field] = [f"Shorten this to {MAX_TEXT:,} characters of text or fewer"]
+            if not isinstance(value, str) or len(value) > grading.MAX_TEXT or "\x00" in value:
+                errors[field] = [
+                    f"Shorten this to {grading.MAX_TEXT:,} characters of text or fewer"
+                ]
             else:
                 values[field] = value
     return values, errors
@@ -149,15 +152,14 @@ def _lost_race(audit_id: int) -> StateConflict:
     if current is None:
         return StateConflict("This audit no longer exists; nothing was saved.")
     version, status, cycle_status = current
-    if cycle_status in lifecycle.CLOSED_STATES:
+    if cycle_status in CYCLE_CLOSED:
         return StateConflict(lifecycle.CLOSED_MESSAGE)
     if status == Audit.Status.WITHDRAWN:
         return StateConflict(lifecycle.withdrawn_message(Audit.objects.get(pk=audit_id)))
-    if status not in EDITABLE:
+    if status not in AUDIT_EDITABLE:
         return StateConflict(f"A {Audit.Status(status).label.lower()} audit cannot be edited.")
     return StateConflict(
-        "Someone saved this audit after you opened it. Your changes were not saved: "
-        "reload to see the current answers, then apply your changes again.",
+        STALE_VERSION,
         current_version=version,
     )
 
@@ -231,9 +233,12 @@ def _save(*, audit: Audit, actor, version, changes: dict, keep_valid: bool):
             "after": {**after, "version": values["version"]},
         }
     written = draft_write(
-        audit=audit, read_version=audit.version, read_status=status_before, values=values,
+        audit=audit,
+        read_version=audit.version,
+        read_status=status_before,
+        values=values,
         event=event,
-    )  # fmt: skip
+    )
     if not written:
         raise _lost_race(audit.pk)
     for field, value in values.items():
@@ -250,11 +255,11 @@ def chosen_for_moderation(audit: Audit, seed: str, share: float) -> str:
     measured on them alone (figures._reliability), free of the rule's extreme grades."""
     digest = hashlib.sha256(f"{seed}:moderation:{audit.pk}".encode()).digest()
     if int.from_bytes(digest[:8], "big") / 2**64 < share:
-        return "random"
+        return grading.RANDOM_SHARE
     if audit.overall_grade == 1:
-        return "inadequate"
+        return grading.INADEQUATE
     if audit.overall_grade == max(audit.template.scale):
-        return "outstanding"
+        return grading.OUTSTANDING
     return ""
 
 
@@ -263,7 +268,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
         audit = _locked(audit.pk)
         _check_author(audit, actor)
         lifecycle.check_cycle_open(audit.assignment.sampled_case.cycle)
-        if audit.status not in EDITABLE:
+        if audit.status not in AUDIT_EDITABLE:
             raise StateConflict(
                 f"A {audit.get_status_display().lower()} audit cannot be submitted."
             )

@@ -5,29 +5,31 @@ submissions and moderation get a 409 that says why."""
 from django.db import transaction
 
 from audits.core.errors import StateConflict
+from audits.core.statuses import AUDIT_UNFINISHED, CYCLE_CLOSED
 from audits.models import Audit, Cycle, SampledCase
 from audits.services.history import event_record
 
-CLOSED_STATES = (Cycle.Status.CLOSED, Cycle.Status.REPORTED)
 CLOSED_MESSAGE = (
     "This cycle is closed, so its audits can no longer be saved, submitted or moderated."
-)
-UNFINISHED = (
-    Audit.Status.ASSIGNED,
-    Audit.Status.IN_PROGRESS,
-    Audit.Status.RETURNED,
-    Audit.Status.SUBMITTED,
 )
 
 
 def is_closed(cycle: Cycle) -> bool:
-    return cycle.status in CLOSED_STATES
+    return cycle.status in CYCLE_CLOSED
 
 
 def check_cycle_open(cycle: Cycle) -> None:
     """A 409 if ``cycle`` is closed or reported."""
     if is_closed(cycle):
         raise StateConflict(CLOSED_MESSAGE)
+
+
+def check_drawn(cycle: Cycle) -> Cycle:
+    """``cycle`` if its sample has been drawn; a 409 otherwise (nothing to extend, assign or
+    verify before the draw)."""
+    if not hasattr(cycle, "frame"):
+        raise StateConflict("This cycle's sample has not been drawn yet.")
+    return cycle
 
 
 def withdrawn_message(audit: Audit) -> str:
@@ -73,7 +75,7 @@ def cycle_close(*, cycle: Cycle, actor, reason: str = "") -> Cycle:
         if is_closed(cycle):
             raise StateConflict(f"This cycle is already {cycle.get_status_display().lower()}.")
         unfinished = Audit.objects.filter(
-            assignment__sampled_case__cycle=cycle, status__in=UNFINISHED
+            assignment__sampled_case__cycle=cycle, status__in=AUDIT_UNFINISHED
         ).count()
         status_before = cycle.status
         cycle.status = Cycle.Status.CLOSED

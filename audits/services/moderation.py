@@ -5,6 +5,7 @@ from django.db import transaction
 
 from audits.core import grading
 from audits.core.errors import DomainError, Forbidden, StateConflict
+from audits.core.rules import MODERATION_RULES
 from audits.infra import notify
 from audits.models import Audit, Moderation
 from audits.selectors.case_facts import blocking_rules
@@ -50,9 +51,7 @@ def moderation_record(
             or audit.assignment.sampled_case.assignments.filter(auditor=moderator).exists()
         ):
             raise Forbidden("You audited this case, so you cannot moderate it.")
-        # R3 is left out: the QA lead oversees every team without line-managing it. A team
-        # manager is still caught by R1 (their own team) and R2 (allocated as manager).
-        blocked = blocking_rules(audit.assignment.sampled_case, moderator, ["R1", "R2", "R4"])
+        blocked = blocking_rules(audit.assignment.sampled_case, moderator, MODERATION_RULES)
         if blocked:
             raise NotIndependent(
                 "You are not independent of this case, so you cannot moderate it.", rules=blocked

@@ -91,8 +91,13 @@ def retention_purge(*, dry_run: bool, actor=None) -> dict[str, dict]:
     with transaction.atomic():
         report = _purge(dry_run=dry_run, as_of=today)
         if not dry_run:
-            event_record(actor=actor, verb="retention.purged", object_type="retention",
-                         object_id=str(today), after=report)  # fmt: skip
+            event_record(
+                actor=actor,
+                verb="retention.purged",
+                object_type="retention",
+                object_id=str(today),
+                after=report,
+            )
     return report
 
 

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from audits.core import grading
+from audits.core.statuses import AUDIT_COMPLETED
 from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Template
 
-COMPLETED = (Audit.Status.SUBMITTED, Audit.Status.FINAL)
 SOURCE_COLUMNS = (
     "pk",
     "template_id",
@@ -32,8 +32,22 @@ SOURCE_COLUMNS = (
 
 
 def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGrade]]:
-    (audit_id, _, answers, overall, moderated_answers, moderated_overall, themes, role,
-     cycle_id, case_id, stratum, follow_up, team_id, case_type) = source  # fmt: skip
+    (
+        audit_id,
+        _,
+        answers,
+        overall,
+        moderated_answers,
+        moderated_overall,
+        themes,
+        role,
+        cycle_id,
+        case_id,
+        stratum,
+        follow_up,
+        team_id,
+        case_type,
+    ) = source
     summary = grading.audit_summary(
         definition,
         answers=answers,
@@ -43,12 +57,19 @@ def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGra
         themes=themes,
     )
     row = AuditSummary(
-        audit_id=audit_id, cycle_id=cycle_id, case_id=case_id, team_id=team_id,
-        case_type=case_type, stratum=stratum, role=role, follow_up=follow_up,
+        audit_id=audit_id,
+        cycle_id=cycle_id,
+        case_id=case_id,
+        team_id=team_id,
+        case_type=case_type,
+        stratum=stratum,
+        role=role,
+        follow_up=follow_up,
         overall_grade=summary["overall_grade"],
-        moderated_grade=summary["moderated_grade"], final_grade=summary["final_grade"],
+        moderated_grade=summary["moderated_grade"],
+        final_grade=summary["final_grade"],
         themes=summary["themes"],
-    )  # fmt: skip
+    )
     counted = role == Assignment.Role.PRIMARY and not follow_up
     grades = [
         DomainGrade(
@@ -64,16 +85,26 @@ def audit_summary_record(*, audit: Audit) -> AuditSummary | None:
     completed (returned for rework). Call it after saving the audit, in its transaction."""
     with transaction.atomic():
         AuditSummary.objects.filter(audit_id=audit.pk).delete()
-        if audit.status not in COMPLETED:
+        if audit.status not in AUDIT_COMPLETED:
             return None
         sampled = audit.assignment.sampled_case
         case = sampled.case
         source = (
-            audit.pk, audit.template_id, audit.answers, audit.overall_grade,
-            audit.moderated_answers, audit.moderated_overall_grade, audit.themes,
-            audit.assignment.role, sampled.cycle_id, sampled.case_id, sampled.stratum,
-            sampled.is_follow_up, case.team_id, case.case_type,
-        )  # fmt: skip
+            audit.pk,
+            audit.template_id,
+            audit.answers,
+            audit.overall_grade,
+            audit.moderated_answers,
+            audit.moderated_overall_grade,
+            audit.themes,
+            audit.assignment.role,
+            sampled.cycle_id,
+            sampled.case_id,
+            sampled.stratum,
+            sampled.is_follow_up,
+            case.team_id,
+            case.case_type,
+        )
         row, grades = _rows(source, audit.template.definition)
         row.save(force_insert=True)
         DomainGrade.objects.bulk_create(grades)
@@ -88,7 +119,9 @@ def audit_summaries_rebuild(*, audits: Iterable[int] | None = None, batch: int =
     written = 0
     with transaction.atomic():
         AuditSummary.objects.filter(audit__in=chosen).delete()
-        sources = chosen.filter(status__in=COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
+        sources = (
+            chosen.filter(status__in=AUDIT_COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
+        )
         summaries, grades = [], []
         for source in sources.iterator(chunk_size=batch):
             template_id = source[1]

@@ -41,9 +41,11 @@ def template_create(*, actor, data: dict) -> Template:
     with transaction.atomic():
         latest = Template.objects.filter(name=data["name"]).aggregate(v=Max("version"))["v"] or 0
         template = Template.objects.create(
-            created_by=actor, version=latest + 1, status=Template.Status.DRAFT,
+            created_by=actor,
+            version=latest + 1,
+            status=Template.Status.DRAFT,
             **{k: data[k] for k in EXPORT_FIELDS if k in data},
-        )  # fmt: skip
+        )
         event_record(
             actor=actor, verb="template.created", obj=template, after={"version": template.version}
         )
@@ -90,8 +92,11 @@ def template_publish(*, template: Template, actor) -> Template:
 
 
 def template_export(template: Template) -> dict:
-    return {"format": "caseassure-template/1", "version": template.version,
-            **{k: getattr(template, k) for k in EXPORT_FIELDS}}  # fmt: skip
+    return {
+        "format": "caseassure-template/1",
+        "version": template.version,
+        **{k: getattr(template, k) for k in EXPORT_FIELDS},
+    }
 
 
 def current_template() -> Template | None:

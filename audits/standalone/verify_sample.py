@@ -54,8 +54,9 @@ if args.server_random is not None:
     if computed_seed != args.seed:
         problems.append(f"seed: computed from its parts {computed_seed}, expected {args.seed}")
 expected = {}
-for stratum, _rank, ref in sorted(read_csv(args.sample, ["stratum", "rank", "case_ref"]),
-                                 key=lambda row: (row[0], int(row[1]))):  # fmt: skip
+for stratum, _rank, ref in sorted(
+    read_csv(args.sample, ["stratum", "rank", "case_ref"]), key=lambda row: (row[0], int(row[1]))
+):
     expected.setdefault(stratum, []).append(ref)
 print("stratum,rank,case_ref,selection_key")
 for stratum, refs in expected.items():

@@ -16,9 +16,12 @@ from audits.web.errors import plain_words, summary
 from audits.web.pages import page
 
 LABELS = {
-    "audit": "Audit", "owner": "Owner", "description": "What needs to be done",
-    "priority": "Priority", "due_date": "Due date",
-}  # fmt: skip
+    "audit": "Audit",
+    "owner": "Owner",
+    "description": "What needs to be done",
+    "priority": "Priority",
+    "due_date": "Due date",
+}
 # A choice the person did not make (or made up) is asked for again in these words.
 CHOOSE = {
     "audit": "choose an audit from the list",
@@ -36,11 +39,12 @@ def _audits(user):
         scoping.audits_managed_by(user)
         .filter(status__in=action_service.ACTIONABLE_AUDIT_STATUSES)
         .select_related(
-            "assignment__auditor", "assignment__sampled_case__case",
+            "assignment__auditor",
+            "assignment__sampled_case__case",
             "assignment__sampled_case__cycle",
         )
         .order_by("-submitted_at", "-pk")
-    )  # fmt: skip
+    )
 
 
 def _owners():

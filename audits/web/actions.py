@@ -65,9 +65,11 @@ def action_advance(request, action_id: int):
     status = request.POST.get("status", "")
     try:
         action_service.action_advance(
-            action=action, actor=request.user, status=status,
+            action=action,
+            actor=request.user,
+            status=status,
             evidence_note=request.POST.get("evidence_note", ""),
-        )  # fmt: skip
+        )
     except DomainError as error:
         detail = " ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
         messages.error(request, f"Action {action.pk} was not updated. {error.message} {detail}")

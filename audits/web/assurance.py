@@ -3,28 +3,16 @@ behind its opinion, the sampling record of a cycle, and a re-check of its sample
 
 from datetime import date
 
-from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from audits.core import display
-from audits.models import Assignment, Report, SampledCase
+from audits.models import Assignment, SampledCase
 from audits.selectors import scoping
 from audits.services import reports, sample
 from audits.web.access import INTERNAL_AUDIT, role_required
 from audits.web.pages import page
 from audits.web.reports import file_links
-
-
-def latest_reports(user):
-    """The newest report of each cycle the user can see, most recent period first."""
-    newest = Report.objects.filter(cycle=OuterRef("cycle")).order_by("-version").values("pk")
-    return (
-        scoping.reports_for(user)
-        .filter(pk=Subquery(newest[:1]))
-        .select_related("cycle")
-        .order_by("-cycle__period_end", "cycle_id")
-    )
 
 
 def _date(raw: str | None, label: str, problems: list[str]):
@@ -42,7 +30,7 @@ def assurance_list(request):
     problems: list[str] = []
     period_from = _date(request.GET.get("period_from"), "From", problems)
     period_to = _date(request.GET.get("period_to"), "To", problems)
-    rows = latest_reports(request.user)
+    rows = scoping.latest_reports_for(request.user)
     if period_from:
         rows = rows.filter(cycle__period_end__gte=period_from)
     if period_to:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
+from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
 from audits.models import Audit
 from audits.selectors import permissions, rework, scoping
 from audits.selectors.case_panel import case_panel
@@ -24,9 +25,11 @@ FORM_ID = "grading-form"
 
 def _audits(user):
     return scoping.audits_for(user).select_related(
-        "template", "assignment__auditor", "assignment__sampled_case__case__team",
+        "template",
+        "assignment__auditor",
+        "assignment__sampled_case__case__team",
         "assignment__sampled_case__cycle",
-    )  # fmt: skip
+    )
 
 
 @role_required(*AUDITORS)
@@ -37,13 +40,13 @@ def my_audits(request):
         .order_by("due_date", "status", "pk")
     )
     today = timezone.localdate()
-    unfinished = [a for a in rows if a.status in audit_service.EDITABLE]
+    unfinished = [a for a in rows if a.status in AUDIT_EDITABLE]
     open_cycle = [a for a in unfinished if not lifecycle.is_closed(a.assignment.sampled_case.cycle)]
     context = {
         "waiting": open_cycle,
         "closed": [a for a in unfinished if a not in open_cycle],
         "withdrawn": [a for a in rows if a.status == Audit.Status.WITHDRAWN],
-        "done": [a for a in rows if a.status in audit_service.COMPLETED_STATES],
+        "done": [a for a in rows if a.status in AUDIT_COMPLETED],
         "today": today,
     }
     return page(request, "audits/my_audits.html", context, current="web:my-audits")
@@ -68,9 +71,7 @@ def _render(
         field_errors = error_summary["fields"]
     cycle_closed = lifecycle.is_closed(audit.assignment.sampled_case.cycle)
     editable = (
-        _is_author(audit, request.user)
-        and audit.status in audit_service.EDITABLE
-        and not cycle_closed
+        _is_author(audit, request.user) and audit.status in AUDIT_EDITABLE and not cycle_closed
     )
     sections = grading_form.sections(audit.template, values, field_errors)
     context = {

@@ -31,11 +31,18 @@ def column_chart(items: list[tuple[str, int]]) -> dict:
     for index, (label, value) in enumerate(items):
         height = plot_height * value / top
         x = LEFT + index * slot + slot * 0.15
-        bars.append({
-            "label": label, "value": value, "x": round(x, 1), "width": round(slot * 0.7, 1),
-            "y": round(HEIGHT - BOTTOM - height, 1), "height": round(height, 1),
-            "centre": round(x + slot * 0.35, 1), "value_y": round(HEIGHT - BOTTOM - height - 4, 1),
-        })  # fmt: skip
+        bars.append(
+            {
+                "label": label,
+                "value": value,
+                "x": round(x, 1),
+                "width": round(slot * 0.7, 1),
+                "y": round(HEIGHT - BOTTOM - height, 1),
+                "height": round(height, 1),
+                "centre": round(x + slot * 0.35, 1),
+                "value_y": round(HEIGHT - BOTTOM - height - 4, 1),
+            }
+        )
     return _frame(bars=bars, ticks=_ticks(top))
 
 
@@ -49,11 +56,18 @@ def bar_chart(items: list[tuple[str, int]], label_width: int = 300) -> dict:
     for index, (label, value) in enumerate(items):
         width = plot * value / top
         y = TOP + index * row
-        bars.append({
-            "label": label, "value": value, "x": label_width, "y": y, "height": row - 8,
-            "width": round(width, 1), "text_y": y + row / 2,
-            "value_x": round(label_width + width + 6, 1),
-        })  # fmt: skip
+        bars.append(
+            {
+                "label": label,
+                "value": value,
+                "x": label_width,
+                "y": y,
+                "height": row - 8,
+                "width": round(width, 1),
+                "text_y": y + row / 2,
+                "value_x": round(label_width + width + 6, 1),
+            }
+        )
     return {"width": WIDTH, "height": height, "bars": bars, "label_x": label_width - 8}
 
 
@@ -74,10 +88,16 @@ def funnel_plot(teams: list[dict], funnel: list[dict], overall: float | None) ->
         for name in ("low95", "high95", "low998", "high998")
     }
     points = [
-        {"label": t["team"], "cx": _x(t["audited"], n_max), "cy": _y(t["proportion"]),
-         "flag": t["flag"], "value": t["proportion"], "audited": t["audited"]}
+        {
+            "label": t["team"],
+            "cx": _x(t["audited"], n_max),
+            "cy": _y(t["proportion"]),
+            "flag": t["flag"],
+            "value": t["proportion"],
+            "audited": t["audited"],
+        }
         for t in teams
-    ]  # fmt: skip
+    ]
     x_ticks = [
         {"x": _x(n, n_max), "label": str(n)}
         for n in sorted({0, n_max // 4, n_max // 2, 3 * n_max // 4, n_max})
@@ -98,17 +118,28 @@ def trend_chart(rows: list[dict]) -> dict:
     points = []
     for index, row in enumerate(rows):
         share = row["good_or_better"] or 0
-        points.append({
-            "label": row["cycle"], "cx": round(LEFT + slot * (index + 0.5), 1), "cy": _y(share),
-            "low_y": _y(row["low"]), "high_y": _y(row["high"]), "value": share,
-            "audited": row["audited"],
-        })  # fmt: skip
+        points.append(
+            {
+                "label": row["cycle"],
+                "cx": round(LEFT + slot * (index + 0.5), 1),
+                "cy": _y(share),
+                "low_y": _y(row["low"]),
+                "high_y": _y(row["high"]),
+                "value": share,
+                "audited": row["audited"],
+            }
+        )
     path = " ".join(f"{p['cx']},{p['cy']}" for p in points)
     return _frame(points=points, path=path, ticks=_ticks(1, percent=True))
 
 
 def _frame(**parts) -> dict:
     return {
-        "width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
-        "bottom": HEIGHT - BOTTOM, "label_y": HEIGHT - BOTTOM + 20, **parts,
-    }  # fmt: skip
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "bottom": HEIGHT - BOTTOM,
+        "label_y": HEIGHT - BOTTOM + 20,
+        **parts,
+    }

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
 from audits.core.errors import DomainError, StateConflict
+from audits.core.statuses import AUDIT_EDITABLE
 from audits.selectors import permissions, scoping
 from audits.selectors.case_panel import case_panel
 from audits.services import audits as audit_service
@@ -29,7 +30,7 @@ def _render(request, audit, *, error=None, conflict=None, status=200):
                 item["href"] = form_url + item["href"]
         field_errors = error_summary["fields"]
     cycle_closed = lifecycle.is_closed(audit.assignment.sampled_case.cycle)
-    editable = audit.status in audit_service.EDITABLE and not cycle_closed
+    editable = audit.status in AUDIT_EDITABLE and not cycle_closed
     context = {
         "audit": audit,
         "case": audit.assignment.sampled_case.case,

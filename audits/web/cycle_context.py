@@ -7,12 +7,11 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.utils import timezone
 
-from audits.core.assignment import REASONS
 from audits.core.errors import DomainError
+from audits.core.rules import REASONS
+from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.services import sample
-from audits.services.audits import EDITABLE
-from audits.services.lifecycle import CLOSED_STATES
 from audits.web.pages import page
 
 
@@ -26,10 +25,14 @@ def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) 
     sizes = frame.strata_sizes if frame else (plan or {}).get("strata", {})
     allocation = frame.allocation if frame else (plan or {}).get("allocation", {})
     return [
-        {"stratum": name, "population": size, "planned": allocation.get(name, 0),
-         "drawn": drawn.get(name, 0)}
+        {
+            "stratum": name,
+            "population": size,
+            "planned": allocation.get(name, 0),
+            "drawn": drawn.get(name, 0),
+        }
         for name, size in sorted(sizes.items())
-    ]  # fmt: skip
+    ]
 
 
 def _loads(cycle: Cycle) -> list[dict]:
@@ -42,11 +45,15 @@ def _loads(cycle: Cycle) -> list[dict]:
         counts[auditor_id][role] += 1
     people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
     return [
-        {"staff": person, "primary": counts[person.pk]["primary"],
-         "second": counts[person.pk]["second"], "total": sum(counts[person.pk].values()),
-         "capacity": person.capacity}
+        {
+            "staff": person,
+            "primary": counts[person.pk]["primary"],
+            "second": counts[person.pk]["second"],
+            "total": sum(counts[person.pk].values()),
+            "capacity": person.capacity,
+        }
         for person in people
-    ]  # fmt: skip
+    ]
 
 
 def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
@@ -55,9 +62,12 @@ def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
         if (row["sampled_case"], row["role"]) in placed:
             continue  # a manager has since assigned it by override
         rows.append(
-            {**row, "reason_texts": reason_texts(row["reasons"]),
-             "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {}))}
-        )  # fmt: skip
+            {
+                **row,
+                "reason_texts": reason_texts(row["reasons"]),
+                "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+            }
+        )
     return rows
 
 
@@ -83,7 +93,7 @@ def overdue_audits(cycle: Cycle) -> int:
     """Audits still with their auditor past the window's due date (submitted ones are not)."""
     return Audit.objects.filter(
         assignment__sampled_case__cycle=cycle,
-        status__in=EDITABLE,
+        status__in=AUDIT_EDITABLE,
         due_date__lt=timezone.localdate(),
     ).count()
 
@@ -122,7 +132,7 @@ def cycle_context(cycle: Cycle) -> dict:
         "overrides": overrides,
         "auditors": auditor_choices() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
-        "may_extend": frame is not None and cycle.status in sample.DRAWN_STATES,
+        "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
         "overlapping": sample.overlapping_draws(cycle=cycle),
         "teams": list(cycle.teams.values_list("name", flat=True)),
@@ -130,7 +140,7 @@ def cycle_context(cycle: Cycle) -> dict:
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
         "overdue_audits": overdue_audits(cycle) if placed else 0,
-        "may_set_window": frame is not None and cycle.status not in CLOSED_STATES,
+        "may_set_window": frame is not None and cycle.status not in CYCLE_CLOSED,
     }
 
 
@@ -139,11 +149,15 @@ def _extend_rows(context: dict) -> list[dict]:
     typed = context.get("extend_form") or {}
     errors = (context.get("extend_summary") or {}).get("fields", {})
     return [
-        {**row, "id": f"extend-{row['stratum']}", "name": f"size-{row['stratum']}",
-         "value": typed.get(f"size-{row['stratum']}", ""),
-         "errors": errors.get(f"extend-{row['stratum']}", [])}
+        {
+            **row,
+            "id": f"extend-{row['stratum']}",
+            "name": f"size-{row['stratum']}",
+            "value": typed.get(f"size-{row['stratum']}", ""),
+            "errors": errors.get(f"extend-{row['stratum']}", []),
+        }
         for row in context["strata"]
-    ]  # fmt: skip
+    ]
 
 
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits.api.cycles import CloseSerializer, ExtendSerializer
+from audits.api.cycles import CloseSerializer
+from audits.api.samples import ExtendSerializer
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Cycle, Staff
 from audits.selectors import scoping
@@ -37,12 +38,6 @@ def _conflict(request, cycle: Cycle, error: StateConflict):
     return render_cycle(request, cycle, status=409)
 
 
-def _drawn(cycle: Cycle) -> None:
-    # As the API: a cycle without a frame has no sample to extend and nobody to move.
-    if not hasattr(cycle, "frame"):
-        raise StateConflict("This cycle's sample has not been drawn yet.")
-
-
 def _sizes(post) -> dict[str, int]:
     """The strata given a new size; a blank box leaves its stratum as it is. The API's own
     serializer reads the numbers, so the page accepts exactly what the API accepts."""
@@ -64,7 +59,7 @@ def _sizes(post) -> dict[str, int]:
 def cycle_extend(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
     try:
-        _drawn(cycle)
+        lifecycle.check_drawn(cycle)
         added = sample.sample_extend(cycle=cycle, actor=request.user, sizes=_sizes(request.POST))
     except StateConflict as error:
         return _conflict(request, cycle, error)
@@ -75,9 +70,12 @@ def cycle_extend(request, cycle_id: int):
             "sizes": "New sizes"
         }
         return render_cycle(
-            request, cycle, status=400, extend_form=dict(request.POST.items()),
+            request,
+            cycle,
+            status=400,
+            extend_form=dict(request.POST.items()),
             extend_summary=summary(error, labels, default="extend", prefix="extend-"),
-        )  # fmt: skip
+        )
     refs = ", ".join(item.case.case_ref for item in added)
     if not added:
         messages.success(request, "No cases added: every size is the same as before.")
@@ -122,10 +120,11 @@ def cycle_unavailable(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
     staff = scoping.staff_for(request.user).filter(pk=_int(request.POST.get("auditor"))).first()
     try:
-        _drawn(cycle)
+        lifecycle.check_drawn(cycle)
         if staff is None:
-            raise DomainError("Choose the auditor who is unavailable.",
-                              fields={"auditor": ["choose an auditor"]})  # fmt: skip
+            raise DomainError(
+                "Choose the auditor who is unavailable.", fields={"auditor": ["choose an auditor"]}
+            )
         result = assignment_service.auditor_unavailable(
             cycle=cycle, staff=staff, actor=request.user
         )
@@ -133,11 +132,14 @@ def cycle_unavailable(request, cycle_id: int):
         return _conflict(request, cycle, error)
     except DomainError as error:
         return render_cycle(
-            request, cycle, status=400, unavailable_form=dict(request.POST.items()),
+            request,
+            cycle,
+            status=400,
+            unavailable_form=dict(request.POST.items()),
             unavailable_summary=summary(
                 error, UNAVAILABLE_LABELS, default="unavailable", prefix="unavailable_"
             ),
-        )  # fmt: skip
+        )
     _tell(request, staff, result)
     return _back(cycle, "assignment")
 

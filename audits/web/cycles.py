@@ -23,10 +23,16 @@ from audits.web.errors import plain_words, summary
 from audits.web.pages import page
 
 NEW_CYCLE_LABELS = {
-    "name": "Name", "period_start": "Period starts", "period_end": "Period ends",
-    "stratify_by": "Strata", "case_types": "Case types", "teams": "Teams",
-    "n": "Sample size", "allocation": "Allocation", "minimum": "Minimum per stratum",
-}  # fmt: skip
+    "name": "Name",
+    "period_start": "Period starts",
+    "period_end": "Period ends",
+    "stratify_by": "Strata",
+    "case_types": "Case types",
+    "teams": "Teams",
+    "n": "Sample size",
+    "allocation": "Allocation",
+    "minimum": "Minimum per stratum",
+}
 
 
 def _cycles(user):
@@ -63,19 +69,26 @@ def cycle_create(*, actor, data: dict) -> Cycle:
 
 @role_required(*MANAGERS)
 def cycle_new(request):
-    form = {"case_types": [], "teams": [], "allocation": "proportional",
-            "minimum": str(DEFAULT_MINIMUM_PER_STRATUM)}  # fmt: skip
+    form = {
+        "case_types": [],
+        "teams": [],
+        "allocation": "proportional",
+        "minimum": str(DEFAULT_MINIMUM_PER_STRATUM),
+    }
     error_summary, status = None, 200
     if request.method == "POST":
         post = request.POST
         form = {key: post.get(key, "").strip() for key in NEW_CYCLE_LABELS}
         form["case_types"], form["teams"] = post.getlist("case_types"), post.getlist("teams")
         data = {
-            "name": form["name"], "period_start": form["period_start"] or None,
-            "period_end": form["period_end"] or None, "stratify_by": form["stratify_by"],
-            "case_types": form["case_types"], "teams": form["teams"],
+            "name": form["name"],
+            "period_start": form["period_start"] or None,
+            "period_end": form["period_end"] or None,
+            "stratify_by": form["stratify_by"],
+            "case_types": form["case_types"],
+            "teams": form["teams"],
             "plan": {"method": "fixed", "allocation": form["allocation"]},
-        }  # fmt: skip
+        }
         # Left blank, the plan takes the default minimum per stratum.
         for field in ("n", "minimum"):
             if form[field]:
@@ -114,8 +127,10 @@ DRAW_LABELS = {"witness_input": "Witness input", "confirm": "Confirmation"}
 @role_required(*MANAGERS)
 def cycle_draw(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    form = {"witness_input": request.POST.get("witness_input", ""),
-            "confirm": request.POST.get("confirm") == "yes"}  # fmt: skip
+    form = {
+        "witness_input": request.POST.get("witness_input", ""),
+        "confirm": request.POST.get("confirm") == "yes",
+    }
     try:
         if not form["confirm"]:
             raise DomainError(
@@ -129,9 +144,12 @@ def cycle_draw(request, cycle_id: int):
         messages.error(request, error.message)
     except DomainError as error:
         return render_cycle(
-            request, cycle, status=400, draw_form=form,
+            request,
+            cycle,
+            status=400,
+            draw_form=form,
             draw_summary=summary(error, DRAW_LABELS, default="draw-form", prefix="draw_"),
-        )  # fmt: skip
+        )
     else:
         messages.success(request, f"Sample drawn. Its seed is {frame.seed}.")
     return _back(cycle.pk, "draw")
@@ -154,8 +172,12 @@ def cycle_assign(request, cycle_id: int):
     return _back(cycle.pk, "assignment")
 
 
-OVERRIDE_LABELS = {"sampled_case": "Case", "auditor": "Auditor", "role": "Role",
-                   "reason": "Reason for the override"}  # fmt: skip
+OVERRIDE_LABELS = {
+    "sampled_case": "Case",
+    "auditor": "Auditor",
+    "role": "Role",
+    "reason": "Reason for the override",
+}
 
 
 @require_POST
@@ -163,9 +185,7 @@ OVERRIDE_LABELS = {"sampled_case": "Case", "auditor": "Auditor", "role": "Role",
 def cycle_override(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
     post = request.POST
-    sampled = SampledCase.objects.filter(
-        cycle=cycle, pk=_int(post.get("sampled_case"))
-    ).first()  # fmt: skip
+    sampled = SampledCase.objects.filter(cycle=cycle, pk=_int(post.get("sampled_case"))).first()
     auditor = auditor_choices().filter(pk=_int(post.get("auditor"))).first()
     role = post.get("role", Assignment.Role.PRIMARY)
     try:
@@ -174,19 +194,25 @@ def cycle_override(request, cycle_id: int):
             missing.update({"auditor": ["choose an auditor"]} if auditor is None else {})
             raise DomainError("Choose a case and an auditor.", fields=missing)
         item = assignment_service.assignment_override(
-            sampled_case=sampled, auditor=auditor, role=role, actor=request.user,
+            sampled_case=sampled,
+            auditor=auditor,
+            role=role,
+            actor=request.user,
             reason=post.get("reason", ""),
-        )  # fmt: skip
+        )
     except DomainError as error:
         rules = error.extra.get("rules")
         if rules:
             error.fields.setdefault("reason", [f"rules {', '.join(rules)} would be overridden"])
         return render_cycle(
-            request, cycle, status=400, override_form=dict(post.items()),
+            request,
+            cycle,
+            status=400,
+            override_form=dict(post.items()),
             override_summary=summary(
                 error, OVERRIDE_LABELS, default="override", prefix="override_"
             ),
-        )  # fmt: skip
+        )
     note = f" (rules {', '.join(item.override_rules)} overridden)" if item.override_rules else ""
     messages.success(request, f"{auditor.name} will audit case {sampled.case}{note}.")
     return _back(cycle.pk, "assignment")

@@ -36,10 +36,11 @@ def plain_words(messages) -> list[str]:
         return [text for inner in messages.values() for text in plain_words(inner)]
     texts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
     return [
-        "enter a date like 2026-03-31" if text.startswith("Date has wrong format") else
-        PLAIN_WORDS.get(text, text)
+        "enter a date like 2026-03-31"
+        if text.startswith("Date has wrong format")
+        else PLAIN_WORDS.get(text, text)
         for text in texts
-    ]  # fmt: skip
+    ]
 
 
 def summary(

@@ -5,7 +5,6 @@ changes ``audit_save`` takes. The service checks every value; this only shapes t
 from audits.core import grading
 from audits.models import Audit
 
-TEXT_FIELDS = ("rationale", "strengths", "improvements")
 YES_NO_NA_LABELS = {"yes": "Yes", "no": "No", "na": "Not applicable"}
 FIELD_LABELS = {
     "overall_grade": "Overall grade",
@@ -28,7 +27,7 @@ def values_from_audit(audit: Audit) -> dict:
         "answers": {key: text(value) for key, value in audit.answers.items()},
         "overall_grade": text(audit.overall_grade),
         "themes": list(audit.themes),
-        **{field: getattr(audit, field) for field in TEXT_FIELDS},
+        **{field: getattr(audit, field) for field in grading.TEXT_FIELDS},
     }
 
 
@@ -39,7 +38,7 @@ def values_from_post(template, post) -> dict:
         },
         "overall_grade": post.get("overall_grade", ""),
         "themes": post.getlist("themes"),
-        **{field: post.get(field, "") for field in TEXT_FIELDS},
+        **{field: post.get(field, "") for field in grading.TEXT_FIELDS},
     }
 
 
@@ -70,7 +69,7 @@ def changes_from_values(template, values: dict) -> dict:
         "answers": answers,
         "overall_grade": _grade(overall),
         "themes": values["themes"],
-        **{field: values[field] for field in TEXT_FIELDS},
+        **{field: values[field] for field in grading.TEXT_FIELDS},
     }
 
 

@@ -10,19 +10,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audits.core import roles
+from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Action, Audit, Cycle, Escalation
 from audits.selectors import scoping
-from audits.services.audits import EDITABLE
-from audits.services.lifecycle import CLOSED_STATES
-from audits.web.assurance import latest_reports
 from audits.web.pages import page
 
 
 def _auditor_summary(user) -> dict:
     mine = (
         scoping.audits_for(user)
-        .filter(assignment__auditor__user=user, status__in=EDITABLE)
-        .exclude(assignment__sampled_case__cycle__status__in=CLOSED_STATES)
+        .filter(assignment__auditor__user=user, status__in=AUDIT_EDITABLE)
+        .exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
     )
     today = timezone.localdate()
     return {
@@ -33,13 +31,12 @@ def _auditor_summary(user) -> dict:
 
 
 def _manager_summary(user) -> dict:
-    live = (Cycle.Status.SAMPLED, Cycle.Status.ASSIGNED, Cycle.Status.IN_PROGRESS)
     return {
-        "cycles": scoping.cycles_managed_by(user).filter(status__in=live).count(),
+        "cycles": scoping.cycles_managed_by(user).filter(status__in=CYCLE_DRAWN).count(),
         "planned": scoping.cycles_managed_by(user).filter(status=Cycle.Status.PLANNED).count(),
         "to_moderate": scoping.audits_managed_by(user)
         .filter(status=Audit.Status.SUBMITTED)
-        .exclude(assignment__sampled_case__cycle__status__in=CLOSED_STATES)
+        .exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
         .count(),
         "open_escalations": scoping.escalations_for(user)
         .filter(status=Escalation.Status.OPEN)
@@ -59,7 +56,7 @@ def home(request):
     if roles.MANAGER in held:
         context["manager"] = _manager_summary(request.user)
     if held & {roles.INTERNAL_AUDITOR, roles.ADMIN}:
-        context["summaries"] = latest_reports(request.user)[:5]
+        context["summaries"] = scoping.latest_reports_for(request.user)[:5]
     return page(request, "audits/home.html", context)
 
 

@@ -15,11 +15,6 @@ from audits.web.access import MANAGERS, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
 
-MODERATION_REASONS = {
-    "inadequate": "Inadequate overall",
-    "outstanding": "Outstanding overall",
-    "random": "Random share",
-}
 LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
 
 
@@ -29,11 +24,13 @@ def _queue(user):
         .filter(status=Audit.Status.SUBMITTED)
         .exclude(assignment__auditor__user=user)
         .select_related(
-            "template", "assignment__auditor", "assignment__sampled_case__case__team",
+            "template",
+            "assignment__auditor",
+            "assignment__sampled_case__case__team",
             "assignment__sampled_case__cycle",
         )
         .order_by("submitted_at", "pk")
-    )  # fmt: skip
+    )
 
 
 @role_required(*MANAGERS)
@@ -43,7 +40,7 @@ def moderation_queue(request):
         a for a in _queue(request.user) if not lifecycle.is_closed(a.assignment.sampled_case.cycle)
     ]
     for audit in rows:
-        audit.why = MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
+        audit.why = grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
         audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")
     return page(request, "audits/moderation_queue.html", {"audits": rows}, current="web:moderation")
 
@@ -63,8 +60,15 @@ def _grade_questions(audit: Audit, posted: dict | None) -> list[dict]:
         name = f"answer-{question['key']}"
         current = str(audit.answers.get(question["key"], ""))
         chosen = posted.get(name, current) if posted is not None else current
-        rows.append({"key": question["key"], "text": question["text"], "id": name,
-                     "current": current, "chosen": chosen})  # fmt: skip
+        rows.append(
+            {
+                "key": question["key"],
+                "text": question["text"],
+                "id": name,
+                "current": current,
+                "chosen": chosen,
+            }
+        )
     return rows
 
 
@@ -82,10 +86,13 @@ def moderate(request, audit_id: int):
         }
         try:
             moderation_service.moderation_record(
-                audit=audit, actor=request.user, decision=decision,
-                reason=posted.get("reason", ""), overall_grade=_grade(posted.get("overall_grade")),
+                audit=audit,
+                actor=request.user,
+                decision=decision,
+                reason=posted.get("reason", ""),
+                overall_grade=_grade(posted.get("overall_grade")),
                 grades=grades,
-            )  # fmt: skip
+            )
         except DomainError as error:
             labels = {**grading_form.labels(audit.template), **LABELS}
             error_summary = summary(error, labels, default="moderation-form")
@@ -106,7 +113,7 @@ def moderate(request, audit_id: int):
         "decisions": Moderation.Decision.choices,
         "form": posted or {},
         "error_summary": error_summary,
-        "why": MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
+        "why": grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
         "rework_rounds": rework.rework_rounds(audit),
     }
     return page(request, "audits/moderate.html", context, current="web:moderation", status=status)

@@ -169,9 +169,11 @@ def test_a_version_conflict_keeps_the_auditors_text(browser):
     browser.check(page, "auditor-audit-form-tablet")
     # Someone saves the audit elsewhere (another tab) after this page was opened.
     audit_service.audit_save(
-        audit=audit, actor=audit.assignment.auditor.user, version=audit.version,
+        audit=audit,
+        actor=audit.assignment.auditor.user,
+        version=audit.version,
         changes={"strengths": "Saved in another tab"},
-    )  # fmt: skip
+    )
     page.get_by_label("Strengths").fill("Typed here and not to be lost")
     conflict = page.locator("#autosave-conflict")
     expect(conflict).to_be_visible()

@@ -1,0 +1,150 @@
+"""API for a cycle's sample: the cases drawn (list, extend, replace one), the record that
+lets anyone re-check the draw (verification, verify_sample.py), and the frame and sample
+files. The draw itself is an action of the cycle (`audits.api.cycles`)."""
+
+from pathlib import Path
+
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+
+from audits.api.base import ScopedViewSet
+from audits.core import roles
+from audits.core.errors import DomainError
+from audits.core.sampling import verify_script_text
+from audits.models import SampledCase
+from audits.selectors import scoping
+from audits.services import lifecycle, sample
+
+
+class SampledCaseSerializer(serializers.ModelSerializer):
+    case_ref = serializers.CharField(source="case.case_ref")
+    team = serializers.CharField(source="case.team.name")
+    case_type = serializers.CharField(source="case.case_type")
+    replaced_by = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = SampledCase
+        fields = [
+            "id",
+            "case_ref",
+            "team",
+            "case_type",
+            "stratum",
+            "rank",
+            "selection_key",
+            "status",
+            "replaced_by",
+            "replacement_reason",
+            "is_follow_up",
+        ]
+
+
+class ExtendSerializer(serializers.Serializer):
+    sizes = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100_000))
+
+
+class ReplaceSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class SampleActions:
+    """The cycle's actions on its sample (mixed into `CycleViewSet`)."""
+
+    @extend_schema(request=ExtendSerializer, responses=SampledCaseSerializer(many=True))
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        cycle = self.get_object()
+        body = ExtendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        added = sample.sample_extend(
+            cycle=cycle, actor=request.user, sizes=body.validated_data["sizes"]
+        )
+        rows = SampledCase.objects.filter(pk__in=[s.pk for s in added]).select_related("case__team")
+        return Response(SampledCaseSerializer(rows, many=True).data, status=201)
+
+    @extend_schema(responses=SampledCaseSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="sample")
+    def sample_list(self, request, pk=None):
+        cycle = self.get_object()
+        rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(SampledCaseSerializer(page, many=True).data)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["get"])
+    def verification(self, request, pk=None):
+        return Response(sample.sample_verify(cycle=lifecycle.check_drawn(self.get_object())))
+
+    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
+    @action(detail=True, methods=["get"], url_path="verify_sample.py")
+    def verify_script(self, request, pk=None):
+        lifecycle.check_drawn(self.get_object())
+        return HttpResponse(verify_script_text(), content_type="text/x-python; charset=utf-8")
+
+    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="frame.csv",
+        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
+    )
+    def frame_csv(self, request, pk=None):
+        return self._frame_file()
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="sample.csv",
+        read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
+    )
+    def sample_csv(self, request, pk=None):
+        """The sample on record (stratum, rank, case_ref), as verify_sample.py reads it."""
+        cycle = lifecycle.check_drawn(self.get_object())
+        response = HttpResponse(sample.sample_csv(cycle=cycle), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{sample.sample_file_name(cycle)}"'
+        return response
+
+    def _frame_file(self):
+        cycle = lifecycle.check_drawn(self.get_object())
+        path = sample.frames_dir() / cycle.frame.frame_file
+        if not Path(path).is_file():
+            raise DomainError("The stored frame file is missing.")
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=cycle.frame.frame_file,
+            content_type="application/gzip",
+        )
+
+
+class SampledCaseViewSet(ScopedViewSet):
+    serializer_class = SampledCaseSerializer
+    scope = staticmethod(scoping.sampled_cases_for)
+    write_roles = (roles.MANAGER,)
+
+    def get_queryset(self):
+        if self.request.method in SAFE_METHODS:
+            return super().get_queryset()
+        return SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(self.request.user))
+
+    @extend_schema(
+        request=ReplaceSerializer,
+        responses={201: inline_serializer("Replacement", {"replacement": SampledCaseSerializer()})},
+    )
+    @action(detail=True, methods=["post"])
+    def replace(self, request, pk=None):
+        sampled = self.get_object()
+        body = ReplaceSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        replacement = sample.sample_replace(
+            sampled_case=sampled, actor=request.user, reason=body.validated_data["reason"]
+        )
+        replacement = SampledCase.objects.select_related("case__team").get(pk=replacement.pk)
+        return Response(
+            {"replacement": SampledCaseSerializer(replacement).data}, status=status.HTTP_201_CREATED
+        )
