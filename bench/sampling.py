@@ -194,7 +194,7 @@ def forget_draws() -> None:
     """Drop earlier draws, so they neither exclude cases nor fill the disk."""
     from django.db import connection
 
-    from audits.services.sample import frames_dir
+    from audits.selectors.sample_record import frames_dir
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audits_sampledcase, audits_frame, audits_event CASCADE")

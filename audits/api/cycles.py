@@ -21,7 +21,7 @@ from audits.core.errors import DomainError, StateConflict
 from audits.core.sampling import verify_script_text
 from audits.models import Assignment, Cycle, SampledCase, Staff, Team
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
-from audits.selectors import permissions, scoping
+from audits.selectors import permissions, sample_record, scoping
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.services.templates import current_template
@@ -89,7 +89,7 @@ class FrameSerializer(serializers.Serializer):
         (None in the list, which would otherwise look them up once per cycle)."""
         if getattr(self.context.get("view"), "action", None) == "list":
             return None
-        return sample.overlapping_draws(cycle=frame.cycle)
+        return sample_record.overlapping_draws(cycle=frame.cycle)
 
 
 class CycleSerializer(serializers.ModelSerializer):
@@ -385,7 +385,7 @@ class CycleViewSet(ModelViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def verification(self, request, pk=None):
-        return Response(sample.sample_verify(cycle=self._drawn()))
+        return Response(sample_record.sample_verify(cycle=self._drawn()))
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="verify_sample.py")
@@ -413,13 +413,14 @@ class CycleViewSet(ModelViewSet):
     def sample_csv(self, request, pk=None):
         """The sample on record (stratum, rank, case_ref), as verify_sample.py reads it."""
         cycle = self._drawn()
-        response = HttpResponse(sample.sample_csv(cycle=cycle), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{sample.sample_file_name(cycle)}"'
+        response = HttpResponse(sample_record.sample_csv(cycle=cycle), content_type="text/csv")
+        name = sample_record.sample_file_name(cycle)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def _frame_file(self):
         cycle = self._drawn()
-        path = sample.frames_dir() / cycle.frame.frame_file
+        path = sample_record.frames_dir() / cycle.frame.frame_file
         if not Path(path).is_file():
             raise DomainError("The stored frame file is missing.")
         return FileResponse(

@@ -28,7 +28,7 @@ from audits.models import (
     Team,
 )
 from audits.selectors import snapshot
-from audits.services.sample import overlapping_draws, seed_parts_of
+from audits.selectors.sample_record import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
 RANDOM_SHARE = "random"  # Audit.moderation_reason of the random share (services/audits.py)
@@ -269,6 +269,23 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
     return {**inputs, "domain_grades": domain_grades, "double_audits": double_audits}
 
 
+def report_setting(cycle: Cycle) -> dict:
+    """The few inputs that are read whole, not counted: the cycle's definition, its form,
+    its frame (with other draws over the same period) and the cases no one could take."""
+    template = cycle.template
+    return {
+        "cycle": _cycle_definition(cycle),
+        "template": None
+        if template is None
+        else {"name": template.name, "version": template.version, "scale": template.grade_scale},
+        "frame": _frame(cycle),
+        "unassignable": [
+            {"case_ref": row["case_ref"], "rules": row["reasons"]}
+            for row in cycle.assignment_summary.get("unassignable", [])
+        ],
+    }
+
+
 def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
     escalations = Escalation.objects.filter(audit__assignment__sampled_case__cycle=cycle)
     actions = Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).order_by("id")
@@ -277,14 +294,9 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         .exclude(override_reason="")
         .select_related("sampled_case__case", "auditor")
     )
-    template = cycle.template
     return {
         "as_of": as_of.isoformat(),
-        "cycle": _cycle_definition(cycle),
-        "template": None
-        if template is None
-        else {"name": template.name, "version": template.version, "scale": template.grade_scale},
-        "frame": _frame(cycle),
+        **report_setting(cycle),
         "sample": _sample(cycle),
         "completed": _completed(cycle),
         "themes": _themes(cycle),
@@ -322,9 +334,5 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
             ),
             key=lambda row: (row["case_ref"], row["auditor"]),
         ),
-        "unassignable": [
-            {"case_ref": row["case_ref"], "rules": row["reasons"]}
-            for row in cycle.assignment_summary.get("unassignable", [])
-        ],
         "earlier": _earlier_cycles(cycle),
     }
