@@ -1,37 +1,15 @@
 """API token authentication against hashed, expiring, revocable tokens."""
 
 from datetime import timedelta
-from functools import cache
 
-from django.contrib.auth.models import User
-from django.db import connection
+from django.contrib.auth.models import Group, User
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from audits.core import roles
 from audits.models import ApiToken
 from audits.models.accounts import hash_token
-from audits.selectors import raw_rows
-
-# The token, its user and the user's roles in one query, one row per group the user is in
-# (role_name is NULL for a group that is not a role). Every API request runs it, and the
-# ORM took longer to compose the two queries it replaces than the database took to answer.
-LOOKUP_EXTRAS = ("token_id", "role_name", "use_not_recorded")
-
-
-@cache
-def _lookup_sql(vendor: str) -> str:
-    # The user's columns come from the model; every value is a bound parameter.
-    return f"""
-SELECT {raw_rows.select_list(User, "u")}, t.id, g.name,
-       (t.last_used_at IS NULL OR t.last_used_at < %s)
-  FROM audits_apitoken t
-  JOIN auth_user u ON u.id = t.user_id
-  LEFT JOIN auth_user_groups m ON m.user_id = u.id
-  LEFT JOIN auth_group g ON g.id = m.group_id AND g.name IN (%s, %s, %s, %s)
- WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s
-"""  # noqa: S608
-
 
 # A token's last use is recorded at most once a minute: a write on every autosave would
 # double its cost.
@@ -39,22 +17,31 @@ USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 def token_lookup(raw: str) -> tuple[User, ApiToken] | None:
-    """The user and token of a raw key that is neither revoked nor expired, or None. The
-    user's roles are cached on the user (``roles.roles_of`` asks nothing more); the token
-    comes with only its id and user loaded."""
+    """The user and token of a raw key that is neither revoked nor expired, or None: one
+    query for the token, its user and the user's roles (cached on the user, so
+    ``roles.roles_of`` asks nothing more). Every API request runs it."""
     now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    params = [adapt(now - USE_RECORDED_EVERY), *roles.ALL_ROLES, hash_token(raw), adapt(now)]
-    found = raw_rows.load(User, _lookup_sql(connection.vendor), params, LOOKUP_EXTRAS)
-    if not found:
+    holds = {
+        f"holds_{role}": Exists(Group.objects.filter(name=role, user=OuterRef("user_id")))
+        for role in roles.ALL_ROLES
+    }
+    found = (
+        ApiToken.objects.usable()
+        .filter(key_hash=hash_token(raw))
+        .select_related("user")
+        .only("id", "user", "last_used_at")
+        .annotate(**holds)
+        .order_by()[:1]
+    )
+    token = next(iter(found), None)
+    if token is None:
         return None
-    user = found[0]
-    roles.remember(user, {row.role_name for row in found if row.role_name})
-    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [user.token_id, user.pk])
-    token.user = user
-    if user.use_not_recorded:
+    roles.remember(
+        token.user, {role for role in roles.ALL_ROLES if getattr(token, f"holds_{role}")}
+    )
+    if token.last_used_at is None or token.last_used_at < now - USE_RECORDED_EVERY:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return user, token
+    return token.user, token
 
 
 class HashedTokenAuthentication(authentication.TokenAuthentication):

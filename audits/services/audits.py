@@ -3,15 +3,15 @@
 import hashlib
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from audits.core import grading, roles
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.infra import notify
-from audits.models import Audit, Staff, Template
+from audits.models import Audit, Cycle, Staff, Template
 from audits.selectors.published_forms import template_for_grading
 from audits.services import lifecycle
-from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
 
@@ -141,6 +141,27 @@ def _lost_race(audit_id: int) -> StateConflict:
     )
 
 
+def _draft_write(
+    *, audit: Audit, read_version: int, read_status: str, values: dict, event: dict | None
+) -> bool:
+    """Write ``values`` to the audit's row if it still has the version and status it was
+    read with and its cycle is open: one conditional UPDATE; with ``event``
+    (``event_record`` keywords), recorded in the same transaction. False, with nothing
+    written, when the row changed since it was read."""
+    closed_cycle = Cycle.objects.filter(
+        status__in=lifecycle.CLOSED_STATES, sampled_cases__assignments=OuterRef("assignment_id")
+    )
+    unchanged = Audit.objects.filter(pk=audit.pk, version=read_version, status=read_status)
+    unchanged = unchanged.exclude(Exists(closed_cycle))
+    if event is None:
+        return unchanged.update(**values) == 1  # a lone UPDATE is atomic by itself
+    with transaction.atomic():
+        if unchanged.update(**values) != 1:
+            return False
+        event_record(obj=audit, **event)
+    return True
+
+
 def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Audit:
     """Save a draft. ``changes`` may hold answers (merged; null clears one), overall_grade,
     themes and the text fields. A stale ``version`` gets a 409 with the current version.
@@ -150,7 +171,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
     not closed (the cycle is not read first: that would cost every save a query), so of two saves
     of one version exactly one succeeds and the other gets the 409 -- the merge of answers
     is always made on the state that is overwritten. A change of grades or status is
-    recorded as an Event in the same transaction (see ``draft_write``); a save that changes
+    recorded as an Event in the same transaction (see ``_draft_write``); a save that changes
     neither (text, yes/no answers) is the UPDATE alone."""
     _check_author(audit, actor)
     _check_editable(audit)
@@ -179,7 +200,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
             "before": before,
             "after": {**after, "version": values["version"]},
         }
-    written = draft_write(
+    written = _draft_write(
         audit=audit, read_version=audit.version, read_status=status_before, values=values,
         event=event,
     )  # fmt: skip
