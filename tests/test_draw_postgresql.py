@@ -1,5 +1,5 @@
-"""The draw on PostgreSQL as its own transaction: the frame file written on a second
-connection from the same snapshot, the bounded selection, and concurrent draws."""
+"""The draw on PostgreSQL as its own transaction: the frame file streamed from the database
+in the draw's snapshot, the bounded selection, and concurrent draws."""
 
 import gzip
 import threading
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 @pytest.fixture(autouse=True)
 def _postgresql_only(settings, tmp_path):
     if connection.vendor != "postgresql":
-        pytest.skip("the draw alongside a second connection is PostgreSQL's")
+        pytest.skip("the draw inside the database is PostgreSQL's")
     settings.MEDIA_ROOT = tmp_path  # files of this test only
 
 
@@ -49,7 +49,7 @@ def new_cycle(n=60, name="Q3"):
 
 def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, register):
     cycle = new_cycle()
-    assert not connection.in_atomic_block  # so the frame is written alongside
+    assert not connection.in_atomic_block  # the draw is a transaction of its own
     frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], witness_input="s-1")
 
     rows = sorted(frames.frame_rows(cycle))
