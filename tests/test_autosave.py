@@ -260,3 +260,39 @@ def test_the_auditors_own_audit_and_a_tokens_user_are_found_and_nothing_else(peo
     huge = APIClient()
     huge.force_authenticate(alice)
     assert huge.patch(f"/api/v1/audits/{2**70}/", {"version": 1}, format="json").status_code == 404
+
+
+@pytest.fixture(params=["as the database allows", "through the ORM alone"])
+def write_path(request, monkeypatch):
+    """On PostgreSQL a save that changes grades is one hand-written statement (the ORM's
+    UPDATE with the Event's INSERT); the same save through the ORM alone (UPDATE, then
+    the Event, in a transaction) must leave the same rows."""
+    if request.param == "through the ORM alone":
+        from types import SimpleNamespace
+
+        from audits.services import audits as audits_service
+
+        monkeypatch.setattr(audits_service, "connection", SimpleNamespace(vendor="orm only"))
+    return request.param
+
+
+def test_a_grade_save_writes_the_row_and_its_event_or_neither(people, audit, write_path):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}, overall_grade=3).status_code == 200
+    row = Audit.objects.get(pk=audit.pk)
+    assert (row.version, row.status, row.answers["plan_smart"], row.overall_grade) == (
+        2, "in_progress", 3, 3,
+    )  # fmt: skip
+    event = grade_events(audit).get()
+    assert event.actor == people["auditor_alice"]
+    assert event.before == {"overall_grade": None, "grades": {}, "status": "assigned"}
+    assert event.after == {
+        "overall_grade": 3, "grades": {"plan_smart": 3}, "status": "in_progress", "version": 2,
+    }  # fmt: skip
+
+    # A stale save and a save in a closed cycle write neither the row nor an Event.
+    assert save(alice, audit, 1, answers={"plan_smart": 1}).status_code == 409
+    Cycle.objects.filter(sampled_cases__assignments__audit=audit).update(status="closed")
+    assert save(alice, audit, 2, answers={"plan_smart": 1}).status_code == 409
+    assert Audit.objects.get(pk=audit.pk).answers["plan_smart"] == 3
+    assert grade_events(audit).count() == 1
