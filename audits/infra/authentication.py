@@ -2,14 +2,15 @@
 
 from datetime import timedelta
 
-from django.contrib.auth.models import Group, User
-from django.db.models import Exists, OuterRef
+from django.contrib.auth.models import User
+from django.db import connection
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from audits.core import roles
 from audits.models import ApiToken
 from audits.models.accounts import hash_token
+from audits.selectors import hot_reads
 
 # A token's last use is recorded at most once a minute: a write on every autosave would
 # double its cost.
@@ -17,31 +18,20 @@ USE_RECORDED_EVERY = timedelta(minutes=1)
 
 
 def token_lookup(raw: str) -> tuple[User, ApiToken] | None:
-    """The user and token of a raw key that is neither revoked nor expired, or None: one
-    query for the token, its user and the user's roles (cached on the user, so
-    ``roles.roles_of`` asks nothing more). Every API request runs it."""
+    """The user and token of a raw key that is neither revoked nor expired, or None. The
+    user's roles are cached on the user (``roles.roles_of`` asks nothing more); the token
+    comes with only its id and user loaded."""
     now = timezone.now()
-    holds = {
-        f"holds_{role}": Exists(Group.objects.filter(name=role, user=OuterRef("user_id")))
-        for role in roles.ALL_ROLES
-    }
-    found = (
-        ApiToken.objects.usable()
-        .filter(key_hash=hash_token(raw))
-        .select_related("user")
-        .only("id", "user", "last_used_at")
-        .annotate(**holds)
-        .order_by()[:1]
-    )
-    token = next(iter(found), None)
-    if token is None:
+    found = hot_reads.token_rows(hash_token(raw), now, now - USE_RECORDED_EVERY)
+    if not found:
         return None
-    roles.remember(
-        token.user, {role for role in roles.ALL_ROLES if getattr(token, f"holds_{role}")}
-    )
-    if token.last_used_at is None or token.last_used_at < now - USE_RECORDED_EVERY:
+    user = found[0]
+    roles.remember(user, {row.role_name for row in found if row.role_name})
+    token = ApiToken.from_db(connection.alias, ["id", "user_id"], [user.token_id, user.pk])
+    token.user = user
+    if user.use_not_recorded:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user, token
+    return user, token
 
 
 class HashedTokenAuthentication(authentication.TokenAuthentication):

@@ -4,7 +4,7 @@ A user's scope is the union of the scopes of the roles they hold. Objects outsid
 simply absent from the queryset, so views answer 404 for them without filtering by hand.
 """
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from audits.core import roles
 from audits.models import (
@@ -23,6 +23,7 @@ from audits.models import (
     Team,
     Template,
 )
+from audits.selectors import hot_reads
 
 NOTHING = Q(pk__in=[])
 
@@ -219,10 +220,7 @@ def audit_editable_by(user, audit_id) -> Audit | None:
         return None
     if not 0 < audit_id < 2**63:  # beyond the id column's range: no such audit
         return None
-    found = Audit.objects.filter(pk=audit_id, assignment__auditor__user=user).annotate(
-        auditor_user_id=F("assignment__auditor__user_id")
-    )
-    return next(iter(found[:1]), None)
+    return hot_reads.audit_of_auditor(audit_id, user.pk)
 
 
 def _escalation_manager(user) -> Q:

@@ -2,17 +2,16 @@
 
 import hashlib
 
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
-from django.db.models.sql import UpdateQuery
+from django.db import transaction
 from django.utils import timezone
 
 from audits.core import grading, roles
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.infra import notify
-from audits.models import Audit, Cycle, Event, Staff, Template
+from audits.models import Audit, Staff, Template
 from audits.selectors.published_forms import template_for_grading
 from audits.services import lifecycle
+from audits.services.draft_write import draft_write
 from audits.services.history import event_record
 from audits.services.summaries import audit_summary_record
 
@@ -142,67 +141,6 @@ def _lost_race(audit_id: int) -> StateConflict:
     )
 
 
-def _draft_write(
-    *, audit: Audit, read_version: int, read_status: str, values: dict, event: dict | None
-) -> bool:
-    """Write ``values`` to the audit's row if it still has the version and status it was
-    read with and its cycle is open: one conditional UPDATE; with ``event``
-    (``event_record`` keywords), recorded in the same transaction. False, with nothing
-    written, when the row changed since it was read."""
-    closed_cycle = Cycle.objects.filter(
-        status__in=lifecycle.CLOSED_STATES, sampled_cases__assignments=OuterRef("assignment_id")
-    )
-    unchanged = Audit.objects.filter(pk=audit.pk, version=read_version, status=read_status)
-    unchanged = unchanged.exclude(Exists(closed_cycle))
-    if event is None:
-        return unchanged.update(**values) == 1  # a lone UPDATE is atomic by itself
-    if connection.vendor == "postgresql":
-        return _update_with_event(unchanged, audit, values, event) == 1
-    with transaction.atomic():
-        if unchanged.update(**values) != 1:
-            return False
-        event_record(obj=audit, **event)
-    return True
-
-
-# A save that changes grades is the ORM's conditional UPDATE and its Event's INSERT in one
-# statement (``WITH saved AS (UPDATE ... RETURNING id) INSERT ... SELECT ... FROM saved``):
-# one round trip instead of four (BEGIN, UPDATE, INSERT, COMMIT), atomic without a
-# transaction of its own, and no Event when the UPDATE matched nothing. bench/load.py (ii),
-# this shared 2-core machine under load, 8 clients, 15 s rounds, interleaved: with the
-# statement ours 38-45 saves/s (floor 52-72/s); the UPDATE then event_record in a
-# transaction, 14-22 saves/s (floor 44-65/s). The UPDATE is compiled by the ORM from the
-# same queryset; tests/test_autosave.py checks the row and Event against the ORM path.
-def _update_with_event(unchanged, audit: Audit, values: dict, event: dict) -> int:
-    update = unchanged.query.chain(UpdateQuery)
-    update.add_update_values(values)
-    compiler = update.get_compiler(connection=connection)
-    compiler.pre_sql_setup()
-    update_sql, update_params = compiler.as_sql()
-    quote = connection.ops.quote_name
-    row = {
-        "at": values["updated_at"],
-        "actor_id": getattr(event["actor"], "pk", None),
-        "verb": event["verb"],
-        "object_type": Audit._meta.model_name,
-        "object_id": str(audit.pk),
-        "before": event.get("before"),
-        "after": event.get("after"),
-        "reason": event.get("reason", ""),
-    }
-    fields = [Event._meta.get_field(name) for name in row]
-    columns = ", ".join(quote(field.column) for field in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    statement = (
-        f"WITH saved AS ({update_sql} RETURNING 1) "  # noqa: S608 -- names from the models
-        f"INSERT INTO {quote(Event._meta.db_table)} ({columns}) SELECT {placeholders} FROM saved"
-    )
-    params = [field.get_db_prep_save(row[field.attname], connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*update_params, *params])
-        return cursor.rowcount
-
-
 def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Audit:
     """Save a draft. ``changes`` may hold answers (merged; null clears one), overall_grade,
     themes and the text fields. A stale ``version`` gets a 409 with the current version.
@@ -212,7 +150,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
     not closed (the cycle is not read first: that would cost every save a query), so of two saves
     of one version exactly one succeeds and the other gets the 409 -- the merge of answers
     is always made on the state that is overwritten. A change of grades or status is
-    recorded as an Event in the same transaction (see ``_draft_write``); a save that changes
+    recorded as an Event in the same transaction (see ``draft_write``); a save that changes
     neither (text, yes/no answers) is the UPDATE alone."""
     _check_author(audit, actor)
     _check_editable(audit)
@@ -241,7 +179,7 @@ def audit_save(*, audit: Audit, actor, version: int | None, changes: dict) -> Au
             "before": before,
             "after": {**after, "version": values["version"]},
         }
-    written = _draft_write(
+    written = draft_write(
         audit=audit, read_version=audit.version, read_status=status_before, values=values,
         event=event,
     )  # fmt: skip
