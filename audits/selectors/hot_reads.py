@@ -6,11 +6,11 @@ user and the user's roles (one query, authentication.py) and the auditor's own a
 Why not the ORM: composing these queries cost more than the database took to answer them.
 bench/load.py (ii), this shared 2-core machine under load, 8 clients, 15 s rounds, run
 interleaved with the other versions: with these reads and the one-statement write
-(services/draft_write.py) ours 38-45 saves/s, throughput_ratio 0.56-0.68 against the floor
+(services/draft_write.py) ours 38-45 saves/s, throughput_ratio 0.56-0.70 against the floor
 (the bench's target is 0.5); with both reads and the write through the ORM 14-22 saves/s,
-ratio 0.26-0.33; ORM reads with the one-statement write, ratio 0.33-0.44. The only hand-
-written reads on ordinary paths are here; tests/test_autosave.py checks that they load
-what the ORM loads.
+ratio 0.26-0.33; ORM reads with the write's UPDATE compiled by the ORM, 0.33-0.44; these
+reads with that ORM-compiled write, 0.45-0.48. The only hand-written reads on ordinary
+paths are here; tests/test_autosave.py checks that they load what the ORM loads.
 """
 
 from functools import cache
