@@ -15,11 +15,15 @@ paths are here; tests/test_autosave.py checks that they load what the ORM loads.
 
 from functools import cache
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from audits.core import roles
-from audits.models import Audit
+from audits.models import ApiToken, Assignment, Audit, Staff
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def select_list(model, alias: str) -> str:
@@ -71,10 +75,10 @@ def _token_sql(vendor: str) -> str:
     return f"""
 SELECT {select_list(User, "u")}, t.id, g.name,
        (t.last_used_at IS NULL OR t.last_used_at < %s)
-  FROM audits_apitoken t
-  JOIN auth_user u ON u.id = t.user_id
-  LEFT JOIN auth_user_groups m ON m.user_id = u.id
-  LEFT JOIN auth_group g ON g.id = m.group_id AND g.name IN (%s, %s, %s, %s)
+  FROM {_table(ApiToken)} t
+  JOIN {_table(User)} u ON u.id = t.user_id
+  LEFT JOIN {_table(User.groups.through)} m ON m.user_id = u.id
+  LEFT JOIN {_table(Group)} g ON g.id = m.group_id AND g.name IN (%s, %s, %s, %s)
  WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s
 """  # noqa: S608
 
@@ -96,9 +100,9 @@ def _editable_audit_sql(vendor: str) -> str:
     # The audit's columns come from the model; every value is a bound parameter.
     return f"""
 SELECT {select_list(Audit, "a")}, staff.user_id
-  FROM audits_audit a
-  JOIN audits_assignment assignment ON assignment.id = a.assignment_id
-  JOIN audits_staff staff ON staff.id = assignment.auditor_id
+  FROM {_table(Audit)} a
+  JOIN {_table(Assignment)} assignment ON assignment.id = a.assignment_id
+  JOIN {_table(Staff)} staff ON staff.id = assignment.auditor_id
  WHERE a.id = %s AND staff.user_id = %s
 """  # noqa: S608
 
