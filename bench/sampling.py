@@ -11,9 +11,8 @@ For each size it builds a fresh register with PostgreSQL itself (12 teams x 5 ca
 60 strata, refs ``C0000001``..., stored in shuffled order, 2% closed before the period and
 so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, and times:
 
-- draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own: the frame
-  streamed to the gzip CSV with its hash (on a second connection reading the draw's
-  snapshot, while plan and exclusions file are worked out on the first), the frozen-frame
+- draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own: plan and
+  exclusions file, the frame streamed to the gzip CSV with its hash, the frozen-frame
   Event, then (commit, then reveal: the seed needs the frame hash, so this waits for it)
   the server's random bits, the seed and the selection in PostgreSQL, SampledCase rows,
   Frame row and Event. Its per-phase times go to stderr.
@@ -194,7 +193,7 @@ def forget_draws() -> None:
     """Drop earlier draws, so they neither exclude cases nor fill the disk."""
     from django.db import connection
 
-    from audits.services.sample import frames_dir
+    from audits.selectors.sample_record import frames_dir
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audits_sampledcase, audits_frame, audits_event CASCADE")

@@ -26,6 +26,7 @@ from audits.core import grading
 from audits.models import Action, Audit, Case, Cycle, Escalation, Report, Staff, Team
 from audits.services import actions, assignment, audits, escalations, moderation, reports, sample
 from audits.services.templates import current_template
+from worker.compile import report_compile
 
 PEOPLE = (
     "lead",
@@ -199,7 +200,7 @@ def build() -> World:
         },
     )
     job = reports.report_request(cycle=south_cycle, actor=people["two_tom"])
-    world.report = reports.report_compile(job.pk, "scope-world")
+    world.report = report_compile(job.pk, "scope-world")
     # ex_eli leaves the auditors after the assignment: her audits stay, her role does not.
     people["ex_eli"].groups.clear()
     for user in people.values():

@@ -24,9 +24,10 @@ from audits.models import (
     Staff,
     Team,
 )
-from audits.services import escalations, reports
+from audits.services import escalations
 from audits.services.actions import action_create
 from tests.builders import finished_cycle
+from worker.compile import report_compile
 
 ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
 SIGNED_IN = ROLES[1:]
@@ -296,7 +297,7 @@ def build_world():
     terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
     action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
-    report = reports.report_compile(job.pk, "matrix")
+    report = report_compile(job.pk, "matrix")
     # A conflict with case A, declared by someone with no login: TM's team's, not OM's.
     conflict = Conflict.objects.create(
         auditor=Staff.objects.filter(user__isnull=True).first(), case=case, reason="Knows them"

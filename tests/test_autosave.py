@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -24,7 +26,9 @@ from audits.models import (
     Template,
 )
 from audits.selectors import published_forms, scoping
+from audits.services import audits as audits_service
 from audits.services.audits import audit_save
+from audits.services.history import event_record
 
 
 @pytest.fixture
@@ -302,9 +306,8 @@ def test_a_published_form_is_read_once_per_process(audit, django_assert_num_quer
 
 def test_the_hand_written_loads_read_what_the_orm_reads(people, audit):
     # The token lookup and the auditor's audit are read with written-out SQL
-    # (audits/selectors/raw_rows.py)
-    # whose columns come in the table's order, not the model's: every field must still land
-    # where the ORM puts it, with the same type.
+    # (audits/selectors/hot_reads.py) whose columns come in the table's order, not the
+    # model's: every field must still land where the ORM puts it, with the same type.
     alice = people["auditor_alice"]
     audit_save(
         audit=Audit.objects.get(pk=audit.pk),
@@ -332,3 +335,51 @@ def test_the_hand_written_loads_read_what_the_orm_reads(people, audit):
     huge = APIClient()
     huge.force_authenticate(alice)
     assert huge.patch(f"/api/v1/audits/{2**70}/", {"version": 1}, format="json").status_code == 404
+
+
+def _draft_write_by_the_orm(*, audit, read_version, read_status, values, event) -> bool:
+    """The ORM equivalent of services/draft_write.py."""
+    closed_cycle = Cycle.objects.filter(
+        status__in=(Cycle.Status.CLOSED, Cycle.Status.REPORTED),
+        sampled_cases__assignments=OuterRef("assignment_id"),
+    )
+    unchanged = Audit.objects.filter(pk=audit.pk, version=read_version, status=read_status)
+    unchanged = unchanged.exclude(Exists(closed_cycle))
+    with transaction.atomic():
+        if unchanged.update(**values) != 1:
+            return False
+        if event is not None:
+            event_record(obj=audit, **event)
+    return True
+
+
+@pytest.fixture(params=["as the database allows", "through the ORM alone"])
+def write_path(request, monkeypatch):
+    """The autosave's write is hand-written (services/draft_write.py: one statement on
+    PostgreSQL); the same save through the ORM (a conditional ``update()``, then the Event,
+    in a transaction) must leave the same rows."""
+    if request.param == "through the ORM alone":
+        monkeypatch.setattr(audits_service, "draft_write", _draft_write_by_the_orm)
+    return request.param
+
+
+def test_a_grade_save_writes_the_row_and_its_event_or_neither(people, audit, write_path):
+    alice = with_token(people["auditor_alice"])
+    assert save(alice, audit, 1, answers={"plan_smart": 3}, overall_grade=3).status_code == 200
+    row = Audit.objects.get(pk=audit.pk)
+    assert (row.version, row.status, row.answers["plan_smart"], row.overall_grade) == (
+        2, "in_progress", 3, 3,
+    )  # fmt: skip
+    event = grade_events(audit).get()
+    assert event.actor == people["auditor_alice"]
+    assert event.before == {"overall_grade": None, "grades": {}, "status": "assigned"}
+    assert event.after == {
+        "overall_grade": 3, "grades": {"plan_smart": 3}, "status": "in_progress", "version": 2,
+    }  # fmt: skip
+
+    # A stale save and a save in a closed cycle write neither the row nor an Event.
+    assert save(alice, audit, 1, answers={"plan_smart": 1}).status_code == 409
+    Cycle.objects.filter(sampled_cases__assignments__audit=audit).update(status="closed")
+    assert save(alice, audit, 2, answers={"plan_smart": 1}).status_code == 409
+    assert Audit.objects.get(pk=audit.pk).answers["plan_smart"] == 3
+    assert grade_events(audit).count() == 1

@@ -18,6 +18,7 @@ from django.test import Client
 
 from audits.core import sampling
 from audits.models import Case, Cycle, Event, Frame
+from audits.selectors import sample_record
 from audits.services import sample
 
 INJECTION = "x' ; touch /tmp/pwned ; echo '"
@@ -131,7 +132,7 @@ def test_witness_input_outside_the_alphabet_is_refused_and_nothing_is_drawn(
     assert response.status_code == 400
     assert "witness_input" in response.json()
     assert not Frame.objects.exists()
-    assert not list(sample.frames_dir().glob("cycle-*-frame.csv.gz"))
+    assert not list(sample_record.frames_dir().glob("cycle-*-frame.csv.gz"))
 
 
 def test_a_drawn_cycle_cannot_be_deleted_or_drawn_again(quinn, people, client_for):
@@ -313,7 +314,7 @@ def test_the_report_names_the_other_draw_and_prints_the_seeds_parts(people, regi
 
     from pypdf import PdfReader
 
-    from audits.services.reports import build
+    from audits.selectors.report_build import report_build
     from worker.report_pdf import render_pdf
 
     quinn = client_for(people["qa_lead_quinn"])
@@ -322,7 +323,7 @@ def test_the_report_names_the_other_draw_and_prints_the_seeds_parts(people, regi
     quinn.post(new_cycle(quinn, name="Second try") + "draw/", {}, format="json")
     cycle = Cycle.objects.get(name="First try")
 
-    figures, _, _ = build(cycle, datetime.now(UTC))
+    figures, *_ = report_build(cycle, datetime.now(UTC))
 
     method = figures["methodology"]
     assert [o["name"] for o in method["overlapping_draws"]] == ["Second try"]

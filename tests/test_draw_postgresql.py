@@ -1,5 +1,5 @@
-"""The draw on PostgreSQL as its own transaction: the frame file written on a second
-connection from the same snapshot, the bounded selection, and concurrent draws."""
+"""The draw on PostgreSQL as its own transaction: the frame file streamed from the database
+in the draw's snapshot, the bounded selection, and concurrent draws."""
 
 import gzip
 import threading
@@ -12,7 +12,7 @@ from django.db import connection, connections
 from audits.core import sampling
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Case, Cycle, Frame, SampledCase
-from audits.selectors import frames
+from audits.selectors import frames, sample_record
 from audits.services import sample
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -50,14 +50,14 @@ def new_cycle(n=60, name="Q3"):
 
 def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, register):
     cycle = new_cycle()
-    assert not connection.in_atomic_block  # so the frame is written alongside
+    assert not connection.in_atomic_block  # the draw is a transaction of its own
     frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"], witness_input="s-1")
 
     rows = sorted(frames.frame_rows(cycle))
     assert len(rows) == 3900  # 100 closed before the period are left out
     assert frame.selection_path == "postgresql"
     assert frame.frame_hash == sampling.frame_hash(rows)
-    stored = (sample.frames_dir() / frame.frame_file).read_bytes()
+    stored = (sample_record.frames_dir() / frame.frame_file).read_bytes()
     assert gzip.decompress(stored).decode().splitlines()[1:] == [f"{r},{s}" for r, s in rows]
     assert frame.seed == sampling.seed_from_parts(
         frame_hash=frame.frame_hash, server_random=frame.server_random, witness_input="s-1"
@@ -73,9 +73,9 @@ def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, re
         for s in selected
     }
     assert frame.exclusion_counts == {frames.EXCLUDED_CLOSED: 100}
-    assert sample.sample_verify(cycle=cycle)["match"] is True
+    assert sample_record.sample_verify(cycle=cycle)["match"] is True
     # Nothing but the two files: no temporary file left behind.
-    assert sorted(p.name for p in sample.frames_dir().glob(f"*cycle-{cycle.pk}-*")) == [
+    assert sorted(p.name for p in sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*")) == [
         f"cycle-{cycle.pk}-exclusions.csv.gz",
         f"cycle-{cycle.pk}-frame.csv.gz",
     ]
@@ -85,7 +85,7 @@ def test_a_failed_draw_leaves_no_frame_file(people, teams):
     cycle = new_cycle()  # no cases: the frame is empty, found after the writer started
     with pytest.raises(DomainError, match="empty"):
         sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
-    assert not list(sample.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
+    assert not list(sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
     assert not Frame.objects.filter(cycle=cycle).exists()
 
 
@@ -143,7 +143,7 @@ def test_a_draw_that_waited_for_a_changed_cycle_gets_a_conflict(people, register
         holder.close()
     assert outcome["result"] == "The cycle changed while its sample was being drawn; reload it."
     assert not Frame.objects.filter(cycle=cycle).exists()
-    assert not list(sample.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
+    assert not list(sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
     # Drawn again, it goes through.
     sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert Frame.objects.filter(cycle=cycle).count() == 1

@@ -5,6 +5,7 @@ from datetime import date
 
 from audits.core import sampling
 from audits.models import Case, Cycle, FollowUp, SampledCase
+from audits.selectors import sample_record
 from audits.services import sample
 
 
@@ -27,7 +28,7 @@ def test_a_follow_up_joins_the_next_draw_outside_the_random_sample(people, teams
     cycle = Cycle.objects.create(name="Q3", plan={"method": "fixed", "n": 5}, **period)
     frame = sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     random_part = SampledCase.objects.filter(cycle=cycle, is_follow_up=False)
-    rows = list(sample.stored_frame_rows(frame))
+    rows = list(sample_record.stored_frame_rows(frame))
     # The follow-up does not disturb the verifiable sample.
     assert list(random_part.values_list("case__case_ref", flat=True)) == [
         s.case_ref for s in sampling.draw(rows, allocation={"all": 5}, seed=frame.seed)["all"]
@@ -35,4 +36,4 @@ def test_a_follow_up_joins_the_next_draw_outside_the_random_sample(people, teams
     follow_up = SampledCase.objects.get(cycle=cycle, is_follow_up=True)
     assert (follow_up.case, follow_up.stratum) == (followed, "follow-up")
     assert FollowUp.objects.get().included_in == cycle
-    assert sample.sample_verify(cycle=cycle)["match"] is True
+    assert sample_record.sample_verify(cycle=cycle)["match"] is True

@@ -22,6 +22,7 @@ from audits.core import display
 from audits.models import Audit, Event, OpinionSettings
 from audits.services import reports
 from tests.builders import finished_cycle
+from worker.compile import report_compile
 
 SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "standalone" / "recompute_report.py"
 
@@ -29,7 +30,7 @@ SCRIPT = Path(__file__).resolve().parent.parent / "audits" / "standalone" / "rec
 def compile_report(cycle):
     lead = User.objects.get(username="qa.lead")
     job = reports.report_request(cycle=cycle, actor=lead)
-    report = reports.report_compile(job.pk, f"task-{job.pk}")
+    report = report_compile(job.pk, f"task-{job.pk}")
     assert report is not None
     return report
 

@@ -5,8 +5,8 @@ from django.db import connection, transaction
 
 from audits.models import Team
 from audits.selectors import snapshot
+from audits.selectors.report_build import report_build
 from audits.selectors.report_inputs import report_inputs
-from audits.services.reports import build
 from tests.builders import finished_cycle
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -73,11 +73,13 @@ def test_a_report_build_reads_its_inputs_on_two_connections_inside_its_snapshot(
     exported = []
     real_export = snapshot.export
     monkeypatch.setattr(snapshot, "export", lambda: exported.append(1) or real_export())
-    figures, report_hash, rows = build(cycle, cycle.frame.drawn_at)  # nested blocks inside
+    figures, report_hash, rows, _ = report_build(
+        cycle, cycle.frame.drawn_at
+    )  # nested blocks inside
     assert exported == [1]
     assert rows
     assert figures["opinion"]["level"]
-    assert build(cycle, cycle.frame.drawn_at)[1] == report_hash
+    assert report_build(cycle, cycle.frame.drawn_at)[1] == report_hash
 
 
 def test_no_snapshot_is_shared_from_inside_a_savepoint(teams):

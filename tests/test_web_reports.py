@@ -8,6 +8,7 @@ from django.test import Client
 from audits.models import Report, ReportJob
 from audits.services import reports
 from tests.browser import scenarios
+from worker.compile import report_compile
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_a_finished_report_shows_its_files_and_earlier_versions(reported):
     cycle, report = reported
     lead = signed_in("qa.lead")
     job = reports.report_request(cycle=cycle, actor=scenarios.person("qa.lead"))
-    reports.report_compile(job.pk, "second")
+    report_compile(job.pk, "second")
     page = lead.get(f"/cycles/{cycle.pk}/reports/").content.decode()
     assert "Version 1" in page
     assert "Version 2" in page
@@ -99,7 +100,7 @@ def test_the_sampling_record_and_the_recheck(reported):
 
 def test_the_recheck_reports_a_tampered_frame(reported, settings):
     cycle, _ = reported
-    from audits.services.sample import frames_dir
+    from audits.selectors.sample_record import frames_dir
 
     (frames_dir() / cycle.frame.frame_file).write_bytes(b"not a gzip file")
     page = signed_in("internal.audit").get(f"/assurance/cycles/{cycle.pk}/recheck/")

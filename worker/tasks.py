@@ -1,4 +1,5 @@
-"""Celery tasks: thin shells that load by id and call a service."""
+"""Celery tasks: thin shells that load by id and call a service (a report compile is
+orchestrated in ``worker/compile.py``)."""
 
 import logging
 import secrets
@@ -56,7 +57,8 @@ def remind_audits() -> dict:
 )
 def compile_report(self, job_id: int) -> int | None:
     """Compile one report job. The job row says what to do and records how far it got."""
-    from audits.services.reports import job_failed, report_compile
+    from audits.services.reports import job_failed
+    from worker.compile import report_compile
 
     try:
         report = report_compile(job_id, self.request.id)

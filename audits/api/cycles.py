@@ -19,7 +19,7 @@ from audits.core.planning import ALLOCATION_METHODS, PLAN_METHODS
 from audits.core.rules import ALL_RULES, RULES
 from audits.models import Cycle
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
-from audits.selectors import permissions, scoping
+from audits.selectors import permissions, sample_record, scoping
 from audits.services import lifecycle, sample
 from audits.services.templates import current_template
 
@@ -82,7 +82,7 @@ class FrameSerializer(serializers.Serializer):
         (None in the list, which would otherwise look them up once per cycle)."""
         if getattr(self.context.get("view"), "action", None) == "list":
             return None
-        return sample.overlapping_draws(cycle=frame.cycle)
+        return sample_record.overlapping_draws(cycle=frame.cycle)
 
 
 class CycleSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from audits.core import roles
 from audits.core.errors import DomainError
 from audits.core.sampling import verify_script_text
 from audits.models import SampledCase
-from audits.selectors import scoping
+from audits.selectors import sample_record, scoping
 from audits.services import lifecycle, sample
 
 
@@ -77,7 +77,7 @@ class SampleActions:
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def verification(self, request, pk=None):
-        return Response(sample.sample_verify(cycle=lifecycle.check_drawn(self.get_object())))
+        return Response(sample_record.sample_verify(cycle=lifecycle.check_drawn(self.get_object())))
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="verify_sample.py")
@@ -105,13 +105,15 @@ class SampleActions:
     def sample_csv(self, request, pk=None):
         """The sample on record (stratum, rank, case_ref), as verify_sample.py reads it."""
         cycle = lifecycle.check_drawn(self.get_object())
-        response = HttpResponse(sample.sample_csv(cycle=cycle), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{sample.sample_file_name(cycle)}"'
+        response = HttpResponse(sample_record.sample_csv(cycle=cycle), content_type="text/csv")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{sample_record.sample_file_name(cycle)}"'
+        )
         return response
 
     def _frame_file(self):
         cycle = lifecycle.check_drawn(self.get_object())
-        path = sample.frames_dir() / cycle.frame.frame_file
+        path = sample_record.frames_dir() / cycle.frame.frame_file
         if not Path(path).is_file():
             raise DomainError("The stored frame file is missing.")
         return FileResponse(

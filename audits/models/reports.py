@@ -46,6 +46,9 @@ class Report(models.Model):
     job = models.OneToOneField(ReportJob, on_delete=models.PROTECT, related_name="report")
     version = models.PositiveIntegerField()
     report_hash = models.CharField(max_length=64)
+    inputs_fingerprint = models.CharField(
+        max_length=64, blank=True, help_text="what the report covers, at compile time"
+    )
     opinion = models.CharField(max_length=20)
     figures = models.JSONField()
     as_of = models.DateTimeField()

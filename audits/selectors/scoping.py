@@ -4,9 +4,6 @@ A user's scope is the union of the scopes of the roles they hold. Objects outsid
 simply absent from the queryset, so views answer 404 for them without filtering by hand.
 """
 
-from functools import cache
-
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audits.core import roles
@@ -27,7 +24,7 @@ from audits.models import (
     Team,
     Template,
 )
-from audits.selectors import raw_rows
+from audits.selectors import hot_reads
 
 NOTHING = Q(pk__in=[])
 
@@ -211,21 +208,6 @@ def audits_for(user) -> QuerySet[Audit]:
     return Audit.objects.filter(_scope(user, rules))
 
 
-# The audit an auditor edits, found through their own assignment: one simple join, and the
-# autosave runs it every few seconds per auditor. Written out because composing it in the
-# ORM took longer than the database took to answer it.
-@cache
-def _editable_audit_sql(vendor: str) -> str:
-    # The audit's columns come from the model; every value is a bound parameter.
-    return f"""
-SELECT {raw_rows.select_list(Audit, "a")}, staff.user_id
-  FROM audits_audit a
-  JOIN audits_assignment assignment ON assignment.id = a.assignment_id
-  JOIN audits_staff staff ON staff.id = assignment.auditor_id
- WHERE a.id = %s AND staff.user_id = %s
-"""  # noqa: S608
-
-
 def audit_editable_by(user, audit_id) -> Audit | None:
     """The audit ``audit_id`` if ``user`` edits it as its auditor (their own assignment,
     through the auditor role), else None. Always within ``audits_for(user)``; the row
@@ -238,9 +220,7 @@ def audit_editable_by(user, audit_id) -> Audit | None:
         return None
     if not 0 < audit_id < 2**63:  # beyond the id column's range: no such audit
         return None
-    sql = _editable_audit_sql(connection.vendor)
-    found = raw_rows.load(Audit, sql, [audit_id, user.pk], extras=("auditor_user_id",))
-    return found[0] if found else None
+    return hot_reads.audit_of_auditor(audit_id, user.pk)
 
 
 def _escalation_manager(user) -> Q:

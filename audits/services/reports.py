@@ -1,53 +1,42 @@
-"""Assurance reports: request (a job row, enqueued on commit), compile (claimed by a
-conditional update, files written atomically, one immutable version), sweep, and the check
-whether the data have changed since a report."""
+"""Assurance reports: request (a job row, sent to the worker by name on commit), the steps a
+compile takes (claim by a conditional update, progress, the version, the files written
+atomically, the report row stored once), the sweep, and the check whether the data have
+changed since a report.
 
-import hashlib
-import io
-import json
+The worker orchestrates a compile (``worker/compile.py``: claim, build, render, store) and
+imports this module; this module starts a job by the task's name and never imports the
+worker.
+"""
+
 import logging
 import time
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from audits.core.errors import StateConflict
-from audits.core.figures import appendix, compute_figures
-from audits.core.opinion import OpinionThresholds
 from audits.infra.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
-from audits.models.opinion import opinion_thresholds
 from audits.models.reports import MAX_ATTEMPTS
-from audits.selectors import snapshot
-from audits.selectors.report_appendix import audit_rows, sampled_rows
-from audits.selectors.report_inputs import report_inputs
+from audits.selectors.report_build import report_fingerprint
 from audits.services.history import event_record
-from audits.services.sample import sample_verify
-from worker.report_csv import render_csv
-from worker.report_pdf import render_pdf
+from backend.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 QUEUED_GRACE = timedelta(seconds=30)
 FILES = {"pdf": "report.pdf", "json": "data.json", "csv": "audits.csv"}
-
-
-def canonical_hash(data) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return hashlib.sha256(text.encode()).hexdigest()
+COMPILE_TASK = "worker.tasks.compile_report"
 
 
 def enqueue(job_id: int) -> bool:
     """Send the job to the broker. If the broker is down the job stays queued in the
     database and the sweep sends it later, so a request never fails for that."""
-    from worker.tasks import compile_report
-
     try:
-        compile_report.apply_async((job_id,), retry=False)
+        celery_app.send_task(COMPILE_TASK, args=(job_id,), retry=False)
     except Exception:
         log.warning("report job %s could not be enqueued now; the sweep will retry", job_id)
         return False
@@ -89,7 +78,7 @@ def job_claim(job_id: int, task_id: str) -> bool:
     return bool(claimed)
 
 
-def _progress(job_id: int, task_id: str, value: int) -> None:
+def job_progress(job_id: int, task_id: str, value: int) -> None:
     ReportJob.objects.filter(pk=job_id, claimed_by=task_id).update(progress=value)
     if settings.REPORT_DRILL_PAUSE:
         # Fault drills only (off by default): hold each stage so a test can kill the worker
@@ -97,27 +86,7 @@ def _progress(job_id: int, task_id: str, value: int) -> None:
         time.sleep(settings.REPORT_DRILL_PAUSE)
 
 
-def build(
-    cycle: Cycle, as_of, thresholds: OpinionThresholds | None = None
-) -> tuple[dict, str, list[dict]]:
-    """Inputs -> figures with the appendix, and the report hash over the inputs, the
-    details (every audit's and sampled case's row) and the figures; plus the CSV rows.
-    The opinion uses ``thresholds``, by default the organisation's thresholds now."""
-    with snapshot.one_snapshot():  # figures, rows and hash of the same moment
-        inputs = report_inputs(cycle, as_of)
-        verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
-        rows = audit_rows(cycle)
-        details = {"audits": rows, "sampled": sampled_rows(cycle)}
-    figures = compute_figures(
-        inputs,
-        verify={k: verify.get(k) for k in ("command", "script")},
-        thresholds=thresholds or opinion_thresholds(),
-    )
-    figures["appendix"] = appendix(rows)
-    return figures, canonical_hash({"inputs": inputs, "details": details, "figures": figures}), rows
-
-
-def _reserve_version(job: ReportJob) -> int:
+def job_reserve_version(job: ReportJob) -> int:
     """The job's version number, fixed once (under the cycle's lock) so a redelivered job
     rewrites the same files and two jobs on one cycle never share a number."""
     with transaction.atomic():
@@ -133,42 +102,36 @@ def _reserve_version(job: ReportJob) -> int:
     return job.version
 
 
-def report_compile(job_id: int, task_id: str) -> Report | None:
-    """Compile a claimed job into the next report version. Safe to run twice."""
-    if not job_claim(job_id, task_id):
-        return None
-    job = ReportJob.objects.select_related("cycle__frame").get(pk=job_id)
+def job_folder(job: ReportJob) -> Path:
+    """The job's folder, emptied of the temporary files of an attempt killed mid-write."""
     folder = Path(settings.MEDIA_ROOT) / "reports" / f"cycle-{job.cycle_id}" / f"job-{job.pk}"
     folder.mkdir(parents=True, exist_ok=True)
     for leftover in folder.glob(".*"):
-        leftover.unlink()  # temporary files of an attempt that was killed mid-write
-    _progress(job_id, task_id, 10)
-    figures, report_hash, rows = build(job.cycle, job.as_of)
-    _progress(job_id, task_id, 40)
-    version = _reserve_version(job)
-    figures["report"] = {
-        "version": version, "hash": report_hash, "cycle_id": job.cycle_id,
-        "title": "Case audit assurance report",
-    }  # fmt: skip
-    data = json.dumps(figures, indent=1, cls=DjangoJSONEncoder).encode()
-    write_atomically(folder / FILES["json"], lambda out: out.write(data))
-    _progress(job_id, task_id, 60)
-    write_atomically(folder / FILES["pdf"], lambda out: render_pdf(figures, out))
-    _progress(job_id, task_id, 85)
+        leftover.unlink()
+    return folder
 
-    def csv_bytes(out):
-        text = io.StringIO(newline="")
-        render_csv(rows, text)
-        out.write(text.getvalue().encode())
 
-    write_atomically(folder / FILES["csv"], csv_bytes)
-    _progress(job_id, task_id, 95)
+def report_files_write(job_id: int, task_id: str, folder: Path, writers: dict) -> None:
+    """Write each file, ``writers[kind](stream)``, whole or not at all, in the order given,
+    recording progress after each (from 60 to 95)."""
+    steps = {"json": 60, "pdf": 85, "csv": 95}
+    for kind, write in writers.items():
+        write_atomically(folder / FILES[kind], write)
+        job_progress(job_id, task_id, steps[kind])
+
+
+def report_store(
+    *, job_id: int, task_id: str, folder: Path, figures: dict, report_hash: str, fingerprint: str
+) -> Report | None:
+    """Record the compiled report, once: the job must still be this task's (not taken over
+    after its lease ran out). The files are already whole in ``folder``."""
     with transaction.atomic():
-        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        job = ReportJob.objects.select_for_update().select_related("cycle").get(pk=job_id)
         if job.status != ReportJob.Status.RUNNING or job.claimed_by != task_id:
             return None  # another task took over after our lease ran out
         report = Report.objects.create(
-            cycle=job.cycle, job=job, version=version, report_hash=report_hash,
+            cycle=job.cycle, job=job, version=figures["report"]["version"],
+            report_hash=report_hash, inputs_fingerprint=fingerprint,
             opinion=figures["opinion"]["level"], figures=figures, as_of=job.as_of,
             folder=str(folder.relative_to(settings.MEDIA_ROOT)),
         )  # fmt: skip
@@ -179,7 +142,7 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         )
         event_record(
             actor=None, verb="report.compiled", obj=report,
-            after={"version": version, "hash": report_hash, "opinion": report.opinion,
+            after={"version": report.version, "hash": report_hash, "opinion": report.opinion,
                    "interim": figures["interim"]},
         )  # fmt: skip
     return report
@@ -217,16 +180,15 @@ def reports_sweep() -> dict[str, int]:
 
 
 def report_data_changed(report: Report) -> dict:
-    """Recompute the hash as at the report's moment: a different hash means the data changed."""
-    cycle = Cycle.objects.select_related("frame").get(pk=report.cycle_id)
-    # The thresholds the report used: a later change of thresholds is not a change of data.
-    used = report.figures.get("opinion", {}).get("thresholds")
-    thresholds = OpinionThresholds.from_dict(used) if used else None
-    _, current_hash, _ = build(cycle, report.as_of, thresholds)
+    """Whether the data the report covers have changed since it was compiled: its stored
+    fingerprint against the fingerprint now (a few aggregate queries, never a rebuild).
+    A later change of the opinion thresholds is not a change of data."""
+    current = report_fingerprint(report.cycle)
     return {
         "report_hash": report.report_hash,
-        "current_hash": current_hash,
-        "changed": current_hash != report.report_hash,
+        "fingerprint": report.inputs_fingerprint,
+        "current_fingerprint": current,
+        "changed": current != report.inputs_fingerprint,
     }
 
 

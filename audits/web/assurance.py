@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404
 
 from audits.core import display
 from audits.models import Assignment, SampledCase
-from audits.selectors import scoping
-from audits.services import reports, sample
+from audits.selectors import sample_record, scoping
+from audits.services import reports
 from audits.web.access import INTERNAL_AUDIT, role_required
 from audits.web.pages import page
 from audits.web.reports import file_links
@@ -99,7 +99,7 @@ def sampling_record(request, cycle_id: int):
         "overrides": overrides,
         "unassignable": cycle.assignment_summary.get("unassignable", []),
         "rules": sorted(cycle.rules.items()),
-        "overlapping": sample.overlapping_draws(cycle=cycle),
+        "overlapping": sample_record.overlapping_draws(cycle=cycle),
     }
     return page(request, "audits/sampling_record.html", context, current="web:assurance")
 
@@ -107,6 +107,6 @@ def sampling_record(request, cycle_id: int):
 @role_required(*INTERNAL_AUDIT)
 def recheck(request, cycle_id: int):
     cycle = _drawn_cycle(request, cycle_id)
-    result = sample.sample_verify(cycle=cycle)
+    result = sample_record.sample_verify(cycle=cycle)
     context = {"cycle": cycle, "frame": cycle.frame, "result": result}
     return page(request, "audits/recheck.html", context, current="web:assurance")

@@ -11,6 +11,7 @@ from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
+from audits.selectors import sample_record
 from audits.services import sample
 from audits.web.pages import page
 
@@ -134,7 +135,7 @@ def cycle_context(cycle: Cycle) -> dict:
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
-        "overlapping": sample.overlapping_draws(cycle=cycle),
+        "overlapping": sample_record.overlapping_draws(cycle=cycle),
         "teams": list(cycle.teams.values_list("name", flat=True)),
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,

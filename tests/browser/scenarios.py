@@ -11,6 +11,7 @@ from audits.models import Audit, Cycle, Report, Staff, Team
 from audits.services import assignment, reports, sample
 from audits.services.templates import current_template
 from tests.builders import finished_cycle, known_server_random
+from worker.compile import report_compile
 
 PASSWORD = "caseassure-demo-2026"
 LEAD = "qa.lead"
@@ -86,5 +87,5 @@ def reported_cycle() -> tuple[Cycle, Report]:
     demo_council()
     cycle = finished_cycle(n=16)
     job = reports.report_request(cycle=cycle, actor=person(LEAD))
-    report = reports.report_compile(job.pk, "page-tests")
+    report = report_compile(job.pk, "page-tests")
     return cycle, report

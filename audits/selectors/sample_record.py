@@ -1,0 +1,141 @@
+"""The sampling record, read: the stored frame, the drawn ranks, other draws over the same
+period and teams, the seed's parts and the re-check of a sample (frame hash, seed and
+selection recomputed from the stored frame) with the command that repeats it outside.
+
+Only reads: the draw, extension and replacement that write a sample are in
+``audits/services/sample.py``.
+"""
+
+import shlex
+from pathlib import Path
+
+from django.conf import settings
+
+from audits.core import sampling
+from audits.models import Cycle, Frame, SampledCase
+
+
+def frames_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "frames"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stored_frame_rows(frame: Frame):
+    path = frames_dir() / frame.frame_file
+    with path.open("rb") as stream:
+        yield from sampling.read_frame_csv(stream)
+
+
+def drawn_ranks(cycle: Cycle) -> dict[str, list[str]]:
+    """Per stratum, the refs of every drawn rank in rank order (replaced ones included)."""
+    recorded: dict[str, list[str]] = {stratum: [] for stratum in cycle.frame.strata_sizes}
+    rows = (
+        SampledCase.objects.filter(cycle=cycle, is_follow_up=False)
+        .order_by("stratum", "rank")
+        .values_list("stratum", "case__case_ref")
+    )
+    for stratum, case_ref in rows:
+        recorded.setdefault(stratum, []).append(case_ref)
+    return recorded
+
+
+def overlapping_draws(*, cycle: Cycle) -> list[dict]:
+    """Other drawn cycles whose period overlaps this one's and whose teams overlap (a cycle
+    with no teams listed covers every team): a second draw over the same cases is named,
+    never hidden, wherever either sample is shown."""
+    others = (
+        Cycle.objects.filter(
+            frame__isnull=False,
+            period_start__lte=cycle.period_end,
+            period_end__gte=cycle.period_start,
+        )
+        .exclude(pk=cycle.pk)
+        .select_related("frame")
+        .prefetch_related("teams")
+        .order_by("frame__drawn_at", "pk")
+    )
+    teams = set(cycle.teams.values_list("pk", flat=True))
+    overlapping = []
+    for other in others:
+        other_teams = {team.pk for team in other.teams.all()}
+        if teams and other_teams and not teams & other_teams:
+            continue
+        overlapping.append(
+            {
+                "id": other.pk,
+                "name": other.name,
+                "period_start": other.period_start.isoformat(),
+                "period_end": other.period_end.isoformat(),
+                "drawn_at": other.frame.drawn_at.isoformat(),
+            }
+        )
+    return overlapping
+
+
+def sample_verify(*, cycle: Cycle) -> dict:
+    """Recompute the frame hash, the seed from its parts and the selection from the stored
+    frame; with the shell-safe command that re-checks it all outside CaseAssure."""
+    frame = cycle.frame
+    recorded = drawn_ranks(cycle)
+    try:
+        result = sampling.verify(
+            stored_frame_rows(frame),
+            seed=frame.seed,
+            recorded=recorded,
+            recorded_frame_hash=frame.frame_hash,
+            server_random=frame.server_random,
+            witness_input=frame.witness_input,
+        ).as_dict()
+    except (OSError, sampling.SamplingError, EOFError) as error:
+        result = {
+            "match": False,
+            "error": f"the stored frame cannot be read: {error}",
+            "strata": [],
+        }
+    result["seed"] = frame.seed
+    result["seed_parts"] = seed_parts_of(frame)
+    result["sample_file"] = sample_file_name(cycle)
+    result["command"] = recheck_command(frame)
+    result["script"] = sampling.verify_script_text()
+    return result
+
+
+def seed_parts_of(frame: Frame) -> dict:
+    """What anyone needs to recompute the seed (blank parts: a seed typed at a draw made
+    before seeds were derived, which cannot be recomputed)."""
+    return {
+        "frame_hash": frame.frame_hash,
+        "server_random": frame.server_random,
+        "witness_input": frame.witness_input,
+        "seed_algorithm": frame.seed_algorithm,
+        "frozen_at": frame.frozen_at.isoformat() if frame.frozen_at else None,
+    }
+
+
+def sample_file_name(cycle: Cycle) -> str:
+    return f"cycle-{cycle.pk}-sample.csv"
+
+
+def recheck_command(frame: Frame) -> str:
+    """The command internal audit runs, every argument quoted for a POSIX shell (a typed
+    seed of an old draw may hold anything; parts of new ones are hex and a narrow alphabet).
+    Values follow ``=`` so one starting with a hyphen is never read as an option."""
+    words = ["python3", "-I", "verify_sample.py", frame.frame_file,
+             sample_file_name(frame.cycle), f"--frame-hash={frame.frame_hash}",
+             f"--seed={frame.seed}"]  # fmt: skip
+    if frame.server_random:
+        words += [
+            f"--server-random={frame.server_random}",
+            f"--witness-input={frame.witness_input}",
+        ]
+    return shlex.join(words)
+
+
+def sample_csv(*, cycle: Cycle) -> str:
+    """Every drawn rank of the random sample (replaced cases included, follow-ups not) as
+    CSV ``stratum,rank,case_ref``: what verify_sample.py compares its selection with."""
+    lines = ["stratum,rank,case_ref"]
+    for stratum, refs in drawn_ranks(cycle).items():
+        lines += [f"{stratum},{rank},{ref}" for rank, ref in enumerate(refs, start=1)]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,56 @@
+"""Compiling a report, orchestrated: claim the job, build the figures (selectors and the pure
+core), render the files (here, in the worker), store them and the report row (the service).
+
+Safe to run twice: a redelivered message finds the job it held and rewrites the same
+version; a crash at any point leaves the job to be retried and never a half-written file
+(each is written whole, then renamed) or a report row without its files (the row is stored
+last, once).
+"""
+
+import io
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
+
+from audits.models import Report, ReportJob
+from audits.selectors.report_build import report_build
+from audits.services import reports
+from worker.report_csv import render_csv
+from worker.report_pdf import render_pdf
+
+
+def report_compile(job_id: int, task_id: str) -> Report | None:
+    """Compile a claimed job into the next report version; None if the job is not this
+    task's to compile (finished, or held by another live task)."""
+    if not reports.job_claim(job_id, task_id):
+        return None
+    job = ReportJob.objects.select_related("cycle__frame").get(pk=job_id)
+    folder = reports.job_folder(job)
+    reports.job_progress(job_id, task_id, 10)
+    figures, report_hash, rows, fingerprint = report_build(job.cycle, job.as_of)
+    reports.job_progress(job_id, task_id, 40)
+    version = reports.job_reserve_version(job)
+    figures["report"] = {
+        "version": version,
+        "hash": report_hash,
+        "cycle_id": job.cycle_id,
+        "title": "Case audit assurance report",
+    }
+    data = json.dumps(figures, indent=1, cls=DjangoJSONEncoder).encode()
+
+    def csv_bytes(out) -> None:
+        text = io.StringIO(newline="")
+        render_csv(rows, text)
+        out.write(text.getvalue().encode())
+
+    reports.report_files_write(
+        job_id,
+        task_id,
+        folder,
+        {"json": lambda out: out.write(data), "pdf": lambda out: render_pdf(figures, out),
+         "csv": csv_bytes},
+    )  # fmt: skip
+    return reports.report_store(
+        job_id=job_id, task_id=task_id, folder=folder, figures=figures,
+        report_hash=report_hash, fingerprint=fingerprint,
+    )  # fmt: skip
