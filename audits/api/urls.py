@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, register, reports
+from audits.api import actions, auth, cases, cycles, grading, reconciliations, register, reports
 
 
 class Router(DefaultRouter):
@@ -26,6 +26,7 @@ router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("reconciliations", reconciliations.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

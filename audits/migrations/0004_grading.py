@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 ('moderated_overall_grade', models.PositiveSmallIntegerField(blank=True, null=True)),
                 ('moderated_answers', models.JSONField(blank=True, null=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='audit', to='audits.core.assignment')),
+                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='audit', to='audits.assignment')),
             ],
             options={
                 'ordering': ['id'],

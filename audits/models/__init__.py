@@ -5,6 +5,7 @@ from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.history import AccessLog, Event
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
+from audits.models.reconciliation import Reconciliation
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.retention import RetentionPolicy
@@ -30,6 +31,7 @@ __all__ = [
     "ImprovementItem",
     "Moderation",
     "OpinionSettings",
+    "Reconciliation",
     "Report",
     "ReportJob",
     "RetentionPolicy",

@@ -19,6 +19,7 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    Reconciliation,
     Report,
     ReportJob,
     SampledCase,
@@ -243,6 +244,22 @@ def audit_editable_by(user, audit_id) -> Audit | None:
     return found[0] if found else None
 
 
+def reconciliations_for(user) -> QuerySet[Reconciliation]:
+    """A double audit's reconciliation: the managers of its cycle (who reconcile it), its
+    two auditors (it exists only once both have submitted), internal audit and admins."""
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: lambda user: Q(sampled_case__cycle__in=cycles_managed_by(user)),
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: lambda user: Q(sampled_case_id__in=_assigned_sampled_ids(user)),
+    }
+    return Reconciliation.objects.filter(_scope(user, rules))
+
+
+def _assigned_sampled_ids(user):
+    return Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
+
+
 def _escalation_manager(user) -> Q:
     # Those raised in the cycles one runs, and those about the cases of one's teams: the
     # case's team manager is told at once and acknowledges them.
@@ -320,6 +337,11 @@ def cycles_managed_by(user) -> QuerySet[Cycle]:
 def audits_managed_by(user) -> QuerySet[Audit]:
     """The audits of the cycles the user runs: the ones they moderate and agree actions on."""
     return Audit.objects.filter(_audit_manager(user))
+
+
+def reconciliations_managed_by(user) -> QuerySet[Reconciliation]:
+    """The reconciliations of the cycles the user runs: the ones they may reconcile."""
+    return Reconciliation.objects.filter(sampled_case__cycle__in=cycles_managed_by(user))
 
 
 def cases_managed_by(user) -> QuerySet[Case]:

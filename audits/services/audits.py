@@ -13,6 +13,7 @@ from audits.selectors.published_forms import template_for_grading
 from audits.services import lifecycle
 from audits.services.draft_write import draft_write
 from audits.services.history import event_record
+from audits.services.reconciliation import reconciliation_open_if_needed
 from audits.services.summaries import audit_summary_record
 
 EDITABLE = (Audit.Status.ASSIGNED, Audit.Status.IN_PROGRESS, Audit.Status.RETURNED)
@@ -242,6 +243,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
             before={"status": status_before},
             after={**_grades(audit), "status": audit.status, "moderation": audit.moderation_reason},
         )
+        reconciliation_open_if_needed(audit=audit, actor=actor)
         if audit.overall_grade == 1:
             case = audit.assignment.sampled_case.case
             transaction.on_commit(

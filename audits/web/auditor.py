@@ -10,7 +10,7 @@ from django.utils import timezone
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit
-from audits.selectors import permissions, scoping
+from audits.selectors import double_audits, permissions, scoping
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
 from audits.web import grading_form
@@ -79,8 +79,15 @@ def _render(request, audit, values, *, error=None, conflict=None, version=None, 
         "conflict": conflict,
         "may_raise_concern": permissions.can_raise_concern(request.user, audit),
         "form_id": FORM_ID,
+        "pair": _pair(request.user, audit),
     }
     return page(request, "audits/audit.html", context, current="web:my-audits", status=status)
+
+
+def _pair(user, audit: Audit) -> dict | None:
+    """The double audit side by side, once both halves are submitted (blind until then)."""
+    found = double_audits.pair_of(user, audit)
+    return found and double_audits.side_by_side(**found)
 
 
 def _version(raw):
