@@ -86,7 +86,7 @@ def test_a_disagreeing_pair_opens_a_reconciliation_in_the_moderation_queue(
     page = client.get(reverse("web:reconcile", args=[reconciliation.pk])).content.decode()
     table = page.split('id="side-by-side-heading"')[1].split("</table>")[0]
     overall = table.split('<th scope="row">Overall grade')[1].split("</tr>")[0]
-    assert "<td>3 – Good</td><td>2 – Requires improvement</td>" in overall
+    assert "<td>3 \N{EN DASH} Good</td><td>2 \N{EN DASH} Requires improvement</td>" in overall
     assert "Plans drift; see the chronology." in page
 
 
