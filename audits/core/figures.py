@@ -12,6 +12,7 @@ from audits.core import funnel, stats
 from audits.core.agreement import krippendorff_alpha_interval, krippendorff_alpha_pairs
 from audits.core.grading import DEFAULT_SCALE, is_good_or_better
 from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core.reconciliation import report_figures as reconciliation_figures
 
 COMPLETED = ("submitted", "final")
 # The interval stats.stratified_proportion gives (DESIGN.md section 7), named in the JSON so
@@ -45,9 +46,15 @@ def _share(part: int, whole: int) -> float | None:
 
 def _primaries(inputs: dict, follow_up: bool = False) -> list[dict]:
     """The groups of completed first audits, of the random sample or of follow-ups, each
-    with its final grade (the moderator's when moderated)."""
+    with its final grade: the agreed grade of a reconciled double audit, else the
+    moderator's when moderated, else the auditor's."""
     return [
-        {**group, "final_grade": group["moderated_grade"] or group["overall_grade"]}
+        {
+            **group,
+            "final_grade": group.get("reconciled_grade")
+            or group["moderated_grade"]
+            or group["overall_grade"],
+        }
         for group in inputs["completed"]
         if group["role"] == "primary" and group["follow_up"] == follow_up
     ]
@@ -471,6 +478,9 @@ def compute_figures(
         ),
         thresholds,
     ).as_dict()
+    reconciliation = reconciliation_figures(inputs)
+    if reconciliation["open"]:
+        opinion["caveats"].append(reconciliation["caveat"])
     grades: Counter[str] = Counter()
     for group in audits:
         grades[str(group["final_grade"])] += group["audits"]
@@ -516,6 +526,7 @@ def compute_figures(
             "median_grade": _median_grade(audits),
         },
         "reliability": reliability,
+        "reconciliation": reconciliation,
         "escalations": escalations,
         "actions": actions,
     }

@@ -81,14 +81,29 @@ def agreed_grades(
     return {OVERALL: overall, "domains": domains}, errors
 
 
-def counts(*, double_audits: int, open_: int, agreed: int) -> dict:
-    """The report's reconciliation figures: pairs of completed blind audits, how many
-    disagreed, how many were reconciled and how many were still open at the report."""
-    disagreed = open_ + agreed
+def report_figures(inputs: dict) -> dict:
+    """The report's reconciliation figures (report inputs in): cases audited twice, blind,
+    with both audits completed; how many disagreed, were reconciled, were still open.
+
+    Alpha is measured on the auditors' own grades; the grade figures count the agreed
+    ones. A reconciliation still open at the report counts with its first audit's grades
+    and is a caveat of the opinion."""
+    found = inputs.get("reconciliations") or {"open": 0, "agreed": 0}
+    waiting, agreed = found["open"], found["agreed"]
+    double_audits = inputs["double_audits"]["cases"]
+    several = waiting != 1
+    caveat = None
+    if waiting:
+        caveat = (
+            f"{waiting} double audit{'s' if several else ''} still "
+            f"await{'' if several else 's'} agreed grades: the first audit's grades are "
+            f"counted for {'them' if several else 'it'} until a moderator reconciles the two."
+        )
     return {
         "double_audits": double_audits,
-        "agreed_at_once": max(double_audits - disagreed, 0),
-        "disagreed": disagreed,
+        "agreed_at_once": max(double_audits - waiting - agreed, 0),
+        "disagreed": waiting + agreed,
         "reconciled": agreed,
-        "open": open_,
+        "open": waiting,
+        "caveat": caveat,
     }
