@@ -25,7 +25,7 @@ from audits.models import (
 )
 from audits.services import escalations, reports
 from audits.services.actions import action_create
-from tests.builders import finished_cycle
+from tests.builders import disagreeing_double_audit, finished_cycle
 
 ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
 SIGNED_IN = ROLES[1:]
@@ -104,6 +104,12 @@ API = {
     "audit-detail": {"GET": allow(("AUD", "QA", "IA", "ADM")),
                      "PATCH": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
     "audit-history": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
+    # Blind: AUD2 has not submitted, so case A's pair cannot be compared yet, by anyone.
+    "audit-comparison": {"GET": allow((), AUD=409, QA=409, IA=409, ADM=409)},
+    "reconciliation-list": {"GET": READ_ALL},
+    "reconciliation-detail": {"GET": allow(("QA", "IA", "ADM"))},
+    "reconciliation-agree": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404,
+                                          OM=404)},
     "audit-submit": {"POST": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
     "audit-moderation": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)},
     "audit-escalations": {"POST": deny(AUD2=404, TM=404, OM=404, IA=403, ADM=403, OUT=403)},
@@ -152,6 +158,7 @@ WEB = {
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
+    "reconcile": {"GET": NOT_CYCLE_MANAGER},
     "actions": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
     "action-new": {"GET": allow(MANAGERS, **PAGE),
                    "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "IA", "ADM"), 404) | PAGE},
@@ -254,12 +261,17 @@ def build_world():
         auditor=Staff.objects.filter(user__isnull=True).first(), case=case, reason="Knows them"
     )
     item = ImprovementItem.objects.create(reference="IP-1", title="Voice of the child")
+    # Another case's double audit, both halves submitted, apart: its reconciliation.
+    reconciliation = disagreeing_double_audit(
+        cycle, not_case=case.pk, not_auditors=(first.auditor.user, second.auditor.user)
+    )
     ids = {
         "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
         "cycle": cycle.pk, "sampled-case": first.sampled_case_id,
         "template": first.audit.template_id,
         "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
         "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
+        "reconciliation": reconciliation.pk,
     }  # fmt: skip
     return people, ids
 
@@ -274,7 +286,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"pk": ids.get("-".join(short.split("-")[:2]))},
         {"audit_id": ids["audit"]}, {"cycle_id": ids["cycle"]}, {"job_id": ids["report"]},
         {"action_id": ids["action"]}, {"report_id": ids["report_id"]},
-        {"escalation_id": ids["escalation"]},
+        {"escalation_id": ids["escalation"]}, {"reconciliation_id": ids["reconciliation"]},
     ):  # fmt: skip
         if any(value is None for value in kwargs.values()):
             continue

@@ -1,14 +1,15 @@
 """API for the reconciliation of double audits: read them (the two blind audits' grades and
 the agreed ones) and record the agreed grades with the reason."""
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits.api.base import ScopedViewSet
 from audits.core import roles
-from audits.selectors import double_audits, scoping
+from audits.models import Reconciliation
+from audits.selectors import scoping
 from audits.services import reconciliation as reconciliation_service
 
 
@@ -20,9 +21,17 @@ class AgreeSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
 
-class ReconciliationSerializer(serializers.BaseSerializer):
-    def to_representation(self, instance):
-        return double_audits.reconciliation_data(instance)
+class ReconciliationSerializer(serializers.ModelSerializer):
+    agreed_by = serializers.CharField(source="agreed_by.staff_ref", read_only=True, default=None)
+
+    class Meta:
+        model = Reconciliation
+        fields = [
+            "id", "status", "first_audit", "second_audit", "first_grades", "second_grades",
+            "disagreements", "opened_at", "agreed_overall_grade", "agreed_domain_grades",
+            "reason", "agreed_by", "agreed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
 
 
 class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -40,7 +49,7 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
             scoped = super().get_queryset()
         return scoped.select_related("agreed_by").order_by("opened_at", "pk")
 
-    @extend_schema(request=AgreeSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=AgreeSerializer, responses=ReconciliationSerializer)
     @action(detail=True, methods=["post"])
     def agree(self, request, pk=None):
         reconciliation = self.get_object()
@@ -54,4 +63,4 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
             domain_grades=data.get("domain_grades"),
             reason=data.get("reason", ""),
         )
-        return Response(double_audits.reconciliation_data(agreed))
+        return Response(ReconciliationSerializer(agreed).data)
