@@ -144,7 +144,9 @@ def build() -> World:
             audits.audit_save(audit=audit, actor=people["peer_nora"], version=audit.version,
                               changes={"rationale": "Nora's draft"})  # fmt: skip
         else:
-            grade_and_submit(audit)
+            # The blind second auditors grade lower: each complete pair disagrees, and a
+            # reconciliation opens for it.
+            grade_and_submit(audit, 2 if audit.assignment.role == "second" else 3)
     for audit in world.audits("all", assignment__auditor__user=people["aud_ann"]):
         grade_and_submit(audit)
     moderated = (
