@@ -77,3 +77,44 @@ def test_the_agreed_grades_are_counted_and_reliability_keeps_the_independent_one
     assert (first["overall_grade"], first["reconciled_grade"], first["final_grade"]) == (3, 2, 2)
     assert first["domain_grades"]["Planning"] == RI
     assert audit_rows(cycle) == rows
+
+
+def test_the_pdf_and_the_assurance_summaries_report_the_reconciliations(
+    people,
+    pair,  # noqa: F811
+    client_for,
+):
+    import io
+
+    from pypdf import PdfReader
+
+    from audits.models import ReportJob
+    from audits.services import reports
+    from worker.report_pdf import render_pdf
+
+    disagree(people, pair, client_for)
+    cycle = pair["sampled"].cycle
+    figures, _ = figures_of(cycle)
+    stream = io.BytesIO()
+    render_pdf(figures, stream)
+    text = " ".join(
+        " ".join(page.extract_text().split())
+        for page in PdfReader(io.BytesIO(stream.getvalue())).pages
+    )
+    assert "Reconciling double audits" in text
+    assert "A grade or more apart (overall or an area) 1" in text
+    assert "Still waiting for agreed grades 1" in text
+    job = ReportJob.objects.create(
+        cycle=cycle, requested_by=people["qa_lead_quinn"], as_of=timezone.now()
+    )
+    reports.report_compile(job.pk, "reconciliation")
+    summaries = client_for(people["internal_ian"]).get("/api/v1/assurance-summaries/").json()
+    rows = summaries["results"] if isinstance(summaries, dict) else summaries
+    assert rows[0]["reconciliation"] == {
+        "double_audits": 1,
+        "agreed_at_once": 0,
+        "disagreed": 1,
+        "reconciled": 0,
+        "open": 1,
+    }
+    assert any("awaits agreed grades" in caveat for caveat in rows[0]["caveats"])

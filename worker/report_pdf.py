@@ -780,6 +780,30 @@ def _reliability(figures: Mapping) -> list:
     ]
 
 
+def _reconciliation(figures: Mapping) -> list:
+    """Double audits whose two blind audits disagreed and what became of them (issue 15)."""
+    found = _section(figures, "reconciliation")
+    if not found:
+        return []
+    return [
+        _p("Reconciling double audits", H2),
+        _facts(
+            [
+                ("Cases audited twice, both audits completed", _count(found.get("double_audits"))),
+                ("Auditors gave the same grades", _count(found.get("agreed_at_once"))),
+                ("A grade or more apart (overall or an area)", _count(found.get("disagreed"))),
+                ("Agreed grades recorded by a moderator", _count(found.get("reconciled"))),
+                ("Still waiting for agreed grades", _count(found.get("open"))),
+            ]
+        ),
+        _p(
+            "Alpha above uses each auditor's own grades. The findings count the agreed grades "
+            "of a reconciled case; a case still waiting counts its first audit's grades.",
+            SMALL,
+        ),
+    ]
+
+
 ESCALATION_COLUMNS = [
     Column("Case", 18, _field("case_ref")),
     Column("Raised", 33, _field("raised_at", _datetime)),
@@ -993,6 +1017,7 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
                 *_methodology(figures),
                 *_findings(figures),
                 *_reliability(figures),
+                *_reconciliation(figures),
                 *_escalations_and_actions(figures),
             ]
         ),
