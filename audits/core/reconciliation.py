@@ -75,7 +75,9 @@ def agreed_grades(
             except ValueError:
                 errors[f"domain_grades.{domain}"] = [allowed]
         elif domain in apart:
-            errors[f"domain_grades.{domain}"] = ["choose the agreed grade for this area of practice"]
+            errors[f"domain_grades.{domain}"] = [
+                "choose the agreed grade for this area of practice"
+            ]
         else:
             domains[domain] = first["domains"].get(domain, second["domains"].get(domain))
     return {OVERALL: overall, "domains": domains}, errors

@@ -202,6 +202,21 @@ def _audit_manager(user) -> Q:
     return Q(assignment__sampled_case__cycle__in=cycles_managed_by(user))
 
 
+def _still_blind(user) -> Q:
+    """The other half of a double audit the user audits, until both halves are submitted:
+    hidden whatever other role the user holds (a manager of the cycle auditing on an
+    override, an admin who audits), so the pair grades blind."""
+    mine = Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
+    mine_done = Audit.objects.filter(assignment__auditor__user=user, status__in=SUBMITTED).values(
+        "assignment__sampled_case_id"
+    )
+    return (
+        Q(assignment__sampled_case_id__in=mine)
+        & ~Q(assignment__auditor__user=user)
+        & ~Q(assignment__sampled_case_id__in=mine_done, status__in=SUBMITTED)
+    )
+
+
 def audits_for(user) -> QuerySet[Audit]:
     rules = {
         roles.ADMIN: _everything,
@@ -209,7 +224,7 @@ def audits_for(user) -> QuerySet[Audit]:
         roles.INTERNAL_AUDITOR: _everything,
         roles.AUDITOR: _audit_auditor,
     }
-    return Audit.objects.filter(_scope(user, rules))
+    return Audit.objects.filter(_scope(user, rules)).exclude(_still_blind(user))
 
 
 # The audit an auditor edits, found through their own assignment: one simple join, and the
@@ -335,8 +350,9 @@ def cycles_managed_by(user) -> QuerySet[Cycle]:
 
 
 def audits_managed_by(user) -> QuerySet[Audit]:
-    """The audits of the cycles the user runs: the ones they moderate and agree actions on."""
-    return Audit.objects.filter(_audit_manager(user))
+    """The audits of the cycles the user runs: the ones they moderate and agree actions on
+    (never the other half of a double audit they audit, before both are submitted)."""
+    return Audit.objects.filter(_audit_manager(user)).exclude(_still_blind(user))
 
 
 def reconciliations_managed_by(user) -> QuerySet[Reconciliation]:
