@@ -66,6 +66,8 @@ def reconciliation_open_if_needed(*, audit: Audit, actor) -> Reconciliation | No
 
 
 def _tell_ready(first: Audit, second: Audit, opened: Reconciliation | None) -> None:
+    """Email both auditors (a link to their own audit) and the QA leads (a link to the
+    reconciliation, or the moderation queue), once the submission is committed."""
     auditors = [first.assignment.auditor, second.assignment.auditor]
     moderators = [s for s in notify.qa_leads() if s.pk not in {a.pk for a in auditors}]
     outcome = (
@@ -74,30 +76,18 @@ def _tell_ready(first: Audit, second: Audit, opened: Reconciliation | None) -> N
         else "They agree, so the first audit's grades stand."
     )
     body = f"Both audits of a double-audited case are submitted (audit {first.pk}). {outcome}"
-    # h6: kind=Notification.Kind.DOUBLE_AUDIT_READY (in-app notification), wired at merge.
-    transaction.on_commit(
-        lambda: (
-            [
-                notify.send(
-                    [auditor],
-                    "Double audit ready to compare",
-                    body,
-                    page=notify.link("web:audit", audit.pk),
-                )
-                for auditor, audit in ((auditors[0], first), (auditors[1], second))
-            ]
-            + [
-                notify.send(
-                    moderators,
-                    "Double audit ready to compare",
-                    body,
-                    page=notify.link("web:reconcile", opened.pk)
-                    if opened
-                    else notify.link("web:moderation"),
-                )
-            ]
-        )
+    subject = "Double audit ready to compare"
+    moderation_page = (
+        notify.link("web:reconcile", opened.pk) if opened else notify.link("web:moderation")
     )
+
+    def send() -> None:
+        # h6: kind=Notification.Kind.DOUBLE_AUDIT_READY (in-app notification), wired at merge.
+        for auditor, audit in zip(auditors, (first, second), strict=True):
+            notify.send([auditor], subject, body, page=notify.link("web:audit", audit.pk))
+        notify.send(moderators, subject, body, page=moderation_page)
+
+    transaction.on_commit(send)
 
 
 def _check_moderator(reconciliation: Reconciliation, actor):
