@@ -136,3 +136,37 @@ def finished_cycle(
             },
         )
     return cycle
+
+
+def disagreeing_double_audit(cycle: Cycle, *, not_case=None, not_auditors=()):
+    """Submit, through the services, the second audit of a double-audited case whose first
+    audit is completed, grading it apart from the first: a reconciliation opens."""
+    from audits.models import Reconciliation
+
+    for second in Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle, assignment__role="second", status="assigned"
+    ).select_related("assignment__auditor__user", "template"):
+        sampled = second.assignment.sampled_case
+        first = sampled.assignments.get(role="primary").audit
+        if first.status not in ("submitted", "final") or sampled.case_id == not_case:
+            continue
+        if {first.assignment.auditor.user_id, second.assignment.auditor.user_id} & {
+            user.pk for user in not_auditors
+        }:
+            continue
+        level = 2 if first.overall_grade != 2 else 1
+        answers = {
+            q["key"]: level if q["kind"] == "grade" else first.answers[q["key"]]
+            for q in grading.questions(second.template.definition)
+            if q["key"] in first.answers
+        }
+        user = second.assignment.auditor.user
+        saved = audits.audit_save(
+            audit=second,
+            actor=user,
+            version=second.version,
+            changes={"answers": answers, "overall_grade": level, "rationale": "Apart"},
+        )
+        audits.audit_submit(audit=saved, actor=user, version=saved.version)
+        return Reconciliation.objects.get(sampled_case=sampled)
+    raise AssertionError("no double audit with a completed first audit to disagree with")

@@ -176,7 +176,9 @@ def build() -> World:
                 changes={"rationale": "Nora's draft"},
             )
         else:
-            grade_and_submit(audit)
+            # The blind second auditors grade lower: each complete pair disagrees, and a
+            # reconciliation opens for it.
+            grade_and_submit(audit, 2 if audit.assignment.role == "second" else 3)
     for audit in world.audits("all", assignment__auditor__user=people["aud_ann"]):
         grade_and_submit(audit)
     moderated = (

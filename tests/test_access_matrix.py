@@ -26,7 +26,7 @@ from audits.models import (
 )
 from audits.services import escalations
 from audits.services.actions import action_create
-from tests.builders import finished_cycle
+from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
 
 ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
@@ -125,6 +125,13 @@ API = {
         "PATCH": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403),
     },
     "audit-history": {"GET": allow(("AUD", "QA", "IA", "ADM"))},
+    # Blind: AUD2 has not submitted, so case A's pair cannot be compared yet, by anyone.
+    "audit-comparison": {"GET": allow((), AUD=409, QA=409, IA=409, ADM=409)},
+    "reconciliation-list": {"GET": READ_ALL},
+    "reconciliation-detail": {"GET": allow(("QA", "IA", "ADM"))},
+    "reconciliation-agree": {
+        "POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)
+    },
     "audit-submit": {"POST": deny(AUD2=404, TM=404, OM=404, QA=403, IA=403, ADM=403, OUT=403)},
     "audit-moderation": {"POST": deny(AUD=403, AUD2=403, IA=403, ADM=403, OUT=403, TM=404, OM=404)},
     "audit-escalations": {"POST": deny(AUD2=404, TM=404, OM=404, IA=403, ADM=403, OUT=403)},
@@ -187,6 +194,7 @@ WEB = {
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
+    "reconcile": {"GET": NOT_CYCLE_MANAGER},
     "actions": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
     "action-new": {
         "GET": allow(MANAGERS, **PAGE),
@@ -306,6 +314,10 @@ def build_world():
     told = Notification.objects.create(
         recipient=people["AUD"], kind="assigned", text="New audits", link="/audits/"
     )
+    # Another case's double audit, both halves submitted, apart: its reconciliation.
+    reconciliation = disagreeing_double_audit(
+        cycle, not_case=case.pk, not_auditors=(first.auditor.user, second.auditor.user)
+    )
     ids = {
         "team": case.team_id,
         "staff": first.auditor_id,
@@ -321,6 +333,7 @@ def build_world():
         "report": job.pk,
         "report_id": report.pk,
         "notification": told.pk,
+        "reconciliation": reconciliation.pk,
     }
     return people, ids
 
@@ -340,6 +353,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"report_id": ids["report_id"]},
         {"escalation_id": ids["escalation"]},
         {"notification_id": ids["notification"]},
+        {"reconciliation_id": ids["reconciliation"]},
     ):
         if any(value is None for value in kwargs.values()):
             continue

@@ -15,7 +15,17 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from audits.models import Action, Audit, Case, Conflict, Cycle, ImprovementItem, Staff, Template
+from audits.models import (
+    Action,
+    Audit,
+    Case,
+    Conflict,
+    Cycle,
+    ImprovementItem,
+    Reconciliation,
+    Staff,
+    Template,
+)
 from audits.services import assignment, escalations, sample
 from tests.builders import known_server_random
 
@@ -116,7 +126,15 @@ def world(people, teams, make_person, client_for):
     conflict = Conflict.objects.create(
         auditor=Staff.objects.get(user=people["auditor_alice"]), worker=worker, reason="Friend"
     )
+    # A reconciliation to send agreed grades to (written straight: only the body is tested).
+    other = Audit.objects.filter(assignment__sampled_case__cycle=cycle).exclude(pk=audit.pk)[0]
+    reconciliation = Reconciliation.objects.create(
+        sampled_case=audit.assignment.sampled_case, first_audit=audit, second_audit=other,
+        first_grades={"overall": 3, "domains": {}}, second_grades={"overall": 2, "domains": {}},
+        disagreements=["overall"],
+    )  # fmt: skip
     ids = {
+        "reconciliations": reconciliation.pk,
         "actions": action.pk,
         "audits": audit.pk,
         "cases": audit.assignment.sampled_case.case_id,

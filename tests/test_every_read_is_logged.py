@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from audits.models import AccessLog, Case, Staff
+from audits.models import AccessLog, Case, Reconciliation, Staff
 from tests.test_access_matrix import url_for
 from tests.test_every_write_has_an_event import World, _routes
 
@@ -22,6 +22,9 @@ CASE_DATA = {
     "api:audit-list": ("QA", "audit"),
     "api:audit-detail": ("AUD", "audit"),
     "api:audit-history": ("QA", "audit"),
+    "api:audit-comparison": ("QA", "audit"),
+    "api:reconciliation-list": ("QA", "reconciliation"),
+    "api:reconciliation-detail": ("IA", "reconciliation"),
     "api:conflict-list": ("QA", "conflict"),
     "api:conflict-detail": ("QA", "conflict"),
     "api:cycle-sample-list": ("QA", "cycle"),
@@ -44,6 +47,7 @@ CASE_DATA = {
     "web:cycle": ("QA", "cycle"),
     "web:moderation": ("QA", "audit"),
     "web:moderate": ("QA", "audit"),
+    "web:reconcile": ("QA", "reconciliation"),
     "web:actions": ("QA", "action"),
     "web:action-new": ("QA", "audit"),
     "web:escalations": ("QA", "escalation"),
@@ -173,6 +177,9 @@ def test_every_read_of_case_data_leaves_one_access_log_row(db, settings):
         url = url_for(name, w.ids)
         if name == "web:moderate":
             url = f"/moderation/{moderated.pk}/"
+        if name == "api:audit-comparison":  # a pair both submitted: the reconciliation's
+            first = Reconciliation.objects.get(pk=w.ids["reconciliation"]).first_audit_id
+            url = f"/api/v1/audits/{first}/comparison/"
         lists = name.endswith("-list") or name in (
             "api:cycle-sample-list",
             "api:cycle-assignments",

@@ -53,7 +53,7 @@ from audits.models import (
 from audits.services import assignment, escalations, sample
 from audits.services import audits as audit_service
 from audits.services.templates import current_template
-from tests.builders import known_server_random
+from tests.builders import disagreeing_double_audit, known_server_random
 from tests.test_access_matrix import build_world, url_for
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
@@ -698,6 +698,25 @@ def _(w):
     )
 
 
+def _open_reconciliation(w):
+    """A disagreeing double audit's open reconciliation, and the agreed grades to send:
+    the second auditor's."""
+    from audits.models import Reconciliation
+
+    found = Reconciliation.objects.filter(pk=w.ids["reconciliation"], status="open").first()
+    found = found or disagreeing_double_audit(w.cycle)
+    return found, found.second_grades
+
+
+@case(("api:reconciliation-agree", "POST"))
+def _(w):
+    found, grades = _open_reconciliation(w)
+    return Write("QA", f"/api/v1/reconciliations/{found.pk}/agree/",
+                 {"overall_grade": grades["overall"], "domain_grades": grades["domains"],
+                  "reason": "The second audit read the plan"},
+                 obj=("reconciliation", found.pk), verb="reconciliation.agreed")  # fmt: skip
+
+
 @case(("api:audit-escalations", "POST"))
 def _(w):
     audit = w.open_audit()
@@ -1013,6 +1032,18 @@ def _(w):
         obj=("audit", audit.pk),
         verb="moder",
     )
+
+
+@case(("web:reconcile", "POST"))
+def _(w):
+    from audits.web.reconciliation import _field
+
+    found, grades = _open_reconciliation(w)
+    form = {_field(domain): grade for domain, grade in grades["domains"].items()}
+    return page("QA", reverse("web:reconcile", args=[found.pk]),
+                {**form, "overall_grade": grades["overall"], "reason": "Plan has no dates"},
+                status=302, obj=("reconciliation", found.pk),
+                verb="reconciliation.agreed")  # fmt: skip
 
 
 @case(("web:action-new", "POST"))

@@ -38,6 +38,7 @@ from audits.models import (
     Escalation,
     ImprovementItem,
     Notification,
+    Reconciliation,
     ReportJob,
     Staff,
     Team,
@@ -166,6 +167,28 @@ class Oracle:
         if audited or self.team_of[p] == a.team:
             return 403  # not independent of the case
         return OK
+
+    # Double audits: blind until both halves are submitted
+    def pair_done(self, a: AuditFacts) -> bool:
+        halves = [b for b in self.audits.values() if b.sampled_case == a.sampled_case]
+        return len(halves) == 2 and all(b.status in DONE for b in halves)
+
+    def may_compare(self, p, a: AuditFacts):
+        return OK if self.pair_done(a) else 409  # served; 409 until both are submitted
+
+    def sees_reconciliation(self, p, r: Reconciliation) -> bool:
+        a = self.audits[r.first_audit_id]
+        authors = {b.author for b in self.audits.values() if b.sampled_case == a.sampled_case}
+        return (
+            self.reads_all(p) or self.runs(p, a.cycle) or (self.has(p, "auditor") and p in authors)
+        )
+
+    def may_reconcile(self, p, r: Reconciliation):
+        a = self.audits[r.first_audit_id]
+        audited = any(
+            b.sampled_case == a.sampled_case and b.author == p for b in self.audits.values()
+        )
+        return 403 if audited or self.team_of[p] == a.team else OK
 
     # Cases, escalations, actions, reports, staff
     def sees_case(self, p, case: Case) -> bool:
@@ -422,6 +445,29 @@ API = {
         },
     ),
     "audit-history": ("audit", {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_audit(p, x))}),
+    "audit-comparison": (
+        "audit",
+        {
+            "GET": lambda o, p, x: (
+                api_read(o, p, visible=o.sees_audit(p, x))
+                if not o.sees_audit(p, x) or p == ANON
+                else o.may_compare(p, x)
+            )
+        },
+    ),
+    "reconciliation-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "reconciliation-detail": (
+        "reconciliation",
+        {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_reconciliation(p, x))},
+    ),
+    "reconciliation-agree": (
+        "reconciliation",
+        {
+            "POST": lambda o, p, x: api_write(
+                o, p, (M,), o.runs(p, o.audits[x.first_audit_id].cycle), o.may_reconcile(p, x)
+            )
+        },
+    ),
     "audit-submit": (
         "audit",
         {"POST": lambda o, p, x: api_write(o, p, (A,), o.sees_audit(p, x), o.author(p, x))},
@@ -524,6 +570,7 @@ LISTS = {
     "action-list": ("action", lambda o, p, x: o.sees_action(p, x), "id"),
     "improvement-item-list": ("improvement-item", lambda o, p, x: True, "id"),
     "report-list": ("report", lambda o, p, x: o.sees_report(p, x), "id"),
+    "reconciliation-list": ("reconciliation", lambda o, p, x: o.sees_reconciliation(p, x), "id"),
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
     "notification-list": ("notification", own, "id"),
 }
@@ -589,6 +636,17 @@ WEB = {
                 o, p, (M,), o.runs(p, x.cycle) and x.status == "submitted" and x.author != p
             ),
         ),
+    ),
+    # Reconciling a double audit: the managers of its cycle; one who audited the case or
+    # manages its team is refused the agreed grades (403).
+    "reconcile": (
+        "reconciliation",
+        {
+            "GET": lambda o, p, x: page(o, p, (M,), o.runs(p, o.audits[x.first_audit_id].cycle)),
+            "POST": lambda o, p, x: (
+                lambda answer: o.may_reconcile(p, x) if answer == OK else answer
+            )(page(o, p, (M,), o.runs(p, o.audits[x.first_audit_id].cycle))),
+        },
     ),
     "actions": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM, IA))}),
     "action-new": (
@@ -704,6 +762,7 @@ def world(db):
         Notification.objects.create(
             recipient=world.people[name], kind="assigned", text="New audits", link="/audits/"
         )
+    assert Reconciliation.objects.exists()  # the South pairs disagree: reconcile is walked
     north = (
         world.audits("all", status="submitted")
         .exclude(assignment__sampled_case__case__team=world.teams["South"])
@@ -772,6 +831,7 @@ def every(kind):
         "improvement-item": ImprovementItem,
         "report": ReportJob,
         "notification": Notification,
+        "reconciliation": Reconciliation,
     }[kind]
     return model.objects.all()
 

@@ -28,6 +28,7 @@ CSV_COLUMNS = [
     "auditor",
     "overall_grade",
     "moderated_grade",
+    "reconciled_grade",
     "final_grade",
     "themes",
 ]

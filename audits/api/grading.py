@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from audits.api.base import ScopedViewSet
 from audits.api.strict import whole_number
 from audits.core import roles
-from audits.core.errors import DomainError
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit, Escalation, Event, Moderation
-from audits.selectors import scoping
+from audits.selectors import double_audits, scoping
 from audits.services import audits as audit_service
 from audits.services import escalations, moderation
 from audits.services.escalations import is_overdue
@@ -297,6 +297,21 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             audit=audit, actor=request.user, concern=body.validated_data["concern"]
         )
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def comparison(self, request, pk=None):
+        """A double audit's two halves side by side: 409 until both are submitted (blind)."""
+        audit = self.get_object()
+        if audit.assignment.role not in ("primary", "second"):
+            raise DomainError("Not an audit of a case.")
+        pair = double_audits.pair_of(request.user, audit)
+        if pair is None:
+            raise StateConflict(
+                "Nothing to compare yet: the case is not audited twice, or the other audit "
+                "is not submitted."
+            )
+        return Response(double_audits.as_data(**pair))
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -170,6 +170,7 @@ class AssuranceSummarySerializer(serializers.Serializer):
     conditions = serializers.SerializerMethodField()
     caveats = serializers.SerializerMethodField()
     key_figures = serializers.SerializerMethodField()
+    reconciliation = serializers.SerializerMethodField()
     thresholds = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -195,6 +196,12 @@ class AssuranceSummarySerializer(serializers.Serializer):
             "kappa_quadratic": report.figures["reliability"]["kappa_quadratic"],
             "alpha_overall": report.figures["reliability"]["alpha_overall"],
         }
+
+    def get_reconciliation(self, report) -> dict | None:
+        """Double audits: how many disagreed, were reconciled, were still open (None for a
+        report made before reconciliation existed)."""
+        found = report.figures.get("reconciliation")
+        return None if found is None else {k: v for k, v in found.items() if k != "caveat"}
 
     def get_files(self, report) -> dict:
         return file_links(self.context.get("request"), report.job_id)

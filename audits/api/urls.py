@@ -8,6 +8,7 @@ from audits.api import (
     cycles,
     grading,
     notifications,
+    reconciliations,
     register,
     reports,
     samples,
@@ -58,6 +59,7 @@ router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("reconciliations", reconciliations.ReconciliationViewSet, basename="reconciliation")
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

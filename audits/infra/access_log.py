@@ -21,6 +21,9 @@ READS = {
     "api:audit-list": ("audit", "list"),
     "api:audit-detail": ("audit", "read"),
     "api:audit-history": ("audit", "read"),
+    "api:audit-comparison": ("audit", "read"),
+    "api:reconciliation-list": ("reconciliation", "list"),
+    "api:reconciliation-detail": ("reconciliation", "read"),
     "api:conflict-list": ("conflict", "list"),
     "api:conflict-detail": ("conflict", "read"),
     "api:cycle-sample-list": ("cycle", "sample"),
@@ -43,6 +46,7 @@ READS = {
     "web:cycle": ("cycle", "read"),
     "web:moderation": ("audit", "list"),
     "web:moderate": ("audit", "read"),
+    "web:reconcile": ("reconciliation", "read"),
     "web:actions": ("action", "list"),
     "web:action-new": ("audit", "list"),
     "web:escalations": ("escalation", "list"),
@@ -57,7 +61,15 @@ ADMIN_MODELS_READ = ("case", "allocation", "conflict", "event", "accesslog")
 ADMIN_PAGE = re.compile(
     rf"admin:audits_({'|'.join(ADMIN_MODELS_READ)})_(changelist|change|history|delete)"
 )
-ID_ARGUMENTS = ("pk", "audit_id", "cycle_id", "job_id", "report_id", "object_id")
+ID_ARGUMENTS = (
+    "pk",
+    "audit_id",
+    "cycle_id",
+    "job_id",
+    "report_id",
+    "object_id",
+    "reconciliation_id",
+)
 SAFE = ("GET", "HEAD")
 RENDERED_ON_POST = (200, 400, 409)  # a form shown again, with the record, after a POST
 MAX_FILTER_TEXT = 200

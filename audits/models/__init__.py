@@ -6,6 +6,7 @@ from audits.models.history import AccessLog, Event
 from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
+from audits.models.reconciliation import Reconciliation
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.retention import RetentionPolicy
@@ -33,6 +34,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OpinionSettings",
+    "Reconciliation",
     "Report",
     "ReportJob",
     "RetentionPolicy",

@@ -42,8 +42,11 @@ class AuditSummary(models.Model):
     moderated_grade = models.PositiveSmallIntegerField(
         null=True, help_text="the moderator's, when a moderation agreed or changed it"
     )
+    reconciled_grade = models.PositiveSmallIntegerField(
+        null=True, help_text="of a first audit: the agreed grade of its double audit"
+    )
     final_grade = models.PositiveSmallIntegerField(
-        help_text="the moderated grade, or else the auditor's"
+        help_text="the reconciled grade, or else the moderated one, or else the auditor's"
     )
     themes = models.JSONField(default=list, help_text="sorted")
 

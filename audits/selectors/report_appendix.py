@@ -7,7 +7,7 @@ seconds.
 """
 
 from audits.core import grading
-from audits.models import Assignment, Audit, Cycle, SampledCase, Template
+from audits.models import Assignment, Audit, Cycle, Reconciliation, SampledCase, Template
 
 CHUNK = 2000
 PRIMARY = Assignment.Role.PRIMARY
@@ -28,6 +28,8 @@ AUDIT_COLUMNS = (
     "answers",
     "moderated_answers",
     "themes",
+    "summary__reconciled_grade",
+    "pk",
 )
 
 
@@ -65,6 +67,12 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         .values_list(*AUDIT_COLUMNS)
     )
     stream = audits.iterator(CHUNK)
+    # A reconciled double audit's first audit: the agreed domain grades are its final ones.
+    agreed_domains = dict(
+        Reconciliation.objects.filter(
+            sampled_case__cycle=cycle, status=Reconciliation.Status.AGREED
+        ).values_list("first_audit_id", "agreed_domain_grades")
+    )
     for (
         template_id,
         case_ref,
@@ -82,6 +90,8 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         answers,
         moderated_answers,
         themes,
+        reconciled,
+        audit_id,
     ) in stream:
         form = forms.get(template_id)
         if form is None:
@@ -107,8 +117,13 @@ def audit_rows(cycle: Cycle) -> list[dict]:
                 "counts_in_estimate": counted,
                 "overall_grade": overall,
                 "moderated_grade": moderated,
-                "final_grade": moderated or overall,
-                "domain_grades": form.domain_grades(answers),
+                "reconciled_grade": reconciled,
+                "final_grade": reconciled or moderated or overall,
+                "domain_grades": (
+                    dict(sorted(agreed_domains[audit_id].items()))
+                    if reconciled and audit_id in agreed_domains
+                    else form.domain_grades(answers)
+                ),
                 "grades": {key: answers[key] for key in form.keys if key in answers},
                 "themes": sorted(themes),
             }

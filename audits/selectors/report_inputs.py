@@ -25,6 +25,7 @@ from audits.models import (
     DomainGrade,
     Escalation,
     Event,
+    Reconciliation,
     SampledCase,
     Staff,
     Team,
@@ -157,8 +158,9 @@ def _sample(cycle: Cycle) -> dict:
 
 def _completed(cycle: Cycle) -> list[dict]:
     """Completed audits, first and second, counted by role, team and case type (as when
-    the audit was completed), stratum, follow-up, the auditor's overall grade and the
-    moderator's (None unless moderated)."""
+    the audit was completed), stratum, follow-up, the auditor's overall grade, the
+    moderator's (None unless moderated) and the agreed grade of a reconciled double audit
+    (None unless reconciled)."""
     groups = (
         AuditSummary.objects.filter(cycle=cycle)
         .values_list(
@@ -169,6 +171,7 @@ def _completed(cycle: Cycle) -> list[dict]:
             "follow_up",
             "overall_grade",
             "moderated_grade",
+            "reconciled_grade",
         )
         .annotate(audits=Count("pk"))
         .order_by()
@@ -184,21 +187,74 @@ def _completed(cycle: Cycle) -> list[dict]:
             "follow_up": follow_up,
             "overall_grade": overall,
             "moderated_grade": moderated,
+            "reconciled_grade": reconciled,
             "audits": audits,
         }
-        for role, team, case_type, stratum, follow_up, overall, moderated, audits in named
+        for (
+            role,
+            team,
+            case_type,
+            stratum,
+            follow_up,
+            overall,
+            moderated,
+            reconciled,
+            audits,
+        ) in named
     ]
 
 
 def _domain_grades(cycle: Cycle) -> list[dict]:
-    """Completed first audits of the random sample counted by domain and median grade."""
-    groups = _counted(
+    """Completed first audits of the random sample counted by domain and median grade; a
+    reconciled double audit counts its agreed domain grades instead of the first's."""
+    grouped = (
         DomainGrade.objects.filter(cycle=cycle, counted=True)
         .values_list("domain", "grade")
         .annotate(audits=Count("pk"))
         .order_by()
     )
+    counts = Counter({(d, g): n for d, g, n in grouped})
+    for first_grades, agreed in _reconciled(cycle):
+        counts.subtract(first_grades)
+        counts.update(agreed)
+    groups = _counted((d, g, n) for (d, g), n in counts.items() if n)
     return [{"domain": d, "grade": g, "audits": n} for d, g, n in groups]
+
+
+def _reconciled(cycle: Cycle) -> list[tuple[Counter, Counter]]:
+    """Of each reconciled double audit counted in the figures (a first audit of the random
+    sample, completed): its first audit's domain grades and the agreed ones, as counts."""
+    agreed = Reconciliation.objects.filter(
+        sampled_case__cycle=cycle,
+        status=Reconciliation.Status.AGREED,
+        first_audit__summary__isnull=False,
+        sampled_case__is_follow_up=False,
+    ).values_list("first_audit_id", "agreed_domain_grades")
+    agreed = dict(agreed)
+    stored: dict[int, Counter] = {audit: Counter() for audit in agreed}
+    for audit, domain, grade in DomainGrade.objects.filter(
+        summary_id__in=list(agreed), counted=True
+    ).values_list("summary_id", "domain", "grade"):
+        stored[audit][(domain, grade)] += 1
+    return [
+        (stored[audit], Counter({(d, float(g)): 1 for d, g in (domains or {}).items()}))
+        for audit, domains in sorted(agreed.items())
+    ]
+
+
+def _reconciliations(cycle: Cycle) -> dict:
+    """How many double audits of the cycle disagreed, by the state of their reconciliation."""
+    by_status = dict(
+        Reconciliation.objects.filter(sampled_case__cycle=cycle)
+        .exclude(first_audit__status="withdrawn")
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {
+        "open": by_status.get(Reconciliation.Status.OPEN, 0),
+        "agreed": by_status.get(Reconciliation.Status.AGREED, 0),
+    }
 
 
 def _random_moderations(cycle: Cycle) -> list[dict]:
@@ -370,6 +426,7 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         "completed": _completed(cycle),
         "themes": _themes(cycle),
         "moderations": {RANDOM_SHARE: _random_moderations(cycle)},
+        "reconciliations": _reconciliations(cycle),
         "escalations": sorted(
             (
                 {

@@ -17,6 +17,7 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    Reconciliation,
     Report,
     ReportJob,
     SampledCase,
@@ -198,6 +199,21 @@ def _audit_manager(user) -> Q:
     return Q(assignment__sampled_case__cycle__in=cycles_managed_by(user))
 
 
+def _still_blind(user) -> Q:
+    """The other half of a double audit the user audits, until both halves are submitted:
+    hidden whatever other role the user holds (a manager of the cycle auditing on an
+    override, an admin who audits), so the pair grades blind."""
+    mine = Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
+    mine_done = Audit.objects.filter(
+        assignment__auditor__user=user, status__in=AUDIT_COMPLETED
+    ).values("assignment__sampled_case_id")
+    return (
+        Q(assignment__sampled_case_id__in=mine)
+        & ~Q(assignment__auditor__user=user)
+        & ~Q(assignment__sampled_case_id__in=mine_done, status__in=AUDIT_COMPLETED)
+    )
+
+
 def audits_for(user) -> QuerySet[Audit]:
     rules = {
         roles.ADMIN: _everything,
@@ -205,7 +221,7 @@ def audits_for(user) -> QuerySet[Audit]:
         roles.INTERNAL_AUDITOR: _everything,
         roles.AUDITOR: _audit_auditor,
     }
-    return Audit.objects.filter(_scope(user, rules))
+    return Audit.objects.filter(_scope(user, rules)).exclude(_still_blind(user))
 
 
 def audit_editable_by(user, audit_id) -> Audit | None:
@@ -221,6 +237,22 @@ def audit_editable_by(user, audit_id) -> Audit | None:
     if not 0 < audit_id < 2**63:  # beyond the id column's range: no such audit
         return None
     return hot_reads.audit_of_auditor(audit_id, user.pk)
+
+
+def reconciliations_for(user) -> QuerySet[Reconciliation]:
+    """A double audit's reconciliation: the managers of its cycle (who reconcile it), its
+    two auditors (it exists only once both have submitted), internal audit and admins."""
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: lambda user: Q(sampled_case__cycle__in=cycles_managed_by(user)),
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.AUDITOR: lambda user: Q(sampled_case_id__in=_assigned_sampled_ids(user)),
+    }
+    return Reconciliation.objects.filter(_scope(user, rules))
+
+
+def _assigned_sampled_ids(user):
+    return Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
 
 
 def _escalation_manager(user) -> Q:
@@ -309,8 +341,14 @@ def cycles_managed_by(user) -> QuerySet[Cycle]:
 
 
 def audits_managed_by(user) -> QuerySet[Audit]:
-    """The audits of the cycles the user runs: the ones they moderate and agree actions on."""
-    return Audit.objects.filter(_audit_manager(user))
+    """The audits of the cycles the user runs: the ones they moderate and agree actions on
+    (never the other half of a double audit they audit, before both are submitted)."""
+    return Audit.objects.filter(_audit_manager(user)).exclude(_still_blind(user))
+
+
+def reconciliations_managed_by(user) -> QuerySet[Reconciliation]:
+    """The reconciliations of the cycles the user runs: the ones they may reconcile."""
+    return Reconciliation.objects.filter(sampled_case__cycle__in=cycles_managed_by(user))
 
 
 def cases_managed_by(user) -> QuerySet[Case]:

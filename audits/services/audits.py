@@ -15,6 +15,7 @@ from audits.selectors.published_forms import template_for_grading
 from audits.services import lifecycle
 from audits.services.draft_write import draft_write
 from audits.services.history import event_record
+from audits.services.reconciliation import reconciliation_open_if_needed
 from audits.services.summaries import audit_summary_record
 
 # A save or submit that names a version older than the stored one (another tab, another person).
@@ -298,6 +299,7 @@ def audit_submit(*, audit: Audit, actor, version: int | None) -> Audit:
             before={"status": status_before},
             after={**_grades(audit), "status": audit.status, "moderation": audit.moderation_reason},
         )
+        reconciliation_open_if_needed(audit=audit, actor=actor)
         if audit.overall_grade == 1:
             case = audit.assignment.sampled_case.case
             transaction.on_commit(

@@ -11,7 +11,7 @@ from django.db import transaction
 
 from audits.core import grading
 from audits.core.statuses import AUDIT_COMPLETED
-from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Template
+from audits.models import Assignment, Audit, AuditSummary, DomainGrade, Reconciliation, Template
 
 SOURCE_COLUMNS = (
     "pk",
@@ -31,7 +31,13 @@ SOURCE_COLUMNS = (
 )
 
 
-def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGrade]]:
+def _rows(
+    source: tuple, definition: dict, reconciled: int | None = None
+) -> tuple[AuditSummary, list[DomainGrade]]:
+    """The summary and domain grades of one audit. ``reconciled`` is the agreed overall
+    grade of its double audit (a first audit whose pair disagreed): the final grade. Its
+    domain grades stay the auditor's (moderated) ones: alpha pairs them with the second
+    audit's; report_inputs counts the agreed domain grades in the figures instead."""
     (
         audit_id,
         _,
@@ -67,7 +73,8 @@ def _rows(source: tuple, definition: dict) -> tuple[AuditSummary, list[DomainGra
         follow_up=follow_up,
         overall_grade=summary["overall_grade"],
         moderated_grade=summary["moderated_grade"],
-        final_grade=summary["final_grade"],
+        reconciled_grade=reconciled,
+        final_grade=reconciled or summary["final_grade"],
         themes=summary["themes"],
     )
     counted = role == Assignment.Role.PRIMARY and not follow_up
@@ -105,7 +112,9 @@ def audit_summary_record(*, audit: Audit) -> AuditSummary | None:
             case.team_id,
             case.case_type,
         )
-        row, grades = _rows(source, audit.template.definition)
+        row, grades = _rows(
+            source, audit.template.definition, _reconciled([audit.pk]).get(audit.pk)
+        )
         row.save(force_insert=True)
         DomainGrade.objects.bulk_create(grades)
     return row
@@ -123,11 +132,12 @@ def audit_summaries_rebuild(*, audits: Iterable[int] | None = None, batch: int =
             chosen.filter(status__in=AUDIT_COMPLETED).order_by("pk").values_list(*SOURCE_COLUMNS)
         )
         summaries, grades = [], []
+        reconciled = _reconciled(chosen.values("pk"))
         for source in sources.iterator(chunk_size=batch):
             template_id = source[1]
             if template_id not in definitions:
                 definitions[template_id] = Template.objects.get(pk=template_id).definition
-            row, domain_rows = _rows(source, definitions[template_id])
+            row, domain_rows = _rows(source, definitions[template_id], reconciled.get(source[0]))
             summaries.append(row)
             grades += domain_rows
             if len(summaries) >= batch:
@@ -135,6 +145,14 @@ def audit_summaries_rebuild(*, audits: Iterable[int] | None = None, batch: int =
                 summaries, grades = [], []
         written += _write(summaries, grades)
     return written
+
+
+def _reconciled(audits) -> dict[int, int]:
+    """The agreed overall grade of each first audit (of ``audits``) whose pair was reconciled."""
+    agreed = Reconciliation.objects.filter(
+        first_audit__in=audits, status=Reconciliation.Status.AGREED
+    )
+    return dict(agreed.values_list("first_audit_id", "agreed_overall_grade"))
 
 
 def _write(summaries: list[AuditSummary], grades: list[DomainGrade]) -> int:

@@ -11,7 +11,7 @@ from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
 from audits.models import Audit
-from audits.selectors import permissions, rework, scoping
+from audits.selectors import double_audits, permissions, rework, scoping
 from audits.selectors.case_panel import case_panel
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
@@ -95,8 +95,15 @@ def _render(
         "may_raise_concern": permissions.can_raise_concern(request.user, audit),
         "rework_rounds": rework.rework_rounds(audit),
         "form_id": FORM_ID,
+        "pair": _pair(request.user, audit),
     }
     return page(request, "audits/audit.html", context, current="web:my-audits", status=status)
+
+
+def _pair(user, audit: Audit) -> dict | None:
+    """The double audit side by side, once both halves are submitted (blind until then)."""
+    found = double_audits.pair_of(user, audit)
+    return found and double_audits.side_by_side(**found)
 
 
 def _version(raw):

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect
 
 from audits.core import grading
 from audits.core.errors import DomainError
-from audits.models import Audit, Moderation
-from audits.selectors import rework, scoping
+from audits.models import Audit, Moderation, Reconciliation
+from audits.selectors import double_audits, rework, scoping
 from audits.services import lifecycle
 from audits.services import moderation as moderation_service
 from audits.web import grading_form
@@ -42,7 +42,16 @@ def moderation_queue(request):
     for audit in rows:
         audit.why = grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
         audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")
-    return page(request, "audits/moderation_queue.html", {"audits": rows}, current="web:moderation")
+    to_reconcile = (
+        scoping.reconciliations_managed_by(request.user)
+        .filter(status=Reconciliation.Status.OPEN)
+        .exclude(sampled_case__assignments__auditor__user=request.user)
+        .select_related("sampled_case__case__team", "sampled_case__cycle")
+        .order_by("opened_at", "pk")
+    )
+    to_reconcile = [r for r in to_reconcile if not lifecycle.is_closed(r.sampled_case.cycle)]
+    context = {"audits": rows, "reconciliations": to_reconcile}
+    return page(request, "audits/moderation_queue.html", context, current="web:moderation")
 
 
 def _grade(raw: str):
@@ -70,6 +79,11 @@ def _grade_questions(audit: Audit, posted: dict | None) -> list[dict]:
             }
         )
     return rows
+
+
+def _pair(user, audit: Audit) -> dict | None:
+    found = double_audits.pair_of(user, audit)
+    return found and double_audits.side_by_side(**found)
 
 
 @role_required(*MANAGERS)
@@ -115,5 +129,6 @@ def moderate(request, audit_id: int):
         "error_summary": error_summary,
         "why": grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason),
         "rework_rounds": rework.rework_rounds(audit),
+        "pair": _pair(request.user, audit),
     }
     return page(request, "audits/moderate.html", context, current="web:moderation", status=status)

@@ -16,6 +16,7 @@ from audits.web import (
     home,
     moderation,
     notifications,
+    reconciliation,
     reports,
 )
 
@@ -46,6 +47,11 @@ urlpatterns = [
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
+    path(
+        "moderation/reconciliations/<int:reconciliation_id>/",
+        reconciliation.reconcile,
+        name="reconcile",
+    ),
     path("actions/", actions.action_board, name="actions"),
     path("actions/new/", action_new.action_new, name="action-new"),
     path("actions/<int:action_id>/advance/", actions.action_advance, name="action-advance"),

@@ -22,7 +22,7 @@ from worker.report_pdf.appendix import appendix
 from worker.report_pdf.cover import cover, executive_summary
 from worker.report_pdf.findings import findings
 from worker.report_pdf.methodology import methodology
-from worker.report_pdf.reliability import reliability
+from worker.report_pdf.reliability import reconciliation, reliability
 from worker.report_pdf.styles import DEFAULT_TITLE, HEADING_LEVELS, MARGIN
 from worker.report_pdf.words import as_text, section
 
@@ -96,6 +96,7 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
                 *methodology(figures),
                 *findings(figures),
                 *reliability(figures),
+                *reconciliation(figures),
                 *escalations_and_actions(figures),
             ]
         ),

@@ -69,3 +69,30 @@ def reliability(figures: Mapping) -> list:
         Spacer(1, 4),
         *bullets(reliability.get("notes"), ""),
     ]
+
+
+def reconciliation(figures: Mapping) -> list:
+    """Double audits whose two blind audits disagreed, and what became of them."""
+    found = section(figures, "reconciliation")
+    if not found:
+        return []
+    return [
+        para("Reconciling double audits", H2),
+        facts_table(
+            [
+                (
+                    "Cases audited twice, both audits completed",
+                    as_count(found.get("double_audits")),
+                ),
+                ("Auditors gave the same grades", as_count(found.get("agreed_at_once"))),
+                ("A grade or more apart (overall or an area)", as_count(found.get("disagreed"))),
+                ("Agreed grades recorded by a moderator", as_count(found.get("reconciled"))),
+                ("Still waiting for agreed grades", as_count(found.get("open"))),
+            ]
+        ),
+        para(
+            "Alpha above uses each auditor's own grades. The findings count the agreed grades "
+            "of a reconciled case; a case still waiting counts its first audit's grades.",
+            SMALL,
+        ),
+    ]

@@ -25,6 +25,7 @@ from audits.core.figures.methodology import _methodology
 from audits.core.figures.reliability import _reliability
 from audits.core.grading import DEFAULT_SCALE
 from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
+from audits.core.reconciliation import report_figures as reconciliation_figures
 from audits.core.statuses import AUDIT_COMPLETED
 
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
@@ -102,6 +103,9 @@ def compute_figures(
         ),
         thresholds,
     ).as_dict()
+    reconciliation = reconciliation_figures(inputs)
+    if reconciliation["open"]:
+        opinion["caveats"].append(reconciliation["caveat"])
     grades: Counter[str] = Counter()
     for group in audits:
         grades[str(group["final_grade"])] += group["audits"]
@@ -147,6 +151,7 @@ def compute_figures(
             "median_grade": _median_grade(audits),
         },
         "reliability": reliability,
+        "reconciliation": reconciliation,
         "escalations": escalations,
         "actions": actions,
     }

@@ -11,9 +11,15 @@ def _share(part: int, whole: int) -> float | None:
 
 def _primaries(inputs: dict, follow_up: bool = False) -> list[dict]:
     """The groups of completed first audits, of the random sample or of follow-ups, each
-    with its final grade (the moderator's when moderated)."""
+    with its final grade: the agreed grade of a reconciled double audit, else the
+    moderator's when moderated, else the auditor's."""
     return [
-        {**group, "final_grade": group["moderated_grade"] or group["overall_grade"]}
+        {
+            **group,
+            "final_grade": group.get("reconciled_grade")
+            or group["moderated_grade"]
+            or group["overall_grade"],
+        }
         for group in inputs["completed"]
         if group["role"] == "primary" and group["follow_up"] == follow_up
     ]

@@ -1,0 +1,175 @@
+"""Blind double audits are compared once both are submitted; a disagreement of a grade or
+more (overall or any domain) opens a reconciliation in moderation, where the moderator
+records the agreed grades and the reason (issue 15, item 3)."""
+
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from audits.models import (
+    Assignment,
+    Audit,
+    AuditSummary,
+    Case,
+    Cycle,
+    Event,
+    Reconciliation,
+    SampledCase,
+    Staff,
+    Template,
+)
+from tests.test_audits_api import FULL, fill, url
+
+RI, GOOD = 2, 3
+
+
+@pytest.fixture
+def pair(people, teams, make_person):
+    cp = teams["Child Protection One"]
+    worker = Staff.objects.create(staff_ref="SW1", name="Sam Worker", team=cp)
+    case = Case.objects.create(
+        case_ref="C700001", team=cp, case_type="cp", opened_on=date(2025, 1, 1), worker=worker
+    )
+    template = Template.objects.get(status="published")
+    cycle = Cycle.objects.create(
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        template=template,
+        moderation_share=0,
+    )
+    sampled = SampledCase.objects.create(
+        cycle=cycle, case=case, stratum="all", rank=1, selection_key="a" * 64
+    )
+    carol = make_person("auditor_carol", "auditor", team=teams["Quality Assurance"], capacity=5)
+
+    def audit_for(user, role):
+        assignment = Assignment.objects.create(
+            sampled_case=sampled, auditor=Staff.objects.get(user=user), role=role
+        )
+        return Audit.objects.create(assignment=assignment, template=template)
+
+    return {
+        "sampled": sampled,
+        "first": audit_for(people["auditor_alice"], "primary"),
+        "second": audit_for(carol, "second"),
+        "carol": carol,
+    }
+
+
+def submit(client, audit, overall, answers=FULL):
+    rationale = {} if overall == GOOD else {"rationale": "Plans drift; see the chronology."}
+    version = fill(client, audit, answers=answers, overall=overall, **rationale)
+    response = client.post(url(audit, "submit/"), {"version": version}, format="json")
+    assert response.status_code == 200, response.json()
+
+
+def good_and_requires_improvement(people, pair, client_for):
+    submit(client_for(people["auditor_alice"]), pair["first"], GOOD)
+    submit(client_for(pair["carol"]), pair["second"], RI)
+
+
+def test_a_disagreeing_pair_opens_a_reconciliation_in_the_moderation_queue(
+    people, pair, client_for, client
+):
+    good_and_requires_improvement(people, pair, client_for)
+    reconciliation = Reconciliation.objects.get(sampled_case=pair["sampled"])
+    assert reconciliation.status == "open"
+    assert reconciliation.first_grades["overall"] == GOOD
+    assert reconciliation.second_grades["overall"] == RI
+    assert Event.objects.filter(verb="reconciliation.opened").count() == 1
+    client.force_login(people["qa_lead_quinn"])
+    queue = client.get(reverse("web:moderation")).content.decode()
+    assert reverse("web:reconcile", args=[reconciliation.pk]) in queue
+    page = client.get(reverse("web:reconcile", args=[reconciliation.pk])).content.decode()
+    table = page.split('id="side-by-side-heading"')[1].split("</table>")[0]
+    overall = table.split('<th scope="row">Overall grade')[1].split("</tr>")[0]
+    assert "<td>3 \N{EN DASH} Good</td><td>2 \N{EN DASH} Requires improvement</td>" in overall
+    assert "Plans drift; see the chronology." in page
+
+
+def test_an_agreeing_pair_needs_no_reconciliation_and_the_first_grades_stand(
+    people, pair, client_for
+):
+    submit(client_for(people["auditor_alice"]), pair["first"], GOOD)
+    submit(client_for(pair["carol"]), pair["second"], GOOD)
+    assert not Reconciliation.objects.exists()
+    assert AuditSummary.objects.get(audit=pair["first"]).final_grade == GOOD
+
+
+def test_one_domain_grade_apart_is_a_disagreement(people, pair, client_for):
+    submit(client_for(people["auditor_alice"]), pair["first"], GOOD)
+    lower = {**FULL, "plan_smart": 2, "plan_progress": 2}  # planning: Requires improvement
+    submit(client_for(pair["carol"]), pair["second"], GOOD, answers=lower)
+    reconciliation = Reconciliation.objects.get()
+    assert reconciliation.disagreements == ["Planning"]
+
+
+def test_the_pair_stays_blind_until_both_have_submitted(people, pair, client_for, client):
+    alice, carol = client_for(people["auditor_alice"]), client_for(pair["carol"])
+    submit(alice, pair["first"], GOOD)
+    assert carol.get(url(pair["first"])).status_code == 404
+    assert carol.get(url(pair["second"], "comparison/")).status_code == 409
+    client.force_login(pair["carol"])
+    page = client.get(reverse("web:audit", args=[pair["second"].pk])).content.decode()
+    assert "The two audits side by side" not in page
+    assert "You will not see the other auditor's grades" in page
+    submit(carol, pair["second"], RI)
+    both = carol.get(url(pair["second"], "comparison/")).json()
+    assert [both["first"]["overall_grade"], both["second"]["overall_grade"]] == [GOOD, RI]
+    assert both["reconciliation"]["status"] == "open"
+    assert alice.get(url(pair["first"], "comparison/")).status_code == 200
+    page = client.get(reverse("web:audit", args=[pair["second"].pk])).content.decode()
+    assert "The two audits side by side" in page
+
+
+def test_the_moderator_records_the_agreed_grades_and_the_figures_use_them(people, pair, client_for):
+    good_and_requires_improvement(people, pair, client_for)
+    reconciliation = Reconciliation.objects.get()
+    quinn = client_for(people["qa_lead_quinn"])
+    path = f"/api/v1/reconciliations/{reconciliation.pk}/agree/"
+    missing = quinn.post(path, {"overall_grade": RI}, format="json")
+    assert missing.status_code == 400
+    assert "reason" in missing.json()
+    agreed = quinn.post(
+        path,
+        {"overall_grade": RI, "reason": "Plans drift: the second audit is right."},
+        format="json",
+    )
+    assert agreed.status_code == 200, agreed.json()
+    reconciliation.refresh_from_db()
+    assert (reconciliation.status, reconciliation.agreed_overall_grade) == ("agreed", RI)
+    summary = AuditSummary.objects.get(audit=pair["first"])
+    assert (summary.overall_grade, summary.reconciled_grade, summary.final_grade) == (GOOD, RI, RI)
+    assert Event.objects.filter(verb="reconciliation.agreed").count() == 1
+    again = quinn.post(path, {"overall_grade": GOOD, "reason": "Again"}, format="json")
+    assert again.status_code == 409
+
+
+def test_an_auditor_of_the_pair_cannot_reconcile_it(people, pair, client_for):
+    good_and_requires_improvement(people, pair, client_for)
+    reconciliation = Reconciliation.objects.get()
+    path = f"/api/v1/reconciliations/{reconciliation.pk}/agree/"
+    body = {"overall_grade": RI, "reason": "Mine is right"}
+    assert client_for(pair["carol"]).post(path, body, format="json").status_code == 403
+    assert client_for(people["manager_bob"]).post(path, body, format="json").status_code == 403
+    assert client_for(people["outsider_eve"]).post(path, body, format="json").status_code == 403
+    assert client_for(people["outsider_eve"]).get(path.replace("agree/", "")).status_code == 404
+    reconciliation.refresh_from_db()
+    assert reconciliation.status == "open"
+
+
+def test_both_auditors_and_the_moderators_are_told_when_the_pair_is_ready(
+    people, pair, client_for, django_capture_on_commit_callbacks
+):
+    submit(client_for(people["auditor_alice"]), pair["first"], GOOD)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client_for(pair["carol"]), pair["second"], RI)
+    told = sorted(address for message in mail.outbox for address in message.to)
+    assert "auditor_alice@council.example" in told
+    assert "auditor_carol@council.example" in told
+    assert "qa_lead_quinn@council.example" in told
+    assert all("C700001" not in message.body for message in mail.outbox)
