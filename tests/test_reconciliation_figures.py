@@ -5,14 +5,14 @@ from django.utils import timezone
 
 from audits.models import Reconciliation
 from audits.selectors.report_appendix import audit_rows
+from audits.selectors.report_build import report_build
 from audits.services.reconciliation import reconciliation_agree
-from audits.services.reports import build
 from tests.test_audits_api import FULL
 from tests.test_reconciliation import GOOD, RI, pair, submit  # noqa: F401 (fixture)
 
 
 def figures_of(cycle):
-    figures, _, rows = build(cycle, timezone.now())
+    figures, _, rows, _ = report_build(cycle, timezone.now())
     return figures, rows
 
 
@@ -89,7 +89,7 @@ def test_the_pdf_and_the_assurance_summaries_report_the_reconciliations(
     from pypdf import PdfReader
 
     from audits.models import ReportJob
-    from audits.services import reports
+    from worker.compile import report_compile
     from worker.report_pdf import render_pdf
 
     disagree(people, pair, client_for)
@@ -107,7 +107,7 @@ def test_the_pdf_and_the_assurance_summaries_report_the_reconciliations(
     job = ReportJob.objects.create(
         cycle=cycle, requested_by=people["qa_lead_quinn"], as_of=timezone.now()
     )
-    reports.report_compile(job.pk, "reconciliation")
+    report_compile(job.pk, "reconciliation")
     summaries = client_for(people["internal_ian"]).get("/api/v1/assurance-summaries/").json()
     rows = summaries["results"] if isinstance(summaries, dict) else summaries
     assert rows[0]["reconciliation"] == {

@@ -12,7 +12,6 @@ copies), so its SHA-256 -- with the details and the figures -- is the report has
 from collections import Counter
 from datetime import datetime
 
-from django.db import connection
 from django.db.models import Count, Q
 
 from audits.core.grading import GOOD, RANDOM_SHARE
@@ -25,21 +24,14 @@ from audits.models import (
     DomainGrade,
     Escalation,
     Event,
-    Reconciliation,
     SampledCase,
     Staff,
     Team,
 )
-from audits.selectors import snapshot
+from audits.selectors import report_pairs, snapshot
 from audits.selectors.sample_record import overlapping_draws, seed_parts_of
 
 PRIMARY, SECOND = Assignment.Role.PRIMARY, Assignment.Role.SECOND
-
-
-def _counted(groups) -> list[tuple]:
-    """Rows of (grouping values..., count) in the order of their values, None first.
-    Sorted here, not by an ORDER BY: with one PostgreSQL sorts every row before grouping."""
-    return sorted(groups, key=lambda row: tuple((v is not None, v) for v in row[:-1]))
 
 
 def _cycle_definition(cycle: Cycle) -> dict:
@@ -123,7 +115,7 @@ def _frame(cycle: Cycle) -> dict | None:
 
 def _sample(cycle: Cycle) -> dict:
     """Sampled cases counted by stratum, status and follow-up, and the replacements."""
-    counts = _counted(
+    counts = report_pairs.counted(
         SampledCase.objects.filter(cycle=cycle)
         .values_list("stratum", "status", "is_follow_up")
         .annotate(cases=Count("pk"))
@@ -177,7 +169,7 @@ def _completed(cycle: Cycle) -> list[dict]:
         .order_by()
     )
     teams = dict(Team.objects.values_list("pk", "name"))
-    named = _counted((role, teams[team], *rest) for role, team, *rest in groups)
+    named = report_pairs.counted((role, teams[team], *rest) for role, team, *rest in groups)
     return [
         {
             "role": role,
@@ -214,54 +206,18 @@ def _domain_grades(cycle: Cycle) -> list[dict]:
         .order_by()
     )
     counts = Counter({(d, g): n for d, g, n in grouped})
-    for first_grades, agreed in _reconciled(cycle):
+    for first_grades, agreed in report_pairs.reconciled(cycle):
         counts.subtract(first_grades)
         counts.update(agreed)
-    groups = _counted((d, g, n) for (d, g), n in counts.items() if n)
+    groups = report_pairs.counted((d, g, n) for (d, g), n in counts.items() if n)
     return [{"domain": d, "grade": g, "audits": n} for d, g, n in groups]
-
-
-def _reconciled(cycle: Cycle) -> list[tuple[Counter, Counter]]:
-    """Of each reconciled double audit counted in the figures (a first audit of the random
-    sample, completed): its first audit's domain grades and the agreed ones, as counts."""
-    agreed = Reconciliation.objects.filter(
-        sampled_case__cycle=cycle,
-        status=Reconciliation.Status.AGREED,
-        first_audit__summary__isnull=False,
-        sampled_case__is_follow_up=False,
-    ).values_list("first_audit_id", "agreed_domain_grades")
-    agreed = dict(agreed)
-    stored: dict[int, Counter] = {audit: Counter() for audit in agreed}
-    for audit, domain, grade in DomainGrade.objects.filter(
-        summary_id__in=list(agreed), counted=True
-    ).values_list("summary_id", "domain", "grade"):
-        stored[audit][(domain, grade)] += 1
-    return [
-        (stored[audit], Counter({(d, float(g)): 1 for d, g in (domains or {}).items()}))
-        for audit, domains in sorted(agreed.items())
-    ]
-
-
-def _reconciliations(cycle: Cycle) -> dict:
-    """How many double audits of the cycle disagreed, by the state of their reconciliation."""
-    by_status = dict(
-        Reconciliation.objects.filter(sampled_case__cycle=cycle)
-        .exclude(first_audit__status="withdrawn")
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {
-        "open": by_status.get(Reconciliation.Status.OPEN, 0),
-        "agreed": by_status.get(Reconciliation.Status.AGREED, 0),
-    }
 
 
 def _random_moderations(cycle: Cycle) -> list[dict]:
     """Completed audits moderated because they fell in the cycle's random share (not by the
     Inadequate/Outstanding rule), counted by the auditor's overall grade and the moderator's:
     what auditor-moderator agreement is measured on."""
-    groups = _counted(
+    groups = report_pairs.counted(
         AuditSummary.objects.filter(
             cycle=cycle, moderated_grade__isnull=False, audit__moderation_reason=RANDOM_SHARE
         )
@@ -286,63 +242,6 @@ def _themes(cycle: Cycle) -> dict[str, int]:
         for theme in themes:
             counts[theme] += audits
     return dict(sorted(counts.items()))
-
-
-# A case's completed first and second audits side by side: the pairs of their overall
-# grades, and per domain of the first audit the two final domain grades (None where the
-# second has none), counted. The first's grades are looked up by index per pair (a LATERAL
-# subquery the planner cannot flatten into a hash of every domain grade); the second's
-# come from the cycle's uncounted domain grades. Plain SQL: the ORM has no relation from a
-# summary to its case's other summary.
-_DOUBLES_SQL = """
-    WITH pairs AS MATERIALIZED (
-        SELECT f.audit_id AS first_id, s.audit_id AS second_id,
-               f.overall_grade AS first, s.overall_grade AS second
-        FROM audits_auditsummary s
-        JOIN audits_auditsummary f
-          ON f.cycle_id = s.cycle_id AND f.case_id = s.case_id AND f.role = %s
-        WHERE s.cycle_id = %s AND s.role = %s
-    )
-    SELECT NULL AS domain, CAST(first AS FLOAT), CAST(second AS FLOAT), COUNT(*)
-    FROM pairs GROUP BY 2, 3
-    UNION ALL
-    SELECT fd.domain, fd.grade, sd.grade, COUNT(*)
-    FROM pairs p
-    {first_grades}
-    LEFT JOIN audits_domaingrade sd
-      ON sd.summary_id = p.second_id AND sd.domain = fd.domain
-         AND sd.cycle_id = %s AND NOT sd.counted
-    GROUP BY 1, 2, 3
-"""
-_FIRST_GRADES = {
-    "postgresql": """CROSS JOIN LATERAL (
-        SELECT x.domain, x.grade FROM audits_domaingrade x
-        WHERE x.summary_id = p.first_id OFFSET 0
-    ) AS fd""",
-    # SQLite has no LATERAL; its planner looks the first's grades up by index anyway.
-    "sqlite": "JOIN audits_domaingrade fd ON fd.summary_id = p.first_id",
-}
-
-
-def _double_audits(cycle: Cycle) -> dict:
-    """Cases whose first and second (blind) audits are both completed: the pairs of their
-    overall grades, and per domain of the first audit the pairs of final domain grades
-    (None where the second audit has none), counted."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _DOUBLES_SQL.format(first_grades=_FIRST_GRADES[connection.vendor]),
-            [PRIMARY, cycle.pk, SECOND, cycle.pk],
-        )
-        rows = cursor.fetchall()
-    overall = _counted((int(a), int(b), n) for domain, a, b, n in rows if domain is None)
-    domains = _counted(row for row in rows if row[0] is not None)
-    return {
-        "cases": sum(n for *_, n in overall),
-        "overall": [{"first": a, "second": b, "cases": n} for a, b, n in overall],
-        "domains": [
-            {"domain": domain, "first": a, "second": b, "cases": n} for domain, a, b, n in domains
-        ],
-    }
 
 
 def _earlier_cycles(cycle: Cycle) -> list[dict]:
@@ -390,7 +289,7 @@ def report_inputs(cycle: Cycle, as_of: datetime) -> dict:
     with snapshot.one_snapshot():
         inputs, (domain_grades, double_audits) = snapshot.in_parallel(
             lambda: _inputs_here(cycle, as_of),
-            lambda: (_domain_grades(cycle), _double_audits(cycle)),
+            lambda: (_domain_grades(cycle), report_pairs.double_audits(cycle)),
         )
     return {**inputs, "domain_grades": domain_grades, "double_audits": double_audits}
 
@@ -426,7 +325,7 @@ def _inputs_here(cycle: Cycle, as_of: datetime) -> dict:
         "completed": _completed(cycle),
         "themes": _themes(cycle),
         "moderations": {RANDOM_SHARE: _random_moderations(cycle)},
-        "reconciliations": _reconciliations(cycle),
+        "reconciliations": report_pairs.reconciliations(cycle),
         "escalations": sorted(
             (
                 {
