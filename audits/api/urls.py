@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, register, reports
+from audits.api import actions, auth, cases, cycles, evidence, grading, register, reports
 
 
 class Router(DefaultRouter):
@@ -34,6 +34,13 @@ urlpatterns = [
         "assurance-summaries/",
         reports.AssuranceSummaryView.as_view(),
         name="assurance-summaries",
+    ),
+    path("evidence/", evidence.EvidenceUploadView.as_view(), name="evidence-upload"),
+    path("evidence/<int:pk>/", evidence.EvidenceDetailView.as_view(), name="evidence-detail"),
+    path(
+        "evidence/<int:pk>/download/",
+        evidence.EvidenceDownloadView.as_view(),
+        name="evidence-download",
     ),
     path("", include(router.urls)),
 ]
