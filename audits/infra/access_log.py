@@ -32,6 +32,8 @@ READS = {
     "api:escalation-detail": ("escalation", "read"),
     "api:action-list": ("action", "list"),
     "api:action-detail": ("action", "read"),
+    "api:evidence-detail": ("evidence", "read"),
+    "api:evidence-download": ("evidence", "export"),
     "api:report-detail": ("reportjob", "read"),
     "api:report-pdf": ("reportjob", "export"),
     "api:report-data-json": ("reportjob", "export"),
@@ -39,6 +41,9 @@ READS = {
     "web:my-audits": ("audit", "list"),
     "web:audit": ("audit", "read"),
     "web:raise-concern": ("audit", "read"),
+    "web:audit-evidence": ("audit", "read"),
+    "web:action-evidence": ("action", "read"),
+    "web:evidence-download": ("evidence", "export"),
     "web:cycle": ("cycle", "read"),
     "web:moderation": ("audit", "list"),
     "web:moderate": ("audit", "read"),
@@ -56,7 +61,7 @@ ADMIN_MODELS_READ = ("case", "allocation", "conflict", "event", "accesslog")
 ADMIN_PAGE = re.compile(
     rf"admin:audits_({'|'.join(ADMIN_MODELS_READ)})_(changelist|change|history|delete)"
 )
-ID_ARGUMENTS = ("pk", "audit_id", "cycle_id", "job_id", "report_id", "object_id")
+ID_ARGUMENTS = ("pk", "audit_id", "action_id", "cycle_id", "job_id", "report_id", "object_id")
 SAFE = ("GET", "HEAD")
 RENDERED_ON_POST = (200, 400, 409)  # a form shown again, with the record, after a POST
 MAX_FILTER_TEXT = 200
