@@ -78,7 +78,8 @@ def test_an_auditor_attaches_a_pdf_to_an_answer(audit, auditor, question_key, ev
     assert (evidence.audit, evidence.question_key) == (audit, question_key)
     assert evidence.content_type == "application/pdf"
     assert evidence.display_name == "Scan of letter.pdf"
-    assert len(evidence.sha256) == 64 and evidence.size == len(PDF_BYTES)
+    assert len(evidence.sha256) == 64
+    assert evidence.size == len(PDF_BYTES)
     assert Event.objects.filter(verb="evidence.attached", object_id=str(evidence.pk)).exists()
     (stored,) = stored_files(evidence_folder)
     assert stored.read_bytes() == PDF_BYTES
@@ -91,7 +92,8 @@ def test_the_audit_page_offers_the_upload_and_lists_the_file(audit, auditor, que
     page = auditor.get(f"/audits/{audit.pk}/").content.decode()
     evidence = Evidence.objects.get()
     assert 'enctype="multipart/form-data"' in page
-    assert f"/evidence/{evidence.pk}/" in page and "letter.pdf" in page
+    assert f"/evidence/{evidence.pk}/" in page
+    assert "letter.pdf" in page
 
 
 def test_a_program_renamed_pdf_is_refused_and_nothing_is_kept(
@@ -105,7 +107,8 @@ def test_a_program_renamed_pdf_is_refused_and_nothing_is_kept(
     assert "The selected file must be a PDF, JPG, PNG, text, Word or Excel file" in (
         page.content.decode()
     )
-    assert not Evidence.objects.exists() and not stored_files(evidence_folder)
+    assert not Evidence.objects.exists()
+    assert not stored_files(evidence_folder)
 
 
 def test_a_file_over_the_limit_is_refused(audit, auditor, question_key, settings):
@@ -144,10 +147,13 @@ def test_a_manager_of_the_cycle_downloads_it_and_the_read_is_logged(
     assert response["X-Content-Type-Options"] == "nosniff"
     row = AccessLog.objects.get(object_type="evidence")
     assert (row.user.username, row.object_id, row.action) == (
-        scenarios.LEAD, str(evidence.pk), "export",
-    )  # fmt: skip
+        scenarios.LEAD,
+        str(evidence.pk),
+        "export",
+    )
     api = qa_lead.get(f"/api/v1/evidence/{evidence.pk}/download/")
-    assert api.status_code == 200 and api.content == PDF_BYTES
+    assert api.status_code == 200
+    assert api.content == PDF_BYTES
     assert AccessLog.objects.filter(object_type="evidence").count() == 2
 
 
@@ -188,7 +194,8 @@ def test_the_uploader_deletes_while_the_audit_is_being_written(
     with django_capture_on_commit_callbacks(execute=True):
         response = auditor.delete(f"/api/v1/evidence/{evidence.pk}/")
     assert response.status_code == 204
-    assert not Evidence.objects.exists() and not stored_files(evidence_folder)
+    assert not Evidence.objects.exists()
+    assert not stored_files(evidence_folder)
     assert Event.objects.filter(verb="evidence.deleted", object_id=str(evidence.pk)).exists()
 
 
@@ -206,10 +213,15 @@ def action(audit):
     owner = audit.assignment.auditor.user  # an auditor sees the actions they own
     case = audit.assignment.sampled_case.case
     return action_service.action_create(
-        actor=scenarios.person(scenarios.LEAD), audit=None, case=case,
-        fields={"owner": owner.staff, "description": "Update the plan",
-                "due_date": timezone.localdate() + timedelta(days=20)},
-    )  # fmt: skip
+        actor=scenarios.person(scenarios.LEAD),
+        audit=None,
+        case=case,
+        fields={
+            "owner": owner.staff,
+            "description": "Update the plan",
+            "due_date": timezone.localdate() + timedelta(days=20),
+        },
+    )
 
 
 def test_an_action_owner_adds_evidence_on_the_action_page(action):

@@ -34,7 +34,7 @@ def office_file(main_type: str, *, extra: dict | None = None) -> bytes:
         (PDF_BYTES, rules.PDF),
         (PNG_BYTES, rules.PNG),
         (JPEG_BYTES, rules.JPEG),
-        ("Visit notes: seen alone, room checked.\n".encode(), rules.TEXT),
+        (b"Visit notes: seen alone, room checked.\n", rules.TEXT),
         (b"case_ref,visit\nC1,2026-01-02\n", rules.TEXT),  # a CSV is text
         (office_file(WORD_MAIN), rules.DOCX),
         (office_file(EXCEL_MAIN), rules.XLSX),
