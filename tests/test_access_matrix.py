@@ -11,6 +11,7 @@ sent only where the table expects a refusal, so nothing changes while it is chec
 """
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
@@ -25,6 +26,7 @@ from audits.models import (
 )
 from audits.services import escalations, reports
 from audits.services.actions import action_create
+from audits.services.evidence import evidence_attach
 from tests.builders import finished_cycle
 
 ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
@@ -55,6 +57,7 @@ CYCLE_READERS = ("QA", "IA", "ADM")
 NOT_MANAGER = {"AUD": 403, "AUD2": 403, "IA": 403, "ADM": 403, "OUT": 403}
 NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
 CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
+ACTION_READERS = ("TM", "QA", "IA", "ADM")
 
 API = {
     "api-root": {"GET": allow(SIGNED_IN)},
@@ -129,6 +132,12 @@ API = {
     "report-audits-csv": {"GET": allow(REPORT_READERS)},
     "report-recompute": {"GET": allow(REPORT_READERS)},
     "report-changed": {"GET": allow(REPORT_READERS)},
+    # Evidence (here on the world's action): whoever sees the action; the uploader deletes.
+    "evidence-upload": {"POST": deny()},
+    "evidence-detail": {"GET": allow(ACTION_READERS),
+                        "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, TM=403, IA=403,
+                                       ADM=403)},
+    "evidence-download": {"GET": allow(ACTION_READERS)},
 }  # fmt: skip
 
 PAGE = {"ANON": 302}
@@ -165,6 +174,15 @@ WEB = {
     "assurance-report": {"GET": allow(("IA", "ADM"), **PAGE)},
     "sampling-record": {"GET": allow(("IA", "ADM"), **PAGE)},
     "recheck": {"GET": allow(("IA", "ADM"), **PAGE)},
+    "audit-evidence": {"GET": allow(("AUD", "QA", "IA", "ADM"), **PAGE),
+                       "POST": dict.fromkeys(("OUT", "AUD2", "TM", "OM"), 404)
+                       | dict.fromkeys(("QA", "IA", "ADM"), 403) | {"AUD": 409} | PAGE},
+    "action-evidence": {"GET": allow(ACTION_READERS, **PAGE),
+                        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM"), 404)
+                        | {"IA": 403} | PAGE},
+    "evidence-download": {"GET": allow(ACTION_READERS, **PAGE)},
+    "evidence-delete": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM"), 404)
+                        | dict.fromkeys(("TM", "IA", "ADM"), 403) | PAGE},
 }  # fmt: skip
 OPEN = {  # outside any scope by design: no data
     "health": {"GET": dict.fromkeys(ROLES, OK)},
@@ -247,6 +265,9 @@ def build_world():
     owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
     terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
     action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
+    evidence = evidence_attach(
+        actor=lead, action=action, upload=SimpleUploadedFile("plan.pdf", b"%PDF-1.7\n%%EOF\n")
+    )
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
     report = reports.report_compile(job.pk, "matrix")
     # A conflict with case A, declared by someone with no login: TM's team's, not OM's.
@@ -260,6 +281,7 @@ def build_world():
         "template": first.audit.template_id,
         "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
         "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
+        "evidence": evidence.pk,
     }  # fmt: skip
     return people, ids
 

@@ -27,24 +27,27 @@ def evidence_of_action(user, action: Action) -> QuerySet[Evidence]:
     return evidence_for(user).filter(action=action).select_related("uploaded_by")
 
 
+def is_audit_author(user, audit: Audit) -> bool:
+    return roles.has_role(user, roles.AUDITOR) and audit.assignment.auditor.user_id == user.pk
+
+
 def can_attach_to_audit(user, audit: Audit) -> bool:
     """The audit's own auditor while the audit can still be edited."""
-    return (
-        audit.status in EDITABLE_AUDIT
-        and roles.has_role(user, roles.AUDITOR)
-        and audit.assignment.auditor.user_id == user.pk
-    )
+    return audit.status in EDITABLE_AUDIT and is_audit_author(user, audit)
 
 
-def can_attach_to_action(user, action: Action) -> bool:
-    """While the action is open: its owner, or a manager of its team (or an administrator)."""
-    if action.status != Action.Status.OPEN:
-        return False
+def may_update_action(user, action: Action) -> bool:
+    """Its owner, a manager of its team, or an administrator."""
     if action.owner.user_id == user.pk:
         return True
     return roles.has_role(user, roles.ADMIN) or (
         scoping.teams_managed_by(user).filter(pk=action.team_id).exists()
     )
+
+
+def can_attach_to_action(user, action: Action) -> bool:
+    """While the action is open: its owner, or a manager of its team (or an administrator)."""
+    return action.status == Action.Status.OPEN and may_update_action(user, action)
 
 
 def can_delete(user, evidence: Evidence) -> bool:

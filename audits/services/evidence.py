@@ -63,6 +63,20 @@ def _question_keys(audit: Audit) -> set[str]:
     return {q["key"] for q in questions(audit.template.definition)}
 
 
+def _may_attach_to_audit(actor, audit: Audit) -> None:
+    if not selectors.is_audit_author(actor, audit):
+        raise Forbidden("Only the audit's auditor can add evidence to its answers.")
+    if not selectors.can_attach_to_audit(actor, audit):
+        raise StateConflict("Evidence can be added only while the audit is being written.")
+
+
+def _may_attach_to_action(actor, action: Action) -> None:
+    if not selectors.may_update_action(actor, action):
+        raise Forbidden("Only the action's owner or a manager of its team can add evidence.")
+    if not selectors.can_attach_to_action(actor, action):
+        raise StateConflict("Evidence can be added only while the action is open.")
+
+
 def evidence_attach(
     *,
     actor,
@@ -74,6 +88,11 @@ def evidence_attach(
     """Attach ``upload`` to an answer of ``audit`` (``question_key``) or to ``action``."""
     if (audit is None) == (action is None):
         raise DomainError("Attach the file to an audit's answer or to an action.")
+    # Who may attach is answered before the file is read (and again under the row lock).
+    if audit is not None:
+        _may_attach_to_audit(actor, audit)
+    else:
+        _may_attach_to_action(actor, action)
     data = _read_upload(upload)
     content_type = rules.sniff(data)
     with transaction.atomic():
@@ -84,8 +103,7 @@ def evidence_attach(
                 .select_related("assignment__auditor", "template")
                 .get(pk=audit.pk)
             )
-            if not selectors.can_attach_to_audit(actor, audit):
-                raise StateConflict("Evidence can be added only while the audit is being written.")
+            _may_attach_to_audit(actor, audit)
             if question_key not in _question_keys(audit):
                 raise DomainError(
                     "Choose the question the evidence is for",
@@ -93,8 +111,7 @@ def evidence_attach(
                 )
         else:
             action = Action.objects.select_for_update().select_related("owner").get(pk=action.pk)
-            if not selectors.can_attach_to_action(actor, action):
-                raise StateConflict("Evidence can be added only while the action is open.")
+            _may_attach_to_action(actor, action)
             question_key = ""
         _check(data, content_type, audit=audit, action=action)
         stored_name = _storage().save(f"{uuid.uuid4().hex}.bin", ContentFile(data))

@@ -9,7 +9,7 @@ file-upload pattern), so the grading form never loses what the auditor typed.
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from audits.core import evidence as rules
 from audits.core import roles
@@ -54,11 +54,8 @@ def _page(request, *, context: dict, error: DomainError | None = None, status: i
     return render(request, "audits/evidence.html", context, status=status)
 
 
-@role_required(*EVERY_ROLE)
-def audit_evidence(request, audit_id: int):
-    """GET: the audit's evidence and the form to add a file; POST: add it."""
-    audit = get_object_or_404(scoping.audits_for(request.user), pk=audit_id)
-    context = {
+def _audit_context(request, audit) -> dict:
+    return {
         "audit": audit,
         "case": audit.assignment.sampled_case.case,
         "files": selectors.evidence_of_audit(request.user, audit),
@@ -67,6 +64,23 @@ def audit_evidence(request, audit_id: int):
         "chosen": request.POST.get("question_key", request.GET.get("question", "")),
         "back": reverse("web:audit", args=[audit.pk]),
     }
+
+
+def _action_context(request, action) -> dict:
+    return {
+        "action": action,
+        "case": action.case,
+        "files": selectors.evidence_of_action(request.user, action),
+        "may_attach": selectors.can_attach_to_action(request.user, action),
+        "back": reverse("web:action-evidence", args=[action.pk]),
+    }
+
+
+@role_required(*EVERY_ROLE)
+def audit_evidence(request, audit_id: int):
+    """GET: the audit's evidence and the form to add a file; POST: add it."""
+    audit = get_object_or_404(scoping.audits_for(request.user), pk=audit_id)
+    context = _audit_context(request, audit)
     if request.method != "POST":
         return _page(request, context=context)
     try:
@@ -86,13 +100,7 @@ def audit_evidence(request, audit_id: int):
 def action_evidence(request, action_id: int):
     """GET: the action's evidence and the form to add a file; POST: add it."""
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
-    context = {
-        "action": action,
-        "case": action.case,
-        "files": selectors.evidence_of_action(request.user, action),
-        "may_attach": selectors.can_attach_to_action(request.user, action),
-        "back": reverse("web:action-evidence", args=[action.pk]),
-    }
+    context = _action_context(request, action)
     if request.method != "POST":
         return _page(request, context=context)
     try:
@@ -105,6 +113,7 @@ def action_evidence(request, action_id: int):
     return redirect(context["back"])
 
 
+@require_safe
 @role_required(*EVERY_ROLE)
 def evidence_download(request, pk: int):
     evidence = get_object_or_404(selectors.evidence_for(request.user), pk=pk)
@@ -122,15 +131,15 @@ def evidence_download(request, pk: int):
 @role_required(*EVERY_ROLE)
 def evidence_delete(request, pk: int):
     evidence = get_object_or_404(selectors.evidence_for(request.user), pk=pk)
-    back = (
-        reverse("web:audit-evidence", args=[evidence.audit_id])
-        if evidence.audit_id
-        else reverse("web:action-evidence", args=[evidence.action_id])
-    )
+    if evidence.audit_id:
+        context = _audit_context(request, evidence.audit)
+        back = reverse("web:audit-evidence", args=[evidence.audit_id])
+    else:
+        context = _action_context(request, evidence.action)
+        back = reverse("web:action-evidence", args=[evidence.action_id])
     try:
         service.evidence_delete(actor=request.user, evidence=evidence)
     except DomainError as error:
-        messages.error(request, str(error))
-        return redirect(back)
+        return _page(request, context=context, error=error, status=error.status_code)
     messages.success(request, f"{evidence.display_name} deleted.")
     return redirect(back)
