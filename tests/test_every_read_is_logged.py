@@ -33,6 +33,8 @@ CASE_DATA = {
     "api:escalation-detail": ("QA", "escalation"),
     "api:action-list": ("QA", "action"),
     "api:action-detail": ("TM", "action"),
+    "api:evidence-detail": ("TM", "evidence"),
+    "api:evidence-download": ("TM", "evidence"),
     "api:report-detail": ("IA", "reportjob"),
     "api:report-pdf": ("IA", "reportjob"),
     "api:report-data-json": ("IA", "reportjob"),
@@ -40,6 +42,9 @@ CASE_DATA = {
     "web:my-audits": ("AUD", "audit"),
     "web:audit": ("AUD", "audit"),
     "web:raise-concern": ("AUD", "audit"),
+    "web:audit-evidence": ("AUD", "audit"),
+    "web:action-evidence": ("TM", "action"),
+    "web:evidence-download": ("TM", "evidence"),
     "web:cycle": ("QA", "cycle"),
     "web:moderation": ("QA", "audit"),
     "web:moderate": ("QA", "audit"),
@@ -64,7 +69,8 @@ NO_CASE_DATA = {
     # POST only (405 to a GET):
     "web:action-advance", "web:cycle-assign", "web:cycle-draw", "web:cycle-extend",
     "web:cycle-override", "web:cycle-replace", "web:cycle-unavailable",
-    "web:escalation-acknowledge", "web:cycle-close",
+    "web:escalation-acknowledge", "web:cycle-close", "web:evidence-delete",
+    "api:evidence-upload",
 }  # fmt: skip
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
