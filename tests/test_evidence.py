@@ -255,3 +255,14 @@ def test_retention_purges_old_files_but_keeps_those_under_legal_hold(
     assert report["evidence"]["deleted"] == 2
     (kept,) = Evidence.objects.all()
     assert [p.name for p in stored_files(evidence_folder)] == [Path(kept.stored_name).name]
+
+
+def test_an_evidence_upload_may_be_larger_than_other_requests(
+    audit, auditor, question_key, settings
+):
+    settings.REQUEST_MAX_BYTES = 2048
+    data = PDF_BYTES + b"0" * 8192
+    assert upload(auditor, audit, question_key, data=data).status_code == 201
+    settings.EVIDENCE_MAX_BYTES = 4096
+    refused = upload(auditor, audit, question_key, data=b"0" * (4096 + 70 * 1024))
+    assert refused.status_code == 413
