@@ -321,8 +321,10 @@ LOGGING = {
 }
 
 # --- Storage ----------------------------------------------------------------------------
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+EVIDENCE_STORAGE_BACKEND = env_str("EVIDENCE_STORAGE_BACKEND") or FILE_SYSTEM_STORAGE
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_SYSTEM_STORAGE},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -332,11 +334,9 @@ STORAGES = {
     # that logs the read and checks the SHA-256). Another backend (django-storages' S3,
     # issue 21) is a settings change: EVIDENCE_STORAGE_BACKEND and its own options.
     "evidence": {
-        "BACKEND": env_str(
-            "EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
-        ),
+        "BACKEND": EVIDENCE_STORAGE_BACKEND,
         "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}
-        if env_str("EVIDENCE_STORAGE_BACKEND") is None
+        if EVIDENCE_STORAGE_BACKEND == FILE_SYSTEM_STORAGE
         else {},
     },
 }
