@@ -336,11 +336,26 @@ LOGGING = {
 }
 
 # --- Storage ----------------------------------------------------------------------------
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+EVIDENCE_STORAGE_BACKEND = env_str("EVIDENCE_STORAGE_BACKEND") or FILE_SYSTEM_STORAGE
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": FILE_SYSTEM_STORAGE},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Evidence files: private, never served from a URL (downloads go through a scoped view
+    # that logs the read and checks the SHA-256). Another backend (django-storages' S3,
+    # issue 21) is a settings change: EVIDENCE_STORAGE_BACKEND and its own options.
+    "evidence": {
+        "BACKEND": EVIDENCE_STORAGE_BACKEND,
+        "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}
+        if EVIDENCE_STORAGE_BACKEND == FILE_SYSTEM_STORAGE
+        else {},
+    },
 }
+# Evidence limits: per file, and per audit (its answers) or per action.
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+EVIDENCE_QUOTA_BYTES = env_int("EVIDENCE_QUOTA_BYTES", 50 * 1024 * 1024, minimum=1024)
+EVIDENCE_QUOTA_FILES = env_int("EVIDENCE_QUOTA_FILES", 20, minimum=1)

@@ -11,6 +11,7 @@ sent only where the table expects a refusal, so nothing changes while it is chec
 """
 
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
@@ -26,6 +27,7 @@ from audits.models import (
 )
 from audits.services import escalations
 from audits.services.actions import action_create
+from audits.services.evidence import evidence_attach
 from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
 
@@ -57,6 +59,7 @@ CYCLE_READERS = ("QA", "IA", "ADM")
 NOT_MANAGER = {"AUD": 403, "AUD2": 403, "IA": 403, "ADM": 403, "OUT": 403}
 NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
 CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
+ACTION_READERS = ("TM", "QA", "IA", "ADM")
 
 API = {
     "api-root": {"GET": allow(SIGNED_IN)},
@@ -168,6 +171,13 @@ API = {
     "notification-read": {
         "POST": deny(OUT=403, **dict.fromkeys(("AUD2", "TM", "OM", "QA", "IA", "ADM"), 404))
     },
+    # Evidence (here on the world's action): whoever sees the action; the uploader deletes.
+    "evidence-upload": {"POST": deny()},
+    "evidence-detail": {
+        "GET": allow(ACTION_READERS),
+        "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, TM=403, IA=403, ADM=403),
+    },
+    "evidence-download": {"GET": allow(ACTION_READERS)},
 }
 
 PAGE = {"ANON": 302}
@@ -218,6 +228,23 @@ WEB = {
     },
     "notifications-read": {"POST": {"OUT": 404, **PAGE}},
     "notification-preferences": {"POST": {"OUT": 404, **PAGE}},
+    "audit-evidence": {
+        "GET": allow(("AUD", "QA", "IA", "ADM"), **PAGE),
+        "POST": dict.fromkeys(("OUT", "AUD2", "TM", "OM"), 404)
+        | dict.fromkeys(("QA", "IA", "ADM"), 403)
+        | {"AUD": 409}
+        | PAGE,
+    },
+    "action-evidence": {
+        "GET": allow(ACTION_READERS, **PAGE),
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM"), 404) | {"IA": 403} | PAGE,
+    },
+    "evidence-download": {"GET": allow(ACTION_READERS, **PAGE)},
+    "evidence-delete": {
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM"), 404)
+        | dict.fromkeys(("TM", "IA", "ADM"), 403)
+        | PAGE
+    },
 }
 OPEN = {  # outside any scope by design: no data
     "health": {"GET": dict.fromkeys(ROLES, OK)},
@@ -304,6 +331,9 @@ def build_world():
     owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
     terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
     action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
+    evidence = evidence_attach(
+        actor=lead, action=action, upload=SimpleUploadedFile("plan.pdf", b"%PDF-1.7\n%%EOF\n")
+    )
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
     report = report_compile(job.pk, "matrix")
     # A conflict with case A, declared by someone with no login: TM's team's, not OM's.
@@ -334,6 +364,7 @@ def build_world():
         "report_id": report.pk,
         "notification": told.pk,
         "reconciliation": reconciliation.pk,
+        "evidence": evidence.pk,
     }
     return people, ids
 

@@ -36,6 +36,8 @@ CASE_DATA = {
     "api:escalation-detail": ("QA", "escalation"),
     "api:action-list": ("QA", "action"),
     "api:action-detail": ("TM", "action"),
+    "api:evidence-detail": ("TM", "evidence"),
+    "api:evidence-download": ("TM", "evidence"),
     "api:report-detail": ("IA", "reportjob"),
     "api:report-pdf": ("IA", "reportjob"),
     "api:report-data-json": ("IA", "reportjob"),
@@ -44,6 +46,9 @@ CASE_DATA = {
     "web:audit": ("AUD", "audit"),
     "web:raise-concern": ("AUD", "audit"),
     "web:check-answers": ("AUD", "audit"),
+    "web:audit-evidence": ("AUD", "audit"),
+    "web:action-evidence": ("TM", "action"),
+    "web:evidence-download": ("TM", "evidence"),
     "web:cycle": ("QA", "cycle"),
     "web:moderation": ("QA", "audit"),
     "web:moderate": ("QA", "audit"),
@@ -107,6 +112,8 @@ NO_CASE_DATA = {
     # One's own notifications: what needs attention and a link, never case details.
     "api:notification-list",
     "web:notifications",
+    "web:evidence-delete",
+    "api:evidence-upload",
 }
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}

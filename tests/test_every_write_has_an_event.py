@@ -1154,6 +1154,92 @@ def _(w):
     return page("QA", url, form, status=302, obj=("cycle", cycle.pk), verb=verb, change=change)
 
 
+def _evidence_file() -> io.BytesIO:
+    upload = io.BytesIO(b"%PDF-1.7\n%%EOF\n")
+    upload.name = "letter.pdf"
+    return upload
+
+
+def _attached_evidence(w):
+    from audits.services.evidence import evidence_attach
+
+    audit = w.open_audit()
+    actor = w.auditor_of(audit)
+    upload = _evidence_file()
+    upload.size = len(upload.getvalue())
+    upload.chunks = lambda: [upload.getvalue()]
+    evidence = evidence_attach(
+        actor=w.people[actor], upload=upload, audit=audit, question_key=w.grade_key(audit)
+    )
+    return actor, evidence
+
+
+@case(("api:evidence-upload", "POST"))
+def _(w):
+    audit = w.open_audit()
+    body = {"audit": audit.pk, "question_key": w.grade_key(audit), "file": _evidence_file()}
+    return Write(
+        w.auditor_of(audit),
+        reverse("api:evidence-upload"),
+        body,
+        status=201,
+        as_multipart=True,
+        obj=("evidence", None),
+        verb="evidence.attached",
+    )
+
+
+@case(("api:evidence-detail", "DELETE"))
+def _(w):
+    actor, evidence = _attached_evidence(w)
+    url = reverse("api:evidence-detail", args=[evidence.pk])
+    return Write(actor, url, status=204, obj=("evidence", evidence.pk), verb="evidence.deleted")
+
+
+@case(("web:audit-evidence", "POST"))
+def _(w):
+    audit = w.open_audit()
+    body = {"question_key": w.grade_key(audit), "file": _evidence_file()}
+    url = reverse("web:audit-evidence", args=[audit.pk])
+    return page(
+        w.auditor_of(audit),
+        url,
+        body,
+        status=302,
+        obj=("evidence", None),
+        verb="evidence.attached",
+    )
+
+
+@case(("web:action-evidence", "POST"))
+def _(w):
+    from audits.services.actions import action_create
+
+    owner = Staff.objects.filter(is_active=True).order_by("pk").first()
+    action = action_create(
+        actor=w.lead,
+        audit=w.final_audit(),
+        case=None,
+        fields={"owner": owner, "description": "Evidence me", "due_date": date.today()},
+    )
+    url = reverse("web:action-evidence", args=[action.pk])
+    return page(
+        "ADM",
+        url,
+        {"file": _evidence_file()},
+        status=302,
+        obj=("evidence", None),
+        verb="evidence.attached",
+    )
+
+
+@case(("web:evidence-delete", "POST"))
+def _(w):
+    actor, evidence = _attached_evidence(w)
+    url = reverse("web:evidence-delete", args=[evidence.pk])
+    return page(actor, url, status=302, obj=("evidence", evidence.pk), verb="evidence.deleted")
+
+
 # Routes that answer a POST without changing anything (forms that only read, GET-only
 # views, signing in and out): the walk checks that nothing was written.
 NOTHING_WRITTEN = {
@@ -1174,6 +1260,7 @@ NOTHING_WRITTEN = {
     "home",
     "health",
     "login",
+    "web:evidence-download",
     "logout",
     "admin:index",
     "admin:login",

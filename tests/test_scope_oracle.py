@@ -28,6 +28,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
+from audits.core import grading
 from audits.models import (
     Action,
     Assignment,
@@ -36,6 +37,7 @@ from audits.models import (
     Conflict,
     Cycle,
     Escalation,
+    Evidence,
     ImprovementItem,
     Notification,
     Reconciliation,
@@ -221,6 +223,19 @@ class Oracle:
             or (self.has(p, "auditor") and x.owner.user is not None and x.owner.user.username == p)
         )
 
+    # Evidence: seen with its audit or its action; deleted by its uploader only.
+    def sees_evidence(self, p, e: Evidence) -> bool:
+        if e.audit_id is not None:
+            return self.sees_audit(p, self.audits[e.audit_id])
+        return self.sees_action(p, e.action)
+
+    def may_update_action(self, p, x: Action) -> bool:
+        return (
+            self.has(p, "admin")
+            or (self.has(p, "manager") and x.team_id in self.managed[p])
+            or (x.owner.user is not None and x.owner.user.username == p)
+        )
+
     def sees_report(self, p, job: ReportJob) -> bool:
         return self.reads_all(p) or self.runs(p, job.cycle_id)
 
@@ -296,6 +311,15 @@ def own(o, p, x) -> bool:
 
 def drawn_or_409(o, cycle, answer):
     return 409 if answer == OK and cycle.pk not in o.drawn else answer
+
+
+def evidence_write(o, p, visible, allowed, *, web=False):
+    """Evidence writes: scope first (404), then who may do it (403)."""
+    if p == ANON:
+        return 302 if web else 401
+    if not visible or (web and not o.has(p, *ALL_ROLES)):
+        return 404
+    return OK if allowed else 403
 
 
 A = "auditor"
@@ -555,6 +579,20 @@ API = {
             "report-recompute",
         )
     },
+    "evidence-upload": (None, {"POST": lambda o, p, x: 401 if p == ANON else OK}),
+    "evidence-detail": (
+        "evidence",
+        {
+            "GET": lambda o, p, x: api_read(o, p, visible=o.sees_evidence(p, x)),
+            "DELETE": lambda o, p, x: evidence_write(
+                o, p, o.sees_evidence(p, x), x.uploaded_by.username == p
+            ),
+        },
+    ),
+    "evidence-download": (
+        "evidence",
+        {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_evidence(p, x))},
+    ),
 }
 
 # What a list shows each person: (kind, visible(oracle, person, object), id field).
@@ -656,6 +694,40 @@ WEB = {
         ),
     ),
     "action-advance": ("action", post_only((M,), lambda o, p, x: o.sees_action(p, x))),
+    "audit-evidence": (
+        "audit",
+        {
+            "GET": lambda o, p, x: page(o, p, ALL_ROLES, o.sees_audit(p, x)),
+            "POST": lambda o, p, x: evidence_write(
+                o, p, o.sees_audit(p, x), o.author(p, x), web=True
+            ),
+        },
+    ),
+    "action-evidence": (
+        "action",
+        {
+            "GET": lambda o, p, x: page(o, p, ALL_ROLES, o.sees_action(p, x)),
+            "POST": lambda o, p, x: evidence_write(
+                o, p, o.sees_action(p, x), o.may_update_action(p, x), web=True
+            ),
+        },
+    ),
+    "evidence-download": (
+        "evidence",
+        {
+            "GET": lambda o, p, x: page(o, p, ALL_ROLES, o.sees_evidence(p, x)),
+            "POST": lambda o, p, x: 405,
+        },
+    ),
+    "evidence-delete": (
+        "evidence",
+        {
+            "GET": lambda o, p, x: 405,
+            "POST": lambda o, p, x: evidence_write(
+                o, p, o.sees_evidence(p, x), x.uploaded_by.username == p, web=True
+            ),
+        },
+    ),
     "escalations": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM))}),
     "escalation-acknowledge": (
         "escalation",
@@ -779,7 +851,29 @@ def world(db):
             "due_date": world.cycles["all"].period_end.replace(year=2099),
         },
     )
+    _attach_evidence(world)
     return world
+
+
+def _attach_evidence(world):
+    """A file on the open action (by the lead) and one on an audit still being written (by
+    its auditor)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from audits.services.evidence import evidence_attach
+
+    def pdf():
+        return SimpleUploadedFile("note.pdf", b"%PDF-1.7\n%%EOF\n")
+
+    evidence_attach(actor=world.people["lead"], action=Action.objects.first(), upload=pdf())
+    audit = (
+        world.audits("all", status="assigned", assignment__auditor__user__groups__name="auditor")
+        .select_related("template")
+        .first()
+    )
+    key = grading.questions(audit.template.definition)[0]["key"]
+    author = audit.assignment.auditor.user
+    evidence_attach(actor=author, audit=audit, question_key=key, upload=pdf())
 
 
 def objects(world, kind):
@@ -832,6 +926,7 @@ def every(kind):
         "report": ReportJob,
         "notification": Notification,
         "reconciliation": Reconciliation,
+        "evidence": Evidence,
     }[kind]
     return model.objects.all()
 
@@ -932,7 +1027,8 @@ def test_every_route_answers_every_person_as_the_oracle_says(world):
                     elif is_api:
                         body = api_body(name, oracle, obj)
                         # The register import reads a file upload, never JSON.
-                        sent = "multipart" if name == "api:case-import-register" else "json"
+                        uploads = ("api:case-import-register", "api:evidence-upload")
+                        sent = "multipart" if name in uploads else "json"
                         response = rolled_back(call, url, body, format=sent)
                     else:
                         response = rolled_back(call, url, web_body(name, obj))

@@ -6,6 +6,7 @@ from audits.api import (
     auth,
     cases,
     cycles,
+    evidence,
     grading,
     notifications,
     reconciliations,
@@ -68,6 +69,13 @@ urlpatterns = [
         "assurance-summaries/",
         reports.AssuranceSummaryView.as_view(),
         name="assurance-summaries",
+    ),
+    path("evidence/", evidence.EvidenceUploadView.as_view(), name="evidence-upload"),
+    path("evidence/<int:pk>/", evidence.EvidenceDetailView.as_view(), name="evidence-detail"),
+    path(
+        "evidence/<int:pk>/download/",
+        evidence.EvidenceDownloadView.as_view(),
+        name="evidence-download",
     ),
     path("", include(router.urls)),
 ]

@@ -73,6 +73,9 @@ class RequestSizeLimitMiddleware:
             return JsonResponse({"detail": "The Content-Length is not a number."}, status=400)
         if request.path.rstrip("/") == _import_path():
             limit, allowed = settings.IMPORT_MAX_BYTES + self.ENVELOPE, settings.IMPORT_MAX_BYTES
+        elif request.path.rstrip("/").endswith("/evidence"):  # evidence uploads
+            allowed = settings.EVIDENCE_MAX_BYTES
+            limit = allowed + self.ENVELOPE
         else:
             limit = allowed = settings.REQUEST_MAX_BYTES
         if declared > limit:

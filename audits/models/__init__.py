@@ -2,6 +2,7 @@ from audits.models.accounts import ApiToken
 from audits.models.actions import Action, FollowUp, ImprovementItem
 from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
+from audits.models.evidence import Evidence
 from audits.models.history import AccessLog, Event
 from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
@@ -27,6 +28,7 @@ __all__ = [
     "DomainGrade",
     "Escalation",
     "Event",
+    "Evidence",
     "FollowUp",
     "Frame",
     "ImprovementItem",

@@ -8,8 +8,9 @@ class RetentionPolicy(models.Model):
         ACCESS_LOG = "access_log", "Access log (who read what)"
         EVENT = "event", "Event history"
         CLOSED_CASE = "closed_case", "Closed cases never sampled"
+        EVIDENCE = "evidence", "Evidence files (kept while their case is on legal hold)"
 
-    DEFAULT_MONTHS = {"access_log": 24, "event": 84, "closed_case": 72}
+    DEFAULT_MONTHS = {"access_log": 24, "event": 84, "closed_case": 72, "evidence": 72}
 
     record_type = models.CharField(max_length=20, choices=RecordType.choices, unique=True)
     months = models.PositiveIntegerField(help_text="keep for this many months")

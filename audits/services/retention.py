@@ -13,8 +13,17 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audits.models import AccessLog, Action, Case, Event, RetentionPolicy, SampledCase
+from audits.models import (
+    AccessLog,
+    Action,
+    Case,
+    Event,
+    Evidence,
+    RetentionPolicy,
+    SampledCase,
+)
 from audits.selectors.frames import months_before
+from audits.services.evidence import evidence_purge
 from audits.services.history import event_record
 
 HISTORY_TYPES = (RetentionPolicy.RecordType.ACCESS_LOG, RetentionPolicy.RecordType.EVENT)
@@ -48,6 +57,12 @@ def _candidates(policy: RetentionPolicy, today):
         return AccessLog.objects.filter(at__date__lt=cutoff).exclude(about_held_case)
     if policy.record_type == RetentionPolicy.RecordType.EVENT:
         return Event.objects.filter(at__date__lt=cutoff).exclude(about_held_case)
+    if policy.record_type == RetentionPolicy.RecordType.EVIDENCE:
+        # Kept, whatever its age, while the audit's or the action's case is on legal hold.
+        return Evidence.objects.filter(uploaded_at__date__lt=cutoff).exclude(
+            Q(audit__assignment__sampled_case__case__legal_hold=True)
+            | Q(action__case__legal_hold=True)
+        )
     return (
         Case.objects.filter(closed_on__lt=cutoff, legal_hold=False)
         .exclude(pk__in=SampledCase.objects.values("case_id"))
@@ -68,8 +83,11 @@ def _purge_one(policy: RetentionPolicy, *, dry_run: bool, today) -> dict:
         candidates = _candidates(policy, today)
         entry["deleted"] = candidates.count()
         if not dry_run and entry["deleted"]:
-            # A raw delete: history rows refuse Model.delete() by design.
-            candidates._raw_delete(candidates.db)
+            if policy.record_type == RetentionPolicy.RecordType.EVIDENCE:
+                evidence_purge(candidates)  # the files go with their rows
+            else:
+                # A raw delete: history rows refuse Model.delete() by design.
+                candidates._raw_delete(candidates.db)
     return entry
 
 
