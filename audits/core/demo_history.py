@@ -76,10 +76,10 @@ def pick(items: list, *parts):
     return items[int(unit(*parts) * len(items))]
 
 
-def case_level(seed: int, team: str, case_ref: str) -> int:
-    """The grade a careful auditor would give the case overall: the team's level, moved
-    by up to a grade either way for this case."""
-    level = TEAM_LEVEL.get(team, DEFAULT_LEVEL) + (unit(seed, "case", case_ref) - 0.5) * 2
+def case_level(seed: int, team: str, case_ref: str, lift: float = 0.0) -> int:
+    """The grade a careful auditor would give the case overall: the team's level (raised
+    by ``lift`` as practice improves), moved by up to a grade either way for this case."""
+    level = TEAM_LEVEL.get(team, DEFAULT_LEVEL) + lift + (unit(seed, "case", case_ref) - 0.5) * 2
     return max(1, min(4, round(level)))
 
 
@@ -97,17 +97,21 @@ def audit_answers(
     case_ref: str,
     auditor: str,
     shift: int = 0,
+    lift: float = 0.0,
 ) -> dict:
     """A complete, submittable set of changes for ``audit_save``: every question answered,
     the overall grade no better than a limiting answer, a rationale and two themes.
-    ``shift`` moves this auditor's view of the case (a second audit that disagrees)."""
-    level = max(1, min(4, case_level(seed, team, case_ref) + shift))
+    ``shift`` moves this auditor's view of the case (a second audit that disagrees); ``lift``
+    raises every team's level (a later quarter, after the actions of an earlier one).
+    A limiting question is never graded below the case's level, so the overall grade is
+    the level, not dragged down by noise."""
+    level = max(1, min(4, case_level(seed, team, case_ref, lift) + shift))
     answers: dict = {}
     for question in questions(definition):
         key, kind = question["key"], question["kind"]
         here = (seed, case_ref, auditor, key)
         if kind == "grade":
-            step = pick([-1, 0, 0, 0, 0, 1], *here)
+            step = pick([0, 0, 0, 0, 1] if question.get("limiting") else [-1, 0, 0, 0, 0, 1], *here)
             answers[key] = max(1, min(4, level + step))
         elif kind == "yes_no_na":
             answers[key] = "yes" if unit(*here) < 0.25 + 0.18 * level else "no"

@@ -36,7 +36,8 @@ from audits.services.history import event_record
 from audits.services.templates import current_template
 
 SAMPLE_SIZE = 30
-SECOND_SHARE = 0.25
+SECOND_SHARE = 0.4  # 12 double audits of 30: enough to measure agreement on
+LIFT = {"older": 0.0, "newer": 0.35, "current": 0.45}  # practice improving
 REWORK_REASON = "The rationale does not say what the child's plan was; add it and resubmit."
 COMPILE_TASK = "worker.tasks.compile_report"
 
@@ -64,9 +65,9 @@ def demo_history_build(*, seed: int, today: date) -> dict:
     lead = User.objects.get(username="qa.lead")
     older, newer, current = demo_history.quarters_to(today, 2)
     made = {
-        "older": _finished_cycle(lead, older, seed, today, acknowledge=True),
-        "newer": _finished_cycle(lead, newer, seed, today, acknowledge=False),
-        "current": _cycle_in_progress(lead, current, seed),
+        "older": _finished_cycle(lead, older, seed, today, LIFT["older"], acknowledge=True),
+        "newer": _finished_cycle(lead, newer, seed, today, LIFT["newer"], acknowledge=False),
+        "current": _cycle_in_progress(lead, current, seed, LIFT["current"]),
     }
     for key in ("older", "newer"):
         _compile_report(made[key], lead)
@@ -104,7 +105,7 @@ def _audits_of(cycle: Cycle) -> list[Audit]:
     )
 
 
-def _changes(audit: Audit, seed: int, shift: int = 0) -> dict:
+def _changes(audit: Audit, seed: int, lift: float, shift: int = 0) -> dict:
     case = audit.assignment.sampled_case.case
     return demo_history.audit_answers(
         seed=seed,
@@ -114,6 +115,7 @@ def _changes(audit: Audit, seed: int, shift: int = 0) -> dict:
         case_ref=case.case_ref,
         auditor=audit.assignment.auditor.staff_ref,
         shift=shift,
+        lift=lift,
     )
 
 
@@ -125,7 +127,7 @@ def _grade_and_submit(audit: Audit, changes: dict, submit: bool = True) -> Audit
     return audits.audit_submit(audit=saved, actor=user, version=saved.version)
 
 
-def _grade_all(cycle: Cycle, seed: int) -> list[tuple[Audit, Audit]]:
+def _grade_all(cycle: Cycle, seed: int, lift: float) -> list[tuple[Audit, Audit]]:
     """Every audit graded and submitted; returns the double-audited pairs. The first pair's
     second auditor sees the case a grade differently, so it needs reconciling."""
     everything = _audits_of(cycle)
@@ -133,24 +135,24 @@ def _grade_all(cycle: Cycle, seed: int) -> list[tuple[Audit, Audit]]:
     for audit in everything:
         if audit.assignment.role == Assignment.Role.PRIMARY:
             primaries[audit.assignment.sampled_case_id] = _grade_and_submit(
-                audit, _changes(audit, seed)
+                audit, _changes(audit, seed, lift)
             )
     pairs = []
     for audit in everything:
         if audit.assignment.role != Assignment.Role.SECOND:
             continue
         first = primaries[audit.assignment.sampled_case_id]
-        changes = _changes(audit, seed)
+        changes = _changes(audit, seed, lift)
         if not pairs:
             for shift in (1, -1, 2, -2):
-                changes = _changes(audit, seed, shift)
+                changes = _changes(audit, seed, lift, shift)
                 if changes["overall_grade"] != first.overall_grade:
                     break
         pairs.append((first, _grade_and_submit(audit, changes)))
     return pairs
 
 
-def _moderate(cycle: Cycle, lead, seed: int) -> None:
+def _moderate(cycle: Cycle, lead) -> None:
     """The QA lead moderates every audit awaiting it: the first goes back for rework, and
     its auditor resubmits; of the rest, every third has its overall grade changed."""
     waiting = [a for a in _audits_of(cycle) if a.status == Audit.Status.SUBMITTED]
@@ -248,10 +250,12 @@ def _escalate(cycle: Cycle, lead, acknowledge: bool) -> None:
         )
 
 
-def _finished_cycle(lead, quarter, seed: int, today: date, *, acknowledge: bool) -> Cycle:
+def _finished_cycle(
+    lead, quarter, seed: int, today: date, lift: float, *, acknowledge: bool
+) -> Cycle:
     cycle = _new_cycle(lead, quarter, seed, moderation_share=0.3)
-    pairs = _grade_all(cycle, seed)
-    _moderate(cycle, lead, seed)
+    pairs = _grade_all(cycle, seed, lift)
+    _moderate(cycle, lead)
     for first, second in pairs:
         first.refresh_from_db()
         second.refresh_from_db()
@@ -264,16 +268,16 @@ def _finished_cycle(lead, quarter, seed: int, today: date, *, acknowledge: bool)
     return cycle
 
 
-def _cycle_in_progress(lead, quarter, seed: int) -> Cycle:
+def _cycle_in_progress(lead, quarter, seed: int, lift: float) -> Cycle:
     """Drawn and assigned; a third of the audits submitted (half of those wait for
     moderation), a third started, the rest not yet opened."""
     cycle = _new_cycle(lead, quarter, seed, moderation_share=0.5)
     everything = [a for a in _audits_of(cycle) if a.assignment.role == Assignment.Role.PRIMARY]
     third = len(everything) // 3
     for audit in everything[:third]:
-        _grade_and_submit(audit, _changes(audit, seed))
+        _grade_and_submit(audit, _changes(audit, seed, lift))
     for audit in everything[third : 2 * third]:
-        changes = _changes(audit, seed)
+        changes = _changes(audit, seed, lift)
         half = dict(list(changes["answers"].items())[: len(changes["answers"]) // 2])
         _grade_and_submit(audit, {"answers": half}, submit=False)
     return cycle
