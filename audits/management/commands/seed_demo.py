@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from audits.core.demo_council import PASSWORD, build_council
@@ -13,6 +14,8 @@ from audits.models import Allocation, Case, Conflict, Staff, Team
 from audits.services.demo import demo_history_build
 from audits.services.history import event_record
 from audits.services.templates import default_template_install
+
+SILENT_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
 
 
 class Command(BaseCommand):
@@ -47,7 +50,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Loaded {len(council.cases)} cases in {len(council.teams)} teams.")
         if history:
             started = time.monotonic()
-            made = demo_history_build(seed=seed, today=timezone.localdate())
+            # The history's notifications (inadequate grades, the escalations) would go to
+            # invented addresses and fill the console on every first start: none is sent.
+            with override_settings(EMAIL_BACKEND=SILENT_EMAIL):
+                made = demo_history_build(seed=seed, today=timezone.localdate())
             names = ", ".join(cycle.name for cycle in made.values())
             self.stdout.write(
                 f"Made {len(made)} audit cycles ({names}) with reports in "
