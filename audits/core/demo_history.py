@@ -40,6 +40,13 @@ WORRIES = [
     "There is no record of the child being seen alone",
     "Drift between the strategy discussion and the plan",
 ]
+ACTIONS = [
+    "Bring the chronology up to date",
+    "See the child alone at the next visit and record what they say",
+    "Follow up the actions agreed at the last review",
+    "Add analysis of risk to the assessment",
+    "Record the manager's decision on the plan",
+]
 TEXT_ANSWER = "Recorded from the case file during the demo audit."
 
 

@@ -214,8 +214,8 @@ def _actions(cycle: Cycle, lead, today: date, states: list[str]) -> None:
             fields={
                 "owner": owner,
                 "description": demo_history.pick(
-                    demo_history.WORRIES, audit.assignment.sampled_case.case.case_ref, state
-                ).replace("The ", "Put right: the ", 1),
+                    demo_history.ACTIONS, audit.assignment.sampled_case.case.case_ref, state
+                ),
                 "priority": "high" if state == "overdue" else "medium",
                 "due_date": due,
             },
