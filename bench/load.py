@@ -255,7 +255,7 @@ def prepare(auditors: int) -> tuple[list[Seat], list[dict]]:
     from audits.services.templates import current_template
 
     empty_database("load")
-    call_command("seed_demo", cases=1500, seed=2026, stdout=io.StringIO())
+    call_command("seed_demo", cases=1500, seed=2026, history=False, stdout=io.StringIO())
     lead = User.objects.get(username="qa.lead")
     today = date.today()
     n = max(60, auditors + 20)

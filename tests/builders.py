@@ -46,7 +46,7 @@ def finished_cycle(
     (``complete`` of its audits) and moderated. ``before_audits(cycle, lead)`` runs once the
     cycle is assigned and before anyone audits: to replace a case or override a rule."""
     if not User.objects.filter(username="qa.lead").exists():
-        call_command("seed_demo", cases=cases, seed=seed, stdout=io.StringIO())
+        call_command("seed_demo", cases=cases, seed=seed, history=False, stdout=io.StringIO())
     lead = User.objects.get(username="qa.lead")
     if not peer_auditors:
         Staff.objects.filter(user__groups__name="manager").update(capacity=0)

@@ -16,7 +16,7 @@ from audits.models import Allocation, Assignment, Audit, Case, Conflict, Cycle, 
 
 @pytest.fixture
 def council(db):
-    call_command("seed_demo", cases=400, seed=11, stdout=io.StringIO())
+    call_command("seed_demo", cases=400, seed=11, history=False, stdout=io.StringIO())
     return User.objects.get(username="qa.lead")
 
 

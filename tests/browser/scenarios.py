@@ -19,7 +19,7 @@ LEAD = "qa.lead"
 
 def demo_council(cases: int = 300) -> None:
     if not User.objects.filter(username=LEAD).exists():
-        call_command("seed_demo", cases=cases, seed=5, stdout=io.StringIO())
+        call_command("seed_demo", cases=cases, seed=5, history=False, stdout=io.StringIO())
 
 
 def outsider() -> User:

@@ -1,26 +1,42 @@
+import time
+
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from audits.core.demo_council import PASSWORD, build_council
 from audits.core.roles import ALL_ROLES
 from audits.models import Allocation, Case, Conflict, Staff, Team
+from audits.services.demo import demo_history_build
 from audits.services.history import event_record
 from audits.services.templates import default_template_install
 
+SILENT_EMAIL = "django.core.mail.backends.dummy.EmailBackend"
+
 
 class Command(BaseCommand):
-    help = "Load a synthetic council (teams, staff, cases, history, conflicts) with demo logins."
+    help = (
+        "Load a synthetic council (teams, staff, cases, history, conflicts) with demo logins, "
+        "and its audit history: two finished quarterly cycles with their reports and the "
+        "current quarter's cycle in progress."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=1500)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--password", default=PASSWORD)
+        parser.add_argument(
+            "--without-history",
+            dest="history",
+            action="store_false",
+            help="Only the council: no cycles, audits or reports (for tests that make their own).",
+        )
 
-    def handle(self, *args, cases: int, seed: int, password: str, **options):
+    def handle(self, *args, cases: int, seed: int, password: str, history: bool = True, **options):
         if settings.PRODUCTION:
             raise CommandError("seed_demo refuses to run with DJANGO_ENV=production.")
         if cases < 1 or cases > 500_000:
@@ -32,6 +48,17 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._load(council, make_password(password))
         self.stdout.write(f"Loaded {len(council.cases)} cases in {len(council.teams)} teams.")
+        if history:
+            started = time.monotonic()
+            # The history's notifications (inadequate grades, the escalations) would go to
+            # invented addresses and fill the console on every first start: none is sent.
+            with override_settings(EMAIL_BACKEND=SILENT_EMAIL):
+                made = demo_history_build(seed=seed, today=timezone.localdate())
+            names = ", ".join(cycle.name for cycle in made.values())
+            self.stdout.write(
+                f"Made {len(made)} audit cycles ({names}) with reports in "
+                f"{time.monotonic() - started:.0f} s."
+            )
 
     def _load(self, council, password_hash: str) -> None:
         teams = {
