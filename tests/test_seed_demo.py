@@ -27,11 +27,13 @@ from audits.models import (
     Escalation,
     Event,
     Moderation,
+    Reconciliation,
     Report,
     SampledCase,
     Team,
 )
-from audits.services import actions, sample
+from audits.selectors import sample_record
+from audits.services import actions
 from audits.services.templates import current_template
 
 
@@ -112,7 +114,7 @@ def test_the_demo_has_a_history_a_person_can_look_at(db):
         assert (folder / "report.pdf").read_bytes().startswith(b"%PDF")
         assert (folder / "audits.csv").read_text().count("\n") > 30
         assert report.figures["opinion"]["level"] in {"Limited", "Reasonable", "Substantial"}
-        assert sample.sample_verify(cycle=cycle)["match"] is True
+        assert sample_record.sample_verify(cycle=cycle)["match"] is True
         finished = Audit.objects.filter(assignment__sampled_case__cycle=cycle)
         assert set(finished.values_list("status", flat=True)) == {"final"}
         # Double audits, one case with the two auditors a grade apart (to reconcile).
@@ -126,6 +128,11 @@ def test_the_demo_has_a_history_a_person_can_look_at(db):
             if len({a.audit.overall_grade for a in case.assignments.all()}) == 2
         ]
         assert apart
+        # Every pair a grade or more apart was reconciled: agreed grades with a reason.
+        reconciled = Reconciliation.objects.filter(sampled_case__cycle=cycle)
+        assert reconciled.count() >= len(apart)
+        assert set(reconciled.values_list("status", flat=True)) == {"agreed"}
+        assert all(reconciled.values_list("reason", flat=True))
         # A rework round: returned with a reason, resubmitted by its auditor, then final.
         returned = Moderation.objects.get(
             audit__assignment__sampled_case__cycle=cycle, decision="return"

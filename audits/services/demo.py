@@ -20,8 +20,9 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from audits.core import demo_history, sampling
-from audits.core.errors import StateConflict
-from audits.models import Action, Assignment, Audit, Cycle, Staff
+from audits.core import reconciliation as compare
+from audits.core.errors import Forbidden, StateConflict
+from audits.models import Action, Assignment, Audit, Cycle, Reconciliation, Staff
 from audits.services import (
     actions,
     assignment,
@@ -33,6 +34,7 @@ from audits.services import (
     sample,
 )
 from audits.services.history import event_record
+from audits.services.reconciliation import reconciliation_agree
 from audits.services.templates import current_template
 
 SAMPLE_SIZE = 30
@@ -182,13 +184,31 @@ def _moderate(cycle: Cycle, lead) -> None:
 
 
 def _reconcile_one(*, cycle: Cycle, first: Audit, second: Audit, actor) -> None:
-    """Reconcile a double-audited case whose two audits disagree.
-
-    # h7: wire this to the reconciliation service h7 adds in audits/services/ (one call,
-    # e.g. reconciliation_record(first=..., second=..., actor=..., overall_grade=...,
-    # reason=...)); until then the disagreement is left for a person to reconcile.
-    """
-    return None
+    """Reconcile a double-audited case whose two audits disagree: the moderator records the
+    more cautious grade of the two wherever they differ, with a reason. A moderator who is
+    not independent of the case leaves it open, as a person would have to."""
+    opened = Reconciliation.objects.filter(
+        first_audit=first, status=Reconciliation.Status.OPEN
+    ).first()
+    if opened is None:
+        return
+    one, two = opened.first_grades, opened.second_grades
+    apart = compare.disagreements(one, two)
+    domains = {
+        domain: int(max(one["domains"][domain], two["domains"][domain]))
+        for domain in apart
+        if domain != compare.OVERALL
+    }
+    try:
+        reconciliation_agree(
+            reconciliation=opened,
+            actor=actor,
+            overall_grade=int(max(one[compare.OVERALL], two[compare.OVERALL])),
+            domain_grades=domains,
+            reason="Read the file together: the more cautious grade is the one the record shows.",
+        )
+    except (Forbidden, StateConflict):
+        return
 
 
 def _team_manager(audit: Audit, lead) -> Staff:
@@ -256,11 +276,8 @@ def _finished_cycle(
     cycle = _new_cycle(lead, quarter, seed, moderation_share=0.3)
     pairs = _grade_all(cycle, seed, lift)
     _moderate(cycle, lead)
-    for first, second in pairs:
-        first.refresh_from_db()
-        second.refresh_from_db()
-        if first.overall_grade != second.overall_grade:
-            _reconcile_one(cycle=cycle, first=first, second=second, actor=lead)
+    for first, second in pairs:  # every pair a grade or more apart, anywhere
+        _reconcile_one(cycle=cycle, first=first, second=second, actor=lead)
     states = ["verified", "verified", "done"] if acknowledge else ["open", "done", "overdue"]
     _actions(cycle, lead, today, states)
     _escalate(cycle, lead, acknowledge)
