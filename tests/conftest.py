@@ -11,13 +11,14 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
-from audits.models import Staff, Team
+from audits.models import Assignment, Audit, Case, Cycle, SampledCase, Staff, Team, Template
 from audits.selectors import published_forms
 
 REQUIRE_SERVICES = os.environ.get("CASEASSURE_REQUIRE_SERVICES") == "1"
@@ -268,3 +269,40 @@ def pytest_sessionfinish(session, exitstatus):
     if leaks:
         print("\nCase references found in log output:\n" + "\n".join(leaks[:20]))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def work(people, teams, make_person):
+    """A case sampled once and audited twice (Alice first, Carol second), neither started."""
+    cp = teams["Child Protection One"]
+    worker = Staff.objects.create(staff_ref="SW1", name="Sam Worker", team=cp)
+    case = Case.objects.create(
+        case_ref="C700001", team=cp, case_type="cp", opened_on=date(2025, 1, 1), worker=worker
+    )
+    template = Template.objects.get(status="published")
+    cycle = Cycle.objects.create(
+        name="Q3",
+        period_start=date(2025, 7, 1),
+        period_end=date(2025, 9, 30),
+        template=template,
+        moderation_share=0,
+    )
+    sampled = SampledCase.objects.create(
+        cycle=cycle, case=case, stratum="all", rank=1, selection_key="a" * 64
+    )
+    carol = make_person("auditor_carol", "auditor", team=teams["Quality Assurance"], capacity=5)
+
+    def audit_for(user, role):
+        assignment = Assignment.objects.create(
+            sampled_case=sampled, auditor=Staff.objects.get(user=user), role=role
+        )
+        return Audit.objects.create(assignment=assignment, template=template)
+
+    return {
+        "case": case,
+        "cycle": cycle,
+        "sampled": sampled,
+        "first": audit_for(people["auditor_alice"], "primary"),
+        "second": audit_for(carol, "second"),
+        "carol": carol,
+    }

@@ -3,20 +3,14 @@ machine, blind double audits, moderation, escalation and actions."""
 
 from datetime import date, timedelta
 
-import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
 
 from audits.models import (
     Action,
-    Assignment,
-    Audit,
-    Case,
-    Cycle,
     Escalation,
     Event,
-    SampledCase,
     Staff,
     Template,
 )
@@ -46,41 +40,6 @@ FULL = {
     "chronology_present": "yes",
     "tells_story": 3,
 }
-
-
-@pytest.fixture
-def work(people, teams, make_person):
-    cp = teams["Child Protection One"]
-    worker = Staff.objects.create(staff_ref="SW1", name="Sam Worker", team=cp)
-    case = Case.objects.create(
-        case_ref="C700001", team=cp, case_type="cp", opened_on=date(2025, 1, 1), worker=worker
-    )
-    template = Template.objects.get(status="published")
-    cycle = Cycle.objects.create(
-        name="Q3",
-        period_start=date(2025, 7, 1),
-        period_end=date(2025, 9, 30),
-        template=template,
-        moderation_share=0,
-    )
-    sampled = SampledCase.objects.create(
-        cycle=cycle, case=case, stratum="all", rank=1, selection_key="a" * 64
-    )
-    carol = make_person("auditor_carol", "auditor", team=teams["Quality Assurance"], capacity=5)
-
-    def audit_for(user, role):
-        assignment = Assignment.objects.create(
-            sampled_case=sampled, auditor=Staff.objects.get(user=user), role=role
-        )
-        return Audit.objects.create(assignment=assignment, template=template)
-
-    return {
-        "case": case,
-        "cycle": cycle,
-        "first": audit_for(people["auditor_alice"], "primary"),
-        "second": audit_for(carol, "second"),
-        "carol": carol,
-    }
 
 
 def url(audit, suffix=""):

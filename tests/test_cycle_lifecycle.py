@@ -12,31 +12,7 @@ from audits.selectors.report_appendix import audit_rows
 from audits.selectors.report_inputs import report_inputs
 from audits.services import assignment, sample
 from tests.builders import known_server_random
-
-FULL = {
-    "audit_type": "Desk audit",
-    "child_seen_recently": "yes",
-    "risk_recognised": 3,
-    "risk_reviewed": 3,
-    "parental_capacity": 3,
-    "assessment_timely": "yes",
-    "assessment_analysis": 3,
-    "history_used": 3,
-    "plan_smart": 3,
-    "reviews_on_time": "yes",
-    "plan_progress": 3,
-    "child_voice_recorded": 3,
-    "child_voice_acted_on": 3,
-    "supervision_regular": 3,
-    "decisions_reasoned": 3,
-    "partners_involved": 3,
-    "information_shared": 3,
-    "outcomes_improving": 3,
-    "step_up_down": "na",
-    "recording_up_to_date": 3,
-    "chronology_present": "yes",
-    "tells_story": 3,
-}
+from tests.test_audits_api import FULL
 
 
 @pytest.fixture

@@ -2,23 +2,14 @@
 more (overall or any domain) opens a reconciliation in moderation, where the moderator
 records the agreed grades and the reason (issue 15, item 3)."""
 
-from datetime import date
-
 import pytest
 from django.core import mail
 from django.urls import reverse
 
 from audits.models import (
-    Assignment,
-    Audit,
     AuditSummary,
-    Case,
-    Cycle,
     Event,
     Reconciliation,
-    SampledCase,
-    Staff,
-    Template,
 )
 from tests.test_audits_api import FULL, fill, url
 
@@ -26,37 +17,9 @@ RI, GOOD = 2, 3
 
 
 @pytest.fixture
-def pair(people, teams, make_person):
-    cp = teams["Child Protection One"]
-    worker = Staff.objects.create(staff_ref="SW1", name="Sam Worker", team=cp)
-    case = Case.objects.create(
-        case_ref="C700001", team=cp, case_type="cp", opened_on=date(2025, 1, 1), worker=worker
-    )
-    template = Template.objects.get(status="published")
-    cycle = Cycle.objects.create(
-        name="Q3",
-        period_start=date(2025, 7, 1),
-        period_end=date(2025, 9, 30),
-        template=template,
-        moderation_share=0,
-    )
-    sampled = SampledCase.objects.create(
-        cycle=cycle, case=case, stratum="all", rank=1, selection_key="a" * 64
-    )
-    carol = make_person("auditor_carol", "auditor", team=teams["Quality Assurance"], capacity=5)
-
-    def audit_for(user, role):
-        assignment = Assignment.objects.create(
-            sampled_case=sampled, auditor=Staff.objects.get(user=user), role=role
-        )
-        return Audit.objects.create(assignment=assignment, template=template)
-
-    return {
-        "sampled": sampled,
-        "first": audit_for(people["auditor_alice"], "primary"),
-        "second": audit_for(carol, "second"),
-        "carol": carol,
-    }
+def pair(work):
+    """A case audited twice (Alice first, Carol second), neither started."""
+    return work
 
 
 def submit(client, audit, overall, answers=FULL):
