@@ -3,9 +3,11 @@ from the list) in plain words; the services check the rules, so a page and the A
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from audits.core.planning import ALLOCATION_METHODS
-from audits.models import Cycle, Team
+from audits.models import Action, Audit, Cycle, Team
+from audits.selectors import scoping
 from audits.services.cycles import PLAN_DEFAULTS
 
 PLAIN = {
@@ -14,6 +16,10 @@ PLAIN = {
     "invalid_choice": "choose one from the list",
 }
 DATE = PLAIN | {"invalid": "enter a date like 2026-03-31"}
+# A choice the person did not make (or made up) is asked for again in these words.
+CHOOSE_AUDIT = "choose an audit from the list"
+CHOOSE_OWNER = "choose who owns the action"
+CHOOSE_PRIORITY = "choose a priority"
 
 
 def _whole(minimum: int, maximum: int) -> forms.IntegerField:
@@ -80,3 +86,36 @@ def sizes_from(post, prefix: str) -> tuple[dict[str, int], dict[str, list[str]]]
         except forms.ValidationError as error:
             problems[key.removeprefix(prefix)] = list(error.messages)
     return sizes, problems
+
+
+class ActionForm(forms.Form):
+    """A new action's terms: an audit the person can see, an owner still working here; the
+    actions service decides whether the action can be agreed on that audit."""
+
+    audit = forms.ModelChoiceField(
+        queryset=Audit.objects.none(),
+        error_messages={"required": CHOOSE_AUDIT, "invalid_choice": CHOOSE_AUDIT},
+    )
+    owner = forms.ModelChoiceField(
+        queryset=scoping.action_owners(),
+        to_field_name="staff_ref",
+        error_messages={"required": CHOOSE_OWNER, "invalid_choice": CHOOSE_OWNER},
+    )
+    description = forms.CharField(error_messages={"required": "say what needs to be done"})
+    priority = forms.ChoiceField(
+        choices=Action.Priority.choices,
+        error_messages={"required": CHOOSE_PRIORITY, "invalid_choice": CHOOSE_PRIORITY},
+    )
+    due_date = forms.DateField(error_messages=DATE)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # An action can only hang off an audit the person can see.
+        self.fields["audit"].queryset = scoping.audits_for(user)
+
+    def clean_due_date(self):
+        # An action is agreed for the future (as the API asks).
+        value = self.cleaned_data["due_date"]
+        if value < timezone.localdate():
+            raise forms.ValidationError("must be today or later")
+        return value
