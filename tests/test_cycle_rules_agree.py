@@ -103,3 +103,16 @@ def test_a_drawn_cycle_refuses_a_change_with_409_and_keeps_its_name(world):
     answer = api.patch(f"/api/v1/cycles/{cycle.pk}/", {"name": "Renamed"}, format="json")
     assert answer.status_code == 409, answer.content
     assert Cycle.objects.get(pk=cycle.pk).name == cycle.name
+
+
+def test_a_planned_cycle_is_deleted_with_its_event_and_a_drawn_one_is_kept(world):
+    planned, drawn = world.cycles["north"], world.cycles["south"]
+    Cycle.objects.filter(pk=drawn.pk).update(status=Cycle.Status.SAMPLED)
+    lead = APIClient()
+    lead.force_authenticate(world.people["lead"])
+    assert lead.delete(f"/api/v1/cycles/{drawn.pk}/").status_code == 409
+    assert Cycle.objects.filter(pk=drawn.pk).exists()
+    assert lead.delete(f"/api/v1/cycles/{planned.pk}/").status_code == 204
+    assert not Cycle.objects.filter(pk=planned.pk).exists()
+    event = Event.objects.get(verb="deleted", object_type="cycle", object_id=str(planned.pk))
+    assert event.before["name"] == planned.name

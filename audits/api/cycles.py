@@ -14,7 +14,6 @@ from audits.api.cycle_assignments import AssignmentActions
 from audits.api.fields import TeamField
 from audits.api.samples import SampleActions
 from audits.core import cycle_rules, roles, sampling
-from audits.core.errors import StateConflict
 from audits.core.planning import ALLOCATION_METHODS, PLAN_METHODS
 from audits.core.rules import ALL_RULES, RULES
 from audits.models import Cycle
@@ -214,9 +213,7 @@ class CycleViewSet(SampleActions, AssignmentActions, ModelViewSet):
             super().perform_update(serializer)
 
     def perform_destroy(self, instance):
-        if instance.status != Cycle.Status.PLANNED:
-            raise StateConflict("A cycle whose sample is drawn cannot be deleted.")
-        super().perform_destroy(instance)
+        cycles.cycle_delete(actor=self.request.user, cycle=instance)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -75,3 +75,12 @@ def cycle_check_changeable(*, cycle: Cycle, changes) -> None:
     """Once drawn, only the audit window of a cycle still changes (409 otherwise)."""
     if cycle.status != Cycle.Status.PLANNED and not set(changes) <= set(WINDOW_KEYS):
         raise StateConflict(CHANGED_AFTER_DRAW)
+
+
+def cycle_delete(*, actor, cycle: Cycle) -> None:
+    """A planned cycle deleted, with its Event; a drawn one is kept (409)."""
+    if cycle.status != Cycle.Status.PLANNED:
+        raise StateConflict("A cycle whose sample is drawn cannot be deleted.")
+    with transaction.atomic():
+        event_record(actor=actor, verb="deleted", obj=cycle, before=_record(cycle))
+        cycle.delete()
