@@ -116,3 +116,12 @@ def test_a_planned_cycle_is_deleted_with_its_event_and_a_drawn_one_is_kept(world
     assert not Cycle.objects.filter(pk=planned.pk).exists()
     event = Event.objects.get(verb="deleted", object_type="cycle", object_id=str(planned.pk))
     assert event.before["name"] == planned.name
+
+
+def test_one_round_shows_the_form_errors_and_the_rules_errors_together(world):
+    page = Client()
+    page.force_login(world.people["peer_nora"])
+    shown = page.post("/cycles/new/", GOOD | {"period_start": "", "n": "", "teams": ["South"]})
+    errors = dict(FIELD_ERROR.findall(shown.content.decode()))
+    assert set(errors) == {"period_start", "n", "teams"}
+    assert errors["n"] == "required for this method"

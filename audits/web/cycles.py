@@ -54,6 +54,9 @@ def _cycle_create(*, actor, post) -> Cycle:
     form = CycleForm(post)
     if not form.is_valid():
         fields = {name: list(texts) for name, texts in form.errors.items()}
+        # What the rules say of the fields that were read, so one round shows every error.
+        rules = _flat(cycles_service.cycle_problems(actor=actor, fields=form.cycle_fields()))
+        fields |= {name: texts for name, texts in rules.items() if name not in fields}
         raise DomainError("The cycle is not valid.", fields=fields)
     try:
         return cycles_service.cycle_create(actor=actor, fields=form.cycle_fields())

@@ -54,13 +54,16 @@ class CycleForm(forms.Form):
     minimum = _whole(0, 10_000)
 
     def cycle_fields(self) -> dict:
-        """What the service takes, from a valid form."""
+        """What the service takes, from the fields that were read (all of them once the form
+        is valid)."""
         data = dict(self.cleaned_data)
-        plan = {"method": "fixed", "allocation": data.pop("allocation")}
-        for field in ("n", "minimum"):  # left blank, the plan takes its default
-            if (value := data.pop(field)) is not None:
+        plan = {"method": "fixed"}
+        for field in ("allocation", "n", "minimum"):  # left blank: the plan's default
+            if (value := data.pop(field, None)) is not None:
                 plan[field] = value
-        return data | {"teams": list(data["teams"]), "plan": PLAN_DEFAULTS | plan}
+        if "teams" in data:
+            data["teams"] = list(data["teams"])
+        return data | {"plan": PLAN_DEFAULTS | plan}
 
 
 class CloseForm(forms.Form):
