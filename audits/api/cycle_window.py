@@ -6,8 +6,6 @@ from rest_framework import serializers
 
 from audits.services import audit_window
 
-WRITE_FIELDS = (*audit_window.WINDOW_FIELDS, "window_reason")
-
 
 def reason_field() -> serializers.CharField:
     return serializers.CharField(
@@ -19,8 +17,8 @@ def reason_field() -> serializers.CharField:
     )
 
 
-def validate_window(instance, attrs: dict) -> bool:
-    """Field errors for a window due before it opens; True when only the window changes."""
+def validate_window(instance, attrs: dict) -> None:
+    """Field errors for a window due before it opens."""
     window = {
         field: attrs.get(field, getattr(instance, field, None))
         for field in audit_window.WINDOW_FIELDS
@@ -30,7 +28,6 @@ def validate_window(instance, attrs: dict) -> bool:
     )
     if problems:
         raise serializers.ValidationError(problems)
-    return set(attrs) <= set(WRITE_FIELDS)
 
 
 def save_window(serializer, actor) -> bool:

@@ -13,48 +13,38 @@ from audits.api.base import ModelViewSet
 from audits.api.cycle_assignments import AssignmentActions
 from audits.api.fields import TeamField
 from audits.api.samples import SampleActions
-from audits.core import roles, sampling
-from audits.core.errors import StateConflict
+from audits.core import cycle_rules, roles, sampling
 from audits.core.planning import ALLOCATION_METHODS, PLAN_METHODS
 from audits.core.rules import ALL_RULES, RULES
 from audits.models import Cycle
-from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
-from audits.selectors import permissions, sample_record, scoping
-from audits.services import lifecycle, sample
-from audits.services.templates import current_template
+from audits.selectors import sample_record, scoping
+from audits.services import cycles, lifecycle, sample
+from audits.services.cycles import PLAN_DEFAULTS
 
 
 class PlanSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(PLAN_METHODS, default="fixed")
+    method = serializers.ChoiceField(PLAN_METHODS, default=PLAN_DEFAULTS["method"])
     n = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
     margin = serializers.FloatField(min_value=0.001, max_value=0.5, required=False)
-    confidence = serializers.FloatField(min_value=0.5, max_value=0.999, default=0.95)
-    p = serializers.FloatField(min_value=0.01, max_value=0.99, default=0.5)
+    confidence = serializers.FloatField(
+        min_value=0.5, max_value=0.999, default=PLAN_DEFAULTS["confidence"]
+    )
+    p = serializers.FloatField(min_value=0.01, max_value=0.99, default=PLAN_DEFAULTS["p"])
     tolerable_rate = serializers.FloatField(min_value=0.001, max_value=0.5, required=False)
     expected_rate = serializers.FloatField(min_value=0.0, max_value=0.5, required=False)
-    allocation = serializers.ChoiceField(ALLOCATION_METHODS, default="proportional")
+    allocation = serializers.ChoiceField(ALLOCATION_METHODS, default=PLAN_DEFAULTS["allocation"])
     minimum = serializers.IntegerField(
-        min_value=0, max_value=10_000, default=DEFAULT_MINIMUM_PER_STRATUM
+        min_value=0, max_value=10_000, default=PLAN_DEFAULTS["minimum"]
     )
     sd = serializers.DictField(
         child=serializers.FloatField(min_value=0, max_value=1_000), required=False
     )
 
     def validate(self, attrs):
-        needs = {
-            "fixed": ["n"],
-            "estimation": ["margin"],
-            "attribute": ["tolerable_rate", "expected_rate"],
-        }[attrs["method"]]
-        missing = {name: ["required for this method"] for name in needs if name not in attrs}
-        if attrs["allocation"] == "neyman" and "sd" not in attrs:
-            missing["sd"] = ["Neyman allocation needs a standard deviation per stratum"]
-        if missing:
-            raise serializers.ValidationError(missing)
-        if attrs["method"] == "attribute" and attrs["expected_rate"] >= attrs["tolerable_rate"]:
-            raise serializers.ValidationError(
-                {"expected_rate": ["must be below the tolerable rate"]}
-            )
+        # The rules themselves are the service's (the page's form meets the same ones).
+        problems = cycle_rules.plan_problems(attrs)
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
 
@@ -145,28 +135,13 @@ class CycleSerializer(serializers.ModelSerializer):
         return {name: rules.get(name, True) for name in RULES}
 
     def validate(self, attrs):
-        start = attrs.get("period_start", getattr(self.instance, "period_start", None))
-        end = attrs.get("period_end", getattr(self.instance, "period_end", None))
-        if start and end and end < start:
-            raise serializers.ValidationError({"period_end": ["must not be before period_start"]})
-        window_only = cycle_window.validate_window(self.instance, attrs)
-        drawn = self.instance is not None and self.instance.status != Cycle.Status.PLANNED
-        if drawn and not window_only:
-            raise StateConflict("A cycle cannot be changed once its sample is drawn.")
-        if self.instance is None or "teams" in attrs:
-            # A cycle covers only teams its manager manages (no teams: every team).
-            problem = permissions.cycle_teams_problem(self._actor(), attrs.get("teams", []))
-            if problem:
-                raise serializers.ValidationError({"teams": [problem]})
+        cycle_window.validate_window(self.instance, attrs)
+        if self.instance is not None:  # a new cycle is checked by cycles.cycle_create
+            actor = self.context["request"].user
+            problems = cycles.cycle_problems(actor=actor, fields=attrs, cycle=self.instance)
+            if problems:
+                raise serializers.ValidationError(problems)
         return attrs
-
-    def _actor(self):
-        request = self.context.get("request")
-        return self.context.get("actor") or getattr(request, "user", None)
-
-    def create(self, validated_data):
-        validated_data.pop("window_reason", None)
-        return super().create(validated_data)
 
     def validate_exclude_audited_months(self, value):
         if value > 120:
@@ -227,17 +202,18 @@ class CycleViewSet(SampleActions, AssignmentActions, ModelViewSet):
             .prefetch_related("teams")
         )
 
-    def extra_create_fields(self):
-        return {"created_by": self.request.user, "template": current_template()}
+    def perform_create(self, serializer):
+        serializer.instance = cycles.cycle_create(
+            actor=self.request.user, fields=serializer.validated_data
+        )
 
     def perform_update(self, serializer):
+        cycles.cycle_check_changeable(cycle=serializer.instance, changes=serializer.validated_data)
         if cycle_window.save_window(serializer, self.request.user):
             super().perform_update(serializer)
 
     def perform_destroy(self, instance):
-        if instance.status != Cycle.Status.PLANNED:
-            raise StateConflict("A cycle whose sample is drawn cannot be deleted.")
-        super().perform_destroy(instance)
+        cycles.cycle_delete(actor=self.request.user, cycle=instance)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -369,3 +369,9 @@ def manages_every_team(user) -> bool:
         return False
     # The condition names no row of the outer query: any team answers it.
     return Team.objects.filter(manages_every_team_q(user)).exists()
+
+
+def action_owners() -> QuerySet[Staff]:
+    """Who can own an action: anyone still working here (the page and the API offer the
+    same people)."""
+    return Staff.objects.filter(is_active=True)

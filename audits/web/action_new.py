@@ -1,18 +1,18 @@
 """Agreeing a new action on an audit: a manager's form, opened from the actions board or
-from the audit being moderated. The API's own serializer reads the terms (the owners and
-audits it accepts) and the actions service records it, so the page and the API agree."""
+from the audit being moderated. A Django form reads the terms (the owners come from the
+same selector as the API's), and the actions service records it."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 
-from audits.api.actions import ActionSerializer
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import Action
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
 from audits.web.access import role_required
-from audits.web.errors import plain_words, summary
+from audits.web.errors import summary
+from audits.web.forms import CHOOSE_AUDIT, ActionForm
 from audits.web.pages import page
 
 LABELS = {
@@ -21,13 +21,6 @@ LABELS = {
     "description": "What needs to be done",
     "priority": "Priority",
     "due_date": "Due date",
-}
-# A choice the person did not make (or made up) is asked for again in these words.
-CHOOSE = {
-    "audit": "choose an audit from the list",
-    "owner": "choose who owns the action",
-    "priority": "choose a priority",
-    "description": "say what needs to be done",
 }
 SHOWN_AUDITS = 500
 
@@ -48,30 +41,22 @@ def _audits(user):
 
 
 def _owners():
-    # Exactly the owners the API accepts, grouped by team on the page.
-    field = ActionSerializer().fields["owner"]
-    return field.queryset.select_related("team").order_by("team__name", "name")
+    # Exactly the owners the form accepts, grouped by team on the page.
+    return scoping.action_owners().select_related("team").order_by("team__name", "name")
 
 
 def action_raise(*, request, data: dict) -> Action:
-    """Create an action as the API's create does: its serializer (audits in the person's
-    scope, active owners), an audit required, then the service's own state rules."""
-    body = ActionSerializer(data=data, context={"request": request})
-    valid = body.is_valid()
-    fields = {
-        name: [CHOOSE[name]] if name in CHOOSE else plain_words(texts)
-        for name, texts in ({} if valid else body.errors).items()
-    }
-    if data.get("audit") is None:  # the API's create asks for the audit too
-        fields["audit"] = [CHOOSE["audit"]]
-    if fields:  # in the order the form asks
-        ordered = {name: fields.pop(name) for name in LABELS if name in fields}
-        raise DomainError("The action is not valid.", fields=ordered | fields)
-    terms = dict(body.validated_data)
+    """The form reads the terms (audits in the person's scope, active owners); the actions
+    service applies its rules to the audit."""
+    form = ActionForm(data, user=request.user)
+    if not form.is_valid():
+        fields = {name: list(texts) for name, texts in form.errors.items()}
+        raise DomainError("The action is not valid.", fields=fields)
+    terms = dict(form.cleaned_data)
     audit = terms.pop("audit")
     if not permissions.can_raise_action(request.user, audit):
-        raise DomainError("The action is not valid.", fields={"audit": [CHOOSE["audit"]]})
-    return action_service.action_create(actor=request.user, audit=audit, case=None, fields=terms)
+        raise DomainError("The action is not valid.", fields={"audit": [CHOOSE_AUDIT]})
+    return action_service.action_raise(actor=request.user, audit=audit, fields=terms)
 
 
 @role_required(roles.MANAGER)
@@ -90,9 +75,8 @@ def action_new(request):
         form = {name: request.POST.get(name, "").strip() for name in LABELS}
         if fixed is not None:
             form["audit"] = str(fixed.pk)
-        data = {**form, "audit": form["audit"] or None, "due_date": form["due_date"] or None}
         try:
-            action = action_raise(request=request, data=data)
+            action = action_raise(request=request, data=form)
         except DomainError as error:
             error_summary = summary(error, LABELS, default="action-form")
             status = error.status_code

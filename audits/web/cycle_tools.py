@@ -8,8 +8,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits.api.cycles import CloseSerializer
-from audits.api.samples import ExtendSerializer
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Cycle, Staff
 from audits.selectors import scoping
@@ -17,7 +15,8 @@ from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import blocked_counts, render_cycle
-from audits.web.errors import plain_words, summary
+from audits.web.errors import summary
+from audits.web.forms import CloseForm, sizes_from
 
 SIZE_FIELD = "size-"  # one input per stratum: size-<stratum>
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
@@ -39,19 +38,12 @@ def _conflict(request, cycle: Cycle, error: StateConflict):
 
 
 def _sizes(post) -> dict[str, int]:
-    """The strata given a new size; a blank box leaves its stratum as it is. The API's own
-    serializer reads the numbers, so the page accepts exactly what the API accepts."""
-    typed = {
-        key.removeprefix(SIZE_FIELD): value.strip()
-        for key, value in post.items()
-        if key.startswith(SIZE_FIELD) and value.strip()
-    }
-    body = ExtendSerializer(data={"sizes": typed})
-    if not body.is_valid():
-        errors = body.errors.get("sizes", {})
-        fields = {k: plain_words(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
-        raise DomainError("The extension is not valid.", fields=fields or {"sizes": ["required"]})
-    return body.validated_data["sizes"]
+    """The strata given a new size; a blank box leaves its stratum as it is. The service
+    decides what sizes are allowed."""
+    sizes, problems = sizes_from(post, SIZE_FIELD)
+    if problems:
+        raise DomainError("The extension is not valid.", fields=problems)
+    return sizes
 
 
 @require_POST
@@ -90,8 +82,8 @@ def cycle_extend(request, cycle_id: int):
 @role_required(*MANAGERS)
 def cycle_close(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
-    body = CloseSerializer(data={"reason": request.POST.get("reason", "")})
-    if request.POST.get("confirm") != "yes" or not body.is_valid():
+    form = CloseForm(request.POST)
+    if not form.is_valid():
         messages.error(
             request,
             "The cycle was not closed: tick the box to confirm, and keep the note under "
@@ -99,9 +91,7 @@ def cycle_close(request, cycle_id: int):
         )
         return render_cycle(request, cycle, status=400)
     try:
-        lifecycle.cycle_close(
-            cycle=cycle, actor=request.user, reason=body.validated_data.get("reason", "")
-        )
+        lifecycle.cycle_close(cycle=cycle, actor=request.user, reason=form.cleaned_data["reason"])
     except StateConflict as error:
         return _conflict(request, cycle, error)
     messages.success(

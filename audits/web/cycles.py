@@ -3,23 +3,21 @@ frame -> plan -> draw -> assignment, with the POST handlers for each step."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits.api.cycles import CycleSerializer
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Assignment, Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
+from audits.services import cycles as cycles_service
 from audits.services import sample
-from audits.services.history import event_record
-from audits.services.templates import current_template
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import auditor_choices, render_cycle
-from audits.web.errors import plain_words, summary
+from audits.web.errors import summary
+from audits.web.forms import CycleForm
 from audits.web.pages import page
 
 NEW_CYCLE_LABELS = {
@@ -45,26 +43,25 @@ def cycle_list(request):
     return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
 
 
-def _plan_errors(errors: dict) -> dict:
-    """Serializer errors in plain words, with the plan's own fields lifted to the top."""
-    flat = {k: plain_words(v) for k, v in errors.items() if k != "plan"}
+def _flat(errors: dict) -> dict:
+    """Field errors with the plan's own fields lifted to the top, as the page asks them."""
     plan = errors.get("plan", {})
-    if isinstance(plan, dict):
-        flat.update({k: plain_words(v) for k, v in plan.items()})
-    elif plan:
-        flat["n"] = plain_words(plan)
-    return flat
+    return {k: v for k, v in errors.items() if k != "plan"} | plan
 
 
-def cycle_create(*, actor, data: dict) -> Cycle:
-    """Create a cycle through the API's own validation, recorded like an API create."""
-    serializer = CycleSerializer(data=data, context={"actor": actor})
-    if not serializer.is_valid():
-        raise DomainError("The cycle is not valid.", fields=_plan_errors(serializer.errors))
-    with transaction.atomic():
-        cycle = serializer.save(created_by=actor, template=current_template())
-        event_record(actor=actor, verb="created", obj=cycle, after=serializer.data)
-    return cycle
+def _cycle_create(*, actor, post) -> Cycle:
+    """The form reads the types, the service checks the rules (as for the API)."""
+    form = CycleForm(post)
+    if not form.is_valid():
+        fields = {name: list(texts) for name, texts in form.errors.items()}
+        # What the rules say of the fields that were read, so one round shows every error.
+        rules = _flat(cycles_service.cycle_problems(actor=actor, fields=form.cycle_fields()))
+        fields |= {name: texts for name, texts in rules.items() if name not in fields}
+        raise DomainError("The cycle is not valid.", fields=fields)
+    try:
+        return cycles_service.cycle_create(actor=actor, fields=form.cycle_fields())
+    except DomainError as error:
+        raise DomainError(error.message, fields=_flat(error.fields)) from None
 
 
 @role_required(*MANAGERS)
@@ -80,21 +77,8 @@ def cycle_new(request):
         post = request.POST
         form = {key: post.get(key, "").strip() for key in NEW_CYCLE_LABELS}
         form["case_types"], form["teams"] = post.getlist("case_types"), post.getlist("teams")
-        data = {
-            "name": form["name"],
-            "period_start": form["period_start"] or None,
-            "period_end": form["period_end"] or None,
-            "stratify_by": form["stratify_by"],
-            "case_types": form["case_types"],
-            "teams": form["teams"],
-            "plan": {"method": "fixed", "allocation": form["allocation"]},
-        }
-        # Left blank, the plan takes the default minimum per stratum.
-        for field in ("n", "minimum"):
-            if form[field]:
-                data["plan"][field] = form[field]
         try:
-            cycle = cycle_create(actor=request.user, data=data)
+            cycle = _cycle_create(actor=request.user, post=post)
         except DomainError as error:
             error_summary, status = summary(error, NEW_CYCLE_LABELS, default="new-cycle"), 400
         else:
