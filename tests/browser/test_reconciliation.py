@@ -52,6 +52,7 @@ def grade_and_submit(browser, audit, grade, name):
     expect(page.locator("#autosave-status")).to_have_text(re.compile(r"Saved at"))
     if name:
         browser.check(page, name)
+    page.get_by_role("button", name="Continue to check your answers").click()
     page.get_by_role("button", name="Submit audit").click()
     case_ref = audit.assignment.sampled_case.case.case_ref
     expect(page.get_by_text(f"Audit of case {case_ref} submitted.")).to_be_visible()

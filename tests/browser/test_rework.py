@@ -69,6 +69,8 @@ def test_a_returned_audit_goes_back_with_its_reason_and_comes_back(browser):
     expect(page.locator("#unread-count")).to_have_text("1")
     browser.check(page, "auditor-returned-audit")
 
+    page.get_by_role("button", name="Continue to check your answers").click()
+
     page.get_by_role("button", name="Submit audit").click()
     expect(page.get_by_text(f"Audit of case {case_ref} submitted.")).to_be_visible()
     expect(page.locator(f"#rework-{audit.pk}")).to_have_count(0)
