@@ -14,8 +14,12 @@ from audits.services import reports
 from tests.builders import finished_cycle
 from worker.compile import report_compile
 
-NEW_CYCLE = {"name": "Spring", "period_start": "2026-01-01", "period_end": "2026-03-31",
-             "plan": {"method": "fixed", "n": 4}}  # fmt: skip
+NEW_CYCLE = {
+    "name": "Spring",
+    "period_start": "2026-01-01",
+    "period_end": "2026-03-31",
+    "plan": {"method": "fixed", "n": 4},
+}
 
 
 @pytest.fixture

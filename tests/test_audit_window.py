@@ -28,12 +28,16 @@ def _last_quarter_cycle() -> Cycle:
     scenarios.demo_council()
     today = date.today()
     cycle = Cycle.objects.create(
-        name="Last quarter", period_start=today - timedelta(days=120),
-        period_end=today - timedelta(days=30), stratify_by="case_type",
+        name="Last quarter",
+        period_start=today - timedelta(days=120),
+        period_end=today - timedelta(days=30),
+        stratify_by="case_type",
         plan={"method": "fixed", "n": 12, "allocation": "proportional", "minimum": 1},
-        template=current_template(), second_share=0, moderation_share=0,
+        template=current_template(),
+        second_share=0,
+        moderation_share=0,
         created_by=scenarios.person(scenarios.LEAD),
-    )  # fmt: skip
+    )
     with known_server_random("window"):
         sample.sample_draw(cycle=cycle, actor=scenarios.person(scenarios.LEAD))
     assignment.cycle_assign(cycle=cycle, actor=scenarios.person(scenarios.LEAD))
@@ -75,9 +79,12 @@ def test_the_lead_extends_the_window_with_a_reason_and_every_audit_follows(lead_
     later = cycle.audit_due_date + timedelta(days=14)
     response = client.post(
         f"/cycles/{cycle.pk}/window/",
-        {"audit_opens_on": cycle.audit_opens_on.isoformat(), "audit_due_date": later.isoformat(),
-         "window_reason": "Two auditors off sick"},
-    )  # fmt: skip
+        {
+            "audit_opens_on": cycle.audit_opens_on.isoformat(),
+            "audit_due_date": later.isoformat(),
+            "window_reason": "Two auditors off sick",
+        },
+    )
     assert response.status_code == 302
     cycle.refresh_from_db()
     assert cycle.audit_due_date == later

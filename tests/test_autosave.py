@@ -368,14 +368,20 @@ def test_a_grade_save_writes_the_row_and_its_event_or_neither(people, audit, wri
     assert save(alice, audit, 1, answers={"plan_smart": 3}, overall_grade=3).status_code == 200
     row = Audit.objects.get(pk=audit.pk)
     assert (row.version, row.status, row.answers["plan_smart"], row.overall_grade) == (
-        2, "in_progress", 3, 3,
-    )  # fmt: skip
+        2,
+        "in_progress",
+        3,
+        3,
+    )
     event = grade_events(audit).get()
     assert event.actor == people["auditor_alice"]
     assert event.before == {"overall_grade": None, "grades": {}, "status": "assigned"}
     assert event.after == {
-        "overall_grade": 3, "grades": {"plan_smart": 3}, "status": "in_progress", "version": 2,
-    }  # fmt: skip
+        "overall_grade": 3,
+        "grades": {"plan_smart": 3},
+        "status": "in_progress",
+        "version": 2,
+    }
 
     # A stale save and a save in a closed cycle write neither the row nor an Event.
     assert save(alice, audit, 1, answers={"plan_smart": 1}).status_code == 409

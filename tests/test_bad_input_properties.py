@@ -129,10 +129,13 @@ def world(people, teams, make_person, client_for):
     # A reconciliation to send agreed grades to (written straight: only the body is tested).
     other = Audit.objects.filter(assignment__sampled_case__cycle=cycle).exclude(pk=audit.pk)[0]
     reconciliation = Reconciliation.objects.create(
-        sampled_case=audit.assignment.sampled_case, first_audit=audit, second_audit=other,
-        first_grades={"overall": 3, "domains": {}}, second_grades={"overall": 2, "domains": {}},
+        sampled_case=audit.assignment.sampled_case,
+        first_audit=audit,
+        second_audit=other,
+        first_grades={"overall": 3, "domains": {}},
+        second_grades={"overall": 2, "domains": {}},
         disagreements=["overall"],
-    )  # fmt: skip
+    )
     ids = {
         "reconciliations": reconciliation.pk,
         "actions": action.pk,

@@ -32,10 +32,24 @@ def test_a_worker_on_the_filesystem_broker_writes_nothing_in_the_working_directo
     for name in ("REDIS_URL", "DATABASE_OWNER_URL"):
         env.pop(name, None)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "backend", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
-        cwd=working_directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backend",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+        ],
+        cwd=working_directory,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

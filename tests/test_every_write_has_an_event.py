@@ -711,10 +711,17 @@ def _open_reconciliation(w):
 @case(("api:reconciliation-agree", "POST"))
 def _(w):
     found, grades = _open_reconciliation(w)
-    return Write("QA", f"/api/v1/reconciliations/{found.pk}/agree/",
-                 {"overall_grade": grades["overall"], "domain_grades": grades["domains"],
-                  "reason": "The second audit read the plan"},
-                 obj=("reconciliation", found.pk), verb="reconciliation.agreed")  # fmt: skip
+    return Write(
+        "QA",
+        f"/api/v1/reconciliations/{found.pk}/agree/",
+        {
+            "overall_grade": grades["overall"],
+            "domain_grades": grades["domains"],
+            "reason": "The second audit read the plan",
+        },
+        obj=("reconciliation", found.pk),
+        verb="reconciliation.agreed",
+    )
 
 
 @case(("api:audit-escalations", "POST"))
@@ -1040,10 +1047,14 @@ def _(w):
 
     found, grades = _open_reconciliation(w)
     form = {_field(domain): grade for domain, grade in grades["domains"].items()}
-    return page("QA", reverse("web:reconcile", args=[found.pk]),
-                {**form, "overall_grade": grades["overall"], "reason": "Plan has no dates"},
-                status=302, obj=("reconciliation", found.pk),
-                verb="reconciliation.agreed")  # fmt: skip
+    return page(
+        "QA",
+        reverse("web:reconcile", args=[found.pk]),
+        {**form, "overall_grade": grades["overall"], "reason": "Plan has no dates"},
+        status=302,
+        obj=("reconciliation", found.pk),
+        verb="reconciliation.agreed",
+    )
 
 
 @case(("web:action-new", "POST"))

@@ -76,9 +76,15 @@ class DevScript:
     def __init__(self, clone: Path, env: dict):
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            FIRST_COMMAND, cwd=clone, env=env, start_new_session=True,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-        )  # fmt: skip
+            FIRST_COMMAND,
+            cwd=clone,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+        )
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -140,10 +146,15 @@ def _signed_in(base: str, username: str, password: str) -> requests.Session:
     session.get(f"{base}/accounts/login/", timeout=30).raise_for_status()
     response = session.post(
         f"{base}/accounts/login/",
-        data={"username": username, "password": password,
-              "csrfmiddlewaretoken": session.cookies["csrftoken"]},
-        headers={"Referer": f"{base}/accounts/login/"}, allow_redirects=False, timeout=30,
-    )  # fmt: skip
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
+        headers={"Referer": f"{base}/accounts/login/"},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert response.status_code == 302, f"{username} could not sign in ({response.status_code})"
     return session
 

@@ -25,9 +25,14 @@ def test_each_log_record_is_printed_once(tmp_path):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "backend.settings", "DATA_DIR": str(tmp_path)}
     env.pop("LOG_LEVEL", None)
     result = subprocess.run(
-        [sys.executable, "-c", EMIT], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", EMIT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     console = (result.stdout + result.stderr).splitlines()
     for name in ("django", "django.request", "django.server", "audits", "worker", "celery", "root"):
         lines = [line for line in console if line.endswith(f"marker-from-{name}")]

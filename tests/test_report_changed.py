@@ -41,10 +41,16 @@ def reported(db):
     waiting = _not_started(cycle).last()
     auditor = waiting.assignment.auditor.user
     saved = audits.audit_save(
-        audit=waiting, actor=auditor, version=waiting.version,
-        changes={"answers": _answers(cycle.template, 1), "overall_grade": 1,
-                 "themes": [], "rationale": "All Inadequate"},
-    )  # fmt: skip
+        audit=waiting,
+        actor=auditor,
+        version=waiting.version,
+        changes={
+            "answers": _answers(cycle.template, 1),
+            "overall_grade": 1,
+            "themes": [],
+            "rationale": "All Inadequate",
+        },
+    )
     submitted = audits.audit_submit(audit=saved, actor=auditor, version=saved.version)
     assert submitted.status == Audit.Status.SUBMITTED  # an Inadequate grade is moderated
     lead = User.objects.get(username="qa.lead")
@@ -78,16 +84,21 @@ def thresholds_change(cycle, submitted):
 def an_auditor_saves_a_grade(cycle, submitted):
     audit = _not_started(cycle).first()
     audits.audit_save(
-        audit=audit, actor=audit.assignment.auditor.user, version=audit.version,
+        audit=audit,
+        actor=audit.assignment.auditor.user,
+        version=audit.version,
         changes={"overall_grade": 3},
-    )  # fmt: skip
+    )
 
 
 def a_moderator_changes_a_grade(cycle, submitted):
     moderation.moderation_record(
-        audit=Audit.objects.get(pk=submitted.pk), actor=User.objects.get(username="qa.lead"),
-        decision="change", reason="The evidence is stronger", overall_grade=2,
-    )  # fmt: skip
+        audit=Audit.objects.get(pk=submitted.pk),
+        actor=User.objects.get(username="qa.lead"),
+        decision="change",
+        reason="The evidence is stronger",
+        overall_grade=2,
+    )
 
 
 def a_case_is_replaced_in_the_sample(cycle, submitted):
@@ -98,9 +109,10 @@ def a_case_is_replaced_in_the_sample(cycle, submitted):
         .first()
     )
     sample.sample_replace(
-        sampled_case=unstarted, actor=User.objects.get(username="qa.lead"),
+        sampled_case=unstarted,
+        actor=User.objects.get(username="qa.lead"),
         reason="The case was transferred to another council",
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,13 @@ def every_audit(cycle) -> dict:
         Audit.objects.filter(assignment__sampled_case__cycle=cycle)
         .exclude(status=Audit.Status.WITHDRAWN)
         .values_list(
-            "assignment__sampled_case__case__case_ref", "assignment__role", "status",
-            "overall_grade", "moderated_overall_grade",
+            "assignment__sampled_case__case__case_ref",
+            "assignment__role",
+            "status",
+            "overall_grade",
+            "moderated_overall_grade",
         )
-    )  # fmt: skip
+    )
     return {
         (ref, role): {"status": status, "final": moderated or overall}
         for ref, role, status, overall, moderated in audits

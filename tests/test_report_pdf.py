@@ -75,9 +75,12 @@ def replace_one_case_and_override_one_rule(cycle, lead, facts: dict) -> None:
         and not sampled.assignments.filter(role="second", auditor=auditor).exists()
     )
     assignment.assignment_override(
-        sampled_case=sampled, auditor=manager, role="primary", actor=lead,
+        sampled_case=sampled,
+        auditor=manager,
+        role="primary",
+        actor=lead,
         reason=OVERRIDDEN_BECAUSE,
-    )  # fmt: skip
+    )
     facts.update(
         replaced=unsuitable.case.case_ref,
         replacement=replacement.case.case_ref,

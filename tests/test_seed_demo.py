@@ -80,17 +80,28 @@ def _seed(seed: int = 2026) -> None:
 def test_the_generator_answers_every_question_and_the_audit_can_be_submitted(db):
     template = current_template()
     changes = audit_answers(
-        seed=1, definition=template.definition, themes=template.themes,
-        team="Child Protection Two", case_ref="C123456", auditor="QA002",
-    )  # fmt: skip
+        seed=1,
+        definition=template.definition,
+        themes=template.themes,
+        team="Child Protection Two",
+        case_ref="C123456",
+        auditor="QA002",
+    )
     assert changes == audit_answers(
-        seed=1, definition=template.definition, themes=template.themes,
-        team="Child Protection Two", case_ref="C123456", auditor="QA002",
-    )  # fmt: skip
+        seed=1,
+        definition=template.definition,
+        themes=template.themes,
+        team="Child Protection Two",
+        case_ref="C123456",
+        auditor="QA002",
+    )
     errors = submission_errors(
-        template.definition, changes["answers"], overall_grade=changes["overall_grade"],
-        rationale=changes["rationale"], scale=template.scale,
-    )  # fmt: skip
+        template.definition,
+        changes["answers"],
+        overall_grade=changes["overall_grade"],
+        rationale=changes["rationale"],
+        scale=template.scale,
+    )
     assert errors == {}
     assert changes["themes"]
     assert set(changes["themes"]) <= set(template.themes)

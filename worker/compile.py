@@ -47,10 +47,17 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         job_id,
         task_id,
         folder,
-        {"json": lambda out: out.write(data), "pdf": lambda out: render_pdf(figures, out),
-         "csv": csv_bytes},
-    )  # fmt: skip
+        {
+            "json": lambda out: out.write(data),
+            "pdf": lambda out: render_pdf(figures, out),
+            "csv": csv_bytes,
+        },
+    )
     return reports.report_store(
-        job_id=job_id, task_id=task_id, folder=folder, figures=figures,
-        report_hash=report_hash, fingerprint=fingerprint,
-    )  # fmt: skip
+        job_id=job_id,
+        task_id=task_id,
+        folder=folder,
+        figures=figures,
+        report_hash=report_hash,
+        fingerprint=fingerprint,
+    )

@@ -27,10 +27,20 @@ class ReconciliationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reconciliation
         fields = [
-            "id", "status", "first_audit", "second_audit", "first_grades", "second_grades",
-            "disagreements", "opened_at", "agreed_overall_grade", "agreed_domain_grades",
-            "reason", "agreed_by", "agreed_at",
-        ]  # fmt: skip
+            "id",
+            "status",
+            "first_audit",
+            "second_audit",
+            "first_grades",
+            "second_grades",
+            "disagreements",
+            "opened_at",
+            "agreed_overall_grade",
+            "agreed_domain_grades",
+            "reason",
+            "agreed_by",
+            "agreed_at",
+        ]
         read_only_fields = fields
 
 

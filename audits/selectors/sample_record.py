@@ -121,9 +121,15 @@ def recheck_command(frame: Frame) -> str:
     """The command internal audit runs, every argument quoted for a POSIX shell (a typed
     seed of an old draw may hold anything; parts of new ones are hex and a narrow alphabet).
     Values follow ``=`` so one starting with a hyphen is never read as an option."""
-    words = ["python3", "-I", "verify_sample.py", frame.frame_file,
-             sample_file_name(frame.cycle), f"--frame-hash={frame.frame_hash}",
-             f"--seed={frame.seed}"]  # fmt: skip
+    words = [
+        "python3",
+        "-I",
+        "verify_sample.py",
+        frame.frame_file,
+        sample_file_name(frame.cycle),
+        f"--frame-hash={frame.frame_hash}",
+        f"--seed={frame.seed}",
+    ]
     if frame.server_random:
         words += [
             f"--server-random={frame.server_random}",

@@ -68,9 +68,14 @@ def job_claim(job_id: int, task_id: str) -> bool:
         | Q(status=ReportJob.Status.RUNNING, lease_until__lt=now)
     )
     claimed = ReportJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=ReportJob.Status.RUNNING, claimed_by=task_id, attempts=F("attempts") + 1,
-        started_at=now, lease_until=lease, progress=0, error="",
-    )  # fmt: skip
+        status=ReportJob.Status.RUNNING,
+        claimed_by=task_id,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        lease_until=lease,
+        progress=0,
+        error="",
+    )
     if not claimed:
         ReportJob.objects.filter(
             pk=job_id, status=ReportJob.Status.QUEUED, attempts__gte=MAX_ATTEMPTS
@@ -130,21 +135,32 @@ def report_store(
         if job.status != ReportJob.Status.RUNNING or job.claimed_by != task_id:
             return None  # another task took over after our lease ran out
         report = Report.objects.create(
-            cycle=job.cycle, job=job, version=figures["report"]["version"],
-            report_hash=report_hash, inputs_fingerprint=fingerprint,
-            opinion=figures["opinion"]["level"], figures=figures, as_of=job.as_of,
+            cycle=job.cycle,
+            job=job,
+            version=figures["report"]["version"],
+            report_hash=report_hash,
+            inputs_fingerprint=fingerprint,
+            opinion=figures["opinion"]["level"],
+            figures=figures,
+            as_of=job.as_of,
             folder=str(folder.relative_to(settings.MEDIA_ROOT)),
-        )  # fmt: skip
+        )
         job.status, job.progress, job.finished_at = ReportJob.Status.DONE, 100, timezone.now()
         job.save(update_fields=["status", "progress", "finished_at"])
         Cycle.objects.filter(pk=job.cycle_id, status=Cycle.Status.CLOSED).update(
             status=Cycle.Status.REPORTED
         )
         event_record(
-            actor=None, verb="report.compiled", obj=report,
-            after={"version": report.version, "hash": report_hash, "opinion": report.opinion,
-                   "interim": figures["interim"]},
-        )  # fmt: skip
+            actor=None,
+            verb="report.compiled",
+            obj=report,
+            after={
+                "version": report.version,
+                "hash": report_hash,
+                "opinion": report.opinion,
+                "interim": figures["interim"],
+            },
+        )
     return report
 
 

@@ -70,13 +70,17 @@ def cycle_plan(*, cycle: Cycle) -> dict:
     population = sum(sizes.values())
     n = planned_size(cycle.plan, population)
     try:
-        allocation = stats.allocate(
-            sizes,
-            n,
-            method=cycle.plan.get("allocation", "proportional"),
-            minimum=int(cycle.plan.get("minimum", DEFAULT_MINIMUM_PER_STRATUM)),
-            sd=cycle.plan.get("sd"),
-        ) if sizes else {}  # fmt: skip
+        allocation = (
+            stats.allocate(
+                sizes,
+                n,
+                method=cycle.plan.get("allocation", "proportional"),
+                minimum=int(cycle.plan.get("minimum", DEFAULT_MINIMUM_PER_STRATUM)),
+                sd=cycle.plan.get("sd"),
+            )
+            if sizes
+            else {}
+        )
     except ValueError as error:
         raise DomainError("The allocation cannot be met.", fields={"plan": [str(error)]}) from None
     return {
@@ -286,9 +290,13 @@ def _include_follow_ups(cycle: Cycle, drawn_refs: set[str]) -> list[str]:
             continue
         if case.case_ref not in drawn_refs:
             SampledCase.objects.create(
-                cycle=cycle, case=case, stratum=FOLLOW_UP_STRATUM, rank=0,
-                selection_key="", is_follow_up=True,
-            )  # fmt: skip
+                cycle=cycle,
+                case=case,
+                stratum=FOLLOW_UP_STRATUM,
+                rank=0,
+                selection_key="",
+                is_follow_up=True,
+            )
         follow_up.included_in = cycle
         follow_up.save(update_fields=["included_in"])
         included.append(case.case_ref)
