@@ -7,6 +7,7 @@ from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
+from audits.models.responses import ActionNote, PractitionerResponse, ResponseRequest
 from audits.models.retention import RetentionPolicy
 from audits.models.summaries import AuditSummary, DomainGrade
 from audits.models.templates import Template
@@ -14,6 +15,7 @@ from audits.models.templates import Template
 __all__ = [
     "AccessLog",
     "Action",
+    "ActionNote",
     "Allocation",
     "ApiToken",
     "Assignment",
@@ -30,8 +32,10 @@ __all__ = [
     "ImprovementItem",
     "Moderation",
     "OpinionSettings",
+    "PractitionerResponse",
     "Report",
     "ReportJob",
+    "ResponseRequest",
     "RetentionPolicy",
     "SampledCase",
     "Staff",
