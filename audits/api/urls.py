@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from audits.api import actions, auth, cases, cycles, grading, register, reports
+from audits.api import actions, auth, cases, cycles, findings, grading, register, reports
 
 
 class Router(DefaultRouter):
@@ -26,6 +26,12 @@ router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("findings", findings.FindingViewSet, basename="finding")
+router.register(
+    "practitioner-responses",
+    findings.PractitionerResponseViewSet,
+    basename="practitioner-response",
+)
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

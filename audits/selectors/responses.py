@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from audits.core import roles
+from audits.core import grading, roles
 from audits.core.working_days import working_days_after
-from audits.models import Allocation, Audit, Moderation, Staff
+from audits.models import Allocation, Audit, Moderation, PractitionerResponse, Staff
 
 # The moderation decisions that make an audit final.
 FINALISING = (Moderation.Decision.AGREE, Moderation.Decision.CHANGE)
@@ -60,3 +60,52 @@ def practitioners_of(audit: Audit) -> list[Staff]:
             pk__in=held, is_active=True, user__is_active=True, user__groups__name=roles.PRACTITIONER
         ).distinct()
     )
+
+
+def finding_of(audit: Audit, staff: Staff | None) -> dict:
+    """What a practitioner reads of a final audit: the final grades (moderated where the
+    moderator changed them), the strengths, improvements and themes, the actions agreed, and
+    their own response. Never the auditor's grades before moderation, nor a second audit."""
+    scale = audit.template.scale
+    final_answers = audit.moderated_answers or audit.answers
+    domains = grading.domain_grades(audit.template.definition, final_answers)
+    mine = PractitionerResponse.objects.filter(audit=audit, staff=staff).first() if staff else None
+    due_on = response_due_on(audit)
+    case = audit.assignment.sampled_case.case
+    return {
+        "audit": audit.pk,
+        "case_ref": case.case_ref,
+        "team": case.team.name,
+        "overall_grade": audit.final_grade,
+        "overall_label": scale.get(audit.final_grade, ""),
+        "domains": [
+            {"domain": name, "grade": grade, "label": scale.get(grade, "")}
+            for name, grade in domains.items()
+        ],
+        "strengths": audit.strengths,
+        "improvements": audit.improvements,
+        "themes": list(audit.themes),
+        "finalised_on": finalised_on(audit),
+        "respond_by": due_on,
+        "window_open": due_on is not None and timezone.localdate() <= due_on,
+        "actions": [
+            {
+                "id": a.pk,
+                "description": a.description,
+                "owner": a.owner.name,
+                "due_date": a.due_date,
+                "status": a.get_status_display(),
+            }
+            for a in audit.actions.select_related("owner").order_by("due_date", "pk")
+        ],  # fmt: skip
+        "my_response": (
+            {
+                "verdict": mine.verdict,
+                "verdict_label": mine.get_verdict_display(),
+                "comment": mine.comment,
+                "at": mine.at,
+            }  # fmt: skip
+            if mine
+            else None
+        ),
+    }

@@ -59,8 +59,9 @@ def action_board(request):
 
 
 @require_POST
-@role_required(roles.MANAGER)
+@role_required(*roles.ALL_ROLES)
 def action_advance(request, action_id: int):
+    # Owners mark their own actions done; who may do what is the service's decision.
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
     status = request.POST.get("status", "")
     try:
@@ -69,7 +70,7 @@ def action_advance(request, action_id: int):
             evidence_note=request.POST.get("evidence_note", ""),
         )  # fmt: skip
     except DomainError as error:
-        detail = " ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
+        detail = " ".join(f"{', '.join(map(str, v))}" for v in error.fields.values())
         messages.error(request, f"Action {action.pk} was not updated. {error.message} {detail}")
     else:
         messages.success(request, f"Action {action.pk} is now {status}.")
