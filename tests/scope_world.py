@@ -212,7 +212,12 @@ def _practitioners(world: World, final: Audit) -> None:
         )
     world.extra["final"] = final
     world.extra["wes_action"] = actions.action_create(
-        actor=world.people["two_tom"], audit=final, case=None,
-        fields={"owner": Staff.objects.get(user=world.people["prac_wes"]),
-                "description": "Update the chronology", "due_date": date.today() + timedelta(days=20)},
-    )  # fmt: skip
+        actor=world.people["two_tom"],
+        audit=final,
+        case=None,
+        fields={
+            "owner": Staff.objects.get(user=world.people["prac_wes"]),
+            "description": "Update the chronology",
+            "due_date": date.today() + timedelta(days=20),
+        },
+    )

@@ -97,14 +97,14 @@ def finding_of(audit: Audit, staff: Staff | None) -> dict:
                 "status": a.get_status_display(),
             }
             for a in audit.actions.select_related("owner").order_by("due_date", "pk")
-        ],  # fmt: skip
+        ],
         "my_response": (
             {
                 "verdict": mine.verdict,
                 "verdict_label": mine.get_verdict_display(),
                 "comment": mine.comment,
                 "at": mine.at,
-            }  # fmt: skip
+            }
             if mine
             else None
         ),

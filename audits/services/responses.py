@@ -58,10 +58,12 @@ def response_record(
                 audit=audit, staff=staff, held_as=held, verdict=verdict, comment=comment
             )
             event_record(
-                actor=actor, verb="practitioner_response.recorded", obj=response,
+                actor=actor,
+                verb="practitioner_response.recorded",
+                obj=response,
                 after={"audit": audit.pk, "verdict": verdict, "held_as": held},
                 reason=comment,
-            )  # fmt: skip
+            )
     except IntegrityError as error:  # two answers at once: the second is refused
         raise StateConflict("You have already responded to these findings.") from error
     return response
@@ -92,14 +94,20 @@ def responses_request_and_remind(now: datetime | None = None) -> dict[str, int]:
                 )
                 if not created:
                     continue
-                event_record(actor=None, verb="response_request.sent", obj=request,
-                             after={"audit": audit.pk, "due_on": str(due_on)})  # fmt: skip
+                event_record(
+                    actor=None,
+                    verb="response_request.sent",
+                    obj=request,
+                    after={"audit": audit.pk, "due_on": str(due_on)},
+                )
             # h6: the in-app notification of kind RESPONSE_REQUESTED goes here.
             notify.send(
-                [staff], f"Audit {audit.pk}: your response is asked for",
+                [staff],
+                f"Audit {audit.pk}: your response is asked for",
                 f"The findings of audit {audit.pk} are final. Please read them and respond by "
-                f"{due_on:%d %B %Y}.", page=notify.link("web:finding", audit.pk),
-            )  # fmt: skip
+                f"{due_on:%d %B %Y}.",
+                page=notify.link("web:finding", audit.pk),
+            )
             sent["asked"] += 1
     remind_from = working_days_after(today, settings.PRACTITIONER_REMIND_WORKING_DAYS)
     waiting = ResponseRequest.objects.filter(
@@ -118,10 +126,10 @@ def responses_request_and_remind(now: datetime | None = None) -> dict[str, int]:
             event_record(actor=None, verb="response_request.reminded", obj=request)
             # h6: the in-app notification of kind RESPONSE_REQUESTED goes here.
             notify.send(
-                [request.staff], f"Audit {request.audit_id}: please respond by "
-                f"{request.due_on:%d %B %Y}", f"Your response to the findings of audit "
-                f"{request.audit_id} is still awaited.",
+                [request.staff],
+                f"Audit {request.audit_id}: please respond by {request.due_on:%d %B %Y}",
+                f"Your response to the findings of audit {request.audit_id} is still awaited.",
                 page=notify.link("web:finding", request.audit_id),
-            )  # fmt: skip
+            )
             sent["reminded"] += 1
     return sent
