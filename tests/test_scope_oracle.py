@@ -30,6 +30,7 @@ from rest_framework.test import APIClient
 
 from audits.models import (
     Action,
+    Allocation,
     Assignment,
     Audit,
     Case,
@@ -37,12 +38,14 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    PractitionerResponse,
     ReportJob,
     Staff,
     Team,
     Template,
 )
 from audits.services import actions as action_service
+from audits.services import responses as response_service
 from tests import scope_world
 
 OK = "ok"
@@ -109,6 +112,18 @@ class Oracle:
         self.sampled_cases = set(
             Case.objects.filter(samplings__isnull=False).values_list("pk", flat=True)
         )
+        self.primary = set(
+            Audit.objects.filter(assignment__role="primary").values_list("pk", flat=True)
+        )
+        self.submitted_on = {
+            pk: when.date() if when else None
+            for pk, when in Audit.objects.values_list("pk", "submitted_at")
+        }
+        self.allocations = list(
+            Allocation.objects.filter(staff__user__isnull=False).values_list(
+                "staff__user__username", "case_id", "from_date", "to_date"
+            )
+        )
 
     def facts(self, obj):
         """What a rule is given: an audit as the oracle read it, anything else as it is."""
@@ -171,6 +186,30 @@ class Oracle:
             or (self.has(p, "internal_auditor") and case.pk in self.sampled_cases)
         )
 
+    # Practitioners
+    def held_when_audited(self, p, a: AuditFacts) -> bool:
+        day = self.submitted_on[a.pk]
+        return day is not None and any(
+            who == p and case == a.case and start <= day and (end is None or day <= end)
+            for who, case, start, end in self.allocations
+        )
+
+    def sees_finding(self, p, a: AuditFacts) -> bool:
+        """Final, the primary audit, of a case the person held when it was audited."""
+        return (
+            self.has(p, "practitioner")
+            and a.status == "final"
+            and a.pk in self.primary
+            and self.held_when_audited(p, a)
+        )
+
+    def sees_response(self, p, r: PractitionerResponse) -> bool:
+        return (
+            self.reads_all(p)
+            or self.runs(p, self.audits[r.audit_id].cycle)
+            or (self.has(p, "practitioner") and r.staff.user.username == p)
+        )
+
     def sees_escalation(self, p, e: Escalation) -> bool:
         a = self.audits[e.audit_id]
         return (
@@ -190,7 +229,11 @@ class Oracle:
         return (
             self.reads_all(p)
             or (self.has(p, "manager") and x.team_id in self.managed[p])
-            or (self.has(p, "auditor") and x.owner.user is not None and x.owner.user.username == p)
+            or (
+                self.has(p, "auditor", "practitioner")
+                and x.owner.user is not None
+                and x.owner.user.username == p
+            )
         )
 
     def sees_report(self, p, job: ReportJob) -> bool:
@@ -225,7 +268,7 @@ class Oracle:
 
 
 # --- Rules: (person, object) -> expected answer --------------------------------------------------
-ALL_ROLES = ("auditor", "manager", "internal_auditor", "admin")
+ALL_ROLES = ("auditor", "manager", "internal_auditor", "admin", "practitioner")
 READERS = ("manager", "internal_auditor", "admin")
 
 
@@ -270,6 +313,7 @@ A = "auditor"
 M = "manager"
 IA = "internal_auditor"
 ADM = "admin"
+PR = "practitioner"
 
 # route -> (kind of object, {method: rule(oracle, person, object)}, list check)
 # kind None: the route takes no object. A list check names how to find the expected ids.
@@ -348,11 +392,22 @@ API = {
     "escalation-acknowledge": ("escalation", {"POST": lambda o, p, x: api_write(
         o, p, (M, ADM), o.sees_escalation(p, x), o.may_acknowledge(p, x))}),
     "action-list": (None, {"GET": lambda o, p, x: api_read(o, p),
-                           "POST": lambda o, p, x: api_write(o, p, (M, A, ADM))}),
+                           "POST": lambda o, p, x: api_write(o, p, (M, A, ADM, PR))}),
+    # Owners (auditors or practitioners) update their own; the service decides the rest.
     "action-detail": ("action", {
         "GET": lambda o, p, x: api_read(o, p, visible=o.sees_action(p, x)),
         **dict.fromkeys(("PUT", "PATCH", "DELETE"),
-                        lambda o, p, x: api_write(o, p, (M, A, ADM), o.sees_action(p, x)))}),
+                        lambda o, p, x: api_write(o, p, (M, A, ADM, PR), o.sees_action(p, x)))}),
+    "action-notes": ("action", {"POST": lambda o, p, x: api_write(
+        o, p, (M, A, ADM, PR), o.sees_action(p, x))}),
+    "finding-list": (None, {"GET": lambda o, p, x: api_read(o, p, (PR,))}),
+    "finding-detail": ("audit", {"GET": lambda o, p, x: api_read(
+        o, p, (PR,), o.sees_finding(p, x))}),
+    "finding-response": ("audit", {"POST": lambda o, p, x: api_write(
+        o, p, (PR,), o.sees_finding(p, x))}),
+    "practitioner-response-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "practitioner-response-detail": ("practitioner-response", {"GET": lambda o, p, x: api_read(
+        o, p, visible=o.sees_response(p, x))}),
     "improvement-item-list": (None, {"GET": lambda o, p, x: api_read(o, p),
                                      "POST": lambda o, p, x: api_write(o, p, (ADM, M))}),
     "improvement-item-detail": ("improvement-item", {
@@ -379,12 +434,19 @@ LISTS = {
     "audit-list": ("audit", lambda o, p, x: o.sees_audit(p, x), "id"),
     "escalation-list": ("escalation", lambda o, p, x: o.sees_escalation(p, x), "id"),
     "action-list": ("action", lambda o, p, x: o.sees_action(p, x), "id"),
+    "finding-list": ("audit", lambda o, p, x: o.sees_finding(p, x), "audit"),
+    "practitioner-response-list": (
+        "practitioner-response",
+        lambda o, p, x: o.sees_response(p, x),
+        "id",
+    ),
     "improvement-item-list": ("improvement-item", lambda o, p, x: True, "id"),
     "report-list": ("report", lambda o, p, x: o.sees_report(p, x), "id"),
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
 }
 
 ANY = ALL_ROLES
+WRITERS = (M, A, ADM, PR)  # of actions: internal audit reads only
 WEB = {
     "keepalive": (None, {"GET": lambda o, p, x: 401 if p == ANON else 204}),
     "my-audits": (None, {"GET": lambda o, p, x: page(o, p, (A,))}),
@@ -412,7 +474,14 @@ WEB = {
     "actions": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM, IA))}),
     "action-new": ("audit-or-none", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
         o, p, (M,), x is None or o.runs(p, x.cycle)))),
-    "action-advance": ("action", post_only((M,), lambda o, p, x: o.sees_action(p, x))),
+    "action-advance": ("action", post_only(WRITERS, lambda o, p, x: o.sees_action(p, x))),
+    "my-actions": (None, {"GET": lambda o, p, x: page(o, p, ANY)}),
+    "action": ("action", {"GET": lambda o, p, x: page(o, p, ANY, o.sees_action(p, x))}),
+    "action-note": ("action", post_only(WRITERS, lambda o, p, x: o.sees_action(p, x))),
+    "my-findings": (None, {"GET": lambda o, p, x: page(o, p, (PR,))}),
+    "finding": ("audit", dict.fromkeys(("GET", "POST"), lambda o, p, x: page(
+        o, p, (PR,), o.sees_finding(p, x)))),
+    "responses": (None, {"GET": lambda o, p, x: page(o, p, READERS)}),
     "escalations": (None, {"GET": lambda o, p, x: page(o, p, (M, ADM))}),
     "escalation-acknowledge": ("escalation", post_only(
         (M, ADM), lambda o, p, x: o.sees_escalation(p, x))),
@@ -502,6 +571,9 @@ def world(db):
         fields={"owner": Staff.objects.get(user=world.people["aud_ann"]), "description": "Check",
                 "due_date": world.cycles["all"].period_end.replace(year=2099)},
     )  # fmt: skip
+    response_service.response_record(
+        actor=world.people["prac_mel"], audit=world.extra["final"], verdict="agree"
+    )
     return world
 
 
@@ -523,6 +595,7 @@ def objects(world, kind):
                     picked.append(row)
         pairs = world.audits("south", assignment__role="second").first()
         picked += [pairs] if pairs else []
+        picked.append(world.extra["final"])
         picked = list({a.pk: a for a in picked}.values())
         return ([None] if kind == "audit-or-none" else []) + picked
     if kind == "case":
@@ -540,7 +613,8 @@ def objects(world, kind):
 def every(kind):
     model = {"team": Team, "staff": Staff, "conflict": Conflict, "case": Case, "cycle": Cycle,
              "template": Template, "audit": Audit, "escalation": Escalation, "action": Action,
-             "improvement-item": ImprovementItem, "report": ReportJob}[kind]  # fmt: skip
+             "improvement-item": ImprovementItem, "report": ReportJob,
+             "practitioner-response": PractitionerResponse}[kind]  # fmt: skip
     return model.objects.all()
 
 
@@ -682,6 +756,7 @@ PAGE_LISTS = {
         o.runs(p, x.cycle) and x.status == "submitted" and x.author != p)),
     "web:cycles": (r'href="/cycles/(\d+)/"', "cycle", lambda o, p, x: o.runs(p, x.pk)),
     "web:my-audits": (r'href="/audits/(\d+)/"', "audit", lambda o, p, x: o.author(p, x)),
+    "web:my-findings": (r'href="/findings/(\d+)/"', "audit", lambda o, p, x: o.sees_finding(p, x)),
     "web:escalations": (r'action="/escalations/(\d+)/acknowledge/"', "escalation",
                         lambda o, p, x: o.sees_escalation(p, x) and x.status == "open"),
 }  # fmt: skip

@@ -11,6 +11,7 @@ from audits.models import Action
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
 from audits.web.access import ANY_ROLE, role_required
+from audits.web.actions import ACTION_WRITERS
 from audits.web.pages import page
 
 
@@ -51,7 +52,7 @@ def action_page(request, action_id: int):
 
 
 @require_POST
-@role_required(*ANY_ROLE)
+@role_required(*ACTION_WRITERS)
 def action_note(request, action_id: int):
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
     try:

@@ -15,6 +15,8 @@ from audits.web.access import role_required
 from audits.web.pages import page
 
 ACTION_READERS = (roles.MANAGER, roles.ADMIN, roles.INTERNAL_AUDITOR)
+# Who may send an update (internal audit reads only); the service decides on each action.
+ACTION_WRITERS = (roles.MANAGER, roles.ADMIN, roles.AUDITOR, roles.PRACTITIONER)
 
 
 def _int(raw):
@@ -59,7 +61,7 @@ def action_board(request):
 
 
 @require_POST
-@role_required(*roles.ALL_ROLES)
+@role_required(*ACTION_WRITERS)
 def action_advance(request, action_id: int):
     # Owners mark their own actions done; who may do what is the service's decision.
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
