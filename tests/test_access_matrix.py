@@ -293,14 +293,14 @@ def build_world():
         people[key] = user
     given = responses.response_record(actor=people["PW"], audit=final, verdict="agree")
     own = dict(terms, owner=Staff.objects.get(user=people["PW"]), due_date=cycle.period_end)
-    action_create(actor=lead, audit=final, case=None, fields=own)
+    own_action = action_create(actor=lead, audit=final, case=None, fields=own)
     ids = {
         "team": case.team_id, "staff": first.auditor_id, "conflict": conflict.pk, "case": case.pk,
         "cycle": cycle.pk, "sampled-case": first.sampled_case_id,
         "template": first.audit.template_id,
         "audit": first.audit.pk, "escalation": escalation.pk, "action": action.pk,
         "improvement-item": item.pk, "report": job.pk, "report_id": report.pk,
-        "finding": final.pk, "practitioner-response": given.pk,
+        "finding": final.pk, "practitioner-response": given.pk, "own-action": own_action.pk,
     }  # fmt: skip
     return people, ids
 

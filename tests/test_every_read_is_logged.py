@@ -50,6 +50,15 @@ CASE_DATA = {
     "web:assurance-report": ("IA", "report"),
     "web:sampling-record": ("IA", "cycle"),
     "web:recheck": ("IA", "cycle"),
+    "api:finding-list": ("PW", "audit"),
+    "api:finding-detail": ("PW", "audit"),
+    "api:practitioner-response-list": ("QA", "practitionerresponse"),
+    "api:practitioner-response-detail": ("QA", "practitionerresponse"),
+    "web:my-findings": ("PW", "audit"),
+    "web:finding": ("PW", "audit"),
+    "web:responses": ("QA", "practitionerresponse"),
+    "web:my-actions": ("PW", "action"),
+    "web:action": ("TM", "action"),
 }
 # Served without case data: names, settings, figures without cases, the forms' chrome.
 NO_CASE_DATA = {
@@ -64,7 +73,7 @@ NO_CASE_DATA = {
     # POST only (405 to a GET):
     "web:action-advance", "web:cycle-assign", "web:cycle-draw", "web:cycle-extend",
     "web:cycle-override", "web:cycle-replace", "web:cycle-unavailable",
-    "web:escalation-acknowledge", "web:cycle-close",
+    "web:escalation-acknowledge", "web:cycle-close", "web:action-note",
 }  # fmt: skip
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
@@ -131,6 +140,7 @@ def test_every_read_of_case_data_leaves_one_access_log_row(db, settings):
         lists = name.endswith("-list") or name in (
             "api:cycle-sample-list", "api:cycle-assignments", "web:my-audits", "web:moderation",
             "web:actions", "web:escalations", "web:action-new", "web:dashboard",
+            "web:my-findings", "web:responses", "web:my-actions",
         )  # fmt: skip
         if name.startswith("api:") and name.endswith("-list"):
             url += "?limit=5"

@@ -49,6 +49,15 @@ READS = {
     "web:assurance-report": ("report", "read"),
     "web:sampling-record": ("cycle", "sample"),
     "web:recheck": ("cycle", "sample"),
+    "api:finding-list": ("audit", "list"),
+    "api:finding-detail": ("audit", "read"),
+    "api:practitioner-response-list": ("practitionerresponse", "list"),
+    "api:practitioner-response-detail": ("practitionerresponse", "read"),
+    "web:my-findings": ("audit", "list"),
+    "web:finding": ("audit", "read"),
+    "web:responses": ("practitionerresponse", "list"),
+    "web:my-actions": ("action", "list"),
+    "web:action": ("action", "read"),
 }
 # Administration pages of these models show case data (Event before/after values hold
 # grades and concern text; an AccessLog row says who read which case).
@@ -56,7 +65,7 @@ ADMIN_MODELS_READ = ("case", "allocation", "conflict", "event", "accesslog")
 ADMIN_PAGE = re.compile(
     rf"admin:audits_({'|'.join(ADMIN_MODELS_READ)})_(changelist|change|history|delete)"
 )
-ID_ARGUMENTS = ("pk", "audit_id", "cycle_id", "job_id", "report_id", "object_id")
+ID_ARGUMENTS = ("pk", "audit_id", "cycle_id", "job_id", "report_id", "action_id", "object_id")
 SAFE = ("GET", "HEAD")
 RENDERED_ON_POST = (200, 400, 409)  # a form shown again, with the record, after a POST
 MAX_FILTER_TEXT = 200

@@ -73,6 +73,7 @@ def finding_of(audit: Audit, staff: Staff | None) -> dict:
     due_on = response_due_on(audit)
     case = audit.assignment.sampled_case.case
     return {
+        "id": audit.pk,
         "audit": audit.pk,
         "case_ref": case.case_ref,
         "team": case.team.name,
