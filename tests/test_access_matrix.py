@@ -1,7 +1,8 @@
 """The access matrix: every route x method x role has an expected status in one table, and
 a route without a row fails the suite.
 
-People (demo council; team managers also hold the auditor role but audit nothing here):
+People (demo council; team managers also hold the auditor role but audit nothing here, and
+the practitioner role: TM managed case A's team when it was audited):
 AUD is the first auditor of case A (submitted), AUD2 its blind second auditor (not yet
 submitted), TM manages A's team, OM manages another team, QA is the QA lead, IA internal
 audit, ADM an administrator, OUT a user with no role, ANON nobody. Practitioners (that role
@@ -124,10 +125,10 @@ API = {
                       "PATCH": ACTION_WRITE, "PUT": ACTION_WRITE, "DELETE": ACTION_WRITE},
     "action-notes": {"POST": ACTION_WRITE},
     # The final findings of audits of one's own cases, and one's response to them.
-    "finding-list": {"GET": allow(("PW", "PO"))},
-    "finding-detail": {"GET": allow(("PW",))},
+    "finding-list": {"GET": allow(("PW", "PO", "TM", "OM"))},
+    "finding-detail": {"GET": allow(("PW", "TM"))},
     "finding-response": {"POST": deny(**dict.fromkeys(
-        ("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM"), 403), PO=404, PW=OK)},
+        ("OUT", "AUD", "AUD2", "QA", "IA", "ADM"), 403), PO=404, OM=404, PW=OK, TM=OK)},
     "practitioner-response-list": {"GET": READ_ALL},
     "practitioner-response-detail": {"GET": allow(("QA", "IA", "ADM", "PW"))},
     "improvement-item-list": {"GET": READ_ALL, "POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
@@ -175,8 +176,8 @@ WEB = {
                     | PAGE},
     "my-actions": {"GET": allow(WITH_ROLE, **PAGE)},
     "action": {"GET": allow(("TM", "QA", "IA", "ADM"), **PAGE)},
-    "my-findings": {"GET": allow(("PW", "PO"), **PAGE)},
-    "finding": {"GET": allow(("PW",), **PAGE)},
+    "my-findings": {"GET": allow(("PW", "PO", "TM", "OM"), **PAGE)},
+    "finding": {"GET": allow(("PW", "TM"), **PAGE)},
     "responses": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
     "escalations": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
     "escalation-acknowledge": {"POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404)
@@ -265,7 +266,8 @@ def build_world():
     escalation = escalations.escalation_raise(
         audit=first.audit, actor=first.auditor.user, concern="x"
     )
-    owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
+    # A social worker of the team (a practitioner who is none of the people below).
+    owner = Staff.objects.filter(team=case.team, staff_ref__startswith="SW").first()
     terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
     action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
