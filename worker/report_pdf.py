@@ -34,6 +34,7 @@ from reportlab.platypus import (
 
 from audits.core.display import headline, threshold_percent
 from worker import report_charts
+from worker.report_pdf_responses import practitioner_responses_flowables
 
 NOT_MEASURED = "not measured"
 DEFAULT_TITLE = "Case audit assurance report"
@@ -994,6 +995,8 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
                 *_findings(figures),
                 *_reliability(figures),
                 *_escalations_and_actions(figures),
+                # h9: the practitioners' responses (issue 15 item 5); h2 places it.
+                *practitioner_responses_flowables(figures, heading=H2, body=BODY),
             ]
         ),
         *_appendix(figures),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from audits.core.errors import StateConflict
 from audits.core.figures import appendix, compute_figures
 from audits.core.opinion import OpinionThresholds
+from audits.core.responses import response_figures
 from audits.infra.files import write_atomically
 from audits.models import Cycle, Report, ReportJob
 from audits.models.opinion import opinion_thresholds
@@ -26,6 +27,7 @@ from audits.models.reports import MAX_ATTEMPTS
 from audits.selectors import snapshot
 from audits.selectors.report_appendix import audit_rows, sampled_rows
 from audits.selectors.report_inputs import report_inputs
+from audits.selectors.report_responses import response_inputs
 from audits.services.history import event_record
 from audits.services.sample import sample_verify
 from worker.report_csv import render_csv
@@ -107,13 +109,15 @@ def build(
         inputs = report_inputs(cycle, as_of)
         verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
         rows = audit_rows(cycle)
-        details = {"audits": rows, "sampled": sampled_rows(cycle)}
+        responses = response_inputs(cycle, as_of)
+        details = {"audits": rows, "sampled": sampled_rows(cycle), "responses": responses}
     figures = compute_figures(
         inputs,
         verify={k: verify.get(k) for k in ("command", "script")},
         thresholds=thresholds or opinion_thresholds(),
     )
     figures["appendix"] = appendix(rows)
+    figures["practitioner_responses"] = response_figures(responses)
     return figures, canonical_hash({"inputs": inputs, "details": details, "figures": figures}), rows
 
 
