@@ -11,11 +11,22 @@ import json
 from datetime import date
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from audits.models import Action, Audit, Case, Conflict, Cycle, ImprovementItem, Staff, Template
+from audits.models import (
+    Action,
+    Allocation,
+    Audit,
+    Case,
+    Conflict,
+    Cycle,
+    ImprovementItem,
+    Staff,
+    Template,
+)
 from audits.services import assignment, escalations, sample
 from tests.builders import known_server_random
 
@@ -115,7 +126,19 @@ def world(people, teams, make_person, client_for):
         "improvement-items": item.pk, "sampled-cases": audit.assignment.sampled_case_id,
         "staff": worker.pk, "teams": cp.pk, "templates": cycle.template_id,
     }  # fmt: skip
-    clients = [client_for(people[name]) for name in ("qa_lead_quinn", "admin_ada", "auditor_alice")]
+    # A final audit of a case whose worker answers it as a practitioner.
+    final = Audit.objects.filter(assignment__sampled_case__cycle=cycle).exclude(pk=audit.pk)[0]
+    Audit.objects.filter(pk=final.pk).update(status="final", submitted_at=timezone.now())
+    practitioner = make_person("worker_wes", "practitioner", team=cp)
+    Allocation.objects.create(
+        case=final.assignment.sampled_case.case,
+        staff=Staff.objects.get(user=practitioner),
+        role="worker",
+        from_date=date(2025, 1, 1),
+    )
+    ids["findings"] = final.pk
+    names = ("qa_lead_quinn", "admin_ada", "auditor_alice")
+    clients = [client_for(people[name]) for name in names] + [client_for(practitioner)]
     return {"ids": ids, "clients": clients, "audit": audit}
 
 

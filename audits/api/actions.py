@@ -122,7 +122,7 @@ class ActionViewSet(ModelViewSet):
         )
         return Response(self.get_serializer(item).data)
 
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=ActionNoteSerializer)
     def notes(self, request, pk=None):
         item = self.get_object()
         body = ActionNoteSerializer(data=request.data)

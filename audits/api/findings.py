@@ -46,7 +46,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def retrieve(self, request, *args, **kwargs):
         return Response(response_reads.finding_of(self.get_object(), self._staff()))
 
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=ResponseBody)
     def response(self, request, pk=None):
         audit = self.get_object()
         body = ResponseBody(data=request.data)
