@@ -183,6 +183,7 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-escalations": {"task": "worker.tasks.remind_overdue_escalations", "schedule": 900.0},
     "action-reminders": {"task": "worker.tasks.remind_actions", "schedule": 3600.0},
     "audit-reminders": {"task": "worker.tasks.remind_audits", "schedule": 3600.0},
+    "response-requests": {"task": "worker.tasks.request_responses", "schedule": 900.0},
     "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
     "retention-purge": {"task": "worker.tasks.purge_retention", "schedule": 24 * 3600.0},
 }
@@ -296,6 +297,10 @@ CASE_TYPES = [
 # extended in the app (with a reason, evented); this only seeds new cycles.
 AUDIT_WINDOW_WORKING_DAYS = env_int("AUDIT_WINDOW_WORKING_DAYS", 20, minimum=1)
 # Seconds to hold each report stage; only the fault drills set it (see tests/test_faults.py).
+# Practitioners respond to an audit's final findings within this many working days (England
+# and Wales bank holidays excluded), and are reminded this many working days before the end.
+PRACTITIONER_RESPONSE_WORKING_DAYS = env_int("PRACTITIONER_RESPONSE_WORKING_DAYS", 10, minimum=1)
+PRACTITIONER_REMIND_WORKING_DAYS = env_int("PRACTITIONER_REMIND_WORKING_DAYS", 2, minimum=0)
 REPORT_DRILL_PAUSE = env_int("REPORT_DRILL_PAUSE", 0, minimum=0)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 200 * 1024 * 1024, minimum=1024)
 # Any other request body (JSON, forms); both limits are checked against Content-Length

@@ -122,6 +122,7 @@ Demo logins (password: caseassure-demo-2026):
   qa.lead                 QA lead, manages every team
   manager.child-protection-one (and manager.<team> for each team)
   auditor.1 .. auditor.8  QA auditors
+  sw0101 .. sw1106        social workers (practitioner role): findings of their cases, their actions
   internal.audit          internal audit (read-only)
   admin                   administrator
 Press Ctrl-C to stop the web server and the worker.

@@ -10,6 +10,11 @@ Teams North, South and East hold cases; Quality Assurance holds none.
 - ``ex_eli``: an auditor when the cycles were assigned, whose role was removed since.
 - ``ia_ivy``: internal audit. ``none_ned``: a staff member with no role.
 - ``admin_ada``: an administrator.
+- Practitioners (the practitioner role only), around the one final audit of the South cycle
+  (``extra["final"]``): ``prac_wes`` its case's worker when it was audited, ``prac_mel``
+  its case's manager then, ``prac_oli`` the worker of another South case (audited, not
+  final), ``prac_fay`` the case's worker until a year before the audit. ``prac_wes`` owns
+  an action on the final audit (``extra["wes_action"]``).
 
 Cycles: ``south`` (South only, by two_tom: drawn, assigned, audits submitted, moderated,
 a safeguarding concern, an action, a report), ``all`` (every team, by the lead: drawn and
@@ -23,7 +28,17 @@ from datetime import date, timedelta
 from django.contrib.auth.models import Group, User
 
 from audits.core import grading
-from audits.models import Action, Audit, Case, Cycle, Escalation, Report, Staff, Team
+from audits.models import (
+    Action,
+    Allocation,
+    Audit,
+    Case,
+    Cycle,
+    Escalation,
+    Report,
+    Staff,
+    Team,
+)
 from audits.services import actions, assignment, audits, escalations, moderation, reports, sample
 from audits.services.templates import current_template
 from worker.compile import report_compile
@@ -39,6 +54,10 @@ PEOPLE = (
     "ia_ivy",
     "none_ned",
     "admin_ada",
+    "prac_wes",
+    "prac_mel",
+    "prac_oli",
+    "prac_fay",
 )
 
 
@@ -188,6 +207,7 @@ def build() -> World:
     )
     moderation.moderation_record(audit=moderated, actor=people["lead"], decision="agree")
     moderated.refresh_from_db()
+    _practitioners(world, moderated)
     world.escalation = escalations.escalation_raise(
         audit=moderated, actor=moderated.assignment.auditor.user, concern="South concern text"
     )
@@ -208,3 +228,39 @@ def build() -> World:
     for user in people.values():
         user.__dict__.pop("_caseassure_roles", None)
     return world
+
+
+def _practitioners(world: World, final: Audit) -> None:
+    """The worker and manager of the final audit's case when it was audited, a worker of
+    another case, and a former worker of the case (see the module's docstring)."""
+    south = world.teams["South"]
+    case = final.assignment.sampled_case.case
+    other = (
+        world.audits("south", status="submitted", assignment__role="primary")
+        .exclude(assignment__sampled_case__case=case)
+        .first()
+        .assignment.sampled_case.case
+    )
+    long_ago = date.today() - timedelta(days=700)
+    for name, held, on, start, end in [
+        ("prac_wes", "worker", case, long_ago, None),
+        ("prac_mel", "manager", case, long_ago, None),
+        ("prac_oli", "worker", other, long_ago, None),
+        ("prac_fay", "worker", case, long_ago, date.today() - timedelta(days=365)),
+    ]:
+        user = _person(name, ["practitioner"], team=south)
+        world.people[name] = user
+        Allocation.objects.create(
+            case=on, staff=Staff.objects.get(user=user), role=held, from_date=start, to_date=end
+        )
+    world.extra["final"] = final
+    world.extra["wes_action"] = actions.action_create(
+        actor=world.people["two_tom"],
+        audit=final,
+        case=None,
+        fields={
+            "owner": Staff.objects.get(user=world.people["prac_wes"]),
+            "description": "Update the chronology",
+            "due_date": date.today() + timedelta(days=20),
+        },
+    )

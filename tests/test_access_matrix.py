@@ -1,23 +1,28 @@
 """The access matrix: every route x method x role has an expected status in one table, and
 a route without a row fails the suite.
 
-People (demo council; team managers also hold the auditor role but audit nothing here):
+People (demo council; team managers also hold the auditor role but audit nothing here, and
+the practitioner role: TM managed case A's team when it was audited):
 AUD is the first auditor of case A (submitted), AUD2 its blind second auditor (not yet
 submitted), TM manages A's team, OM manages another team, QA is the QA lead, IA internal
-audit, ADM an administrator, OUT a user with no role, ANON nobody.
+audit, ADM an administrator, OUT a user with no role, ANON nobody. Practitioners (that role
+only): PW the worker of a final audit's case when it was audited (who responded to it and owns
+an action on it), PO the worker of another case.
 
 "ok" means served (2xx; for a write, 400 or 409 on an empty body also counts). Writes are
 sent only where the table expects a refusal, so nothing changes while it is checked.
 """
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from audits.models import (
+    Allocation,
     Assignment,
+    Audit,
     Conflict,
     ImprovementItem,
     Notification,
@@ -25,13 +30,13 @@ from audits.models import (
     Staff,
     Team,
 )
-from audits.services import escalations
+from audits.services import escalations, responses
 from audits.services.actions import action_create
 from audits.services.evidence import evidence_attach
 from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
 
-ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM")
+ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM", "PW", "PO")
 SIGNED_IN = ROLES[1:]
 WITH_ROLE = ROLES[2:]
 OK = "ok"
@@ -47,8 +52,10 @@ def allow(ok=(), otherwise=404, **special):
 
 
 def deny(**statuses):
-    """A write checked only for refusals: roles not named are allowed and not sent."""
-    return {"ANON": 401, **statuses}
+    """A write checked only for refusals: roles not named are allowed and not sent. The
+    practitioners write nothing but their responses and their own actions: 403 unless
+    named."""
+    return {"ANON": 401, "PW": 403, "PO": 403, **statuses}
 
 
 READ_ALL = allow(WITH_ROLE)
@@ -58,13 +65,15 @@ REPORT_READERS = ("QA", "IA", "ADM")
 CYCLE_READERS = ("QA", "IA", "ADM")
 NOT_MANAGER = {"AUD": 403, "AUD2": 403, "IA": 403, "ADM": 403, "OUT": 403}
 NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
+# Owners (PW) update their own actions; PO sees none of them.
+ACTION_WRITE = deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403, PW=404, PO=404)
 CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
 ACTION_READERS = ("TM", "QA", "IA", "ADM")
 
 API = {
     "api-root": {"GET": allow(SIGNED_IN)},
     "token-issue": {"POST": dict.fromkeys(ROLES, OK)},
-    "token-revoke": {"POST": deny()},
+    "token-revoke": {"POST": deny(PW=OK, PO=OK)},
     "assurance-summaries": {"GET": allow((*MANAGERS, "IA", "ADM"))},
     "team-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
     "team-detail": {
@@ -142,13 +151,28 @@ API = {
     # The case's team manager is told of a concern at once and acknowledges it.
     "escalation-detail": {"GET": allow(("AUD", "TM", "QA", "IA", "ADM"))},
     "escalation-acknowledge": {"POST": deny(AUD=403, AUD2=403, IA=403, OUT=403, OM=404)},
-    "action-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403)},
+    "action-list": {"GET": READ_ALL, "POST": deny(IA=403, OUT=403, PW=OK, PO=OK)},
     "action-detail": {
         "GET": allow(("TM", "QA", "IA", "ADM")),
-        "PATCH": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
-        "PUT": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
-        "DELETE": deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403),
+        "PATCH": ACTION_WRITE,
+        "PUT": ACTION_WRITE,
+        "DELETE": ACTION_WRITE,
     },
+    "action-notes": {"POST": ACTION_WRITE},
+    # The final findings of audits of one's own cases, and one's response to them.
+    "finding-list": {"GET": allow(("PW", "PO", "TM", "OM"))},
+    "finding-detail": {"GET": allow(("PW", "TM"))},
+    "finding-response": {
+        "POST": deny(
+            **dict.fromkeys(("OUT", "AUD", "AUD2", "QA", "IA", "ADM"), 403),
+            PO=404,
+            OM=404,
+            PW=OK,
+            TM=OK,
+        )
+    },
+    "practitioner-response-list": {"GET": READ_ALL},
+    "practitioner-response-detail": {"GET": allow(("QA", "IA", "ADM", "PW"))},
     "improvement-item-list": {"GET": READ_ALL, "POST": deny(AUD=403, AUD2=403, IA=403, OUT=403)},
     "improvement-item-detail": {
         "GET": READ_ALL,
@@ -211,8 +235,16 @@ WEB = {
         "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "IA", "ADM"), 404) | PAGE,
     },
     "action-advance": {
-        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "ADM"), 404) | PAGE
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "PW", "PO"), 404) | PAGE
     },
+    "action-note": {
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA", "PW", "PO"), 404) | PAGE
+    },
+    "my-actions": {"GET": allow(WITH_ROLE, **PAGE)},
+    "action": {"GET": allow(("TM", "QA", "IA", "ADM"), **PAGE)},
+    "my-findings": {"GET": allow(("PW", "PO", "TM", "OM"), **PAGE)},
+    "finding": {"GET": allow(("PW", "TM"), **PAGE)},
+    "responses": {"GET": allow((*MANAGERS, "IA", "ADM"), **PAGE)},
     "escalations": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
     "escalation-acknowledge": {
         "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM", "IA"), 404) | PAGE
@@ -328,7 +360,8 @@ def build_world():
     escalation = escalations.escalation_raise(
         audit=first.audit, actor=first.auditor.user, concern="x"
     )
-    owner = Staff.objects.filter(team=case.team, user__isnull=True).first()
+    # A social worker of the team (a practitioner who is none of the people below).
+    owner = Staff.objects.filter(team=case.team, staff_ref__startswith="SW").first()
     terms = {"owner": owner, "description": "Do it", "due_date": cycle.period_end}
     action = action_create(actor=lead, audit=first.audit, case=None, fields=terms)
     evidence = evidence_attach(
@@ -348,6 +381,25 @@ def build_world():
     reconciliation = disagreeing_double_audit(
         cycle, not_case=case.pk, not_auditors=(first.auditor.user, second.auditor.user)
     )
+    final = Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle, status="final", assignment__role="primary"
+    ).first()
+    other_case = (
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle)
+        .exclude(status="final")
+        .exclude(assignment__sampled_case__case=final.assignment.sampled_case.case)
+        .first()
+        .assignment.sampled_case.case
+    )
+    for key, on in (("PW", final.assignment.sampled_case.case), ("PO", other_case)):
+        user = User.objects.create_user(f"practitioner_{key.lower()}")
+        user.groups.set([Group.objects.get(name="practitioner")])
+        staff = Staff.objects.create(user=user, staff_ref=f"P-{key}", name=key, team=on.team)
+        Allocation.objects.create(case=on, staff=staff, role="worker", from_date=on.opened_on)
+        people[key] = user
+    given = responses.response_record(actor=people["PW"], audit=final, verdict="agree")
+    own = dict(terms, owner=Staff.objects.get(user=people["PW"]), due_date=cycle.period_end)
+    own_action = action_create(actor=lead, audit=final, case=None, fields=own)
     ids = {
         "team": case.team_id,
         "staff": first.auditor_id,
@@ -365,6 +417,9 @@ def build_world():
         "notification": told.pk,
         "reconciliation": reconciliation.pk,
         "evidence": evidence.pk,
+        "finding": final.pk,
+        "practitioner-response": given.pk,
+        "own-action": own_action.pk,
     }
     return people, ids
 
@@ -373,6 +428,8 @@ def url_for(name: str, ids: dict) -> str | None:
     from django.urls import NoReverseMatch, reverse
 
     short = name.split(":")[-1]
+    if name == "web:finding":
+        return reverse(name, kwargs={"audit_id": ids["finding"]})
     for kwargs in (
         {},
         {"pk": ids.get(short.rsplit("-", 1)[0]) or ids.get(short.split("-")[0])},
@@ -426,7 +483,9 @@ def test_every_list_costs_a_few_queries_however_many_rows(db, django_assert_max_
     people, ids = build_world()
     client = APIClient()
     client.force_login(people["ADM"])
-    lists = sorted(name for name in API if name.endswith("-list") and "GET" in API[name])
+    lists = sorted(
+        name for name in API if name.endswith("-list") and API[name].get("GET", {}).get("ADM") == OK
+    )
     for name in lists:
         url = url_for(f"api:{name}", ids) + "?limit=500"
         with django_assert_max_num_queries(12, info=name):

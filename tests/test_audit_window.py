@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from audits.core.working_days import add_working_days
+from audits.core.working_days import working_days_after
 from audits.models import Audit, Cycle, Event
 from audits.services import assignment, sample
 from audits.services.templates import current_template
@@ -17,11 +17,11 @@ from tests.builders import known_server_random
 
 def test_working_days_skip_weekends_and_bank_holidays():
     # Christmas 2026: Friday 25th, the weekend, Boxing Day observed on Monday 28th.
-    assert add_working_days(date(2026, 12, 23), 3) == date(2026, 12, 30)
+    assert working_days_after(date(2026, 12, 23), 3) == date(2026, 12, 30)
     # Easter 2026: Good Friday 3 April and Easter Monday 6 April.
-    assert add_working_days(date(2026, 4, 2), 1) == date(2026, 4, 7)
-    assert add_working_days(date(2026, 6, 1), 20) == date(2026, 6, 29)
-    assert add_working_days(date(2026, 6, 5), 0) == date(2026, 6, 5)
+    assert working_days_after(date(2026, 4, 2), 1) == date(2026, 4, 7)
+    assert working_days_after(date(2026, 6, 1), 20) == date(2026, 6, 29)
+    assert working_days_after(date(2026, 6, 5), 0) == date(2026, 6, 5)
 
 
 def _last_quarter_cycle() -> Cycle:
@@ -49,7 +49,7 @@ def _last_quarter_cycle() -> Cycle:
 def test_an_audit_of_last_quarter_assigned_today_is_not_overdue():
     cycle = _last_quarter_cycle()
     today = date.today()
-    due = add_working_days(today, 20)
+    due = working_days_after(today, 20)
     assert (cycle.audit_opens_on, cycle.audit_due_date) == (today, due)
     audits = Audit.objects.filter(assignment__sampled_case__cycle=cycle)
     assert audits.count() == 12

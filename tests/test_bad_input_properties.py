@@ -11,12 +11,14 @@ import json
 from datetime import date
 
 import pytest
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from audits.models import (
     Action,
+    Allocation,
     Audit,
     Case,
     Conflict,
@@ -150,7 +152,19 @@ def world(people, teams, make_person, client_for):
         "teams": cp.pk,
         "templates": cycle.template_id,
     }
-    clients = [client_for(people[name]) for name in ("qa_lead_quinn", "admin_ada", "auditor_alice")]
+    # A final audit of a case whose worker answers it as a practitioner.
+    final = Audit.objects.filter(assignment__sampled_case__cycle=cycle).exclude(pk=audit.pk)[0]
+    Audit.objects.filter(pk=final.pk).update(status="final", submitted_at=timezone.now())
+    practitioner = make_person("worker_wes", "practitioner", team=cp)
+    Allocation.objects.create(
+        case=final.assignment.sampled_case.case,
+        staff=Staff.objects.get(user=practitioner),
+        role="worker",
+        from_date=date(2025, 1, 1),
+    )
+    ids["findings"] = final.pk
+    names = ("qa_lead_quinn", "admin_ada", "auditor_alice")
+    clients = [client_for(people[name]) for name in names] + [client_for(practitioner)]
     return {"ids": ids, "clients": clients, "audit": audit}
 
 

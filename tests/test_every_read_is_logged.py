@@ -60,6 +60,15 @@ CASE_DATA = {
     "web:assurance-report": ("IA", "report"),
     "web:sampling-record": ("IA", "cycle"),
     "web:recheck": ("IA", "cycle"),
+    "api:finding-list": ("PW", "audit"),
+    "api:finding-detail": ("PW", "audit"),
+    "api:practitioner-response-list": ("QA", "practitionerresponse"),
+    "api:practitioner-response-detail": ("QA", "practitionerresponse"),
+    "web:my-findings": ("PW", "audit"),
+    "web:finding": ("PW", "audit"),
+    "web:responses": ("QA", "practitionerresponse"),
+    "web:my-actions": ("PW", "action"),
+    "web:action": ("TM", "action"),
 }
 # Served without case data: names, settings, figures without cases, the forms' chrome.
 NO_CASE_DATA = {
@@ -114,6 +123,7 @@ NO_CASE_DATA = {
     "web:notifications",
     "web:evidence-delete",
     "api:evidence-upload",
+    "web:action-note",
 }
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
@@ -196,6 +206,9 @@ def test_every_read_of_case_data_leaves_one_access_log_row(db, settings):
             "web:escalations",
             "web:action-new",
             "web:dashboard",
+            "web:my-findings",
+            "web:responses",
+            "web:my-actions",
         )
         if name.startswith("api:") and name.endswith("-list"):
             url += "?limit=5"

@@ -794,6 +794,58 @@ def _(w):
     return Write("QA", f"/api/v1/actions/{w.ids['action']}/", status=409)
 
 
+def _new_practitioner(w, key: str):
+    """A practitioner who manages the final audit's case and has not responded yet."""
+    from django.contrib.auth.models import Group, User
+
+    from audits.models import Allocation
+
+    final = Audit.objects.get(pk=w.ids["finding"])
+    case_ = final.assignment.sampled_case.case
+    user = User.objects.create_user(f"practitioner_{key.lower()}")
+    user.groups.set([Group.objects.get(name="practitioner")])
+    staff = Staff.objects.create(user=user, staff_ref=f"P-{key}", name=key, team=case_.team)
+    Allocation.objects.create(case=case_, staff=staff, role="manager", from_date=case_.opened_on)
+    w.people[key] = user
+    return final
+
+
+@case(("api:finding-response", "POST"))
+def _(w):
+    final = _new_practitioner(w, "PM1")
+    body = {"verdict": "disagree", "comment": "The plan was reviewed"}
+    return Write(
+        "PM1",
+        f"/api/v1/findings/{final.pk}/response/",
+        body,
+        status=201,
+        obj=("practitionerresponse", None),
+        verb="practitioner_response.recorded",
+    )
+
+
+def _open_action_of_pw(w) -> int:
+    """A fresh open action owned by the practitioner PW (other cases move actions on)."""
+    from audits.services.actions import action_create
+
+    owner = Staff.objects.get(user=w.people["PW"])
+    fields = {"owner": owner, "description": "Note me", "due_date": date.today()}
+    return action_create(actor=w.lead, audit=w.final_audit(), case=None, fields=fields).pk
+
+
+@case(("api:action-notes", "POST"))
+def _(w):
+    action_id = _open_action_of_pw(w)
+    return Write(
+        "PW",
+        f"/api/v1/actions/{action_id}/notes/",
+        {"text": "Started"},
+        status=201,
+        obj=("action", action_id),
+        verb="action.note_added",
+    )
+
+
 @case(("api:improvement-item-list", "POST"))
 def _(w):
     return Write(
@@ -1103,6 +1155,32 @@ def _(w):
     )
 
 
+@case(("web:finding", "POST"))
+def _(w):
+    final = _new_practitioner(w, "PM2")
+    return page(
+        "PM2",
+        reverse("web:finding", args=[final.pk]),
+        {"verdict": "agree"},
+        status=302,
+        obj=("practitionerresponse", None),
+        verb="practitioner_response.recorded",
+    )
+
+
+@case(("web:action-note", "POST"))
+def _(w):
+    action_id = _open_action_of_pw(w)
+    return page(
+        "PW",
+        reverse("web:action-note", args=[action_id]),
+        {"text": "Half way"},
+        status=302,
+        obj=("action", action_id),
+        verb="action.note_added",
+    )
+
+
 @case(("web:escalation-acknowledge", "POST"))
 def _(w):
     escalation = _open_escalation(w)
@@ -1272,6 +1350,10 @@ NOTHING_WRITTEN = {
     "health",
     "login",
     "web:evidence-download",
+    "web:action",
+    "web:my-actions",
+    "web:my-findings",
+    "web:responses",
     "logout",
     "admin:index",
     "admin:login",

@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 from audits.core import grading
 from audits.models import (
     Action,
+    Allocation,
     Assignment,
     Audit,
     Case,
@@ -40,6 +41,7 @@ from audits.models import (
     Evidence,
     ImprovementItem,
     Notification,
+    PractitionerResponse,
     Reconciliation,
     ReportJob,
     Staff,
@@ -47,6 +49,7 @@ from audits.models import (
     Template,
 )
 from audits.services import actions as action_service
+from audits.services import responses as response_service
 from tests import scope_world
 
 OK = "ok"
@@ -116,6 +119,18 @@ class Oracle:
         }
         self.sampled_cases = set(
             Case.objects.filter(samplings__isnull=False).values_list("pk", flat=True)
+        )
+        self.primary = set(
+            Audit.objects.filter(assignment__role="primary").values_list("pk", flat=True)
+        )
+        self.submitted_on = {
+            pk: when.date() if when else None
+            for pk, when in Audit.objects.values_list("pk", "submitted_at")
+        }
+        self.allocations = list(
+            Allocation.objects.filter(staff__user__isnull=False).values_list(
+                "staff__user__username", "case_id", "from_date", "to_date"
+            )
         )
 
     def facts(self, obj):
@@ -201,6 +216,30 @@ class Oracle:
             or (self.has(p, "internal_auditor") and case.pk in self.sampled_cases)
         )
 
+    # Practitioners
+    def held_when_audited(self, p, a: AuditFacts) -> bool:
+        day = self.submitted_on[a.pk]
+        return day is not None and any(
+            who == p and case == a.case and start <= day and (end is None or day <= end)
+            for who, case, start, end in self.allocations
+        )
+
+    def sees_finding(self, p, a: AuditFacts) -> bool:
+        """Final, the primary audit, of a case the person held when it was audited."""
+        return (
+            self.has(p, "practitioner")
+            and a.status == "final"
+            and a.pk in self.primary
+            and self.held_when_audited(p, a)
+        )
+
+    def sees_response(self, p, r: PractitionerResponse) -> bool:
+        return (
+            self.reads_all(p)
+            or self.runs(p, self.audits[r.audit_id].cycle)
+            or (self.has(p, "practitioner") and r.staff.user.username == p)
+        )
+
     def sees_escalation(self, p, e: Escalation) -> bool:
         a = self.audits[e.audit_id]
         return (
@@ -220,7 +259,11 @@ class Oracle:
         return (
             self.reads_all(p)
             or (self.has(p, "manager") and x.team_id in self.managed[p])
-            or (self.has(p, "auditor") and x.owner.user is not None and x.owner.user.username == p)
+            or (
+                self.has(p, "auditor", "practitioner")
+                and x.owner.user is not None
+                and x.owner.user.username == p
+            )
         )
 
     # Evidence: seen with its audit or its action; deleted by its uploader only.
@@ -268,7 +311,7 @@ class Oracle:
 
 
 # --- Rules: (person, object) -> expected answer --------------------------------------------------
-ALL_ROLES = ("auditor", "manager", "internal_auditor", "admin")
+ALL_ROLES = ("auditor", "manager", "internal_auditor", "admin", "practitioner")
 READERS = ("manager", "internal_auditor", "admin")
 
 
@@ -326,6 +369,7 @@ A = "auditor"
 M = "manager"
 IA = "internal_auditor"
 ADM = "admin"
+PR = "practitioner"
 
 # route -> (kind of object, {method: rule(oracle, person, object)}, list check)
 # kind None: the route takes no object. A list check names how to find the expected ids.
@@ -529,18 +573,37 @@ API = {
         None,
         {
             "GET": lambda o, p, x: api_read(o, p),
-            "POST": lambda o, p, x: api_write(o, p, (M, A, ADM)),
+            "POST": lambda o, p, x: api_write(o, p, (M, A, ADM, PR)),
         },
     ),
+    # Owners (auditors or practitioners) update their own; the service decides the rest.
     "action-detail": (
         "action",
         {
             "GET": lambda o, p, x: api_read(o, p, visible=o.sees_action(p, x)),
             **dict.fromkeys(
                 ("PUT", "PATCH", "DELETE"),
-                lambda o, p, x: api_write(o, p, (M, A, ADM), o.sees_action(p, x)),
+                lambda o, p, x: api_write(o, p, (M, A, ADM, PR), o.sees_action(p, x)),
             ),
         },
+    ),
+    "action-notes": (
+        "action",
+        {"POST": lambda o, p, x: api_write(o, p, (M, A, ADM, PR), o.sees_action(p, x))},
+    ),
+    "finding-list": (None, {"GET": lambda o, p, x: api_read(o, p, (PR,))}),
+    "finding-detail": (
+        "audit",
+        {"GET": lambda o, p, x: api_read(o, p, (PR,), o.sees_finding(p, x))},
+    ),
+    "finding-response": (
+        "audit",
+        {"POST": lambda o, p, x: api_write(o, p, (PR,), o.sees_finding(p, x))},
+    ),
+    "practitioner-response-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "practitioner-response-detail": (
+        "practitioner-response",
+        {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_response(p, x))},
     ),
     "improvement-item-list": (
         None,
@@ -563,11 +626,6 @@ API = {
             ),
         },
     ),
-    "notification-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
-    "notification-read": (
-        "notification",
-        {"POST": lambda o, p, x: api_write(o, p, ALL_ROLES, own(o, p, x))},
-    ),
     **{
         name: ("report", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_report(p, x))})
         for name in (
@@ -579,6 +637,11 @@ API = {
             "report-recompute",
         )
     },
+    "notification-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "notification-read": (
+        "notification",
+        {"POST": lambda o, p, x: api_write(o, p, ALL_ROLES, own(o, p, x))},
+    ),
     "evidence-upload": (None, {"POST": lambda o, p, x: 401 if p == ANON else OK}),
     "evidence-detail": (
         "evidence",
@@ -606,6 +669,12 @@ LISTS = {
     "audit-list": ("audit", lambda o, p, x: o.sees_audit(p, x), "id"),
     "escalation-list": ("escalation", lambda o, p, x: o.sees_escalation(p, x), "id"),
     "action-list": ("action", lambda o, p, x: o.sees_action(p, x), "id"),
+    "finding-list": ("audit", lambda o, p, x: o.sees_finding(p, x), "audit"),
+    "practitioner-response-list": (
+        "practitioner-response",
+        lambda o, p, x: o.sees_response(p, x),
+        "id",
+    ),
     "improvement-item-list": ("improvement-item", lambda o, p, x: True, "id"),
     "report-list": ("report", lambda o, p, x: o.sees_report(p, x), "id"),
     "reconciliation-list": ("reconciliation", lambda o, p, x: o.sees_reconciliation(p, x), "id"),
@@ -614,6 +683,7 @@ LISTS = {
 }
 
 ANY = ALL_ROLES
+WRITERS = (M, A, ADM, PR)  # of actions: internal audit reads only
 WEB = {
     "keepalive": (None, {"GET": lambda o, p, x: 401 if p == ANON else 204}),
     "my-audits": (None, {"GET": lambda o, p, x: page(o, p, (A,))}),
@@ -693,7 +763,16 @@ WEB = {
             ("GET", "POST"), lambda o, p, x: page(o, p, (M,), x is None or o.runs(p, x.cycle))
         ),
     ),
-    "action-advance": ("action", post_only((M,), lambda o, p, x: o.sees_action(p, x))),
+    "action-advance": ("action", post_only(WRITERS, lambda o, p, x: o.sees_action(p, x))),
+    "my-actions": (None, {"GET": lambda o, p, x: page(o, p, ANY)}),
+    "action": ("action", {"GET": lambda o, p, x: page(o, p, ANY, o.sees_action(p, x))}),
+    "action-note": ("action", post_only(WRITERS, lambda o, p, x: o.sees_action(p, x))),
+    "my-findings": (None, {"GET": lambda o, p, x: page(o, p, (PR,))}),
+    "finding": (
+        "audit",
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (PR,), o.sees_finding(p, x))),
+    ),
+    "responses": (None, {"GET": lambda o, p, x: page(o, p, READERS)}),
     "audit-evidence": (
         "audit",
         {
@@ -852,6 +931,9 @@ def world(db):
         },
     )
     _attach_evidence(world)
+    response_service.response_record(
+        actor=world.people["prac_mel"], audit=world.extra["final"], verdict="agree"
+    )
     return world
 
 
@@ -894,6 +976,7 @@ def objects(world, kind):
                     picked.append(row)
         pairs = world.audits("south", assignment__role="second").first()
         picked += [pairs] if pairs else []
+        picked.append(world.extra["final"])
         picked = list({a.pk: a for a in picked}.values())
         return ([None] if kind == "audit-or-none" else []) + picked
     if kind == "case":
@@ -927,6 +1010,7 @@ def every(kind):
         "notification": Notification,
         "reconciliation": Reconciliation,
         "evidence": Evidence,
+        "practitioner-response": PractitionerResponse,
     }[kind]
     return model.objects.all()
 
@@ -1083,6 +1167,7 @@ PAGE_LISTS = {
         lambda o, p, x: o.sees_escalation(p, x) and x.status == "open",
     ),
     "web:notifications": (r'id="notification-(\d+)"', "notification", own),
+    "web:my-findings": (r'href="/findings/(\d+)/"', "audit", lambda o, p, x: o.sees_finding(p, x)),
 }
 
 

@@ -55,6 +55,11 @@ def test_seed_demo_loads_a_council_with_the_promised_logins(db):
     expected = {"qa.lead", "internal.audit", "admin", "manager.child-protection-one"}
     expected |= {f"auditor.{n}" for n in range(1, 9)}
     assert expected <= usernames
+    # Every social worker signs in as a practitioner, with no other role.
+    worker = User.objects.get(username="sw0401")
+    assert set(worker.groups.values_list("name", flat=True)) == {"practitioner"}
+    assert worker.staff.staff_ref == "SW0401"
+    assert worker.check_password("caseassure-demo-2026")
     case_types = set(Case.objects.values_list("case_type", flat=True))
     assert {"cin", "cp", "cla", "referral", "assessment", "care_leaver", "early_help"} <= case_types
     # Running again changes nothing.

@@ -96,7 +96,17 @@ def test_marking_an_action_done_then_verified(cycle, lead):
     refused = lead.post(f"/actions/{action.pk}/advance/", {"status": "done"}, follow=True)
     assert b"was not updated" in refused.content
     lead.post(f"/actions/{action.pk}/advance/", {"status": "done", "evidence_note": "Plan redone"})
-    lead.post(f"/actions/{action.pk}/advance/", {"status": "verified", "back": "//evil.example"})
+    # Maker and checker: whoever marked it done does not verify it; the team's manager does.
+    mine = lead.post(f"/actions/{action.pk}/advance/", {"status": "verified"}, follow=True)
+    assert b"Whoever marked the action done cannot verify it" in mine.content
+    assert Action.objects.get(pk=action.pk).status == "done"
+    team_manager = Client()
+    team_manager.force_login(
+        scenarios.person(f"manager.{action.team.name.lower().replace(' ', '-')}")
+    )
+    team_manager.post(
+        f"/actions/{action.pk}/advance/", {"status": "verified", "back": "//evil.example"}
+    )
     action.refresh_from_db()
     assert action.status == "verified"
 

@@ -48,6 +48,13 @@ def remind_audits() -> dict:
     return audits_remind()
 
 
+@shared_task(name="worker.tasks.request_responses")
+def request_responses() -> dict:
+    from audits.services.responses import responses_request_and_remind
+
+    return responses_request_and_remind()
+
+
 @shared_task(
     bind=True,
     name="worker.tasks.compile_report",

@@ -2,12 +2,13 @@
 
 from django.utils import timezone
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits.api.base import ModelViewSet
 from audits.core import roles
 from audits.core.errors import StateConflict
-from audits.models import Action, Audit, ImprovementItem, Staff
+from audits.models import Action, ActionNote, Audit, ImprovementItem, Staff
 from audits.selectors import scoping
 from audits.services import actions as action_service
 
@@ -22,6 +23,15 @@ class ImprovementItemViewSet(ModelViewSet):
     serializer_class = ImprovementItemSerializer
     scope = staticmethod(scoping.improvement_items_for)
     write_roles = (roles.ADMIN, roles.MANAGER)
+
+
+class ActionNoteSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author.username", read_only=True)
+
+    class Meta:
+        model = ActionNote
+        fields = ["id", "text", "author", "at"]
+        read_only_fields = ["author", "at"]
 
 
 class ActionSerializer(serializers.ModelSerializer):
@@ -40,6 +50,7 @@ class ActionSerializer(serializers.ModelSerializer):
     case_ref = serializers.CharField(source="case.case_ref", read_only=True)
     team = serializers.CharField(source="team.name", read_only=True)
     overdue = serializers.SerializerMethodField()
+    notes = ActionNoteSerializer(many=True, read_only=True)
 
     class Meta:
         model = Action
@@ -60,6 +71,7 @@ class ActionSerializer(serializers.ModelSerializer):
             "created_at",
             "done_at",
             "verified_at",
+            "notes",
         ]
         read_only_fields = ["created_at", "done_at", "verified_at"]
 
@@ -83,12 +95,17 @@ class ActionSerializer(serializers.ModelSerializer):
 class ActionViewSet(ModelViewSet):
     serializer_class = ActionSerializer
     scope = staticmethod(scoping.actions_for)
-    write_roles = (roles.MANAGER, roles.AUDITOR, roles.ADMIN)
+    # Owners (who may hold only the practitioner role) add notes and mark their actions done;
+    # the service decides who may do what to which action.
+    write_roles = (roles.MANAGER, roles.AUDITOR, roles.ADMIN, roles.PRACTITIONER)
     filterset_fields = ["status", "priority", "team__name", "owner__staff_ref"]
 
     def get_queryset(self):
         queryset = (
-            super().get_queryset().select_related("case", "team", "owner", "improvement_item")
+            super()
+            .get_queryset()
+            .select_related("case", "team", "owner", "improvement_item")
+            .prefetch_related("notes__author")
         )
         if self.request.query_params.get("overdue") in ("1", "true"):
             queryset = queryset.filter(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
@@ -118,6 +135,16 @@ class ActionViewSet(ModelViewSet):
             changes=data,
         )
         return Response(self.get_serializer(item).data)
+
+    @action(detail=True, methods=["post"], serializer_class=ActionNoteSerializer)
+    def notes(self, request, pk=None):
+        item = self.get_object()
+        body = ActionNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        note = action_service.action_note_add(
+            actor=request.user, action=item, text=body.validated_data["text"]
+        )
+        return Response(ActionNoteSerializer(note).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         raise StateConflict("Actions are kept as part of the audit record; close them instead.")

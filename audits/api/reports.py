@@ -157,6 +157,16 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return Response(reports.report_data_changed(report))
 
 
+def response_key_figures(responses: dict | None) -> dict:
+    """The practitioners' response rate (None: not measured) and how many disagreed."""
+    responses = responses or {}
+    return {
+        "practitioner_response_rate": responses.get("rate"),
+        "practitioner_responses_counted": responses.get("counted", 0),
+        "practitioner_disagreements": responses.get("disagreement_count", 0),
+    }
+
+
 class AssuranceSummarySerializer(serializers.Serializer):
     cycle = serializers.IntegerField(source="cycle_id")
     cycle_name = serializers.CharField(source="cycle.name")
@@ -195,6 +205,8 @@ class AssuranceSummarySerializer(serializers.Serializer):
             **report.figures["summary"],
             "kappa_quadratic": report.figures["reliability"]["kappa_quadratic"],
             "alpha_overall": report.figures["reliability"]["alpha_overall"],
+            # Reports compiled before practitioners responded carry no such figures.
+            **response_key_figures(report.figures.get("practitioner_responses")),
         }
 
     def get_reconciliation(self, report) -> dict | None:

@@ -7,6 +7,7 @@ from audits.api import (
     cases,
     cycles,
     evidence,
+    findings,
     grading,
     notifications,
     reconciliations,
@@ -61,6 +62,12 @@ router.register("improvement-items", actions.ImprovementItemViewSet, basename="i
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("reconciliations", reconciliations.ReconciliationViewSet, basename="reconciliation")
+router.register("findings", findings.FindingViewSet, basename="finding")
+router.register(
+    "practitioner-responses",
+    findings.PractitionerResponseViewSet,
+    basename="practitioner-response",
+)
 
 urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token-issue"),

@@ -79,13 +79,14 @@ def build_council(*, cases: int, seed: int, today: date) -> Council:
     for number, (name, _, _) in enumerate(TEAMS, start=1):
         manager_ref = f"TM{number:03d}"
         managers[name] = manager_ref
-        # Team managers peer-audit a few files a month for other teams.
+        # Team managers peer-audit a few files a month for other teams, and read and answer
+        # the findings of audits of their own team's cases (the practitioner role).
         staff.append(
             StaffRow(
                 manager_ref,
                 person(),
                 name,
-                ["manager", "auditor"],
+                ["manager", "auditor", "practitioner"],
                 [name],
                 3,
                 f"manager.{slug(name)}",
@@ -95,7 +96,9 @@ def build_council(*, cases: int, seed: int, today: date) -> Council:
         for index in range(WORKERS_PER_TEAM):
             ref = f"SW{number:02d}{index + 1:02d}"
             workers[name].append(ref)
-            staff.append(StaffRow(ref, person(), name))
+            # Social workers sign in as practitioners: the findings of audits of the cases
+            # they held, and the actions they own. Login: the staff reference in lower case.
+            staff.append(StaffRow(ref, person(), name, ["practitioner"], username=ref.lower()))
     all_case_teams = [name for name, _, _ in TEAMS]
     for number in range(1, 4):
         covered = all_case_teams[(number - 1) * 4 : number * 4]

@@ -1,10 +1,13 @@
-"""The four roles. A role is a Django group; a user may hold several."""
+"""The roles. A role is a Django group; a user may hold several."""
 
 AUDITOR = "auditor"
 MANAGER = "manager"
 INTERNAL_AUDITOR = "internal_auditor"
 ADMIN = "admin"
-ALL_ROLES = (AUDITOR, MANAGER, INTERNAL_AUDITOR, ADMIN)
+# The case's worker and manager at the time of an audit: they read its final findings,
+# respond to them, and update the actions they own.
+PRACTITIONER = "practitioner"
+ALL_ROLES = (AUDITOR, MANAGER, INTERNAL_AUDITOR, ADMIN, PRACTITIONER)
 
 
 def roles_of(user) -> frozenset[str]:

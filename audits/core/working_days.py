@@ -1,30 +1,44 @@
-"""Working days in England and Wales: Monday to Friday, bank holidays left out.
+"""Working days: Monday to Friday, less the bank holidays of England and Wales.
 
-The bank holidays come from the maintained ``holidays`` package (GB, subdivision ENG, which
-England and Wales share), so a new year or a one-off bank holiday needs no code here."""
+Windows people are given to act (a practitioner's response to an audit's findings) are
+counted in working days, as councils count them.
+"""
 
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 
 import holidays
 
 
-@lru_cache(maxsize=64)
+@cache
 def _bank_holidays(year: int) -> frozenset[date]:
+    # The library is kept up to date with proclaimed one-off holidays (coronations, jubilees).
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
 
 
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+def bank_holidays(start: date, end: date) -> frozenset[date]:
+    """England and Wales bank holidays from ``start`` to ``end`` inclusive."""
+    found: set[date] = set()
+    for year in range(start.year, end.year + 1):
+        found |= {day for day in _bank_holidays(year) if start <= day <= end}
+    return frozenset(found)
 
 
-def add_working_days(start: date, days: int) -> date:
-    """The day ``days`` working days after ``start`` (``start`` itself never counts)."""
+def add_working_days(start: date, days: int, closed: frozenset[date] = frozenset()) -> date:
+    """The date ``days`` working days after ``start`` (``start`` itself not counted),
+    skipping weekends and the dates in ``closed``. ``days`` 0 gives ``start``."""
     if days < 0:
-        raise ValueError("days must not be negative")
-    day = start
-    while days:
+        raise ValueError("days must be zero or more")
+    day, left = start, days
+    while left:
         day += timedelta(days=1)
-        if is_working_day(day):
-            days -= 1
+        if day.weekday() < 5 and day not in closed:
+            left -= 1
     return day
+
+
+def working_days_after(start: date, days: int) -> date:
+    """``add_working_days`` with England and Wales bank holidays closed."""
+    # A window of n working days never spans more than n * 2 + 14 calendar days.
+    closed = bank_holidays(start, start + timedelta(days=days * 2 + 14))
+    return add_working_days(start, days, closed)

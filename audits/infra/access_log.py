@@ -59,6 +59,15 @@ READS = {
     "web:assurance-report": ("report", "read"),
     "web:sampling-record": ("cycle", "sample"),
     "web:recheck": ("cycle", "sample"),
+    "api:finding-list": ("audit", "list"),
+    "api:finding-detail": ("audit", "read"),
+    "api:practitioner-response-list": ("practitionerresponse", "list"),
+    "api:practitioner-response-detail": ("practitionerresponse", "read"),
+    "web:my-findings": ("audit", "list"),
+    "web:finding": ("audit", "read"),
+    "web:responses": ("practitionerresponse", "list"),
+    "web:my-actions": ("action", "list"),
+    "web:action": ("action", "read"),
 }
 # Administration pages of these models show case data (Event before/after values hold
 # grades and concern text; an AccessLog row says who read which case).

@@ -6,7 +6,7 @@ changes when the code or audits/fixtures/default_template.json does later."""
 from django.db import migrations
 from django.utils import timezone
 
-ROLES = ("auditor", "manager", "internal_auditor", "admin")
+ROLES = ("auditor", "manager", "internal_auditor", "admin", "practitioner")
 
 DEFAULT_TEMPLATE = {
     "name": "Children's social care case audit",

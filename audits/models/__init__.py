@@ -10,6 +10,7 @@ from audits.models.opinion import OpinionSettings
 from audits.models.reconciliation import Reconciliation
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
+from audits.models.responses import ActionNote, PractitionerResponse, ResponseRequest
 from audits.models.retention import RetentionPolicy
 from audits.models.summaries import AuditSummary, DomainGrade
 from audits.models.templates import Template
@@ -17,6 +18,7 @@ from audits.models.templates import Template
 __all__ = [
     "AccessLog",
     "Action",
+    "ActionNote",
     "Allocation",
     "ApiToken",
     "Assignment",
@@ -36,9 +38,11 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OpinionSettings",
+    "PractitionerResponse",
     "Reconciliation",
     "Report",
     "ReportJob",
+    "ResponseRequest",
     "RetentionPolicy",
     "SampledCase",
     "Staff",

@@ -69,6 +69,10 @@ def _converters(model, vendor: str) -> list[tuple]:
     return fields
 
 
+# One bound parameter per role, however many roles there are.
+ROLE_PLACEHOLDERS = ", ".join(["%s"] * len(roles.ALL_ROLES))
+
+
 @cache
 def _token_sql(vendor: str) -> str:
     # The user's columns come from the model; every value is a bound parameter.
@@ -78,7 +82,7 @@ SELECT {select_list(User, "u")}, t.id, g.name,
   FROM {_table(ApiToken)} t
   JOIN {_table(User)} u ON u.id = t.user_id
   LEFT JOIN {_table(User.groups.through)} m ON m.user_id = u.id
-  LEFT JOIN {_table(Group)} g ON g.id = m.group_id AND g.name IN (%s, %s, %s, %s)
+  LEFT JOIN {_table(Group)} g ON g.id = m.group_id AND g.name IN ({ROLE_PLACEHOLDERS})
  WHERE t.key_hash = %s AND t.revoked_at IS NULL AND t.expires_at > %s
 """  # noqa: S608
 

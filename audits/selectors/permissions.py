@@ -77,6 +77,26 @@ def can_change_action_terms(user, action: Action) -> bool:
     )
 
 
+def can_update_action_progress(user, action: Action) -> bool:
+    """Progress notes and marking done: the action's owner (whatever role lets them sign in)
+    or a manager of the action's team."""
+    is_owner = action.owner.user_id is not None and action.owner.user_id == user.pk
+    return (is_owner and bool(roles.roles_of(user))) or can_change_action_terms(user, action)
+
+
+def action_verify_problem(user, action: Action) -> str | None:
+    """Why ``user`` may not verify ``action`` (maker and checker), or None. A manager of the
+    action's team verifies; never its owner, never whoever marked it done, whatever roles
+    they hold."""
+    if not roles.has_role(user, roles.MANAGER) or not can_change_action_terms(user, action):
+        return "A manager of the action's team verifies it."
+    if action.owner.user_id == user.pk:
+        return "The action's owner cannot verify it: another manager does."
+    if action.done_by_id == user.pk:
+        return "Whoever marked the action done cannot verify it: another manager does."
+    return None
+
+
 def can_request_follow_up(user, case: Case) -> bool:
     """A manager of the case's team."""
     return scoping.cases_managed_by(user).filter(pk=case.pk).exists()

@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, Sum
 from audits.core import sampling
 from audits.core.figures import appendix, compute_figures
 from audits.core.opinion import OpinionThresholds
+from audits.core.responses import response_figures
 from audits.models import (
     Action,
     Assignment,
@@ -25,6 +26,8 @@ from audits.models import (
     Cycle,
     DomainGrade,
     Escalation,
+    PractitionerResponse,
+    Reconciliation,
     SampledCase,
     Staff,
     Team,
@@ -33,6 +36,7 @@ from audits.models.opinion import opinion_thresholds
 from audits.selectors import snapshot
 from audits.selectors.report_appendix import audit_rows, sampled_rows
 from audits.selectors.report_inputs import report_inputs, report_setting
+from audits.selectors.report_responses import response_inputs
 from audits.selectors.sample_record import sample_verify
 
 
@@ -52,7 +56,8 @@ def report_build(
         inputs = report_inputs(cycle, as_of)
         verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
         rows = audit_rows(cycle)
-        details = {"audits": rows, "sampled": sampled_rows(cycle)}
+        responses = response_inputs(cycle, as_of)
+        details = {"audits": rows, "sampled": sampled_rows(cycle), "responses": responses}
         fingerprint = report_fingerprint(cycle)
     figures = compute_figures(
         inputs,
@@ -60,6 +65,7 @@ def report_build(
         thresholds=thresholds or opinion_thresholds(),
     )
     figures["appendix"] = appendix(rows)
+    figures["practitioner_responses"] = response_figures(responses)
     report_hash = canonical_hash({"inputs": inputs, "details": details, "figures": figures})
     return figures, report_hash, rows, fingerprint
 
@@ -73,11 +79,11 @@ def report_fingerprint(cycle: Cycle) -> str:
     definition, form and frame as they are (small), and for the many rows -- audits,
     summaries, domain grades, sampled cases, their cases, assignments, escalations and
     actions of the cycle, and the audits of earlier cycles (the trend) -- their count with
-    their versions or newest change. Every change the services make to those rows moves
-    one of these: saving, submitting, moderating or withdrawing an audit raises its
-    version; drawing, extending or replacing adds sampled cases; importing a case stamps
-    its ``updated_at``. Names shown in the report (teams, auditors' staff refs) are taken
-    whole; they are few."""
+    their versions or newest change (reconciliations and practitioners' responses too).
+    Every change the services make to those rows moves one of these: saving, submitting,
+    moderating or withdrawing an audit raises its version; drawing, extending or replacing
+    adds sampled cases; importing a case stamps its ``updated_at``. Names shown in the
+    report (teams, auditors' staff refs) are taken whole; they are few."""
     cycle = Cycle.objects.select_related("frame", "template").get(pk=cycle.pk)
     audits = Audit.objects.filter(assignment__sampled_case__cycle=cycle)
     earlier = Q(assignment__sampled_case__cycle__period_end__lt=cycle.period_start)
@@ -110,6 +116,16 @@ def report_fingerprint(cycle: Cycle) -> str:
             Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).values_list(
                 "pk", "priority", "status", "due_date", "done_at"
             )
+        ),
+        # A reconciliation agreed rewrites a summary in place; a response adds a row.
+        "reconciliations": _totals(
+            Reconciliation.objects.filter(sampled_case__cycle=cycle),
+            last=Max("pk"),
+            agreed=Max("agreed_at"),
+        ),
+        "responses": _totals(
+            PractitionerResponse.objects.filter(audit__assignment__sampled_case__cycle=cycle),
+            last=Max("pk"),
         ),
         "teams": sorted(Team.objects.values_list("pk", "name")),
         "auditors": sorted(

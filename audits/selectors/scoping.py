@@ -10,6 +10,7 @@ from audits.core import roles
 from audits.core.statuses import AUDIT_COMPLETED
 from audits.models import (
     Action,
+    Allocation,
     Assignment,
     Audit,
     Case,
@@ -17,6 +18,7 @@ from audits.models import (
     Cycle,
     Escalation,
     ImprovementItem,
+    PractitionerResponse,
     Reconciliation,
     Report,
     ReportJob,
@@ -291,8 +293,44 @@ def actions_for(user) -> QuerySet[Action]:
         roles.MANAGER: _action_manager,
         roles.INTERNAL_AUDITOR: _everything,
         roles.AUDITOR: _action_owner,
+        roles.PRACTITIONER: _action_owner,
     }
     return Action.objects.filter(_scope(user, rules))
+
+
+# --- Practitioners: the final findings of audits of their own cases ---------------------------
+def _held_case_when_audited(user):
+    # The worker or manager of the case on the day the audit was submitted: the findings are
+    # about the work up to then. A later holder, or one who left before, is not asked.
+    audited_on = OuterRef("submitted_at__date")
+    return Exists(
+        Allocation.objects.filter(
+            case_id=OuterRef("assignment__sampled_case__case_id"),
+            staff__user=user,
+            from_date__lte=audited_on,
+        ).filter(Q(to_date__isnull=True) | Q(to_date__gte=audited_on))
+    )
+
+
+def findings_for(user) -> QuerySet[Audit]:
+    """Audits whose final findings ``user`` reads as a practitioner: final (moderated or
+    agreed), the primary audit only (a second, blind audit is for reliability, not for the
+    practitioner), of a case they held as worker or manager when it was audited."""
+    if not roles.has_role(user, roles.PRACTITIONER):
+        return Audit.objects.none()
+    return Audit.objects.filter(
+        _held_case_when_audited(user), status=Audit.Status.FINAL, assignment__role="primary"
+    )
+
+
+def practitioner_responses_for(user) -> QuerySet[PractitionerResponse]:
+    rules = {
+        roles.ADMIN: _everything,
+        roles.MANAGER: lambda user: Q(audit__in=audits_managed_by(user)),
+        roles.INTERNAL_AUDITOR: _everything,
+        roles.PRACTITIONER: lambda user: Q(staff__user=user),
+    }
+    return PractitionerResponse.objects.filter(_scope(user, rules))
 
 
 def templates_for(user) -> QuerySet[Template]:

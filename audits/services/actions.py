@@ -6,11 +6,10 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from audits.core import roles
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.core.grading import questions
 from audits.infra import notify
-from audits.models import Action, Audit, Case, FollowUp
+from audits.models import Action, ActionNote, Audit, Case, FollowUp
 from audits.selectors import permissions
 from audits.services.history import event_record
 
@@ -99,14 +98,18 @@ def action_advance(*, action: Action, actor, status: str, evidence_note: str = "
             raise StateConflict(f"An action that is {action.status} cannot become {status}.")
         before = action.status
         if status == Action.Status.DONE:
+            if not permissions.can_update_action_progress(actor, action):
+                raise Forbidden("The action's owner or a manager of its team marks it done.")
             note = (evidence_note or "").strip()
             if not note:
                 raise DomainError("Say what was done.", fields={"evidence_note": ["required"]})
             action.evidence_note = note[:10_000]
             action.done_at = timezone.now()
+            action.done_by = actor
         else:
-            if not roles.has_role(actor, roles.MANAGER) or action.owner.user_id == actor.pk:
-                raise Forbidden("A manager other than the owner verifies an action.")
+            problem = permissions.action_verify_problem(actor, action)
+            if problem:
+                raise Forbidden(problem)
             action.verified_at = timezone.now()
             action.verified_by = actor
         action.status = status
@@ -119,6 +122,25 @@ def action_advance(*, action: Action, actor, status: str, evidence_note: str = "
             after={"status": status},
         )
     return action
+
+
+def action_note_add(*, actor, action: Action, text: str) -> ActionNote:
+    """A note of progress on an open action, by its owner or a manager of its team."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write the note.", fields={"text": ["Write the note."]})
+    if len(text) > 10_000:
+        raise DomainError("The note is too long.", fields={"text": ["At most 10000 characters."]})
+    if not permissions.can_update_action_progress(actor, action):
+        raise Forbidden("The action's owner or a manager of its team adds notes.")
+    with transaction.atomic():
+        action = Action.objects.select_for_update(of=("self",)).get(pk=action.pk)
+        if action.status != Action.Status.OPEN:
+            raise StateConflict("Notes are added while the action is open.")
+        note = ActionNote.objects.create(action=action, author=actor, text=text)
+        event_record(actor=actor, verb="action.note_added", obj=action,
+                     after={"note": note.pk}, reason=text)  # fmt: skip
+    return note
 
 
 def actions_remind(now: datetime | None = None) -> dict[str, int]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED
-from audits.core.working_days import add_working_days
+from audits.core.working_days import working_days_after
 from audits.infra import notify
 from audits.models import Audit, Staff
 
@@ -43,7 +43,7 @@ def audits_remind(now: datetime | None = None) -> dict[str, int]:
     soon, late = defaultdict(list), defaultdict(list)
     due_soon = _still_with_auditor().filter(
         due_date__gte=today,
-        due_date__lte=add_working_days(today, REMIND_WORKING_DAYS_BEFORE),
+        due_date__lte=working_days_after(today, REMIND_WORKING_DAYS_BEFORE),
         reminded_due_at__isnull=True,
     )
     for audit in due_soon.select_related("assignment"):

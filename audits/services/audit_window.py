@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.core.errors import DomainError
-from audits.core.working_days import add_working_days
+from audits.core.working_days import working_days_after
 from audits.models import Audit, Cycle
 from audits.services.history import event_record
 from audits.services.lifecycle import check_cycle_open
@@ -18,7 +18,7 @@ WINDOW_FIELDS = ("audit_opens_on", "audit_due_date")
 
 def window_default(*, drawn_on: date) -> tuple[date, date]:
     """Opens on the day of the draw; due a number of working days later (the setting)."""
-    return drawn_on, add_working_days(drawn_on, settings.AUDIT_WINDOW_WORKING_DAYS)
+    return drawn_on, working_days_after(drawn_on, settings.AUDIT_WINDOW_WORKING_DAYS)
 
 
 def cycle_window_from_draw(*, cycle: Cycle, drawn_on: date) -> None:

@@ -15,6 +15,8 @@ from audits.web.access import role_required
 from audits.web.pages import page
 
 ACTION_READERS = (roles.MANAGER, roles.ADMIN, roles.INTERNAL_AUDITOR)
+# Who may send an update (internal audit reads only); the service decides on each action.
+ACTION_WRITERS = (roles.MANAGER, roles.ADMIN, roles.AUDITOR, roles.PRACTITIONER)
 
 
 def _int(raw):
@@ -59,8 +61,9 @@ def action_board(request):
 
 
 @require_POST
-@role_required(roles.MANAGER)
+@role_required(*ACTION_WRITERS)
 def action_advance(request, action_id: int):
+    # Owners mark their own actions done; who may do what is the service's decision.
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
     status = request.POST.get("status", "")
     try:
@@ -71,7 +74,7 @@ def action_advance(request, action_id: int):
             evidence_note=request.POST.get("evidence_note", ""),
         )
     except DomainError as error:
-        detail = " ".join(f"{k}: {', '.join(map(str, v))}" for k, v in error.fields.items())
+        detail = " ".join(f"{', '.join(map(str, v))}" for v in error.fields.values())
         messages.error(request, f"Action {action.pk} was not updated. {error.message} {detail}")
     else:
         messages.success(request, f"Action {action.pk} is now {status}.")

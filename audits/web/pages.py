@@ -10,9 +10,12 @@ from audits.core import roles
 # (role, label, url name): the main navigation, in the order it is shown.
 NAVIGATION = [
     (roles.AUDITOR, "My audits", "web:my-audits"),
+    (roles.PRACTITIONER, "My case audits", "web:my-findings"),
+    (roles.PRACTITIONER, "My actions", "web:my-actions"),
     (roles.MANAGER, "Cycles", "web:cycles"),
     (roles.MANAGER, "Moderation", "web:moderation"),
     (roles.MANAGER, "Actions", "web:actions"),
+    (roles.MANAGER, "Responses", "web:responses"),
     (roles.MANAGER, "Escalations", "web:escalations"),
     (roles.MANAGER, "Dashboard", "web:dashboard"),
     (roles.INTERNAL_AUDITOR, "Assurance", "web:assurance"),

@@ -4,6 +4,7 @@ from django.urls import path
 
 from audits.web import (
     action_new,
+    action_owner,
     actions,
     assurance,
     auditor,
@@ -17,6 +18,7 @@ from audits.web import (
     home,
     moderation,
     notifications,
+    practitioner,
     reconciliation,
     reports,
 )
@@ -60,6 +62,12 @@ urlpatterns = [
     path("actions/", actions.action_board, name="actions"),
     path("actions/new/", action_new.action_new, name="action-new"),
     path("actions/<int:action_id>/advance/", actions.action_advance, name="action-advance"),
+    path("actions/mine/", action_owner.my_actions, name="my-actions"),
+    path("actions/<int:action_id>/", action_owner.action_page, name="action"),
+    path("actions/<int:action_id>/notes/", action_owner.action_note, name="action-note"),
+    path("findings/", practitioner.my_findings, name="my-findings"),
+    path("findings/<int:audit_id>/", practitioner.finding, name="finding"),
+    path("responses/", practitioner.response_list, name="responses"),
     path("escalations/", escalations.escalation_list, name="escalations"),
     path(
         "escalations/<int:escalation_id>/acknowledge/",

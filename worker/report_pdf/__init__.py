@@ -23,7 +23,8 @@ from worker.report_pdf.cover import cover, executive_summary
 from worker.report_pdf.findings import findings
 from worker.report_pdf.methodology import methodology
 from worker.report_pdf.reliability import reconciliation, reliability
-from worker.report_pdf.styles import DEFAULT_TITLE, HEADING_LEVELS, MARGIN
+from worker.report_pdf.responses import practitioner_responses_flowables
+from worker.report_pdf.styles import BODY, DEFAULT_TITLE, H2, HEADING_LEVELS, MARGIN
 from worker.report_pdf.words import as_text, section
 
 __all__ = ["render_pdf"]
@@ -98,6 +99,7 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
                 *reliability(figures),
                 *reconciliation(figures),
                 *escalations_and_actions(figures),
+                *practitioner_responses_flowables(figures, heading=H2, body=BODY),
             ]
         ),
         *appendix(figures),

@@ -1,0 +1,112 @@
+"""Reads about practitioners' responses: when an audit became final, until when its
+practitioners may respond, and who they are."""
+
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audits.core import grading, roles
+from audits.core.working_days import working_days_after
+from audits.models import Allocation, Audit, Moderation, PractitionerResponse, Staff
+
+# The moderation decisions that make an audit final.
+FINALISING = (Moderation.Decision.AGREE, Moderation.Decision.CHANGE)
+
+
+def finalised_on(audit: Audit) -> date | None:
+    """The day the audit became final: its last agreeing or changing moderation, else (not
+    selected for moderation) the day it was submitted."""
+    if audit.status != Audit.Status.FINAL:
+        return None
+    moderated = (
+        Moderation.objects.filter(audit=audit, decision__in=FINALISING)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    when = moderated or audit.submitted_at
+    return timezone.localdate(when) if when else None
+
+
+def response_due_on(audit: Audit) -> date | None:
+    """The last day to respond: the window's working days after the audit became final."""
+    start = finalised_on(audit)
+    if start is None:
+        return None
+    return working_days_after(start, settings.PRACTITIONER_RESPONSE_WORKING_DAYS)
+
+
+def _allocations_when_audited(audit: Audit) -> QuerySet[Allocation]:
+    audited_on = timezone.localdate(audit.submitted_at)
+    return Allocation.objects.filter(
+        case_id=audit.assignment.sampled_case.case_id, from_date__lte=audited_on
+    ).filter(Q(to_date__isnull=True) | Q(to_date__gte=audited_on))
+
+
+def held_as(staff: Staff, audit: Audit) -> str:
+    """worker or manager: how ``staff`` held the case when it was audited ('' if not)."""
+    found = _allocations_when_audited(audit).filter(staff=staff).order_by("role")
+    return found.values_list("role", flat=True).last() or ""
+
+
+def practitioners_of(audit: Audit) -> list[Staff]:
+    """The people asked to respond: the case's worker and manager when it was audited, who
+    sign in with the practitioner role."""
+    held = _allocations_when_audited(audit).values("staff_id")
+    return list(
+        Staff.objects.filter(
+            pk__in=held, is_active=True, user__is_active=True, user__groups__name=roles.PRACTITIONER
+        ).distinct()
+    )
+
+
+def finding_of(audit: Audit, staff: Staff | None) -> dict:
+    """What a practitioner reads of a final audit: the final grades (moderated where the
+    moderator changed them), the strengths, improvements and themes, the actions agreed, and
+    their own response. Never the auditor's grades before moderation, nor a second audit."""
+    scale = audit.template.scale
+    final_answers = audit.moderated_answers or audit.answers
+    domains = grading.domain_grades(audit.template.definition, final_answers)
+    mine = PractitionerResponse.objects.filter(audit=audit, staff=staff).first() if staff else None
+    due_on = response_due_on(audit)
+    case = audit.assignment.sampled_case.case
+    return {
+        "id": audit.pk,
+        "audit": audit.pk,
+        "case_ref": case.case_ref,
+        "team": case.team.name,
+        "overall_grade": audit.final_grade,
+        "overall_label": scale.get(audit.final_grade, ""),
+        "domains": [
+            {"domain": name, "grade": grade, "label": scale.get(grade, "")}
+            for name, grade in domains.items()
+        ],
+        "strengths": audit.strengths,
+        "improvements": audit.improvements,
+        "themes": list(audit.themes),
+        "finalised_on": finalised_on(audit),
+        "respond_by": due_on,
+        "window_open": due_on is not None and timezone.localdate() <= due_on,
+        "actions": [
+            {
+                "id": a.pk,
+                "description": a.description,
+                "owner": a.owner.name,
+                "due_date": a.due_date,
+                "status": a.get_status_display(),
+            }
+            for a in audit.actions.select_related("owner").order_by("due_date", "pk")
+        ],
+        "my_response": (
+            {
+                "verdict": mine.verdict,
+                "verdict_label": mine.get_verdict_display(),
+                "comment": mine.comment,
+                "at": mine.at,
+            }
+            if mine
+            else None
+        ),
+    }

@@ -1,0 +1,87 @@
+"""The practitioner's pages: the final findings of audits of their own cases and their
+response; and the moderator's list of the responses."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+
+from audits.core import roles
+from audits.core.errors import DomainError
+from audits.models import PractitionerResponse, Staff
+from audits.selectors import responses as response_reads
+from audits.selectors import scoping
+from audits.services import responses as response_service
+from audits.web.access import role_required
+from audits.web.errors import summary
+from audits.web.pages import page
+
+PRACTITIONERS = (roles.PRACTITIONER,)
+RESPONSE_READERS = (roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN)
+LABELS = {"verdict": "Your response", "comment": "Comments or reason"}
+
+
+def _staff(user):
+    return Staff.objects.filter(user=user).first()
+
+
+def _findings(user):
+    return (
+        scoping.findings_for(user)
+        .select_related("template", "assignment__sampled_case__case__team")
+        .order_by("-submitted_at", "pk")
+    )
+
+
+@role_required(*PRACTITIONERS)
+def my_findings(request):
+    staff = _staff(request.user)
+    rows = [response_reads.finding_of(audit, staff) for audit in _findings(request.user)[:200]]
+    return page(request, "audits/my_findings.html", {"findings": rows}, current="web:my-findings")
+
+
+@role_required(*PRACTITIONERS)
+def finding(request, audit_id: int):
+    audit = get_object_or_404(_findings(request.user), pk=audit_id)
+    error_summary, status, posted = None, 200, {}
+    if request.method == "POST":
+        posted = request.POST
+        try:
+            response_service.response_record(
+                actor=request.user,
+                audit=audit,
+                verdict=posted.get("verdict", ""),
+                comment=posted.get("comment", ""),
+            )
+        except DomainError as error:
+            error_summary = summary(error, LABELS, default="response-form")
+            status = error.status_code
+        else:
+            messages.success(request, f"Your response to audit {audit.pk} is recorded.")
+            return redirect("web:finding", audit.pk)
+    context = {
+        "finding": response_reads.finding_of(audit, _staff(request.user)),
+        "verdicts": PractitionerResponse.Verdict.choices,
+        "form": posted,
+        "error_summary": error_summary,
+    }
+    return page(request, "audits/finding.html", context, current="web:my-findings", status=status)
+
+
+@role_required(*RESPONSE_READERS)
+def response_list(request):
+    rows = scoping.practitioner_responses_for(request.user).select_related(
+        "staff", "audit__assignment__sampled_case__case__team"
+    )
+    verdict = request.GET.get("verdict", "")
+    if verdict in PractitionerResponse.Verdict.values:
+        rows = rows.filter(verdict=verdict)
+    else:
+        verdict = ""
+    audit = request.GET.get("audit", "")
+    if audit.isascii() and audit.isdigit() and len(audit) < 12:
+        rows = rows.filter(audit_id=int(audit))
+    context = {
+        "responses": list(rows[:500]),
+        "verdict": verdict,
+        "verdicts": PractitionerResponse.Verdict.choices,
+    }
+    return page(request, "audits/responses.html", context, current="web:moderation")
