@@ -17,6 +17,7 @@ def test_a_migrated_database_has_the_role_groups_and_the_default_form_published(
         "manager",
         "internal_auditor",
         "admin",
+        "practitioner",
     }
     form = Template.objects.get(name="Children's social care case audit")
     assert (form.version, form.status) == (1, "published")

@@ -100,13 +100,13 @@ def responses_request_and_remind(now: datetime | None = None) -> dict[str, int]:
                     obj=request,
                     after={"audit": audit.pk, "due_on": str(due_on)},
                 )
-            # h6: the in-app notification of kind RESPONSE_REQUESTED goes here.
             notify.send(
                 [staff],
                 f"Audit {audit.pk}: your response is asked for",
                 f"The findings of audit {audit.pk} are final. Please read them and respond by "
                 f"{due_on:%d %B %Y}.",
                 page=notify.link("web:finding", audit.pk),
+                kind=notify.RESPONSE_REQUESTED,
             )
             sent["asked"] += 1
     remind_from = working_days_after(today, settings.PRACTITIONER_REMIND_WORKING_DAYS)
@@ -124,12 +124,12 @@ def responses_request_and_remind(now: datetime | None = None) -> dict[str, int]:
             reminded_at=now
         ):
             event_record(actor=None, verb="response_request.reminded", obj=request)
-            # h6: the in-app notification of kind RESPONSE_REQUESTED goes here.
             notify.send(
                 [request.staff],
                 f"Audit {request.audit_id}: please respond by {request.due_on:%d %B %Y}",
                 f"Your response to the findings of audit {request.audit_id} is still awaited.",
                 page=notify.link("web:finding", request.audit_id),
+                kind=notify.RESPONSE_REQUESTED,
             )
             sent["reminded"] += 1
     return sent
