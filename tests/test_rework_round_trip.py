@@ -6,10 +6,7 @@ from django.core import mail
 from django.test import Client
 
 from audits.models import Notification
-from tests import test_audits_api
 from tests.test_audits_api import FULL, fill, url
-
-work = test_audits_api.work  # the same case, cycle and double audit as the API tests
 
 FIRST_REASON = "Add the evidence that the child was seen alone"
 SECOND_REASON = "The chronology is still missing"

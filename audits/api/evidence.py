@@ -2,6 +2,8 @@
 else is JSON. A download is logged (AccessLog) and checked against the file's SHA-256."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -79,6 +81,10 @@ class EvidenceDetailView(APIView):
 class EvidenceDownloadView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        summary="Download an evidence file (logged; 409 if its stored hash no longer matches)",
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: None, 409: None},
+    )
     def get(self, request, pk: int):
         evidence = get_object_or_404(selectors.evidence_for(request.user), pk=pk)
         data = service.evidence_read(evidence=evidence)

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from audits.api.base import ScopedViewSet
 from audits.core import roles
 from audits.models import PractitionerResponse, Staff
+from audits.selectors import findings, scoping
 from audits.selectors import responses as response_reads
-from audits.selectors import scoping
 from audits.services import responses as response_service
 
 
@@ -21,7 +21,7 @@ class ResponseBody(serializers.Serializer):
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """GET the final findings of audits of the caller's cases; POST .../response/."""
 
-    scope = staticmethod(scoping.findings_for)
+    scope = staticmethod(findings.findings_for)
     read_roles = (roles.PRACTITIONER,)
     write_roles = (roles.PRACTITIONER,)
     serializer_class = ResponseBody

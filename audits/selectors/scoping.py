@@ -10,7 +10,6 @@ from audits.core import roles
 from audits.core.statuses import AUDIT_COMPLETED
 from audits.models import (
     Action,
-    Allocation,
     Assignment,
     Audit,
     Case,
@@ -205,6 +204,8 @@ def _still_blind(user) -> Q:
     """The other half of a double audit the user audits, until both halves are submitted:
     hidden whatever other role the user holds (a manager of the cycle auditing on an
     override, an admin who audits), so the pair grades blind."""
+    if not user.is_authenticated:  # audits nothing, so nothing is kept from them
+        return Q(pk__in=[])
     mine = Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
     mine_done = Audit.objects.filter(
         assignment__auditor__user=user, status__in=AUDIT_COMPLETED
@@ -298,31 +299,7 @@ def actions_for(user) -> QuerySet[Action]:
     return Action.objects.filter(_scope(user, rules))
 
 
-# --- Practitioners: the final findings of audits of their own cases ---------------------------
-def _held_case_when_audited(user):
-    # The worker or manager of the case on the day the audit was submitted: the findings are
-    # about the work up to then. A later holder, or one who left before, is not asked.
-    audited_on = OuterRef("submitted_at__date")
-    return Exists(
-        Allocation.objects.filter(
-            case_id=OuterRef("assignment__sampled_case__case_id"),
-            staff__user=user,
-            from_date__lte=audited_on,
-        ).filter(Q(to_date__isnull=True) | Q(to_date__gte=audited_on))
-    )
-
-
-def findings_for(user) -> QuerySet[Audit]:
-    """Audits whose final findings ``user`` reads as a practitioner: final (moderated or
-    agreed), the primary audit only (a second, blind audit is for reliability, not for the
-    practitioner), of a case they held as worker or manager when it was audited."""
-    if not roles.has_role(user, roles.PRACTITIONER):
-        return Audit.objects.none()
-    return Audit.objects.filter(
-        _held_case_when_audited(user), status=Audit.Status.FINAL, assignment__role="primary"
-    )
-
-
+# --- Practitioners (their findings: selectors/findings.py) -------------------------------
 def practitioner_responses_for(user) -> QuerySet[PractitionerResponse]:
     rules = {
         roles.ADMIN: _everything,

@@ -26,7 +26,7 @@ MAX_COMMENT = 10_000
 def response_record(
     *, actor, audit: Audit, verdict: str, comment: str = ""
 ) -> PractitionerResponse:
-    """Record ``actor``'s response to ``audit`` (found through ``scoping.findings_for``)."""
+    """Record ``actor``'s response to ``audit`` (found through ``findings.findings_for``)."""
     comment = (comment or "").strip()
     if verdict not in Verdict.values:
         raise DomainError(

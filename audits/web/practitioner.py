@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import PractitionerResponse, Staff
+from audits.selectors import findings, scoping
 from audits.selectors import responses as response_reads
-from audits.selectors import scoping
 from audits.services import responses as response_service
 from audits.web.access import role_required
 from audits.web.errors import summary
@@ -25,7 +25,7 @@ def _staff(user):
 
 def _findings(user):
     return (
-        scoping.findings_for(user)
+        findings.findings_for(user)
         .select_related("template", "assignment__sampled_case__case__team")
         .order_by("-submitted_at", "pk")
     )
