@@ -193,13 +193,16 @@ API = {
     # One's own notifications only: AUD's is nobody else's to read or mark.
     "notification-list": {"GET": READ_ALL},
     "notification-read": {
-        "POST": deny(OUT=403, **dict.fromkeys(("AUD2", "TM", "OM", "QA", "IA", "ADM"), 404))
+        "POST": deny(
+            OUT=403, **dict.fromkeys(("AUD2", "TM", "OM", "QA", "IA", "ADM", "PW", "PO"), 404)
+        )
     },
     # Evidence (here on the world's action): whoever sees the action; the uploader deletes.
-    "evidence-upload": {"POST": deny()},
+    # The action or audit is named in the body: one the person cannot see is a field error.
+    "evidence-upload": {"POST": deny(PW=400, PO=400)},
     "evidence-detail": {
         "GET": allow(ACTION_READERS),
-        "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, TM=403, IA=403, ADM=403),
+        "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, PW=404, PO=404, TM=403, IA=403, ADM=403),
     },
     "evidence-download": {"GET": allow(ACTION_READERS)},
 }
