@@ -33,6 +33,8 @@ PAGES_BY_LOGIN = {
     "qa.lead": ["/", "/cycles/", "/cycles/new/", "/moderation/", "/actions/", "/dashboard/"],
     "manager.child-protection-one": ["/", "/cycles/", "/escalations/"],
     "auditor.1": ["/", "/audits/"],
+    # A social worker, as a practitioner: the findings of audits of their cases, their actions.
+    "sw0101": ["/", "/findings/", "/actions/mine/"],
     "internal.audit": ["/", "/assurance/", "/api/docs/"],
     "admin": ["/", "/admin/"],
 }
