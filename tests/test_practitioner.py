@@ -186,3 +186,38 @@ def test_practitioners_are_asked_once_and_reminded_once_by_email_with_no_case_de
     assert responses_request_and_remind(now=near) == {"asked": 0, "reminded": 1}
     assert [m.to[0] for m in mail.outbox] == ["prac_mel@council.example"]
     assert responses_request_and_remind(now=near)["reminded"] == 0
+
+
+def test_the_findings_lists_take_the_same_queries_however_many_findings(world):
+    """The page and the API list each read a fixed number of queries: no query per audit."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    wes = world.people["prac_wes"]
+    page, api = Client(), api_as(wes)
+    page.force_login(wes)
+
+    def counts():
+        with CaptureQueriesContext(connection) as on_page:
+            assert page.get(reverse("web:my-findings")).status_code == 200
+        with CaptureQueriesContext(connection) as on_api:
+            assert api.get(reverse("api:finding-list")).status_code == 200
+        return len(on_page.captured_queries), len(on_api.captured_queries)
+
+    counts()  # once to warm the per-process caches (the published form)
+    before = counts()
+    shown = len(api.get(reverse("api:finding-list")).json()["results"])
+    staff = Staff.objects.get(user=wes)
+    for audit in Audit.objects.exclude(pk=world.extra["final"].pk).filter(
+        assignment__role="primary", submitted_at__isnull=False
+    )[:3]:
+        Audit.objects.filter(pk=audit.pk).update(status="final")
+        Allocation.objects.create(
+            case=audit.assignment.sampled_case.case,
+            staff=staff,
+            role="worker",
+            from_date=audit.submitted_at.date() - timedelta(days=30),
+        )
+    assert len(api.get(reverse("api:finding-list")).json()["results"]) > shown
+    assert counts() == before

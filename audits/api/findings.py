@@ -38,8 +38,8 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return Staff.objects.filter(user=self.request.user).first()
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
         staff = self._staff()
+        page = self.paginate_queryset(response_reads.with_finding_reads(self.get_queryset(), staff))
         rows = [response_reads.finding_of(audit, staff) for audit in page]
         return self.get_paginated_response(rows)
 

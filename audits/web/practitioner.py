@@ -34,7 +34,8 @@ def _findings(user):
 @role_required(*PRACTITIONERS)
 def my_findings(request):
     staff = _staff(request.user)
-    rows = [response_reads.finding_of(audit, staff) for audit in _findings(request.user)[:200]]
+    shown = response_reads.with_finding_reads(_findings(request.user), staff)[:200]
+    rows = [response_reads.finding_of(audit, staff) for audit in shown]
     return page(request, "audits/my_findings.html", {"findings": rows}, current="web:my-findings")
 
 
