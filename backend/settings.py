@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "audits.web.notifications.unread",
+                "audits.web.words.stratum_teams",
             ]
         },
     }

@@ -3,15 +3,10 @@ band from the birth year (never a date of birth), and who held the case when. Pu
 
 from datetime import date
 
-CASE_TYPE_WORDS = {
-    "referral": "Contact and referral",
-    "assessment": "Assessment",
-    "cin": "Child in need",
-    "cp": "Child protection",
-    "cla": "Child looked after",
-    "care_leaver": "Care leaver",
-    "early_help": "Early help",
-}
+from audits.core.display import case_type_words
+
+__all__ = ["age_band", "case_type_words", "role_words"]
+
 # The age bands of the Department for Education's children's social care statistics.
 AGE_BANDS = (
     (0, 0, "under 1"),
@@ -22,11 +17,6 @@ AGE_BANDS = (
     (18, 200, "18 and over"),
 )
 ROLE_WORDS = {"worker": "Allocated worker", "manager": "Team manager"}
-
-
-def case_type_words(code: str) -> str:
-    """'cp' -> 'Child protection'; a type added by configuration reads as itself."""
-    return CASE_TYPE_WORDS.get(code, code.replace("_", " ").capitalize())
 
 
 def _band(age: int) -> str:

@@ -4,9 +4,16 @@ and the opinion's sentences. Pure.
 Decisions are taken on unrounded values (audits/core/opinion.py); rounding is for display only,
 and a value that failed a threshold must never print as if it met it: 0.799979 against
 "at least 80%" reads "79.99%", not "80.0%".
+
+It also holds the words for the codes a page or the PDF would otherwise print: case types,
+strata, roles (the independence rules' words are in audits/core/rules.py).
 """
 
+from collections.abc import Mapping
+
 NOT_MEASURED = "not measured"
+# The stratum of a cycle drawn without strata.
+ALL_CASES = "all"
 # Digits tried beyond the usual before a failing value is written in words instead.
 _EXTRA_PLACES = 3
 
@@ -86,3 +93,58 @@ def headline(figures: dict) -> dict[str, str]:
         "scope": scope,
         "interim": "Interim" if figures.get("interim") else "",
     }
+
+
+# --- Codes in words: what a page or the PDF prints instead of a stored code ---------------
+CASE_TYPE_WORDS = {
+    "referral": "Contact and referral",
+    "assessment": "Assessment",
+    "cin": "Child in need",
+    "cp": "Child protection",
+    "cla": "Child looked after",
+    "care_leaver": "Care leaver",
+    "early_help": "Early help",
+}
+PERSON_ROLE_WORDS = {
+    "auditor": "Auditor",
+    "manager": "Manager",
+    "internal_auditor": "Internal audit",
+    "admin": "Administrator",
+    "practitioner": "Practitioner",
+    "external_reviewer": "External reviewer",
+    # An audit's place in a double audit.
+    "primary": "First auditor",
+    "second": "Second (blind) auditor",
+}
+
+
+def _code_words(code: str) -> str:
+    """A code nobody gave words to, read as words: 'early-help_north' -> 'Early help north'."""
+    return str(code).replace("_", " ").replace("-", " ").strip().capitalize()
+
+
+def case_type_words(code: str) -> str:
+    """'cp' -> 'Child protection'; a type added by configuration reads as itself."""
+    return CASE_TYPE_WORDS.get(code, _code_words(code))
+
+
+def role_words(role: str) -> str:
+    """'internal_auditor' -> 'Internal audit', 'second' -> 'Second (blind) auditor'."""
+    return PERSON_ROLE_WORDS.get(role, _code_words(role))
+
+
+def stratum_words(stratum: str, team_names: Mapping[str, str] | None = None) -> str:
+    """A stratum as people read it: 'assessment-north/cp' -> 'Assessment North, child
+    protection', 'cla' -> 'Child looked after', 'all' -> 'All cases'. ``team_names`` maps a
+    team's stratum label (its name as a slug) to its name; a label not in it reads as words."""
+    stratum = str(stratum)
+    names = team_names or {}
+    if stratum == ALL_CASES:
+        return "All cases"
+    team, slash, case_type = stratum.partition("/")
+    if slash:
+        kind = case_type_words(case_type)
+        return f"{names.get(team) or _code_words(team)}, {kind[:1].lower()}{kind[1:]}"
+    if stratum in CASE_TYPE_WORDS:
+        return CASE_TYPE_WORDS[stratum]
+    return names.get(stratum) or _code_words(stratum)

@@ -12,12 +12,12 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils.text import slugify
 
+from audits.core.display import ALL_CASES
 from audits.core.sampling import Selected
 from audits.models import Case, Cycle, SampledCase, Team
 
 EXCLUDED_CLOSED = "closed before the period"
 EXCLUDED_RECENT = "audited in the last {months} months"
-ALL_CASES = "all"
 
 
 def months_before(day: date, months: int) -> date:
@@ -26,17 +26,24 @@ def months_before(day: date, months: int) -> date:
     return day.replace(year=year, month=month + 1, day=min(day.day, 28))
 
 
-def team_labels() -> dict[int, str]:
-    """A readable, comma-free stratum label per team (its name as a slug, made unique)."""
-    labels: dict[int, str] = {}
+def _labelled_teams() -> Iterator[tuple[int, str, str]]:
     used: set[str] = set()
     for team_id, name in Team.objects.order_by("id").values_list("id", "name"):
         label = slugify(name) or f"team-{team_id}"
         if label in used:
             label = f"{label}-{team_id}"
         used.add(label)
-        labels[team_id] = label
-    return labels
+        yield team_id, name, label
+
+
+def team_labels() -> dict[int, str]:
+    """A readable, comma-free stratum label per team (its name as a slug, made unique)."""
+    return {team_id: label for team_id, _name, label in _labelled_teams()}
+
+
+def team_names_by_label() -> dict[str, str]:
+    """Stratum label -> the team's name, for printing a stratum in words."""
+    return {label: name for _team_id, name, label in _labelled_teams()}
 
 
 def stratum_of(stratify_by: str, team_label: str, case_type: str) -> str:

@@ -20,7 +20,15 @@ from worker.report_pdf.styles import (
     TINY,
     WIDTH,
 )
-from worker.report_pdf.words import as_text, records, section, staff_names
+from worker.report_pdf.words import (
+    as_text,
+    case_type_text,
+    records,
+    section,
+    staff_names,
+    stratum_text,
+    team_names,
+)
 
 # Table.split re-measures every row left in the table, so one table of n rows costs about
 # n^2 / rows_per_page; fixed-size chunks keep the appendix linear in the number of cases.
@@ -58,7 +66,9 @@ APPENDIX_STYLE = TableStyle(
 )
 
 
-def _appendix_row(row: Mapping, widths: list[float], names: Mapping[str, str]) -> list:
+def _appendix_row(
+    row: Mapping, widths: list[float], names: Mapping[str, str], teams: Mapping[str, str]
+) -> list:
     def grade(key: str) -> str:
         return "" if row.get(key) is None else str(row.get(key))
 
@@ -66,8 +76,8 @@ def _appendix_row(row: Mapping, widths: list[float], names: Mapping[str, str]) -
     cells = [
         as_text(row.get("case_ref")),
         as_text(row.get("team")),
-        as_text(row.get("case_type")),
-        as_text(row.get("stratum")),
+        case_type_text(row.get("case_type")),
+        stratum_text(row.get("stratum"), teams),
         names.get(auditor, auditor),
         grade("overall_grade"),
         grade("moderated_grade"),
@@ -99,10 +109,11 @@ def appendix(figures: Mapping) -> list:
     )
     widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
     header = [para(heading, APPENDIX_HEAD) for heading in APPENDIX_COLUMNS]
-    names = staff_names(figures)
+    names, teams = staff_names(figures), team_names(figures)
     for start in range(0, len(rows), APPENDIX_CHUNK_ROWS):
         chunk = [
-            _appendix_row(row, widths, names) for row in rows[start : start + APPENDIX_CHUNK_ROWS]
+            _appendix_row(row, widths, names, teams)
+            for row in rows[start : start + APPENDIX_CHUNK_ROWS]
         ]
         table = LongTable([header, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
         table.setStyle(APPENDIX_STYLE)

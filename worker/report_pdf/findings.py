@@ -17,6 +17,7 @@ from worker.report_pdf.words import (
     as_decimal,
     as_limits,
     as_text,
+    case_type_text,
     records,
     section,
 )
@@ -43,7 +44,7 @@ TEAM_COLUMNS = [
     Column("Position", 18, _team_position),
 ]
 CASE_TYPE_COLUMNS = [
-    Column("Kind of case", 40, field("case_type")),
+    Column("Kind of case", 40, field("case_type", case_type_text)),
     number("Audited", 20, "audited"),
     number("Good or better", 20, "good_or_better"),
     number("Share of audited cases", 20, "proportion", percent),

@@ -7,6 +7,7 @@ from typing import Any
 from reportlab.platypus import PageBreak, Spacer
 
 from audits.core.display import NOT_MEASURED, headline, threshold_percent
+from audits.models import Cycle
 from worker.report_pdf.blocks import (
     Column,
     code_block,
@@ -25,9 +26,12 @@ from worker.report_pdf.words import (
     as_datetime,
     as_text,
     as_yes_no,
+    case_type_text,
     records,
     section,
     staff_names,
+    stratum_text,
+    team_names,
 )
 
 FRAME_LABELS = {
@@ -38,22 +42,30 @@ FRAME_LABELS = {
     "exclude_closed_before_period": "Left out if closed before the period",
     "stratify_by": "Sample drawn separately by",
 }
-STRATUM_COLUMNS = [
-    Column("Stratum", 25, field("stratum")),
-    number("Cases in frame", 15, "population"),
-    number("Planned", 12, "planned"),
-    number("Drawn", 12, "drawn"),
-    number("Replaced", 12, "replacements"),
-    number("In sample", 12, "in_sample"),
-    number("Completed", 12, "completed"),
-]
-REPLACEMENT_COLUMNS = [
-    Column("Case", 13, field("case_ref")),
-    Column("Stratum", 11, field("stratum")),
-    Column("Rank", 7, field("rank")),
-    Column("Why it was replaced", 55, field("reason")),
-    Column("Replaced by", 14, field("replaced_by")),
-]
+
+
+def _stratum_columns(teams: Mapping[str, str]) -> list[Column]:
+    return [
+        Column("Stratum", 25, lambda row: stratum_text(row.get("stratum"), teams)),
+        number("Cases in frame", 15, "population"),
+        number("Planned", 12, "planned"),
+        number("Drawn", 12, "drawn"),
+        number("Replaced", 12, "replacements"),
+        number("In sample", 12, "in_sample"),
+        number("Completed", 12, "completed"),
+    ]
+
+
+def _replacement_columns(teams: Mapping[str, str]) -> list[Column]:
+    return [
+        Column("Case", 13, field("case_ref")),
+        Column("Stratum", 11, lambda row: stratum_text(row.get("stratum"), teams)),
+        Column("Rank", 7, field("rank")),
+        Column("Why it was replaced", 55, field("reason")),
+        Column("Replaced by", 14, field("replaced_by")),
+    ]
+
+
 RULE_COLUMNS = [
     Column("Rule and what it requires", 82, field("text")),
     Column("This cycle", 18, lambda r: "Applied" if r.get("enabled") else "Switched off"),
@@ -89,7 +101,10 @@ def _override_columns(names: Mapping[str, str]) -> list[Column]:
 
 def _frame_value(key: str, value: Any) -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(map(str, value)) if value else "all"
+        words = case_type_text if key == "case_types" else str
+        return ", ".join(map(words, value)) if value else "all"
+    if key == "stratify_by" and value in Cycle.Stratify.values:
+        return Cycle.Stratify(value).label
     if isinstance(value, bool):
         return as_yes_no(value)
     return as_date(value) if key == "open_on" else as_text(value).replace("_", " ")
@@ -113,6 +128,7 @@ def methodology(figures: Mapping) -> list:
         for key in ("population", "planned", "drawn", "replacements", "in_sample", "completed")
     }
     done = headline(dict(figures))["completion"]
+    teams = team_names(figures)
     return [
         para("Methodology", H1),
         para("The sampling frame", H2),
@@ -142,13 +158,13 @@ def methodology(figures: Mapping) -> list:
             ]
         ),
         para("Cases planned and drawn by stratum", H2),
-        *records_table(strata, STRATUM_COLUMNS, "No strata were recorded.", total=totals),
+        *records_table(strata, _stratum_columns(teams), "No strata were recorded.", total=totals),
         para("Replacements", H2),
         para(
             "A case unsuitable for audit is replaced by the next case in its stratum's order.", LEAD
         ),
         *records_table(
-            records(method, "replacements"), REPLACEMENT_COLUMNS, "No case was replaced."
+            records(method, "replacements"), _replacement_columns(teams), "No case was replaced."
         ),
         para("Independence of auditors", H2),
         para(

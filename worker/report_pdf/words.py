@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from audits.core.display import NOT_MEASURED, interval, percent
+from django.utils.text import slugify
+
+from audits.core.display import NOT_MEASURED, case_type_words, interval, percent, stratum_words
 
 
 def section(figures: Any, *keys: str) -> Mapping:
@@ -82,3 +84,20 @@ def staff_names(figures: Mapping) -> dict[str, str]:
         ref: ref if not name else name if len(refs_by_name[name]) == 1 else f"{name} ({ref})"
         for ref, name in people
     }
+
+
+def team_names(figures: Mapping) -> dict[str, str]:
+    """Stratum label (a team's name as a slug) -> the team's name, from the teams the report
+    names (its appendix and its findings by team)."""
+    rows = [*records(figures, "appendix"), *records(section(figures, "findings"), "by_team")]
+    return {slugify(name): name for name in {str(r["team"]) for r in rows if r.get("team")}}
+
+
+def case_type_text(value: Any) -> str:
+    """'care_leaver' -> 'Care leaver'."""
+    return as_text(value) if value in (None, "") else case_type_words(str(value))
+
+
+def stratum_text(value: Any, teams: Mapping[str, str]) -> str:
+    """'assessment-north/cp' -> 'Assessment North, child protection'."""
+    return as_text(value) if value in (None, "") else stratum_words(str(value), teams)
