@@ -124,4 +124,4 @@ def test_one_round_shows_the_form_errors_and_the_rules_errors_together(world):
     shown = page.post("/cycles/new/", GOOD | {"period_start": "", "n": "", "teams": ["South"]})
     errors = dict(FIELD_ERROR.findall(shown.content.decode()))
     assert set(errors) == {"period_start", "n", "teams"}
-    assert errors["n"] == "required for this method"
+    assert errors["n"] == "Enter a sample size, like 60"

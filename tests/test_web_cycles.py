@@ -182,8 +182,8 @@ def test_draw_and_assign_are_post_only(lead):
 def test_new_cycle_errors_are_in_plain_words(lead):
     response = lead.post("/cycles/new/", {"name": "Plain", "stratify_by": "none", "n": "many"})
     page = response.content.decode()
-    assert "Period starts: enter a value" in page
-    assert "Sample size: enter a whole number" in page
+    assert "Enter the start of the period" in page
+    assert "The sample size must be a whole number, like 60" in page
     assert "may not be null" not in page
 
 

@@ -3,13 +3,16 @@ the cycle page, marking an auditor unavailable, and agreeing a new action. Each 
 through the same service as the API; bad input shows an error summary, a state conflict
 a 409 with the reason, and anyone outside the cycle or the audit gets 404."""
 
+import html
 from collections import Counter
 from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
+from audits.core.display import stratum_words
 from audits.models import Action, Assignment, Audit, Cycle, Event, SampledCase, Staff
+from audits.selectors.frames import team_names_by_label
 from tests.browser import scenarios
 
 
@@ -56,7 +59,8 @@ def test_extending_a_stratum_takes_the_next_ranks_and_keeps_the_drawn_ones(lead)
     before = set(SampledCase.objects.filter(cycle=cycle).values_list("case_id", "rank"))
     page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
     assert 'id="extend"' in page
-    assert f'<label for="extend-{stratum}">{stratum}</label>' in page
+    words = stratum_words(stratum, team_names_by_label())
+    assert f'<label for="extend-{stratum}">{html.escape(words)}</label>' in page
 
     response = lead.post(f"/cycles/{cycle.pk}/extend/", {f"size-{stratum}": str(now + 2)})
 
@@ -90,11 +94,11 @@ def test_a_size_below_the_drawn_number_is_shown_against_its_stratum(lead):
 @pytest.mark.parametrize(
     ("typed", "target", "words"),
     [
-        ({}, "extend-sizes", "enter a new size for at least one stratum"),
-        ({"size-{stratum}": "lots"}, "extend-{stratum}", "enter a whole number"),
-        ({"size-{stratum}": "-4"}, "extend-{stratum}", "greater than or equal to 0"),
-        ({"size-{stratum}": "9999999"}, "extend-{stratum}", "less than or equal to 100000"),
-        ({"size-atlantis": "3"}, "extend", "no such stratum"),
+        ({}, "extend-sizes", "Enter a new size for at least one stratum"),
+        ({"size-{stratum}": "lots"}, "extend-{stratum}", "must be a whole number, like 10"),
+        ({"size-{stratum}": "-4"}, "extend-{stratum}", "must be 0 or more"),
+        ({"size-{stratum}": "9999999"}, "extend-{stratum}", "must be 100,000 or fewer"),
+        ({"size-atlantis": "3"}, "extend", "No such stratum"),
     ],
 )
 def test_bad_sizes_are_a_400_with_an_error_summary(lead, typed, target, words):
@@ -303,8 +307,8 @@ def test_missing_terms_are_a_400_with_each_field_linked(lead, submitted):
     page = response.content.decode()
     for field in ("audit", "owner", "description", "priority", "due_date"):
         assert f'href="#{field}"' in page, field
-    assert "Owner: choose who owns the action" in page
-    assert "Due date: enter a value" in page
+    assert "Choose who owns the action" in page
+    assert "Enter the due date" in page
     links = [page.index(f'href="#{field}"') for field in ("audit", "owner", "due_date")]
     assert links == sorted(links)  # in the order the form asks
     assert not Action.objects.exists()
@@ -313,11 +317,11 @@ def test_missing_terms_are_a_400_with_each_field_linked(lead, submitted):
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"due_date": "31/02/2026"}, "due_date", "enter a date like 2026-03-31"),
-        ({"owner": "NO-SUCH-PERSON"}, "owner", "choose who owns the action"),
-        ({"priority": "urgent"}, "priority", "choose a priority"),
-        ({"audit": "999999"}, "audit", "choose an audit from the list"),
-        ({"audit": "x"}, "audit", "choose an audit from the list"),
+        ({"due_date": "31/02/2026"}, "due_date", "The due date must be a real date"),
+        ({"owner": "NO-SUCH-PERSON"}, "owner", "Choose who owns the action"),
+        ({"priority": "urgent"}, "priority", "Choose a priority"),
+        ({"audit": "999999"}, "audit", "Choose an audit from the list"),
+        ({"audit": "x"}, "audit", "Choose an audit from the list"),
     ],
 )
 def test_bad_terms_are_a_400_and_what_was_typed_is_kept(lead, submitted, changes, field, words):
@@ -359,5 +363,5 @@ def test_outsiders_cannot_agree_actions(lead, submitted, outsiders):
     assert f'value="{submitted.pk}"' not in tara.get("/actions/new/").content.decode()
     refused = tara.post("/actions/new/", _terms(submitted))
     assert refused.status_code == 400
-    assert b"choose an audit from the list" in refused.content
+    assert b"Choose an audit from the list" in refused.content
     assert not Action.objects.exists()

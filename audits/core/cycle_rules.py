@@ -10,15 +10,20 @@ PLAN_NEEDS = {
     "attribute": ("tolerable_rate", "expected_rate"),
 }
 PERIOD_END_BEFORE_START = "The end of the period must be the same as or after its start"
+# What a missing value of the plan is asked for with (GOV.UK style: say what to enter).
+PLAN_MISSING = {
+    "n": "Enter a sample size, like 60",
+    "margin": "Enter the margin of error, like 0.05",
+    "tolerable_rate": "Enter the tolerable deviation rate, like 0.1",
+    "expected_rate": "Enter the expected deviation rate, like 0.02",
+}
 
 
 def plan_problems(plan: dict) -> dict[str, list[str]]:
     """Field errors for a plan whose values are already of the right type."""
     method = plan.get("method", "fixed")
     problems = {
-        name: ["required for this method"]
-        for name in PLAN_NEEDS.get(method, ())
-        if plan.get(name) is None
+        name: [PLAN_MISSING[name]] for name in PLAN_NEEDS.get(method, ()) if plan.get(name) is None
     }
     if plan.get("allocation") == "neyman" and plan.get("sd") is None:
         problems["sd"] = ["Neyman allocation needs a standard deviation per stratum"]

@@ -72,11 +72,12 @@ def action_new(request):
     form = {"priority": Action.Priority.MEDIUM, "audit": str(fixed.pk) if fixed else ""}
     error_summary, status = None, 200
     if request.method == "POST":
-        form = {name: request.POST.get(name, "").strip() for name in LABELS}
+        data = request.POST.copy()
         if fixed is not None:
-            form["audit"] = str(fixed.pk)
+            data["audit"] = str(fixed.pk)
+        form = {name: data.get(name, "").strip() for name in LABELS}
         try:
-            action = action_raise(request=request, data=form)
+            action = action_raise(request=request, data=data)
         except DomainError as error:
             error_summary = summary(error, LABELS, default="action-form")
             status = error.status_code
@@ -90,6 +91,7 @@ def action_new(request):
     context = {
         "form": form,
         "error_summary": error_summary,
+        "posted": request.POST if request.method == "POST" else None,
         "fixed": fixed,
         "audits": [] if fixed else list(_audits(request.user)[:SHOWN_AUDITS]),
         "shown_audits": SHOWN_AUDITS,

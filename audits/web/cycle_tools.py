@@ -8,9 +8,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from audits.core.display import stratum_words
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Cycle, Staff
 from audits.selectors import scoping
+from audits.selectors.frames import team_names_by_label
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
@@ -40,7 +42,8 @@ def _conflict(request, cycle: Cycle, error: StateConflict):
 def _sizes(post) -> dict[str, int]:
     """The strata given a new size; a blank box leaves its stratum as it is. The service
     decides what sizes are allowed."""
-    sizes, problems = sizes_from(post, SIZE_FIELD)
+    teams = team_names_by_label()
+    sizes, problems = sizes_from(post, SIZE_FIELD, lambda label: stratum_words(label, teams))
     if problems:
         raise DomainError("The extension is not valid.", fields=problems)
     return sizes
@@ -57,10 +60,11 @@ def cycle_extend(request, cycle_id: int):
         return _conflict(request, cycle, error)
     except DomainError as error:
         if error.fields.get("sizes"):
-            error.fields["sizes"] = ["enter a new size for at least one stratum"]
-        labels = {row: f"Stratum {row}" for row in cycle.frame.strata_sizes} | {
-            "sizes": "New sizes"
-        }
+            error.fields["sizes"] = ["Enter a new size for at least one stratum"]
+        teams = team_names_by_label()
+        labels = {
+            row: f"The new size of {stratum_words(row, teams)}" for row in cycle.frame.strata_sizes
+        } | {"sizes": "New sizes"}
         return render_cycle(
             request,
             cycle,

@@ -1,8 +1,6 @@
 """The audit window on a cycle's page: when its audits open and are due, how many are
 overdue, and the QA lead's form to set or extend it (a reason when the due date moves)."""
 
-from datetime import date
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -14,6 +12,7 @@ from audits.services import audit_window
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import render_cycle
 from audits.web.errors import summary
+from audits.web.forms import WindowForm
 
 LABELS = {
     "audit_opens_on": "Window opens",
@@ -22,30 +21,28 @@ LABELS = {
 }
 
 
-def _date(raw: str, field: str, errors: dict) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[field] = ["enter a date like 2026-03-31"]
-        return None
+# The service's terse words, as this page says them.
+WORDS = {
+    "audit_due_date": "The due date must be the same as or after the day the window opens",
+    "window_reason": "Say why the due date moves: auditors already have this due date",
+}
 
 
 @require_POST
 @role_required(*MANAGERS)
 def cycle_window(request, cycle_id: int):
     cycle = get_object_or_404(scoping.cycles_managed_by(request.user), pk=cycle_id)
-    errors: dict = {}
-    opens = _date(request.POST.get("audit_opens_on"), "audit_opens_on", errors)
-    due = _date(request.POST.get("audit_due_date"), "audit_due_date", errors)
+    form = WindowForm(request.POST)
     try:
-        if errors:
-            raise DomainError("The audit window is not valid.", fields=errors)
-        reason = request.POST.get("window_reason", "")
+        if not form.is_valid():
+            fields = {name: list(texts) for name, texts in form.errors.items()}
+            raise DomainError("The audit window is not valid.", fields=fields)
         audit_window.cycle_window_set(
-            cycle=cycle, actor=request.user, opens=opens, due=due, reason=reason
+            cycle=cycle,
+            actor=request.user,
+            opens=form.cleaned_data["audit_opens_on"],
+            due=form.cleaned_data["audit_due_date"],
+            reason=form.cleaned_data["window_reason"],
         )
     except StateConflict as error:
         messages.error(request, error.message)
@@ -55,8 +52,8 @@ def cycle_window(request, cycle_id: int):
             request,
             cycle,
             status=400,
-            window_form=dict(request.POST.items()),
-            window_summary=summary(error, LABELS, default="window-form"),
+            window_form=request.POST,
+            window_summary=summary(error, LABELS, default="window-form", words=WORDS),
         )
     messages.success(request, "The audit window is saved; every audit of this cycle follows it.")
     return redirect(reverse("web:cycle", args=[cycle.pk]) + "#window")

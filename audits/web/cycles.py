@@ -87,6 +87,7 @@ def cycle_new(request):
     context = {
         "form": form,
         "error_summary": error_summary,
+        "posted": request.POST if request.method == "POST" else None,
         "stratify_choices": Cycle.Stratify.choices,
         "case_type_choices": settings.CASE_TYPES,
         "team_choices": permissions.team_choices(request.user),

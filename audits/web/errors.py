@@ -17,8 +17,8 @@ def field_id(name: str) -> str:
 def messages_of(value) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(item) for item in value]
-    if isinstance(value, dict):
-        return [f"{key}: {text}" for key, texts in value.items() for text in messages_of(texts)]
+    if isinstance(value, dict):  # a nested field's errors: the messages, never its keys
+        return [text for texts in value.values() for text in messages_of(texts)]
     return [str(value)]
 
 
@@ -43,23 +43,50 @@ def plain_words(messages) -> list[str]:
     ]
 
 
+def sentence(text: str, label: str = "", words: str | None = None) -> str:
+    """A message as the page says it. A service's sentence ("Enter a sample size, like 60")
+    stands as it is; a terse one ("required") gives way to the page's own sentence for the
+    field (``words``), else reads after the field's label ("The due date must ..."), never
+    after its name."""
+    text = str(text)
+    if text[:1].isupper():
+        return text
+    if words:
+        return words
+    if label and text.startswith(("must ", "cannot ")):
+        return f"{label} {text}"
+    if label:
+        return f"{label}: {text}"
+    return text[:1].upper() + text[1:]
+
+
 def summary(
-    error: DomainError, labels: dict[str, str] | None = None, *, default="", prefix=""
+    error: DomainError,
+    labels: dict[str, str] | None = None,
+    *,
+    default="",
+    prefix="",
+    words: dict[str, str] | None = None,
 ) -> dict:
-    """``{"title", "items": [{"href", "text"}], "fields": {id: [messages]}}`` for a page.
+    """``{"title", "items": [{"href", "text"}], "fields": {id: [messages]}}`` for a page:
+    every error at once, in the GOV.UK error summary (``_error_summary.html``) and by its
+    field, in the same words.
 
     ``labels`` maps a field name to the words the page uses for it; a field the page does
-    not know links to ``default`` (the form itself). ``prefix`` tells apart two forms on
-    one page that have a field of the same name."""
-    labels = labels or {}
+    not know links to ``default`` (the form itself).
+    ``words`` gives the page's sentence for a field whose service message is terse.
+    ``prefix`` tells apart two forms on one page that have a field of the same name."""
+    labels, words = labels or {}, words or {}
     items, fields = [], {}
     for name, value in error.fields.items():
-        texts = messages_of(value)
         known = name in labels
+        label = labels.get(name, "")
+        texts = list(
+            dict.fromkeys(sentence(text, label, words.get(name)) for text in messages_of(value))
+        )
         target = prefix + field_id(name) if known else default
         for text in texts:
-            label = labels.get(name, name.replace("_", " ").capitalize())
-            items.append({"href": f"#{target}" if target else "", "text": f"{label}: {text}"})
+            items.append({"href": f"#{target}" if target else "", "text": text})
         if known:
             fields[prefix + field_id(name)] = texts
     if not items:

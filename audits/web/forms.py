@@ -5,26 +5,40 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from audits.core.display import case_type_words
 from audits.core.planning import ALLOCATION_METHODS
 from audits.models import Action, Audit, Cycle, Team
 from audits.selectors import scoping
 from audits.services.cycles import PLAN_DEFAULTS
+from audits.web.dates import DayMonthYearField
 
 PLAIN = {
     "required": "enter a value",
     "invalid": "enter a whole number",
     "invalid_choice": "choose one from the list",
 }
-DATE = PLAIN | {"invalid": "enter a date like 2026-03-31"}
 # A choice the person did not make (or made up) is asked for again in these words.
-CHOOSE_AUDIT = "choose an audit from the list"
-CHOOSE_OWNER = "choose who owns the action"
-CHOOSE_PRIORITY = "choose a priority"
+CHOOSE_AUDIT = "Choose an audit from the list"
+CHOOSE_OWNER = "Choose who owns the action"
+CHOOSE_PRIORITY = "Choose a priority"
 
 
-def _whole(minimum: int, maximum: int) -> forms.IntegerField:
+def _whole(minimum: int, maximum: int, what: str = "", like: int = 60) -> forms.IntegerField:
+    """A whole number; ``what`` names it in the GOV.UK sentences ("the sample size")."""
+    if not what:
+        return forms.IntegerField(
+            min_value=minimum, max_value=maximum, required=False, error_messages=PLAIN
+        )
+    subject = what[:1].upper() + what[1:]
     return forms.IntegerField(
-        min_value=minimum, max_value=maximum, required=False, error_messages=PLAIN
+        min_value=minimum,
+        max_value=maximum,
+        required=False,
+        error_messages={
+            "invalid": f"{subject} must be a whole number, like {like}",
+            "min_value": f"{subject} must be {minimum:,} or more",
+            "max_value": f"{subject} must be {maximum:,} or fewer",
+        },
     )
 
 
@@ -32,12 +46,24 @@ class CycleForm(forms.Form):
     """A new cycle from its page: a fixed sample size, the plan's other values left to
     their defaults."""
 
-    name = forms.CharField(max_length=200, error_messages=PLAIN)
-    period_start = forms.DateField(error_messages=DATE)
-    period_end = forms.DateField(error_messages=DATE)
-    stratify_by = forms.ChoiceField(choices=Cycle.Stratify.choices, error_messages=PLAIN)
+    name = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Enter a name for the cycle",
+            "max_length": "The name must be 200 characters or fewer",
+        },
+    )
+    period_start = DayMonthYearField(what="the start of the period")
+    period_end = DayMonthYearField(what="the end of the period")
+    stratify_by = forms.ChoiceField(
+        choices=Cycle.Stratify.choices,
+        error_messages={
+            "required": "Choose how to divide the frame into strata",
+            "invalid_choice": "Choose how to divide the frame into strata",
+        },
+    )
     case_types = forms.MultipleChoiceField(
-        choices=[(value, value) for value in settings.CASE_TYPES],
+        choices=[(value, case_type_words(value)) for value in settings.CASE_TYPES],
         required=False,
         error_messages={"invalid_choice": "There is no case type %(value)s."},
     )
@@ -47,11 +73,15 @@ class CycleForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "There is no team %(value)s."},
     )
-    n = _whole(1, 100_000)
+    n = _whole(1, 100_000, "the sample size")
     allocation = forms.ChoiceField(
-        choices=[(value, value) for value in ALLOCATION_METHODS], error_messages=PLAIN
+        choices=[(value, value) for value in ALLOCATION_METHODS],
+        error_messages={
+            "required": "Choose how to share the sample between strata",
+            "invalid_choice": "Choose how to share the sample between strata",
+        },
     )
-    minimum = _whole(0, 10_000)
+    minimum = _whole(0, 10_000, "the minimum per stratum", like=2)
 
     def cycle_fields(self) -> dict:
         """What the service takes, from the fields that were read (all of them once the form
@@ -72,18 +102,19 @@ class CloseForm(forms.Form):
 
     def clean_confirm(self):
         if self.data.get("confirm") != "yes":
-            raise forms.ValidationError("tick the box to confirm")
+            raise forms.ValidationError("Tick the box to confirm that you want to close the cycle")
         return True
 
 
-def sizes_from(post, prefix: str) -> tuple[dict[str, int], dict[str, list[str]]]:
+def sizes_from(post, prefix: str, words=str) -> tuple[dict[str, int], dict[str, list[str]]]:
     """The strata given a new size (one box per stratum, ``<prefix><stratum>``; a blank box
-    leaves its stratum as it is) and the boxes that do not hold a whole number."""
+    leaves its stratum as it is) and the boxes that do not hold a whole number. ``words``
+    names a stratum in the messages."""
     sizes, problems = {}, {}
-    field = _whole(0, 100_000)
     for key, value in post.items():
         if not key.startswith(prefix) or not value.strip():
             continue
+        field = _whole(0, 100_000, f"the new size of {words(key.removeprefix(prefix))}", 10)
         try:
             sizes[key.removeprefix(prefix)] = field.clean(value.strip())
         except forms.ValidationError as error:
@@ -104,12 +135,12 @@ class ActionForm(forms.Form):
         to_field_name="staff_ref",
         error_messages={"required": CHOOSE_OWNER, "invalid_choice": CHOOSE_OWNER},
     )
-    description = forms.CharField(error_messages={"required": "say what needs to be done"})
+    description = forms.CharField(error_messages={"required": "Say what needs to be done"})
     priority = forms.ChoiceField(
         choices=Action.Priority.choices,
         error_messages={"required": CHOOSE_PRIORITY, "invalid_choice": CHOOSE_PRIORITY},
     )
-    due_date = forms.DateField(error_messages=DATE)
+    due_date = DayMonthYearField(what="the due date")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,5 +151,13 @@ class ActionForm(forms.Form):
         # An action is agreed for the future (as the API asks).
         value = self.cleaned_data["due_date"]
         if value < timezone.localdate():
-            raise forms.ValidationError("must be today or later")
+            raise forms.ValidationError("The due date must be today or in the future")
         return value
+
+
+class WindowForm(forms.Form):
+    """The audit window: either date may be left as it is; the service checks the rest."""
+
+    audit_opens_on = DayMonthYearField(what="the day the window opens", required=False)
+    audit_due_date = DayMonthYearField(what="the due date", required=False)
+    window_reason = forms.CharField(max_length=2000, required=False)
