@@ -12,11 +12,15 @@ from audits.models import Action, Staff
 from audits.selectors import scoping
 from audits.services import actions as action_service
 from audits.web.access import role_required
+from audits.web.errors import summary
+from audits.web.forms import SAY_WHAT_WAS_DONE, ActionStepForm
 from audits.web.pages import page
 
 ACTION_READERS = (roles.MANAGER, roles.ADMIN, roles.INTERNAL_AUDITOR)
 # Who may send an update (internal audit reads only); the service decides on each action.
 ACTION_WRITERS = (roles.MANAGER, roles.ADMIN, roles.AUDITOR, roles.PRACTITIONER)
+LABELS = {"status": "The next step", "evidence_note": "What was done"}
+WORDS = {"evidence_note": SAY_WHAT_WAS_DONE}
 
 
 def _int(raw):
@@ -65,19 +69,24 @@ def action_board(request):
 def action_advance(request, action_id: int):
     # Owners mark their own actions done; who may do what is the service's decision.
     action = get_object_or_404(scoping.actions_for(request.user), pk=action_id)
+    form = ActionStepForm(request.POST)
     status = request.POST.get("status", "")
     try:
+        if not form.is_valid():
+            fields = {name: list(texts) for name, texts in form.errors.items()}
+            raise DomainError("Say what was done.", fields=fields)
         action_service.action_advance(
             action=action,
             actor=request.user,
-            status=status,
-            evidence_note=request.POST.get("evidence_note", ""),
+            status=form.cleaned_data["status"],
+            evidence_note=form.cleaned_data["evidence_note"],
         )
     except DomainError as error:
-        detail = " ".join(f"{', '.join(map(str, v))}" for v in error.fields.values())
-        messages.error(request, f"Action {action.pk} was not updated. {error.message} {detail}")
+        said = [item["text"] for item in summary(error, LABELS, words=WORDS)["items"]]
+        messages.error(request, f"Action {action.pk} was not updated. {' '.join(said)}")
     else:
-        messages.success(request, f"Action {action.pk} is now {status}.")
+        shown = dict(Action.Status.choices).get(status, status).lower()
+        messages.success(request, f"Action {action.pk} is now {shown}.")
     return redirect(request.POST.get("back") if _safe(request.POST.get("back")) else "web:actions")
 
 

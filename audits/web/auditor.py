@@ -157,7 +157,11 @@ def raise_concern(request, audit_id: int):
         try:
             escalations.escalation_raise(audit=audit, actor=request.user, concern=concern)
         except DomainError as error:
-            context["error_summary"] = summary(error, {"concern": "Your concern"})
+            context["error_summary"] = summary(
+                error,
+                {"concern": "Your concern"},
+                words={"concern": {"required": "Describe the concern"}},
+            )
             context["concern"], status = concern, 400
         else:
             messages.success(

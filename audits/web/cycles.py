@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits.core.errors import DomainError, StateConflict
-from audits.models import Assignment, Cycle, SampledCase
+from audits.core.rules import reason_words
+from audits.models import Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
@@ -17,7 +18,7 @@ from audits.services import sample
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
-from audits.web.forms import CycleForm
+from audits.web.forms import CycleForm, DrawForm, OverrideForm
 from audits.web.pages import page
 
 NEW_CYCLE_LABELS = {
@@ -112,18 +113,13 @@ DRAW_LABELS = {"witness_input": "Witness input", "confirm": "Confirmation"}
 @role_required(*MANAGERS)
 def cycle_draw(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    form = {
-        "witness_input": request.POST.get("witness_input", ""),
-        "confirm": request.POST.get("confirm") == "yes",
-    }
+    form = DrawForm(request.POST)
     try:
-        if not form["confirm"]:
-            raise DomainError(
-                "Confirm that the sample can be drawn only once.",
-                fields={"confirm": ["tick the box to confirm that drawing cannot be undone"]},
-            )
+        if not form.is_valid():
+            fields = {name: list(texts) for name, texts in form.errors.items()}
+            raise DomainError("Confirm that the sample can be drawn only once.", fields=fields)
         frame = sample.sample_draw(
-            cycle=cycle, actor=request.user, witness_input=form["witness_input"]
+            cycle=cycle, actor=request.user, witness_input=form.cleaned_data["witness_input"]
         )
     except StateConflict as error:
         messages.error(request, error.message)
@@ -132,7 +128,7 @@ def cycle_draw(request, cycle_id: int):
             request,
             cycle,
             status=400,
-            draw_form=form,
+            draw_form=request.POST,
             draw_summary=summary(error, DRAW_LABELS, default="draw-form", prefix="draw_"),
         )
     else:
@@ -170,35 +166,42 @@ OVERRIDE_LABELS = {
 def cycle_override(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
     post = request.POST
-    sampled = SampledCase.objects.filter(cycle=cycle, pk=_int(post.get("sampled_case"))).first()
-    auditor = auditor_choices().filter(pk=_int(post.get("auditor"))).first()
-    role = post.get("role", Assignment.Role.PRIMARY)
+    form = OverrideForm(
+        post,
+        sampled_cases=SampledCase.objects.filter(cycle=cycle),
+        auditors=auditor_choices(),
+    )
     try:
-        if sampled is None or auditor is None:
-            missing = {"sampled_case": ["choose a case"]} if sampled is None else {}
-            missing.update({"auditor": ["choose an auditor"]} if auditor is None else {})
-            raise DomainError("Choose a case and an auditor.", fields=missing)
+        if not form.is_valid():
+            fields = {name: list(texts) for name, texts in form.errors.items()}
+            raise DomainError("Choose a case and an auditor.", fields=fields)
+        sampled, auditor = form.cleaned_data["sampled_case"], form.cleaned_data["auditor"]
         item = assignment_service.assignment_override(
             sampled_case=sampled,
             auditor=auditor,
-            role=role,
+            role=form.cleaned_data["role"],
             actor=request.user,
-            reason=post.get("reason", ""),
+            reason=form.cleaned_data["reason"],
         )
     except DomainError as error:
         rules = error.extra.get("rules")
+        words = {}
         if rules:
-            error.fields.setdefault("reason", [f"rules {', '.join(rules)} would be overridden"])
+            words["reason"] = (
+                "Give the reason for the override: this auditor is not independent of the "
+                f"case ({'; '.join(reason_words(rule) for rule in rules)})"
+            )
         return render_cycle(
             request,
             cycle,
             status=400,
             override_form=dict(post.items()),
             override_summary=summary(
-                error, OVERRIDE_LABELS, default="override", prefix="override_"
+                error, OVERRIDE_LABELS, default="override", prefix="override_", words=words
             ),
         )
-    note = f" (rules {', '.join(item.override_rules)} overridden)" if item.override_rules else ""
+    waived = "; ".join(reason_words(rule) for rule in item.override_rules)
+    note = f" (rules set aside: {waived})" if waived else ""
     messages.success(request, f"{auditor.name} will audit case {sampled.case}{note}.")
     return _back(cycle.pk, "assignment")
 

@@ -43,7 +43,7 @@ def plain_words(messages) -> list[str]:
     ]
 
 
-def sentence(text: str, label: str = "", words: str | None = None) -> str:
+def sentence(text: str, label: str = "", words: str | dict | None = None) -> str:
     """A message as the page says it. A service's sentence ("Enter a sample size, like 60")
     stands as it is; a terse one ("required") gives way to the page's own sentence for the
     field (``words``), else reads after the field's label ("The due date must ..."), never
@@ -51,6 +51,8 @@ def sentence(text: str, label: str = "", words: str | None = None) -> str:
     text = str(text)
     if text[:1].isupper():
         return text
+    if isinstance(words, dict):  # the page's sentence for each of the service's messages
+        words = words.get(text)
     if words:
         return words
     if label and text.startswith(("must ", "cannot ")):
@@ -66,7 +68,7 @@ def summary(
     *,
     default="",
     prefix="",
-    words: dict[str, str] | None = None,
+    words: dict[str, str | dict[str, str]] | None = None,
 ) -> dict:
     """``{"title", "items": [{"href", "text"}], "fields": {id: [messages]}}`` for a page:
     every error at once, in the GOV.UK error summary (``_error_summary.html``) and by its
@@ -74,7 +76,8 @@ def summary(
 
     ``labels`` maps a field name to the words the page uses for it; a field the page does
     not know links to ``default`` (the form itself).
-    ``words`` gives the page's sentence for a field whose service message is terse.
+    ``words`` gives the page's sentence for a field whose service message is terse (one
+    sentence for the field, or one for each message).
     ``prefix`` tells apart two forms on one page that have a field of the same name."""
     labels, words = labels or {}, words or {}
     items, fields = [], {}

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from audits.core.display import case_type_words
 from audits.core.planning import ALLOCATION_METHODS
-from audits.models import Action, Audit, Cycle, Team
+from audits.models import Action, Assignment, Audit, Cycle, SampledCase, Staff, Team
 from audits.selectors import scoping
 from audits.services.cycles import PLAN_DEFAULTS
 from audits.web.dates import DayMonthYearField
@@ -161,3 +161,71 @@ class WindowForm(forms.Form):
     audit_opens_on = DayMonthYearField(what="the day the window opens", required=False)
     audit_due_date = DayMonthYearField(what="the due date", required=False)
     window_reason = forms.CharField(max_length=2000, required=False)
+
+
+class DrawForm(forms.Form):
+    """Drawing the sample: optional witness input (the service checks its characters) and
+    the manager's confirmation that a draw cannot be undone."""
+
+    witness_input = forms.CharField(max_length=200, required=False, strip=False)
+    confirm = forms.BooleanField(
+        error_messages={
+            "required": "Tick the box to confirm that the sample can be drawn only once"
+        }
+    )
+
+    def clean_confirm(self):
+        if self.data.get("confirm") != "yes":
+            raise forms.ValidationError(self.fields["confirm"].error_messages["required"])
+        return True
+
+
+class OverrideForm(forms.Form):
+    """A manager's choice of auditor for one case of the cycle; whether a rule is set aside
+    (and needs a reason) is the assignment service's decision."""
+
+    sampled_case = forms.ModelChoiceField(
+        queryset=SampledCase.objects.none(),
+        error_messages={"required": "Choose a case", "invalid_choice": "Choose a case"},
+    )
+    auditor = forms.ModelChoiceField(
+        queryset=Staff.objects.none(),
+        error_messages={"required": "Choose an auditor", "invalid_choice": "Choose an auditor"},
+    )
+    role = forms.ChoiceField(
+        choices=Assignment.Role.choices,
+        required=False,
+        error_messages={"invalid_choice": "Choose first or second auditor"},
+    )
+    reason = forms.CharField(max_length=2000, required=False)
+
+    def __init__(self, *args, sampled_cases, auditors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sampled_case"].queryset = sampled_cases
+        self.fields["auditor"].queryset = auditors
+
+    def clean_role(self):
+        return self.cleaned_data.get("role") or Assignment.Role.PRIMARY
+
+
+SAY_WHAT_WAS_DONE = "Say what was done to complete the action"
+
+
+class ActionStepForm(forms.Form):
+    """Moving an action on a step from a page: done needs a note of what was done (as the
+    service asks); who may take the step is the service's decision."""
+
+    status = forms.ChoiceField(
+        choices=Action.Status.choices,
+        error_messages={
+            "required": "Choose what the action becomes",
+            "invalid_choice": "Choose what the action becomes",
+        },
+    )
+    evidence_note = forms.CharField(max_length=10_000, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("status") == Action.Status.DONE and not data.get("evidence_note", "").strip():
+            self.add_error("evidence_note", SAY_WHAT_WAS_DONE)
+        return data

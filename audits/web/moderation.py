@@ -16,6 +16,14 @@ from audits.web.errors import summary
 from audits.web.pages import page
 
 LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
+# The moderation service's terse words, as this page says them.
+WORDS = {
+    "decision": {
+        "agree, change or return": "Choose agree, change the grades or return for rework",
+        "nothing changed": "Change at least one grade, or choose agree",
+    },
+    "reason": {"required": "Give the reason for changing the grades or returning the audit"},
+}
 
 
 def _queue(user):
@@ -109,7 +117,7 @@ def moderate(request, audit_id: int):
             )
         except DomainError as error:
             labels = {**grading_form.labels(audit.template), **LABELS}
-            error_summary = summary(error, labels, default="moderation-form")
+            error_summary = summary(error, labels, default="moderation-form", words=WORDS)
             status = 400 if error.status_code == 409 else error.status_code
         else:
             verb = dict(Moderation.Decision.choices).get(decision, decision).lower()

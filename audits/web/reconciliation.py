@@ -13,6 +13,10 @@ from audits.web.pages import page
 
 FORM_ID = "reconcile-form"
 LABELS = {"overall_grade": "Agreed overall grade", "reason": "Reason"}
+WORDS = {
+    "overall_grade": {"choose the agreed overall grade": "Choose the agreed overall grade"},
+    "reason": {"say why these are the agreed grades": "Say why these are the agreed grades"},
+}
 
 
 def _field(domain: str) -> str:
@@ -67,7 +71,7 @@ def reconcile(request, reconciliation_id: int):
             }
             labels = {**LABELS, **{_field(r["key"]): r["label"] for r in pair["rows"][1:]}}
             renamed = type(error)(error.message, fields=named)
-            error_summary = summary(renamed, labels, default=FORM_ID)
+            error_summary = summary(renamed, labels, default=FORM_ID, words=WORDS)
             status = 400 if error.status_code == 409 else error.status_code
         else:
             case = reconciliation.sampled_case.case
