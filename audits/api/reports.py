@@ -118,7 +118,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             path.open("rb"),
             filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
             content_type=FILE_TYPES[kind],
-            as_attachment=kind != "json",
+            # Every file downloads as a file (the JSON too: a page's link must not open it raw).
+            as_attachment=True,
         )
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
