@@ -509,3 +509,21 @@ def test_a_case_no_auditor_could_take_says_why_in_words(long_names):
     assert long_names.facts["waiting"] in waiting
     assert "auditor has no capacity left" in waiting
     assert any(rule in waiting for rule in RULES_IN_WORDS)
+
+
+def test_kinds_of_case_and_strata_are_printed_in_words(long_names):
+    """The appendix, the strata and the findings by kind of case say "Child protection" and
+    "<team>, child protection", never "cp" or "north-team/cp"."""
+    text = " ".join(long_names.pages)
+    strata = [str(row["stratum"]) for row in long_names.figures["methodology"]["strata"]]
+    assert any("/" in label for label in strata)
+    for label in strata:
+        assert label not in text, label
+    appendix = text[text.index("Appendix: audited cases") :]
+    kinds = {str(row["case_type"]) for row in long_names.figures["appendix"]}
+    for code in kinds - {"referral", "assessment"}:
+        assert not re.search(rf"(?<![\w/-]){code}(?![\w/-])", appendix), code
+    assert re.search(
+        r"Family Safeguarding Service \(North East Locality\), (child|care|early)", text
+    )
+    assert "By team and case type" in text

@@ -2,6 +2,8 @@
 earlier versions; assurance summaries by period, a report's conditions, the sampling
 record and the re-check of a sample."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -133,3 +135,22 @@ def test_agreement_on_the_report_page_is_a_value_with_its_evidence_or_not_measur
     # An agreement of exactly 0 was shown as "not measured" by a falsy default.
     assert "(95% interval -0.200 to 0.300, 12 cases audited twice)" in page
     assert "not blind" in page
+
+
+def test_the_report_files_download_as_files_with_their_names(reported):
+    """The JSON opened raw in the browser (issue 16): every file the page links to now
+    downloads, named after the cycle, the version and what it holds."""
+    _, report = reported
+    lead = signed_in("qa.lead")
+    page = lead.get(f"/reports/{report.job_id}/").content.decode()
+    for kind, name in (("pdf", "report.pdf"), ("json", "data.json"), ("csv", "audits.csv")):
+        link = f"/api/v1/reports/{report.job_id}/"
+        assert link in page
+        url = next(
+            u for u in re.findall(r'href="([^"]+)"', page) if u.startswith(link) and kind in u
+        )
+        response = lead.get(url)
+        assert response.status_code == 200, kind
+        disposition = response["Content-Disposition"]
+        assert disposition.startswith("attachment; filename="), (kind, disposition)
+        assert disposition.endswith(f'-v{report.version}-{name}"'), (kind, disposition)

@@ -124,3 +124,11 @@ def browser(chromium, live_server, axe_source):
     opened = Browser(chromium, live_server.url, axe_source)
     yield opened
     opened.close()
+
+
+def fill_date(page, label: str, day) -> None:
+    """Type a date into a day, month and year field (GOV.UK date input) found by its legend."""
+    group = page.get_by_role("group", name=label)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

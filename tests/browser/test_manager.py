@@ -3,13 +3,14 @@ sample), assignment (load per auditor); then moderation, actions, escalations an
 dashboard's charts."""
 
 import re
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from audits.models import Assignment, Audit, Cycle, SampledCase
 from tests.browser import scenarios
-from tests.browser.conftest import TABLET
+from tests.browser.conftest import TABLET, fill_date
 from tests.builders import finished_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,8 +60,8 @@ def test_a_manager_starts_a_cycle_and_meets_an_error_summary(browser):
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
     browser.check(page, "manager-new-cycle-errors")
-    page.get_by_label("Period starts").fill("2026-01-01")
-    page.get_by_label("Period ends").fill("2026-03-31")
+    fill_date(page, "Period starts", date(2026, 1, 1))
+    fill_date(page, "Period ends", date(2026, 3, 31))
     page.get_by_label("Sample size").fill("8")
     page.get_by_role("button", name="Create the cycle").click()
     expect(page.get_by_role("heading", name="Thematic audit: neglect")).to_be_visible()

@@ -3,12 +3,14 @@ number drawn meets an error summary that links to the stratum's box; a larger si
 the next cases by rank, and the page says so."""
 
 from collections import Counter
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from audits.models import Audit, SampledCase
 from tests.browser import scenarios
+from tests.browser.conftest import fill_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,7 +60,7 @@ def test_a_manager_agrees_an_action_and_moves_an_absent_auditors_audits(browser)
     page.get_by_label("Owner").select_option(index=1)
     page.get_by_label("What needs to be done").fill("Record the child's wishes and feelings")
     page.get_by_label("High").check()
-    page.get_by_label("Due date").fill("2030-01-31")
+    fill_date(page, "Due date", date(2030, 1, 31))
     page.get_by_role("button", name="Agree the action").click()
     expect(page.get_by_text("Record the child's wishes and feelings")).to_be_visible()
 

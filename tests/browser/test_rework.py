@@ -11,6 +11,7 @@ from audits.core import grading
 from audits.models import Audit, Notification
 from audits.services import audits as audit_service
 from tests.browser import scenarios
+from tests.browser.conftest import fill_date
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -100,7 +101,7 @@ def test_the_lead_extends_the_audit_window_with_a_reason(browser):
     page.goto(f"/cycles/{cycle.pk}/#window")
     expect(page.locator("#window-dates")).to_contain_text(f"{cycle.audit_due_date:%-d %B %Y}")
     expect(page.locator("#window-overdue")).to_have_text("No audit is overdue.")
-    page.get_by_label("Audits due").fill(later.isoformat())
+    fill_date(page, "Audits due", later)
     page.get_by_role("button", name="Save the audit window").click()
     summary = page.locator(".error-summary[role=alert]").first
     expect(summary).to_contain_text("Why the due date moves")
