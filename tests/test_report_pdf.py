@@ -438,7 +438,11 @@ def test_no_text_is_printed_over_other_text_in_any_report(report, request):
 
 
 def test_no_text_is_printed_over_other_text_even_with_long_names(long_names):
+    """Long teams, strata and names in the appendix, a rule set aside, a case replaced, a
+    case nobody could take and double audits compared: nothing printed over anything."""
     assert "Family Safeguarding Service (North East Locality)" in " ".join(long_names.pages)
+    assert long_names.figures["methodology"]["overrides"]
+    assert long_names.figures["reconciliation"]["disagreed"] > 0
     assert overlapping_text(long_names.pdf) == []
 
 

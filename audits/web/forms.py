@@ -7,7 +7,16 @@ from django.utils import timezone
 
 from audits.core.display import case_type_words
 from audits.core.planning import ALLOCATION_METHODS
-from audits.models import Action, Assignment, Audit, Cycle, SampledCase, Staff, Team
+from audits.models import (
+    Action,
+    Assignment,
+    Audit,
+    Cycle,
+    Moderation,
+    SampledCase,
+    Staff,
+    Team,
+)
 from audits.selectors import scoping
 from audits.services.cycles import PLAN_DEFAULTS
 from audits.web.dates import DayMonthYearField
@@ -229,3 +238,31 @@ class ActionStepForm(forms.Form):
         if data.get("status") == Action.Status.DONE and not data.get("evidence_note", "").strip():
             self.add_error("evidence_note", SAY_WHAT_WAS_DONE)
         return data
+
+
+CHOOSE_DECISION = "Choose agree, change the grades or return for rework"
+CHOOSE_GRADE = "Choose a grade from the scale"
+
+
+class ModerationForm(forms.Form):
+    """A moderator's decision, a reason and any grades changed: one box per grade question
+    (``answer-<key>``) and the overall grade, each blank or a grade of the form's scale. The
+    moderation service decides what a decision needs (a reason, a change)."""
+
+    decision = forms.ChoiceField(
+        choices=Moderation.Decision.choices,
+        error_messages={"required": CHOOSE_DECISION, "invalid_choice": CHOOSE_DECISION},
+    )
+    reason = forms.CharField(max_length=10_000, required=False)
+
+    def __init__(self, *args, scale: dict, grade_keys: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "")] + [(str(grade), str(grade)) for grade in scale]
+        for name in ["overall_grade", *(f"answer-{key}" for key in grade_keys)]:
+            self.fields[name] = forms.TypedChoiceField(
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+                error_messages={"invalid_choice": CHOOSE_GRADE},
+            )

@@ -13,6 +13,7 @@ from audits.services import moderation as moderation_service
 from audits.web import grading_form
 from audits.web.access import MANAGERS, role_required
 from audits.web.errors import summary
+from audits.web.forms import ModerationForm
 from audits.web.pages import page
 
 LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
@@ -62,13 +63,6 @@ def moderation_queue(request):
     return page(request, "audits/moderation_queue.html", context, current="web:moderation")
 
 
-def _grade(raw: str):
-    raw = (raw or "").strip()
-    if raw == "":
-        return None
-    return int(raw) if raw.isascii() and raw.isdigit() else raw
-
-
 def _grade_questions(audit: Audit, posted: dict | None) -> list[dict]:
     rows = []
     for question in grading.questions(audit.template.definition):
@@ -100,19 +94,31 @@ def moderate(request, audit_id: int):
     error_summary, status, posted = None, 200, None
     if request.method == "POST":
         posted = request.POST
-        decision = posted.get("decision", "")
+        questions = _grade_questions(audit, posted)
+        form = ModerationForm(
+            posted, scale=audit.template.scale, grade_keys=[row["key"] for row in questions]
+        )
+        valid = form.is_valid()
+        data = form.cleaned_data
+        decision = data.get("decision", "")
         grades = {
-            row["key"]: _grade(posted.get(row["id"]))
-            for row in _grade_questions(audit, posted)
+            row["key"]: data.get(row["id"])
+            for row in questions
             if posted.get(row["id"]) not in (None, "", row["current"])
         }
         try:
+            if not valid:  # a question's box is named as the service names its answer
+                fields = {
+                    name.replace("answer-", "answers.", 1): list(texts)
+                    for name, texts in form.errors.items()
+                }
+                raise DomainError("The moderation is not valid.", fields=fields)
             moderation_service.moderation_record(
                 audit=audit,
                 actor=request.user,
                 decision=decision,
-                reason=posted.get("reason", ""),
-                overall_grade=_grade(posted.get("overall_grade")),
+                reason=data["reason"],
+                overall_grade=data.get("overall_grade"),
                 grades=grades,
             )
         except DomainError as error:
