@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from audits.core.display import stratum_words
 from audits.models import Audit, SampledCase
 from tests.browser import scenarios
 from tests.browser.conftest import fill_date
@@ -27,18 +28,20 @@ def test_a_manager_extends_the_sample_of_a_stratum(browser):
     page = browser.signed_in("qa.lead")
     page.goto(f"/cycles/{cycle.pk}/")
     expect(page.get_by_role("heading", name="Extend the sample")).to_be_visible()
-    size = page.get_by_label(stratum, exact=True)
+    words = stratum_words(stratum)  # the boxes are labelled in words: "Child in need"
+    size = page.get_by_label(words, exact=True)
     size.fill("0")
     page.get_by_role("button", name="Extend the sample").click()
 
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text(f"must be a whole number of at least {drawn[stratum]}")
+    message = f"The new size of {words} must be a whole number of at least {drawn[stratum]}"
+    expect(summary).to_contain_text(message)
     browser.check(page, "manager-cycle-extend-errors")
-    summary.get_by_role("link", name=f"Stratum {stratum}").click()
-    expect(page.get_by_label(stratum, exact=True)).to_be_focused()
+    summary.get_by_role("link", name=message).click()
+    expect(page.get_by_label(words, exact=True)).to_be_focused()
 
-    page.get_by_label(stratum, exact=True).fill(str(drawn[stratum] + 2))
+    page.get_by_label(words, exact=True).fill(str(drawn[stratum] + 2))
     page.get_by_role("button", name="Extend the sample").click()
     expect(page.get_by_text("2 cases added to the sample")).to_be_visible()
     expect(page.locator("#sample-table tbody tr")).to_have_count(rows_before + 2)

@@ -104,7 +104,7 @@ def test_the_lead_extends_the_audit_window_with_a_reason(browser):
     fill_date(page, "Audits due", later)
     page.get_by_role("button", name="Save the audit window").click()
     summary = page.locator(".error-summary[role=alert]").first
-    expect(summary).to_contain_text("Why the due date moves")
+    expect(summary).to_contain_text("Say why the due date moves")
     browser.check(page, "manager-cycle-window-error")
     page.get_by_label("Why the due date moves").fill("Two auditors are off sick")
     page.get_by_role("button", name="Save the audit window").click()
