@@ -61,6 +61,14 @@ def test_an_internal_auditor_downloads_the_pdf(browser):
     download.save_as(saved)
     assert saved.read_bytes().startswith(b"%PDF")
     assert download.suggested_filename.endswith("report.pdf")
+    # The JSON and the CSV download as files too (the JSON used to open raw in the tab).
+    for link, name in (
+        ("Every figure (JSON)", "data.json"),
+        ("One row per audit (CSV)", "audits.csv"),
+    ):
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name=link).click()
+        assert download_info.value.suggested_filename.endswith(name)
 
     page.get_by_role("link", name="The sampling record").click()
     expect(page.get_by_text(cycle.frame.frame_hash).first).to_be_visible()
