@@ -201,9 +201,9 @@ def test_audits_nobody_else_can_take_stay_and_the_blocking_rules_are_shown(lead)
 @pytest.mark.parametrize(
     ("form", "words"),
     [
-        ({}, b"choose an auditor"),
-        ({"auditor": "nobody"}, b"choose an auditor"),
-        ({"auditor": "999999"}, b"choose an auditor"),
+        ({}, b"Choose the auditor who is unavailable"),
+        ({"auditor": "nobody"}, b"Choose the auditor who is unavailable"),
+        ({"auditor": "999999"}, b"Choose the auditor who is unavailable"),
     ],
 )
 def test_no_auditor_chosen_is_a_400_linking_to_the_field(lead, form, words):

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from audits.core.display import CASE_TYPE_WORDS
-from audits.models import Action, Assignment, Cycle, Event, SampledCase, Staff
+from audits.models import Action, Assignment, Audit, Cycle, Event, SampledCase, Staff
 from audits.services import assignment, sample
 from tests.browser import scenarios
 from tests.builders import known_server_random
@@ -250,6 +250,8 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
     ("period_start", "evidence_note: required") or a library's words."""
     cycle = by_team_and_type
     some_case = SampledCase.objects.filter(cycle=cycle).first()
+    submitted = scenarios.first_audit(cycle)
+    Audit.objects.filter(pk=submitted.pk).update(status="submitted")
     sent = {
         "/cycles/new/": {"n": "many", "minimum": "-1"},
         "/actions/new/": {"due_date_day": "40"},
@@ -263,6 +265,9 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
         },
         f"/cycles/{cycle.pk}/override/": {"sampled_case": str(some_case.pk), "auditor": "x"},
         f"/cycles/{cycle.pk}/extend/": {f"size-{some_case.stratum}": "lots"},
+        f"/cycles/{cycle.pk}/unavailable/": {"auditor": "nobody"},
+        f"/moderation/{submitted.pk}/": {"decision": "", "overall_grade": "9"},
+        f"/cycles/{scenarios.planned_cycle(name='Not drawn').pk}/draw/": {"witness_input": "3"},
     }
     seen = 0
     for url, form in sent.items():
@@ -274,4 +279,4 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
             assert text[:1].isupper(), (url, text)
             assert "This field" not in text, (url, text)
             assert text.lower() != "required", (url, text)
-    assert seen >= 10
+    assert seen >= 14

@@ -18,7 +18,7 @@ from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import blocked_counts, render_cycle
 from audits.web.errors import summary
-from audits.web.forms import CloseForm, sizes_from
+from audits.web.forms import CloseForm, UnavailableForm, sizes_from
 
 SIZE_FIELD = "size-"  # one input per stratum: size-<stratum>
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
@@ -112,13 +112,13 @@ UNAVAILABLE_LABELS = {"auditor": "Auditor"}
 @role_required(*MANAGERS)
 def cycle_unavailable(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
-    staff = scoping.staff_for(request.user).filter(pk=_int(request.POST.get("auditor"))).first()
+    form = UnavailableForm(request.POST, staff=scoping.staff_for(request.user))
     try:
         lifecycle.check_drawn(cycle)
-        if staff is None:
-            raise DomainError(
-                "Choose the auditor who is unavailable.", fields={"auditor": ["choose an auditor"]}
-            )
+        if not form.is_valid():
+            fields = {name: list(texts) for name, texts in form.errors.items()}
+            raise DomainError("Choose the auditor who is unavailable.", fields=fields)
+        staff = form.cleaned_data["auditor"]
         result = assignment_service.auditor_unavailable(
             cycle=cycle, staff=staff, actor=request.user
         )
@@ -156,10 +156,3 @@ def _tell(request, staff: Staff, result: dict) -> None:
             f"Case {row['case_ref']} ({ROLE_WORDS.get(row['role'], row['role'])}) could not be "
             f"moved and stays with {staff.name}: {why}. Choose an auditor for it below.",
         )
-
-
-def _int(raw):
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None

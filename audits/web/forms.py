@@ -266,3 +266,19 @@ class ModerationForm(forms.Form):
                 required=False,
                 error_messages={"invalid_choice": CHOOSE_GRADE},
             )
+
+
+class UnavailableForm(forms.Form):
+    """The auditor who is away: one of the staff the manager may see."""
+
+    auditor = forms.ModelChoiceField(
+        queryset=Staff.objects.none(),
+        error_messages={
+            "required": "Choose the auditor who is unavailable",
+            "invalid_choice": "Choose the auditor who is unavailable",
+        },
+    )
+
+    def __init__(self, *args, staff, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["auditor"].queryset = staff
