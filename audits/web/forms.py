@@ -13,6 +13,7 @@ from audits.models import (
     Audit,
     Cycle,
     Moderation,
+    PractitionerResponse,
     SampledCase,
     Staff,
     Team,
@@ -282,3 +283,16 @@ class UnavailableForm(forms.Form):
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["auditor"].queryset = staff
+
+
+CHOOSE_VERDICT = "Choose agree, agree with comments, or disagree."
+
+
+class ResponseForm(forms.Form):
+    """A practitioner's response to findings; what each verdict needs is the service's."""
+
+    verdict = forms.ChoiceField(
+        choices=PractitionerResponse.Verdict.choices,
+        error_messages={"required": CHOOSE_VERDICT, "invalid_choice": CHOOSE_VERDICT},
+    )
+    comment = forms.CharField(required=False)

@@ -12,6 +12,7 @@ from audits.selectors import responses as response_reads
 from audits.services import responses as response_service
 from audits.web.access import role_required
 from audits.web.errors import summary
+from audits.web.forms import CHOOSE_VERDICT, ResponseForm
 from audits.web.pages import page
 
 PRACTITIONERS = (roles.PRACTITIONER,)
@@ -45,13 +46,12 @@ def finding(request, audit_id: int):
     error_summary, status, posted = None, 200, {}
     if request.method == "POST":
         posted = request.POST
+        form = ResponseForm(posted)
         try:
-            response_service.response_record(
-                actor=request.user,
-                audit=audit,
-                verdict=posted.get("verdict", ""),
-                comment=posted.get("comment", ""),
-            )
+            if not form.is_valid():
+                fields = {name: list(texts) for name, texts in form.errors.items()}
+                raise DomainError(CHOOSE_VERDICT, fields=fields)
+            response_service.response_record(actor=request.user, audit=audit, **form.cleaned_data)
         except DomainError as error:
             error_summary = summary(error, LABELS, default="response-form")
             status = error.status_code
