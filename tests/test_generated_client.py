@@ -88,7 +88,7 @@ def test_every_generated_module_imports(generated):
     for name in names:
         try:
             importlib.import_module(name)
-        except Exception as error:  # noqa: BLE001 - every failure is listed, not just the first
+        except Exception as error:  # every failure is listed, not just the first
             failed[name] = repr(error)
     assert failed == {}
     assert len(names) > 100  # one module per operation and per component, and the client
