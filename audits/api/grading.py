@@ -236,7 +236,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
     @extend_schema(
         request=AuditSerializer,
-        responses={200: AutosaveSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={200: AutosaveSerializer, 400: None, 409: None},
         description=(
             "Save a draft. Every valid field is written and the version moves; `invalid` "
             "names each field refused, with what to do (the value stored before it stays). "
@@ -301,7 +301,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: None})
     @action(detail=True, methods=["get"])
     def comparison(self, request, pk=None):
         """A double audit's two halves side by side: 409 until both are submitted (blind)."""

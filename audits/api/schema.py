@@ -25,10 +25,12 @@ ERROR_WORDS = {
     403: "Your role may not do this.",
     404: "Not found, or outside what you may see.",
     409: "The object's state forbids this now (for example: not drawn, not ready, changed).",
+    415: "The body is not in a media type this operation reads (JSON, or multipart for files).",
 }
 NOT_DRAWN = OpenApiResponse(description="The cycle's sample has not been drawn yet.")
 NOT_READY = OpenApiResponse(description="The report is not ready yet.")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 # How the generic actions read in a summary; custom actions use their docstring's first line.
 GENERIC_SUMMARIES = {
@@ -101,6 +103,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(404)  # reads by a role that may not see it answer 404, as out of scope
         if is_write and self._needs_auth():
             codes.add(409)
+        if self.method in BODY_METHODS:
+            codes.add(415)
         return codes
 
     def _get_response_bodies(self, direction="response"):
