@@ -51,6 +51,15 @@ def _singular(plural: str) -> str:
     return plural[:-1] if plural.endswith("s") else plural
 
 
+def _first_words(doc: str) -> str:
+    """A docstring's first sentence, cut before a clause or an aside when it runs long."""
+    line = doc.split("\n\n")[0].split(". ")[0].replace("\n", " ").rstrip(".")
+    for mark in ("; ", " ("):
+        if len(line) > 80 and mark in line:
+            line = line.split(mark)[0]
+    return line
+
+
 class AutoSchema(openapi.AutoSchema):
     def get_operation_id(self) -> str:
         # "reports_audits.csv_retrieve" is not a name a generator can make a function of.
@@ -68,7 +77,7 @@ class AutoSchema(openapi.AutoSchema):
         method_name = action or self.method.lower()
         own_doc = get_doc(getattr(self.view, method_name, None))
         if own_doc:
-            return own_doc.split("\n\n")[0].split(". ")[0].replace("\n", " ").rstrip(".")
+            return _first_words(own_doc)
         plural = self._resource()
         if action in GENERIC_SUMMARIES:
             singular = _singular(plural)
@@ -76,7 +85,7 @@ class AutoSchema(openapi.AutoSchema):
             return GENERIC_SUMMARIES[action].format(plural=plural, singular=singular, a=a)
         view_doc = get_doc(type(self.view))
         if view_doc and not action:
-            return view_doc.split("\n\n")[0].split(". ")[0].replace("\n", " ").rstrip(".")
+            return _first_words(view_doc)
         words = method_name.replace("_", " ")
         return f"{words.capitalize()} ({_singular(plural)})"
 
