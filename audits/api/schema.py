@@ -2,6 +2,7 @@
 operation ids without dots, one tag per resource, a one-line summary, and every 4xx the
 operation can answer with the one error body (``Error``) the exception handler writes."""
 
+import inspect
 import re
 
 from drf_spectacular import openapi
@@ -88,6 +89,13 @@ class AutoSchema(openapi.AutoSchema):
             return _first_words(view_doc)
         words = method_name.replace("_", " ")
         return f"{words.capitalize()} ({_singular(plural)})"
+
+    def get_description(self) -> str:
+        """The action's docstring, else the view class's own: never one inherited from a
+        base class (``RecordedWrites`` explains itself to developers, not to clients)."""
+        action = getattr(self.view, "action", None) or self.method.lower()
+        own = get_doc(getattr(self.view, action, None))
+        return own or inspect.cleandoc(type(self.view).__dict__.get("__doc__") or "")
 
     def _needs_auth(self) -> bool:
         return not all(isinstance(p, permissions.AllowAny) for p in self.view.get_permissions())
