@@ -3,15 +3,21 @@ with one error body, JSON bodies (multipart only where a file is sent), request 
 without read-only fields, typed figures and enums, operation ids a generator can use, and
 the paths the API's own links point to."""
 
+import json
 import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import resolve, reverse
+from openapi_schema_validator import OAS30Validator
 
+from audits.services import reports
+from tests.builders import finished_cycle
 from tests.test_every_write_has_an_event import CASES, World, _client, _send
+from worker.compile import report_compile
 
 FILE_UPLOADS = {("/api/v1/cases/import/", "post"), ("/api/v1/evidence/", "post")}
 
@@ -173,3 +179,24 @@ def test_every_api_write_answers_a_status_the_schema_documents(db, settings, sch
                 f"{method} {name}: answered {response.status_code}, documents {sorted(codes)}"
             )
     assert problems == []
+
+
+def test_a_compiled_report_matches_its_typed_figures(db, schema, client_for):
+    """The typed figures describe what a real report holds: the summary, the report and
+    data.json each validate against the schema (nulls included, as OpenAPI 3.0 says)."""
+    cycle = finished_cycle(cases=150, n=20)
+    lead = User.objects.get(username="qa.lead")
+    job = reports.report_request(cycle=cycle, actor=lead)
+    report_compile(job.pk, "task-schema")
+    client = client_for(lead)
+    for url in (
+        "/api/v1/assurance-summaries/",
+        f"/api/v1/reports/{job.pk}/",
+        f"/api/v1/reports/{job.pk}/data.json",
+        "/api/v1/reports/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = json.loads(b"".join(response) if response.streaming else response.content)
+        shape = documented(schema, url, "get")["responses"]["200"]["content"]["application/json"]
+        OAS30Validator({**shape["schema"], "components": schema["components"]}).validate(body)
