@@ -30,6 +30,7 @@ ERROR_WORDS = {
 }
 NOT_DRAWN = OpenApiResponse(description="The cycle's sample has not been drawn yet.")
 NOT_READY = OpenApiResponse(description="The report is not ready yet.")
+NO_BODY = "No response body"  # drf-spectacular's words for a response named without one
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -113,9 +114,7 @@ class AutoSchema(openapi.AutoSchema):
             if is_write:
                 codes.add(403)  # RolePermission refuses writes; services raise Forbidden
         if is_write or self._is_list_view() or self.get_filter_backends():
-            codes.add(400)
-        if self.method == "GET" and self._is_list_view():
-            codes.add(400)  # an unknown or bad query parameter
+            codes.add(400)  # bad input, or an unknown or bad query parameter on a list
         if has_path_id or (self.method == "GET" and self._has_role_gate()):
             codes.add(404)  # reads by a role that may not see it answer 404, as out of scope
         if is_write and self._needs_auth():
@@ -128,22 +127,19 @@ class AutoSchema(openapi.AutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code in sorted(self.error_codes()):
-            documented = responses.get(str(code))
-            if documented is None or "content" not in documented:
-                responses[str(code)] = self._get_response_for_code(
-                    ErrorSerializer, str(code), ["application/json"]
-                )
-                responses[str(code)]["description"] = ERROR_WORDS[code]
-        # An operation that names a 4xx explicitly (responses={409: None}) gets the body too.
-        for code, documented in list(responses.items()):
-            if code.startswith("4") and "content" not in documented:
-                described = self._get_response_for_code(ErrorSerializer, code, ["application/json"])
-                described["description"] = documented.get("description") or ERROR_WORDS.get(
-                    int(code), ""
-                )
-                responses[code] = described
-        return responses
+        # The rules' 4xx, and any the view names itself (``409: NOT_READY``), with the body.
+        named = {code for code in responses if code.startswith("4")}
+        for code in {str(c) for c in self.error_codes()} | named:
+            documented = responses.get(code, {})
+            if "content" in documented:
+                continue
+            described = self._get_response_for_code(ErrorSerializer, code, ["application/json"])
+            words = documented.get("description")
+            described["description"] = (
+                words if words and words != NO_BODY else ERROR_WORDS.get(int(code), "")
+            )
+            responses[code] = described
+        return dict(sorted(responses.items()))
 
 
 def postprocess_error_component(result, generator, request, public):
