@@ -119,7 +119,7 @@ def test_a_register_row_with_a_superscript_year_is_a_row_error(people, client_fo
     body = header + "C1,Child Protection One,cp,2025-01-01,,,,\u00b2\n"
     upload = SimpleUploadedFile("cases.csv", body.encode(), content_type="text/csv")
     response = client_for(people["qa_lead_quinn"]).post(
-        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}
+        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}, format="multipart"
     )
     assert response.status_code == 400
     assert "birth_year" in response.content.decode()

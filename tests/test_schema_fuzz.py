@@ -56,5 +56,6 @@ def test_the_api_never_fails_on_generated_input(case, token):
             schemathesis.checks.not_a_server_error,
             schemathesis.checks.response_schema_conformance,
             schemathesis.checks.negative_data_rejection,
+            schemathesis.checks.status_code_conformance,
         ],
     )

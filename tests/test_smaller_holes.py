@@ -90,7 +90,7 @@ def test_an_upload_within_the_limit_still_works(people, client_for, settings):
 
     upload = SimpleUploadedFile("cases.csv", body.encode(), content_type="text/csv")
     response = client_for(people["qa_lead_quinn"]).post(
-        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}
+        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}, format="multipart"
     )
     assert response.status_code == 200, response.content
 

@@ -1,6 +1,7 @@
 """API for actions and the improvement plan they serve."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -136,8 +137,10 @@ class ActionViewSet(ModelViewSet):
         )
         return Response(self.get_serializer(item).data)
 
+    @extend_schema(request=ActionNoteSerializer, responses={201: ActionNoteSerializer})
     @action(detail=True, methods=["post"], serializer_class=ActionNoteSerializer)
     def notes(self, request, pk=None):
+        """Add a progress note to the action."""
         item = self.get_object()
         body = ActionNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)

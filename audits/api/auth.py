@@ -3,7 +3,7 @@
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from audits.models import ApiToken
 from audits.services.history import event_record
 
 
+@extend_schema_serializer(component_name="Credentials")
 class TokenRequestSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=200, trim_whitespace=False)
@@ -30,8 +31,9 @@ class TokenView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
-    @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer})
+    @extend_schema(request=TokenRequestSerializer, responses={201: TokenSerializer}, auth=[])
     def post(self, request):
+        """Issue an API token for a username and password (no token needed to ask)."""
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(

@@ -111,15 +111,14 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             "multipart/form-data": inline_serializer(
                 "RegisterUpload", {"file": serializers.FileField()}
             ),
-            "text/csv": bytes,
         },
-        responses={200: ImportResultSerializer, 400: None, 403: None},
+        responses={200: ImportResultSerializer},
     )
     @action(
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[parsers.MultiPartParser, parsers.FileUploadParser],
+        parser_classes=[parsers.MultiPartParser],
     )
     def import_register(self, request):
         upload = request.FILES.get("file")
@@ -140,6 +139,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))
     def follow_up(self, request, pk=None):
+        """Add the case to the cycle as a follow-up audit."""
         case = self.get_object()  # not a case of a team one manages: 404 before the body
         body = FollowUpRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from audits.api.schema import NOT_DRAWN
 from audits.core.errors import DomainError
 from audits.models import Assignment, SampledCase, Staff
 from audits.services import assignment as assignment_service
@@ -49,9 +50,10 @@ class AssignmentSerializer(serializers.ModelSerializer):
 class AssignmentActions:
     """The cycle's actions on its assignments (mixed into `CycleViewSet`)."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT, 409: NOT_DRAWN})
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
+        """Assign auditors to the drawn sample under the rules (201: assignments created)."""
         cycle = lifecycle.check_drawn(self.get_object())
         return Response(
             assignment_service.cycle_assign(cycle=cycle, actor=request.user), status=201
@@ -60,6 +62,7 @@ class AssignmentActions:
     @extend_schema(responses=AssignmentSerializer(many=True))
     @action(detail=True, methods=["get"])
     def assignments(self, request, pk=None):
+        """The cycle's assignments: who audits which sampled case."""
         cycle = self.get_object()
         rows = Assignment.objects.filter(sampled_case__cycle=cycle).select_related(
             "sampled_case__case", "auditor", "audit"
@@ -70,6 +73,7 @@ class AssignmentActions:
     @extend_schema(request=OverrideSerializer, responses={201: AssignmentSerializer})
     @action(detail=True, methods=["post"])
     def override(self, request, pk=None):
+        """Assign an auditor by hand, past a rule, with a reason."""
         cycle = lifecycle.check_drawn(self.get_object())
         body = OverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -94,6 +98,7 @@ class AssignmentActions:
     @extend_schema(request=UnavailableSerializer, responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["post"])
     def unavailable(self, request, pk=None):
+        """Mark an auditor unavailable and reassign their open audits."""
         cycle = lifecycle.check_drawn(self.get_object())
         body = UnavailableSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -218,11 +218,13 @@ class CycleViewSet(SampleActions, AssignmentActions, ModelViewSet):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def plan(self, request, pk=None):
+        """The sample the cycle would draw now: sizes per stratum."""
         return Response(sample.cycle_plan(cycle=self.get_object()))
 
-    @extend_schema(request=DrawSerializer, responses=CycleSerializer)
+    @extend_schema(request=DrawSerializer, responses={201: CycleSerializer})
     @action(detail=True, methods=["post"])
     def draw(self, request, pk=None):
+        """Draw the cycle's sample (201: the sample is created; the cycle is returned)."""
         cycle = self.get_object()
         body = DrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -234,6 +236,7 @@ class CycleViewSet(SampleActions, AssignmentActions, ModelViewSet):
     @extend_schema(request=CloseSerializer, responses=CycleSerializer)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
+        """Close the cycle (with a reason if audits are still open)."""
         cycle = self.get_object()
         body = CloseSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -3,7 +3,7 @@ else is JSON. A download is logged (AccessLog) and checked against the file's SH
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -41,6 +41,9 @@ class UploadSerializer(serializers.Serializer):
         return attrs
 
 
+NOT_YOURS = OpenApiResponse(description="No such audit or action among those you may see.")
+
+
 class EvidenceUploadView(APIView):
     """POST multipart: ``file`` and either ``audit`` + ``question_key`` or ``action``."""
 
@@ -48,7 +51,9 @@ class EvidenceUploadView(APIView):
     parser_classes = [parsers.MultiPartParser]
     serializer_class = UploadSerializer
 
+    @extend_schema(request=UploadSerializer, responses={201: EvidenceSerializer, 404: NOT_YOURS})
     def post(self, request):
+        """Attach a file to an audit's answer or to an action (multipart)."""
         body = UploadSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         values = body.validated_data
@@ -69,10 +74,12 @@ class EvidenceDetailView(APIView):
     serializer_class = EvidenceSerializer
 
     def get(self, request, pk: int):
+        """The file's details."""
         evidence = get_object_or_404(selectors.evidence_for(request.user), pk=pk)
         return Response(EvidenceSerializer(evidence).data)
 
     def delete(self, request, pk: int):
+        """Delete the file (its uploader, while the audit or action is open)."""
         evidence = get_object_or_404(selectors.evidence_for(request.user), pk=pk)
         service.evidence_delete(actor=request.user, evidence=evidence)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,7 @@
 """The practitioner's side of an audit: the final findings of audits of their own cases and
 their response; the responses as the moderator and internal audit read them."""
 
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,6 +19,20 @@ class ResponseBody(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
 
 
+class PractitionerResponseSerializer(serializers.ModelSerializer):
+    case_ref = serializers.CharField(source="audit.assignment.sampled_case.case.case_ref")
+    person = serializers.CharField(source="staff.name")
+
+    class Meta:
+        model = PractitionerResponse
+        fields = ["id", "audit", "case_ref", "person", "held_as", "verdict", "comment", "at"]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(operation_id="findings_list", responses=OpenApiTypes.OBJECT),
+    retrieve=extend_schema(responses=OpenApiTypes.OBJECT),
+)
 class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """GET the final findings of audits of the caller's cases; POST .../response/."""
 
@@ -46,8 +61,10 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def retrieve(self, request, *args, **kwargs):
         return Response(response_reads.finding_of(self.get_object(), self._staff()))
 
+    @extend_schema(request=ResponseBody, responses={201: PractitionerResponseSerializer})
     @action(detail=True, methods=["post"], serializer_class=ResponseBody)
     def response(self, request, pk=None):
+        """Record the practitioner's response to the findings (once)."""
         audit = self.get_object()
         body = ResponseBody(data=request.data)
         body.is_valid(raise_exception=True)
@@ -55,16 +72,6 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             actor=request.user, audit=audit, **body.validated_data
         )
         return Response(PractitionerResponseSerializer(recorded).data, status.HTTP_201_CREATED)
-
-
-class PractitionerResponseSerializer(serializers.ModelSerializer):
-    case_ref = serializers.CharField(source="audit.assignment.sampled_case.case.case_ref")
-    person = serializers.CharField(source="staff.name")
-
-    class Meta:
-        model = PractitionerResponse
-        fields = ["id", "audit", "case_ref", "person", "held_as", "verdict", "comment", "at"]
-        read_only_fields = fields
 
 
 class PractitionerResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

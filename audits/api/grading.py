@@ -236,7 +236,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 
     @extend_schema(
         request=AuditSerializer,
-        responses={200: AutosaveSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={200: AutosaveSerializer, 400: None, 409: None},
         description=(
             "Save a draft. Every valid field is written and the version moves; `invalid` "
             "names each field refused, with what to do (the value stored before it stays). "
@@ -265,6 +265,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=VersionSerializer, responses=AuditSerializer)
     @action(detail=True, methods=["post"], write_roles=(roles.AUDITOR,))
     def submit(self, request, pk=None):
+        """Submit the audit (its version must match: 409 if it changed)."""
         audit = audit_service.audit_submit(
             audit=self.get_object(), actor=request.user, version=_version_from(request)
         )
@@ -273,6 +274,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=ModerationSerializer, responses={201: ModerationSerializer})
     @action(detail=True, methods=["post"], write_roles=(roles.MANAGER,))
     def moderation(self, request, pk=None):
+        """Record a moderator's decision on the audit."""
         audit = self.get_object()
         body = ModerationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -290,6 +292,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(request=EscalationSerializer, responses={201: EscalationSerializer})
     @action(detail=True, methods=["post"])
     def escalations(self, request, pk=None):
+        """Escalate a case the audit found a concern about."""
         audit = self.get_object()
         body = EscalationSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -298,7 +301,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         )
         return Response(EscalationSerializer(escalation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: None})
     @action(detail=True, methods=["get"])
     def comparison(self, request, pk=None):
         """A double audit's two halves side by side: 409 until both are submitted (blind)."""
@@ -316,6 +319,7 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def history(self, request, pk=None):
+        """The audit's history: every recorded change."""
         audit = self.get_object()
         events = Event.objects.filter(object_type="audit", object_id=str(audit.pk)).select_related(
             "actor"
@@ -347,6 +351,7 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     @extend_schema(request=AcknowledgeSerializer, responses=EscalationSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
+        """Acknowledge the escalation (its team manager)."""
         body = AcknowledgeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         with transaction.atomic():

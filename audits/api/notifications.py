@@ -30,5 +30,6 @@ class NotificationViewSet(mixins.ListModelMixin, ScopedViewSet):
     @extend_schema(request=None, responses=NotificationSerializer)
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
+        """Mark the notification read."""
         notification = notification_service.notification_mark_read(notification=self.get_object())
         return Response(NotificationSerializer(notification).data)

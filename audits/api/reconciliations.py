@@ -62,6 +62,7 @@ class ReconciliationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     @extend_schema(request=AgreeSerializer, responses=ReconciliationSerializer)
     @action(detail=True, methods=["post"])
     def agree(self, request, pk=None):
+        """Record the agreed grades of a double audit."""
         reconciliation = self.get_object()
         body = AgreeSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -4,7 +4,12 @@ from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -12,11 +17,14 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from audits.api import figures_schema as typed
 from audits.api.base import ScopedViewSet
 from audits.api.permissions import RolePermission
+from audits.api.schema import NOT_READY
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
-from audits.models import Report
+from audits.core.opinion import LEVELS
+from audits.models import Report, ReportJob
 from audits.selectors import scoping
 from audits.services import reports
 
@@ -35,7 +43,7 @@ def file_links(request, job_id: int) -> dict:
 class ReportJobSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     cycle = serializers.IntegerField(source="cycle_id", min_value=1)
-    status = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=ReportJob.Status.choices, read_only=True)
     progress = serializers.IntegerField(read_only=True)
     attempts = serializers.IntegerField(read_only=True)
     error = serializers.CharField(read_only=True)
@@ -55,9 +63,11 @@ class ReportJobSerializer(serializers.Serializer):
     def get_report_hash(self, job) -> str | None:
         return getattr(self._report(job), "report_hash", None)
 
+    @extend_schema_field(serializers.ChoiceField(choices=LEVELS, allow_null=True))
     def get_opinion(self, job) -> str | None:
         return getattr(self._report(job), "opinion", None)
 
+    @extend_schema_field(typed.ReportFilesSerializer(allow_null=True))
     def get_files(self, job) -> dict | None:
         if self._report(job) is None:
             return None
@@ -67,6 +77,7 @@ class ReportJobSerializer(serializers.Serializer):
 class ReportDetailSerializer(ReportJobSerializer):
     figures = serializers.SerializerMethodField()
 
+    @extend_schema_field(typed.FiguresSerializer(allow_null=True))
     def get_figures(self, job) -> dict | None:
         return getattr(self._report(job), "figures", None)
 
@@ -93,6 +104,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
     @extend_schema(request=ReportJobSerializer, responses={202: ReportJobSerializer})
     def create(self, request):
+        """Ask for a new report version of a cycle; it is compiled in the background (poll
+        the job until ``status`` is done)."""
         body = ReportJobSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         cycle = (
@@ -122,7 +135,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             as_attachment=True,
         )
 
-    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")
     def recompute_script(self, request, pk=None):
         """The standalone script that recomputes this report's headline figures from its
@@ -133,24 +146,28 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
             content_type="text/x-python; charset=utf-8",
         )
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 409: NOT_READY})
     @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
     def pdf(self, request, pk=None):
+        """The report as a PDF (an attachment)."""
         return self._file("pdf", "report.pdf")
 
-    @extend_schema(responses={(200, "application/json"): OpenApiTypes.OBJECT})
+    @extend_schema(responses={(200, "application/json"): typed.FiguresSerializer, 409: NOT_READY})
     @action(detail=True, methods=["get"], url_path="data.json", url_name="data-json")
     def data_json(self, request, pk=None):
+        """Every figure of the report (data.json), as stored when it was compiled."""
         return self._file("json", "data.json")
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY, 409: NOT_READY})
     @action(detail=True, methods=["get"], url_path="audits.csv", url_name="audits-csv")
     def audits_csv(self, request, pk=None):
+        """The audits behind the report (audits.csv, an attachment): one row per audit."""
         return self._file("csv", "audits.csv")
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: NOT_READY})
     @action(detail=True, methods=["get"])
     def changed(self, request, pk=None):
+        """Whether the data behind the report has changed since it was compiled."""
         job = self.get_object()
         report = getattr(job, "report", None)
         if report is None:
@@ -175,7 +192,7 @@ class AssuranceSummarySerializer(serializers.Serializer):
     period_end = serializers.DateField(source="cycle.period_end")
     version = serializers.IntegerField()
     report_hash = serializers.CharField()
-    opinion = serializers.CharField()
+    opinion = serializers.ChoiceField(choices=LEVELS)
     interim = serializers.SerializerMethodField()
     reason = serializers.SerializerMethodField()
     conditions = serializers.SerializerMethodField()
@@ -189,18 +206,22 @@ class AssuranceSummarySerializer(serializers.Serializer):
     def get_interim(self, report) -> bool:
         return bool(report.figures.get("interim"))
 
+    @extend_schema_field(typed.ThresholdsSerializer)
     def get_thresholds(self, report) -> dict:
         return report.figures["opinion"].get("thresholds") or {}
 
     def get_reason(self, report) -> str:
         return report.figures["opinion"].get("reason", "")
 
+    @extend_schema_field(typed.ConditionSerializer(many=True))
     def get_conditions(self, report) -> list:
         return report.figures["opinion"]["conditions"]
 
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_caveats(self, report) -> list:
         return report.figures["opinion"]["caveats"]
 
+    @extend_schema_field(typed.KeyFiguresSerializer)
     def get_key_figures(self, report) -> dict:
         return {
             **report.figures["summary"],
@@ -210,12 +231,14 @@ class AssuranceSummarySerializer(serializers.Serializer):
             **response_key_figures(report.figures.get("practitioner_responses")),
         }
 
+    @extend_schema_field(typed.ReconciliationFiguresSerializer(allow_null=True))
     def get_reconciliation(self, report) -> dict | None:
         """Double audits: how many disagreed, were reconciled, were still open (None for a
         report made before reconciliation existed)."""
         found = report.figures.get("reconciliation")
         return None if found is None else {k: v for k, v in found.items() if k != "caveat"}
 
+    @extend_schema_field(typed.ReportFilesSerializer)
     def get_files(self, report) -> dict:
         return file_links(self.context.get("request"), report.job_id)
 

@@ -12,6 +12,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from audits.api.base import ScopedViewSet
+from audits.api.schema import NOT_DRAWN
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.core.sampling import verify_script_text
@@ -54,9 +55,10 @@ class ReplaceSerializer(serializers.Serializer):
 class SampleActions:
     """The cycle's actions on its sample (mixed into `CycleViewSet`)."""
 
-    @extend_schema(request=ExtendSerializer, responses=SampledCaseSerializer(many=True))
+    @extend_schema(request=ExtendSerializer, responses={201: SampledCaseSerializer(many=True)})
     @action(detail=True, methods=["post"])
     def extend(self, request, pk=None):
+        """Add cases to the drawn sample (201: the added cases)."""
         cycle = self.get_object()
         body = ExtendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -69,23 +71,26 @@ class SampleActions:
     @extend_schema(responses=SampledCaseSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="sample")
     def sample_list(self, request, pk=None):
+        """The cases in the cycle's sample."""
         cycle = self.get_object()
         rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(SampledCaseSerializer(page, many=True).data)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: OpenApiTypes.OBJECT, 409: NOT_DRAWN})
     @action(detail=True, methods=["get"])
     def verification(self, request, pk=None):
+        """What anyone needs to re-check the draw: the seed's parts and the command."""
         return Response(sample_record.sample_verify(cycle=lifecycle.check_drawn(self.get_object())))
 
-    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.BINARY, 409: NOT_DRAWN})
     @action(detail=True, methods=["get"], url_path="verify_sample.py")
     def verify_script(self, request, pk=None):
+        """The standalone script that re-checks the sample from the frame file."""
         lifecycle.check_drawn(self.get_object())
         return HttpResponse(verify_script_text(), content_type="text/x-python; charset=utf-8")
 
-    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/gzip"): OpenApiTypes.BINARY, 409: NOT_DRAWN})
     @action(
         detail=True,
         methods=["get"],
@@ -93,9 +98,10 @@ class SampleActions:
         read_roles=(roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN),
     )
     def frame_csv(self, request, pk=None):
+        """The frozen sampling frame (gzipped CSV), as the draw hashed it."""
         return self._frame_file()
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.BINARY, 409: NOT_DRAWN})
     @action(
         detail=True,
         methods=["get"],
@@ -140,6 +146,7 @@ class SampledCaseViewSet(ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def replace(self, request, pk=None):
+        """Replace a sampled case that cannot be audited, with a reason (201: its replacement)."""
         sampled = self.get_object()
         body = ReplaceSerializer(data=request.data)
         body.is_valid(raise_exception=True)

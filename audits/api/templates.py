@@ -1,6 +1,6 @@
 """API for grading forms (templates): versioned, published once, exported and imported."""
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -35,6 +35,9 @@ class TemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "status", "created_at", "published_at"]
 
 
+@extend_schema_view(
+    partial_update=extend_schema(responses={200: TemplateSerializer, 201: TemplateSerializer})
+)
 class TemplateViewSet(ModelViewSet):
     serializer_class = TemplateSerializer
     scope = staticmethod(scoping.templates_for)
@@ -46,7 +49,9 @@ class TemplateViewSet(ModelViewSet):
             actor=self.request.user, data=dict(serializer.validated_data)
         )
 
+    @extend_schema(responses={200: TemplateSerializer, 201: TemplateSerializer})
     def update(self, request, *args, **kwargs):
+        """Change a draft in place (200), or a published form as a new draft version (201)."""
         template = self.get_object()
         body = self.get_serializer(template, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -64,17 +69,20 @@ class TemplateViewSet(ModelViewSet):
     @extend_schema(request=None, responses=TemplateSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
+        """Publish a draft form so audits can use it."""
         template = templates.template_publish(template=self.get_object(), actor=request.user)
         return Response(self.get_serializer(template).data)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
+        """The form as a portable JSON export (caseassure-template/1)."""
         return Response(templates.template_export(self.get_object()))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: TemplateSerializer})
     @action(detail=False, methods=["post"], url_path="import")
     def import_template(self, request):
+        """Create a draft form from a JSON export."""
         data = request.data if isinstance(request.data, dict) else {}
         if data.get("format") != "caseassure-template/1":
             raise DomainError(
