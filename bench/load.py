@@ -29,10 +29,11 @@ URLs are not touched.
 - (iii) capacity (bench/load_capacity.py): open-loop ramps of the offered rate, up by 1.4x
   every ``--ramp-seconds`` from 25/s, until p95 passes 150 ms (or >1% fail), for autosaves
   and for opens (GET /api/v1/audits/{id}/), on our endpoints and on the floor's
-  (``/bench-floor/<id>/``: PATCH as above; GET reads the row's version and answers and
-  returns them as JSON, no auth, no scope, no serializer, no access log). The floor is
-  the best known way to do the same database work through the same server and
-  middleware. knee_rps: the highest rate kept within 150 ms; knee_ratio = ours / floor.
+  (``/bench-floor/<id>/``: PATCH as above; GET reads the row's version and answers,
+  writes the AccessLog row every read of case data must leave, and returns them as JSON:
+  no auth, no scope, no serializer). The floor is the best known way to do the same
+  database work (the same row read or updated, the same read recorded) through the same
+  server and middleware. knee_rps: the highest rate kept within 150 ms; knee_ratio = ours / floor.
 
 The server runs with the project's gunicorn.conf.py (workers and threads from the cores,
 the database pool in each web process) unless --workers/--threads say otherwise.
@@ -101,12 +102,16 @@ def floor_application():
     from django.urls import path
     from django.views.decorators.csrf import csrf_exempt
 
-    from audits.models import Audit
+    from audits.models import AccessLog, Audit
 
     @csrf_exempt
     def floor_view(request, pk: int):
-        if request.method == "GET":  # the floor of an open: the row, as JSON
-            row = Audit.objects.values("version", "answers").get(pk=pk)
+        if request.method == "GET":  # the floor of an open: the row, its read logged
+            row = Audit.objects.values("version", "answers", "assignment__auditor__user_id").get(
+                pk=pk
+            )
+            reader = row.pop("assignment__auditor__user_id")
+            AccessLog.objects.create(user_id=reader, object_type="audit", object_id=str(pk))
             return HttpResponse(json.dumps(row).encode(), content_type="application/json")
         try:
             answers = json.loads(request.body)["answers"]
