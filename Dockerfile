@@ -5,9 +5,9 @@ COPY pyproject.toml README.md ./
 COPY backend backend
 COPY audits audits
 COPY worker worker
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir . && useradd --system --home /app caseassure \
     && mkdir -p /data && chown caseassure /data
 USER caseassure
 EXPOSE 8000
-CMD ["gunicorn", "backend.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+CMD ["gunicorn", "backend.wsgi:application"]

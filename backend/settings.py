@@ -107,6 +107,20 @@ if DATABASE_URL:
         }
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {error}") from None
+    # Each web process keeps a pool of PostgreSQL connections (psycopg_pool) shared by its
+    # threads, instead of one per thread held for a minute: gunicorn.conf.py sets
+    # DB_POOL_MAX_SIZE to its thread count unless it is given. 0 (the default outside
+    # gunicorn: Celery's forked workers keep persistent connections) turns it off.
+    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0)
+    if DB_POOL_MAX_SIZE and "postgresql" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps them; Django requires 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DB_POOL_MIN_SIZE", 1, minimum=0),
+            "max_size": DB_POOL_MAX_SIZE,
+            # A request waits this long for a free connection, then fails (a 500, logged).
+            "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+        }
 else:
     DATABASES = {
         "default": {

@@ -1,4 +1,4 @@
-"""Load bench of the autosave API under gunicorn (2 workers) and PostgreSQL; one JSON line.
+"""Load bench of the autosave API under gunicorn and PostgreSQL; one JSON line.
 
     DATABASE_URL=postgres://user@host:port/scratch_db DATA_DIR=/tmp/bench-load \\
         .venv/bin/python bench/load.py [--quick]
@@ -26,8 +26,21 @@ URLs are not touched.
   request back to back for ``--seconds`` to our endpoint and then to the floor (same rows,
   same JSON bodies); ``--rounds`` alternations, best requests/s of each kept.
 
+- (iii) capacity (bench/load_capacity.py): open-loop ramps of the offered rate, up by 1.4x
+  every ``--ramp-seconds`` from 25/s, until p95 passes 150 ms (or >1% fail), for autosaves
+  and for opens (GET /api/v1/audits/{id}/), on our endpoints and on the floor's
+  (``/bench-floor/<id>/``: PATCH as above; GET reads the row's version and answers,
+  writes the AccessLog row every read of case data must leave, and returns them as JSON:
+  no auth, no scope, no serializer). The floor is the best known way to do the same
+  database work (the same row read or updated, the same read recorded) through the same
+  server and middleware. knee_rps: the highest rate kept within 150 ms; knee_ratio = ours / floor.
+
+The server runs with the project's gunicorn.conf.py (workers and threads from the cores,
+the database pool in each web process) unless --workers/--threads say otherwise.
+
 Targets: zero errors and p95 < 150 ms in (i) on the 2-core machine, throughput_ratio
-(ours / floor) >= 0.5 in (ii). Progress goes to stderr, the JSON line to stdout.
+(ours / floor) >= 0.5 in (ii), knee_ratio >= 0.5 for saves and for opens in (iii).
+Progress goes to stderr, the JSON line to stdout.
 """
 
 import argparse
@@ -51,11 +64,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import ROOT, check, empty_database, percentile, setup_django
 from bench._common import log as _log
+from bench.load_capacity import ramp
 
 HOST = "127.0.0.1"
 TIMEOUT_S = 10.0  # a request slower than this counts as an error
 SAVE_EVERY_S = 2.0
 SEED = "bench-load-2026"
+WARM_UP_ROUNDS = 5
 FLOOR_PREFIX = "/bench-floor/"
 # The server runs with the production settings (DEBUG off, secure cookies, HSTS, ...) as
 # docker-compose.yml runs it, except the HTTPS redirect: there is no TLS proxy in front of
@@ -87,10 +102,17 @@ def floor_application():
     from django.urls import path
     from django.views.decorators.csrf import csrf_exempt
 
-    from audits.models import Audit
+    from audits.models import AccessLog, Audit
 
     @csrf_exempt
     def floor_view(request, pk: int):
+        if request.method == "GET":  # the floor of an open: the row, its read logged
+            row = Audit.objects.values("version", "answers", "assignment__auditor__user_id").get(
+                pk=pk
+            )
+            reader = row.pop("assignment__auditor__user_id")
+            AccessLog.objects.create(user_id=reader, object_type="audit", object_id=str(pk))
+            return HttpResponse(json.dumps(row).encode(), content_type="application/json")
         try:
             answers = json.loads(request.body)["answers"]
         except (ValueError, KeyError, TypeError):
@@ -123,11 +145,13 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """gunicorn --workers 2 as a child process, stopped (SIGTERM, then SIGKILL) on exit."""
+    """gunicorn as a child process with the project's gunicorn.conf.py (workers and threads
+    from the cores, the database pool) unless --workers/--threads say otherwise; stopped
+    (SIGTERM, then SIGKILL) on exit."""
 
     app = "bench.load:floor_application()"  # gunicorn's APP_MODULE
 
-    def __init__(self, environment: dict[str, str], workers: int):
+    def __init__(self, environment: dict[str, str], workers: int | None, threads: int | None):
         self.port = free_port()
         self.log_path = Path(environment["DATA_DIR"]) / "gunicorn.log"
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
@@ -135,11 +159,14 @@ class Gunicorn:
         # server must not take it from (or clash with) another gunicorn on the machine.
         usage = subprocess.run([gunicorn, "--help"], capture_output=True, text=True).stdout
         private = ["--no-control-socket"] if "--no-control-socket" in usage else []
+        sizes = [*(["--workers", str(workers)] if workers else [])]
+        sizes += ["--threads", str(threads)] if threads else []
         command = [
             gunicorn,
             *private,
-            "--workers",
-            str(workers),
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            *sizes,
             "--bind",
             f"{HOST}:{self.port}",
             "--chdir",
@@ -150,7 +177,7 @@ class Gunicorn:
         ]
         env = {**os.environ, **environment, **PRODUCTION_LIKE, "ALLOWED_HOSTS": HOST}
         self.log_file = self.log_path.open("w")
-        log(f"starting gunicorn ({workers} workers) on {HOST}:{self.port}, log {self.log_path}")
+        log(f"starting gunicorn ({' '.join(sizes) or 'gunicorn.conf.py'}) on port {self.port}")
         self.process = subprocess.Popen(
             command, env=env, stdout=self.log_file, stderr=subprocess.STDOUT, cwd=ROOT
         )
@@ -461,23 +488,66 @@ def summary(latencies: list[float]) -> dict:
 
 
 async def warm_up(port: int, seats: list[Seat], questions: list[dict]) -> None:
-    """Every worker imports and connects once before anything is timed."""
-    tally = Tally()
+    """Every worker imports and connects once before anything is timed: rounds of requests
+    until one goes through without an error (a worker's first request may time out on a
+    busy machine), at most WARM_UP_ROUNDS."""
     seat = seats[0]
-    for _ in range(6):
-        await open_audit(port, seat, tally)
-        await autosave(
-            port, seat, edit(seat, questions, 0), tally, f"/api/v1/audits/{seat.audit_id}/"
-        )
-        await autosave(
-            port, seat, edit(seat, questions, 0), tally, f"{FLOOR_PREFIX}{seat.audit_id}/"
-        )
-    check(not tally.errors, f"warm-up failed: {dict(tally.errors)}")
+    for _ in range(WARM_UP_ROUNDS):
+        tally = Tally()
+        for _ in range(12):
+            if not await open_audit(port, seat, tally):
+                continue
+            await autosave(
+                port, seat, edit(seat, questions, 0), tally, f"/api/v1/audits/{seat.audit_id}/"
+            )
+            await autosave(
+                port, seat, edit(seat, questions, 0), tally, f"{FLOOR_PREFIX}{seat.audit_id}/"
+            )
+        if not tally.errors:
+            return
+        log(f"warm-up round with errors {dict(tally.errors)}; again")
+    check(False, f"warm-up failed: {dict(tally.errors)}")
+
+
+def capacity(port: int, seats: list[Seat], questions: list[dict], args) -> dict:
+    """(iii) The knee of each endpoint and its floor, saves then opens (bench/load_capacity)."""
+    found = {}
+    for kind in ("save", "open"):
+        for name in ("ours", "floor"):
+            for seat in seats:  # the versions as stored now (the floor moves them too)
+                if not asyncio.run(open_audit(port, seat, Tally())):
+                    raise RuntimeError(f"could not open audit {seat.audit_id} before the ramp")
+            found[kind, name] = ramp(
+                port,
+                seats,
+                questions,
+                kind=kind,
+                floor=name == "floor",
+                seconds=args.ramp_seconds,
+                max_rate=args.max_rate,
+                budget=args.ramp_budget,
+                call=call,
+                edit=edit,
+                prefix=FLOOR_PREFIX,
+                log=log,
+            )
+    result = {}
+    for kind in ("save", "open"):
+        ours, floor = found[kind, "ours"]["knee_rps"], found[kind, "floor"]["knee_rps"]
+        result[kind] = {
+            "knee_rps": ours,
+            "floor_knee_rps": floor,
+            "knee_ratio": round(ours / floor, 3) if floor else None,
+            "steps": found[kind, "ours"]["steps"],
+            "floor_steps": found[kind, "floor"]["steps"],
+        }
+    return result
 
 
 def run(args, environment: dict[str, str]) -> dict:
-    seats, questions = prepare(args.auditors)
-    server = Gunicorn(environment, workers=args.workers)
+    all_seats, questions = prepare(max(args.auditors, args.ramp_seats if args.ramp else 0))
+    seats = all_seats[: args.auditors]
+    server = Gunicorn(environment, workers=args.workers, threads=args.threads)
     try:
         server.wait_ready()
         asyncio.run(warm_up(server.port, seats, questions))
@@ -514,6 +584,7 @@ def run(args, environment: dict[str, str]) -> dict:
                 if rps > best[name][0]:
                     best[name] = (rps, latency)
         lost_after = nothing_lost(clients) if not closed_errors else None
+        knees = capacity(server.port, all_seats, questions, args) if args.ramp else None
     finally:
         server.stop()
     ours_rps, ours_latency = best["ours"]
@@ -524,7 +595,8 @@ def run(args, environment: dict[str, str]) -> dict:
         "bench": "load",
         "auditors": args.auditors,
         "duration_s": args.duration,
-        "workers": args.workers,
+        "workers": args.workers or "gunicorn.conf.py",
+        "threads": args.threads or "gunicorn.conf.py",
         "requests": tally.requests,
         "autosaves": len(tally.latencies),
         "errors": errors,
@@ -545,10 +617,14 @@ def run(args, environment: dict[str, str]) -> dict:
         "floor_p50_ms": floor_latency and floor_latency["p50"],
         "closed_errors": dict(closed_errors),
         "closed_lost_updates": lost_after,
+        "capacity": knees,
         "targets_met": {
             "zero_errors": errors == 0 and lost == 0,
             "p95_under_150ms": saves["p95"] is not None and saves["p95"] < 150,
             "throughput_ratio_at_least_0.5": ratio is not None and ratio >= 0.5,
+            "knee_ratio_at_least_0.5": None
+            if knees is None
+            else all((k["knee_ratio"] or 0) >= 0.5 for k in knees.values()),
         },
     }
 
@@ -560,19 +636,38 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="closed-loop clients (ii)")
     parser.add_argument("--seconds", type=int, default=20, help="closed-loop seconds each (ii)")
     parser.add_argument("--rounds", type=int, default=2, help="ours/floor alternations (ii)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads each (default: gunicorn.conf.py)"
+    )
+    parser.add_argument(
+        "--no-ramp", dest="ramp", action="store_false", help="skip the capacity ramp (iii)"
+    )
+    parser.add_argument("--ramp-seats", type=int, default=100, help="audits the ramp uses")
+    parser.add_argument("--ramp-seconds", type=float, default=3.0, help="seconds per step")
+    parser.add_argument("--max-rate", type=float, default=3000.0, help="highest rate tried")
+    parser.add_argument(
+        "--ramp-budget", type=float, default=60.0, help="seconds at most per ramp (4 ramps)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 10 auditors for 10 s, 4 clients for 5 s"
     )
     args = parser.parse_args()
     if args.quick:
         args.auditors, args.duration, args.clients, args.seconds, args.rounds = 10, 10, 4, 5, 1
+        args.ramp_seconds, args.ramp_budget = 1.0, 8.0
     if not 1 <= args.auditors <= 100:
         parser.error("--auditors must be 1..100 (the demo council's auditors' capacity)")
     if not 1 <= args.clients <= args.auditors:
         parser.error("--clients must be 1..--auditors (one audit each)")
     if not (1 <= args.duration <= 600 and 1 <= args.seconds <= 300 and 1 <= args.rounds <= 5):
         parser.error("--duration 1..600, --seconds 1..300, --rounds 1..5")
+    if not (1 <= args.ramp_seats <= 100 and 0.5 <= args.ramp_seconds <= 30):
+        parser.error("--ramp-seats 1..100, --ramp-seconds 0.5..30")
+    if not (1 <= args.max_rate <= 10_000 and 1 <= args.ramp_budget <= 600):
+        parser.error("--max-rate 1..10000, --ramp-budget 1..600")
     environment = setup_django("load")
     print(json.dumps(run(args, environment)), flush=True)
 

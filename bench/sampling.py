@@ -16,17 +16,24 @@ so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, an
   Event, then (commit, then reveal: the seed needs the frame hash, so this waits for it)
   the server's random bits, the seed and the selection in PostgreSQL, SampledCase rows,
   Frame row and Event. Its per-phase times go to stderr.
-- floor_s (b): the least any verifiable method must do: one pass that reads every frame
-  row once (sorted by the database, from a binary server-side cursor), computes its
-  SHA-256 selection key and writes the frame out -- the same gzip CSV bytes and frame
-  hash as the draw (checked) -- and nothing else: no plan, no selection, no exclusions,
-  nothing stored.
+- floor_s (b): the best known way to do the same work, and the least any verifiable
+  method must do: the product's own streaming read of the frame (``frames.frame_line_blocks``:
+  a plain query in libpq's chunked-rows mode, which PostgreSQL may sort in parallel, not a
+  server-side cursor) written as the same gzip CSV bytes with the same frame hash (checked),
+  then one pass in PostgreSQL computing every frame row's SHA-256 selection key, laid out
+  as the draw lays them out (on one connection, one after the other, the hash in the
+  database as the draw hashes). Nothing else: no plan, no strata sizes, no exclusions file,
+  no selection kept, nothing stored.
 - random_s (c): ``row_number() OVER (PARTITION BY stratum ORDER BY random()) <= n_h`` on
   the same frame, allocation given: fast, but nobody can re-check it.
-- analyst_s (d): what an analyst would do instead: export the register to CSV (psql's
-  \\copy, or COPY through psycopg if there is no psql) and sample it with pandas (filter,
-  stratum, ``groupby().sample(frac=n/N)``, write the sample), in a process of its own with
-  pandas already imported.
+- replace_s: one replacement (``sample_replace``) in the last draw's sample, untimed by
+  the other methods: the next rank of the replaced case's stratum, under the cycle lock.
+- analyst_s (d): the best known way an analyst would do it instead: one ``COPY`` query
+  that filters the register to the frame (opened by the end of the period, not closed
+  before it) and labels each case's stratum, exported to CSV (psql's \\copy, or COPY
+  through psycopg if there is no psql), then sampled with pandas
+  (``groupby("stratum").sample(frac=n/N)``) and the sample written, in a process of its
+  own with pandas already imported.
 
 Times are the best of ``--repeats`` runs (default 3), the four methods interleaved: the
 machine may be shared. draw_peak_mb is the largest rise of this process's resident memory
@@ -40,7 +47,6 @@ import argparse
 import contextlib
 import ctypes
 import gc
-import gzip
 import hashlib
 import json
 import os
@@ -269,50 +275,32 @@ def run_draw(n: int, actor):
 
 
 def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
-    """Read every frame row once, key it, write the frame's gzip CSV; nothing else.
-
-    The rows come sorted from a server-side cursor in binary (batches of 10,000 lines, no
-    text decoding): a third of the Python time of COPY, which sends one message per row.
-    """
+    """The product's streaming read of the frame to its gzip CSV, then every row's key
+    hashed in PostgreSQL; nothing else (see the module docstring)."""
     from django.db import connection, transaction
 
+    from audits.core import sampling
     from audits.selectors import frames, snapshot
 
-    sql, params = frames.frame_lines_sql(cycle)
-    seed_prefix = f"{SEED}:".encode()
-    sha256 = hashlib.sha256
-    digest = hashlib.sha256()
+    lines_sql, lines_params = frames.frame_lines_sql(cycle)
+    sql, params = frames.frame_sql(cycle)
+    hash_pass = (
+        f"SELECT count(*), sum(get_byte(sha256(convert_to(%s || ':' || f.case_ref, 'UTF8')), 0)) "
+        f"FROM ({sql}) AS f"
+    )
     rows = 0
     start = time.perf_counter()
     with transaction.atomic():
-        with connection.cursor() as settings_cursor:
-            snapshot.tune_for_large_reads(settings_cursor)  # the draw's settings too
-        with (
-            connection.connection.cursor(name="bench_floor", binary=True) as cursor,
-            out_path.open("wb") as raw,
-            # No file name in the gzip header, as for the draw's file.
-            gzip.GzipFile(
-                filename="", fileobj=raw, mode="wb", compresslevel=frame_gzip_level(), mtime=0
-            ) as out,
-        ):
-            out.write(b"case_ref,stratum\n")
-            cursor.execute(sql, params)
-            while batch := cursor.fetchmany(10_000):
-                lines = [line for (line,) in batch]
-                for line in lines:
-                    sha256(seed_prefix + line[: line.index(b",")]).digest()
-                block = b"".join(lines)
-                out.write(block)
-                digest.update(block)
-                rows += len(lines)
-    return time.perf_counter() - start, digest.hexdigest(), rows
-
-
-def frame_gzip_level() -> int:
-    """The level the draw compresses its frame file at."""
-    from audits.core import sampling
-
-    return sampling.FRAME_GZIP_LEVEL
+        with connection.cursor() as cursor:
+            snapshot.repeatable_read(cursor)
+            snapshot.tune_for_large_reads(cursor)  # the draw's settings too
+        with out_path.open("wb") as out:
+            blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
+            frame_hash = sampling.write_frame_blocks(blocks, out)
+        with connection.cursor() as cursor:
+            cursor.execute(hash_pass, [SEED, *params])
+            rows, _ = cursor.fetchone()
+    return time.perf_counter() - start, frame_hash, rows
 
 
 def file_sha256(path: Path) -> str:
@@ -353,19 +341,24 @@ def run_random(cycle, allocation: dict[str, int]) -> tuple[float, int]:
 # --- (d) the analyst ----------------------------------------------------------------------
 
 
-REGISTER_EXPORT = (
-    "(SELECT c.case_ref, t.name AS team, c.case_type, c.opened_on, c.closed_on "
-    "FROM audits_case c JOIN audits_team t ON t.id = c.team_id) "
-    "TO {target} WITH (FORMAT csv, HEADER)"
-)
+def frame_export(cycle) -> str:
+    """The analyst's COPY query: the register filtered to the frame, strata labelled (team
+    name and case type, as the analyst would name them)."""
+    return (
+        "(SELECT c.case_ref, t.name || '/' || c.case_type AS stratum "
+        "FROM audits_case c JOIN audits_team t ON t.id = c.team_id "
+        f"WHERE c.opened_on <= '{cycle.period_end.isoformat()}' "
+        f"AND (c.closed_on IS NULL OR c.closed_on >= '{cycle.period_start.isoformat()}')) "
+        "TO {target} WITH (FORMAT csv, HEADER)"
+    )
 
 
-def export_register(export: Path) -> str:
+def export_register(query: str, export: Path) -> str:
     """Export the register to CSV as an analyst would: psql's \\copy if there is a psql
     (a C loop, faster than Python's), else COPY through psycopg. Returns which was used."""
     psql = shutil.which("psql")
     if psql:
-        command = "\\copy " + REGISTER_EXPORT.format(target=f"'{export}'")
+        command = "\\copy " + query.format(target=f"'{export}'")
         subprocess.run([psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", command], check=True)
         return "psql"
     import psycopg
@@ -373,7 +366,7 @@ def export_register(export: Path) -> str:
     with (
         psycopg.connect("") as connection,
         connection.cursor() as cursor,
-        cursor.copy("COPY " + REGISTER_EXPORT.format(target="STDOUT")) as copy,
+        cursor.copy("COPY " + query.format(target="STDOUT")) as copy,
         export.open("wb") as out,
     ):
         for block in copy:
@@ -381,34 +374,30 @@ def export_register(export: Path) -> str:
     return "psycopg"
 
 
-def analyst(n: int, folder: str, repeat: int) -> None:
-    """The analyst's session (its own process, pandas already imported): export the whole
-    register to CSV, filter it to the frame, sample each stratum with pandas, save the
-    sample. Prints its times as JSON. The database comes from the PG* variables."""
+def analyst(n: int, query: str, folder: str, repeat: int) -> None:
+    """The analyst's session (its own process, pandas already imported): export the frame
+    with its strata by one COPY query, sample each stratum with pandas, save the sample.
+    Prints its times as JSON. The database comes from the PG* variables."""
     import pandas as pd
 
-    export = Path(folder) / "register.csv"
+    export = Path(folder) / "frame.csv"
     start = time.perf_counter()
-    exporter = export_register(export)
+    exporter = export_register(query, export)
     exported = time.perf_counter()
-    register = pd.read_csv(export, dtype=str)
-    # ISO dates compare correctly as text; a missing closed_on compares False.
-    frame = register[
-        (register["opened_on"] <= PERIOD_END.isoformat())
-        & ~(register["closed_on"] < PERIOD_START.isoformat())
-    ]
-    frame = frame.assign(stratum=frame["team"] + "/" + frame["case_type"])
+    frame = pd.read_csv(export, dtype=str)
     sample = frame.groupby("stratum").sample(frac=n / len(frame), random_state=repeat)
     sample.to_csv(Path(folder) / "analyst-sample.csv", index=False)
     end = time.perf_counter()
     export.unlink()
     result = {"seconds": end - start, "export_s": exported - start, "sampled": len(sample)}
+    result["exported"] = len(frame)
     print(json.dumps({**result, "exporter": exporter}))
 
 
-def run_analyst(n: int, folder: Path, repeat: int) -> dict:
+def run_analyst(n: int, cycle, folder: Path, repeat: int) -> dict:
     """Run the analyst in a child process, so pandas' memory stays out of the draw's."""
-    arguments = json.dumps({"n": n, "folder": str(folder), "repeat": repeat})
+    query = frame_export(cycle)
+    arguments = json.dumps({"n": n, "query": query, "folder": str(folder), "repeat": repeat})
     completed = subprocess.run(
         [sys.executable, __file__, "--analyst", arguments],
         env={**os.environ, **libpq_env()},
@@ -462,7 +451,8 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         log(f"  (c) ORDER BY random() {random_s:.2f}s ({drawn} drawn)")
         check(drawn == n, f"ORDER BY random() drew {drawn}, not {n}")
 
-        analysis = run_analyst(n, scratch, repeat)
+        analysis = run_analyst(n, cycle, scratch, repeat)
+        check(analysis["exported"] == frame.size, f"the analyst exported {analysis['exported']}")
         analyst_s, exporter = analysis["seconds"], analysis["exporter"]
         log(
             f"  (d) analyst {analyst_s:.2f}s (export by {exporter} {analysis['export_s']:.2f}s,"
@@ -477,7 +467,7 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
             ("analyst", analyst_s),
         ):
             best[name] = min(best[name], seconds)
-    extra = {}
+    extra = {"replace_s": round(run_replacement(cycle, actor), 3)}
     if trace:
         extra["draw_tracemalloc_mb"] = round(tracemalloc_draw(n, actor), 1)
     if profile:
@@ -503,6 +493,20 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         "analyst_export": exporter,
         **extra,
     }
+
+
+def run_replacement(cycle, actor) -> float:
+    """One replacement in the last draw's sample, timed: the next rank of its stratum."""
+    from audits.models import SampledCase
+    from audits.services.sample import sample_replace
+
+    sampled = SampledCase.objects.filter(cycle=cycle, is_follow_up=False).order_by("pk").first()
+    start = time.perf_counter()
+    replacement = sample_replace(sampled_case=sampled, actor=actor, reason="bench")
+    elapsed = time.perf_counter() - start
+    check(replacement.stratum == sampled.stratum, "the replacement is in another stratum")
+    log(f"  replacement {elapsed:.3f}s (rank {replacement.rank} of {replacement.stratum})")
+    return elapsed
 
 
 def tracemalloc_draw(n: int, actor) -> float:

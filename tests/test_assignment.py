@@ -548,3 +548,48 @@ def test_evening_out_moves_several_cases_at_once_without_overshooting():
     columns = _even_out(eligible, np.zeros(7, dtype=int), np.full(2, 9), np.array([0, 1]))
 
     assert np.bincount(columns, minlength=2).tolist() == [4, 3]
+
+
+@PROPERTY
+@given(instances(max_cases=12, max_auditors=5, max_capacity=2), st.data())
+def test_every_unassignable_case_names_each_auditors_reasons_as_the_rules_say(instance, data):
+    """The reasons, worked out for all pairs at once, are those of the rules restated
+    here, waivers honoured; "already_auditing" or "capacity" where no rule blocks."""
+    cases, auditors, rules = instance
+    pairs = [(c.id, a.id) for c in cases for a in auditors]
+    chosen = data.draw(st.lists(st.sampled_from(pairs), max_size=4)) if pairs else []
+    overrides = [
+        RuleOverride(case_id, auditor_id, data.draw(st.sampled_from(sorted(RULES))))
+        for case_id, auditor_id in chosen
+    ]
+    waived = {(o.case_id, o.auditor_id, o.rule) for o in overrides}
+    result = assign(cases, auditors, seed="s", rules=rules, second_share=0.5, overrides=overrides)
+    by_id = {c.id: c for c in cases}
+    for item in result.unassignable:
+        case = by_id[item.case_id]
+        assert list(item.blocked) == sorted(a.id for a in auditors)
+        for auditor in auditors:
+            broken = {
+                r
+                for r in rules_broken(case, auditor, rules)
+                if (case.id, auditor.id, r) not in waived
+            }
+            if broken:
+                assert item.blocked[auditor.id] == sorted(broken)
+            elif item.role == "second" and result.primary.get(case.id) == auditor.id:
+                assert item.blocked[auditor.id] == [ALREADY_AUDITING]
+            else:
+                assert item.blocked[auditor.id] == [CAPACITY]
+
+
+def test_an_unassignable_cases_reasons_leave_out_the_waived_rules():
+    auditor = Auditor(id=1, team="Adults North", capacity=0)
+    case = CaseFacts(id=10, case_ref="AN-10", team="Adults North", conflicted_auditors={1})
+
+    def reasons(*waived):
+        overrides = [RuleOverride(10, 1, rule) for rule in waived]
+        return assign([case], [auditor], seed="s", overrides=overrides).unassignable[0].blocked
+
+    assert reasons() == {1: ["R1", "R4"]}
+    assert reasons("R4") == {1: ["R1"]}
+    assert reasons("R1", "R4") == {1: [CAPACITY]}

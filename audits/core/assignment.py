@@ -45,12 +45,12 @@ from audits.core.rules import (
     ALREADY_AUDITING,
     CAPACITY,
     REASONS,
+    RULES,
     Auditor,
     CaseFacts,
     RuleOverride,
-    eligibility,
+    blocking_codes,
     eligibility_matrix,
-    waivers,
 )
 
 PRIMARY, SECOND = "primary", "second"
@@ -255,20 +255,52 @@ def _place(
         if j >= 0
     }
 
-    waived = waivers(overrides)
-    by_id = sorted(range(len(auditors)), key=ids.__getitem__)
-    unassignable = []
-    unplaced = [(cases[order[row]], row) for row in np.flatnonzero(columns < 0)]
-    for case, row in sorted(unplaced, key=lambda pair: (pair[0].case_ref, pair[0].id)):
-        blocked = {}
-        for j in by_id:
-            rules_here = rules - waived.get((case.id, ids[j]), frozenset())
-            blocking = eligibility(case, auditors[j], rules_here)
-            blocked[ids[j]] = blocking or [ALREADY_AUDITING if j == already[row] else CAPACITY]
-        unassignable.append(Unassignable(case.id, case.case_ref, role, blocked))
+    unplaced = sorted(
+        ((cases[order[row]], row) for row in np.flatnonzero(columns < 0)),
+        key=lambda pair: (pair[0].case_ref, pair[0].id),
+    )
+    unassignable = _unassignable(unplaced, auditors, already, role, rules, overrides)
 
     load_after = load + np.bincount(columns[columns >= 0], minlength=len(auditors))
     return _Phase(columns, assigned, unassignable, load_after, placement.best_max_load)
+
+
+# The reasons of a pair from its blocking code (bits: the rules in RULES order, then
+# "already audits it in the other role"); no bit at all means capacity was the reason.
+_ALREADY_BIT = 1 << len(RULES)
+_REASONS_OF_CODE = [
+    [rule for bit, rule in enumerate(RULES) if code >> bit & 1]
+    or [ALREADY_AUDITING if code & _ALREADY_BIT else CAPACITY]
+    for code in range(2 * _ALREADY_BIT)
+]
+
+
+def _unassignable(unplaced, auditors, already, role, rules, overrides) -> list[Unassignable]:
+    """For each (case, row) left without an auditor, every auditor (by id) with the rules
+    that block them, or "already_auditing" / "capacity" when no rule does; the rules are
+    checked for all pairs at once, waivers honoured."""
+    if not unplaced:
+        return []
+    ids = [a.id for a in auditors]
+    by_id = np.argsort(ids, kind="stable")
+    codes = blocking_codes([case for case, _ in unplaced], auditors, rules, overrides)
+    other = np.array([already[row] for _, row in unplaced], dtype=np.int64)
+    has_other = np.flatnonzero(other >= 0)
+    free = codes[has_other, other[has_other]] == 0
+    codes[has_other[free], other[has_other][free]] = _ALREADY_BIT
+    sorted_ids = [ids[j] for j in by_id.tolist()]
+    # Pairs with the same reasons share one list (fresh for each call): 100 auditors by
+    # thousands of cases are hundreds of thousands of pairs, read but never changed.
+    words = [list(reasons) for reasons in _REASONS_OF_CODE]
+    return [
+        Unassignable(
+            case.id,
+            case.case_ref,
+            role,
+            dict(zip(sorted_ids, map(words.__getitem__, code_row), strict=True)),
+        )
+        for (case, _), code_row in zip(unplaced, codes[:, by_id].tolist(), strict=True)
+    ]
 
 
 def _key_order(cases: Sequence[CaseFacts], seed: str) -> np.ndarray:

@@ -164,6 +164,22 @@ def eligibility_matrix(
     return eligible
 
 
+def blocking_codes(
+    cases: Sequence[CaseFacts],
+    auditors: Sequence[Auditor],
+    rules: Collection[str] = ALL_RULES,
+    overrides: Collection[RuleOverride] = (),
+) -> np.ndarray:
+    """`eligibility` for every pair at once, as bit flags: bit k of [i, j] is set when the
+    k-th rule of RULES (in order) blocks auditors[j] from cases[i], waivers honoured."""
+    codes = np.zeros((len(cases), len(auditors)), dtype=np.uint8)
+    for bit, rule in enumerate(RULES):
+        if rule in rules:
+            blocked = ~eligibility_matrix(cases, auditors, {rule}, overrides)
+            codes |= blocked.astype(np.uint8) << bit
+    return codes
+
+
 def waivers(overrides: Collection[RuleOverride]) -> dict[tuple[int, int], frozenset[str]]:
     waived: dict[tuple[int, int], set[str]] = defaultdict(set)
     for override in overrides:

@@ -118,6 +118,11 @@ class Frame(models.Model):
     strata_sizes = models.JSONField(help_text="stratum -> N_h")
     allocation = models.JSONField(help_text="stratum -> n_h planned at the draw")
     exclusion_counts = models.JSONField(default=dict, help_text="reason -> cases excluded")
+    # The next ranks after n_h, drawn with the sample (audits/core/reserve.py): a
+    # replacement takes them without re-hashing the frame. Empty for older draws.
+    reserve = models.JSONField(
+        default=dict, help_text="stratum -> [[rank, case_ref, key], ...] after n_h"
+    )
     frame_file = models.CharField(max_length=300)
     exclusions_file = models.CharField(max_length=300)
     algorithm = models.CharField(max_length=60)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from audits.core import sampling
+from audits.core import reserve, sampling
 from audits.models import Cycle, Frame, SampledCase
 
 
@@ -38,6 +38,35 @@ def drawn_ranks(cycle: Cycle) -> dict[str, list[str]]:
     for stratum, case_ref in rows:
         recorded.setdefault(stratum, []).append(case_ref)
     return recorded
+
+
+def next_ranks(cycle: Cycle, extra: dict[str, int]) -> list[sampling.Selected]:
+    """The next `extra[stratum]` ranks of each stratum after those drawn so far: from the
+    reserve kept at the draw when it reaches that far (no frame read), else by re-hashing
+    the stored frame once for the strata it does not cover. Both give the same cases: the
+    reserve holds the very ranks the stored frame gives under the seed."""
+    frame = cycle.frame
+    drawn = {stratum: len(refs) for stratum, refs in drawn_ranks(cycle).items()}
+    found, rest = [], {}
+    for stratum, more in extra.items():
+        if not more:
+            continue
+        kept = reserve.from_reserve(
+            frame.reserve, frame.strata_sizes, stratum, drawn.get(stratum, 0), more
+        )
+        if kept is None:
+            rest[stratum] = drawn.get(stratum, 0) + more
+        else:
+            found += kept
+    if rest:
+        selection = sampling.draw(stored_frame_rows(frame), allocation=rest, seed=frame.seed)
+        found += [
+            s
+            for stratum, items in selection.items()
+            for s in items
+            if s.rank > drawn.get(stratum, 0)
+        ]
+    return found
 
 
 def overlapping_draws(*, cycle: Cycle) -> list[dict]:

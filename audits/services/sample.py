@@ -12,18 +12,13 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from audits.core import sampling, stats
+from audits.core import reserve, sampling, stats
 from audits.core.errors import DomainError, StateConflict
 from audits.infra.files import write_atomically
 from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import frames, snapshot
-from audits.selectors.sample_record import (
-    drawn_ranks,
-    frames_dir,
-    overlapping_draws,
-    stored_frame_rows,
-)
+from audits.selectors.sample_record import frames_dir, next_ranks, overlapping_draws
 from audits.services import lifecycle
 from audits.services.audit_window import cycle_window_from_draw
 from audits.services.history import event_record
@@ -199,7 +194,10 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
                 frozen = _freeze(cycle, actor, frame_hash, plan["population"])
                 seed_parts = _seed_parts(frame_hash, witness_input)
                 drawn = frames.select_in_database(
-                    cycle, plan["allocation"], seed_parts["seed"], plan["strata"]
+                    cycle,
+                    reserve.with_reserve(plan["allocation"], plan["strata"]),
+                    seed_parts["seed"],
+                    plan["strata"],
                 )
                 path = "postgresql"
             else:
@@ -210,7 +208,8 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
                 )
                 frozen = _freeze(cycle, actor, frame_hash, plan["population"])
                 seed_parts = _seed_parts(frame_hash, witness_input)
-                drawn = sampling.draw(rows, allocation=plan["allocation"], seed=seed_parts["seed"])
+                wanted = reserve.with_reserve(plan["allocation"], plan["strata"])
+                drawn = sampling.draw(rows, allocation=wanted, seed=seed_parts["seed"])
                 exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
                 path = "python"
         except BaseException:
@@ -218,6 +217,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             exclusions_path.unlink(missing_ok=True)
             raise
         allocation = plan["allocation"]
+        drawn, reserved = reserve.split_reserve(drawn, allocation)
         frame = Frame.objects.create(
             cycle=cycle,
             **seed_parts,
@@ -228,6 +228,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             strata_sizes=plan["strata"],
             allocation=allocation,
             exclusion_counts=exclusion_counts,
+            reserve=reserved,
             frame_file=frame_path.name,
             exclusions_file=exclusions_path.name,
             algorithm=sampling.ALGORITHM_NAME,
@@ -303,17 +304,6 @@ def _include_follow_ups(cycle: Cycle, drawn_refs: set[str]) -> list[str]:
     return included
 
 
-def _next_ranks(cycle: Cycle, extra: dict[str, int]) -> list[sampling.Selected]:
-    drawn = {stratum: len(refs) for stratum, refs in drawn_ranks(cycle).items()}
-    wanted = {stratum: drawn.get(stratum, 0) + more for stratum, more in extra.items() if more}
-    selection = sampling.draw(
-        stored_frame_rows(cycle.frame), allocation=wanted, seed=cycle.frame.seed
-    )
-    return [
-        s for stratum, items in selection.items() for s in items if s.rank > drawn.get(stratum, 0)
-    ]
-
-
 def _locked_drawn_cycle(cycle_id: int) -> Cycle:
     cycle = Cycle.objects.select_for_update().get(pk=cycle_id)
     if cycle.status not in DRAWN_STATES:
@@ -348,7 +338,7 @@ def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int]) -> list[Sampled
             raise DomainError(
                 "The extension is not valid.", fields=errors or {"sizes": ["required"]}
             )
-        added = _save_selection(cycle, _next_ranks(cycle, extra))
+        added = _save_selection(cycle, next_ranks(cycle, extra))
         event_record(
             actor=actor,
             verb="sample.extended",
@@ -371,7 +361,7 @@ def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledC
             raise StateConflict("Only a selected case from the random sample can be replaced.")
         if sampled_case.assignments.exclude(audit__status="assigned").exists():
             raise StateConflict("An audit of this case has started; it cannot be replaced.")
-        following = _next_ranks(cycle, {sampled_case.stratum: 1})
+        following = next_ranks(cycle, {sampled_case.stratum: 1})
         if not following:
             raise StateConflict(f"No cases are left in stratum {sampled_case.stratum!r}.")
         (replacement,) = _save_selection(cycle, following)
