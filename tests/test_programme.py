@@ -22,13 +22,17 @@ def at(day: date, hour: int = 7):
     return datetime(day.year, day.month, day.day, hour, tzinfo=LONDON)
 
 
-@pytest.fixture
-def council(people, teams):
-    # Cases in both teams, so that only Quinn manages every team that holds cases.
+def cases_in_both_teams(teams) -> None:
+    """So that only Quinn manages every team that holds cases (Bob manages one)."""
     for number, team in enumerate(("Child Protection One", "Children Looked After")):
         Case.objects.create(
             case_ref=f"C{number}", team=teams[team], case_type="cp", opened_on=date(2025, 1, 1)
         )
+
+
+@pytest.fixture
+def council(people, teams):
+    cases_in_both_teams(teams)
     return people
 
 
@@ -121,7 +125,8 @@ def test_a_year_walked_day_by_day_makes_each_cycle_once_on_its_day(
     assert (march.period_start, march.period_end) == (date(2027, 2, 1), date(2027, 2, 28))
     assert march.status == Cycle.Status.PLANNED  # ready for the QA lead to draw
     assert list(march.teams.values_list("name", flat=True)) == ["Child Protection One"]
-    assert march.plan["n"] == 8 and march.stratify_by == "team"
+    assert march.plan["n"] == 8
+    assert march.stratify_by == "team"
     may = Cycle.objects.get(pk=made[(quarterly.pk, date(2027, 5, 10))])
     assert (may.period_start, may.period_end) == (date(2027, 2, 1), date(2027, 4, 30))
     june = Cycle.objects.get(pk=made[(themed.pk, date(2027, 6, 3))])
@@ -166,7 +171,8 @@ def test_a_second_run_that_finds_the_occurrence_made_makes_nothing(programme):
     with time_machine.travel(at(date(2027, 1, 3)), tick=False):
         first = service._make_cycle(monthly, date(2027, 1, 3), date(2027, 1, 3))
         second = service._make_cycle(monthly, date(2027, 1, 3), date(2027, 1, 3))
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
     assert Cycle.objects.count() == 1
 
 
@@ -193,7 +199,8 @@ def test_a_moved_audit_is_made_on_its_new_day_and_a_skipped_one_never(programme,
     assert (monthly.pk, date(2027, 2, 3)) in made
     assert (monthly.pk, date(2027, 3, 3)) not in made
     moved = Event.objects.get(verb="programme.moved")
-    assert moved.reason == "Half term: the team is away" and moved.actor == lead
+    assert moved.reason == "Half term: the team is away"
+    assert moved.actor == lead
     assert moved.after["moved_to"] == "2027-02-17"
     assert Event.objects.get(verb="programme.skipped").reason == "Ofsted inspection"
 

@@ -67,16 +67,16 @@ def test_days_before_the_entry_was_added_are_never_made():
 
 
 def test_an_entry_needs_a_known_kind_a_real_day_and_a_theme():
-    base = dict(
-        kind=p.RANDOM,
-        year=2027,
-        month=1,
-        day=1,
-        frequency=p.MONTHLY,
-        case_types=[],
-        theme="",
-        teams_given=False,
-    )
+    base = {
+        "kind": p.RANDOM,
+        "year": 2027,
+        "month": 1,
+        "day": 1,
+        "frequency": p.MONTHLY,
+        "case_types": [],
+        "theme": "",
+        "teams_given": False,
+    }
     assert p.entry_problems(**base) == {}
     assert set(p.entry_problems(**{**base, "day": 31})) == {"day"}
     assert set(p.entry_problems(**{**base, "month": 13})) == {"month"}

@@ -26,7 +26,7 @@ def may_write(user) -> bool:
 def entries_for(user):
     if not may_read(user):
         return ProgrammeEntry.objects.none()
-    return ProgrammeEntry.objects.prefetch_related("teams")
+    return ProgrammeEntry.objects.prefetch_related("teams", "occurrences")
 
 
 def as_plain(entry: ProgrammeEntry) -> programme.Entry:
