@@ -11,6 +11,7 @@ from audits.selectors import scoping
 # their teams are audited), internal audit and administrators read it.
 READ_ROLES = (roles.MANAGER, roles.INTERNAL_AUDITOR, roles.ADMIN)
 WRITE_ROLES = (roles.MANAGER, roles.ADMIN)
+MOVED = "Moved"
 
 
 def may_read(user) -> bool:
@@ -73,7 +74,9 @@ def occurrence_rows(entry: ProgrammeEntry, *, today: date, stored=None) -> list[
                 "scheduled_on": scheduled_on,
                 "makes_on": programme.effective_day(scheduled_on, change),
                 "state": state,
-                "state_label": programme.STATE_LABELS[state],
+                "state_label": MOVED
+                if row and row.moved_to and state == programme.SCHEDULED
+                else programme.STATE_LABELS[state],
                 "moved": bool(row and row.moved_to),
                 "reason": row.reason if row else "",
                 "cycle_id": row.cycle_id if row else None,
