@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from audits.api.base import ScopedViewSet
 from audits.api.cycles import PlanSerializer
 from audits.api.fields import TeamField
+from audits.api.strict import StrictDateField
 from audits.core import programme as core
 from audits.models import ProgrammeEntry
 from audits.selectors import programme as reads
@@ -85,13 +86,13 @@ class EntrySerializer(serializers.ModelSerializer):
 
 
 class MoveSerializer(serializers.Serializer):
-    scheduled_on = serializers.DateField(help_text="the day the occurrence was first set for")
-    to = serializers.DateField()
+    scheduled_on = StrictDateField(help_text="the day the occurrence was first set for")
+    to = StrictDateField()
     reason = serializers.CharField(allow_blank=True, required=False, default="")
 
 
 class SkipSerializer(serializers.Serializer):
-    scheduled_on = serializers.DateField(help_text="the day the occurrence was first set for")
+    scheduled_on = StrictDateField(help_text="the day the occurrence was first set for")
     reason = serializers.CharField(allow_blank=True, required=False, default="")
 
 
