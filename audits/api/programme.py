@@ -141,7 +141,7 @@ class ProgrammeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         parameters=[OpenApiParameter("year", int, description="default: this year")],
         responses=CalendarRowSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def calendar(self, request):
         """The year's occurrences of every entry, in the order their cycles are made."""
         year = request.query_params.get("year", "")
