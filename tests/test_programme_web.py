@@ -6,9 +6,12 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from audits.models import Event, ProgrammeEntry, ProgrammeOccurrence
+from audits.services import programme as service
 from tests.test_programme import at, cases_in_both_teams
 from worker.tasks import run_programme
 
@@ -130,3 +133,33 @@ def test_the_calendar_is_for_managers_internal_audit_and_administrators(
     if status == 200:
         assert "Monthly random audit" in response.content.decode()
         assert ("Move or skip" in response.content.decode()) == (who == "admin_ada")
+
+
+def test_the_calendar_reads_a_few_queries_however_many_audits(council, teams):
+    lead_user = council["qa_lead_quinn"]
+
+    def add(count):
+        for number in range(count):
+            service.programme_entry_create(
+                actor=lead_user,
+                fields={
+                    "year": 2027,
+                    "kind": "random",
+                    "name": f"Audit {number}",
+                    "month": 1,
+                    "teams": [teams["Child Protection One"]],
+                },
+            )
+
+    def queries() -> int:
+        client = signed_in(lead_user)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/programme/?year=2027").status_code == 200
+            assert client.get("/api/v1/programme-entries/calendar/?year=2027").status_code == 200
+            assert client.get("/api/v1/programme-entries/?year=2027").status_code == 200
+        return len(captured)
+
+    add(1)
+    few = queries()
+    add(9)
+    assert queries() == few

@@ -4,7 +4,7 @@ takes them, and the calendar of a year as the page and the API show it."""
 from datetime import date
 
 from audits.core import programme, roles
-from audits.models import ProgrammeEntry, ProgrammeOccurrence
+from audits.models import ProgrammeEntry
 from audits.selectors import scoping
 
 # The programme names teams, themes and dates, never a case: every manager (to see when
@@ -88,14 +88,8 @@ def occurrence_rows(entry: ProgrammeEntry, *, today: date, stored=None) -> list[
 
 
 def calendar(user, *, year: int, today: date) -> list[dict]:
-    """The year's occurrences of every entry, in the order they are made."""
-    entries = list(entries_for(user).filter(year=year))
-    stored: dict[int, dict] = {}
-    for row in ProgrammeOccurrence.objects.filter(entry__in=entries):
-        stored.setdefault(row.entry_id, {})[row.scheduled_on] = row
-    rows = [
-        row
-        for entry in entries
-        for row in occurrence_rows(entry, today=today, stored=stored.get(entry.pk, {}))
-    ]
+    """The year's occurrences of every entry, in the order they are made (a few queries
+    however many entries: teams and occurrences are prefetched)."""
+    entries = entries_for(user).filter(year=year)
+    rows = [row for entry in entries for row in occurrence_rows(entry, today=today)]
     return sorted(rows, key=lambda row: (row["makes_on"], row["entry"].pk))

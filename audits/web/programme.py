@@ -62,7 +62,6 @@ def programme_calendar(request):
         "year": year,
         "months": sorted(months.items()),
         "may_write": reads.may_write(request.user),
-        "entries": reads.entries_for(request.user).filter(year=year),
     }
     return page(request, "audits/programme.html", context, current="web:programme")
 
