@@ -10,6 +10,8 @@ from audits.models import (
     Conflict,
     Event,
     OpinionSettings,
+    ProgrammeEntry,
+    ProgrammeOccurrence,
     RetentionPolicy,
     Staff,
     Team,
@@ -185,3 +187,18 @@ class OpinionSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         opinion_settings_save(row=obj, actor=request.user)
+
+
+# The programme is set on its own pages and through the API (whose rules check the dates, the
+# plan and the reason for a move or a skip); here it is read only, so the admin cannot step
+# around those rules.
+@admin.register(ProgrammeEntry)
+class ProgrammeEntryAdmin(ReadOnlyAdmin):
+    list_display = ["name", "year", "kind", "frequency", "month", "day"]
+    list_filter = ["year", "kind"]
+
+
+@admin.register(ProgrammeOccurrence)
+class ProgrammeOccurrenceAdmin(ReadOnlyAdmin):
+    list_display = ["entry", "scheduled_on", "moved_to", "skipped", "cycle"]
+    list_select_related = ["entry"]

@@ -201,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     "response-requests": {"task": "worker.tasks.request_responses", "schedule": 900.0},
     "report-sweep": {"task": "worker.tasks.sweep_reports", "schedule": 60.0},
     "retention-purge": {"task": "worker.tasks.purge_retention", "schedule": 24 * 3600.0},
+    # The audit programme's cycles are made on their day. Hourly, not daily, so a worker that
+    # was down catches up within the hour; a run makes each occurrence's cycle once at most.
+    "audit-programme": {"task": "worker.tasks.run_programme", "schedule": 3600.0},
 }
 
 # --- Auth, sessions and login defences -------------------------------------------------------

@@ -33,6 +33,7 @@ from audits.models import (
 from audits.services import escalations, responses
 from audits.services.actions import action_create
 from audits.services.evidence import evidence_attach
+from audits.services.programme import programme_entry_create
 from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
 
@@ -69,6 +70,11 @@ NOT_ADMIN = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA"), 403)
 ACTION_WRITE = deny(AUD=404, AUD2=404, OM=404, IA=403, OUT=403, PW=404, PO=404)
 CYCLE_WRITE = deny(**NOT_MANAGER, TM=404, OM=404)
 ACTION_READERS = ("TM", "QA", "IA", "ADM")
+# The programme: every manager, internal audit and administrators read it; the QA lead and
+# administrators write it, anyone else is refused (403) before the body is read.
+PROGRAMME_READERS = (*MANAGERS, "IA", "ADM")
+PROGRAMME_WRITE = deny(**dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA"), 403))
+NOT_PROGRAMME_WRITER = dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "IA", "PW", "PO"), 404)
 
 API = {
     "api-root": {"GET": allow(SIGNED_IN)},
@@ -205,6 +211,11 @@ API = {
         "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, PW=404, PO=404, TM=403, IA=403, ADM=403),
     },
     "evidence-download": {"GET": allow(ACTION_READERS)},
+    "programme-entry-list": {"GET": allow(PROGRAMME_READERS), "POST": PROGRAMME_WRITE},
+    "programme-entry-detail": {"GET": allow(PROGRAMME_READERS), "DELETE": PROGRAMME_WRITE},
+    "programme-entry-calendar": {"GET": allow(PROGRAMME_READERS)},
+    "programme-entry-move": {"POST": PROGRAMME_WRITE},
+    "programme-entry-skip": {"POST": PROGRAMME_WRITE},
 }
 
 PAGE = {"ANON": 302}
@@ -279,6 +290,15 @@ WEB = {
         "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "OM"), 404)
         | dict.fromkeys(("TM", "IA", "ADM"), 403)
         | PAGE
+    },
+    "programme": {"GET": allow(PROGRAMME_READERS, **PAGE)},
+    "programme-entry-new": {
+        "GET": allow(("QA", "ADM"), **PAGE),
+        "POST": NOT_PROGRAMME_WRITER | PAGE,
+    },
+    "programme-entry-change": {
+        "GET": allow(("QA", "ADM"), **PAGE),
+        "POST": NOT_PROGRAMME_WRITER | PAGE,
     },
 }
 OPEN = {  # outside any scope by design: no data
@@ -403,7 +423,11 @@ def build_world():
     given = responses.response_record(actor=people["PW"], audit=final, verdict="agree")
     own = dict(terms, owner=Staff.objects.get(user=people["PW"]), due_date=cycle.period_end)
     own_action = action_create(actor=lead, audit=final, case=None, fields=own)
+    entry = programme_entry_create(
+        actor=lead, fields={"year": 2027, "kind": "random", "name": "Monthly", "month": 1}
+    )
     ids = {
+        "programme-entry": entry.pk,
         "team": case.team_id,
         "staff": first.auditor_id,
         "conflict": conflict.pk,

@@ -28,7 +28,7 @@ from audits.models import (
     Staff,
     Template,
 )
-from audits.services import assignment, escalations, sample
+from audits.services import assignment, escalations, programme, sample
 from tests.builders import known_server_random
 
 MARK = "__BAD_VALUE__"
@@ -163,6 +163,9 @@ def world(people, teams, make_person, client_for):
         from_date=date(2025, 1, 1),
     )
     ids["findings"] = final.pk
+    ids["programme-entries"] = programme.programme_entry_create(
+        actor=lead, fields={"year": 2099, "kind": "random", "name": "Monthly", "month": 1}
+    ).pk
     names = ("qa_lead_quinn", "admin_ada", "auditor_alice")
     clients = [client_for(people[name]) for name in names] + [client_for(practitioner)]
     return {"ids": ids, "clients": clients, "audit": audit}

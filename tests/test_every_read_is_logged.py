@@ -124,6 +124,13 @@ NO_CASE_DATA = {
     "web:evidence-delete",
     "api:evidence-upload",
     "web:action-note",
+    # The audit programme: teams, themes and dates, never a case.
+    "api:programme-entry-list",
+    "api:programme-entry-detail",
+    "api:programme-entry-calendar",
+    "web:programme",
+    "web:programme-entry-new",
+    "web:programme-entry-change",
 }
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
@@ -138,6 +145,8 @@ ADMIN_OTHER_MODELS = {
     "axes.accesslog",
     "axes.accessfailurelog",
     "audits.opinionsettings",
+    "audits.programmeentry",
+    "audits.programmeoccurrence",
 }
 ADMIN_MODEL_PAGE = ("changelist", "change", "history", "delete")
 

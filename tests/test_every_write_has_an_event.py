@@ -44,6 +44,8 @@ from audits.models import (
     ImprovementItem,
     Notification,
     OpinionSettings,
+    ProgrammeEntry,
+    ProgrammeOccurrence,
     RetentionPolicy,
     SampledCase,
     Staff,
@@ -52,6 +54,7 @@ from audits.models import (
 )
 from audits.services import assignment, escalations, sample
 from audits.services import audits as audit_service
+from audits.services import programme as programme_service
 from audits.services.templates import current_template
 from tests.builders import disagreeing_double_audit, known_server_random
 from tests.test_access_matrix import build_world, url_for
@@ -905,6 +908,115 @@ def page(*args, **kwargs) -> Write:
     return Write(*args, api=False, **kwargs)
 
 
+# --- the audit programme (next year's, so every date is still to come) -----------------------
+NEXT_YEAR = date.today().year + 1
+
+
+def _programme_entry(w):
+    return programme_service.programme_entry_create(
+        actor=w.lead,
+        fields={"year": NEXT_YEAR, "kind": "random", "name": "Walk entry", "month": 1, "day": 3},
+    )
+
+
+def _programme_occurrence(w):
+    return programme_service.programme_occurrence_skip(
+        actor=w.lead,
+        entry=_programme_entry(w),
+        scheduled_on=date(NEXT_YEAR, 1, 3),
+        reason="Walk",
+    )
+
+
+@case(("api:programme-entry-list", "POST"))
+def _(w):
+    body = {"year": NEXT_YEAR, "kind": "random", "name": "Walk programme", "month": 2}
+    return Write(
+        "QA",
+        "/api/v1/programme-entries/",
+        body,
+        status=201,
+        obj=("programmeentry", None),
+        verb="programme.entry_added",
+        change={"name": "Walk programme"},
+    )
+
+
+@case(("api:programme-entry-detail", "DELETE"))
+def _(w):
+    entry = _programme_entry(w)
+    return Write(
+        "ADM",
+        f"/api/v1/programme-entries/{entry.pk}/",
+        status=204,
+        obj=("programmeentry", entry.pk),
+        verb="programme.entry_removed",
+        change={"name": "Walk entry"},
+    )
+
+
+@case(("api:programme-entry-move", "POST"))
+def _(w):
+    entry = _programme_entry(w)
+    return Write(
+        "QA",
+        f"/api/v1/programme-entries/{entry.pk}/move/",
+        {"scheduled_on": f"{NEXT_YEAR}-02-03", "to": f"{NEXT_YEAR}-02-10", "reason": "Half term"},
+        obj=("programmeoccurrence", None),
+        verb="programme.moved",
+        change={"moved_to": f"{NEXT_YEAR}-02-10"},
+    )
+
+
+@case(("api:programme-entry-skip", "POST"))
+def _(w):
+    entry = _programme_entry(w)
+    return Write(
+        "QA",
+        f"/api/v1/programme-entries/{entry.pk}/skip/",
+        {"scheduled_on": f"{NEXT_YEAR}-03-03", "reason": "Ofsted"},
+        obj=("programmeoccurrence", None),
+        verb="programme.skipped",
+        change={"skipped": True},
+    )
+
+
+@case(("web:programme-entry-new", "POST"))
+def _(w):
+    return page(
+        "QA",
+        reverse("web:programme-entry-new"),
+        {
+            "kind": "themed",
+            "name": "Page theme",
+            "year": str(NEXT_YEAR),
+            "month": "6",
+            "day": "1",
+            "theme": "Voice of the child",
+            "stratify_by": "none",
+            "n": "10",
+        },
+        status=302,
+        obj=("programmeentry", None),
+        verb="programme.entry_added",
+        change={"name": "Page theme"},
+    )
+
+
+@case(("web:programme-entry-change", "POST"))
+def _(w):
+    entry = _programme_entry(w)
+    return page(
+        "ADM",
+        reverse("web:programme-entry-change", args=[entry.pk]),
+        {"scheduled_on": f"{NEXT_YEAR}-04-03", "change": "skip", "reason": "Inspection"},
+        status=302,
+        obj=("programmeoccurrence", None),
+        verb="programme.skipped",
+        change={"skipped": True},
+    )
+
+
 @case(("web:audit", "POST"))
 def _(w):
     audit = w.open_audit()
@@ -1333,6 +1445,7 @@ def _(w):
 # views, signing in and out): the walk checks that nothing was written.
 NOTHING_WRITTEN = {
     "web:keepalive",
+    "web:programme",
     "web:my-audits",
     "web:cycles",
     "web:cycle",
@@ -1624,6 +1737,16 @@ ADMIN = {
         "add": admin_refused(ApiToken, "add"),
         "change": admin_change(ApiToken, _token, {"name": "renamed"}, {"name": "renamed"}),
         "delete": admin_delete(ApiToken, _token),
+    },
+    ProgrammeEntry: {
+        "add": admin_refused(ProgrammeEntry, "add"),
+        "change": admin_refused(ProgrammeEntry, "change", _programme_entry),
+        "delete": admin_refused(ProgrammeEntry, "delete", _programme_entry),
+    },
+    ProgrammeOccurrence: {
+        "add": admin_refused(ProgrammeOccurrence, "add"),
+        "change": admin_refused(ProgrammeOccurrence, "change", _programme_occurrence),
+        "delete": admin_refused(ProgrammeOccurrence, "delete", _programme_occurrence),
     },
     Event: {
         "add": admin_refused(Event, "add"),

@@ -42,6 +42,7 @@ from audits.models import (
     ImprovementItem,
     Notification,
     PractitionerResponse,
+    ProgrammeEntry,
     Reconciliation,
     ReportJob,
     Staff,
@@ -49,6 +50,7 @@ from audits.models import (
     Template,
 )
 from audits.services import actions as action_service
+from audits.services import programme as programme_service
 from audits.services import responses as response_service
 from tests import scope_world
 
@@ -334,6 +336,17 @@ def api_write(o, p, roles, visible=True, allowed=True):
     if allowed is True or allowed is False:
         return OK if allowed else 403
     return allowed
+
+
+def sets_programme(o, p) -> bool:
+    """The programme is set by an administrator or the QA lead (a manager of every team)."""
+    return o.has(p, "admin") or (o.has(p, "manager") and o.every[p])
+
+
+def programme_write(o, p):
+    if p == ANON:
+        return 401
+    return OK if sets_programme(o, p) else 403
 
 
 def page(o, p, roles, visible=True):
@@ -656,6 +669,25 @@ API = {
         "evidence",
         {"GET": lambda o, p, x: api_read(o, p, visible=o.sees_evidence(p, x))},
     ),
+    "programme-entry-list": (
+        None,
+        {
+            "GET": lambda o, p, x: api_read(o, p, READERS),
+            "POST": lambda o, p, x: programme_write(o, p),
+        },
+    ),
+    "programme-entry-detail": (
+        "programme-entry",
+        {
+            "GET": lambda o, p, x: api_read(o, p, READERS),
+            "DELETE": lambda o, p, x: programme_write(o, p),
+        },
+    ),
+    "programme-entry-calendar": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
+    **{
+        name: ("programme-entry", {"POST": lambda o, p, x: programme_write(o, p)})
+        for name in ("programme-entry-move", "programme-entry-skip")
+    },
 }
 
 # What a list shows each person: (kind, visible(oracle, person, object), id field).
@@ -680,6 +712,7 @@ LISTS = {
     "reconciliation-list": ("reconciliation", lambda o, p, x: o.sees_reconciliation(p, x), "id"),
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
     "notification-list": ("notification", own, "id"),
+    "programme-entry-list": ("programme-entry", lambda o, p, x: True, "id"),
 }
 
 ANY = ALL_ROLES
@@ -797,6 +830,15 @@ WEB = {
             "GET": lambda o, p, x: page(o, p, ALL_ROLES, o.sees_evidence(p, x)),
             "POST": lambda o, p, x: 405,
         },
+    ),
+    "programme": (None, {"GET": lambda o, p, x: page(o, p, READERS)}),
+    "programme-entry-new": (
+        None,
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M, ADM), sets_programme(o, p))),
+    ),
+    "programme-entry-change": (
+        "programme-entry",
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M, ADM), sets_programme(o, p))),
     ),
     "evidence-delete": (
         "evidence",
@@ -934,6 +976,10 @@ def world(db):
     response_service.response_record(
         actor=world.people["prac_mel"], audit=world.extra["final"], verdict="agree"
     )
+    programme_service.programme_entry_create(
+        actor=world.people["lead"],
+        fields={"year": 2027, "kind": "themed", "name": "Voice", "month": 6, "theme": "Voice"},
+    )
     return world
 
 
@@ -1011,6 +1057,7 @@ def every(kind):
         "reconciliation": Reconciliation,
         "evidence": Evidence,
         "practitioner-response": PractitionerResponse,
+        "programme-entry": ProgrammeEntry,
     }[kind]
     return model.objects.all()
 

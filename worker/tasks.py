@@ -89,3 +89,10 @@ def purge_retention() -> dict:
     from audits.services.retention import retention_purge
 
     return retention_purge(dry_run=False)
+
+
+@shared_task(name="worker.tasks.run_programme")
+def run_programme() -> dict:
+    from audits.services.programme import programme_run
+
+    return programme_run()

@@ -10,6 +10,7 @@ from audits.api import (
     findings,
     grading,
     notifications,
+    programme,
     reconciliations,
     register,
     reports,
@@ -58,6 +59,7 @@ router.register("sampled-cases", samples.SampledCaseViewSet, basename="sampled-c
 router.register("templates", templates.TemplateViewSet, basename="template")
 router.register("escalations", grading.EscalationViewSet, basename="escalation")
 router.register("actions", actions.ActionViewSet, basename="action")
+router.register("programme-entries", programme.ProgrammeEntryViewSet, basename="programme-entry")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")

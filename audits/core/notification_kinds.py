@@ -11,6 +11,7 @@ ACTION_DUE = "action_due"
 ACTION_OVERDUE = "action_overdue"
 SAFEGUARDING_ESCALATION = "escalation"
 INADEQUATE_GRADE = "inadequate_grade"
+PROGRAMME_CYCLE_READY = "programme_cycle"
 
 LABELS = {
     ASSIGNED: "Audits assigned to you",
@@ -23,5 +24,6 @@ LABELS = {
     ACTION_OVERDUE: "Actions overdue",
     SAFEGUARDING_ESCALATION: "Safeguarding concerns",
     INADEQUATE_GRADE: "Audits graded Inadequate",
+    PROGRAMME_CYCLE_READY: "Programme cycles ready to draw",
 }
 KINDS = tuple(LABELS)

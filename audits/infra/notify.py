@@ -23,6 +23,7 @@ from audits.core.notification_kinds import (  # noqa: F401  (re-exported for cal
     DOUBLE_AUDIT_READY,
     INADEQUATE_GRADE,
     KINDS,
+    PROGRAMME_CYCLE_READY,
     RESPONSE_REQUESTED,
     RETURNED_FOR_REWORK,
     SAFEGUARDING_ESCALATION,

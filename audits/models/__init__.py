@@ -7,6 +7,7 @@ from audits.models.history import AccessLog, Event
 from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
+from audits.models.programme import ProgrammeEntry, ProgrammeOccurrence
 from audits.models.reconciliation import Reconciliation
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
@@ -39,6 +40,8 @@ __all__ = [
     "NotificationPreference",
     "OpinionSettings",
     "PractitionerResponse",
+    "ProgrammeEntry",
+    "ProgrammeOccurrence",
     "Reconciliation",
     "Report",
     "ReportJob",

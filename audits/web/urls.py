@@ -19,6 +19,7 @@ from audits.web import (
     moderation,
     notifications,
     practitioner,
+    programme,
     reconciliation,
     reports,
 )
@@ -89,6 +90,13 @@ urlpatterns = [
         name="notification-preferences",
     ),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("programme/", programme.programme_calendar, name="programme"),
+    path("programme/new/", programme.programme_entry_new, name="programme-entry-new"),
+    path(
+        "programme/<int:pk>/change/",
+        programme.programme_entry_change,
+        name="programme-entry-change",
+    ),
     path("assurance/", assurance.assurance_list, name="assurance"),
     path("assurance/reports/<int:report_id>/", assurance.assurance_report, name="assurance-report"),
     path(
