@@ -58,7 +58,7 @@ class AssignmentActions:
         )
 
     @extend_schema(responses=AssignmentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], paginated=True)
     def assignments(self, request, pk=None):
         cycle = self.get_object()
         rows = Assignment.objects.filter(sampled_case__cycle=cycle).select_related(

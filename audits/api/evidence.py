@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.base import StrictQuery
 from audits.infra.downloads import attachment_response
 from audits.selectors import evidence as selectors
 from audits.selectors import scoping
@@ -41,7 +42,7 @@ class UploadSerializer(serializers.Serializer):
         return attrs
 
 
-class EvidenceUploadView(APIView):
+class EvidenceUploadView(StrictQuery, APIView):
     """POST multipart: ``file`` and either ``audit`` + ``question_key`` or ``action``."""
 
     permission_classes = [IsAuthenticated]
@@ -62,7 +63,7 @@ class EvidenceUploadView(APIView):
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
-class EvidenceDetailView(APIView):
+class EvidenceDetailView(StrictQuery, APIView):
     """GET the file's details; DELETE it (its uploader, while the audit or action is open)."""
 
     permission_classes = [IsAuthenticated]
@@ -78,7 +79,7 @@ class EvidenceDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EvidenceDownloadView(APIView):
+class EvidenceDownloadView(StrictQuery, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -12,11 +12,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from audits.api.base import ScopedViewSet
+from audits.api.base import ScopedViewSet, StrictQuery
 from audits.api.permissions import RolePermission
+from audits.api.strict import IdFilter, StrictFilterSet
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
-from audits.models import Report
+from audits.models import Report, ReportJob
 from audits.selectors import scoping
 from audits.services import reports
 
@@ -71,9 +72,12 @@ class ReportDetailSerializer(ReportJobSerializer):
         return getattr(self._report(job), "figures", None)
 
 
-class ReportFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="cycle_id")
-    status = filters.CharFilter()
+class ReportFilter(StrictFilterSet):
+    cycle = IdFilter(field_name="cycle_id")
+
+    class Meta:
+        model = ReportJob
+        fields = ["cycle", "status"]
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -219,7 +223,7 @@ class AssuranceSummarySerializer(serializers.Serializer):
         return file_links(self.context.get("request"), report.job_id)
 
 
-class AssuranceSummaryFilter(filters.FilterSet):
+class AssuranceSummaryFilter(StrictFilterSet):
     period_from = filters.DateFilter(field_name="cycle__period_end", lookup_expr="gte")
     period_to = filters.DateFilter(field_name="cycle__period_start", lookup_expr="lte")
 
@@ -230,7 +234,7 @@ class AssuranceSummaryFilter(filters.FilterSet):
         OpenApiParameter("period_to", OpenApiTypes.DATE),
     ]
 )
-class AssuranceSummaryView(ListAPIView):
+class AssuranceSummaryView(StrictQuery, ListAPIView):
     """The latest report of each cycle: opinion, its conditions and the key figures."""
 
     serializer_class = AssuranceSummarySerializer

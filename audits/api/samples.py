@@ -67,7 +67,7 @@ class SampleActions:
         return Response(SampledCaseSerializer(rows, many=True).data, status=201)
 
     @extend_schema(responses=SampledCaseSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="sample")
+    @action(detail=True, methods=["get"], url_path="sample", paginated=True)
     def sample_list(self, request, pk=None):
         cycle = self.get_object()
         rows = SampledCase.objects.filter(cycle=cycle).select_related("case__team")

@@ -1,4 +1,5 @@
 from django.urls import include, path, re_path
+from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from audits.api import (
@@ -16,6 +17,11 @@ from audits.api import (
     samples,
     templates,
 )
+from audits.api.base import StrictQuery
+
+
+class StrictRootView(StrictQuery, routers.APIRootView):
+    pass
 
 
 class Router(DefaultRouter):
@@ -47,6 +53,7 @@ class Router(DefaultRouter):
 
 
 router = Router()
+router.APIRootView = StrictRootView
 # Audits first: an auditor's form autosaves every few seconds, and URLs are tried in order.
 router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("teams", register.TeamViewSet, basename="team")
