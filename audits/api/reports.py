@@ -3,17 +3,13 @@
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from audits.api.base import ScopedViewSet, StrictQuery
-from audits.api.permissions import RolePermission
+from audits.api.base import ScopedViewSet
 from audits.api.strict import IdFilter, StrictFilterSet
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
@@ -171,6 +167,20 @@ def response_key_figures(responses: dict | None) -> dict:
     }
 
 
+def report_identity(report: Report) -> dict:
+    """Which report a summary or a point of a series comes from: its id (as in
+    /api/v1/reports/{id}/), version, hash, whether it is interim (completion below the
+    threshold) or final, and the version of its figures' layout (None: compiled before
+    the figures carried one)."""
+    return {
+        "id": report.job_id,
+        "version": report.version,
+        "hash": report.report_hash,
+        "status": "interim" if report.figures.get("interim") else "final",
+        "figures_schema_version": report.figures.get("schema_version"),
+    }
+
+
 class AssuranceSummarySerializer(serializers.Serializer):
     cycle = serializers.IntegerField(source="cycle_id")
     cycle_name = serializers.CharField(source="cycle.name")
@@ -188,6 +198,10 @@ class AssuranceSummarySerializer(serializers.Serializer):
     thresholds = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+    report = serializers.SerializerMethodField()
+
+    def get_report(self, report) -> dict:
+        return report_identity(report)
 
     def get_interim(self, report) -> bool:
         return bool(report.figures.get("interim"))
@@ -221,26 +235,3 @@ class AssuranceSummarySerializer(serializers.Serializer):
 
     def get_files(self, report) -> dict:
         return file_links(self.context.get("request"), report.job_id)
-
-
-class AssuranceSummaryFilter(StrictFilterSet):
-    period_from = filters.DateFilter(field_name="cycle__period_end", lookup_expr="gte")
-    period_to = filters.DateFilter(field_name="cycle__period_start", lookup_expr="lte")
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter("period_from", OpenApiTypes.DATE),
-        OpenApiParameter("period_to", OpenApiTypes.DATE),
-    ]
-)
-class AssuranceSummaryView(StrictQuery, ListAPIView):
-    """The latest report of each cycle: opinion, its conditions and the key figures."""
-
-    serializer_class = AssuranceSummarySerializer
-    permission_classes = [IsAuthenticated, RolePermission]
-    read_roles = REPORT_READERS
-    filterset_class = AssuranceSummaryFilter
-
-    def get_queryset(self):
-        return scoping.latest_reports_for(self.request.user)

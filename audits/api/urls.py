@@ -15,6 +15,7 @@ from audits.api import (
     register,
     reports,
     samples,
+    summaries,
     templates,
 )
 from audits.api.base import StrictQuery
@@ -81,8 +82,13 @@ urlpatterns = [
     path("auth/token/revoke/", auth.TokenRevokeView.as_view(), name="token-revoke"),
     path(
         "assurance-summaries/",
-        reports.AssuranceSummaryView.as_view(),
+        summaries.AssuranceSummaryView.as_view(),
         name="assurance-summaries",
+    ),
+    path(
+        "assurance-summaries/series/",
+        summaries.AssuranceSeriesView.as_view(),
+        name="assurance-series",
     ),
     path("evidence/", evidence.EvidenceUploadView.as_view(), name="evidence-upload"),
     path("evidence/<int:pk>/", evidence.EvidenceDetailView.as_view(), name="evidence-detail"),
