@@ -3,6 +3,8 @@
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -109,17 +111,25 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         )
 
     def _file(self, kind: str, filename: str):
+        """A report's files never change: the report hash is their strong ETag and the
+        moment it was stored their Last-Modified, so a client that has them asks with
+        If-None-Match (or If-Modified-Since) and gets 304 with no body."""
         job = self.get_object()
         report = getattr(job, "report", None)
         if report is None:
             raise StateConflict("The report is not ready yet.")
-        path = reports.report_file(report, kind)
-        return FileResponse(
-            path.open("rb"),
-            filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
-            content_type=FILE_TYPES[kind],
-            as_attachment=kind != "json",
-        )
+        etag, stored = f'"{report.report_hash}"', int(report.created_at.timestamp())
+        response = get_conditional_response(request=self.request, etag=etag, last_modified=stored)
+        if response is None:
+            response = FileResponse(
+                reports.report_file(report, kind).open("rb"),
+                filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
+                content_type=FILE_TYPES[kind],
+                as_attachment=kind != "json",
+            )
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(stored)
+        return response
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")
