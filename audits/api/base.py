@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.settings import api_settings
 
+from audits.api.deprecations import announce
 from audits.api.permissions import RolePermission
 from audits.core import roles
 from audits.infra.access_log import note_ids
@@ -108,6 +109,11 @@ class ScopedViewSet(StrictQuery, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return type(self).scope(self.request.user)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        announce(request, response)  # Deprecation / Sunset for a deprecated field used
+        return response
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
