@@ -11,6 +11,8 @@ from django.db import models
 from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -40,6 +42,7 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         return self._whole(request, self.offset_query_param, 0, 10**9) or 0
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
     """A related object named by its id, compared as a number: a missing id and one outside
     the caller's scope give the same answer (an empty list), where a choice of objects
@@ -94,6 +97,7 @@ class TrueFalseField(forms.Field):
         return self.VALUES[str(value).lower()]
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class TrueFalseFilter(filters.BooleanFilter):
     field_class = TrueFalseField
 
