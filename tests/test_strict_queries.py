@@ -132,3 +132,13 @@ def test_the_register_import_checks_its_query(everyone, client_for):
     response = client.post("/api/v1/cases/import/?dry_run=perhaps", {}, format="multipart")
     assert response.status_code == 400
     assert "dry_run" in response.json()
+
+
+@pytest.mark.parametrize("query", ["cycle=99999999999999999999999", "cycle=-1"])
+def test_an_id_no_column_can_hold_is_a_400_or_an_empty_list(query, everyone, client_for):
+    response = client_for(everyone).get(f"/api/v1/reports/?{query}")
+    assert response.status_code in (200, 400)
+    if response.status_code == 200:
+        assert response.json()["results"] == []
+    response = client_for(everyone).get(f"/api/v1/assurance-summaries/?team={query[6:]}")
+    assert response.status_code in (200, 400)

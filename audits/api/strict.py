@@ -42,6 +42,15 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         return self._whole(request, self.offset_query_param, 0, 10**9) or 0
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number some column can hold (a larger one is a 400, not a database error)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -LARGEST)
+        kwargs.setdefault("max_value", LARGEST)
+        super().__init__(*args, **kwargs)
+
+
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
     """A related object named by its id, compared as a number: a missing id and one outside
@@ -49,7 +58,7 @@ class IdFilter(filters.NumberFilter):
     would say "not a valid choice" for the first and so confirm that the second exists.
     A whole number only: ``?cycle=2.5`` is a 400, never cycle 2."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
 
 
 class AllowedChoiceField(filter_fields.ChoiceField):
