@@ -81,6 +81,7 @@ API = {
     "token-issue": {"POST": dict.fromkeys(ROLES, OK)},
     "token-revoke": {"POST": deny(PW=OK, PO=OK)},
     "assurance-summaries": {"GET": allow((*MANAGERS, "IA", "ADM"))},
+    "assurance-series": {"GET": allow((*MANAGERS, "IA", "ADM"))},
     "team-list": {"GET": READ_ALL, "POST": deny(**NOT_ADMIN)},
     "team-detail": {
         "GET": READ_ALL,

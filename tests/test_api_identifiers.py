@@ -49,6 +49,19 @@ def test_team_names_are_still_accepted_and_read_back_as_ids(lead_quinn, client_f
     assert response.status_code == 201, response.content
     assert response.json()["teams"] == [teams["Child Protection One"].pk]
     assert response.json()["team_names"] == ["Child Protection One"]
+    # Deprecated on 2 December 2026, kept at least six months: the client hears of it.
+    assert response["Deprecation"] == "@1796169600"
+    assert response["Sunset"] == "Thu, 03 Jun 2027 00:00:00 GMT"
+
+
+def test_a_request_with_ids_hears_of_no_deprecation(lead_quinn, client_for, teams):
+    team = teams["Child Protection One"].pk
+    response = client_for(lead_quinn).post(
+        "/api/v1/cycles/", {**NEW_CYCLE, "teams": [team]}, "json"
+    )
+    assert response.status_code == 201
+    assert "Deprecation" not in response
+    assert "Sunset" not in response
 
 
 @pytest.mark.parametrize("bad", [[999_999], [True], [1.5], [None], [{"id": 1}], ["No Such Team"]])

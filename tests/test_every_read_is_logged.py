@@ -74,6 +74,7 @@ CASE_DATA = {
 NO_CASE_DATA = {
     "api:api-root",
     "api:assurance-summaries",
+    "api:assurance-series",
     "api:team-list",
     "api:team-detail",
     "api:staff-list",

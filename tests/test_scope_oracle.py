@@ -391,6 +391,7 @@ API = {
     "token-issue": (None, {"POST": lambda o, p, x: OK}),
     "token-revoke": (None, {"POST": lambda o, p, x: 401 if p == ANON else OK}),
     "assurance-summaries": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
+    "assurance-series": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
     "team-list": (
         None,
         {"GET": lambda o, p, x: api_read(o, p), "POST": lambda o, p, x: api_write(o, p, (ADM,))},

@@ -16,6 +16,8 @@ import csv
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from audits.core.spreadsheet import spreadsheet_safe
+
 CSV_COLUMNS = [
     "case_ref",
     "role",
@@ -36,7 +38,6 @@ CSV_COLUMNS = [
 # grade in that domain (the median of its questions, a half when it falls between).
 DOMAIN_PREFIX = "domain: "
 JOIN = "; "
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _joined(value: Any) -> str:
@@ -65,7 +66,7 @@ def _plain(value: Any) -> str:
 
 
 def _safe(text: str) -> str:
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+    return spreadsheet_safe(text)
 
 
 def _role(row: Mapping) -> str:

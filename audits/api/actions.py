@@ -1,5 +1,6 @@
 """API for actions and the improvement plan they serve."""
 
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -7,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits.api.base import ModelViewSet
+from audits.api.strict import StrictFilterSet, TrueFalseFilter
 from audits.core import roles
 from audits.core.errors import StateConflict
 from audits.models import Action, ActionNote, Audit, ImprovementItem, Staff
@@ -93,13 +95,25 @@ class ActionSerializer(serializers.ModelSerializer):
         return value
 
 
+class ActionFilter(StrictFilterSet):
+    overdue = TrueFalseFilter(method="filter_overdue")
+
+    class Meta:
+        model = Action
+        fields = ["status", "priority", "team__name", "owner__staff_ref"]
+
+    def filter_overdue(self, queryset, name, value):
+        late = Q(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
 class ActionViewSet(ModelViewSet):
     serializer_class = ActionSerializer
     scope = staticmethod(scoping.actions_for)
     # Owners (who may hold only the practitioner role) add notes and mark their actions done;
     # the service decides who may do what to which action.
     write_roles = (roles.MANAGER, roles.AUDITOR, roles.ADMIN, roles.PRACTITIONER)
-    filterset_fields = ["status", "priority", "team__name", "owner__staff_ref"]
+    filterset_class = ActionFilter
 
     def get_queryset(self):
         queryset = (
@@ -108,8 +122,6 @@ class ActionViewSet(ModelViewSet):
             .select_related("case", "team", "owner", "improvement_item")
             .prefetch_related("notes__author")
         )
-        if self.request.query_params.get("overdue") in ("1", "true"):
-            queryset = queryset.filter(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
         return queryset
 
     def create(self, request, *args, **kwargs):

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.base import StrictQuery
 from audits.models import ApiToken
 from audits.services.history import event_record
 
@@ -26,7 +27,7 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class TokenView(APIView):
+class TokenView(StrictQuery, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
@@ -54,7 +55,7 @@ class TokenView(APIView):
         )
 
 
-class TokenRevokeView(APIView):
+class TokenRevokeView(StrictQuery, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})

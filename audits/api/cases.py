@@ -2,7 +2,7 @@
 follow-up audits a manager requests for a case."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, parsers, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -68,6 +68,13 @@ class FollowUpSerializer(serializers.ModelSerializer):
         read_only_fields = ["requested_at", "included_in"]
 
 
+class ImportQuery(serializers.Serializer):
+    """The import's query: ``?kind=`` and ``?dry_run=`` (anything else is a 400)."""
+
+    kind = serializers.ChoiceField(choices=["cases", "allocations", "staff"], default="cases")
+    dry_run = serializers.BooleanField(default=False)
+
+
 class FollowUpRequestSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
@@ -103,10 +110,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             "allocation history: a manager for the teams they manage; a row naming another "
             "team or a case of another team is a row error and rejects the file."
         ),
-        parameters=[
-            OpenApiParameter("kind", enum=["cases", "allocations", "staff"], default="cases"),
-            OpenApiParameter("dry_run", bool, default=False),
-        ],
+        parameters=[ImportQuery],
         request={
             "multipart/form-data": inline_serializer(
                 "RegisterUpload", {"file": serializers.FileField()}
@@ -119,6 +123,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         methods=["post"],
         url_path="import",
         parser_classes=[parsers.MultiPartParser],
+        query_serializer=ImportQuery,
     )
     def import_register(self, request):
         upload = request.FILES.get("file")
@@ -131,9 +136,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                 "The file is too large.",
                 fields={"file": [f"at most {settings.IMPORT_MAX_BYTES} bytes"]},
             )
-        kind = request.query_params.get("kind", "cases")
-        dry_run = request.query_params.get("dry_run", "0").lower() in ("1", "true", "yes")
-        outcome = register_import(kind=kind, fileobj=upload, actor=request.user, dry_run=dry_run)
+        outcome = register_import(fileobj=upload, actor=request.user, **self.query)
         return Response(outcome.as_dict(), status=status.HTTP_200_OK)
 
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})

@@ -60,7 +60,7 @@ class AssignmentActions:
         )
 
     @extend_schema(responses=AssignmentSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], paginated=True)
     def assignments(self, request, pk=None):
         """The cycle's assignments: who audits which sampled case."""
         cycle = self.get_object()

@@ -9,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audits.api.base import StrictQuery
 from audits.infra.downloads import attachment_response
 from audits.selectors import evidence as selectors
 from audits.selectors import scoping
@@ -44,7 +45,7 @@ class UploadSerializer(serializers.Serializer):
 NOT_YOURS = OpenApiResponse(description="No such audit or action among those you may see.")
 
 
-class EvidenceUploadView(APIView):
+class EvidenceUploadView(StrictQuery, APIView):
     """POST multipart: ``file`` and either ``audit`` + ``question_key`` or ``action``."""
 
     permission_classes = [IsAuthenticated]
@@ -67,7 +68,7 @@ class EvidenceUploadView(APIView):
         return Response(EvidenceSerializer(evidence).data, status=status.HTTP_201_CREATED)
 
 
-class EvidenceDetailView(APIView):
+class EvidenceDetailView(StrictQuery, APIView):
     """GET the file's details; DELETE it (its uploader, while the audit or action is open)."""
 
     permission_classes = [IsAuthenticated]
@@ -85,7 +86,7 @@ class EvidenceDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class EvidenceDownloadView(APIView):
+class EvidenceDownloadView(StrictQuery, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from audits.api.deprecations import TEAM_NAMES, deprecation_used
 from audits.models import Team
 
 
@@ -34,6 +35,8 @@ class TeamField(serializers.RelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("not_a_team")
+        if isinstance(data, str):
+            deprecation_used(self.context.get("request"), TEAM_NAMES)
         lookup = {"pk": data} if isinstance(data, int) else {"name": data}
         team = self.get_queryset().filter(**lookup).first()
         if team is None:

@@ -3,24 +3,22 @@
 from pathlib import Path
 
 from django.http import FileResponse, HttpResponse
-from django_filters import rest_framework as filters
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiTypes,
     extend_schema,
     extend_schema_field,
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.generics import ListAPIView
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from audits.api import figures_schema as typed
 from audits.api.base import ScopedViewSet
-from audits.api.permissions import RolePermission
 from audits.api.schema import NOT_READY
+from audits.api.strict import IdFilter, StrictFilterSet
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.core.opinion import LEVELS
@@ -82,9 +80,12 @@ class ReportDetailSerializer(ReportJobSerializer):
         return getattr(self._report(job), "figures", None)
 
 
-class ReportFilter(filters.FilterSet):
-    cycle = filters.NumberFilter(field_name="cycle_id")
-    status = filters.CharFilter()
+class ReportFilter(StrictFilterSet):
+    cycle = IdFilter(field_name="cycle_id")
+
+    class Meta:
+        model = ReportJob
+        fields = ["cycle", "status"]
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -122,18 +123,25 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         )
 
     def _file(self, kind: str, filename: str):
+        """A report's files never change: the report hash is their strong ETag and the
+        moment it was stored their Last-Modified, so a client that has them asks with
+        If-None-Match (or If-Modified-Since) and gets 304 with no body."""
         job = self.get_object()
         report = getattr(job, "report", None)
         if report is None:
             raise StateConflict("The report is not ready yet.")
-        path = reports.report_file(report, kind)
-        return FileResponse(
-            path.open("rb"),
-            filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
-            content_type=FILE_TYPES[kind],
-            # Every file downloads as a file (the JSON too: a page's link must not open it raw).
-            as_attachment=True,
-        )
+        etag, stored = f'"{report.report_hash}"', int(report.created_at.timestamp())
+        response = get_conditional_response(request=self.request, etag=etag, last_modified=stored)
+        if response is None:
+            response = FileResponse(
+                reports.report_file(report, kind).open("rb"),
+                filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
+                content_type=FILE_TYPES[kind],
+                as_attachment=True,  # the JSON too: a page link must not open it raw
+            )
+        response["ETag"] = etag
+        response["Last-Modified"] = http_date(stored)
+        return response
 
     @extend_schema(responses={(200, "text/x-python"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], url_path="recompute_report.py", url_name="recompute")
@@ -185,6 +193,20 @@ def response_key_figures(responses: dict | None) -> dict:
     }
 
 
+def report_identity(report: Report) -> dict:
+    """Which report a summary or a point of a series comes from: its id (as in
+    /api/v1/reports/{id}/), version, hash, whether it is interim (completion below the
+    threshold) or final, and the version of its figures' layout (None: compiled before
+    the figures carried one)."""
+    return {
+        "id": report.job_id,
+        "version": report.version,
+        "hash": report.report_hash,
+        "status": "interim" if report.figures.get("interim") else "final",
+        "figures_schema_version": report.figures.get("schema_version"),
+    }
+
+
 class AssuranceSummarySerializer(serializers.Serializer):
     cycle = serializers.IntegerField(source="cycle_id")
     cycle_name = serializers.CharField(source="cycle.name")
@@ -202,6 +224,10 @@ class AssuranceSummarySerializer(serializers.Serializer):
     thresholds = serializers.SerializerMethodField()
     files = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
+    report = serializers.SerializerMethodField()
+
+    def get_report(self, report) -> dict:
+        return report_identity(report)
 
     def get_interim(self, report) -> bool:
         return bool(report.figures.get("interim"))
@@ -241,26 +267,3 @@ class AssuranceSummarySerializer(serializers.Serializer):
     @extend_schema_field(typed.ReportFilesSerializer)
     def get_files(self, report) -> dict:
         return file_links(self.context.get("request"), report.job_id)
-
-
-class AssuranceSummaryFilter(filters.FilterSet):
-    period_from = filters.DateFilter(field_name="cycle__period_end", lookup_expr="gte")
-    period_to = filters.DateFilter(field_name="cycle__period_start", lookup_expr="lte")
-
-
-@extend_schema(
-    parameters=[
-        OpenApiParameter("period_from", OpenApiTypes.DATE),
-        OpenApiParameter("period_to", OpenApiTypes.DATE),
-    ]
-)
-class AssuranceSummaryView(ListAPIView):
-    """The latest report of each cycle: opinion, its conditions and the key figures."""
-
-    serializer_class = AssuranceSummarySerializer
-    permission_classes = [IsAuthenticated, RolePermission]
-    read_roles = REPORT_READERS
-    filterset_class = AssuranceSummaryFilter
-
-    def get_queryset(self):
-        return scoping.latest_reports_for(self.request.user)

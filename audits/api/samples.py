@@ -69,7 +69,7 @@ class SampleActions:
         return Response(SampledCaseSerializer(rows, many=True).data, status=201)
 
     @extend_schema(responses=SampledCaseSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="sample")
+    @action(detail=True, methods=["get"], url_path="sample", paginated=True)
     def sample_list(self, request, pk=None):
         """The cases in the cycle's sample."""
         cycle = self.get_object()

@@ -8,8 +8,11 @@ from datetime import date
 
 from django import forms
 from django.db import models
+from django_filters import fields as filter_fields
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -39,24 +42,119 @@ class StrictLimitOffsetPagination(LimitOffsetPagination):
         return self._whole(request, self.offset_query_param, 0, 10**9) or 0
 
 
+class WholeNumberField(forms.IntegerField):
+    """A whole number some column can hold (a larger one is a 400, not a database error)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -LARGEST)
+        kwargs.setdefault("max_value", LARGEST)
+        super().__init__(*args, **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
     """A related object named by its id, compared as a number: a missing id and one outside
     the caller's scope give the same answer (an empty list), where a choice of objects
-    would say "not a valid choice" for the first and so confirm that the second exists."""
+    would say "not a valid choice" for the first and so confirm that the second exists.
+    A whole number only: ``?cycle=2.5`` is a 400, never cycle 2."""
 
-    field_class = forms.IntegerField
+    field_class = WholeNumberField
+
+
+class AllowedChoiceField(filter_fields.ChoiceField):
+    """A choice whose refusal lists the values it takes (``?status=finished`` is a 400
+    saying which statuses there are), not Django's "Select a valid choice"."""
+
+    what = "value"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = ", ".join(str(value) for value, _ in self.choices if value not in ("", None))
+        self.error_messages["invalid_choice"] = (
+            f"Unknown {self.what} '%(value)s'. Allowed: {allowed}."
+        )
+
+
+class OrderingChoiceField(AllowedChoiceField):
+    what = "ordering"
+
+
+class AllowedChoiceFilter(filters.ChoiceFilter):
+    field_class = AllowedChoiceField
+
+
+class StrictOrderingFilter(filters.OrderingFilter):
+    """``?ordering=`` with the fields it names (``-`` first for descending, several
+    separated by commas); an unknown one is a 400 listing them."""
+
+    field_class = OrderingChoiceField
+
+
+class TrueFalseField(forms.Field):
+    """true/false (or 1/0): django-filter's own boolean reads anything else as "no
+    filter", so ``?is_active=maybe`` would quietly return every row."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() not in self.VALUES:
+            raise forms.ValidationError(
+                f"Unknown value '{value}'. Allowed: true, false.", code="invalid"
+            )
+        return self.VALUES[str(value).lower()]
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class TrueFalseFilter(filters.BooleanFilter):
+    field_class = TrueFalseField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput)  # not BooleanWidget: it drops "maybe"
+        super().__init__(*args, **kwargs)
+
+
+WHOLE_NUMBER_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
 
 
 class StrictFilterSet(filters.FilterSet):
+    """Every list's filters: ids and counts as whole numbers, choices that name what they
+    take, true/false that refuses anything else."""
+
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
+        **{field: {"filter_class": IdFilter} for field in WHOLE_NUMBER_FIELDS},
+        models.BooleanField: {"filter_class": TrueFalseFilter},
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
     }
 
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is filters.ChoiceFilter:
+            filter_class = AllowedChoiceFilter
+        return filter_class, params
+
 
 class StrictFilterBackend(DjangoFilterBackend):
     filterset_base = StrictFilterSet
+
+    def query_parameters(self, view, queryset) -> set[str]:
+        """The names this backend reads on ``view``'s list (base.StrictQuery allows these)."""
+        filterset_class = self.get_filterset_class(view, queryset)
+        return set(filterset_class.base_filters) if filterset_class is not None else set()
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)

@@ -1,4 +1,5 @@
 from django.urls import include, path, re_path
+from rest_framework import routers
 from rest_framework.routers import DefaultRouter
 
 from audits.api import (
@@ -15,8 +16,14 @@ from audits.api import (
     register,
     reports,
     samples,
+    summaries,
     templates,
 )
+from audits.api.base import StrictQuery
+
+
+class StrictRootView(StrictQuery, routers.APIRootView):
+    pass
 
 
 class Router(DefaultRouter):
@@ -48,6 +55,7 @@ class Router(DefaultRouter):
 
 
 router = Router()
+router.APIRootView = StrictRootView
 # Audits first: an auditor's form autosaves every few seconds, and URLs are tried in order.
 router.register("audits", grading.AuditViewSet, basename="audit")
 router.register("teams", register.TeamViewSet, basename="team")
@@ -76,8 +84,13 @@ urlpatterns = [
     path("auth/token/revoke/", auth.TokenRevokeView.as_view(), name="token-revoke"),
     path(
         "assurance-summaries/",
-        reports.AssuranceSummaryView.as_view(),
+        summaries.AssuranceSummaryView.as_view(),
         name="assurance-summaries",
+    ),
+    path(
+        "assurance-summaries/series/",
+        summaries.AssuranceSeriesView.as_view(),
+        name="assurance-series",
     ),
     path("evidence/", evidence.EvidenceUploadView.as_view(), name="evidence-upload"),
     path("evidence/<int:pk>/", evidence.EvidenceDetailView.as_view(), name="evidence-detail"),

@@ -28,6 +28,11 @@ from audits.core.opinion import OpinionInputs, OpinionThresholds, form_opinion
 from audits.core.reconciliation import report_figures as reconciliation_figures
 from audits.core.statuses import AUDIT_COMPLETED
 
+# The layout of the figures (Report.figures, data.json, the figures in API responses).
+# Minor: fields added; major: a field removed, renamed or changing meaning (README, "API
+# changelog"). Reports keep the version they were compiled with.
+FIGURES_SCHEMA_VERSION = "1.0"
+
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {
     "good_or_better": (
@@ -111,6 +116,7 @@ def compute_figures(
         grades[str(group["final_grade"])] += group["audits"]
     themes = inputs["themes"]
     return {
+        "schema_version": FIGURES_SCHEMA_VERSION,
         "cycle": {k: inputs["cycle"][k] for k in ("name", "period_start", "period_end")},
         "as_of": inputs["as_of"],
         "interim": opinion["interim"],
