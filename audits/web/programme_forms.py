@@ -6,7 +6,9 @@ from django.conf import settings
 
 from audits.core import programme as core
 from audits.models import Cycle, Team
-from audits.web.forms import DATE, PLAIN
+from audits.web.forms import PLAIN
+
+DATE = PLAIN | {"invalid": "enter a real date"}
 
 MONTHS = [(str(number), core.month_name(number)) for number in range(1, 13)]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0008_practitioner_responses'),
+        ('audits', '0010_audit_programme'),
     ]
 
     operations = [
