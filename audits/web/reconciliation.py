@@ -71,7 +71,15 @@ def reconcile(request, reconciliation_id: int):
             }
             labels = {**LABELS, **{_field(r["key"]): r["label"] for r in pair["rows"][1:]}}
             renamed = type(error)(error.message, fields=named)
-            error_summary = summary(renamed, labels, default=FORM_ID, words=WORDS)
+            words = WORDS | {
+                _field(r["key"]): {
+                    "choose the agreed grade for this area of practice": (
+                        f"Choose the agreed grade for {r['label'][:1].lower()}{r['label'][1:]}"
+                    )
+                }
+                for r in pair["rows"][1:]
+            }
+            error_summary = summary(renamed, labels, default=FORM_ID, words=words)
             status = 400 if error.status_code == 409 else error.status_code
         else:
             case = reconciliation.sampled_case.case

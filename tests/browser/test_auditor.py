@@ -67,7 +67,7 @@ def test_an_auditor_fills_in_and_submits_an_audit(browser):
     expect(summary).to_be_visible()
     expect(summary).to_be_focused()
     browser.check(page, "auditor-check-answers-errors")
-    summary.get_by_role("link", name=re.compile("Overall grade")).click()
+    summary.get_by_role("link", name=re.compile("overall grade", re.IGNORECASE)).click()
     expect(page.locator("#overall_grade")).to_be_in_viewport()
 
     page.locator("#overall_grade-3").check()

@@ -93,8 +93,9 @@ def test_a_disagreeing_double_audit_is_reconciled(browser):
     lead.get_by_role("button", name="Record the agreed grades").click()
     summary = lead.locator(".error-summary")
     expect(summary).to_be_focused()
-    expect(summary).to_contain_text("Agreed overall grade: choose the agreed overall grade")
-    expect(summary).to_contain_text("Reason: say why these are the agreed grades")
+    expect(summary).to_contain_text("Choose the agreed overall grade")
+    expect(summary).to_contain_text("Say why these are the agreed grades")
+    expect(summary).not_to_contain_text("area of practice")  # each area is named
     browser.check(lead, "double-audit-reconcile-errors")
 
     lead.get_by_label("Agreed overall grade").select_option("2")
