@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.utils import timezone
 
+from audits.core import plan_words
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
@@ -161,7 +162,70 @@ def _extend_rows(context: dict) -> list[dict]:
     ]
 
 
+# Rates are asked as percentages on the planner and kept as fractions, as the API takes them.
+PERCENT_FIELDS = ("margin", "confidence", "p", "tolerable_rate", "expected_rate")
+
+
+def form_values(plan: dict) -> dict:
+    """A stored plan as the form shows it (percentages)."""
+    values = {key: value for key, value in plan.items() if key != "sd"}
+    for name in PERCENT_FIELDS:
+        if values.get(name) is not None:
+            values[name] = f"{round(float(values[name]) * 100, 3):g}"
+    for name, spread in (plan.get("sd") or {}).items():
+        values[f"sd-{name}"] = spread
+    return values
+
+
+def plan_context(cycle, plan: dict | None) -> dict:
+    """The sentences under the plan's table, and the form's starting values."""
+    if plan is None:
+        return {"plan_values": form_values(cycle.plan)}
+    return {
+        "plan_sentence": plan_words.size_sentence(
+            cycle.plan, plan["population"], plan["sample_size"]
+        ),
+        "allocation_sentence": plan_words.allocation_sentence(cycle.plan, len(plan["strata"])),
+        "plan_values": form_values(cycle.plan),
+    }
+
+
+PLAN_ROWS = [
+    ("n", "Number of cases", "For a fixed number only, for example 60."),
+    ("margin", "Margin of error (%)", "For an estimate only: 10 means within 10 points either way."),
+    ("confidence", "Confidence (%)", "For an estimate or a test, for example 95."),
+    ("p", "Expected share good or better (%)", "For an estimate only: 50 if you do not know."),
+    ("tolerable_rate", "Highest share that may fall short (%)", "For a test only, like 10."),
+    ("expected_rate", "Share expected to fall short (%)", "For a test only, below the highest."),
+    ("minimum", "Fewest cases in a stratum", "Each stratum gets at least this many, or all it has."),
+]
+
+
+def _plan_rows(context: dict) -> list[dict]:
+    values = context.get("plan_values") or {}
+    errors = (context.get("plan_summary") or {}).get("fields", {})
+    return [
+        {
+            "name": name,
+            "id": f"plan_{name}",
+            "label": label,
+            "hint": hint,
+            "value": "" if values.get(name) is None else values[name],
+            "errors": errors.get(f"plan_{name}", []),
+        }
+        for name, label, hint in PLAN_ROWS
+    ]
+
+
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
-    context = {**cycle_context(cycle), **extra}
+    base = cycle_context(cycle)
+    context = {**base, **plan_context(cycle, base["plan"]), **extra}
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
+    if context["frame"] is None:
+        values = context.get("plan_values") or {}
+        context["plan_rows"] = _plan_rows(context)
+        context["spread_rows"] = [
+            {"stratum": row["stratum"], "spread": values.get(f"sd-{row['stratum']}")}
+            for row in context["strata"]
+        ]
     return page(request, "audits/cycle.html", context, current="web:cycles", status=status)

@@ -5,7 +5,6 @@ The services decide what is allowed; these views only read the form and show the
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits.core.errors import DomainError, StateConflict
@@ -27,14 +26,16 @@ def _cycle(request, cycle_id: int) -> Cycle:
     return get_object_or_404(scoping.cycles_managed_by(request.user), pk=cycle_id)
 
 
-def _back(cycle: Cycle, step: str):
-    return redirect(reverse("web:cycle", args=[cycle.pk]) + f"#{step}")
+def _back(cycle: Cycle, step: str = ""):
+    # To the top of the page, where the banner says what happened.
+    return redirect("web:cycle", cycle_id=cycle.pk)
 
 
 def _conflict(request, cycle: Cycle, error: StateConflict):
-    # Said on the page itself (the notice), with the status the API would give.
+    # Said in the banner of the cycle's page, reached by a redirect: no page stays on a
+    # POST address (the API answers 409 for the same conflict).
     messages.error(request, error.message)
-    return render_cycle(request, cycle, status=409)
+    return _back(cycle)
 
 
 def _sizes(post) -> dict[str, int]:

@@ -100,43 +100,10 @@ def cycle_detail(request, cycle_id: int):
     return render_cycle(request, get_object_or_404(_cycles(request.user), pk=cycle_id))
 
 
-def _back(cycle_id: int, step: str):
-    return redirect(reverse("web:cycle", args=[cycle_id]) + f"#{step}")
-
-
-DRAW_LABELS = {"witness_input": "Witness input", "confirm": "Confirmation"}
-
-
-@require_POST
-@role_required(*MANAGERS)
-def cycle_draw(request, cycle_id: int):
-    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    form = {
-        "witness_input": request.POST.get("witness_input", ""),
-        "confirm": request.POST.get("confirm") == "yes",
-    }
-    try:
-        if not form["confirm"]:
-            raise DomainError(
-                "Confirm that the sample can be drawn only once.",
-                fields={"confirm": ["tick the box to confirm that drawing cannot be undone"]},
-            )
-        frame = sample.sample_draw(
-            cycle=cycle, actor=request.user, witness_input=form["witness_input"]
-        )
-    except StateConflict as error:
-        messages.error(request, error.message)
-    except DomainError as error:
-        return render_cycle(
-            request,
-            cycle,
-            status=400,
-            draw_form=form,
-            draw_summary=summary(error, DRAW_LABELS, default="draw-form", prefix="draw_"),
-        )
-    else:
-        messages.success(request, f"Sample drawn. Its seed is {frame.seed}.")
-    return _back(cycle.pk, "draw")
+def _back(cycle_id: int, step: str = ""):
+    # To the top of the page, where the banner says what happened (never to a section,
+    # which would leave the banner out of view).
+    return redirect("web:cycle", cycle_id=cycle_id)
 
 
 @require_POST

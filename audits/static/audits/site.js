@@ -3,10 +3,16 @@
 (function () {
   "use strict";
 
+  // An error summary comes first; otherwise the banner saying what the last action did.
   function focusErrorSummary() {
     var summary = document.querySelector("[data-focus-on-load]");
     if (summary && !summary.hidden) {
       summary.focus();
+      return;
+    }
+    var banner = document.querySelector("[data-banner]");
+    if (banner) {
+      banner.focus();
     }
   }
 
