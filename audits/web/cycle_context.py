@@ -192,12 +192,12 @@ def plan_context(cycle, plan: dict | None) -> dict:
 
 PLAN_ROWS = [
     ("n", "Number of cases", "For a fixed number only, for example 60."),
-    ("margin", "Margin of error (%)", "For an estimate only: 10 means within 10 points either way."),
+    ("margin", "Margin of error (%)", "For an estimate only: 10 means within 10 points."),
     ("confidence", "Confidence (%)", "For an estimate or a test, for example 95."),
     ("p", "Expected share good or better (%)", "For an estimate only: 50 if you do not know."),
     ("tolerable_rate", "Highest share that may fall short (%)", "For a test only, like 10."),
     ("expected_rate", "Share expected to fall short (%)", "For a test only, below the highest."),
-    ("minimum", "Fewest cases in a stratum", "Each stratum gets at least this many, or all it has."),
+    ("minimum", "Fewest cases in a stratum", "Each stratum gets this many, or all it has."),
 ]
 
 

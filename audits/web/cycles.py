@@ -4,10 +4,9 @@ frame -> plan -> draw -> assignment, with the POST handlers for each step."""
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError
 from audits.models import Assignment, Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions, scoping
