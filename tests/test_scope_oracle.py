@@ -715,7 +715,7 @@ WEB = {
     **{
         name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
         for name in (
-            "cycle-draw",
+            "cycle-plan",
             "cycle-assign",
             "cycle-override",
             "cycle-extend",
@@ -724,6 +724,11 @@ WEB = {
             "cycle-window",
         )
     },
+    # GET asks to confirm (or says it is drawn already), POST draws.
+    "cycle-draw": (
+        "cycle",
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))),
+    ),
     # The form names a case of the cycle's sample: a cycle not drawn has none.
     "cycle-replace": (
         "cycle",

@@ -73,6 +73,11 @@ def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
     return rows
 
 
+def _tried(cycle: Cycle) -> set[int]:
+    unassignable = cycle.assignment_summary.get("unassignable", [])
+    return {row["sampled_case"] for row in unassignable if row["role"] == "primary"}
+
+
 def reason_texts(reasons: list[str]) -> list[str]:
     return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
 
@@ -119,6 +124,7 @@ def cycle_context(cycle: Cycle) -> dict:
         item.by_role = {a.role: a for a in item.assignments.all()}
     overrides = [a for s in sampled for a in s.assignments.all() if a.override_reason]
     active = [s for s in sampled if s.status == "selected"]
+    tried = _tried(cycle)
     return {
         "cycle": cycle,
         "frame": frame,
@@ -128,7 +134,12 @@ def cycle_context(cycle: Cycle) -> dict:
         "sampled": sampled,
         "active": active,
         "assigned": bool(placed),
-        "waiting_for_auditor": sum((s.pk, "primary") not in placed for s in active),
+        # Offered only for cases assignment has not tried yet (new by extension or
+        # replacement): a case it found nobody for would be refused again, so those go to
+        # "Choose the auditor for a case" instead.
+        "waiting_for_auditor": sum(
+            (s.pk, "primary") not in placed and s.pk not in tried for s in active
+        ),
         "loads": _loads(cycle) if placed else [],
         "unassignable": _unassignable(cycle, placed),
         "overrides": overrides,
@@ -221,6 +232,8 @@ def render_cycle(request, cycle: Cycle, *, status=200, **extra):
     base = cycle_context(cycle)
     context = {**base, **plan_context(cycle, base["plan"]), **extra}
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
+    extend_errors = (context.get("extend_summary") or {}).get("fields", {})
+    context["extend_reason_errors"] = extend_errors.get("extend-reason", [])
     if context["frame"] is None:
         values = context.get("plan_values") or {}
         context["plan_rows"] = _plan_rows(context)

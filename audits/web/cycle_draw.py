@@ -45,10 +45,10 @@ def _confirm_page(request, cycle: Cycle, *, status=200, form=None, error_summary
 @role_required(*MANAGERS)
 def cycle_draw(request, cycle_id: int):
     cycle = get_object_or_404(scoping.cycles_managed_by(request.user), pk=cycle_id)
-    if cycle.status != Cycle.Status.PLANNED:
-        messages.error(request, "This cycle's sample is already drawn: it is drawn only once.")
-        return redirect("web:cycle", cycle_id=cycle.pk)
     if request.method != "POST":
+        if cycle.status != Cycle.Status.PLANNED:
+            messages.error(request, "This cycle's sample is already drawn: it is drawn once.")
+            return redirect("web:cycle", cycle_id=cycle.pk)
         try:
             return _confirm_page(request, cycle)
         except DomainError as error:

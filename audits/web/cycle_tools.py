@@ -42,6 +42,8 @@ def _sizes(post) -> dict[str, int]:
     """The strata given a new size; a blank box leaves its stratum as it is. The service
     decides what sizes are allowed."""
     sizes, problems = sizes_from(post, SIZE_FIELD)
+    if problems and not post.get("reason", "").strip():
+        problems["reason"] = ["say why the sample is extended"]  # every error at once
     if problems:
         raise DomainError("The extension is not valid.", fields=problems)
     return sizes
@@ -53,14 +55,20 @@ def cycle_extend(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
     try:
         lifecycle.check_drawn(cycle)
-        added = sample.sample_extend(cycle=cycle, actor=request.user, sizes=_sizes(request.POST))
+        added = sample.sample_extend(
+            cycle=cycle,
+            actor=request.user,
+            sizes=_sizes(request.POST),
+            reason=request.POST.get("reason", ""),
+        )
     except StateConflict as error:
         return _conflict(request, cycle, error)
     except DomainError as error:
         if error.fields.get("sizes"):
             error.fields["sizes"] = ["enter a new size for at least one stratum"]
         labels = {row: f"Stratum {row}" for row in cycle.frame.strata_sizes} | {
-            "sizes": "New sizes"
+            "sizes": "New sizes",
+            "reason": "Why the sample is extended",
         }
         return render_cycle(
             request,

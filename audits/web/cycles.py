@@ -127,6 +127,7 @@ OVERRIDE_LABELS = {
     "auditor": "Auditor",
     "role": "Role",
     "reason": "Reason for the override",
+    "over_capacity": "Past capacity",
 }
 
 
@@ -149,8 +150,18 @@ def cycle_override(request, cycle_id: int):
             role=role,
             actor=request.user,
             reason=post.get("reason", ""),
+            over_capacity=post.get("over_capacity") == "yes",
         )
     except DomainError as error:
+        if "over_capacity" in error.fields:
+            # Not a mistake but a question: the page warns and asks to confirm.
+            return render_cycle(
+                request,
+                cycle,
+                status=400,
+                override_form=dict(post.items()),
+                capacity_warning=error.message,
+            )
         rules = error.extra.get("rules")
         if rules:
             error.fields.setdefault("reason", [f"rules {', '.join(rules)} would be overridden"])
