@@ -84,7 +84,8 @@ def test_extension_adds_the_next_ranks_and_keeps_the_drawn_ones(people, cycle_ur
     seed = client.post(cycle_url + "draw/", {}, format="json").json()["frame"]["seed"]
     before = sample_refs(client, cycle_url)
     unexplained = client.post(cycle_url + "extend/", {"sizes": {"all": 7}}, format="json")
-    assert unexplained.status_code == 400 and "reason" in unexplained.json()
+    assert unexplained.status_code == 400
+    assert "reason" in unexplained.json()
     assert sample_refs(client, cycle_url) == before
     response = client.post(
         cycle_url + "extend/", {"sizes": {"all": 7}, "reason": "Too few"}, format="json"
@@ -96,7 +97,9 @@ def test_extension_adds_the_next_ranks_and_keeps_the_drawn_ones(people, cycle_ur
     assert [(s.case_ref, s.rank, "selected") for s in full["all"]] == after
     shrink = client.post(cycle_url + "extend/", {"sizes": {"all": 3}, "reason": "x"}, format="json")
     assert shrink.status_code == 400
-    unknown = client.post(cycle_url + "extend/", {"sizes": {"cla": 3}, "reason": "x"}, format="json")
+    unknown = client.post(
+        cycle_url + "extend/", {"sizes": {"cla": 3}, "reason": "x"}, format="json"
+    )
     assert unknown.status_code == 400
 
 

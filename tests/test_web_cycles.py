@@ -177,7 +177,8 @@ def test_the_cycles_list_links_each_cycle(lead):
 def test_draw_asks_first_and_assign_is_post_only(lead):
     cycle = scenarios.planned_cycle()
     asked = lead.get(f"/cycles/{cycle.pk}/draw/")
-    assert asked.status_code == 200 and b"What cannot be undone" in asked.content
+    assert asked.status_code == 200
+    assert b"What cannot be undone" in asked.content
     assert not Frame.objects.filter(cycle=cycle).exists()
     assert lead.get(f"/cycles/{cycle.pk}/assign/").status_code == 405
 

@@ -32,7 +32,9 @@ def _menu(content: bytes) -> list[str]:
 
 
 def _crumbs(content: bytes) -> list[str]:
-    found = re.search(rb'<nav class="breadcrumbs" aria-label="Breadcrumb">(.*?)</nav>', content, re.S)
+    found = re.search(
+        rb'<nav class="breadcrumbs" aria-label="Breadcrumb">(.*?)</nav>', content, re.S
+    )
     return re.findall(r">([^<]+)</a>", found.group(1).decode()) if found else []
 
 
@@ -101,12 +103,14 @@ def test_drawing_shows_the_frame_the_plan_and_what_cannot_be_undone_then_asks(le
     cycle = scenarios.planned_cycle(n=12)
     cycle_page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
     assert f'href="/cycles/{cycle.pk}/draw/"' in cycle_page  # a link to the question
-    assert 'action="/cycles/{}/draw/"'.format(cycle.pk) not in cycle_page
+    assert f'action="/cycles/{cycle.pk}/draw/"' not in cycle_page
 
     asked = lead.get(f"/cycles/{cycle.pk}/draw/").content.decode()
-    assert "Case files in the frame" in asked and "What cannot be undone" in asked
+    assert "Case files in the frame" in asked
+    assert "What cannot be undone" in asked
     assert "You chose a fixed sample of 12 cases." in asked
-    assert 'id="draw-plan-table"' in asked and "Draw 12 cases now" in asked
+    assert 'id="draw-plan-table"' in asked
+    assert "Draw 12 cases now" in asked
 
     unconfirmed = lead.post(f"/cycles/{cycle.pk}/draw/", {"witness_input": "1 2 3"})
     assert unconfirmed.status_code == 400
@@ -174,7 +178,8 @@ def test_an_override_past_capacity_warns_and_asks_to_confirm(lead):
     assert confirmed.redirect_chain == [(f"/cycles/{cycle.pk}/", 302)]
     assert Assignment.objects.filter(sampled_case__cycle=cycle, auditor=busy).count() == load + 1
     event = Event.objects.filter(verb__startswith="assignment.").latest("pk")
-    assert event.after["load"] == load + 1 and event.after["capacity"] == load
+    assert event.after["load"] == load + 1
+    assert event.after["capacity"] == load
 
 
 def test_the_api_override_past_capacity_needs_over_capacity(lead):
@@ -194,7 +199,8 @@ def test_the_api_override_past_capacity_needs_over_capacity(lead):
     body = {"sampled_case": other.pk, "auditor": busy.staff_ref, "reason": "cover"}
     url = f"/api/v1/cycles/{cycle.pk}/override/"
     refused = api.post(url, body, format="json")
-    assert refused.status_code == 400 and "over_capacity" in refused.json()
+    assert refused.status_code == 400
+    assert "over_capacity" in refused.json()
     assert api.post(url, body | {"over_capacity": True}, format="json").status_code == 201
 
 
@@ -209,13 +215,15 @@ def test_the_planner_sets_an_estimation_plan_and_says_why(lead):
     )
     assert response.redirect_chain == [(f"/cycles/{cycle.pk}/", 302)]
     cycle.refresh_from_db()
-    assert cycle.plan["method"] == "estimation" and cycle.plan["margin"] == pytest.approx(0.1)
+    assert cycle.plan["method"] == "estimation"
+    assert cycle.plan["margin"] == pytest.approx(0.1)
     page = response.content.decode()
     assert "Plan saved." in page
     assert "to within 10% either way, 95% of the time" in page
     assert "shared equally between the strata" in page
     event = Event.objects.get(verb="plan.changed", object_id=str(cycle.pk))
-    assert event.before["method"] == "fixed" and event.after["method"] == "estimation"
+    assert event.before["method"] == "fixed"
+    assert event.after["method"] == "estimation"
 
 
 def test_the_planner_attribute_test_gives_the_aicpa_size(lead):

@@ -229,9 +229,7 @@ def test_an_auditor_with_nothing_in_the_cycle_is_a_400(lead):
 def test_an_undrawn_cycle_has_nobody_to_move_409(lead):
     planned = scenarios.planned_cycle(name="Not drawn yet")
     someone = Staff.objects.filter(user__username="auditor.1").get()
-    response = lead.post(
-        f"/cycles/{planned.pk}/unavailable/", {"auditor": someone.pk}, follow=True
-    )
+    response = lead.post(f"/cycles/{planned.pk}/unavailable/", {"auditor": someone.pk}, follow=True)
     assert response.redirect_chain == [(f"/cycles/{planned.pk}/", 302)]
     assert b"has not been drawn yet" in response.content
 
