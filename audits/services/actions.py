@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audits.core import action_rules
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.core.grading import questions
 from audits.infra import notify
@@ -44,6 +45,7 @@ def action_update(
     if edits:
         if action.status != Action.Status.OPEN:
             raise StateConflict("Only an open action can be edited.")
+        _check_due_date(edits.get("due_date"))
         if not permissions.can_change_action_terms(actor, action):
             raise Forbidden("Only a manager of the action's team changes its terms.")
         with transaction.atomic():
@@ -67,6 +69,15 @@ def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict
             raise StateConflict("Actions are agreed on audits that are under way or submitted.")
     if case is None:
         raise DomainError("Name the audit or the case.", fields={"audit": ["required"]})
+    fields = dict(fields)
+    if fields.get("owner") is None:
+        # Owned by the case's allocated worker unless someone else is named.
+        if case.worker is None or not case.worker.is_active:
+            raise DomainError(
+                "The action is not valid.", fields={"owner": [action_rules.NO_WORKER]}
+            )
+        fields["owner"] = case.worker
+    _check_due_date(fields.get("due_date"))
     question_key = fields.get("question_key", "")
     if audit is not None and question_key:
         known = {q["key"] for q in questions(audit.template.definition)}
@@ -85,6 +96,11 @@ def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict
             actor=actor, verb="action.created", obj=action, after={"status": action.status}
         )
     return action
+
+
+def _check_due_date(due) -> None:
+    if problem := action_rules.due_date_problem(due, timezone.localdate()):
+        raise DomainError("The action is not valid.", fields={"due_date": [problem]})
 
 
 def action_advance(*, action: Action, actor, status: str, evidence_note: str = "") -> Action:

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from audits.core import action_rules
 from audits.core.planning import ALLOCATION_METHODS
 from audits.models import Action, Audit, Cycle, Team
 from audits.selectors import scoping
@@ -102,6 +103,7 @@ class ActionForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=scoping.action_owners(),
         to_field_name="staff_ref",
+        required=False,  # left blank: the case's allocated worker (the service decides)
         error_messages={"required": CHOOSE_OWNER, "invalid_choice": CHOOSE_OWNER},
     )
     description = forms.CharField(error_messages={"required": "say what needs to be done"})
@@ -119,6 +121,6 @@ class ActionForm(forms.Form):
     def clean_due_date(self):
         # An action is agreed for the future (as the API asks).
         value = self.cleaned_data["due_date"]
-        if value < timezone.localdate():
-            raise forms.ValidationError("must be today or later")
+        if problem := action_rules.due_date_problem(value, timezone.localdate()):
+            raise forms.ValidationError(problem)
         return value
