@@ -266,3 +266,42 @@ def test_the_plan_cannot_change_after_the_draw(lead):
     assert b"cannot be changed once its sample is drawn" in response.content
     assert Cycle.objects.get(pk=cycle.pk).plan == before
     assert b'id="plan-form"' not in response.content
+
+
+# --- The dashboard -------------------------------------------------------------------------
+def test_the_dashboard_opens_on_the_newest_cycle_with_completed_audits(db):
+    older, _report = scenarios.reported_cycle()
+    newest = scenarios.assigned_cycle(name="Newest, nothing submitted", n=12)
+    client = _client("qa.lead")
+    page = client.get("/dashboard/").content.decode()
+    assert f'<option value="{older.pk}" selected>' in page
+    # The newest cycle, chosen: an empty state that says what to do next, no empty axes.
+    empty = client.get("/dashboard/", {"cycle": newest.pk}).content.decode()
+    assert f"No audit of {newest.name} is complete yet" in empty
+    assert "audits are with auditors" in empty
+    assert "<svg" not in empty
+    assert "No assurance" not in empty
+
+
+def test_every_chart_has_a_table_and_a_csv_of_it(db):
+    cycle, _report = scenarios.reported_cycle()
+    client = _client("qa.lead")
+    page = client.get("/dashboard/", {"cycle": cycle.pk}).content.decode()
+    assert page.count("<svg") == page.count("Download the table (CSV)")
+    for name in ("grades", "teams", "trend", "themes"):
+        response = client.get("/dashboard/", {"cycle": cycle.pk, "download": name})
+        assert response.status_code == 200, name
+        assert response["Content-Type"].startswith("text/csv")
+        assert "attachment" in response["Content-Disposition"]
+        assert len(response.content.decode().splitlines()) >= 1
+    grades = client.get("/dashboard/", {"cycle": cycle.pk, "download": "grades"})
+    assert grades.content.decode().splitlines()[0] == "Grade,Completed first audits"
+    assert client.get("/dashboard/", {"cycle": cycle.pk, "download": "x"}).status_code == 404
+
+
+def test_the_dashboard_and_an_audit_print(db):
+    cycle, _report = scenarios.reported_cycle()
+    client = _client("qa.lead")
+    page = client.get("/dashboard/", {"cycle": cycle.pk}).content.decode()
+    assert 'media="print"' in page
+    assert "data-print" in page
