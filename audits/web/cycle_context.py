@@ -14,6 +14,7 @@ from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.selectors import sample_record
 from audits.services import sample
+from audits.services.cycles import PLAN_DEFAULTS
 from audits.web.pages import page
 
 
@@ -178,8 +179,8 @@ PERCENT_FIELDS = ("margin", "confidence", "p", "tolerable_rate", "expected_rate"
 
 
 def form_values(plan: dict) -> dict:
-    """A stored plan as the form shows it (percentages)."""
-    values = {key: value for key, value in plan.items() if key != "sd"}
+    """A stored plan as the form shows it (percentages), the defaults filled in."""
+    values = {key: value for key, value in (PLAN_DEFAULTS | plan).items() if key != "sd"}
     for name in PERCENT_FIELDS:
         if values.get(name) is not None:
             values[name] = f"{round(float(values[name]) * 100, 3):g}"
