@@ -62,7 +62,12 @@ def action_update(
     return action
 
 
-def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict) -> Action:
+def action_create(
+    *, actor, audit: Audit | None, case: Case | None, fields: dict, agreed_on: date | None = None
+) -> Action:
+    """An action on an audit (or a case). Its due date is on or after the day it is agreed:
+    today, or ``agreed_on`` when history is recorded after the fact (the demo's past
+    cycles; neither the pages nor the API can give it)."""
     if audit is not None:
         case = audit.assignment.sampled_case.case
         if audit.status not in ACTIONABLE_AUDIT_STATUSES:
@@ -77,7 +82,7 @@ def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict
                 "The action is not valid.", fields={"owner": [action_rules.NO_WORKER]}
             )
         fields["owner"] = case.worker
-    _check_due_date(fields.get("due_date"))
+    _check_due_date(fields.get("due_date"), agreed_on)
     question_key = fields.get("question_key", "")
     if audit is not None and question_key:
         known = {q["key"] for q in questions(audit.template.definition)}
@@ -98,8 +103,8 @@ def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict
     return action
 
 
-def _check_due_date(due) -> None:
-    if problem := action_rules.due_date_problem(due, timezone.localdate()):
+def _check_due_date(due, agreed_on: date | None = None) -> None:
+    if problem := action_rules.due_date_problem(due, agreed_on or timezone.localdate()):
         raise DomainError("The action is not valid.", fields={"due_date": [problem]})
 
 
