@@ -9,10 +9,13 @@ from audits.web import home
 
 handler404 = "audits.web.errors.not_found"
 handler500 = "audits.web.errors.server_error"
+handler403 = "audits.web.errors.forbidden"
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("health/", health_view, name="health"),
+    # A static icon, not a page (unnamed: no route table lists it).
+    path("favicon.ico", home.favicon),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -83,15 +83,23 @@ def test_extension_adds_the_next_ranks_and_keeps_the_drawn_ones(people, cycle_ur
     client = client_for(people["qa_lead_quinn"])
     seed = client.post(cycle_url + "draw/", {}, format="json").json()["frame"]["seed"]
     before = sample_refs(client, cycle_url)
-    response = client.post(cycle_url + "extend/", {"sizes": {"all": 7}}, format="json")
+    unexplained = client.post(cycle_url + "extend/", {"sizes": {"all": 7}}, format="json")
+    assert unexplained.status_code == 400
+    assert "reason" in unexplained.json()
+    assert sample_refs(client, cycle_url) == before
+    response = client.post(
+        cycle_url + "extend/", {"sizes": {"all": 7}, "reason": "Too few"}, format="json"
+    )
     assert response.status_code == 201, response.json()
     after = sample_refs(client, cycle_url)
     assert after[:5] == before
     full = sampling.draw(FRAME_ROWS, allocation={"all": 7}, seed=seed)
     assert [(s.case_ref, s.rank, "selected") for s in full["all"]] == after
-    shrink = client.post(cycle_url + "extend/", {"sizes": {"all": 3}}, format="json")
+    shrink = client.post(cycle_url + "extend/", {"sizes": {"all": 3}, "reason": "x"}, format="json")
     assert shrink.status_code == 400
-    unknown = client.post(cycle_url + "extend/", {"sizes": {"cla": 3}}, format="json")
+    unknown = client.post(
+        cycle_url + "extend/", {"sizes": {"cla": 3}, "reason": "x"}, format="json"
+    )
     assert unknown.status_code == 400
 
 

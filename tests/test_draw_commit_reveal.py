@@ -172,9 +172,11 @@ def test_the_page_draw_needs_a_confirmation_and_takes_witness_input(people, regi
     )
     page = Client()
     page.force_login(people["qa_lead_quinn"])
-    form = page.get(f"/cycles/{cycle.pk}/").content.decode()
+    # The cycle's page links to the question; the question page holds the form.
+    assert f'href="/cycles/{cycle.pk}/draw/"' in page.get(f"/cycles/{cycle.pk}/").content.decode()
+    form = page.get(f"/cycles/{cycle.pk}/draw/").content.decode()
     assert 'name="witness_input"' in form
-    assert "cannot be drawn again" in form
+    assert "It cannot be drawn again" in form
 
     unconfirmed = page.post(f"/cycles/{cycle.pk}/draw/", {"witness_input": "6 6 1"})
     assert unconfirmed.status_code == 400

@@ -94,6 +94,8 @@ NO_CASE_DATA = {
     "web:keepalive",
     "web:cycles",
     "web:cycle-new",
+    # Asking to confirm a draw: counts per stratum and the plan, no case.
+    "web:cycle-draw",
     "web:cycle-reports",
     "web:report-job",
     "web:assurance",
@@ -108,7 +110,7 @@ NO_CASE_DATA = {
     # POST only (405 to a GET):
     "web:action-advance",
     "web:cycle-assign",
-    "web:cycle-draw",
+    "web:cycle-plan",
     "web:cycle-extend",
     "web:cycle-override",
     "web:cycle-replace",

@@ -547,7 +547,7 @@ def _(w):
     return Write(
         "QA",
         f"/api/v1/cycles/{cycle.pk}/extend/",
-        {"sizes": {stratum: size + 1}},
+        {"sizes": {stratum: size + 1}, "reason": "Too few in this stratum"},
         status=201,
         obj=("cycle", cycle.pk),
         verb="extend",
@@ -1089,6 +1089,20 @@ def _(w):
     )
 
 
+@case(("web:cycle-plan", "POST"))
+def _(w):
+    cycle = w.planned_cycle()
+    return page(
+        "QA",
+        reverse("web:cycle-plan", args=[cycle.pk]),
+        {"method": "estimation", "margin": "10", "confidence": "95", "p": "50"}
+        | {"allocation": "equal", "minimum": "1"},
+        status=302,
+        obj=("cycle", cycle.pk),
+        verb="plan.changed",
+    )
+
+
 @case(("web:cycle-close", "POST"))
 def _(w):
     cycle = w.drawn_cycle(assigned=True)
@@ -1159,7 +1173,7 @@ def _(w):
     return page(
         "QA",
         reverse("web:cycle-extend", args=[cycle.pk]),
-        {f"size-{stratum}": str(size + 1)},
+        {f"size-{stratum}": str(size + 1), "reason": "Too few in this stratum"},
         status=302,
         obj=("cycle", cycle.pk),
         verb="extend",

@@ -80,6 +80,7 @@ def replace_one_case_and_override_one_rule(cycle, lead, facts: dict) -> None:
         role="primary",
         actor=lead,
         reason=OVERRIDDEN_BECAUSE,
+        over_capacity=True,  # the lead knows: the auditor may already be full
     )
     facts.update(
         replaced=unsuitable.case.case_ref,

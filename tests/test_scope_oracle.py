@@ -365,6 +365,10 @@ def own(o, p, x) -> bool:
     return p != ANON and o.world.people[p].pk == x.recipient_id
 
 
+def drawn_or_back(o, cycle, answer):
+    return REDIRECT if answer == OK and cycle.pk in o.drawn else answer
+
+
 def drawn_or_409(o, cycle, answer):
     return 409 if answer == OK and cycle.pk not in o.drawn else answer
 
@@ -749,7 +753,7 @@ WEB = {
     **{
         name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
         for name in (
-            "cycle-draw",
+            "cycle-plan",
             "cycle-assign",
             "cycle-override",
             "cycle-extend",
@@ -758,6 +762,14 @@ WEB = {
             "cycle-window",
         )
     },
+    # GET asks to confirm, or sends back to the cycle once it is drawn; POST draws.
+    "cycle-draw": (
+        "cycle",
+        {
+            "GET": lambda o, p, x: drawn_or_back(o, x, page(o, p, (M,), o.runs(p, x.pk))),
+            "POST": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk)),
+        },
+    ),
     # The form names a case of the cycle's sample: a cycle not drawn has none.
     "cycle-replace": (
         "cycle",

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from django.test import Client
 
-from audits.models import Assignment, Cycle, Event, SampledCase, Staff
+from audits.models import Assignment, Cycle, Event, Frame, SampledCase, Staff
 from tests.browser import scenarios
 
 
@@ -76,7 +76,8 @@ def test_a_bad_new_cycle_shows_an_error_summary(lead, data, field):
 def test_the_plan_shows_sizes_per_stratum_before_the_draw(lead):
     cycle = scenarios.planned_cycle(n=12)
     page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
-    assert "Sizes a draw would take now: 12 cases" in page
+    assert "Cases a draw would take now: 12 in all" in page
+    assert "You chose a fixed sample of 12 cases." in page
     assert "Draw the sample" in page
     assert "cla" in page
     assert "Cases in frame" in page
@@ -87,7 +88,7 @@ def test_drawing_shows_the_seed_the_frame_hash_and_the_sample(lead):
     response = lead.post(
         f"/cycles/{cycle.pk}/draw/", {"witness_input": "public-draw-42", "confirm": "yes"}
     )
-    assert response["Location"] == f"/cycles/{cycle.pk}/#draw"
+    assert response["Location"] == f"/cycles/{cycle.pk}/"
     page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
     cycle.refresh_from_db()
     assert cycle.frame.witness_input == "public-draw-42"
@@ -173,9 +174,12 @@ def test_the_cycles_list_links_each_cycle(lead):
     assert cycle.name in page
 
 
-def test_draw_and_assign_are_post_only(lead):
+def test_draw_asks_first_and_assign_is_post_only(lead):
     cycle = scenarios.planned_cycle()
-    assert lead.get(f"/cycles/{cycle.pk}/draw/").status_code == 405
+    asked = lead.get(f"/cycles/{cycle.pk}/draw/")
+    assert asked.status_code == 200
+    assert b"What cannot be undone" in asked.content
+    assert not Frame.objects.filter(cycle=cycle).exists()
     assert lead.get(f"/cycles/{cycle.pk}/assign/").status_code == 405
 
 

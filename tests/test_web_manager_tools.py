@@ -62,13 +62,17 @@ def test_extending_a_stratum_takes_the_next_ranks_and_keeps_the_drawn_ones(lead)
     words = stratum_words(stratum, team_names_by_label())
     assert f'<label for="extend-{stratum}">{html.escape(words)}</label>' in page
 
-    response = lead.post(f"/cycles/{cycle.pk}/extend/", {f"size-{stratum}": str(now + 2)})
+    response = lead.post(
+        f"/cycles/{cycle.pk}/extend/",
+        {f"size-{stratum}": str(now + 2), "reason": "Too few to say anything"},
+    )
 
-    assert response["Location"] == f"/cycles/{cycle.pk}/#draw"
+    assert response["Location"] == f"/cycles/{cycle.pk}/"
     added = SampledCase.objects.filter(cycle=cycle, stratum=stratum, rank__gt=now)
     assert sorted(added.values_list("rank", flat=True)) == [now + 1, now + 2]
     assert before <= set(SampledCase.objects.filter(cycle=cycle).values_list("case_id", "rank"))
-    assert Event.objects.filter(verb="sample.extended", object_id=str(cycle.pk)).count() == 1
+    extended = Event.objects.get(verb="sample.extended", object_id=str(cycle.pk))
+    assert extended.reason == "Too few to say anything"
     shown = lead.get(f"/cycles/{cycle.pk}/").content.decode()
     assert "2 cases added to the sample" in shown
     assert "Assign them to auditors below" in shown
@@ -118,15 +122,18 @@ def test_extending_a_closed_or_undrawn_cycle_is_a_409_that_says_why(lead):
     stratum, now = _roomy_stratum(closed)
     Cycle.objects.filter(pk=closed.pk).update(status="closed")
     count = SampledCase.objects.filter(cycle=closed).count()
-    response = lead.post(f"/cycles/{closed.pk}/extend/", {f"size-{stratum}": str(now + 1)})
-    assert response.status_code == 409
+    response = lead.post(
+        f"/cycles/{closed.pk}/extend/", {f"size-{stratum}": str(now + 1)}, follow=True
+    )
+    # Back on the cycle's page (not left on the POST address), the banner saying why.
+    assert response.redirect_chain == [(f"/cycles/{closed.pk}/", 302)]
     assert b"The sample cannot change while the cycle is closed." in response.content
     assert SampledCase.objects.filter(cycle=closed).count() == count
     assert b'id="extend"' not in response.content  # no form to try again with
 
     planned = scenarios.planned_cycle(name="Not drawn yet")
-    response = lead.post(f"/cycles/{planned.pk}/extend/", {"size-cp": "3"})
-    assert response.status_code == 409
+    response = lead.post(f"/cycles/{planned.pk}/extend/", {"size-cp": "3"}, follow=True)
+    assert response.redirect_chain == [(f"/cycles/{planned.pk}/", 302)]
     assert b"has not been drawn yet" in response.content
 
 
@@ -164,7 +171,7 @@ def test_marking_an_auditor_unavailable_moves_only_their_unstarted_audits(lead):
 
     response = lead.post(f"/cycles/{cycle.pk}/unavailable/", {"auditor": away.pk}, follow=True)
 
-    assert response.redirect_chain[-1][0] == f"/cycles/{cycle.pk}/#assignment"
+    assert response.redirect_chain[-1][0] == f"/cycles/{cycle.pk}/"
     kept = set(Assignment.objects.filter(sampled_case__cycle=cycle, auditor=away))
     assert started in kept
     page = response.content.decode()
@@ -226,8 +233,8 @@ def test_an_auditor_with_nothing_in_the_cycle_is_a_400(lead):
 def test_an_undrawn_cycle_has_nobody_to_move_409(lead):
     planned = scenarios.planned_cycle(name="Not drawn yet")
     someone = Staff.objects.filter(user__username="auditor.1").get()
-    response = lead.post(f"/cycles/{planned.pk}/unavailable/", {"auditor": someone.pk})
-    assert response.status_code == 409
+    response = lead.post(f"/cycles/{planned.pk}/unavailable/", {"auditor": someone.pk}, follow=True)
+    assert response.redirect_chain == [(f"/cycles/{planned.pk}/", 302)]
     assert b"has not been drawn yet" in response.content
 
 
@@ -305,11 +312,12 @@ def test_missing_terms_are_a_400_with_each_field_linked(lead, submitted):
     response = lead.post("/actions/new/", {"priority": ""})
     assert response.status_code == 400
     page = response.content.decode()
-    for field in ("audit", "owner", "description", "priority", "due_date"):
+    for field in ("audit", "description", "priority", "due_date"):
         assert f'href="#{field}"' in page, field
-    assert "Choose who owns the action" in page
+    # Left blank, the owner is the case's allocated worker: not a mistake.
+    assert 'href="#owner"' not in page
     assert "Enter the due date" in page
-    links = [page.index(f'href="#{field}"') for field in ("audit", "owner", "due_date")]
+    links = [page.index(f'href="#{field}"') for field in ("audit", "description", "due_date")]
     assert links == sorted(links)  # in the order the form asks
     assert not Action.objects.exists()
 

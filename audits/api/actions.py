@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from audits.api.base import ModelViewSet
 from audits.api.strict import StrictFilterSet, TrueFalseFilter
-from audits.core import roles
+from audits.core import action_rules, roles
 from audits.core.errors import StateConflict
 from audits.models import Action, ActionNote, Audit, ImprovementItem, Staff
 from audits.selectors import scoping
@@ -42,7 +42,10 @@ class ActionSerializer(serializers.ModelSerializer):
         queryset=Audit.objects.none(), required=False, allow_null=True
     )
     owner = serializers.SlugRelatedField(
-        slug_field="staff_ref", queryset=Staff.objects.filter(is_active=True)
+        slug_field="staff_ref",
+        queryset=Staff.objects.filter(is_active=True),
+        required=False,
+        help_text="default: the case's allocated worker",
     )
     improvement_item = serializers.SlugRelatedField(
         slug_field="reference",
@@ -90,8 +93,10 @@ class ActionSerializer(serializers.ModelSerializer):
 
     def validate_due_date(self, value):
         # An action is agreed for the future; an existing one keeps the date it had.
-        if value < timezone.localdate() and value != getattr(self.instance, "due_date", None):
-            raise serializers.ValidationError("must be today or later")
+        if value == getattr(self.instance, "due_date", None):
+            return value
+        if problem := action_rules.due_date_problem(value, timezone.localdate()):
+            raise serializers.ValidationError(problem)
         return value
 
 

@@ -20,6 +20,9 @@ class OverrideSerializer(serializers.Serializer):
     )
     role = serializers.ChoiceField(Assignment.Role.values, default=Assignment.Role.PRIMARY)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    over_capacity = serializers.BooleanField(
+        default=False, help_text="true to assign past the auditor's capacity (400 otherwise)"
+    )
 
 
 class UnavailableSerializer(serializers.Serializer):
@@ -89,6 +92,7 @@ class AssignmentActions:
             role=data["role"],
             actor=request.user,
             reason=data["reason"],
+            over_capacity=data["over_capacity"],
         )
         item = Assignment.objects.select_related("sampled_case__case", "auditor", "audit").get(
             pk=item.pk

@@ -46,6 +46,7 @@ class SampledCaseSerializer(serializers.ModelSerializer):
 
 class ExtendSerializer(serializers.Serializer):
     sizes = serializers.DictField(child=serializers.IntegerField(min_value=0, max_value=100_000))
+    reason = serializers.CharField(max_length=2000, help_text="why the sample is extended")
 
 
 class ReplaceSerializer(serializers.Serializer):
@@ -63,7 +64,10 @@ class SampleActions:
         body = ExtendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         added = sample.sample_extend(
-            cycle=cycle, actor=request.user, sizes=body.validated_data["sizes"]
+            cycle=cycle,
+            actor=request.user,
+            sizes=body.validated_data["sizes"],
+            reason=body.validated_data["reason"],
         )
         rows = SampledCase.objects.filter(pk__in=[s.pk for s in added]).select_related("case__team")
         return Response(SampledCaseSerializer(rows, many=True).data, status=201)

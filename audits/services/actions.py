@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audits.core import action_rules
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.core.grading import questions
 from audits.infra import notify
@@ -44,6 +45,7 @@ def action_update(
     if edits:
         if action.status != Action.Status.OPEN:
             raise StateConflict("Only an open action can be edited.")
+        _check_due_date(edits.get("due_date"))
         if not permissions.can_change_action_terms(actor, action):
             raise Forbidden("Only a manager of the action's team changes its terms.")
         with transaction.atomic():
@@ -60,13 +62,27 @@ def action_update(
     return action
 
 
-def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict) -> Action:
+def action_create(
+    *, actor, audit: Audit | None, case: Case | None, fields: dict, agreed_on: date | None = None
+) -> Action:
+    """An action on an audit (or a case). Its due date is on or after the day it is agreed:
+    today, or ``agreed_on`` when history is recorded after the fact (the demo's past
+    cycles; neither the pages nor the API can give it)."""
     if audit is not None:
         case = audit.assignment.sampled_case.case
         if audit.status not in ACTIONABLE_AUDIT_STATUSES:
             raise StateConflict("Actions are agreed on audits that are under way or submitted.")
     if case is None:
         raise DomainError("Name the audit or the case.", fields={"audit": ["required"]})
+    fields = dict(fields)
+    if fields.get("owner") is None:
+        # Owned by the case's allocated worker unless someone else is named.
+        if case.worker is None or not case.worker.is_active:
+            raise DomainError(
+                "The action is not valid.", fields={"owner": [action_rules.NO_WORKER]}
+            )
+        fields["owner"] = case.worker
+    _check_due_date(fields.get("due_date"), agreed_on)
     question_key = fields.get("question_key", "")
     if audit is not None and question_key:
         known = {q["key"] for q in questions(audit.template.definition)}
@@ -85,6 +101,11 @@ def action_create(*, actor, audit: Audit | None, case: Case | None, fields: dict
             actor=actor, verb="action.created", obj=action, after={"status": action.status}
         )
     return action
+
+
+def _check_due_date(due, agreed_on: date | None = None) -> None:
+    if problem := action_rules.due_date_problem(due, agreed_on or timezone.localdate()):
+        raise DomainError("The action is not valid.", fields={"due_date": [problem]})
 
 
 def action_advance(*, action: Action, actor, status: str, evidence_note: str = "") -> Action:

@@ -149,9 +149,16 @@ def _tell_auditors(per_auditor: Counter, cycle: Cycle) -> None:
 
 
 def assignment_override(
-    *, sampled_case: SampledCase, auditor: Staff, role: str, actor, reason: str
+    *,
+    sampled_case: SampledCase,
+    auditor: Staff,
+    role: str,
+    actor,
+    reason: str,
+    over_capacity: bool = False,
 ) -> Assignment:
-    """A manager chooses the auditor for a case, waiving rules only with a reason."""
+    """A manager chooses the auditor for a case, waiving rules only with a reason, and
+    going past the auditor's capacity only when ``over_capacity`` says so (the page asks)."""
     reason = (reason or "").strip()
     if role not in Assignment.Role.values:
         raise DomainError("Unknown role.", fields={"role": ["primary or second"]})
@@ -172,6 +179,15 @@ def assignment_override(
                 rules=blocked,
             )
         existing = sampled_case.assignments.filter(role=role).select_related("audit").first()
+        load = _carried_loads(cycle).get(auditor.pk, 0)
+        load -= existing is not None and existing.auditor_id == auditor.pk
+        if load + 1 > auditor.capacity and not over_capacity:
+            raise DomainError(
+                capacity_words(auditor, load),
+                fields={"over_capacity": ["confirm to go past the auditor's capacity"]},
+                load=load,
+                capacity=auditor.capacity,
+            )
         before = None
         if existing is not None:
             if existing.audit.status not in NOT_STARTED:
@@ -191,10 +207,28 @@ def assignment_override(
             verb="assignment.overridden" if blocked else "assignment.set",
             obj=item,
             before=before,
-            after={"auditor": auditor.staff_ref, "role": role, "rules": blocked},
+            after={
+                "auditor": auditor.staff_ref,
+                "role": role,
+                "rules": blocked,
+                # Past capacity only with the manager's confirmation: kept in the record.
+                **(
+                    {"load": load + 1, "capacity": auditor.capacity}
+                    if load + 1 > auditor.capacity
+                    else {}
+                ),
+            },
             reason=reason,
         )
     return item
+
+
+def capacity_words(auditor: Staff, load: int) -> str:
+    audits = "audit" if load == 1 else "audits"
+    return (
+        f"{auditor.name} already has {load} {audits} in this cycle and a capacity of "
+        f"{auditor.capacity}. Assigning this case makes {load + 1}."
+    )
 
 
 # Audits move between auditors only while the cycle is being audited: not before its sample

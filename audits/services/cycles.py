@@ -10,7 +10,7 @@ from audits.core.errors import DomainError, StateConflict
 from audits.models import Cycle
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import permissions
-from audits.services import audit_window
+from audits.services import audit_window, sample
 from audits.services.history import event_record
 from audits.services.templates import current_template
 
@@ -84,3 +84,30 @@ def cycle_delete(*, actor, cycle: Cycle) -> None:
     with transaction.atomic():
         event_record(actor=actor, verb="deleted", obj=cycle, before=_record(cycle))
         cycle.delete()
+
+
+def cycle_plan_set(*, actor, cycle: Cycle, plan: dict) -> Cycle:
+    """Change the plan of a cycle not yet drawn (409 after the draw): the rules of
+    `core/cycle_rules.py`, then the sizes it gives must be possible on today's frame."""
+    plan = PLAN_DEFAULTS | {key: value for key, value in plan.items() if value is not None}
+    if problems := cycle_rules.plan_problems(plan):
+        raise DomainError("The plan is not valid.", fields=problems)
+    with transaction.atomic():
+        cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+        if cycle.status != Cycle.Status.PLANNED:
+            raise StateConflict(CHANGED_AFTER_DRAW)
+        before = cycle.plan
+        cycle.plan = plan
+        cycle.save(update_fields=["plan"])
+        try:
+            sample.cycle_plan(cycle=cycle)
+        except DomainError as error:
+            raise DomainError(
+                "The plan cannot be met on this frame.", fields={"plan": _texts(error)}
+            ) from None
+        event_record(actor=actor, verb="plan.changed", obj=cycle, before=before, after=plan)
+    return cycle
+
+
+def _texts(error: DomainError) -> list[str]:
+    return [str(text) for texts in error.fields.values() for text in texts] or [error.message]

@@ -239,6 +239,8 @@ def _actions(cycle: Cycle, lead, today: date, states: list[str]) -> None:
                 "priority": "high" if state == "overdue" else "medium",
                 "due_date": due,
             },
+            # Agreed when the cycle's audits were moderated, weeks before today.
+            agreed_on=today - timedelta(days=30),
         )
         if state in (Action.Status.DONE, Action.Status.VERIFIED):
             action = actions.action_advance(

@@ -311,8 +311,10 @@ def _locked_drawn_cycle(cycle_id: int) -> Cycle:
     return cycle
 
 
-def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int]) -> list[SampledCase]:
-    """Raise n_h in some strata: the next ranks come in, nothing drawn changes."""
+def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int], reason: str) -> list[SampledCase]:
+    """Raise n_h in some strata: the next ranks come in, nothing drawn changes. A larger
+    sample changes what the report rests on, so the reason is asked and kept on the Event."""
+    reason = (reason or "").strip()
     with transaction.atomic():
         cycle = _locked_drawn_cycle(cycle.pk)
         strata = cycle.frame.strata_sizes
@@ -334,10 +336,12 @@ def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int]) -> list[Sampled
                 errors[stratum] = [f"must be a whole number of at least {active.get(stratum, 0)}"]
             else:
                 extra[stratum] = size - active.get(stratum, 0)
-        if errors or not sizes:
-            raise DomainError(
-                "The extension is not valid.", fields=errors or {"sizes": ["required"]}
-            )
+        if not sizes:
+            errors["sizes"] = ["required"]
+        if not reason:
+            errors["reason"] = ["say why the sample is extended"]
+        if errors:
+            raise DomainError("The extension is not valid.", fields=errors)
         added = _save_selection(cycle, next_ranks(cycle, extra))
         event_record(
             actor=actor,
@@ -345,6 +349,7 @@ def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int]) -> list[Sampled
             obj=cycle,
             before={"active": active},
             after={"sizes": sizes, "added": [s.case_id for s in added]},
+            reason=reason,
         )
     return added
 

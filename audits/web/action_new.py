@@ -65,11 +65,14 @@ def action_new(request):
     if request.GET.get("audit"):
         fixed = get_object_or_404(
             scoping.audits_managed_by(request.user).select_related(
-                "assignment__sampled_case__case"
+                "assignment__sampled_case__case__worker"
             ),
             pk=_int(request.GET["audit"]),
         )
     form = {"priority": Action.Priority.MEDIUM, "audit": str(fixed.pk) if fixed else ""}
+    worker = fixed.assignment.sampled_case.case.worker if fixed else None
+    if worker is not None:
+        form["owner"] = worker.staff_ref  # the case's worker unless the manager changes it
     error_summary, status = None, 200
     if request.method == "POST":
         data = request.POST.copy()

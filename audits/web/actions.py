@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import Action, Staff
-from audits.selectors import scoping
+from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
 from audits.web.access import role_required
 from audits.web.errors import summary
@@ -51,8 +51,14 @@ def action_board(request):
     if filters["overdue"]:
         rows = rows.filter(status=Action.Status.OPEN, due_date__lt=today)
     rows = list(rows[:500])
+    managed = permissions.verify_team_ids(request.user)
     for action in rows:
         action.overdue = action_service.is_overdue(action, today)
+        # A Verify button only where it can succeed (maker and checker): otherwise why not.
+        if action.status == Action.Status.DONE:
+            action.verify_problem = permissions.action_verify_problem(
+                request.user, action, managed_team_ids=managed
+            )
     context = {
         "actions": rows,
         "filters": filters,

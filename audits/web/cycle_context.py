@@ -7,12 +7,14 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.utils import timezone
 
+from audits.core import plan_words
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
 from audits.selectors import sample_record
 from audits.services import sample
+from audits.services.cycles import PLAN_DEFAULTS
 from audits.web.pages import page
 
 
@@ -72,6 +74,11 @@ def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
     return rows
 
 
+def _tried(cycle: Cycle) -> set[int]:
+    unassignable = cycle.assignment_summary.get("unassignable", [])
+    return {row["sampled_case"] for row in unassignable if row["role"] == "primary"}
+
+
 def reason_texts(reasons: list[str]) -> list[str]:
     return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
 
@@ -118,6 +125,7 @@ def cycle_context(cycle: Cycle) -> dict:
         item.by_role = {a.role: a for a in item.assignments.all()}
     overrides = [a for s in sampled for a in s.assignments.all() if a.override_reason]
     active = [s for s in sampled if s.status == "selected"]
+    tried = _tried(cycle)
     return {
         "cycle": cycle,
         "frame": frame,
@@ -127,7 +135,12 @@ def cycle_context(cycle: Cycle) -> dict:
         "sampled": sampled,
         "active": active,
         "assigned": bool(placed),
-        "waiting_for_auditor": sum((s.pk, "primary") not in placed for s in active),
+        # Offered only for cases assignment has not tried yet (new by extension or
+        # replacement): a case it found nobody for would be refused again, so those go to
+        # "Choose the auditor for a case" instead.
+        "waiting_for_auditor": sum(
+            (s.pk, "primary") not in placed and s.pk not in tried for s in active
+        ),
         "loads": _loads(cycle) if placed else [],
         "unassignable": _unassignable(cycle, placed),
         "overrides": overrides,
@@ -161,7 +174,72 @@ def _extend_rows(context: dict) -> list[dict]:
     ]
 
 
+# Rates are asked as percentages on the planner and kept as fractions, as the API takes them.
+PERCENT_FIELDS = ("margin", "confidence", "p", "tolerable_rate", "expected_rate")
+
+
+def form_values(plan: dict) -> dict:
+    """A stored plan as the form shows it (percentages), the defaults filled in."""
+    values = {key: value for key, value in (PLAN_DEFAULTS | plan).items() if key != "sd"}
+    for name in PERCENT_FIELDS:
+        if values.get(name) is not None:
+            values[name] = f"{round(float(values[name]) * 100, 3):g}"
+    for name, spread in (plan.get("sd") or {}).items():
+        values[f"sd-{name}"] = spread
+    return values
+
+
+def plan_context(cycle, plan: dict | None) -> dict:
+    """The sentences under the plan's table, and the form's starting values."""
+    if plan is None:
+        return {"plan_values": form_values(cycle.plan)}
+    return {
+        "plan_sentence": plan_words.size_sentence(
+            cycle.plan, plan["population"], plan["sample_size"]
+        ),
+        "allocation_sentence": plan_words.allocation_sentence(cycle.plan, len(plan["strata"])),
+        "plan_values": form_values(cycle.plan),
+    }
+
+
+PLAN_ROWS = [
+    ("n", "Number of cases", "For a fixed number only, for example 60."),
+    ("margin", "Margin of error (%)", "For an estimate only: 10 means within 10 points."),
+    ("confidence", "Confidence (%)", "For an estimate or a test, for example 95."),
+    ("p", "Expected share good or better (%)", "For an estimate only: 50 if you do not know."),
+    ("tolerable_rate", "Highest share that may fall short (%)", "For a test only, like 10."),
+    ("expected_rate", "Share expected to fall short (%)", "For a test only, below the highest."),
+    ("minimum", "Fewest cases in a stratum", "Each stratum gets this many, or all it has."),
+]
+
+
+def _plan_rows(context: dict) -> list[dict]:
+    values = context.get("plan_values") or {}
+    errors = (context.get("plan_summary") or {}).get("fields", {})
+    return [
+        {
+            "name": name,
+            "id": f"plan_{name}",
+            "label": label,
+            "hint": hint,
+            "value": "" if values.get(name) is None else values[name],
+            "errors": errors.get(f"plan_{name}", []),
+        }
+        for name, label, hint in PLAN_ROWS
+    ]
+
+
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
-    context = {**cycle_context(cycle), **extra}
+    base = cycle_context(cycle)
+    context = {**base, **plan_context(cycle, base["plan"]), **extra}
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
+    extend_errors = (context.get("extend_summary") or {}).get("fields", {})
+    context["extend_reason_errors"] = extend_errors.get("extend-reason", [])
+    if context["frame"] is None:
+        values = context.get("plan_values") or {}
+        context["plan_rows"] = _plan_rows(context)
+        context["spread_rows"] = [
+            {"stratum": row["stratum"], "spread": values.get(f"sd-{row['stratum']}")}
+            for row in context["strata"]
+        ]
     return page(request, "audits/cycle.html", context, current="web:cycles", status=status)

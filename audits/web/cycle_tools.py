@@ -5,7 +5,6 @@ The services decide what is allowed; these views only read the form and show the
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits.core.display import stratum_words
@@ -29,14 +28,16 @@ def _cycle(request, cycle_id: int) -> Cycle:
     return get_object_or_404(scoping.cycles_managed_by(request.user), pk=cycle_id)
 
 
-def _back(cycle: Cycle, step: str):
-    return redirect(reverse("web:cycle", args=[cycle.pk]) + f"#{step}")
+def _back(cycle: Cycle, step: str = ""):
+    # To the top of the page, where the banner says what happened.
+    return redirect("web:cycle", cycle_id=cycle.pk)
 
 
 def _conflict(request, cycle: Cycle, error: StateConflict):
-    # Said on the page itself (the notice), with the status the API would give.
+    # Said in the banner of the cycle's page, reached by a redirect: no page stays on a
+    # POST address (the API answers 409 for the same conflict).
     messages.error(request, error.message)
-    return render_cycle(request, cycle, status=409)
+    return _back(cycle)
 
 
 def _sizes(post) -> dict[str, int]:
@@ -44,6 +45,8 @@ def _sizes(post) -> dict[str, int]:
     decides what sizes are allowed."""
     teams = team_names_by_label()
     sizes, problems = sizes_from(post, SIZE_FIELD, lambda label: stratum_words(label, teams))
+    if problems and not post.get("reason", "").strip():
+        problems["reason"] = ["Say why the sample is extended"]  # every error at once
     if problems:
         raise DomainError("The extension is not valid.", fields=problems)
     return sizes
@@ -55,7 +58,12 @@ def cycle_extend(request, cycle_id: int):
     cycle = _cycle(request, cycle_id)
     try:
         lifecycle.check_drawn(cycle)
-        added = sample.sample_extend(cycle=cycle, actor=request.user, sizes=_sizes(request.POST))
+        added = sample.sample_extend(
+            cycle=cycle,
+            actor=request.user,
+            sizes=_sizes(request.POST),
+            reason=request.POST.get("reason", ""),
+        )
     except StateConflict as error:
         return _conflict(request, cycle, error)
     except DomainError as error:
@@ -64,7 +72,7 @@ def cycle_extend(request, cycle_id: int):
         teams = team_names_by_label()
         labels = {
             row: f"The new size of {stratum_words(row, teams)}" for row in cycle.frame.strata_sizes
-        } | {"sizes": "New sizes"}
+        } | {"sizes": "New sizes", "reason": "Why the sample is extended"}
         return render_cycle(
             request,
             cycle,

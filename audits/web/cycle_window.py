@@ -3,7 +3,6 @@ overdue, and the QA lead's form to set or extend it (a reason when the due date 
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from audits.core.errors import DomainError, StateConflict
@@ -46,7 +45,7 @@ def cycle_window(request, cycle_id: int):
         )
     except StateConflict as error:
         messages.error(request, error.message)
-        return render_cycle(request, cycle, status=409)
+        return redirect("web:cycle", cycle_id=cycle.pk)
     except DomainError as error:
         return render_cycle(
             request,
@@ -56,4 +55,4 @@ def cycle_window(request, cycle_id: int):
             window_summary=summary(error, LABELS, default="window-form", words=WORDS),
         )
     messages.success(request, "The audit window is saved; every audit of this cycle follows it.")
-    return redirect(reverse("web:cycle", args=[cycle.pk]) + "#window")
+    return redirect("web:cycle", cycle_id=cycle.pk)

@@ -4,10 +4,9 @@ frame -> plan -> draw -> assignment, with the POST handlers for each step."""
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from audits.core.errors import DomainError, StateConflict
+from audits.core.errors import DomainError
 from audits.core.rules import reason_words
 from audits.models import Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
@@ -18,7 +17,7 @@ from audits.services import sample
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
-from audits.web.forms import CycleForm, DrawForm, OverrideForm
+from audits.web.forms import CycleForm, OverrideForm
 from audits.web.pages import page
 
 NEW_CYCLE_LABELS = {
@@ -102,38 +101,10 @@ def cycle_detail(request, cycle_id: int):
     return render_cycle(request, get_object_or_404(_cycles(request.user), pk=cycle_id))
 
 
-def _back(cycle_id: int, step: str):
-    return redirect(reverse("web:cycle", args=[cycle_id]) + f"#{step}")
-
-
-DRAW_LABELS = {"witness_input": "Witness input", "confirm": "Confirmation"}
-
-
-@require_POST
-@role_required(*MANAGERS)
-def cycle_draw(request, cycle_id: int):
-    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    form = DrawForm(request.POST)
-    try:
-        if not form.is_valid():
-            fields = {name: list(texts) for name, texts in form.errors.items()}
-            raise DomainError("Confirm that the sample can be drawn only once.", fields=fields)
-        frame = sample.sample_draw(
-            cycle=cycle, actor=request.user, witness_input=form.cleaned_data["witness_input"]
-        )
-    except StateConflict as error:
-        messages.error(request, error.message)
-    except DomainError as error:
-        return render_cycle(
-            request,
-            cycle,
-            status=400,
-            draw_form=request.POST,
-            draw_summary=summary(error, DRAW_LABELS, default="draw-form", prefix="draw_"),
-        )
-    else:
-        messages.success(request, f"Sample drawn. Its seed is {frame.seed}.")
-    return _back(cycle.pk, "draw")
+def _back(cycle_id: int, step: str = ""):
+    # To the top of the page, where the banner says what happened (never to a section,
+    # which would leave the banner out of view).
+    return redirect("web:cycle", cycle_id=cycle_id)
 
 
 @require_POST
@@ -158,6 +129,7 @@ OVERRIDE_LABELS = {
     "auditor": "Auditor",
     "role": "Role",
     "reason": "Reason for the override",
+    "over_capacity": "Past capacity",
 }
 
 
@@ -182,8 +154,18 @@ def cycle_override(request, cycle_id: int):
             role=form.cleaned_data["role"],
             actor=request.user,
             reason=form.cleaned_data["reason"],
+            over_capacity=post.get("over_capacity") == "yes",
         )
     except DomainError as error:
+        if "over_capacity" in error.fields:
+            # Not a mistake but a question: the page warns and asks to confirm.
+            return render_cycle(
+                request,
+                cycle,
+                status=400,
+                override_form=dict(post.items()),
+                capacity_warning=error.message,
+            )
         rules = error.extra.get("rules")
         words = {}
         if rules:

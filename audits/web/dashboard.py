@@ -1,11 +1,18 @@
 """The managers' dashboard: figures computed now for a chosen cycle, the way the report
-computes them, drawn as inline SVG charts with a table beside each."""
+computes them, drawn as inline SVG charts, each with its table (text alternative) and the
+same table as a CSV download. It opens on the newest cycle with completed audits."""
 
+import csv
+import io
+
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from audits.core import display
 from audits.core.figures import compute_figures
+from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
+from audits.models import Audit
 from audits.models.opinion import opinion_thresholds
 from audits.selectors import scoping
 from audits.selectors.report_inputs import report_inputs
@@ -27,24 +34,96 @@ def _int(raw):
         return None
 
 
+def _default_cycle(cycles):
+    """The newest cycle with a completed first audit; else the newest drawn one."""
+    with_audits = cycles.filter(
+        sampled_cases__assignments__role="primary",
+        sampled_cases__assignments__audit__status__in=AUDIT_COMPLETED,
+    )
+    return with_audits.first() or cycles.first()
+
+
+def _percent(value) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def tables(figures: dict) -> dict[str, dict]:
+    """Each chart's table: its title, header and rows (the text the chart draws)."""
+    findings = figures["findings"]
+    scale = findings["grade_scale"]
+    return {
+        "grades": {
+            "title": "Grade distribution",
+            "header": ["Grade", "Completed first audits"],
+            "rows": [[f"{g} {scale[g]}", n] for g, n in findings["grade_distribution"].items()],
+        },
+        "teams": {
+            "title": "Good or better by team",
+            "header": ["Team", "Audited", "Good or better", "Share", "Against the limits"],
+            "rows": [
+                [r["team"], r["audited"], r["good_or_better"], _percent(r["proportion"]), r["flag"]]
+                for r in findings["by_team"]
+            ],
+        },
+        "trend": {
+            "title": "Trend by cycle",
+            "header": ["Cycle", "Audited", "Good or better (estimate)", "95% low", "95% high"],
+            "rows": [
+                [r["cycle"], r["audited"]]
+                + [_percent(r[key]) for key in ("good_or_better", "low", "high")]
+                for r in findings["trend"]
+            ],
+        },
+        "themes": {
+            "title": "Themes",
+            "header": ["Theme", "Times recorded"],
+            "rows": [[t["theme"], t["count"]] for t in findings["themes"]],
+        },
+    }
+
+
+def _csv(cycle, name: str, table: dict) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(table["header"])
+    writer.writerows(table["rows"])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cycle-{cycle.pk}-{name}.csv"'
+    return response
+
+
+def _waiting(cycle) -> int:
+    return Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle, status__in=AUDIT_EDITABLE
+    ).count()
+
+
 @role_required(*MANAGERS)
 def dashboard(request):
     cycles = _cycle_choices(request.user)
     chosen = _int(request.GET.get("cycle"))
-    cycle = get_object_or_404(cycles, pk=chosen) if chosen else cycles.first()
+    cycle = get_object_or_404(cycles, pk=chosen) if chosen else _default_cycle(cycles)
     context = {"cycles": cycles, "cycle": cycle}
     if cycle is not None:
         figures = compute_figures(
             report_inputs(cycle, timezone.now()), thresholds=opinion_thresholds()
         )
         findings = figures["findings"]
-        scale = findings["grade_scale"]
-        grades = [(f"{g} {scale[g]}", n) for g, n in findings["grade_distribution"].items()]
+        chart_tables = tables(figures)
+        download = request.GET.get("download")
+        if download is not None:
+            if download not in chart_tables:
+                raise Http404("No such table.")
+            return _csv(cycle, download, chart_tables[download])
+        grades = [(row[0], row[1]) for row in chart_tables["grades"]["rows"]]
         context.update(
             figures=figures,
             headline=display.headline(figures),
             findings=findings,
             grade_rows=grades,
+            tables=chart_tables,
+            completed=sum(n for _, n in grades),
+            waiting=_waiting(cycle),
             grades_chart=charts.column_chart(grades),
             funnel_chart=charts.funnel_plot(
                 findings["by_team"], findings["funnel"], findings["overall_proportion"]

@@ -4,6 +4,7 @@ the field each one is about, and the site's own 404 and 500 pages."""
 from django.shortcuts import render
 
 from audits.core.errors import DomainError
+from audits.web.pages import page
 
 
 def field_id(name: str) -> str:
@@ -98,7 +99,12 @@ def summary(
 
 
 def not_found(request, exception=None):
-    return render(request, "audits/404.html", status=404)
+    # With the menu and breadcrumbs of any page, so a wrong turn is one click from work.
+    return page(request, "audits/404.html", status=404)
+
+
+def forbidden(request, exception=None):
+    return page(request, "audits/403.html", status=403)
 
 
 def server_error(request):

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from audits.core import action_rules
 from audits.core.display import case_type_words
 from audits.core.planning import ALLOCATION_METHODS
 from audits.models import (
@@ -143,6 +144,7 @@ class ActionForm(forms.Form):
     owner = forms.ModelChoiceField(
         queryset=scoping.action_owners(),
         to_field_name="staff_ref",
+        required=False,  # left blank: the case's allocated worker (the service decides)
         error_messages={"required": CHOOSE_OWNER, "invalid_choice": CHOOSE_OWNER},
     )
     description = forms.CharField(error_messages={"required": "Say what needs to be done"})
@@ -160,8 +162,8 @@ class ActionForm(forms.Form):
     def clean_due_date(self):
         # An action is agreed for the future (as the API asks).
         value = self.cleaned_data["due_date"]
-        if value < timezone.localdate():
-            raise forms.ValidationError("The due date must be today or in the future")
+        if problem := action_rules.due_date_problem(value, timezone.localdate()):
+            raise forms.ValidationError(problem)
         return value
 
 
@@ -171,23 +173,6 @@ class WindowForm(forms.Form):
     audit_opens_on = DayMonthYearField(what="the day the window opens", required=False)
     audit_due_date = DayMonthYearField(what="the due date", required=False)
     window_reason = forms.CharField(max_length=2000, required=False)
-
-
-class DrawForm(forms.Form):
-    """Drawing the sample: optional witness input (the service checks its characters) and
-    the manager's confirmation that a draw cannot be undone."""
-
-    witness_input = forms.CharField(max_length=200, required=False, strip=False)
-    confirm = forms.BooleanField(
-        error_messages={
-            "required": "Tick the box to confirm that the sample can be drawn only once"
-        }
-    )
-
-    def clean_confirm(self):
-        if self.data.get("confirm") != "yes":
-            raise forms.ValidationError(self.fields["confirm"].error_messages["required"])
-        return True
 
 
 class OverrideForm(forms.Form):

@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -58,6 +59,13 @@ def home(request):
     if held & {roles.INTERNAL_AUDITOR, roles.ADMIN}:
         context["summaries"] = scoping.latest_reports_for(request.user)[:5]
     return page(request, "audits/home.html", context)
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin, the API docs):
+    send them to the site's icon instead of a 404."""
+    return redirect(static("audits/favicon.svg"), permanent=True)
 
 
 @require_GET

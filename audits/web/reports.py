@@ -50,7 +50,8 @@ def cycle_reports(request, cycle_id: int):
         "drawn": hasattr(cycle, "frame"),
     }
     current = "web:cycles" if may_request else "web:assurance"
-    return page(request, "audits/cycle_reports.html", context, current=current)
+    trail = [(cycle.name, reverse("web:cycle", args=[cycle.pk]))] if may_request else []
+    return page(request, "audits/cycle_reports.html", context, current=current, trail=trail)
 
 
 @role_required(*REPORT_READERS)
@@ -63,4 +64,5 @@ def report_job(request, job_id: int):
         "links": file_links(job.pk),
         "status_url": reverse("api:report-detail", args=[job.pk]),
     }
-    return page(request, "audits/report_job.html", context, current="web:cycles")
+    trail = [("Reports", reverse("web:cycle-reports", args=[job.cycle_id]))]
+    return page(request, "audits/report_job.html", context, current="web:cycles", trail=trail)

@@ -42,6 +42,7 @@ def test_a_manager_extends_the_sample_of_a_stratum(browser):
     expect(page.get_by_label(words, exact=True)).to_be_focused()
 
     page.get_by_label(words, exact=True).fill(str(drawn[stratum] + 2))
+    page.get_by_label("Why the sample is extended").fill("Too few to say anything")
     page.get_by_role("button", name="Extend the sample").click()
     expect(page.get_by_text("2 cases added to the sample")).to_be_visible()
     expect(page.locator("#sample-table tbody tr")).to_have_count(rows_before + 2)

@@ -3,10 +3,16 @@
 (function () {
   "use strict";
 
+  // An error summary comes first; otherwise the banner saying what the last action did.
   function focusErrorSummary() {
     var summary = document.querySelector("[data-focus-on-load]");
     if (summary && !summary.hidden) {
       summary.focus();
+      return;
+    }
+    var banner = document.querySelector("[data-banner]");
+    if (banner) {
+      banner.focus();
     }
   }
 
@@ -85,8 +91,31 @@
     restart();
   }
 
+  // "Print" buttons (the dashboard, an audit): the print stylesheet does the rest.
+  function printButtons() {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        window.print();
+      });
+    });
+    // A chart's table prints under it, even when "Show the table" is closed on screen.
+    var opened = [];
+    window.addEventListener("beforeprint", function () {
+      opened = Array.prototype.filter.call(
+        document.querySelectorAll("details.chart-table, details.print-open"),
+        function (details) { return !details.open; }
+      );
+      opened.forEach(function (details) { details.open = true; });
+    });
+    window.addEventListener("afterprint", function () {
+      opened.forEach(function (details) { details.open = false; });
+      opened = [];
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     sessionWarning();
+    printButtons();
   });
 })();
