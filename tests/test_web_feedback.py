@@ -67,8 +67,11 @@ def test_breadcrumbs_lead_home_from_every_page_below_it(lead):
 @pytest.mark.parametrize(
     ("username", "menu"),
     [
-        ("internal.audit", ["Actions", "Responses", "Assurance"]),
-        ("admin", ["Actions", "Responses", "Escalations", "Assurance", "Administration"]),
+        ("internal.audit", ["Actions", "Responses", "Programme", "Assurance"]),
+        (
+            "admin",
+            ["Actions", "Responses", "Escalations", "Programme", "Assurance", "Administration"],
+        ),
     ],
 )
 def test_every_role_has_a_link_to_every_list_it_may_read(lead, username, menu):

@@ -5,7 +5,7 @@ for anyone else, before the body is read). The rules are the service's."""
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -101,6 +101,21 @@ class CalendarRowSerializer(OccurrenceSerializer):
     name = serializers.CharField(source="entry.name")
 
 
+class CalendarQuery(serializers.Serializer):
+    """The calendar's query: ``?year=`` (this year when left out; anything else is a 400)."""
+
+    year = serializers.IntegerField(
+        required=False,
+        min_value=core.FIRST_YEAR,
+        max_value=core.LAST_YEAR,
+        error_messages={
+            "invalid": f"Enter a year between {core.FIRST_YEAR} and {core.LAST_YEAR}.",
+            "min_value": f"Enter a year between {core.FIRST_YEAR} and {core.LAST_YEAR}.",
+            "max_value": f"Enter a year between {core.FIRST_YEAR} and {core.LAST_YEAR}.",
+        },
+    )
+
+
 class ProgrammeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     serializer_class = EntrySerializer
     scope = staticmethod(reads.entries_for)
@@ -138,17 +153,19 @@ class ProgrammeEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         return Response(EntrySerializer(self.get_object()).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("year", int, description="default: this year")],
+        parameters=[CalendarQuery],
         responses=CalendarRowSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        query_serializer=CalendarQuery,
+    )
     def calendar(self, request):
         """The year's occurrences of every entry, in the order their cycles are made."""
-        year = request.query_params.get("year", "")
         today = timezone.localdate()
-        if year and not (year.isdigit() and core.FIRST_YEAR <= int(year) <= core.LAST_YEAR):
-            raise serializers.ValidationError(
-                {"year": [f"Enter a year between {core.FIRST_YEAR} and {core.LAST_YEAR}."]}
-            )
-        rows = reads.calendar(request.user, year=int(year or today.year), today=today)
+        year = self.query.get("year") or today.year
+        rows = reads.calendar(request.user, year=year, today=today)
         return Response(CalendarRowSerializer(rows, many=True).data)
