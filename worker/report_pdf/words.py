@@ -2,8 +2,9 @@
 type, and the report then says so in words instead of failing."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 from audits.core.display import NOT_MEASURED, interval, percent
@@ -69,11 +70,11 @@ def opinion_words(level: str | None) -> str:
     return level if level.lower().endswith("assurance") else f"{level} assurance"
 
 
-def staff_names(figures: Mapping) -> dict[str, str]:
+def staff_names(figures: Mapping, appendix_rows: Iterable[Mapping] = ()) -> dict[str, str]:
     """Staff reference -> how the report names the person: by name, with the reference
     added only where two people in the report share that name, and by the reference alone
     where no name is known (the appendix's and the overrides' auditors)."""
-    rows = [*records(figures, "appendix"), *records(section(figures, "methodology"), "overrides")]
+    rows = chain(appendix_rows, records(section(figures, "methodology"), "overrides"))
     people = {(str(r["auditor"]), r.get("auditor_name") or "") for r in rows if r.get("auditor")}
     refs_by_name: dict[str, set[str]] = defaultdict(set)
     for ref, name in people:
