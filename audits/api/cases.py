@@ -8,12 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits.api.base import ScopedViewSet
+from audits.api.import_jobs import ImportJobSerializer
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import Allocation, Case, FollowUp
 from audits.selectors import scoping
 from audits.services import actions as action_service
-from audits.services.register_import import register_import
+from audits.services.import_jobs import import_job_start
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -51,14 +52,6 @@ class CaseDetailSerializer(CaseSerializer):
         fields = [*CaseSerializer.Meta.fields, "allocations"]
 
 
-class ImportResultSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    dry_run = serializers.BooleanField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-
-
 class FollowUpSerializer(serializers.ModelSerializer):
     case_ref = serializers.CharField(source="case.case_ref", read_only=True)
 
@@ -81,7 +74,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         if self.action == "retrieve":
             return CaseDetailSerializer
         if self.action == "import_register":
-            return ImportResultSerializer
+            return ImportJobSerializer
         return CaseSerializer
 
     def get_queryset(self):
@@ -101,7 +94,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         description=(
             "Staff (roles, teams managed): administrators only (403 otherwise). Cases and "
             "allocation history: a manager for the teams they manage; a row naming another "
-            "team or a case of another team is a row error and rejects the file."
+            "team or a case of another team is a row error and rejects the file. The file is "
+            "stored and imported by the worker: the answer is 202 with the import job (its "
+            "`url`, also in Location: GET /api/v1/import-jobs/{id}/ for progress). The job "
+            "ends `finished` with the counts, or `failed` with the row errors and nothing "
+            "written."
         ),
         parameters=[
             OpenApiParameter("kind", enum=["cases", "allocations", "staff"], default="cases"),
@@ -113,7 +110,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             ),
             "text/csv": bytes,
         },
-        responses={200: ImportResultSerializer, 400: None, 403: None},
+        responses={202: ImportJobSerializer, 400: None, 403: None},
     )
     @action(
         detail=False,
@@ -134,8 +131,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             )
         kind = request.query_params.get("kind", "cases")
         dry_run = request.query_params.get("dry_run", "0").lower() in ("1", "true", "yes")
-        outcome = register_import(kind=kind, fileobj=upload, actor=request.user, dry_run=dry_run)
-        return Response(outcome.as_dict(), status=status.HTTP_200_OK)
+        job = import_job_start(actor=request.user, kind=kind, upload=upload, dry_run=dry_run)
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))
