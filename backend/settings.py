@@ -383,6 +383,11 @@ STORAGES = {
     # Evidence files: private, never served from a URL (downloads go through a scoped view
     # that logs the read and checks the SHA-256). Another backend (django-storages' S3,
     # issue 21) is a settings change: EVIDENCE_STORAGE_BACKEND and its own options.
+    # Register files uploaded for import, kept until the worker has imported them.
+    "imports": {
+        "BACKEND": FILE_SYSTEM_STORAGE,
+        "OPTIONS": {"location": str(DATA_DIR / "imports"), "base_url": None},
+    },
     "evidence": {
         "BACKEND": EVIDENCE_STORAGE_BACKEND,
         "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}

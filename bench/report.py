@@ -136,8 +136,9 @@ def grade_questions() -> tuple[list[dict], dict]:
     return grading.questions(template.definition), template
 
 
-def build(audits: int):
-    """Empty the database and make a closed cycle with ``audits`` final audits."""
+def build(audits: int, frame_cases: int = 0):
+    """Empty the database and make a closed cycle with ``audits`` final audits (in a frame of
+    3 cases per sampled case, or ``frame_cases`` if more)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -148,7 +149,7 @@ def build(audits: int):
     empty_database("report")
     questions, template = grade_questions()
     sampled = math.ceil(audits * SECOND_EVERY / (SECOND_EVERY + 1))
-    cases = 3 * sampled
+    cases = max(3 * sampled, frame_cases)
     teams = [
         Team.objects.create(name=f"Bench Team {t + 1:02}", service_area="cin") for t in range(TEAMS)
     ]

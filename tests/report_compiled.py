@@ -15,13 +15,16 @@ from django.db import transaction
 from django.test import override_settings
 from pypdf import PdfReader
 
+from audits.core.figures import appendix
 from audits.selectors import published_forms
+from audits.selectors.report_appendix import audit_rows
 from audits.services import reports
 from worker.compile import report_compile
 
 
 class Compiled(NamedTuple):
     figures: dict
+    appendix: list[dict]  # the appendix's rows (not in the figures), read as the PDF reads them
     pdf: bytes
     csv: str
     pages: list[str]  # each page's text, every run of whitespace made one space
@@ -51,6 +54,7 @@ def compiled(blocker, build: Callable[[], tuple]) -> Compiled:
         pdf = reports.report_file(report, "pdf").read_bytes()
         csv = reports.report_file(report, "csv").read_text(encoding="utf-8")
         figures = report.figures
+        rows = appendix(audit_rows(cycle))
         transaction.set_rollback(True)
     published_forms.clear()
-    return Compiled(figures, pdf, csv, page_texts(pdf), facts)
+    return Compiled(figures, rows, pdf, csv, page_texts(pdf), facts)

@@ -33,6 +33,7 @@ from audits.models import (
 from audits.services import escalations, responses
 from audits.services.actions import action_create
 from audits.services.evidence import evidence_attach
+from audits.services.import_jobs import import_job_start
 from audits.services.programme import programme_entry_create
 from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
@@ -207,6 +208,9 @@ API = {
     # Evidence (here on the world's action): whoever sees the action; the uploader deletes.
     # The action or audit is named in the body: one the person cannot see is a field error.
     "evidence-upload": {"POST": deny(PW=400, PO=400)},
+    # Register imports: the manager who uploaded (QA) and administrators.
+    "import-job-list": {"GET": allow((*MANAGERS, "ADM"))},
+    "import-job-detail": {"GET": allow(("QA", "ADM"))},
     "evidence-detail": {
         "GET": allow(ACTION_READERS),
         "DELETE": deny(AUD=404, AUD2=404, OM=404, OUT=404, PW=404, PO=404, TM=403, IA=403, ADM=403),
@@ -394,6 +398,8 @@ def build_world():
     )
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
     report = report_compile(job.pk, "matrix")
+    register_file = SimpleUploadedFile("cases.csv", b"case_ref,team,case_type,opened_on\n")
+    import_job = import_job_start(actor=lead, kind="cases", upload=register_file)
     # A conflict with case A, declared by someone with no login: TM's team's, not OM's.
     conflict = Conflict.objects.create(
         auditor=Staff.objects.filter(user__isnull=True).first(), case=case, reason="Knows them"
@@ -446,6 +452,7 @@ def build_world():
         "notification": told.pk,
         "reconciliation": reconciliation.pk,
         "evidence": evidence.pk,
+        "import-job": import_job.pk,
         "finding": final.pk,
         "practitioner-response": given.pk,
         "own-action": own_action.pk,

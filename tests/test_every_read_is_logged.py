@@ -89,6 +89,9 @@ NO_CASE_DATA = {
     "api:improvement-item-list",
     "api:improvement-item-detail",
     "api:report-list",
+    # An import job: counts and the row errors of a file its reader uploaded themselves.
+    "api:import-job-list",
+    "api:import-job-detail",
     "api:report-changed",
     "api:report-recompute",
     "web:keepalive",

@@ -423,8 +423,9 @@ def _(w):
         "/api/v1/cases/import/?kind=cases",
         {"file": upload},
         as_multipart=True,
-        obj=("", None),
-        verb="import",
+        status=202,  # the job: the worker imports the stored file (tests/test_import_jobs.py)
+        obj=("importjob", None),
+        verb="register.import_requested",
     )
 
 

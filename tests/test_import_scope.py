@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from audits.models import Allocation, Case, Event, Staff
+from tests.import_jobs import upload_and_import
 
 URL = "/api/v1/cases/import/"
 CASES = "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year"
@@ -23,8 +24,8 @@ STAFF = "staff_ref,name,email,team,roles,manages_teams,capacity"
 def upload(client, header: str, *rows: str, kind="cases", dry_run=False):
     content = ("\n".join([header, *rows]) + "\n").encode()
     query = f"?kind={kind}" + ("&dry_run=1" if dry_run else "")
-    return client.post(
-        URL + query, {"file": SimpleUploadedFile("register.csv", content)}, format="multipart"
+    return upload_and_import(
+        client, URL + query, {"file": SimpleUploadedFile("register.csv", content)}
     )
 
 
@@ -96,7 +97,7 @@ def test_an_admin_staff_import_records_each_role_team_and_management_change(peop
         "manager;auditor,Child Protection One;Children Looked After,5"
     )
     response = upload(client_for(people["admin_ada"]), STAFF, row, kind="staff")
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     assert roles_of("manager_bob") == ["auditor", "manager"]
     change = Event.objects.get(verb="staff.access_changed", object_id=str(bob.pk))
     assert change.actor == people["admin_ada"]
@@ -128,12 +129,16 @@ def test_manager_bob_cannot_take_over_another_teams_case(people, register, clien
     row = "C200001,Child Protection One,cp,2025-01-01,,SW-ONE,,"
     before, events = state(), Event.objects.count()
     response = upload(client_for(people["manager_bob"]), CASES, row)
-    assert response.status_code == 400, response.content
+    assert response.json()["status"] == "failed", response.content
     [error] = response.json()["errors"]
     assert (error["line"], error["column"]) == (2, "case_ref")
     assert "Children Looked After" not in error["message"]  # nothing about the other team
     assert state() == before
-    assert Event.objects.count() == events
+    # Only the job's own: requested, rejected.
+    assert list(Event.objects.order_by("pk").values_list("verb", flat=True)[events:]) == [
+        "register.import_requested",
+        "register.import_rejected",
+    ]
 
 
 def test_a_row_for_a_team_bob_does_not_manage_rejects_the_whole_file(people, register, client_for):
@@ -143,7 +148,7 @@ def test_a_row_for_a_team_bob_does_not_manage_rejects_the_whole_file(people, reg
     ]
     before = state()
     response = upload(client_for(people["manager_bob"]), CASES, *rows)
-    assert response.status_code == 400
+    assert response.json()["status"] == "failed"
     assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [(3, "team")]
     assert "not a team you manage" in response.json()["errors"][0]["message"]
     assert state() == before
@@ -155,7 +160,7 @@ def test_bob_still_imports_and_updates_his_own_teams_cases(people, register, cli
         "C100009,Child Protection One,cp,2025-03-01,,,,",
     ]
     response = upload(client_for(people["manager_bob"]), CASES, *rows)
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     assert (response.json()["created"], response.json()["updated"]) == (1, 1)
 
 
@@ -167,15 +172,15 @@ def test_a_dry_run_does_not_tell_bob_which_refs_exist_elsewhere(people, register
     for ref in ("C200001", "C999999"):
         row = f"{ref},SW-ONE,worker,2025-06-01,"
         response = upload(client, ALLOCATIONS, row, kind="allocations", dry_run=True)
-        assert response.status_code == 400
+        assert response.json()["status"] == "failed"
         answers.append(
             [{**e, "message": e["message"].replace(ref, "REF")} for e in response.json()["errors"]]
         )
     assert answers[0] == answers[1]
     # The case register: another team's case is never counted as "updated".
     response = upload(client, CASES, "C200001,Child Protection One,cp,2025-01-01,,,,", dry_run=True)
-    assert response.status_code == 400
-    assert "updated" not in response.json()
+    assert response.json()["status"] == "failed"
+    assert response.json()["updated"] is None
 
 
 def test_bob_cannot_rewrite_the_allocation_history_of_another_teams_case(
@@ -184,7 +189,7 @@ def test_bob_cannot_rewrite_the_allocation_history_of_another_teams_case(
     before = state()
     row = "C200001,SW-ONE,worker,2025-01-01,2025-02-01"
     response = upload(client_for(people["manager_bob"]), ALLOCATIONS, row, kind="allocations")
-    assert response.status_code == 400
+    assert response.json()["status"] == "failed"
     assert response.json()["errors"][0]["column"] == "case_ref"
     assert state() == before
     ours = upload(
@@ -193,7 +198,7 @@ def test_bob_cannot_rewrite_the_allocation_history_of_another_teams_case(
         "C100001,SW-ONE,worker,2025-01-01,2025-02-01",
         kind="allocations",
     )
-    assert ours.status_code == 200, ours.json()
+    assert ours.json()["status"] == "finished", ours.json()
 
 
 def test_the_qa_lead_moves_a_case_between_her_teams_and_the_move_is_an_event(
@@ -201,7 +206,7 @@ def test_the_qa_lead_moves_a_case_between_her_teams_and_the_move_is_an_event(
 ):
     row = "C200001,Child Protection One,cla,2025-01-01,,SW-ONE,,"
     response = upload(client_for(people["qa_lead_quinn"]), CASES, row)
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     case = register["theirs"]
     case.refresh_from_db()
     assert case.team.name == "Child Protection One"

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from audits.models import Allocation, Case, Event, Staff
+from tests.import_jobs import upload_and_import
 
 HEADER = "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year"
 GOOD_ROW = "C100001,Child Protection One,cp,2025-03-01,,SW-ONE,MANAGER_BOB,2015"
@@ -23,8 +24,8 @@ def worker(people, teams):
 def upload(client, text: str | bytes, *, kind="cases", dry_run=False):
     content = text.encode() if isinstance(text, str) else text
     query = f"?kind={kind}" + ("&dry_run=1" if dry_run else "")
-    return client.post(
-        URL + query, {"file": SimpleUploadedFile("register.csv", content)}, format="multipart"
+    return upload_and_import(
+        client, URL + query, {"file": SimpleUploadedFile("register.csv", content)}
     )
 
 
@@ -43,14 +44,16 @@ def snapshot():
 
 def test_a_good_file_creates_cases_and_reports_counts(people, worker, client_for):
     response = upload(client_for(people["manager_bob"]), csv_of(GOOD_ROW))
-    assert response.status_code == 200, response.json()
-    assert response.json() == {
+    job = response.json()
+    assert job["status"] == "finished", job
+    assert {key: job[key] for key in ("kind", "dry_run", "rows_written", "created", "updated")} == {
         "kind": "cases",
         "dry_run": False,
-        "rows": 1,
+        "rows_written": 1,
         "created": 1,
         "updated": 0,
     }
+    assert job["percent"] == 100
     case = Case.objects.get(case_ref="C100001")
     assert (case.team.name, case.case_type, case.worker.staff_ref, case.birth_year) == (
         "Child Protection One",
@@ -75,7 +78,7 @@ def test_a_second_upload_updates_by_case_ref(people, worker, client_for):
 def test_an_excel_saved_file_with_bom_and_crlf_imports(people, worker, client_for):
     content = ("\ufeff" + HEADER + "\r\n" + GOOD_ROW + "\r\n").encode()
     response = upload(client_for(people["manager_bob"]), content)
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     assert Case.objects.filter(case_ref="C100001").exists()
 
 
@@ -83,7 +86,10 @@ def test_a_dry_run_counts_but_writes_nothing(people, worker, client_for):
     before = snapshot()
     response = upload(client_for(people["manager_bob"]), csv_of(GOOD_ROW), dry_run=True)
     assert response.json()["created"] == 1
-    assert snapshot() == before
+    assert response.json()["rows_written"] == 0
+    # Nothing of the register: only the job and the Event of its request.
+    assert snapshot()[:-1] == before[:-1]
+    assert Event.objects.count() == before[-1] + 1
 
 
 BAD_FILES = {
@@ -143,7 +149,7 @@ def test_a_bad_file_is_rejected_with_line_and_column_and_nothing_changes(
     client = client_for(people["manager_bob"])
     before = snapshot()
     response = upload(client, content)
-    assert response.status_code == 400, response.content
+    assert response.json()["status"] == "failed", response.content
     errors = response.json()["errors"]
     assert any(
         e["line"] == line
@@ -151,13 +157,15 @@ def test_a_bad_file_is_rejected_with_line_and_column_and_nothing_changes(
         and (message is None or message in e["message"])
         for e in errors
     ), errors
-    assert snapshot() == before
+    # The register is untouched: only the job and its Events (requested, rejected).
+    assert snapshot()[:-1] == before[:-1]
+    assert Event.objects.count() == before[-1] + 2
 
 
 def test_every_bad_row_is_listed_not_just_the_first(people, worker, client_for):
     rows = [GOOD_ROW.replace("C100001", f"C20000{i}").replace(",cp,", ",zzz,") for i in range(5)]
     response = upload(client_for(people["manager_bob"]), csv_of(GOOD_ROW, *rows))
-    assert response.status_code == 400
+    assert response.json()["status"] == "failed"
     assert [e["line"] for e in response.json()["errors"]] == [3, 4, 5, 6, 7]
     assert response.json()["error_count"] == 5
     assert not Case.objects.exists()
@@ -170,12 +178,12 @@ def test_allocation_history_imports_and_checks_refs(people, worker, client_for):
     response = upload(
         client, csv_of("C100001,SW-ONE,worker,2025-03-01,", header=header), kind="allocations"
     )
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     assert Allocation.objects.get().staff.staff_ref == "SW-ONE"
     bad = upload(
         client, csv_of("C999,SW-ONE,driver,2025-03-01,", header=header), kind="allocations"
     )
-    assert bad.status_code == 400
+    assert bad.json()["status"] == "failed"
     assert {(e["column"]) for e in bad.json()["errors"]} == {"role"}
 
 
@@ -183,7 +191,7 @@ def test_staff_import_creates_logins_with_roles(people, client_for):
     header = "staff_ref,name,email,team,roles,manages_teams,capacity"
     row = "QA-NEW,Nia Reviewer,nia@council.example,Quality Assurance,auditor,,8"
     response = upload(client_for(people["admin_ada"]), csv_of(row, header=header), kind="staff")
-    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "finished", response.json()
     staff = Staff.objects.get(staff_ref="QA-NEW")
     assert staff.capacity == 8
     assert list(staff.user.groups.values_list("name", flat=True)) == ["auditor"]

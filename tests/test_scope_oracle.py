@@ -39,6 +39,7 @@ from audits.models import (
     Cycle,
     Escalation,
     Evidence,
+    ImportJob,
     ImprovementItem,
     Notification,
     PractitionerResponse,
@@ -661,6 +662,16 @@ API = {
         {"POST": lambda o, p, x: api_write(o, p, ALL_ROLES, own(o, p, x))},
     ),
     "evidence-upload": (None, {"POST": lambda o, p, x: 401 if p == ANON else OK}),
+    "import-job-list": (None, {"GET": lambda o, p, x: api_read(o, p, (ADM, M))}),
+    # An import is seen by an administrator and by the manager who uploaded it.
+    "import-job-detail": (
+        "import-job",
+        {
+            "GET": lambda o, p, x: api_read(
+                o, p, (ADM, M), o.has(p, ADM) or x.requested_by.username == p
+            )
+        },
+    ),
     "evidence-detail": (
         "evidence",
         {
@@ -718,6 +729,11 @@ LISTS = {
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
     "notification-list": ("notification", own, "id"),
     "programme-entry-list": ("programme-entry", lambda o, p, x: True, "id"),
+    "import-job-list": (
+        "import-job",
+        lambda o, p, x: o.has(p, ADM) or x.requested_by.username == p,
+        "id",
+    ),
 }
 
 ANY = ALL_ROLES
@@ -1015,6 +1031,11 @@ def _attach_evidence(world):
     key = grading.questions(audit.template.definition)[0]["key"]
     author = audit.assignment.auditor.user
     evidence_attach(actor=author, audit=audit, question_key=key, upload=pdf())
+    # A register import the lead uploaded (queued: no worker runs in this test).
+    from audits.services.import_jobs import import_job_start
+
+    upload = SimpleUploadedFile("cases.csv", b"case_ref,team,case_type,opened_on\n")
+    import_job_start(actor=world.people["lead"], kind="cases", upload=upload)
 
 
 def objects(world, kind):
@@ -1069,6 +1090,7 @@ def every(kind):
         "notification": Notification,
         "reconciliation": Reconciliation,
         "evidence": Evidence,
+        "import-job": ImportJob,
         "practitioner-response": PractitionerResponse,
         "programme-entry": ProgrammeEntry,
     }[kind]

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from audits.models import Action, Assignment, Audit, Case, Cycle, SampledCase, Staff, Template
 from audits.services import actions, audits, escalations
+from tests.import_jobs import upload_and_import
 
 PASSWORD = "not-a-common-passphrase-1"
 PROXY = "10.0.0.2"
@@ -89,10 +90,12 @@ def test_an_upload_within_the_limit_still_works(people, client_for, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("cases.csv", body.encode(), content_type="text/csv")
-    response = client_for(people["qa_lead_quinn"]).post(
-        "/api/v1/cases/import/?kind=cases&dry_run=1", {"file": upload}, format="multipart"
+    response = upload_and_import(
+        client_for(people["qa_lead_quinn"]),
+        "/api/v1/cases/import/?kind=cases&dry_run=1",
+        {"file": upload},
     )
-    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "finished", response.content
 
 
 # --- Schema and docs behind sign-in -------------------------------------------------------------

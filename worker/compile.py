@@ -12,6 +12,7 @@ import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 
+from audits.core.figures import AppendixRows
 from audits.models import Report, ReportJob
 from audits.selectors.report_build import report_build
 from audits.services import reports
@@ -28,7 +29,17 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
     folder = reports.job_folder(job)
     reports.job_progress(job_id, task_id, 10)
     figures, report_hash, rows, fingerprint = report_build(job.cycle, job.as_of)
-    reports.job_progress(job_id, task_id, 40)
+    try:
+        reports.job_progress(job_id, task_id, 40)
+        return _render_and_store(job, task_id, folder, figures, report_hash, rows, fingerprint)
+    finally:
+        rows.close()
+
+
+def _render_and_store(job, task_id, folder, figures, report_hash, rows, fingerprint):
+    """The files, each written from the figures and the audit rows read back one at a time
+    (the appendix is not in the figures), then the report row."""
+    job_id = job.pk
     version = reports.job_reserve_version(job)
     figures["report"] = {
         "version": version,
@@ -39,9 +50,9 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
     data = json.dumps(figures, indent=1, cls=DjangoJSONEncoder).encode()
 
     def csv_bytes(out) -> None:
-        text = io.StringIO(newline="")
-        render_csv(rows, text)
-        out.write(text.getvalue().encode())
+        text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+        render_csv(rows, text, domains=rows.domains)
+        text.detach()  # flushes; the file is closed by its writer
 
     reports.report_files_write(
         job_id,
@@ -49,7 +60,7 @@ def report_compile(job_id: int, task_id: str) -> Report | None:
         folder,
         {
             "json": lambda out: out.write(data),
-            "pdf": lambda out: render_pdf(figures, out),
+            "pdf": lambda out: render_pdf(figures, out, appendix_rows=AppendixRows(rows)),
             "csv": csv_bytes,
         },
     )

@@ -93,10 +93,15 @@ def csv_columns(rows: Iterable[Mapping]) -> list[str]:
     return [*CSV_COLUMNS, *(f"{DOMAIN_PREFIX}{domain}" for domain in domains)]
 
 
-def render_csv(rows: Iterable[dict], stream: TextIO) -> None:
-    """Write a header and one line per audit to ``stream`` (open it with newline="")."""
-    rows = list(rows)
-    writer = csv.DictWriter(stream, fieldnames=csv_columns(rows), restval="")
+def render_csv(rows: Iterable[dict], stream: TextIO, domains: Iterable[str] | None = None) -> None:
+    """Write a header and one line per audit to ``stream`` (open it with newline="").
+    Given the ``domains`` any audit was graded in, the rows are read once, one at a time."""
+    if domains is None:
+        rows = list(rows)
+        columns = csv_columns(rows)
+    else:
+        columns = [*CSV_COLUMNS, *(f"{DOMAIN_PREFIX}{domain}" for domain in sorted(domains))]
+    writer = csv.DictWriter(stream, fieldnames=columns, restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow(csv_row(row))

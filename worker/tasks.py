@@ -79,9 +79,32 @@ def compile_report(self, job_id: int) -> int | None:
 
 @shared_task(name="worker.tasks.sweep_reports")
 def sweep_reports() -> dict:
+    from audits.services.import_jobs import import_jobs_sweep
     from audits.services.reports import reports_sweep
 
-    return reports_sweep()
+    return {**reports_sweep(), **import_jobs_sweep()}
+
+
+@shared_task(
+    bind=True,
+    name="worker.tasks.import_register",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def import_register(self, job_id: int) -> str | None:
+    """Import one stored register file (all rows or none). A crash writes nothing and the
+    job is tried again."""
+    from audits.services.import_jobs import import_job_failed, import_job_run
+
+    try:
+        job = import_job_run(job_id=job_id, task_id=self.request.id)
+    except Exception as error:
+        logger.exception("import job %s failed", job_id)
+        if import_job_failed(job_id, self.request.id, f"{type(error).__name__}: {error}"):
+            raise self.retry(countdown=5) from error
+        return None
+    return None if job is None else job.status
 
 
 @shared_task(name="worker.tasks.purge_retention")

@@ -8,12 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from audits.api.base import ScopedViewSet
+from audits.api.import_jobs import ImportJobSerializer
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import Allocation, Case, FollowUp
 from audits.selectors import scoping
 from audits.services import actions as action_service
-from audits.services.register_import import register_import
+from audits.services.import_jobs import import_job_start
 
 
 class AllocationSerializer(serializers.ModelSerializer):
@@ -51,14 +52,6 @@ class CaseDetailSerializer(CaseSerializer):
         fields = [*CaseSerializer.Meta.fields, "allocations"]
 
 
-class ImportResultSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    dry_run = serializers.BooleanField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-
-
 class FollowUpSerializer(serializers.ModelSerializer):
     case_ref = serializers.CharField(source="case.case_ref", read_only=True)
 
@@ -88,7 +81,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         if self.action == "retrieve":
             return CaseDetailSerializer
         if self.action == "import_register":
-            return ImportResultSerializer
+            return ImportJobSerializer
         return CaseSerializer
 
     def get_queryset(self):
@@ -108,7 +101,11 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         description=(
             "Staff (roles, teams managed): administrators only (403 otherwise). Cases and "
             "allocation history: a manager for the teams they manage; a row naming another "
-            "team or a case of another team is a row error and rejects the file."
+            "team or a case of another team is a row error and rejects the file. The file is "
+            "stored and imported by the worker: the answer is 202 with the import job (its "
+            "`url`, also in Location: GET /api/v1/import-jobs/{id}/ for progress). The job "
+            "ends `finished` with the counts, or `failed` with the row errors and nothing "
+            "written."
         ),
         parameters=[ImportQuery],
         request={
@@ -116,7 +113,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                 "RegisterUpload", {"file": serializers.FileField()}
             ),
         },
-        responses={200: ImportResultSerializer},
+        responses={202: ImportJobSerializer},
     )
     @action(
         detail=False,
@@ -136,8 +133,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                 "The file is too large.",
                 fields={"file": [f"at most {settings.IMPORT_MAX_BYTES} bytes"]},
             )
-        outcome = register_import(fileobj=upload, actor=request.user, **self.query)
-        return Response(outcome.as_dict(), status=status.HTTP_200_OK)
+        job = import_job_start(actor=request.user, upload=upload, **self.query)
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
     @extend_schema(request=FollowUpRequestSerializer, responses={201: FollowUpSerializer})
     @action(detail=True, methods=["post"], url_path="follow-up", write_roles=(roles.MANAGER,))

@@ -10,6 +10,7 @@ from audits.api import (
     evidence,
     findings,
     grading,
+    import_jobs,
     notifications,
     programme,
     reconciliations,
@@ -62,6 +63,7 @@ router.register("teams", register.TeamViewSet, basename="team")
 router.register("staff", register.StaffViewSet, basename="staff")
 router.register("conflicts", register.ConflictViewSet, basename="conflict")
 router.register("cases", cases.CaseViewSet, basename="case")
+router.register("import-jobs", import_jobs.ImportJobViewSet, basename="import-job")
 router.register("cycles", cycles.CycleViewSet, basename="cycle")
 router.register("sampled-cases", samples.SampledCaseViewSet, basename="sampled-case")
 router.register("templates", templates.TemplateViewSet, basename="template")

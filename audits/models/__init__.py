@@ -4,6 +4,7 @@ from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.evidence import Evidence
 from audits.models.history import AccessLog, Event
+from audits.models.imports import ImportJob
 from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
@@ -34,6 +35,7 @@ __all__ = [
     "Evidence",
     "FollowUp",
     "Frame",
+    "ImportJob",
     "ImprovementItem",
     "Moderation",
     "Notification",

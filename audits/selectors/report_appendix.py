@@ -3,8 +3,14 @@
 They are not needed for the figures (report_data.py counts in SQL), but they are part of
 what the report hash covers, so a change to any audit's grades, themes or sample record
 changes the hash. Read as tuples in chunks: at 50,000 audits model instances would cost
-seconds.
+seconds. A compile never holds them all: ``AuditRows`` keeps them in a temporary file as
+they are read (about 5 KB of Python objects per audit, 250 MB at 50,000), and the hash, the
+CSV and the PDF's appendix each read them back one at a time.
 """
+
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
 
 from audits.core import grading
 from audits.models import Assignment, Audit, Cycle, Reconciliation, SampledCase, Template
@@ -58,8 +64,12 @@ class _GradeForm:
 def audit_rows(cycle: Cycle) -> list[dict]:
     """One plain row per audit of the cycle (any status but withdrawn: a replaced case's
     audit is no part of the sample), by case_ref and role."""
+    return list(audit_rows_streamed(cycle))
+
+
+def audit_rows_streamed(cycle: Cycle) -> Iterator[dict]:
+    """``audit_rows``, one row at a time."""
     forms: dict[int, _GradeForm] = {}
-    rows = []
     audits = (
         Audit.objects.filter(assignment__sampled_case__cycle=cycle)
         .exclude(status=Audit.Status.WITHDRAWN)
@@ -101,7 +111,7 @@ def audit_rows(cycle: Cycle) -> list[dict]:
         # A completed first audit of the random sample is counted in the estimate; its
         # summary holds the team when it was completed, the team the figures use.
         counted = team_then is not None and role == PRIMARY and not follow_up
-        rows.append(
+        yield (
             {
                 "case_ref": case_ref,
                 "team": team_then or current_team,
@@ -128,11 +138,15 @@ def audit_rows(cycle: Cycle) -> list[dict]:
                 "themes": sorted(themes),
             }
         )
-    return rows
 
 
 def sampled_rows(cycle: Cycle) -> list[dict]:
     """One plain row per sampled case, by stratum and rank."""
+    return list(sampled_rows_streamed(cycle))
+
+
+def sampled_rows_streamed(cycle: Cycle) -> Iterator[dict]:
+    """``sampled_rows``, one row at a time."""
     sampled = (
         SampledCase.objects.filter(cycle=cycle)
         .order_by("stratum", "rank", "case__case_ref")
@@ -146,8 +160,8 @@ def sampled_rows(cycle: Cycle) -> list[dict]:
             "replacement_reason",
         )
     )
-    return [
-        {
+    for case_ref, stratum, rank, status, follow_up, replaced_by, reason in sampled.iterator(CHUNK):
+        yield {
             "case_ref": case_ref,
             "stratum": stratum,
             "rank": rank,
@@ -156,7 +170,41 @@ def sampled_rows(cycle: Cycle) -> list[dict]:
             "replaced_by": replaced_by,
             "reason": reason,
         }
-        for case_ref, stratum, rank, status, follow_up, replaced_by, reason in sampled.iterator(
-            CHUNK
-        )
-    ]
+
+
+class AuditRows:
+    """A report's audit rows kept in a temporary file (one JSON line each) as they are read,
+    to be read back, in the same order, as often as needed: the memory a compile holds is
+    one row, whatever the number of audits. Also knows the domains any audit was graded in
+    (the CSV's columns). Iterating gives fresh dicts equal to ``audit_rows``."""
+
+    def __init__(self):
+        # Named, so that each reading opens its own handle at its own place.
+        self._file = tempfile.NamedTemporaryFile(prefix="report-rows-")  # noqa: SIM115
+        self.count = 0
+        self.domains: set[str] = set()
+
+    def kept(self, rows: Iterable[dict]) -> Iterator[dict]:
+        """Pass ``rows`` through, keeping each."""
+        for row in rows:
+            self._file.write(json.dumps(row, separators=(",", ":")).encode() + b"\n")
+            self.count += 1
+            self.domains.update(row.get("domain_grades") or ())
+            yield row
+        self._file.flush()
+
+    def __iter__(self) -> Iterator[dict]:
+        with open(self._file.name, "rb") as stream:
+            for line in stream:
+                yield json.loads(line)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def close(self) -> None:
+        self._file.close()

@@ -9,15 +9,16 @@ whole report again inside a request.
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Max, Q, Sum
 
-from audits.core import sampling
-from audits.core.figures import appendix, compute_figures
+from audits.core.figures import compute_figures
 from audits.core.opinion import OpinionThresholds
 from audits.core.responses import response_figures
+from audits.core.sampling import verify_script_text
 from audits.models import (
     Action,
     Assignment,
@@ -34,39 +35,66 @@ from audits.models import (
 )
 from audits.models.opinion import opinion_thresholds
 from audits.selectors import snapshot
-from audits.selectors.report_appendix import audit_rows, sampled_rows
+from audits.selectors.report_appendix import AuditRows, audit_rows_streamed, sampled_rows_streamed
 from audits.selectors.report_inputs import report_inputs, report_setting
 from audits.selectors.report_responses import response_inputs
-from audits.selectors.sample_record import sample_verify
+from audits.selectors.sample_record import recheck_command
+
+
+def _canonical(data) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
 
 
 def canonical_hash(data) -> str:
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_canonical(data).encode()).hexdigest()
+
+
+def canonical_hash_streamed(data, lists: Mapping[str, Iterable]) -> str:
+    """``canonical_hash`` of ``data`` in which each string value named in ``lists`` stands
+    for the list of that iterable's items, read one at a time: the same digest as hashing the
+    whole structure, without holding the lists."""
+    text = _canonical(data)
+    places = sorted((text.index(_canonical(name)), name) for name in lists)
+    digest, start = hashlib.sha256(), 0
+    for place, name in places:
+        digest.update(text[start:place].encode() + b"[")
+        for number, item in enumerate(lists[name]):
+            digest.update((b"," if number else b"") + _canonical(item).encode())
+        digest.update(b"]")
+        start = place + len(_canonical(name))
+    digest.update(text[start:].encode())
+    return digest.hexdigest()
 
 
 def report_build(
     cycle: Cycle, as_of: datetime, thresholds: OpinionThresholds | None = None
-) -> tuple[dict, str, list[dict], str]:
-    """Inputs -> figures with the appendix, and the report hash over the inputs, the
-    details (every audit's and sampled case's row) and the figures; plus the CSV rows and
-    the fingerprint of the same moment. The opinion uses ``thresholds``, by default the
-    organisation's thresholds now."""
+) -> tuple[dict, str, AuditRows, str]:
+    """Inputs -> figures, and the report hash over the inputs, the details (every audit's
+    and sampled case's row) and the figures; plus the audit rows (the CSV's and the
+    appendix's, kept in a file: see ``AuditRows``) and the fingerprint of the same moment.
+    The opinion uses ``thresholds``, by default the organisation's thresholds now. The
+    figures hold no row per audit: the appendix is read from the rows."""
+    verify = {}
+    if hasattr(cycle, "frame"):
+        # The report prints how to re-check the sample, not a re-check of its own.
+        verify = {"command": recheck_command(cycle.frame), "script": verify_script_text()}
+    rows = AuditRows()
     with snapshot.one_snapshot():  # figures, rows, hash and fingerprint of the same moment
         inputs = report_inputs(cycle, as_of)
-        verify = sample_verify(cycle=cycle) if hasattr(cycle, "frame") else {}
-        rows = audit_rows(cycle)
         responses = response_inputs(cycle, as_of)
-        details = {"audits": rows, "sampled": sampled_rows(cycle), "responses": responses}
         fingerprint = report_fingerprint(cycle)
-    figures = compute_figures(
-        inputs,
-        verify={k: verify.get(k) for k in ("command", "script")},
-        thresholds=thresholds or opinion_thresholds(),
-    )
-    figures["appendix"] = appendix(rows)
-    figures["practitioner_responses"] = response_figures(responses)
-    report_hash = canonical_hash({"inputs": inputs, "details": details, "figures": figures})
+        figures = compute_figures(
+            inputs, verify=verify, thresholds=thresholds or opinion_thresholds()
+        )
+        figures["practitioner_responses"] = response_figures(responses)
+        details = {"audits": "\0audits", "sampled": "\0sampled", "responses": responses}
+        report_hash = canonical_hash_streamed(
+            {"inputs": inputs, "details": details, "figures": figures},
+            {
+                "\0audits": rows.kept(audit_rows_streamed(cycle)),
+                "\0sampled": sampled_rows_streamed(cycle),
+            },
+        )
     return figures, report_hash, rows, fingerprint
 
 
@@ -133,6 +161,6 @@ def report_fingerprint(cycle: Cycle) -> str:
             .values_list("pk", "staff_ref")
             .distinct()
         ),
-        "verify_script": hashlib.sha256(sampling.verify_script_text().encode()).hexdigest(),
+        "verify_script": hashlib.sha256(verify_script_text().encode()).hexdigest(),
     }
     return canonical_hash(parts)

@@ -4,23 +4,20 @@ the responses given by then."""
 
 from datetime import timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
-from audits.models import Audit, PractitionerResponse
-from audits.selectors.responses import response_due_on
+from audits.models import Audit, Moderation, PractitionerResponse
+from audits.selectors.responses import FINALISING, due_after, finalised_day
 
 
 def response_inputs(cycle, as_of) -> list[dict]:
     as_of_day = timezone.localdate(as_of) if as_of else timezone.localdate()
-    audits = (
-        Audit.objects.filter(
-            assignment__sampled_case__cycle=cycle,
-            assignment__role="primary",
-            status=Audit.Status.FINAL,
-        )
-        .select_related("assignment__sampled_case__case")
-        .order_by("pk")
-    )
+    audits = Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle,
+        assignment__role="primary",
+        status=Audit.Status.FINAL,
+    ).order_by("pk")
     given = PractitionerResponse.objects.filter(audit__in=audits).order_by("at", "pk")
     if as_of:
         # as_of is kept to the second: a response in that second is before it.
@@ -30,15 +27,24 @@ def response_inputs(cycle, as_of) -> list[dict]:
         by_audit.setdefault(response.audit_id, []).append(
             {"verdict": response.verdict, "held_as": response.held_as, "comment": response.comment}
         )
+    # Plain values read in chunks: model instances of a large cycle's audits (with their
+    # answers, and the cycles a prefetch makes) would cost megabytes and wait for the GC.
+    moderated = dict(
+        Moderation.objects.filter(audit__in=audits, decision__in=FINALISING)
+        .values("audit_id")
+        .annotate(last=Max("at"))
+        .values_list("audit_id", "last")
+    )
+    read = audits.values_list("pk", "submitted_at", "assignment__sampled_case__case__case_ref")
     rows = []
-    for audit in audits:
-        due_on = response_due_on(audit)
+    for audit_id, submitted_at, case_ref in read.iterator(chunk_size=2000):
+        due_on = due_after(finalised_day(submitted_at, moderated.get(audit_id)))
         rows.append(
             {
-                "audit": audit.pk,
-                "case_ref": audit.assignment.sampled_case.case.case_ref,
+                "audit": audit_id,
+                "case_ref": case_ref,
                 "window_closed": due_on is not None and due_on < as_of_day,
-                "responses": by_audit.get(audit.pk, []),
+                "responses": by_audit.get(audit_id, []),
             }
         )
     return rows

@@ -24,8 +24,21 @@ def finalised_on(audit: Audit) -> date | None:
     moderated = max(
         (m.at for m in audit.moderations.all() if m.decision in FINALISING), default=None
     )
-    when = moderated or audit.submitted_at
+    return finalised_day(audit.submitted_at, moderated)
+
+
+def finalised_day(submitted_at, last_finalising_moderation) -> date | None:
+    """The day a final audit became final, from when it was submitted and when it was last
+    moderated with a finalising decision (None if never)."""
+    when = last_finalising_moderation or submitted_at
     return timezone.localdate(when) if when else None
+
+
+def due_after(final_day: date | None) -> date | None:
+    """The last day to respond to an audit that became final on ``final_day``."""
+    if final_day is None:
+        return None
+    return working_days_after(final_day, settings.PRACTITIONER_RESPONSE_WORKING_DAYS)
 
 
 def with_finding_reads(audits: QuerySet[Audit], staff: Staff | None) -> QuerySet[Audit]:
@@ -50,10 +63,7 @@ def with_finding_reads(audits: QuerySet[Audit], staff: Staff | None) -> QuerySet
 
 def response_due_on(audit: Audit) -> date | None:
     """The last day to respond: the window's working days after the audit became final."""
-    start = finalised_on(audit)
-    if start is None:
-        return None
-    return working_days_after(start, settings.PRACTITIONER_RESPONSE_WORKING_DAYS)
+    return due_after(finalised_on(audit))
 
 
 def _allocations_when_audited(audit: Audit) -> QuerySet[Allocation]:

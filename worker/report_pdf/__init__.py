@@ -9,6 +9,7 @@ executive summary), methodology, findings, reliability, actions (and escalations
 appendix; words, blocks and styles are shared by all of them.
 """
 
+from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any, BinaryIO
 
@@ -18,14 +19,14 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate
 
 from worker.report_pdf.actions import escalations_and_actions
-from worker.report_pdf.appendix import appendix
+from worker.report_pdf.appendix import appendix, unfold_later
 from worker.report_pdf.cover import cover, executive_summary
 from worker.report_pdf.findings import findings
 from worker.report_pdf.methodology import methodology
 from worker.report_pdf.reliability import reconciliation, reliability
 from worker.report_pdf.responses import practitioner_responses_flowables
 from worker.report_pdf.styles import BODY, DEFAULT_TITLE, H2, HEADING_LEVELS, MARGIN
-from worker.report_pdf.words import as_text, section
+from worker.report_pdf.words import as_text, section, staff_names
 
 __all__ = ["render_pdf"]
 
@@ -50,7 +51,11 @@ def _keep_parts(story: list) -> list:
 
 
 class _ReportDocument(SimpleDocTemplate):
-    """Adds a bookmark for each heading so a long report can be navigated."""
+    """Adds a bookmark for each heading so a long report can be navigated, and makes the
+    appendix's tables as the layout reaches them."""
+
+    def filterFlowables(self, flowables: list) -> None:
+        unfold_later(flowables)
 
     def afterFlowable(self, flowable: Any) -> None:
         level = HEADING_LEVELS.get(getattr(getattr(flowable, "style", None), "name", None))
@@ -69,8 +74,10 @@ def _footer(text: str, canvas: Any, document: Any) -> None:
     canvas.restoreState()
 
 
-def render_pdf(figures: dict, stream: BinaryIO) -> None:
-    """Write the complete assurance report for ``figures`` to ``stream`` as a PDF."""
+def render_pdf(figures: dict, stream: BinaryIO, appendix_rows: Iterable[Mapping] = ()) -> None:
+    """Write the complete assurance report for ``figures`` to ``stream`` as a PDF, with the
+    appendix of ``appendix_rows`` (the completed first audits, by case reference, read one
+    page-sized chunk at a time; iterated twice)."""
     report, cycle = section(figures, "report"), section(figures, "cycle")
     title = report.get("title") or DEFAULT_TITLE
     signature = (
@@ -88,13 +95,15 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
         subject=signature,
         creator="CaseAssure",
         invariant=1,
+        pageCompression=1,  # each page compressed as it is finished, not held as text
     )
+    names = staff_names(figures, appendix_rows)  # one pass over the rows
     story = [
         *cover(figures),
         *_keep_parts(
             [
                 *executive_summary(figures),
-                *methodology(figures),
+                *methodology(figures, names),
                 *findings(figures),
                 *reliability(figures),
                 *reconciliation(figures),
@@ -102,7 +111,7 @@ def render_pdf(figures: dict, stream: BinaryIO) -> None:
                 *practitioner_responses_flowables(figures, heading=H2, body=BODY),
             ]
         ),
-        *appendix(figures),
+        *appendix(figures, appendix_rows, names),
     ]
     footer = partial(_footer, signature)
     document.build(story, onFirstPage=footer, onLaterPages=footer)

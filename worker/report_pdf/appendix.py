@@ -1,13 +1,14 @@
 """The appendix: every audited case by case reference, and how to recompute the headline
 figures from the report's files."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import LongTable, PageBreak, Paragraph, TableStyle
+from reportlab.platypus import Flowable, LongTable, PageBreak, Paragraph, TableStyle
 
 from worker.report_pdf.blocks import para
 from worker.report_pdf.styles import (
@@ -23,7 +24,6 @@ from worker.report_pdf.styles import (
 from worker.report_pdf.words import (
     as_text,
     case_type_text,
-    records,
     section,
     staff_names,
     stratum_text,
@@ -33,6 +33,29 @@ from worker.report_pdf.words import (
 # Table.split re-measures every row left in the table, so one table of n rows costs about
 # n^2 / rows_per_page; fixed-size chunks keep the appendix linear in the number of cases.
 APPENDIX_CHUNK_ROWS = 300
+
+
+class LaterFlowables(Flowable):
+    """Stands in the story for flowables made only when the layout reaches them (the
+    document's ``filterFlowables`` asks for the next one): the appendix's tables are built
+    one chunk at a time, so the memory held is one chunk whatever the number of cases."""
+
+    def __init__(self, flowables: Iterator):
+        super().__init__()
+        self.flowables = flowables
+
+
+def unfold_later(flowables: list) -> None:
+    """Put the next of a leading LaterFlowables' flowables before it, or drop it when it has
+    no more (a DocTemplate's filterFlowables)."""
+    while flowables and isinstance(flowables[0], LaterFlowables):
+        following = next(flowables[0].flowables, None)
+        if following is None:
+            del flowables[0]
+        else:
+            flowables.insert(0, following)
+    if not flowables:
+        flowables.append(None)  # the document skips None
 
 
 # Relative widths: the columns of names and labels get the room, and every cell wraps within
@@ -92,12 +115,15 @@ def _appendix_row(
     ]
 
 
-def appendix(figures: Mapping) -> list:
-    rows = sorted(records(figures, "appendix"), key=lambda r: str(r.get("case_ref") or ""))
+def appendix(
+    figures: Mapping, rows: Iterable[Mapping] = (), names: Mapping[str, str] | None = None
+) -> list:
+    """The appendix of ``rows`` (completed first audits, by case reference), read as the
+    tables are laid out; ``names``: the report's names of its staff (``staff_names``)."""
     scale = section(figures, "findings", "grade_scale") or DEFAULT_GRADE_SCALE
     key = ", ".join(f"{g} {name}" for g, name in sorted(scale.items(), key=lambda i: int(i[0])))
     story = [PageBreak(), para("Appendix: audited cases", H1)]
-    if not rows:
+    if next(iter(rows), None) is None:
         return [*story, para("No cases were audited.")]
     story.append(
         para(
@@ -109,16 +135,18 @@ def appendix(figures: Mapping) -> list:
     )
     widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
     header = [para(heading, APPENDIX_HEAD) for heading in APPENDIX_COLUMNS]
-    names, teams = staff_names(figures), team_names(figures)
-    for start in range(0, len(rows), APPENDIX_CHUNK_ROWS):
-        chunk = [
-            _appendix_row(row, widths, names, teams)
-            for row in rows[start : start + APPENDIX_CHUNK_ROWS]
-        ]
-        table = LongTable([header, *chunk], colWidths=widths, repeatRows=1, hAlign="LEFT")
-        table.setStyle(APPENDIX_STYLE)
-        story.append(table)
-    return [*story, *_recompute_recipe()]
+    names = staff_names(figures, rows) if names is None else names
+    teams = team_names(figures)
+
+    def tables() -> Iterator[LongTable]:
+        remaining = iter(rows)
+        while chunk := list(islice(remaining, APPENDIX_CHUNK_ROWS)):
+            cells = [_appendix_row(row, widths, names, teams) for row in chunk]
+            table = LongTable([header, *cells], colWidths=widths, repeatRows=1, hAlign="LEFT")
+            table.setStyle(APPENDIX_STYLE)
+            yield table
+
+    return [*story, LaterFlowables(tables()), *_recompute_recipe()]
 
 
 RECOMPUTE_STEPS = [

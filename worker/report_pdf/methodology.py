@@ -110,7 +110,7 @@ def _frame_value(key: str, value: Any) -> str:
     return as_date(value) if key == "open_on" else as_text(value).replace("_", " ")
 
 
-def methodology(figures: Mapping) -> list:
+def methodology(figures: Mapping, names: Mapping[str, str] | None = None) -> list:
     method = section(figures, "methodology")
     definition = section(method, "frame_definition")
     exclusions = [
@@ -174,7 +174,7 @@ def methodology(figures: Mapping) -> list:
         para("Rules set aside by a manager, with the reason recorded", LABEL),
         *records_table(
             records(method, "overrides"),
-            _override_columns(staff_names(figures)),
+            _override_columns(staff_names(figures) if names is None else names),
             "No rule was set aside.",
         ),
         para("Cases no eligible auditor could take", LABEL),

@@ -2,8 +2,9 @@
 type, and the report then says so in words instead of failing."""
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 from django.utils.text import slugify
@@ -71,11 +72,11 @@ def opinion_words(level: str | None) -> str:
     return level if level.lower().endswith("assurance") else f"{level} assurance"
 
 
-def staff_names(figures: Mapping) -> dict[str, str]:
+def staff_names(figures: Mapping, appendix_rows: Iterable[Mapping] = ()) -> dict[str, str]:
     """Staff reference -> how the report names the person: by name, with the reference
     added only where two people in the report share that name, and by the reference alone
     where no name is known (the appendix's and the overrides' auditors)."""
-    rows = [*records(figures, "appendix"), *records(section(figures, "methodology"), "overrides")]
+    rows = chain(appendix_rows, records(section(figures, "methodology"), "overrides"))
     people = {(str(r["auditor"]), r.get("auditor_name") or "") for r in rows if r.get("auditor")}
     refs_by_name: dict[str, set[str]] = defaultdict(set)
     for ref, name in people:
@@ -88,8 +89,8 @@ def staff_names(figures: Mapping) -> dict[str, str]:
 
 def team_names(figures: Mapping) -> dict[str, str]:
     """Stratum label (a team's name as a slug) -> the team's name, from the teams the report
-    names (its appendix and its findings by team)."""
-    rows = [*records(figures, "appendix"), *records(section(figures, "findings"), "by_team")]
+    names (its findings by team; the figures hold no appendix)."""
+    rows = records(section(figures, "findings"), "by_team")
     return {slugify(name): name for name in {str(r["team"]) for r in rows if r.get("team")}}
 
 

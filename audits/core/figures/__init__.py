@@ -9,6 +9,7 @@ with the funnel, by case type and domain), ``reliability`` (moderation and agree
 they share in ``common``. ``compute_figures`` puts them together."""
 
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from audits.core.figures.breakdowns import (
@@ -181,7 +182,17 @@ APPENDIX_COLUMNS = (
 def appendix(audit_rows: list[dict]) -> list[dict]:
     """The appendix of audited cases: every completed first audit, of the random sample and
     of follow-ups, by case_ref (rows as report_rows.audit_rows gives them)."""
-    completed = [a for a in audit_rows if a["role"] == "primary" and a["status"] in AUDIT_COMPLETED]
-    return [
-        {k: a[k] for k in APPENDIX_COLUMNS} for a in sorted(completed, key=lambda a: a["case_ref"])
-    ]
+    return sorted(AppendixRows(audit_rows), key=lambda a: a["case_ref"])
+
+
+class AppendixRows:
+    """The appendix's rows of ``audit_rows`` (already in case_ref order), one at a time, as
+    often as it is iterated: every completed first audit, with the appendix's columns."""
+
+    def __init__(self, audit_rows: Iterable[dict]):
+        self.audit_rows = audit_rows
+
+    def __iter__(self) -> Iterator[dict]:
+        for a in self.audit_rows:
+            if a["role"] == "primary" and a["status"] in AUDIT_COMPLETED:
+                yield {k: a[k] for k in APPENDIX_COLUMNS}
