@@ -9,6 +9,11 @@ audit was served at 29/s on this 2-core machine where an autosave was served at 
 assignment with the auditor and the case in one five-table read, and the form's name and
 version from the process's kept published forms (published_forms). The result is what
 audits_for shows the auditor: their own audit is always in it.
+
+Measured in one process through bench.load's WSGI application, production settings,
+PostgreSQL, interleaved with the floor's open (load average 9-19): the open took 9.6 ms of
+CPU per request before (floor 2.8 ms) and 6.1 ms after (floor 2.5 ms, autosave 2.9 ms);
+PostgreSQL planned the scope query in 1.75 ms (median of 30), the floor's in 0.12 ms.
 """
 
 from audits.models import Assignment, Audit
