@@ -12,7 +12,7 @@ from audits.api.strict import whole_number
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
 from audits.models import Audit, Escalation, Event, Moderation
-from audits.selectors import double_audits, scoping
+from audits.selectors import audit_open, double_audits, scoping
 from audits.services import audits as audit_service
 from audits.services import escalations, moderation
 from audits.services.escalations import is_overdue
@@ -224,7 +224,13 @@ class AuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        return self._respond(self.get_object())  # its AccessLog row: audits.infra.access_log
+        # The auditor's own audit in narrow reads (selectors/audit_open.py); anyone else, or
+        # a detail asked with filters, through the full scope. Either way its AccessLog row
+        # is written by audits.infra.access_log.
+        own = (
+            None if request.query_params else audit_open.audit_opened_by(request.user, kwargs["pk"])
+        )
+        return self._respond(own if own is not None else self.get_object())
 
     def _audit_to_edit(self) -> Audit:
         """The audit a PATCH edits. The caller's own assignment is found with one simple
