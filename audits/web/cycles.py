@@ -14,6 +14,7 @@ from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
 from audits.services import cycles as cycles_service
 from audits.services import sample
+from audits.web import listing
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
@@ -37,10 +38,33 @@ def _cycles(user):
     return scoping.cycles_managed_by(user).select_related("frame").prefetch_related("teams")
 
 
+CYCLE_SORTS = {
+    "newest": ("-period_end", "-pk"),
+    "oldest": ("period_end", "pk"),
+    "name": ("name", "pk"),
+}
+
+
 @role_required(*MANAGERS)
 def cycle_list(request):
-    cycles = _cycles(request.user).order_by("-period_end", "-pk")
-    return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
+    filters = {
+        "q": listing.text_param(request, "q"),
+        "status": listing.choice_param(request, "status", Cycle.Status.values),
+    }
+    rows = _cycles(request.user)
+    if filters["q"]:
+        rows = rows.filter(name__icontains=filters["q"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    rows, sort = listing.sorted_rows(request, rows, sorts=CYCLE_SORTS, default="newest")
+    context = {
+        "cycles": listing.paginate(request, rows, noun=("cycle", "cycles"), sort=sort),
+        "filters": filters,
+        "statuses": Cycle.Status.choices,
+        "sorts": [("newest", "Newest first"), ("oldest", "Oldest first"), ("name", "Name")],
+        "sort": sort,
+    }
+    return page(request, "audits/cycles.html", context, current="web:cycles")
 
 
 def _flat(errors: dict) -> dict:
