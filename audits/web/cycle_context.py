@@ -2,7 +2,7 @@
 its sample, and the assignment (loads, unassignable cases and why, overrides); and the
 page itself, which the cycle's POST handlers re-render with their errors."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.conf import settings
 from django.utils import timezone
@@ -10,9 +10,10 @@ from django.utils import timezone
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
-from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
+from audits.models import Audit, Cycle, SampledCase, Staff
 from audits.selectors import sample_record
 from audits.services import sample
+from audits.web import cycle_lists
 from audits.web.pages import page
 
 
@@ -21,8 +22,7 @@ def _frame(cycle: Cycle):
     return getattr(cycle, "frame", None)
 
 
-def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) -> list[dict]:
-    drawn = Counter(s.stratum for s in sampled if s.status == "selected" and not s.is_follow_up)
+def _strata(cycle: Cycle, frame, plan: dict | None, drawn: Counter) -> list[dict]:
     sizes = frame.strata_sizes if frame else (plan or {}).get("strata", {})
     allocation = frame.allocation if frame else (plan or {}).get("allocation", {})
     return [
@@ -33,54 +33,6 @@ def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) 
             "drawn": drawn.get(name, 0),
         }
         for name, size in sorted(sizes.items())
-    ]
-
-
-def _loads(cycle: Cycle) -> list[dict]:
-    counts: dict[int, Counter] = defaultdict(Counter)
-    # A withdrawn audit (its case was replaced) is no part of anyone's load.
-    current = Assignment.objects.filter(sampled_case__cycle=cycle).exclude(
-        audit__status="withdrawn"
-    )
-    for auditor_id, role in current.values_list("auditor_id", "role"):
-        counts[auditor_id][role] += 1
-    people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
-    return [
-        {
-            "staff": person,
-            "primary": counts[person.pk]["primary"],
-            "second": counts[person.pk]["second"],
-            "total": sum(counts[person.pk].values()),
-            "capacity": person.capacity,
-        }
-        for person in people
-    ]
-
-
-def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
-    rows = []
-    for row in cycle.assignment_summary.get("unassignable", []):
-        if (row["sampled_case"], row["role"]) in placed:
-            continue  # a manager has since assigned it by override
-        rows.append(
-            {
-                **row,
-                "reason_texts": reason_texts(row["reasons"]),
-                "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
-            }
-        )
-    return rows
-
-
-def reason_texts(reasons: list[str]) -> list[str]:
-    return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
-
-
-def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
-    """``{"R1": 3}`` as "3 auditors - auditor is in the case's current team" (an en dash)."""
-    return [
-        f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
-        for rule, count in auditors_blocked_by.items()
     ]
 
 
@@ -99,7 +51,13 @@ def overdue_audits(cycle: Cycle) -> int:
     ).count()
 
 
-def cycle_context(cycle: Cycle) -> dict:
+def auditor_picker():
+    """The auditors a manager may choose, each with their team, so two people of the same
+    name can be told apart."""
+    return auditor_choices().select_related("team")
+
+
+def cycle_context(request, cycle: Cycle) -> dict:
     frame = _frame(cycle)
     plan, plan_error = None, None
     if frame is None:
@@ -107,31 +65,26 @@ def cycle_context(cycle: Cycle) -> dict:
             plan = sample.cycle_plan(cycle=cycle)
         except DomainError as error:
             plan_error = f"{error.message} {error.fields or ''}".strip()
-    sampled = list(
-        SampledCase.objects.filter(cycle=cycle)
-        .select_related("case__team", "replaced_by__case")
-        .prefetch_related("assignments__auditor", "assignments__audit")
-        .order_by("stratum", "rank")
-    )
-    placed = {(a.sampled_case_id, a.role) for s in sampled for a in s.assignments.all()}
-    for item in sampled:
-        item.by_role = {a.role: a for a in item.assignments.all()}
-    overrides = [a for s in sampled for a in s.assignments.all() if a.override_reason]
-    active = [s for s in sampled if s.status == "selected"]
+    taken = cycle_lists.placed(cycle) if frame else set()
+    active = SampledCase.objects.filter(cycle=cycle, status="selected")
+    primaries = {pk for pk, role in taken if role == "primary"}
+    active_ids = set(active.values_list("pk", flat=True)) if frame else set()
+    drawn = cycle_lists.drawn_per_stratum(cycle) if frame else Counter()
+    lists = cycle_lists.unassignable_list(request, cycle, taken) if frame else {}
     return {
         "cycle": cycle,
         "frame": frame,
         "plan": plan,
         "plan_error": plan_error,
-        "strata": _strata(cycle, frame, plan, sampled),
-        "sampled": sampled,
-        "active": active,
-        "assigned": bool(placed),
-        "waiting_for_auditor": sum((s.pk, "primary") not in placed for s in active),
-        "loads": _loads(cycle) if placed else [],
-        "unassignable": _unassignable(cycle, placed),
-        "overrides": overrides,
-        "auditors": auditor_choices() if frame else [],
+        "strata": _strata(cycle, frame, plan, drawn),
+        **(cycle_lists.sample_list(request, cycle) if frame else {}),
+        "active_count": len(active_ids),
+        "assigned": bool(taken),
+        "waiting_for_auditor": len(active_ids - primaries),
+        "loads": cycle_lists.loads_list(request, cycle) if taken else None,
+        **lists,
+        "overrides": cycle_lists.overrides_list(request, cycle) if taken else None,
+        "auditors": auditor_picker() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
@@ -140,7 +93,7 @@ def cycle_context(cycle: Cycle) -> dict:
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
-        "overdue_audits": overdue_audits(cycle) if placed else 0,
+        "overdue_audits": overdue_audits(cycle) if taken else 0,
         "may_set_window": frame is not None and cycle.status not in CYCLE_CLOSED,
     }
 
@@ -162,6 +115,6 @@ def _extend_rows(context: dict) -> list[dict]:
 
 
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
-    context = {**cycle_context(cycle), **extra}
+    context = {**cycle_context(request, cycle), **extra}
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
     return page(request, "audits/cycle.html", context, current="web:cycles", status=status)

@@ -14,7 +14,8 @@ from audits.selectors import scoping
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
-from audits.web.cycle_context import blocked_counts, render_cycle
+from audits.web.cycle_context import render_cycle
+from audits.web.cycle_lists import blocked_counts
 from audits.web.errors import summary
 from audits.web.forms import CloseForm, sizes_from
 

@@ -188,17 +188,30 @@ OVERRIDE_LABELS = {
 }
 
 
+CHOOSE_CASE = "enter the reference of a case in this cycle's sample"
+
+
+def _sampled(cycle: Cycle, post) -> SampledCase | None:
+    """The case typed by its reference (the page's picker) or chosen by id (the older form);
+    only a case of this cycle's sample that is still selected."""
+    rows = SampledCase.objects.filter(cycle=cycle, status=SampledCase.Status.SELECTED)
+    ref = (post.get("case_ref") or "").strip()
+    if ref:
+        return rows.filter(case__case_ref__iexact=ref[:40]).order_by("is_follow_up", "pk").first()
+    return rows.filter(pk=_int(post.get("sampled_case"))).first()
+
+
 @require_POST
 @role_required(*MANAGERS)
 def cycle_override(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
     post = request.POST
-    sampled = SampledCase.objects.filter(cycle=cycle, pk=_int(post.get("sampled_case"))).first()
+    sampled = _sampled(cycle, post)
     auditor = auditor_choices().filter(pk=_int(post.get("auditor"))).first()
     role = post.get("role", Assignment.Role.PRIMARY)
     try:
         if sampled is None or auditor is None:
-            missing = {"sampled_case": ["choose a case"]} if sampled is None else {}
+            missing = {"sampled_case": [CHOOSE_CASE]} if sampled is None else {}
             missing.update({"auditor": ["choose an auditor"]} if auditor is None else {})
             raise DomainError("Choose a case and an auditor.", fields=missing)
         item = assignment_service.assignment_override(

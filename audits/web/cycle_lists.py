@@ -1,0 +1,176 @@
+"""The long lists of a cycle page, one page of rows each, with their own GET parameters
+(``sample_page``, ``sample_q``, ``unassignable_page``, ...) so paging one list leaves the
+rest of the page as it was: the sample, the loads per auditor, the cases no auditor could
+take (summarised by reason, with a total, before the detail) and the manager's overrides."""
+
+from collections import Counter
+
+from django.db.models import Count, Q
+
+from audits.core.rules import REASONS
+from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.web import listing
+
+SAMPLE_SORTS = {
+    "rank": ("stratum", "rank", "pk"),
+    "case": ("case__case_ref", "pk"),
+    "team": ("case__team__name", "stratum", "rank", "pk"),
+}
+SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
+ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
+
+
+def sample_list(request, cycle: Cycle) -> dict:
+    """The sample, searchable by case reference and filterable by stratum and status."""
+    filters = {
+        "q": listing.text_param(request, "sample_q"),
+        "stratum": (request.GET.get("sample_stratum") or "")[:80],
+        "status": listing.choice_param(request, "sample_status", dict(SAMPLE_STATUSES)),
+    }
+    rows = SampledCase.objects.filter(cycle=cycle)
+    if filters["q"]:
+        rows = rows.filter(case__case_ref__icontains=filters["q"])
+    if filters["stratum"]:
+        rows = rows.filter(stratum=filters["stratum"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    rows = rows.select_related("case__team", "replaced_by__case").prefetch_related(
+        "assignments__auditor", "assignments__audit"
+    )
+    rows, sort = listing.sorted_rows(
+        request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
+    )
+    found = listing.paginate(
+        request, rows, noun=("case", "cases"), prefix="sample_", anchor="sample", sort=sort
+    )
+    for item in found["rows"]:
+        item.by_role = {a.role: a for a in item.assignments.all()}
+    return {
+        "sample": found,
+        "sample_filters": filters,
+        "sample_statuses": SAMPLE_STATUSES,
+        "sample_sorts": [("rank", "Stratum and rank"), ("case", "Case"), ("team", "Team")],
+    }
+
+
+def drawn_per_stratum(cycle: Cycle) -> Counter:
+    rows = (
+        SampledCase.objects.filter(cycle=cycle, status="selected", is_follow_up=False)
+        .values("stratum")
+        .annotate(n=Count("pk"))
+    )
+    return Counter({row["stratum"]: row["n"] for row in rows})
+
+
+def placed(cycle: Cycle) -> set[tuple[int, str]]:
+    """(sampled case id, role) of every assignment in the cycle: two integers a row."""
+    return set(
+        Assignment.objects.filter(sampled_case__cycle=cycle).values_list("sampled_case_id", "role")
+    )
+
+
+def loads_list(request, cycle: Cycle) -> dict:
+    """Audits per auditor (withdrawn ones are no part of anyone's load), by name."""
+    current = ~Q(assignments__audit__status="withdrawn") & Q(assignments__sampled_case__cycle=cycle)
+    rows = (
+        Staff.objects.filter(assignments__sampled_case__cycle=cycle)
+        .annotate(
+            primary=Count("assignments", filter=current & Q(assignments__role="primary")),
+            second=Count("assignments", filter=current & Q(assignments__role="second")),
+        )
+        .filter(Q(primary__gt=0) | Q(second__gt=0))
+        .select_related("team")
+        .order_by("name", "pk")
+    )
+    found = listing.paginate(
+        request, rows, noun=("auditor", "auditors"), prefix="loads_", anchor="loads"
+    )
+    found["rows"] = [_load(person) for person in found["rows"]]
+    # Everyone with a load, for the "auditor is unavailable" list (a few dozen people).
+    found["everyone"] = [_load(person) for person in rows]
+    return found
+
+
+def _load(person: Staff) -> dict:
+    return {
+        "staff": person,
+        "primary": person.primary,
+        "second": person.second,
+        "total": person.primary + person.second,
+        "capacity": person.capacity,
+    }
+
+
+def reason_texts(reasons: list[str]) -> list[str]:
+    return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
+
+
+def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
+    """``{"R1": 3}`` as "3 auditors - auditor is in the case's current team" (an en dash)."""
+    return [
+        f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
+        for rule, count in auditors_blocked_by.items()
+    ]
+
+
+def _why(reasons: list[str]) -> str:
+    """What stopped every auditor, in words: "auditor has no capacity left, or ..."."""
+    return ", or ".join(REASONS.get(r, r) for r in reasons) or "no auditor in the pool"
+
+
+def unassignable_summary(rows: list[dict]) -> dict:
+    """ "134 cases could not be assigned", then how many for each set of reasons (the
+    largest group first) and for each role."""
+    groups = Counter(_why(row["reasons"]) for row in rows)
+    roles = Counter(ROLE_WORDS.get(row["role"], row["role"]) for row in rows)
+    return {
+        "total": len(rows),
+        "by_reason": [{"count": n, "why": why} for why, n in groups.most_common()],
+        "by_role": [f"{n} {role}{'s' if n != 1 else ''}" for role, n in sorted(roles.items())],
+    }
+
+
+def unassignable_list(request, cycle: Cycle, taken: set[tuple[int, str]]) -> dict:
+    rows = [
+        row
+        for row in cycle.assignment_summary.get("unassignable", [])
+        # a manager has since assigned it by override
+        if (row["sampled_case"], row["role"]) not in taken
+    ]
+    q = listing.text_param(request, "unassignable_q")
+    shown = [row for row in rows if q.lower() in row["case_ref"].lower()] if q else rows
+    found = listing.paginate(
+        request,
+        shown,
+        noun=("case", "cases"),
+        prefix="unassignable_",
+        anchor="unassignable",
+    )
+    found["rows"] = [
+        {
+            **row,
+            "role_words": ROLE_WORDS.get(row["role"], row["role"]),
+            "reason_texts": reason_texts(row["reasons"]),
+            "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+        }
+        for row in found["rows"]
+    ]
+    return {
+        "unassignable": found,
+        "unassignable_q": q,
+        "unassignable_summary": unassignable_summary(rows),
+        # for the override form's list of suggestions: the case references only
+        "unassignable_refs": sorted({row["case_ref"] for row in rows}),
+    }
+
+
+def overrides_list(request, cycle: Cycle) -> dict:
+    rows = (
+        Assignment.objects.filter(sampled_case__cycle=cycle)
+        .exclude(override_reason="")
+        .select_related("sampled_case__case", "auditor")
+        .order_by("-pk")
+    )
+    return listing.paginate(
+        request, rows, noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
+    )
