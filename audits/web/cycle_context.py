@@ -10,7 +10,7 @@ from django.utils import timezone
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
-from audits.models import Audit, Cycle, SampledCase, Staff
+from audits.models import Audit, Cycle, Staff
 from audits.selectors import sample_record
 from audits.services import sample
 from audits.web import cycle_lists
@@ -65,35 +65,31 @@ def cycle_context(request, cycle: Cycle) -> dict:
             plan = sample.cycle_plan(cycle=cycle)
         except DomainError as error:
             plan_error = f"{error.message} {error.fields or ''}".strip()
-    taken = cycle_lists.placed(cycle) if frame else set()
-    active = SampledCase.objects.filter(cycle=cycle, status="selected")
-    primaries = {pk for pk, role in taken if role == "primary"}
-    active_ids = set(active.values_list("pk", flat=True)) if frame else set()
-    drawn = cycle_lists.drawn_per_stratum(cycle) if frame else Counter()
-    lists = cycle_lists.unassignable_list(request, cycle, taken) if frame else {}
+    counts = cycle_lists.sample_counts(cycle) if frame else None
+    assigned = bool(counts and counts["assigned"])
     return {
         "cycle": cycle,
         "frame": frame,
         "plan": plan,
         "plan_error": plan_error,
-        "strata": _strata(cycle, frame, plan, drawn),
+        "strata": _strata(cycle, frame, plan, counts["drawn"] if counts else Counter()),
         **(cycle_lists.sample_list(request, cycle) if frame else {}),
-        "active_count": len(active_ids),
-        "assigned": bool(taken),
-        "waiting_for_auditor": len(active_ids - primaries),
-        "loads": cycle_lists.loads_list(request, cycle) if taken else None,
-        **lists,
-        "overrides": cycle_lists.overrides_list(request, cycle) if taken else None,
+        "active_count": counts["active"] if counts else 0,
+        "assigned": assigned,
+        "waiting_for_auditor": counts["waiting"] if counts else 0,
+        "loads": cycle_lists.loads_list(request, cycle) if assigned else None,
+        **(cycle_lists.unassignable_list(request, cycle) if frame else {}),
+        "overrides": cycle_lists.overrides_list(request, cycle) if assigned else None,
         "auditors": auditor_picker() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
         "overlapping": sample_record.overlapping_draws(cycle=cycle),
-        "teams": list(cycle.teams.values_list("name", flat=True)),
+        "teams": sorted(team.name for team in cycle.teams.all()),
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
-        "overdue_audits": overdue_audits(cycle) if taken else 0,
+        "overdue_audits": overdue_audits(cycle) if assigned else 0,
         "may_set_window": frame is not None and cycle.status not in CYCLE_CLOSED,
     }
 

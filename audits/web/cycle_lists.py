@@ -5,7 +5,7 @@ take (summarised by reason, with a total, before the detail) and the manager's o
 
 from collections import Counter
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 
 from audits.core.rules import REASONS
 from audits.models import Assignment, Cycle, SampledCase, Staff
@@ -35,7 +35,7 @@ def sample_list(request, cycle: Cycle) -> dict:
     if filters["status"]:
         rows = rows.filter(status=filters["status"])
     rows = rows.select_related("case__team", "replaced_by__case").prefetch_related(
-        "assignments__auditor", "assignments__audit"
+        Prefetch("assignments", Assignment.objects.select_related("auditor"))
     )
     rows, sort = listing.sorted_rows(
         request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
@@ -53,19 +53,38 @@ def sample_list(request, cycle: Cycle) -> dict:
     }
 
 
-def drawn_per_stratum(cycle: Cycle) -> Counter:
+def sample_counts(cycle: Cycle) -> dict:
+    """In one grouped query: cases drawn per stratum (follow-ups aside), cases still in the
+    sample, how many of them wait for a first auditor, and whether any case has one."""
     rows = (
-        SampledCase.objects.filter(cycle=cycle, status="selected", is_follow_up=False)
-        .values("stratum")
-        .annotate(n=Count("pk"))
+        SampledCase.objects.filter(cycle=cycle)
+        .values("stratum", "status", "is_follow_up")
+        .annotate(
+            n=Count("pk", distinct=True),
+            with_primary=Count("assignments", filter=Q(assignments__role="primary")),
+            assignments_n=Count("assignments"),
+        )
+        .order_by()
     )
-    return Counter({row["stratum"]: row["n"] for row in rows})
+    drawn, active, waiting, assigned = Counter(), 0, 0, False
+    for row in rows:
+        assigned = assigned or row["assignments_n"] > 0
+        if row["status"] != SampledCase.Status.SELECTED:
+            continue
+        active += row["n"]
+        waiting += row["n"] - row["with_primary"]
+        if not row["is_follow_up"]:
+            drawn[row["stratum"]] += row["n"]
+    return {"drawn": drawn, "active": active, "waiting": waiting, "assigned": assigned}
 
 
-def placed(cycle: Cycle) -> set[tuple[int, str]]:
-    """(sampled case id, role) of every assignment in the cycle: two integers a row."""
+def _taken(rows: list[dict]) -> set[tuple[int, str]]:
+    """Which of the unassignable (case, role) pairs a manager has since placed."""
+    ids = {row["sampled_case"] for row in rows}
+    if not ids:
+        return set()
     return set(
-        Assignment.objects.filter(sampled_case__cycle=cycle).values_list("sampled_case_id", "role")
+        Assignment.objects.filter(sampled_case_id__in=ids).values_list("sampled_case_id", "role")
     )
 
 
@@ -82,12 +101,13 @@ def loads_list(request, cycle: Cycle) -> dict:
         .select_related("team")
         .order_by("name", "pk")
     )
+    # Everyone with a load, read once: the table pages through it, and the "auditor is
+    # unavailable" list offers all of them (a few dozen people).
+    everyone = [_load(person) for person in rows]
     found = listing.paginate(
-        request, rows, noun=("auditor", "auditors"), prefix="loads_", anchor="loads"
+        request, everyone, noun=("auditor", "auditors"), prefix="loads_", anchor="loads"
     )
-    found["rows"] = [_load(person) for person in found["rows"]]
-    # Everyone with a load, for the "auditor is unavailable" list (a few dozen people).
-    found["everyone"] = [_load(person) for person in rows]
+    found["everyone"] = everyone
     return found
 
 
@@ -130,13 +150,10 @@ def unassignable_summary(rows: list[dict]) -> dict:
     }
 
 
-def unassignable_list(request, cycle: Cycle, taken: set[tuple[int, str]]) -> dict:
-    rows = [
-        row
-        for row in cycle.assignment_summary.get("unassignable", [])
-        # a manager has since assigned it by override
-        if (row["sampled_case"], row["role"]) not in taken
-    ]
+def unassignable_list(request, cycle: Cycle) -> dict:
+    rows = cycle.assignment_summary.get("unassignable", [])
+    taken = _taken(rows)  # a manager has since assigned it by override
+    rows = [row for row in rows if (row["sampled_case"], row["role"]) not in taken]
     q = listing.text_param(request, "unassignable_q")
     shown = [row for row in rows if q.lower() in row["case_ref"].lower()] if q else rows
     found = listing.paginate(
@@ -171,6 +188,7 @@ def overrides_list(request, cycle: Cycle) -> dict:
         .select_related("sampled_case__case", "auditor")
         .order_by("-pk")
     )
+    # Overrides are few (one per case a manager placed by hand): read once, paged in memory.
     return listing.paginate(
-        request, rows, noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
+        request, list(rows), noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
     )
