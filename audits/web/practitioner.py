@@ -10,6 +10,7 @@ from audits.models import PractitionerResponse, Staff
 from audits.selectors import findings, scoping
 from audits.selectors import responses as response_reads
 from audits.services import responses as response_service
+from audits.web import listing
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.pages import page
@@ -80,8 +81,13 @@ def response_list(request):
     audit = request.GET.get("audit", "")
     if audit.isascii() and audit.isdigit() and len(audit) < 12:
         rows = rows.filter(audit_id=int(audit))
+    q = listing.text_param(request, "q")
+    if q:
+        rows = rows.filter(audit__assignment__sampled_case__case__case_ref__icontains=q)
+    rows = rows.order_by("-at", "-pk")
     context = {
-        "responses": list(rows[:500]),
+        "responses": listing.paginate(request, rows, noun=("response", "responses")),
+        "q": q,
         "verdict": verdict,
         "verdicts": PractitionerResponse.Verdict.choices,
     }
