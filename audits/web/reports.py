@@ -8,6 +8,7 @@ from django.urls import reverse
 from audits.core.errors import DomainError
 from audits.selectors import permissions, scoping
 from audits.services import reports
+from audits.web import listing
 from audits.web.access import REPORT_READERS, role_required
 from audits.web.pages import page
 
@@ -40,8 +41,13 @@ def cycle_reports(request, cycle_id: int):
             messages.error(request, error.message)
             return redirect("web:cycle-reports", cycle_id=cycle.pk)
         return redirect("web:report-job", job_id=job.pk)
-    jobs = list(_jobs(request.user).filter(cycle=cycle).order_by("-requested_at"))
-    for job in jobs:
+    jobs = listing.paginate(
+        request,
+        _jobs(request.user).filter(cycle=cycle).order_by("-requested_at", "-pk"),
+        noun=("report request", "report requests"),
+        per_page=20,
+    )
+    for job in jobs["rows"]:
         job.links = file_links(job.pk) if hasattr(job, "report") else []
     context = {
         "cycle": cycle,
