@@ -8,6 +8,18 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 
 PER_PAGE = 50
+# What a list of audits never shows: the answers and texts, and the form's definition
+# (select_related("template") would otherwise read the whole form once per row).
+AUDIT_ROW_DEFERRED = (
+    "answers",
+    "rationale",
+    "themes",
+    "strengths",
+    "improvements",
+    "moderated_answers",
+    "template__definition",
+    "template__description",
+)
 SEARCH_MAX = 40  # a case reference is short; a longer query is cut, not refused
 
 

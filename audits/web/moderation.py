@@ -48,7 +48,11 @@ def _filtered_queue(request):
         "team": listing.int_param(request, "team"),
         "cycle": listing.int_param(request, "cycle"),
     }
-    rows = _queue(request.user).exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
+    rows = (
+        _queue(request.user)
+        .exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
+        .defer(*listing.AUDIT_ROW_DEFERRED)
+    )
     if filters["q"]:
         rows = rows.filter(assignment__sampled_case__case__case_ref__icontains=filters["q"])
     if filters["team"]:
