@@ -230,3 +230,28 @@ def test_a_list_longer_than_a_page_is_paged_with_its_filters_kept(cycle):
     # a page past the end shows the last page; nonsense shows the first
     assert f"Showing 51 to {total}" in lead.get("/actions/?page=999").content.decode()
     assert "Showing 1 to 50" in lead.get("/actions/?page=x'--").content.decode()
+
+
+def test_unassignable_cases_are_summarised_by_the_reason_that_decided_it():
+    from audits.web.cycle_lists import NO_CAPACITY, NOT_INDEPENDENT, unassignable_summary
+
+    full = {"reasons": ["R1", "capacity"], "role": "primary", "blocked": {"A": ["capacity"]}}
+    ruled_out = {"reasons": ["R1"], "role": "second", "blocked": {"A": ["R1"], "B": ["R1"]}}
+    summary = unassignable_summary([full] * 120 + [ruled_out] * 14)
+    assert summary["total"] == 134
+    assert summary["by_reason"] == [
+        {"count": 120, "why": NO_CAPACITY},
+        {"count": 14, "why": NOT_INDEPENDENT},
+    ]
+    assert summary["by_role"] == ["120 first audits", "14 second audits"]
+
+
+def test_the_cycle_page_gives_the_unassignable_total_before_the_detail(db):
+    scenarios.demo_council()
+    Staff.objects.filter(user__groups__name="auditor").update(capacity=1)
+    cycle = scenarios.assigned_cycle("Tight", n=40)
+    rows = cycle.assignment_summary["unassignable"]
+    assert rows
+    page = signed_in(LEAD).get(f"/cycles/{cycle.pk}/").content.decode()
+    total = page.index(f"{len(rows)} case{'s' if len(rows) != 1 else ''} could not be assigned")
+    assert total < page.index('id="unassignable-table"')

@@ -7,7 +7,7 @@ from collections import Counter
 
 from django.db.models import Count, Prefetch, Q
 
-from audits.core.rules import REASONS
+from audits.core.rules import ALREADY_AUDITING, CAPACITY, REASONS
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.web import listing
 
@@ -133,15 +133,32 @@ def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
     ]
 
 
-def _why(reasons: list[str]) -> str:
-    """What stopped every auditor, in words: "auditor has no capacity left, or ..."."""
-    return ", or ".join(REASONS.get(r, r) for r in reasons) or "no auditor in the pool"
+NO_CAPACITY = "no independent auditor has capacity left"
+ONLY_OTHER_ROLE = "the only independent auditors already audit the case in the other role"
+NOT_INDEPENDENT = "no auditor in the pool is independent of the case"
+NO_POOL = "there is no auditor in the pool"
+
+
+def _why(row: dict) -> str:
+    """The reason that decided it: an auditor stopped by nothing but capacity was
+    independent of the case and full; one stopped by nothing but the other role already
+    audits it; otherwise every auditor broke an independence rule."""
+    blocked = [set(reasons) for reasons in row.get("blocked", {}).values()]
+    if not blocked and not row.get("reasons"):
+        return NO_POOL
+    if not blocked:  # an older summary without the detail per auditor
+        return NO_CAPACITY if CAPACITY in row["reasons"] else NOT_INDEPENDENT
+    if any(reasons == {CAPACITY} for reasons in blocked):
+        return NO_CAPACITY
+    if any(reasons <= {CAPACITY, ALREADY_AUDITING} for reasons in blocked):
+        return ONLY_OTHER_ROLE
+    return NOT_INDEPENDENT
 
 
 def unassignable_summary(rows: list[dict]) -> dict:
     """ "134 cases could not be assigned", then how many for each set of reasons (the
     largest group first) and for each role."""
-    groups = Counter(_why(row["reasons"]) for row in rows)
+    groups = Counter(_why(row) for row in rows)
     roles = Counter(ROLE_WORDS.get(row["role"], row["role"]) for row in rows)
     return {
         "total": len(rows),
