@@ -10,7 +10,6 @@ from audits.core.errors import DomainError
 from audits.models import Action
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
-from audits.web import listing
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.forms import CHOOSE_AUDIT, ActionForm
@@ -38,7 +37,14 @@ def _audits(user):
             "assignment__sampled_case__cycle",
         )
         .order_by("-submitted_at", "-pk")
-        .defer(*listing.AUDIT_ROW_DEFERRED[:-2])
+        # Only what the picker shows: hundreds of options, each read into five models.
+        .only(
+            "status",
+            "submitted_at",
+            "assignment__auditor__name",
+            "assignment__sampled_case__case__case_ref",
+            "assignment__sampled_case__cycle__name",
+        )
     )
 
 

@@ -31,7 +31,7 @@ def assurance_list(request):
     problems: list[str] = []
     period_from = _date(request.GET.get("period_from"), "From", problems)
     period_to = _date(request.GET.get("period_to"), "To", problems)
-    rows = scoping.latest_reports_for(request.user)
+    rows = scoping.latest_reports_for(request.user).defer("cycle__assignment_summary")
     if period_from:
         rows = rows.filter(cycle__period_end__gte=period_from)
     if period_to:

@@ -48,7 +48,7 @@ def my_audits(request):
     mine = (
         _audits(request.user)
         .filter(assignment__auditor__user=request.user)
-        .defer(*listing.AUDIT_ROW_DEFERRED)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
     )
     if q:
         mine = mine.filter(assignment__sampled_case__case__case_ref__icontains=q)
@@ -64,7 +64,7 @@ def my_audits(request):
     waiting["rows"] = rework.with_last_return(
         Audit.objects.filter(pk__in=[a.pk for a in waiting["rows"]])
         .select_related(*AUDIT_RELATED)
-        .defer(*listing.AUDIT_ROW_DEFERRED)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
         .order_by("due_date", "status", "pk")
     )
     context = {

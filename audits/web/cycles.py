@@ -51,7 +51,7 @@ def cycle_list(request):
         "q": listing.text_param(request, "q"),
         "status": listing.choice_param(request, "status", Cycle.Status.values),
     }
-    rows = _cycles(request.user)
+    rows = _cycles(request.user).defer(*listing.CYCLE_ROW_DEFERRED)
     if filters["q"]:
         rows = rows.filter(name__icontains=filters["q"])
     if filters["status"]:

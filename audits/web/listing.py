@@ -8,8 +8,11 @@ from django.core.paginator import Paginator
 from django.http import QueryDict
 
 PER_PAGE = 50
-# What a list of audits never shows: the answers and texts, and the form's definition
-# (select_related("template") would otherwise read the whole form once per row).
+# What a list never shows, and would otherwise read (and decode) once per row through
+# select_related: a cycle's assignment summary (every unassignable case with every
+# auditor's reasons: hundreds of kilobytes of JSON on a 2,000-case cycle), an audit's
+# answers and texts, and the form's definition.
+CYCLE_ROW_DEFERRED = ("assignment_summary",)
 AUDIT_ROW_DEFERRED = (
     "answers",
     "rationale",
@@ -17,9 +20,9 @@ AUDIT_ROW_DEFERRED = (
     "strengths",
     "improvements",
     "moderated_answers",
-    "template__definition",
-    "template__description",
+    "assignment__sampled_case__cycle__assignment_summary",
 )
+TEMPLATE_ROW_DEFERRED = ("template__definition", "template__description")
 SEARCH_MAX = 40  # a case reference is short; a longer query is cut, not refused
 
 

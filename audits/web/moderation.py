@@ -51,7 +51,7 @@ def _filtered_queue(request):
     rows = (
         _queue(request.user)
         .exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
-        .defer(*listing.AUDIT_ROW_DEFERRED)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
     )
     if filters["q"]:
         rows = rows.filter(assignment__sampled_case__case__case_ref__icontains=filters["q"])
@@ -76,6 +76,7 @@ def moderation_queue(request):
         .exclude(sampled_case__assignments__auditor__user=request.user)
         .exclude(sampled_case__cycle__status__in=CYCLE_CLOSED)
         .select_related("sampled_case__case__team", "sampled_case__cycle")
+        .defer("sampled_case__cycle__assignment_summary")
         .order_by("opened_at", "pk")
     )
     context = {
@@ -91,7 +92,9 @@ def moderation_queue(request):
         "sort": sort,
         "sorts": [("oldest", "Oldest first"), ("newest", "Newest first"), ("case", "Case")],
         "teams": scoping.teams_managed_by(request.user).order_by("name"),
-        "cycles": scoping.cycles_managed_by(request.user).order_by("-period_end", "-pk"),
+        "cycles": scoping.cycles_managed_by(request.user)
+        .only("pk", "name")
+        .order_by("-period_end", "-pk"),
     }
     return page(request, "audits/moderation_queue.html", context, current="web:moderation")
 

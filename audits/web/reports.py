@@ -25,7 +25,11 @@ def file_links(job_id: int) -> list[dict]:
 
 
 def _jobs(user):
-    return scoping.report_jobs_for(user).select_related("report", "cycle").defer("report__figures")
+    return (
+        scoping.report_jobs_for(user)
+        .select_related("report", "cycle")
+        .defer("report__figures", "cycle__assignment_summary")
+    )
 
 
 @role_required(*REPORT_READERS)
