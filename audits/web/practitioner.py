@@ -35,9 +35,14 @@ def _findings(user):
 @role_required(*PRACTITIONERS)
 def my_findings(request):
     staff = _staff(request.user)
-    shown = response_reads.with_finding_reads(_findings(request.user), staff)[:200]
-    rows = [response_reads.finding_of(audit, staff) for audit in shown]
-    return page(request, "audits/my_findings.html", {"findings": rows}, current="web:my-findings")
+    shown = listing.paginate(
+        request,
+        response_reads.with_finding_reads(_findings(request.user), staff),
+        noun=("audit", "audits"),
+        per_page=25,
+    )
+    shown["rows"] = [response_reads.finding_of(audit, staff) for audit in shown["rows"]]
+    return page(request, "audits/my_findings.html", {"findings": shown}, current="web:my-findings")
 
 
 @role_required(*PRACTITIONERS)
