@@ -18,6 +18,7 @@ SAMPLE_SORTS = {
 }
 SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
+UNASSIGNABLE_PER_PAGE = 25  # each row lists several reasons: a shorter page
 
 
 def sample_list(request, cycle: Cycle) -> dict:
@@ -179,6 +180,7 @@ def unassignable_list(request, cycle: Cycle) -> dict:
         noun=("case", "cases"),
         prefix="unassignable_",
         anchor="unassignable",
+        per_page=UNASSIGNABLE_PER_PAGE,
     )
     found["rows"] = [
         {

@@ -34,7 +34,9 @@ def _jobs(user):
 
 @role_required(*REPORT_READERS)
 def cycle_reports(request, cycle_id: int):
-    cycle = get_object_or_404(scoping.cycles_for(request.user), pk=cycle_id)
+    cycle = get_object_or_404(
+        scoping.cycles_for(request.user).defer(*listing.CYCLE_ROW_DEFERRED), pk=cycle_id
+    )
     may_request = permissions.can_request_report(request.user, cycle)
     if request.method == "POST":
         if not may_request:
