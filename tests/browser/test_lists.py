@@ -59,7 +59,7 @@ def test_the_cycle_page_pages_searches_and_summarises(browser):
     # shown with their team.
     person = Staff.objects.filter(user__username="auditor.1").select_related("team").get()
     page.goto(f"/cycles/{cycle.pk}/#override")
-    search = page.get_by_label("Search the list of auditors")
+    search = page.get_by_label("Search by name, team or staff reference")
     search.fill(person.name.split()[-1])
     options = page.locator("#override_auditor option:not([value=''])")
     expect(options.first).to_contain_text(person.team.name)

@@ -4,6 +4,12 @@
 (function () {
   "use strict";
 
+  var SEARCH_LABELS = {
+    auditors: "Search by name, team or staff reference",
+    people: "Search by name, team or staff reference",
+    audits: "Search by case reference or cycle"
+  };
+
   function matches(option, words) {
     var text = option.textContent.toLowerCase();
     return words.every(function (word) { return text.indexOf(word) !== -1; });
@@ -13,7 +19,6 @@
     var original = Array.prototype.map.call(select.children, function (node) {
       return node.cloneNode(true);
     });
-    var label = document.querySelector("label[for='" + select.id + "']");
     var box = document.createElement("input");
     var boxLabel = document.createElement("label");
     var status = document.createElement("p");
@@ -23,7 +28,8 @@
     box.className = "picker-search";
     boxLabel.htmlFor = box.id;
     boxLabel.className = "picker-label";
-    boxLabel.textContent = "Search the list" + (label ? " of " + label.textContent.trim().toLowerCase() + "s" : "");
+    // Words of its own, so that the select keeps the only label with the field's name.
+    boxLabel.textContent = SEARCH_LABELS[select.getAttribute("data-picker")] || "Search the list";
     status.className = "hint picker-status";
     status.id = select.id + "-search-status";
     status.setAttribute("aria-live", "polite");
