@@ -79,9 +79,9 @@ def test_the_actions_board_filters_by_team_owner_and_overdue(cycle, lead):
     overdue = actions[0]
     Action.objects.filter(pk=overdue.pk).update(due_date=timezone.localdate() - timedelta(days=3))
     page = lead.get("/actions/").content.decode()
-    assert f"{len(actions)} actions shown" in page
+    assert f"Showing 1 to {len(actions)} of {len(actions)} actions" in page
     only_overdue = lead.get("/actions/", {"overdue": "1"}).content.decode()
-    assert "1 action shown" in only_overdue
+    assert "Showing 1 to 1 of 1 action<" in only_overdue
     assert "Overdue" in only_overdue
     by_team = lead.get("/actions/", {"team": overdue.team_id}).content.decode()
     assert f"{Action.objects.filter(team=overdue.team).count()} action" in by_team

@@ -37,6 +37,14 @@ def _audits(user):
             "assignment__sampled_case__cycle",
         )
         .order_by("-submitted_at", "-pk")
+        # Only what the picker shows: hundreds of options, each read into five models.
+        .only(
+            "status",
+            "submitted_at",
+            "assignment__auditor__name",
+            "assignment__sampled_case__case__case_ref",
+            "assignment__sampled_case__cycle__name",
+        )
     )
 
 

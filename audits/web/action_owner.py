@@ -10,6 +10,7 @@ from audits.core.errors import DomainError
 from audits.models import Action
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
+from audits.web import listing
 from audits.web.access import ANY_ROLE, role_required
 from audits.web.actions import ACTION_WRITERS
 from audits.web.pages import page
@@ -23,10 +24,10 @@ def my_actions(request):
         .select_related("case", "team")
         .order_by("status", "due_date", "pk")
     )
-    rows = list(rows[:500])
-    for action in rows:
+    found = listing.paginate(request, rows, noun=("action", "actions"))
+    for action in found["rows"]:
         action.overdue = action_service.is_overdue(action)
-    return page(request, "audits/my_actions.html", {"actions": rows}, current="web:my-actions")
+    return page(request, "audits/my_actions.html", {"actions": found}, current="web:my-actions")
 
 
 @role_required(*ANY_ROLE)

@@ -11,6 +11,7 @@ from audits.core.errors import DomainError
 from audits.models import Action, Staff
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
+from audits.web import listing
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.forms import SAY_WHAT_WAS_DONE, ActionStepForm
@@ -30,18 +31,28 @@ def _int(raw):
         return None
 
 
+ACTION_SORTS = {
+    "due": ("due_date", "pk"),
+    "due_last": ("-due_date", "-pk"),
+    "case": ("case__case_ref", "pk"),
+    "newest": ("-created_at", "-pk"),
+}
+
+
 @role_required(*ACTION_READERS)
 def action_board(request):
     scoped = scoping.actions_for(request.user)
-    rows = scoped.select_related("case", "team", "owner", "audit").order_by("due_date", "pk")
-    query = request.GET
+    rows = scoped.select_related("case", "team", "owner", "audit")
     filters = {
-        "team": _int(query.get("team")),
-        "owner": _int(query.get("owner")),
-        "status": query.get("status") if query.get("status") in Action.Status.values else "",
-        "overdue": query.get("overdue") in ("1", "on", "true"),
+        "q": listing.text_param(request, "q"),
+        "team": listing.int_param(request, "team"),
+        "owner": listing.int_param(request, "owner"),
+        "status": listing.choice_param(request, "status", Action.Status.values),
+        "overdue": request.GET.get("overdue") in ("1", "on", "true"),
     }
     today = timezone.localdate()
+    if filters["q"]:
+        rows = rows.filter(case__case_ref__icontains=filters["q"])
     if filters["team"]:
         rows = rows.filter(team_id=filters["team"])
     if filters["owner"]:
@@ -50,9 +61,10 @@ def action_board(request):
         rows = rows.filter(status=filters["status"])
     if filters["overdue"]:
         rows = rows.filter(status=Action.Status.OPEN, due_date__lt=today)
-    rows = list(rows[:500])
+    rows, sort = listing.sorted_rows(request, rows, sorts=ACTION_SORTS, default="due")
+    found = listing.paginate(request, rows, noun=("action", "actions"), sort=sort)
     managed = permissions.verify_team_ids(request.user)
-    for action in rows:
+    for action in found["rows"]:
         action.overdue = action_service.is_overdue(action, today)
         # A Verify button only where it can succeed (maker and checker): otherwise why not.
         if action.status == Action.Status.DONE:
@@ -60,10 +72,20 @@ def action_board(request):
                 request.user, action, managed_team_ids=managed
             )
     context = {
-        "actions": rows,
+        "actions": found,
         "filters": filters,
+        "sort": sort,
+        "sorts": [
+            ("due", "Soonest due first"),
+            ("due_last", "Latest due first"),
+            ("case", "Case"),
+            ("newest", "Newest first"),
+        ],
         "teams": scoping.teams_for(request.user).filter(actions__in=scoped).distinct(),
-        "owners": Staff.objects.filter(actions__in=scoped).distinct().order_by("name"),
+        "owners": Staff.objects.filter(actions__in=scoped)
+        .select_related("team")
+        .distinct()
+        .order_by("name", "pk"),
         "statuses": Action.Status.choices,
         "may_update": roles.has_role(request.user, roles.MANAGER),
     }

@@ -10,6 +10,7 @@ from audits.core import display
 from audits.models import Assignment, SampledCase
 from audits.selectors import sample_record, scoping
 from audits.services import reports
+from audits.web import listing
 from audits.web.access import INTERNAL_AUDIT, role_required
 from audits.web.pages import page
 from audits.web.reports import file_links
@@ -30,22 +31,27 @@ def assurance_list(request):
     problems: list[str] = []
     period_from = _date(request.GET.get("period_from"), "From", problems)
     period_to = _date(request.GET.get("period_to"), "To", problems)
-    rows = scoping.latest_reports_for(request.user)
+    rows = scoping.latest_reports_for(request.user).defer("cycle__assignment_summary")
     if period_from:
         rows = rows.filter(cycle__period_end__gte=period_from)
     if period_to:
         rows = rows.filter(cycle__period_start__lte=period_to)
-    summaries = [
+    q = listing.text_param(request, "q")
+    if q:
+        rows = rows.filter(cycle__name__icontains=q)
+    found = listing.paginate(request, rows, noun=("report", "reports"), per_page=25)
+    found["rows"] = [
         {
             "report": r,
             "summary": r.figures["summary"],
             "opinion": r.figures["opinion"],
             "headline": display.headline(r.figures),
         }
-        for r in rows
+        for r in found["rows"]
     ]
     context = {
-        "summaries": summaries,
+        "summaries": found,
+        "q": q,
         "period_from": request.GET.get("period_from", ""),
         "period_to": request.GET.get("period_to", ""),
         "problems": problems,
@@ -66,7 +72,14 @@ def assurance_report(request, report_id: int):
         "opinion": report.figures["opinion"],
         "headline": display.headline(report.figures),
         "links": file_links(report.job_id),
-        "versions": versions.order_by("-version"),
+        "versions": listing.paginate(
+            request,
+            versions.order_by("-version"),
+            noun=("version", "versions"),
+            prefix="versions_",
+            anchor="versions",
+            per_page=20,
+        ),
         "changed": reports.report_data_changed(report) if request.GET.get("check") else None,
     }
     return page(request, "audits/assurance_report.html", context, current="web:assurance")
@@ -82,10 +95,15 @@ def _drawn_cycle(request, cycle_id: int):
 @role_required(*INTERNAL_AUDIT)
 def sampling_record(request, cycle_id: int):
     cycle = _drawn_cycle(request, cycle_id)
-    sampled = (
-        SampledCase.objects.filter(cycle=cycle)
-        .select_related("case__team", "replaced_by__case")
-        .order_by("stratum", "rank")
+    sampled = SampledCase.objects.filter(cycle=cycle)
+    q = listing.text_param(request, "q")
+    if q:
+        sampled = sampled.filter(case__case_ref__icontains=q)
+    sampled = listing.paginate(
+        request,
+        sampled.select_related("case__team", "replaced_by__case").order_by("stratum", "rank", "pk"),
+        noun=("case", "cases"),
+        anchor="sample",
     )
     overrides = (
         Assignment.objects.filter(sampled_case__cycle=cycle)
@@ -96,6 +114,7 @@ def sampling_record(request, cycle_id: int):
         "cycle": cycle,
         "frame": cycle.frame,
         "sampled": sampled,
+        "q": q,
         "overrides": overrides,
         "unassignable": cycle.assignment_summary.get("unassignable", []),
         "rules": sorted(cycle.rules.items()),

@@ -2,6 +2,7 @@
 and a plain POST that works without JavaScript), and raising a safeguarding concern."""
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -9,13 +10,13 @@ from django.utils import timezone
 
 from audits.core import roles
 from audits.core.errors import DomainError, StateConflict
-from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
+from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE, CYCLE_CLOSED
 from audits.models import Audit
 from audits.selectors import double_audits, permissions, rework, scoping
 from audits.selectors.case_panel import case_panel
 from audits.services import audits as audit_service
 from audits.services import escalations, lifecycle
-from audits.web import grading_form
+from audits.web import grading_form, listing
 from audits.web.access import ANY_ROLE, AUDITORS, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
@@ -23,31 +24,68 @@ from audits.web.pages import page
 FORM_ID = "grading-form"
 
 
+AUDIT_RELATED = (
+    "template",
+    "assignment__auditor",
+    "assignment__sampled_case__case__team",
+    "assignment__sampled_case__cycle",
+)
+
+
 def _audits(user):
-    return scoping.audits_for(user).select_related(
-        "template",
-        "assignment__auditor",
-        "assignment__sampled_case__case__team",
-        "assignment__sampled_case__cycle",
+    return scoping.audits_for(user).select_related(*AUDIT_RELATED)
+
+
+def _section(request, rows, prefix: str, anchor: str) -> dict:
+    return listing.paginate(
+        request, rows, noun=("audit", "audits"), prefix=prefix, anchor=anchor, per_page=25
     )
 
 
 @role_required(*AUDITORS)
 def my_audits(request):
-    rows = rework.with_last_return(
+    q = listing.text_param(request, "q")
+    mine = (
         _audits(request.user)
         .filter(assignment__auditor__user=request.user)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
+    )
+    if q:
+        mine = mine.filter(assignment__sampled_case__case__case_ref__icontains=q)
+    unfinished = mine.filter(status__in=AUDIT_EDITABLE)
+    closed_cycle = Q(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
+    waiting = _section(
+        request,
+        unfinished.exclude(closed_cycle).order_by("due_date", "status", "pk"),
+        "waiting_",
+        "waiting-heading",
+    )
+    # Why each returned audit came back: one query for the page shown.
+    waiting["rows"] = rework.with_last_return(
+        Audit.objects.filter(pk__in=[a.pk for a in waiting["rows"]])
+        .select_related(*AUDIT_RELATED)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
         .order_by("due_date", "status", "pk")
     )
-    today = timezone.localdate()
-    unfinished = [a for a in rows if a.status in AUDIT_EDITABLE]
-    open_cycle = [a for a in unfinished if not lifecycle.is_closed(a.assignment.sampled_case.cycle)]
     context = {
-        "waiting": open_cycle,
-        "closed": [a for a in unfinished if a not in open_cycle],
-        "withdrawn": [a for a in rows if a.status == Audit.Status.WITHDRAWN],
-        "done": [a for a in rows if a.status in AUDIT_COMPLETED],
-        "today": today,
+        "q": q,
+        "waiting": waiting,
+        "closed": _section(
+            request, unfinished.filter(closed_cycle).order_by("pk"), "closed_", "closed-heading"
+        ),
+        "withdrawn": _section(
+            request,
+            mine.filter(status=Audit.Status.WITHDRAWN).order_by("-pk"),
+            "withdrawn_",
+            "withdrawn-heading",
+        ),
+        "done": _section(
+            request,
+            mine.filter(status__in=AUDIT_COMPLETED).order_by("-submitted_at", "-pk"),
+            "done_",
+            "done-heading",
+        ),
+        "today": timezone.localdate(),
     }
     return page(request, "audits/my_audits.html", context, current="web:my-audits")
 

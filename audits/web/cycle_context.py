@@ -2,7 +2,7 @@
 its sample, and the assignment (loads, unassignable cases and why, overrides); and the
 page itself, which the cycle's POST handlers re-render with their errors."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.conf import settings
 from django.utils import timezone
@@ -11,10 +11,11 @@ from audits.core import plan_words
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
-from audits.models import Assignment, Audit, Cycle, SampledCase, Staff
+from audits.models import Audit, Cycle, Staff
 from audits.selectors import sample_record
 from audits.services import sample
 from audits.services.cycles import PLAN_DEFAULTS
+from audits.web import cycle_lists
 from audits.web.pages import page
 
 
@@ -23,8 +24,7 @@ def _frame(cycle: Cycle):
     return getattr(cycle, "frame", None)
 
 
-def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) -> list[dict]:
-    drawn = Counter(s.stratum for s in sampled if s.status == "selected" and not s.is_follow_up)
+def _strata(cycle: Cycle, frame, plan: dict | None, drawn: Counter) -> list[dict]:
     sizes = frame.strata_sizes if frame else (plan or {}).get("strata", {})
     allocation = frame.allocation if frame else (plan or {}).get("allocation", {})
     return [
@@ -35,59 +35,6 @@ def _strata(cycle: Cycle, frame, plan: dict | None, sampled: list[SampledCase]) 
             "drawn": drawn.get(name, 0),
         }
         for name, size in sorted(sizes.items())
-    ]
-
-
-def _loads(cycle: Cycle) -> list[dict]:
-    counts: dict[int, Counter] = defaultdict(Counter)
-    # A withdrawn audit (its case was replaced) is no part of anyone's load.
-    current = Assignment.objects.filter(sampled_case__cycle=cycle).exclude(
-        audit__status="withdrawn"
-    )
-    for auditor_id, role in current.values_list("auditor_id", "role"):
-        counts[auditor_id][role] += 1
-    people = Staff.objects.filter(pk__in=counts).select_related("team").order_by("name")
-    return [
-        {
-            "staff": person,
-            "primary": counts[person.pk]["primary"],
-            "second": counts[person.pk]["second"],
-            "total": sum(counts[person.pk].values()),
-            "capacity": person.capacity,
-        }
-        for person in people
-    ]
-
-
-def _unassignable(cycle: Cycle, placed: set[tuple[int, str]]) -> list[dict]:
-    rows = []
-    for row in cycle.assignment_summary.get("unassignable", []):
-        if (row["sampled_case"], row["role"]) in placed:
-            continue  # a manager has since assigned it by override
-        rows.append(
-            {
-                **row,
-                "reason_texts": reason_texts(row["reasons"]),
-                "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
-            }
-        )
-    return rows
-
-
-def _tried(cycle: Cycle) -> set[int]:
-    unassignable = cycle.assignment_summary.get("unassignable", [])
-    return {row["sampled_case"] for row in unassignable if row["role"] == "primary"}
-
-
-def reason_texts(reasons: list[str]) -> list[str]:
-    return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
-
-
-def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
-    """``{"R1": 3}`` as "3 auditors - auditor is in the case's current team" (an en dash)."""
-    return [
-        f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
-        for rule, count in auditors_blocked_by.items()
     ]
 
 
@@ -106,7 +53,13 @@ def overdue_audits(cycle: Cycle) -> int:
     ).count()
 
 
-def cycle_context(cycle: Cycle) -> dict:
+def auditor_picker():
+    """The auditors a manager may choose, each with their team, so two people of the same
+    name can be told apart."""
+    return auditor_choices().select_related("team")
+
+
+def cycle_context(request, cycle: Cycle) -> dict:
     frame = _frame(cycle)
     plan, plan_error = None, None
     if frame is None:
@@ -114,46 +67,31 @@ def cycle_context(cycle: Cycle) -> dict:
             plan = sample.cycle_plan(cycle=cycle)
         except DomainError as error:
             plan_error = f"{error.message} {error.fields or ''}".strip()
-    sampled = list(
-        SampledCase.objects.filter(cycle=cycle)
-        .select_related("case__team", "replaced_by__case")
-        .prefetch_related("assignments__auditor", "assignments__audit")
-        .order_by("stratum", "rank")
-    )
-    placed = {(a.sampled_case_id, a.role) for s in sampled for a in s.assignments.all()}
-    for item in sampled:
-        item.by_role = {a.role: a for a in item.assignments.all()}
-    overrides = [a for s in sampled for a in s.assignments.all() if a.override_reason]
-    active = [s for s in sampled if s.status == "selected"]
-    tried = _tried(cycle)
+    counts = cycle_lists.sample_counts(cycle) if frame else None
+    assigned = bool(counts and counts["assigned"])
     return {
         "cycle": cycle,
         "frame": frame,
         "plan": plan,
         "plan_error": plan_error,
-        "strata": _strata(cycle, frame, plan, sampled),
-        "sampled": sampled,
-        "active": active,
-        "assigned": bool(placed),
-        # Offered only for cases assignment has not tried yet (new by extension or
-        # replacement): a case it found nobody for would be refused again, so those go to
-        # "Choose the auditor for a case" instead.
-        "waiting_for_auditor": sum(
-            (s.pk, "primary") not in placed and s.pk not in tried for s in active
-        ),
-        "loads": _loads(cycle) if placed else [],
-        "unassignable": _unassignable(cycle, placed),
-        "overrides": overrides,
-        "auditors": auditor_choices() if frame else [],
+        "strata": _strata(cycle, frame, plan, counts["drawn"] if counts else Counter()),
+        **(cycle_lists.sample_list(request, cycle) if frame else {}),
+        "active_count": counts["active"] if counts else 0,
+        "assigned": assigned,
+        "waiting_for_auditor": counts["waiting"] if counts else 0,
+        "loads": cycle_lists.loads_list(request, cycle) if assigned else None,
+        **(cycle_lists.unassignable_list(request, cycle) if frame else {}),
+        "overrides": cycle_lists.overrides_list(request, cycle) if assigned else None,
+        "auditors": auditor_picker() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
         "overlapping": sample_record.overlapping_draws(cycle=cycle),
-        "teams": list(cycle.teams.values_list("name", flat=True)),
+        "teams": sorted(team.name for team in cycle.teams.all()),
         "case_types": cycle.case_types,
         "all_case_types": settings.CASE_TYPES,
         "rules": [(rule, REASONS[rule], on) for rule, on in sorted(cycle.rules.items())],
-        "overdue_audits": overdue_audits(cycle) if placed else 0,
+        "overdue_audits": overdue_audits(cycle) if assigned else 0,
         "may_set_window": frame is not None and cycle.status not in CYCLE_CLOSED,
     }
 
@@ -230,7 +168,7 @@ def _plan_rows(context: dict) -> list[dict]:
 
 
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
-    base = cycle_context(cycle)
+    base = cycle_context(request, cycle)
     context = {**base, **plan_context(cycle, base["plan"]), **extra}
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
     extend_errors = (context.get("extend_summary") or {}).get("fields", {})

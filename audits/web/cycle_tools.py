@@ -15,7 +15,8 @@ from audits.selectors.frames import team_names_by_label
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
 from audits.web.access import MANAGERS, role_required
-from audits.web.cycle_context import blocked_counts, render_cycle
+from audits.web.cycle_context import render_cycle
+from audits.web.cycle_lists import blocked_counts
 from audits.web.errors import summary
 from audits.web.forms import CloseForm, UnavailableForm, sizes_from
 

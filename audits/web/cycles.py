@@ -14,6 +14,7 @@ from audits.selectors import permissions, scoping
 from audits.services import assignment as assignment_service
 from audits.services import cycles as cycles_service
 from audits.services import sample
+from audits.web import listing
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
@@ -37,10 +38,33 @@ def _cycles(user):
     return scoping.cycles_managed_by(user).select_related("frame").prefetch_related("teams")
 
 
+CYCLE_SORTS = {
+    "newest": ("-period_end", "-pk"),
+    "oldest": ("period_end", "pk"),
+    "name": ("name", "pk"),
+}
+
+
 @role_required(*MANAGERS)
 def cycle_list(request):
-    cycles = _cycles(request.user).order_by("-period_end", "-pk")
-    return page(request, "audits/cycles.html", {"cycles": cycles}, current="web:cycles")
+    filters = {
+        "q": listing.text_param(request, "q"),
+        "status": listing.choice_param(request, "status", Cycle.Status.values),
+    }
+    rows = _cycles(request.user).defer(*listing.CYCLE_ROW_DEFERRED)
+    if filters["q"]:
+        rows = rows.filter(name__icontains=filters["q"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    rows, sort = listing.sorted_rows(request, rows, sorts=CYCLE_SORTS, default="newest")
+    context = {
+        "cycles": listing.paginate(request, rows, noun=("cycle", "cycles"), sort=sort),
+        "filters": filters,
+        "statuses": Cycle.Status.choices,
+        "sorts": [("newest", "Newest first"), ("oldest", "Oldest first"), ("name", "Name")],
+        "sort": sort,
+    }
+    return page(request, "audits/cycles.html", context, current="web:cycles")
 
 
 def _flat(errors: dict) -> dict:
@@ -133,21 +157,39 @@ OVERRIDE_LABELS = {
 }
 
 
+CHOOSE_CASE = "Enter the reference of a case in this cycle's sample"
+
+
+def _sampled(cycle: Cycle, post) -> SampledCase | None:
+    """The case typed by its reference (the page's picker) or chosen by id (the older form);
+    only a case of this cycle's sample that is still selected."""
+    rows = SampledCase.objects.filter(cycle=cycle, status=SampledCase.Status.SELECTED)
+    ref = (post.get("case_ref") or "").strip()
+    if ref:
+        return rows.filter(case__case_ref__iexact=ref[:40]).order_by("is_follow_up", "pk").first()
+    return rows.filter(pk=_int(post.get("sampled_case"))).first()
+
+
 @require_POST
 @role_required(*MANAGERS)
 def cycle_override(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
     post = request.POST
+    sampled = _sampled(cycle, post)  # by its case reference (or the id of an older page)
+    data = post.copy()
+    data["sampled_case"] = str(sampled.pk) if sampled else ""
     form = OverrideForm(
-        post,
+        data,
         sampled_cases=SampledCase.objects.filter(cycle=cycle),
         auditors=auditor_choices(),
     )
     try:
         if not form.is_valid():
             fields = {name: list(texts) for name, texts in form.errors.items()}
+            if "sampled_case" in fields:
+                fields["sampled_case"] = [CHOOSE_CASE]
             raise DomainError("Choose a case and an auditor.", fields=fields)
-        sampled, auditor = form.cleaned_data["sampled_case"], form.cleaned_data["auditor"]
+        auditor = form.cleaned_data["auditor"]
         item = assignment_service.assignment_override(
             sampled_case=sampled,
             auditor=auditor,

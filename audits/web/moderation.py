@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect
 
 from audits.core import grading
 from audits.core.errors import DomainError
+from audits.core.statuses import CYCLE_CLOSED
 from audits.models import Audit, Moderation, Reconciliation
 from audits.selectors import double_audits, rework, scoping
-from audits.services import lifecycle
 from audits.services import moderation as moderation_service
-from audits.web import grading_form
+from audits.web import grading_form, listing
 from audits.web.access import MANAGERS, role_required
 from audits.web.errors import summary
 from audits.web.forms import ModerationForm
@@ -42,24 +42,69 @@ def _queue(user):
     )
 
 
+QUEUE_SORTS = {
+    "oldest": ("submitted_at", "pk"),
+    "newest": ("-submitted_at", "-pk"),
+    "case": ("assignment__sampled_case__case__case_ref", "pk"),
+}
+
+
+def _filtered_queue(request):
+    """The queue with the page's search and filters; a closed cycle's audits can no longer
+    be moderated, so they leave the queue."""
+    filters = {
+        "q": listing.text_param(request, "q"),
+        "team": listing.int_param(request, "team"),
+        "cycle": listing.int_param(request, "cycle"),
+    }
+    rows = (
+        _queue(request.user)
+        .exclude(assignment__sampled_case__cycle__status__in=CYCLE_CLOSED)
+        .defer(*listing.AUDIT_ROW_DEFERRED, *listing.TEMPLATE_ROW_DEFERRED)
+    )
+    if filters["q"]:
+        rows = rows.filter(assignment__sampled_case__case__case_ref__icontains=filters["q"])
+    if filters["team"]:
+        rows = rows.filter(assignment__sampled_case__case__team_id=filters["team"])
+    if filters["cycle"]:
+        rows = rows.filter(assignment__sampled_case__cycle_id=filters["cycle"])
+    return rows, filters
+
+
 @role_required(*MANAGERS)
 def moderation_queue(request):
-    # A closed cycle's audits can no longer be moderated: they leave the queue.
-    rows = [
-        a for a in _queue(request.user) if not lifecycle.is_closed(a.assignment.sampled_case.cycle)
-    ]
-    for audit in rows:
+    rows, filters = _filtered_queue(request)
+    rows, sort = listing.sorted_rows(request, rows, sorts=QUEUE_SORTS, default="oldest")
+    audits = listing.paginate(request, rows, noun=("audit", "audits"), anchor="queue")
+    for audit in audits["rows"]:
         audit.why = grading.MODERATION_REASONS.get(audit.moderation_reason, audit.moderation_reason)
         audit.grade_label = audit.template.scale.get(audit.overall_grade, "\N{EN DASH}")
     to_reconcile = (
         scoping.reconciliations_managed_by(request.user)
         .filter(status=Reconciliation.Status.OPEN)
         .exclude(sampled_case__assignments__auditor__user=request.user)
+        .exclude(sampled_case__cycle__status__in=CYCLE_CLOSED)
         .select_related("sampled_case__case__team", "sampled_case__cycle")
+        .defer("sampled_case__cycle__assignment_summary")
         .order_by("opened_at", "pk")
     )
-    to_reconcile = [r for r in to_reconcile if not lifecycle.is_closed(r.sampled_case.cycle)]
-    context = {"audits": rows, "reconciliations": to_reconcile}
+    context = {
+        "audits": audits,
+        "reconciliations": listing.paginate(
+            request,
+            to_reconcile,
+            noun=("double audit", "double audits"),
+            prefix="rec_",
+            anchor="reconciliations",
+        ),
+        "filters": filters,
+        "sort": sort,
+        "sorts": [("oldest", "Oldest first"), ("newest", "Newest first"), ("case", "Case")],
+        "teams": scoping.teams_managed_by(request.user).order_by("name"),
+        "cycles": scoping.cycles_managed_by(request.user)
+        .only("pk", "name")
+        .order_by("-period_end", "-pk"),
+    }
     return page(request, "audits/moderation_queue.html", context, current="web:moderation")
 
 

@@ -10,11 +10,10 @@ from audits.core import notification_kinds, roles
 from audits.core.errors import DomainError
 from audits.selectors.notifications import notifications_for
 from audits.services import notifications as notification_service
+from audits.web import listing
 from audits.web.access import ANY_ROLE, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
-
-SHOWN = 100
 
 
 def unread(request) -> dict:
@@ -26,7 +25,9 @@ def unread(request) -> dict:
 
 
 def _render(request, *, status=200, error=None, chosen=None):
-    rows = list(notifications_for(request.user)[:SHOWN])
+    rows = listing.paginate(
+        request, notifications_for(request.user), noun=("notification", "notifications")
+    )
     chosen = notification_service.email_kinds_of(request.user) if chosen is None else chosen
     kinds = [
         {"value": kind, "label": label, "checked": kind in chosen, "id": f"email-{kind}"}
@@ -34,7 +35,7 @@ def _render(request, *, status=200, error=None, chosen=None):
     ]
     context = {
         "notifications": rows,
-        "unread": sum(row.read_at is None for row in rows),
+        "unread": notifications_for(request.user).filter(read_at__isnull=True).count(),
         "kinds": kinds,
         "error_summary": summary(error, {"email_kinds": "Email me about"}, default="preferences")
         if error

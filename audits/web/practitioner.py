@@ -10,6 +10,7 @@ from audits.models import PractitionerResponse, Staff
 from audits.selectors import findings, scoping
 from audits.selectors import responses as response_reads
 from audits.services import responses as response_service
+from audits.web import listing
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.forms import CHOOSE_VERDICT, ResponseForm
@@ -35,9 +36,14 @@ def _findings(user):
 @role_required(*PRACTITIONERS)
 def my_findings(request):
     staff = _staff(request.user)
-    shown = response_reads.with_finding_reads(_findings(request.user), staff)[:200]
-    rows = [response_reads.finding_of(audit, staff) for audit in shown]
-    return page(request, "audits/my_findings.html", {"findings": rows}, current="web:my-findings")
+    shown = listing.paginate(
+        request,
+        response_reads.with_finding_reads(_findings(request.user), staff),
+        noun=("audit", "audits"),
+        per_page=25,
+    )
+    shown["rows"] = [response_reads.finding_of(audit, staff) for audit in shown["rows"]]
+    return page(request, "audits/my_findings.html", {"findings": shown}, current="web:my-findings")
 
 
 @role_required(*PRACTITIONERS)
@@ -80,8 +86,13 @@ def response_list(request):
     audit = request.GET.get("audit", "")
     if audit.isascii() and audit.isdigit() and len(audit) < 12:
         rows = rows.filter(audit_id=int(audit))
+    q = listing.text_param(request, "q")
+    if q:
+        rows = rows.filter(audit__assignment__sampled_case__case__case_ref__icontains=q)
+    rows = rows.order_by("-at", "-pk")
     context = {
-        "responses": list(rows[:500]),
+        "responses": listing.paginate(request, rows, noun=("response", "responses")),
+        "q": q,
         "verdict": verdict,
         "verdicts": PractitionerResponse.Verdict.choices,
     }

@@ -8,6 +8,7 @@ from django.urls import reverse
 from audits.core.errors import DomainError
 from audits.selectors import permissions, scoping
 from audits.services import reports
+from audits.web import listing
 from audits.web.access import REPORT_READERS, role_required
 from audits.web.pages import page
 
@@ -24,12 +25,18 @@ def file_links(job_id: int) -> list[dict]:
 
 
 def _jobs(user):
-    return scoping.report_jobs_for(user).select_related("report", "cycle").defer("report__figures")
+    return (
+        scoping.report_jobs_for(user)
+        .select_related("report", "cycle")
+        .defer("report__figures", "cycle__assignment_summary")
+    )
 
 
 @role_required(*REPORT_READERS)
 def cycle_reports(request, cycle_id: int):
-    cycle = get_object_or_404(scoping.cycles_for(request.user), pk=cycle_id)
+    cycle = get_object_or_404(
+        scoping.cycles_for(request.user).defer(*listing.CYCLE_ROW_DEFERRED), pk=cycle_id
+    )
     may_request = permissions.can_request_report(request.user, cycle)
     if request.method == "POST":
         if not may_request:
@@ -40,8 +47,13 @@ def cycle_reports(request, cycle_id: int):
             messages.error(request, error.message)
             return redirect("web:cycle-reports", cycle_id=cycle.pk)
         return redirect("web:report-job", job_id=job.pk)
-    jobs = list(_jobs(request.user).filter(cycle=cycle).order_by("-requested_at"))
-    for job in jobs:
+    jobs = listing.paginate(
+        request,
+        _jobs(request.user).filter(cycle=cycle).order_by("-requested_at", "-pk"),
+        noun=("report request", "report requests"),
+        per_page=20,
+    )
+    for job in jobs["rows"]:
         job.links = file_links(job.pk) if hasattr(job, "report") else []
     context = {
         "cycle": cycle,

@@ -1,0 +1,227 @@
+"""The long lists of a cycle page, one page of rows each, with their own GET parameters
+(``sample_page``, ``sample_q``, ``unassignable_page``, ...) so paging one list leaves the
+rest of the page as it was: the sample, the loads per auditor, the cases no auditor could
+take (summarised by reason, with a total, before the detail) and the manager's overrides."""
+
+from collections import Counter
+
+from django.db.models import Count, Prefetch, Q
+
+from audits.core.rules import ALREADY_AUDITING, CAPACITY, REASONS
+from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.web import listing
+
+SAMPLE_SORTS = {
+    "rank": ("stratum", "rank", "pk"),
+    "case": ("case__case_ref", "pk"),
+    "team": ("case__team__name", "stratum", "rank", "pk"),
+}
+SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
+ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
+UNASSIGNABLE_PER_PAGE = 25  # each row lists several reasons: a shorter page
+
+
+def sample_list(request, cycle: Cycle) -> dict:
+    """The sample, searchable by case reference and filterable by stratum and status."""
+    filters = {
+        "q": listing.text_param(request, "sample_q"),
+        "stratum": (request.GET.get("sample_stratum") or "")[:80],
+        "status": listing.choice_param(request, "sample_status", dict(SAMPLE_STATUSES)),
+    }
+    rows = SampledCase.objects.filter(cycle=cycle)
+    if filters["q"]:
+        rows = rows.filter(case__case_ref__icontains=filters["q"])
+    if filters["stratum"]:
+        rows = rows.filter(stratum=filters["stratum"])
+    if filters["status"]:
+        rows = rows.filter(status=filters["status"])
+    rows = rows.select_related("case__team", "replaced_by__case").prefetch_related(
+        Prefetch("assignments", Assignment.objects.select_related("auditor"))
+    )
+    rows, sort = listing.sorted_rows(
+        request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
+    )
+    found = listing.paginate(
+        request, rows, noun=("case", "cases"), prefix="sample_", anchor="sample", sort=sort
+    )
+    for item in found["rows"]:
+        item.by_role = {a.role: a for a in item.assignments.all()}
+    return {
+        "sample": found,
+        "sample_filters": filters,
+        "sample_statuses": SAMPLE_STATUSES,
+        "sample_sorts": [("rank", "Stratum and rank"), ("case", "Case"), ("team", "Team")],
+    }
+
+
+def sample_counts(cycle: Cycle) -> dict:
+    """In one grouped query: cases drawn per stratum (follow-ups aside), cases still in the
+    sample, how many of them wait for a first auditor, and whether any case has one."""
+    rows = (
+        SampledCase.objects.filter(cycle=cycle)
+        .values("stratum", "status", "is_follow_up")
+        .annotate(
+            n=Count("pk", distinct=True),
+            with_primary=Count("assignments", filter=Q(assignments__role="primary")),
+            assignments_n=Count("assignments"),
+        )
+        .order_by()
+    )
+    drawn, active, waiting, assigned = Counter(), 0, 0, False
+    for row in rows:
+        assigned = assigned or row["assignments_n"] > 0
+        if row["status"] != SampledCase.Status.SELECTED:
+            continue
+        active += row["n"]
+        waiting += row["n"] - row["with_primary"]
+        if not row["is_follow_up"]:
+            drawn[row["stratum"]] += row["n"]
+    # Assignment is offered only for cases it has not tried yet (new by extension or
+    # replacement): a case it found nobody for would be refused again, so those go to
+    # "Choose the auditor for a case" instead.
+    tried = {
+        row["sampled_case"]
+        for row in cycle.assignment_summary.get("unassignable", [])
+        if row["role"] == "primary"
+    }
+    if tried and waiting:
+        waiting -= (
+            SampledCase.objects.filter(pk__in=tried, status=SampledCase.Status.SELECTED)
+            .exclude(assignments__role="primary")
+            .count()
+        )
+    return {"drawn": drawn, "active": active, "waiting": waiting, "assigned": assigned}
+
+
+def _taken(rows: list[dict]) -> set[tuple[int, str]]:
+    """Which of the unassignable (case, role) pairs a manager has since placed."""
+    ids = {row["sampled_case"] for row in rows}
+    if not ids:
+        return set()
+    return set(
+        Assignment.objects.filter(sampled_case_id__in=ids).values_list("sampled_case_id", "role")
+    )
+
+
+def loads_list(request, cycle: Cycle) -> dict:
+    """Audits per auditor (withdrawn ones are no part of anyone's load), by name."""
+    current = ~Q(assignments__audit__status="withdrawn") & Q(assignments__sampled_case__cycle=cycle)
+    rows = (
+        Staff.objects.filter(assignments__sampled_case__cycle=cycle)
+        .annotate(
+            primary=Count("assignments", filter=current & Q(assignments__role="primary")),
+            second=Count("assignments", filter=current & Q(assignments__role="second")),
+        )
+        .filter(Q(primary__gt=0) | Q(second__gt=0))
+        .select_related("team")
+        .order_by("name", "pk")
+    )
+    # Everyone with a load, read once: the table pages through it, and the "auditor is
+    # unavailable" list offers all of them (a few dozen people).
+    everyone = [_load(person) for person in rows]
+    found = listing.paginate(
+        request, everyone, noun=("auditor", "auditors"), prefix="loads_", anchor="loads"
+    )
+    found["everyone"] = everyone
+    return found
+
+
+def _load(person: Staff) -> dict:
+    return {
+        "staff": person,
+        "primary": person.primary,
+        "second": person.second,
+        "total": person.primary + person.second,
+        "capacity": person.capacity,
+    }
+
+
+def reason_texts(reasons: list[str]) -> list[str]:
+    return [f"{r}: {REASONS.get(r, r)}" for r in reasons]
+
+
+def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
+    """``{"R1": 3}`` as "3 auditors - auditor is in the case's current team" (an en dash)."""
+    return [
+        f"{count} auditor{'s' if count != 1 else ''} \N{EN DASH} {REASONS.get(rule, rule)}"
+        for rule, count in auditors_blocked_by.items()
+    ]
+
+
+NO_CAPACITY = "no independent auditor has capacity left"
+ONLY_OTHER_ROLE = "the only independent auditors already audit the case in the other role"
+NOT_INDEPENDENT = "no auditor in the pool is independent of the case"
+NO_POOL = "there is no auditor in the pool"
+
+
+def _why(row: dict) -> str:
+    """The reason that decided it: an auditor stopped by nothing but capacity was
+    independent of the case and full; one stopped by nothing but the other role already
+    audits it; otherwise every auditor broke an independence rule."""
+    blocked = [set(reasons) for reasons in row.get("blocked", {}).values()]
+    if not blocked and not row.get("reasons"):
+        return NO_POOL
+    if not blocked:  # an older summary without the detail per auditor
+        return NO_CAPACITY if CAPACITY in row["reasons"] else NOT_INDEPENDENT
+    if any(reasons == {CAPACITY} for reasons in blocked):
+        return NO_CAPACITY
+    if any(reasons <= {CAPACITY, ALREADY_AUDITING} for reasons in blocked):
+        return ONLY_OTHER_ROLE
+    return NOT_INDEPENDENT
+
+
+def unassignable_summary(rows: list[dict]) -> dict:
+    """ "134 cases could not be assigned", then how many for each set of reasons (the
+    largest group first) and for each role."""
+    groups = Counter(_why(row) for row in rows)
+    roles = Counter(ROLE_WORDS.get(row["role"], row["role"]) for row in rows)
+    return {
+        "total": len(rows),
+        "by_reason": [{"count": n, "why": why} for why, n in groups.most_common()],
+        "by_role": [f"{n} {role}{'s' if n != 1 else ''}" for role, n in sorted(roles.items())],
+    }
+
+
+def unassignable_list(request, cycle: Cycle) -> dict:
+    rows = cycle.assignment_summary.get("unassignable", [])
+    taken = _taken(rows)  # a manager has since assigned it by override
+    rows = [row for row in rows if (row["sampled_case"], row["role"]) not in taken]
+    q = listing.text_param(request, "unassignable_q")
+    shown = [row for row in rows if q.lower() in row["case_ref"].lower()] if q else rows
+    found = listing.paginate(
+        request,
+        shown,
+        noun=("case", "cases"),
+        prefix="unassignable_",
+        anchor="unassignable",
+        per_page=UNASSIGNABLE_PER_PAGE,
+    )
+    found["rows"] = [
+        {
+            **row,
+            "role_words": ROLE_WORDS.get(row["role"], row["role"]),
+            "reason_texts": reason_texts(row["reasons"]),
+            "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+        }
+        for row in found["rows"]
+    ]
+    return {
+        "unassignable": found,
+        "unassignable_q": q,
+        "unassignable_summary": unassignable_summary(rows),
+        # for the override form's list of suggestions: the case references only
+        "unassignable_refs": sorted({row["case_ref"] for row in rows}),
+    }
+
+
+def overrides_list(request, cycle: Cycle) -> dict:
+    rows = (
+        Assignment.objects.filter(sampled_case__cycle=cycle)
+        .exclude(override_reason="")
+        .select_related("sampled_case__case", "auditor")
+        .order_by("-pk")
+    )
+    # Overrides are few (one per case a manager placed by hand): read once, paged in memory.
+    return listing.paginate(
+        request, list(rows), noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
+    )

@@ -1,0 +1,106 @@
+"""Lists that scale: one page of rows at a time (Django's Paginator), with the search,
+filters and sort order read from GET parameters and kept in every page link.
+
+A page with several lists gives each its own ``prefix`` (``sample_page``, ``sample_q``)
+so that paging one list leaves the others where they are."""
+
+from django.core.paginator import Paginator
+from django.http import QueryDict
+
+PER_PAGE = 50
+# What a list never shows, and would otherwise read (and decode) once per row through
+# select_related: a cycle's assignment summary (every unassignable case with every
+# auditor's reasons: hundreds of kilobytes of JSON on a 2,000-case cycle), an audit's
+# answers and texts, and the form's definition.
+CYCLE_ROW_DEFERRED = ("assignment_summary",)
+AUDIT_ROW_DEFERRED = (
+    "answers",
+    "rationale",
+    "themes",
+    "strengths",
+    "improvements",
+    "moderated_answers",
+    "assignment__sampled_case__cycle__assignment_summary",
+)
+TEMPLATE_ROW_DEFERRED = ("template__definition", "template__description")
+SEARCH_MAX = 40  # a case reference is short; a longer query is cut, not refused
+
+
+def text_param(request, name: str) -> str:
+    return (request.GET.get(name) or "").strip()[:SEARCH_MAX]
+
+
+def int_param(request, name: str) -> int | None:
+    raw = (request.GET.get(name) or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+
+
+def choice_param(request, name: str, allowed) -> str:
+    raw = request.GET.get(name) or ""
+    return raw if raw in allowed else ""
+
+
+def _query_without(request, names: set[str]) -> str:
+    """The current query string without ``names``, ending in ``&`` when not empty."""
+    kept = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        if key not in names:
+            kept.setlist(key, values)
+    encoded = kept.urlencode()
+    return f"{encoded}&" if encoded else ""
+
+
+def paginate(
+    request,
+    rows,
+    *,
+    noun: tuple[str, str],
+    prefix: str = "",
+    per_page: int = PER_PAGE,
+    anchor: str = "",
+    sorts: dict | None = None,
+    sort: str = "",
+) -> dict:
+    """One page of ``rows`` (a queryset or a list) and what the pagination include shows.
+
+    ``noun`` is (singular, plural), as in "Showing 1 to 50 of 2,000 cases"."""
+    param = f"{prefix}page"
+    paginator = Paginator(rows, per_page)
+    current = paginator.get_page(request.GET.get(param))
+    total = paginator.count
+    numbers = [
+        None if n == Paginator.ELLIPSIS else n
+        for n in paginator.get_elided_page_range(current.number, on_each_side=1, on_ends=1)
+    ]
+    base = _query_without(request, {param})
+    fragment = f"#{anchor}" if anchor else ""
+    return {
+        "rows": list(current.object_list),
+        "page": current,
+        "total": total,
+        "count_text": f"{total:,}",
+        "first_text": f"{current.start_index():,}",
+        "last_text": f"{current.end_index():,}",
+        "noun": noun[0] if total == 1 else noun[1],
+        "plural": noun[1],
+        "numbers": numbers,
+        "link": f"?{base}{param}=",
+        "fragment": fragment,
+        "several": paginator.num_pages > 1,
+        "sort": sort,
+        "sort_links": _sort_links(request, prefix, sorts or {}, sort, fragment),
+    }
+
+
+def _sort_links(request, prefix: str, sorts: dict, current: str, fragment: str) -> dict:
+    """For each sortable column, the link that sorts by it (from the first page)."""
+    param = f"{prefix}sort"
+    base = _query_without(request, {param, f"{prefix}page"})
+    return {name: f"?{base}{param}={name}{fragment}" for name in sorts if name != current}
+
+
+def sorted_rows(request, rows, *, sorts: dict, default: str, prefix: str = ""):
+    """``rows`` in the order named by the ``sort`` GET parameter (one of ``sorts``, whose
+    values are ``order_by`` fields ending in ``pk`` so pages never overlap)."""
+    sort = choice_param(request, f"{prefix}sort", sorts) or default
+    return rows.order_by(*sorts[sort]), sort

@@ -1,0 +1,257 @@
+"""Every list page reads a fixed number of queries however many rows it lists: the same
+count with 5 rows as with 50 (12 and 50 for a sample, which has a case per stratum at
+least), and one page of rows at a time."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from audits.models import (
+    Action,
+    Assignment,
+    Audit,
+    Cycle,
+    Escalation,
+    PractitionerResponse,
+    ReportJob,
+    Staff,
+)
+from tests.browser import scenarios
+
+LEAD = "qa.lead"
+
+
+class Counter:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def queries(client: Client, url: str) -> int:
+    """SQL statements of one GET of ``url`` (after a first one that warms the caches)."""
+    assert client.get(url).status_code == 200
+    counter = Counter()
+    with connection.execute_wrapper(counter):
+        response = client.get(url)
+    assert response.status_code == 200
+    return counter.count
+
+
+def signed_in(username: str) -> Client:
+    client = Client()
+    client.force_login(scenarios.person(username))
+    return client
+
+
+@pytest.fixture
+def cycle(db):
+    scenarios.demo_council()
+    return scenarios.assigned_cycle(n=60)
+
+
+def _audits(cycle: Cycle):
+    return Audit.objects.filter(
+        assignment__sampled_case__cycle=cycle, assignment__role="primary"
+    ).order_by("pk")
+
+
+def _grow(cycle: Cycle, make, url: str, username: str = LEAD) -> tuple[int, int]:
+    """Queries of ``url`` with 5 rows made by ``make(audits)``, then with 50."""
+    client = signed_in(username)
+    audits = list(_audits(cycle).select_related("assignment__sampled_case__case"))
+    assert len(audits) >= 50
+    make(audits[:5])
+    few = queries(client, url)
+    make(audits[5:50])
+    many = queries(client, url)
+    return few, many
+
+
+def _actions(lead_user, owner: Staff | None = None):
+    def make(audits):
+        Action.objects.bulk_create(
+            Action(
+                audit=audit,
+                case=audit.assignment.sampled_case.case,
+                team_id=audit.assignment.sampled_case.case.team_id,
+                owner=owner or audit.assignment.sampled_case.case.worker,
+                description="Update the plan",
+                due_date=timezone.localdate() + timedelta(days=n - 3),
+                created_by=lead_user,
+            )
+            for n, audit in enumerate(audits)
+        )
+
+    return make
+
+
+def test_the_cycle_page_reads_the_same_queries_for_12_and_50_cases(db):
+    scenarios.demo_council()
+    small, large = scenarios.assigned_cycle("Small", n=12), scenarios.assigned_cycle("Large", n=50)
+    for made in (small, large):
+        assert not made.assignment_summary["unassignable"]
+    lead = signed_in(LEAD)
+    few, many = queries(lead, f"/cycles/{small.pk}/"), queries(lead, f"/cycles/{large.pk}/")
+    assert few == many
+    page = lead.get(f"/cycles/{large.pk}/?sample_q=C").content.decode()
+    assert "of 50 cases" in page
+
+
+def test_the_cycle_list_reads_the_same_queries_for_5_and_50_cycles(db):
+    scenarios.demo_council()
+    lead = signed_in(LEAD)
+    for n in range(5):
+        scenarios.planned_cycle(f"Cycle {n}")
+    few = queries(lead, "/cycles/")
+    for n in range(5, 50):
+        scenarios.planned_cycle(f"Cycle {n}")
+    assert queries(lead, "/cycles/") == few
+
+
+def test_the_moderation_queue_reads_the_same_queries_for_5_and_50_audits(cycle):
+    def make(audits):
+        Audit.objects.filter(pk__in=[a.pk for a in audits]).update(
+            status="submitted", submitted_at=timezone.now(), overall_grade=2
+        )
+
+    few, many = _grow(cycle, make, "/moderation/")
+    assert few == many
+
+
+def test_the_actions_board_reads_the_same_queries_for_5_and_50_actions(cycle):
+    few, many = _grow(cycle, _actions(scenarios.person(LEAD)), "/actions/")
+    assert few == many
+
+
+def test_my_actions_reads_the_same_queries_for_5_and_50_actions(cycle):
+    owner = Staff.objects.get(user__username="sw0101")
+    few, many = _grow(
+        cycle, _actions(scenarios.person(LEAD), owner), "/actions/mine/", username="sw0101"
+    )
+    assert few == many
+
+
+def test_escalations_read_the_same_queries_for_5_and_50(cycle):
+    lead = scenarios.person(LEAD)
+
+    def make(audits):
+        Escalation.objects.bulk_create(
+            Escalation(
+                audit=audit,
+                raised_by=lead,
+                concern="A concern",
+                due_at=timezone.now() + timedelta(days=1),
+                status="open" if n % 2 else "acknowledged",
+                acknowledged_by=None if n % 2 else lead,
+                acknowledged_at=None if n % 2 else timezone.now(),
+            )
+            for n, audit in enumerate(audits)
+        )
+
+    few, many = _grow(cycle, make, "/escalations/")
+    assert few == many
+
+
+def test_responses_read_the_same_queries_for_5_and_50(cycle):
+    def make(audits):
+        PractitionerResponse.objects.bulk_create(
+            PractitionerResponse(
+                audit=audit,
+                staff=audit.assignment.sampled_case.case.worker,
+                held_as="worker",
+                verdict="agree",
+            )
+            for audit in audits
+        )
+
+    few, many = _grow(cycle, make, "/responses/")
+    assert few == many
+
+
+def test_my_audits_reads_the_same_queries_for_5_and_50_audits(cycle):
+    auditor = Staff.objects.get(user__username="auditor.1")
+
+    def make(audits):
+        ids = [a.assignment_id for a in audits]
+        Assignment.objects.filter(pk__in=ids).update(auditor=auditor)
+        # some submitted, some returned: every section of the page has rows
+        Audit.objects.filter(assignment_id__in=ids[::3]).update(
+            status="submitted", submitted_at=timezone.now()
+        )
+        Audit.objects.filter(assignment_id__in=ids[1::3]).update(status="returned")
+
+    Assignment.objects.filter(auditor=auditor).exclude(
+        sampled_case__cycle=cycle
+    ).delete()  # none elsewhere
+    few, many = _grow(cycle, make, "/audits/", username="auditor.1")
+    assert few == many
+
+
+def test_the_sampling_record_reads_the_same_queries_for_12_and_50_cases(db):
+    scenarios.demo_council()
+    small, large = scenarios.assigned_cycle("Small", n=12), scenarios.assigned_cycle("Large", n=50)
+    reader = signed_in("internal.audit")
+    few = queries(reader, f"/assurance/cycles/{small.pk}/sampling/")
+    assert queries(reader, f"/assurance/cycles/{large.pk}/sampling/") == few
+
+
+def test_cycle_reports_read_the_same_queries_for_5_and_50_requests(cycle):
+    lead = scenarios.person(LEAD)
+
+    def make(audits):
+        ReportJob.objects.bulk_create(
+            ReportJob(cycle=cycle, as_of=timezone.now(), requested_by=lead, status="failed")
+            for _ in audits
+        )
+
+    few, many = _grow(cycle, make, f"/cycles/{cycle.pk}/reports/")
+    assert few == many
+
+
+def test_a_list_longer_than_a_page_is_paged_with_its_filters_kept(cycle):
+    _actions(scenarios.person(LEAD))(
+        list(_audits(cycle).select_related("assignment__sampled_case__case"))
+    )
+    lead = signed_in(LEAD)
+    total = Action.objects.count()
+    assert total > 50
+    first = lead.get("/actions/?status=open").content.decode()
+    assert f"Showing 1 to 50 of {total} actions" in first
+    assert 'href="?status=open&amp;page=2"' in first
+    second = lead.get("/actions/?status=open&page=2").content.decode()
+    assert f"Showing 51 to {total} of {total} actions" in second
+    assert 'rel="prev"' in second
+    # a page past the end shows the last page; nonsense shows the first
+    assert f"Showing 51 to {total}" in lead.get("/actions/?page=999").content.decode()
+    assert "Showing 1 to 50" in lead.get("/actions/?page=x'--").content.decode()
+
+
+def test_unassignable_cases_are_summarised_by_the_reason_that_decided_it():
+    from audits.web.cycle_lists import NO_CAPACITY, NOT_INDEPENDENT, unassignable_summary
+
+    full = {"reasons": ["R1", "capacity"], "role": "primary", "blocked": {"A": ["capacity"]}}
+    ruled_out = {"reasons": ["R1"], "role": "second", "blocked": {"A": ["R1"], "B": ["R1"]}}
+    summary = unassignable_summary([full] * 120 + [ruled_out] * 14)
+    assert summary["total"] == 134
+    assert summary["by_reason"] == [
+        {"count": 120, "why": NO_CAPACITY},
+        {"count": 14, "why": NOT_INDEPENDENT},
+    ]
+    assert summary["by_role"] == ["120 first audits", "14 second audits"]
+
+
+def test_the_cycle_page_gives_the_unassignable_total_before_the_detail(db):
+    scenarios.demo_council()
+    Staff.objects.filter(user__groups__name="auditor").update(capacity=1)
+    cycle = scenarios.assigned_cycle("Tight", n=40)
+    rows = cycle.assignment_summary["unassignable"]
+    assert rows
+    page = signed_in(LEAD).get(f"/cycles/{cycle.pk}/").content.decode()
+    total = page.index(f"{len(rows)} case{'s' if len(rows) != 1 else ''} could not be assigned")
+    assert total < page.index('id="unassignable-table"')
