@@ -19,6 +19,7 @@ from django.test import Client
 from openapi_spec_validator import validate
 
 from audits.core.demo_council import PASSWORD
+from audits.models import Team
 from audits.services import reports
 from tests.builders import finished_cycle
 from worker.compile import report_compile
@@ -139,6 +140,14 @@ def test_internal_audit_pulls_figures_with_the_generated_client(generated, live_
     estimate = summary.key_figures.good_or_better
     assert estimate.low <= estimate.estimate <= estimate.high
     assert {c.opinion for c in summary.conditions} >= {OpinionEnum.SUBSTANTIAL}
+    # By team: the cycle names no teams, so it covers every team; a team id that does not
+    # exist is refused by name (strict queries), not answered with every row.
+    team = Team.objects.order_by("pk").first()
+    of_team = assurance_summaries_list.sync(
+        client=api, period_from=cycle.period_start, period_to=cycle.period_end, team=team.pk
+    )
+    assert [s.cycle for s in of_team.results] == [cycle.pk]
+    assert of_team.results[0].report.id == job.pk
     later = assurance_summaries_list.sync(
         client=api, period_from=cycle.period_end + datetime.timedelta(days=1)
     )

@@ -152,6 +152,18 @@ class ReportIdentitySerializer(serializers.Serializer):
     title = serializers.CharField()
 
 
+class SummaryReportSerializer(serializers.Serializer):
+    """Which report a summary (or a point of a series) comes from."""
+
+    id = serializers.IntegerField(help_text="as in /api/v1/reports/{id}/")
+    version = serializers.IntegerField()
+    hash = serializers.CharField()
+    status = serializers.ChoiceField(choices=["interim", "final"])
+    figures_schema_version = serializers.CharField(
+        allow_null=True, help_text="null: compiled before the figures carried a version"
+    )
+
+
 # Sections of the figures too varied to type field by field (tables, per-team rows, the
 # draw's record) stay objects; the headline ones above are typed.
 SECTION = extend_schema_field({"type": "object", "additionalProperties": {}})
@@ -160,6 +172,9 @@ SECTION = extend_schema_field({"type": "object", "additionalProperties": {}})
 class FiguresSerializer(serializers.Serializer):
     """Every figure of a report version, as data.json holds them."""
 
+    schema_version = serializers.CharField(
+        required=False, help_text="the figures' layout version (absent before 1.0)"
+    )
     cycle = ReportCycleSerializer()
     as_of = serializers.DateTimeField()
     interim = serializers.BooleanField()

@@ -226,6 +226,7 @@ class AssuranceSummarySerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     report = serializers.SerializerMethodField()
 
+    @extend_schema_field(typed.SummaryReportSerializer)
     def get_report(self, report) -> dict:
         return report_identity(report)
 
