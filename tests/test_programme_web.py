@@ -186,6 +186,9 @@ def test_a_move_to_the_31st_of_february_and_no_reason_shows_both_errors(entry, l
         assert '<a href="#reason">Say why the audit is moved</a>' in page
         assert 'id="to-error"><span class="visually-hidden">Error:</span> The new date must' in page
         assert 'id="to" value="31"' in page  # what was typed stays
+        past = {"to_day": "9", "to_month": "1", "to_year": "2027", "reason": "Half term"}
+        late = lead.post(change, body | past).content.decode()
+        assert '<a href="#to">The new date must be today or in the future</a>' in late
         blank = lead.post(change, body | {"reason": "Half term"})
         assert '<a href="#to">Enter the new date</a>' in blank.content.decode()
         neither = lead.post(change, {"scheduled_on": "2027-02-30", "reason": "x"})
