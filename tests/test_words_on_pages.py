@@ -255,6 +255,7 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
     sent = {
         "/cycles/new/": {"n": "many", "minimum": "-1"},
         "/actions/new/": {"due_date_day": "40"},
+        "/programme/new/": {"n": "many", "day": "x", "stratify_by": "by_size"},
         f"/cycles/{cycle.pk}/window/": {
             "audit_opens_on_day": "2",
             "audit_opens_on_month": "1",

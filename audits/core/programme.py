@@ -124,28 +124,28 @@ def entry_problems(
     """Field errors for an entry whose values are already of the right type."""
     problems: dict[str, list[str]] = {}
     if kind not in ENTRY_KINDS:
-        problems["kind"] = ["Choose a recurring random audit or a themed audit."]
+        problems["kind"] = ["Choose a recurring random audit or a themed audit"]
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        problems["year"] = [f"Enter a year between {FIRST_YEAR} and {LAST_YEAR}."]
+        problems["year"] = [f"Enter a year between {FIRST_YEAR} and {LAST_YEAR}"]
     if not 1 <= month <= 12:
-        problems["month"] = ["Enter a month from 1 (January) to 12 (December)."]
+        problems["month"] = ["Enter a month from 1 (January) to 12 (December)"]
     if not 1 <= day <= LAST_DAY:
-        problems["day"] = [f"Enter a day from 1 to {LAST_DAY}, so it falls in every month."]
+        problems["day"] = [f"Enter a day from 1 to {LAST_DAY}, so it falls in every month"]
     if kind == RANDOM and frequency not in FREQUENCIES:
-        problems["frequency"] = ["Choose monthly or quarterly."]
+        problems["frequency"] = ["Choose every month or every three months"]
     if kind == THEMED and not (case_types or theme.strip()):
-        problems["theme"] = ["Name the theme or choose the case types a themed audit looks at."]
+        problems["theme"] = ["Name the theme or choose the case types a themed audit looks at"]
     return problems
 
 
 def move_problems(*, current: date, to: date, today: date, reason: str) -> dict:
     problems: dict[str, list[str]] = {}
     if not reason.strip():
-        problems["reason"] = ["Say why the audit is moved."]
+        problems["reason"] = ["Say why the audit is moved"]
     if to < today:
-        problems["to"] = ["Choose today or a later day: a day in the past cannot be moved to."]
+        problems["to"] = ["The new date must be today or in the future"]
     elif to == current:
-        problems["to"] = ["Choose a different day from the one it is scheduled for."]
+        problems["to"] = ["The new date must be a different day from the one it is scheduled for"]
     return problems
 
 

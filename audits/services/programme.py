@@ -66,7 +66,7 @@ def programme_entry_create(*, actor, fields: dict) -> ProgrammeEntry:
     if plan := cycle_rules.plan_problems(fields["plan"]):
         problems["plan"] = plan
     if not str(fields.get("name") or "").strip():
-        problems["name"] = ["Give the audit a name, for example Monthly random audit."]
+        problems["name"] = ["Enter a name for the audit"]
     if problems:
         raise DomainError("The programme entry is not valid.", fields=problems)
     teams = fields.pop("teams", [])
@@ -101,7 +101,9 @@ def _changeable(entry: ProgrammeEntry, scheduled_on) -> ProgrammeOccurrence:
     if scheduled_on not in programme.occurrence_dates(programme_reads.as_plain(entry)):
         raise DomainError(
             "Choose one of the entry's dates.",
-            fields={"scheduled_on": ["This entry makes no cycle on that day."]},
+            fields={
+                "scheduled_on": ["Choose one of the dates of this audit that can still change"]
+            },
         )
     ProgrammeEntry.objects.select_for_update().get(pk=entry.pk)
     occurrence, _ = ProgrammeOccurrence.objects.get_or_create(
@@ -161,7 +163,7 @@ def programme_occurrence_skip(
         occurrence = _changeable(entry, scheduled_on)
         if not reason:
             raise DomainError(
-                "The audit cannot be skipped.", fields={"reason": ["Say why the audit is skipped."]}
+                "The audit cannot be skipped.", fields={"reason": ["Say why the audit is skipped"]}
             )
         before = _occurrence_record(occurrence)
         occurrence.skipped, occurrence.reason = True, reason

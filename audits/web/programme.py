@@ -16,7 +16,12 @@ from audits.services import programme as service
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.pages import page
-from audits.web.programme_forms import MONTHS, ProgrammeChangeForm, ProgrammeEntryForm
+from audits.web.programme_forms import (
+    FREQUENCY_WORDS,
+    MONTHS,
+    ProgrammeChangeForm,
+    ProgrammeEntryForm,
+)
 
 ENTRY_LABELS = {
     "kind": "Kind of audit",
@@ -104,6 +109,7 @@ def programme_entry_new(request):
         "months": MONTHS,
         "stratify_choices": Cycle.Stratify.choices,
         "case_type_choices": ProgrammeEntryForm.base_fields["case_types"].choices,
+        "frequency_choices": FREQUENCY_WORDS.items(),
         "team_choices": Team.objects.order_by("name"),
     }
     return page(
@@ -111,8 +117,8 @@ def programme_entry_new(request):
     )
 
 
-def _change(request, entry) -> None:
-    form = ProgrammeChangeForm(request.POST)
+def _change(request, entry, dates) -> None:
+    form = ProgrammeChangeForm(request.POST, dates=dates)
     if not form.is_valid():
         raise DomainError(
             "The date cannot be changed.",
@@ -127,11 +133,6 @@ def _change(request, entry) -> None:
             reason=data["reason"],
         )
         return
-    if data["to"] is None:
-        problems = {"to": ["enter the new date"]}
-        if not data["reason"].strip():
-            problems["reason"] = ["Say why the audit is moved."]
-        raise DomainError("The audit cannot be moved.", fields=problems)
     service.programme_occurrence_move(
         actor=request.user,
         entry=entry,
@@ -148,12 +149,12 @@ def programme_entry_change(request, pk: int):
     rows = [
         row for row in reads.occurrence_rows(entry, today=timezone.localdate()) if row["changeable"]
     ]
-    form = {"scheduled_on": request.GET.get("on", ""), "change": "", "to": "", "reason": ""}
+    form = {"scheduled_on": request.GET.get("on", ""), "change": "", "reason": ""}
     error_summary, status = None, 200
     if request.method == "POST":
         form = {key: request.POST.get(key, "").strip() for key in CHANGE_LABELS}
         try:
-            _change(request, entry)
+            _change(request, entry, [row["scheduled_on"] for row in rows])
         except StateConflict as error:
             messages.error(request, error.message)
             return redirect(reverse("web:programme") + f"?year={entry.year}")
@@ -163,7 +164,13 @@ def programme_entry_change(request, pk: int):
             done = "skipped" if form["change"] == "skip" else "moved"
             messages.success(request, f"{entry.name}: the date is {done}. The reason is recorded.")
             return redirect(reverse("web:programme") + f"?year={entry.year}")
-    context = {"entry": entry, "rows": rows, "form": form, "error_summary": error_summary}
+    context = {
+        "entry": entry,
+        "rows": rows,
+        "form": form,
+        "posted": request.POST if request.method == "POST" else None,
+        "error_summary": error_summary,
+    }
     return page(
         request, "audits/programme_change.html", context, current="web:programme", status=status
     )

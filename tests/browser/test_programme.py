@@ -1,6 +1,6 @@
 """The QA lead's audit programme in the browser: the calendar of the year with the cycles the
 programme made (linked), a skipped date with its reason, and a date moved through the form
-(a move without a reason meets the error summary first)."""
+(a move to 31 February without a reason meets both errors in the summary first)."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -88,15 +88,28 @@ def test_the_qa_lead_reads_the_calendar_and_moves_a_date(browser):
             page.get_by_role("heading", name="Move or skip Monthly random audit")
         ).to_be_visible()
         page.get_by_label("Move it to another day").check()
-        page.get_by_label("New date (if you move it)").fill("2040-10-17")
+        new_date = page.get_by_role("group", name="New date (if you move it)")
+        new_date.get_by_label("Day").fill("31")
+        new_date.get_by_label("Month").fill("2")
+        new_date.get_by_label("Year").fill("2041")
         page.get_by_role("button", name="Save the change").click()
         summary = page.locator(".error-summary")
         expect(summary).to_be_focused()
-        expect(summary).to_contain_text("Say why the audit is moved.")
+        # Both mistakes at once, each linked to its field and said again beside it.
+        expect(summary.get_by_role("link")).to_have_text(
+            ["The new date must be a real date", "Say why the audit is moved"]
+        )
+        expect(page.locator("#to-error")).to_contain_text("The new date must be a real date")
+        expect(new_date.get_by_label("Day")).to_have_value("31")
         browser.check(page, "programme-move-errors")
-        summary.get_by_role("link", name="Reason: Say why the audit is moved.").click()
+        summary.get_by_role("link", name="The new date must be a real date").click()
+        expect(new_date.get_by_label("Day")).to_be_focused()
+        summary.get_by_role("link", name="Say why the audit is moved").click()
         expect(page.get_by_label("Reason")).to_be_focused()
 
+        new_date.get_by_label("Day").fill("17")
+        new_date.get_by_label("Month").fill("10")
+        new_date.get_by_label("Year").fill("2040")
         page.get_by_label("Reason").fill("Half term: the team is away")
         page.get_by_role("button", name="Save the change").click()
         expect(page.get_by_text("the date is moved")).to_be_visible()
@@ -108,5 +121,8 @@ def test_the_qa_lead_reads_the_calendar_and_moves_a_date(browser):
 
         page.get_by_role("link", name="Add an audit to the programme").click()
         page.get_by_role("button", name="Add to the programme").click()
-        expect(page.locator(".error-summary")).to_be_focused()
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_focused()
+        expect(summary).to_contain_text("Choose a recurring random audit or a themed audit")
+        expect(summary).to_contain_text("Enter a name for the audit")
         browser.check(page, "programme-new-errors")
