@@ -567,6 +567,8 @@ def _(w):
             "sampled_case": sampled.pk,
             "auditor": auditor.staff_ref,
             "reason": "Specialist knowledge",
+            # The draw decides whether this auditor is already full: the manager confirms.
+            "over_capacity": True,
         },
         status=201,
         # "assignment.set", or "assignment.overridden" when the auditor breaks a
@@ -1146,6 +1148,7 @@ def _(w):
             "auditor": auditor.pk,
             "role": "primary",
             "reason": "Specialist knowledge",
+            "over_capacity": "yes",  # the draw decides whether the auditor is full
         },
         status=302,
         obj=("assignment", None),
