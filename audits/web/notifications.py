@@ -13,8 +13,10 @@ from audits.services import notifications as notification_service
 from audits.web.access import ANY_ROLE, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
+from audits.web.task_forms import EmailChoicesForm, checked
 
 SHOWN = 100
+WORDS = {"email_kinds": "Choose what to be emailed about from the list"}
 
 
 def unread(request) -> dict:
@@ -36,7 +38,9 @@ def _render(request, *, status=200, error=None, chosen=None):
         "notifications": rows,
         "unread": sum(row.read_at is None for row in rows),
         "kinds": kinds,
-        "error_summary": summary(error, {"email_kinds": "Email me about"}, default="preferences")
+        "error_summary": summary(
+            error, {"email_kinds": "Email me about"}, default="preferences", words=WORDS
+        )
         if error
         else None,
     }
@@ -72,7 +76,10 @@ def notifications_read_all(request):
 def notification_preferences(request):
     chosen = request.POST.getlist("email_kinds")
     try:
-        notification_service.notification_preferences_set(user=request.user, email_kinds=chosen)
+        data = checked(EmailChoicesForm(request.POST), "Choose what to be emailed about.")
+        notification_service.notification_preferences_set(
+            user=request.user, email_kinds=data["email_kinds"]
+        )
     except DomainError as error:
         return _render(request, status=400, error=error, chosen=chosen)
     messages.success(request, "Your email choices are saved.")

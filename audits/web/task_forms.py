@@ -41,8 +41,10 @@ class ReconcileForm(forms.Form):
         choices = [("", "")] + [(str(grade), str(grade)) for grade, _label in scale]
         self.domains = domains
         labels = {"overall_grade": "the agreed overall grade"}
-        labels |= {name: f"the agreed grade for {label[:1].lower()}{label[1:]}"
-                   for name, (_key, label) in domains.items()}
+        labels |= {
+            name: f"the agreed grade for {label[:1].lower()}{label[1:]}"
+            for name, (_key, label) in domains.items()
+        }
         for name, label in labels.items():
             self.fields[name] = forms.ChoiceField(
                 choices=choices,
