@@ -3,6 +3,7 @@ frame -> plan -> draw -> assignment, with the POST handlers for each step."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
@@ -19,6 +20,7 @@ from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
 from audits.web.forms import CycleForm, OverrideForm
 from audits.web.pages import page
+from audits.web.task_forms import SAY_WHY_REPLACED, ReplaceForm, checked
 
 NEW_CYCLE_LABELS = {
     "name": "Name",
@@ -188,31 +190,47 @@ def cycle_override(request, cycle_id: int):
     return _back(cycle.pk, "assignment")
 
 
+def replace_errors(error: DomainError, sampled, typed: str) -> dict:
+    """The replace form's errors on the cycle page: in the summary above the sample, and by
+    the reason box of the case (its form opened again, with what was typed)."""
+    box = f"replace-reason-{sampled.pk}" if sampled else ""
+    named = {box if name == "reason" and box else name: v for name, v in error.fields.items()}
+    labels = {box: "The reason"} if box else {}
+    found = summary(
+        type(error)(error.message, fields=named),
+        labels,
+        default=box or "sample-table",
+        words={box: SAY_WHY_REPLACED},
+    )
+    return {
+        "replace_summary": found,
+        "replace_failed": sampled.pk if sampled else None,
+        "replace_reason": typed,
+        "replace_reason_errors": found["fields"].get(box, []),
+    }
+
+
 @require_POST
 @role_required(*MANAGERS)
 def cycle_replace(request, cycle_id: int):
     cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    sampled = get_object_or_404(
-        SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(request.user)),
-        cycle=cycle,
-        pk=_int(request.POST.get("sampled")),
-    )
+    form = ReplaceForm(request.POST, sampled_cases=SampledCase.objects.filter(cycle=cycle))
+    if "sampled" in form.errors and request.POST.get("sampled", "").strip():
+        raise Http404("No such case in this cycle's sample.")  # not one of this cycle's
     try:
+        data = checked(form, "The case was not replaced.")
         replacement = sample.sample_replace(
-            sampled_case=sampled, actor=request.user, reason=request.POST.get("reason", "")
+            sampled_case=data["sampled"], actor=request.user, reason=data["reason"]
         )
     except DomainError as error:
-        messages.error(request, f"Case {sampled.case} was not replaced: {error.message}")
-    else:
-        messages.success(
+        return render_cycle(
             request,
-            f"Case {sampled.case} replaced by {replacement.case} (rank {replacement.rank}).",
+            cycle,
+            status=400 if error.fields else error.status_code,
+            **replace_errors(error, form.cleaned_data.get("sampled"), form.data.get("reason", "")),
         )
+    messages.success(
+        request,
+        f"Case {data['sampled'].case} replaced by {replacement.case} (rank {replacement.rank}).",
+    )
     return _back(cycle.pk, "draw")
-
-
-def _int(raw):
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
