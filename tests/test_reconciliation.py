@@ -136,3 +136,29 @@ def test_both_auditors_and_the_moderators_are_told_when_the_pair_is_ready(
     assert "auditor_carol@council.example" in told
     assert "qa_lead_quinn@council.example" in told
     assert all("C700001" not in message.body for message in mail.outbox)
+
+
+def test_the_reconcile_page_shows_both_mistakes_and_keeps_what_was_typed(people, pair, client_for):
+    from django.test import Client
+
+    good_and_requires_improvement(people, pair, client_for)
+    reconciliation = Reconciliation.objects.get()
+    quinn = Client()
+    quinn.force_login(people["qa_lead_quinn"])
+    path = reverse("web:reconcile", args=[reconciliation.pk])
+    both = quinn.post(path, {"overall_grade": "", "reason": ""})
+    assert both.status_code == 400
+    page = both.content.decode()
+    assert '<a href="#overall_grade">Choose the agreed overall grade</a>' in page
+    assert '<a href="#reason">Say why these are the agreed grades</a>' in page
+    wrong = quinn.post(path, {"overall_grade": "9", "reason": "Plans drift"})
+    assert wrong.status_code == 400
+    page = wrong.content.decode()
+    assert '<a href="#overall_grade">Choose the agreed overall grade from the list</a>' in page
+    assert ">Plans drift</textarea>" in page  # what was typed stays
+    assert reconciliation.__class__.objects.get().status == "open"
+    done = quinn.post(path, {"overall_grade": str(RI), "reason": "Plans drift"}, follow=True)
+    assert done.redirect_chain[-1][1] == 302
+    assert "Agreed grades recorded" in done.content.decode()
+    reconciliation.refresh_from_db()
+    assert (reconciliation.status, reconciliation.agreed_overall_grade) == ("agreed", RI)

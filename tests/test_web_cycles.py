@@ -158,8 +158,11 @@ def test_replacing_a_case_takes_the_next_rank(lead):
     cycle = scenarios.planned_cycle(n=12)
     lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"})
     sampled = SampledCase.objects.filter(cycle=cycle).first()
-    refused = lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk}, follow=True)
-    assert b"was not replaced" in refused.content
+    refused = lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk})
+    assert refused.status_code == 400
+    assert f'<a href="#replace-reason-{sampled.pk}">Say why the case is replaced</a>' in (
+        refused.content.decode()
+    )
     lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"})
     sampled.refresh_from_db()
     assert sampled.status == "replaced"

@@ -9,8 +9,17 @@ import pytest
 from django.test import Client
 
 from audits.core.display import CASE_TYPE_WORDS
-from audits.models import Action, Assignment, Audit, Cycle, Event, SampledCase, Staff
-from audits.services import assignment, sample
+from audits.models import (
+    Action,
+    Assignment,
+    Audit,
+    Cycle,
+    Event,
+    Reconciliation,
+    SampledCase,
+    Staff,
+)
+from audits.services import assignment, escalations, sample
 from tests.browser import scenarios
 from tests.builders import known_server_random
 
@@ -245,6 +254,29 @@ def test_the_audit_window_takes_day_month_and_year(lead, by_team_and_type):
     assert Event.objects.filter(verb="cycle.window_extended", object_id=str(cycle.pk)).exists()
 
 
+def smaller_pages(cycle):
+    """An auditor's client on an unstarted audit, a reconciliation of a submitted audit and an
+    open escalation raised from the auditor's audit."""
+    submitted = Audit.objects.filter(status="submitted").first()
+    if submitted is None:
+        submitted = scenarios.first_audit(cycle)
+        Audit.objects.filter(pk=submitted.pk).update(status="submitted")
+    audit = scenarios.first_audit(cycle)
+    client = Client()
+    client.force_login(audit.assignment.auditor.user)
+    reconciliation = Reconciliation.objects.create(
+        sampled_case=submitted.assignment.sampled_case,
+        first_audit=submitted,
+        second_audit=submitted,
+        first_grades={},
+        second_grades={},
+    )
+    escalation = escalations.escalation_raise(
+        audit=audit, actor=audit.assignment.auditor.user, concern="The child was not seen."
+    )
+    return client, reconciliation, escalation
+
+
 def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
     """Every form page, sent empty or wrong: each error is a sentence, never a field's name
     ("period_start", "evidence_note: required") or a library's words."""
@@ -270,9 +302,19 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
         f"/moderation/{submitted.pk}/": {"decision": "", "overall_grade": "9"},
         f"/cycles/{scenarios.planned_cycle(name='Not drawn').pk}/draw/": {"witness_input": "3"},
     }
+    auditor, reconciliation, escalation = smaller_pages(cycle)
+    sent |= {
+        f"/moderation/reconciliations/{reconciliation.pk}/": {"overall_grade": "9", "reason": ""},
+        "/notifications/preferences/": {"email_kinds": ["no_such_kind"]},
+        f"/escalations/{escalation.pk}/acknowledge/": {"response": "x" * 10_001},
+        f"/audits/{submitted.pk}/concern/": {"concern": " "},
+        f"/cycles/{cycle.pk}/replace/": {"sampled": "", "reason": ""},
+    }
+    audit = escalation.audit
+    by_auditor = {f"/audits/{audit.pk}/evidence/": {"question_key": "no_such_question"}}
     seen = 0
-    for url, form in sent.items():
-        response = lead.post(url, form)
+    for url, form in [*sent.items(), *by_auditor.items()]:
+        response = (auditor if url in by_auditor else lead).post(url, form)
         assert response.status_code == 400, url
         for text in error_texts(response):
             seen += 1
@@ -280,4 +322,43 @@ def test_no_page_form_shows_a_field_name_in_an_error(lead, by_team_and_type):
             assert text[:1].isupper(), (url, text)
             assert "This field" not in text, (url, text)
             assert text.lower() != "required", (url, text)
-    assert seen >= 14
+    assert seen >= 21
+
+
+def test_adding_evidence_with_two_mistakes_shows_both(lead, by_team_and_type):
+    auditor, _, escalation = smaller_pages(by_team_and_type)
+    audit = escalation.audit
+    response = auditor.post(f"/audits/{audit.pk}/evidence/", {"question_key": "nowhere"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<a href="#file">Choose a file to upload</a>' in page
+    assert '<a href="#question_key">Choose the question the evidence is for</a>' in page
+    assert 'id="file-error"' in page
+    assert 'id="question_key-error"' in page
+    assert not audit.evidence.exists()
+
+
+def test_replacing_a_case_with_two_mistakes_shows_both(lead, by_team_and_type):
+    cycle = by_team_and_type
+    response = lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": "", "reason": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<a href="#sample-table">Choose the case to replace</a>' in page
+    assert '<a href="#sample-table">Say why the case is replaced</a>' in page
+    assert not SampledCase.objects.filter(cycle=cycle, status="replaced").exists()
+
+
+def test_a_refused_acknowledgement_keeps_what_was_typed_by_its_box(lead, by_team_and_type):
+    _, _, escalation = smaller_pages(by_team_and_type)
+    typed = "Visited. " * 1_200
+    response = lead.post(f"/escalations/{escalation.pk}/acknowledge/", {"response": typed})
+    assert response.status_code == 400
+    page = response.content.decode()
+    box = f"response-{escalation.pk}"
+    assert f'<a href="#{box}">What has been done must be 10,000 characters or fewer</a>' in page
+    assert f'id="{box}-error"' in page
+    assert typed.strip() in page
+    escalation.refresh_from_db()
+    assert escalation.status == "open"
+    done = lead.post(f"/escalations/{escalation.pk}/acknowledge/", {"response": "Visited"})
+    assert done.status_code == 302

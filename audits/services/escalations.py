@@ -11,14 +11,16 @@ from audits.models import Audit, Escalation
 from audits.selectors import permissions
 from audits.services.history import event_record
 
+TEXT_MAX = 10_000  # characters of a concern or of the response to one
+
 
 def escalation_raise(*, audit: Audit, actor, concern: str) -> Escalation:
     concern = (concern or "").strip()
     if not concern:
         raise DomainError("Describe the concern.", fields={"concern": ["required"]})
-    if len(concern) > 10_000:
+    if len(concern) > TEXT_MAX:
         raise DomainError(
-            "The concern is too long.", fields={"concern": ["at most 10000 characters"]}
+            "The concern is too long.", fields={"concern": [f"at most {TEXT_MAX} characters"]}
         )
     audit = Audit.objects.select_related(
         "assignment__auditor", "assignment__sampled_case__cycle"
@@ -59,10 +61,16 @@ def escalation_acknowledge(*, escalation: Escalation, actor, response: str = "")
             raise Forbidden("Only the case's team manager or the QA lead can acknowledge this.")
         if escalation.status != Escalation.Status.OPEN:
             raise StateConflict("This escalation has already been acknowledged.")
+        response = (response or "").strip()
+        if len(response) > TEXT_MAX:  # said, never cut short without a word
+            raise DomainError(
+                "The response is too long.",
+                fields={"response": [f"at most {TEXT_MAX} characters"]},
+            )
         escalation.status = Escalation.Status.ACKNOWLEDGED
         escalation.acknowledged_by = actor
         escalation.acknowledged_at = timezone.now()
-        escalation.response = (response or "").strip()[:10_000]
+        escalation.response = response
         escalation.save()
         event_record(
             actor=actor,

@@ -20,8 +20,15 @@ from audits.web import grading_form, listing
 from audits.web.access import ANY_ROLE, AUDITORS, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
+from audits.web.task_forms import DESCRIBE_CONCERN, ConcernForm, checked
 
 FORM_ID = "grading-form"
+CONCERN_WORDS = {
+    "required": DESCRIBE_CONCERN,
+    f"at most {escalations.TEXT_MAX} characters": (
+        f"Your concern must be {escalations.TEXT_MAX:,} characters or fewer"
+    ),
+}
 
 
 AUDIT_RELATED = (
@@ -193,12 +200,13 @@ def raise_concern(request, audit_id: int):
     if request.method == "POST":
         concern = request.POST.get("concern", "")
         try:
-            escalations.escalation_raise(audit=audit, actor=request.user, concern=concern)
+            data = checked(ConcernForm(request.POST), "Describe the concern.")
+            escalations.escalation_raise(audit=audit, actor=request.user, concern=data["concern"])
         except DomainError as error:
             context["error_summary"] = summary(
                 error,
                 {"concern": "Your concern"},
-                words={"concern": {"required": "Describe the concern"}},
+                words={"concern": CONCERN_WORDS},
             )
             context["concern"], status = concern, 400
         else:

@@ -3,10 +3,11 @@ frame -> plan -> draw -> assignment, with the POST handlers for each step."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
-from audits.core.errors import DomainError
+from audits.core.errors import DomainError, StateConflict
 from audits.core.rules import reason_words
 from audits.models import Cycle, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
@@ -20,6 +21,7 @@ from audits.web.cycle_context import auditor_choices, render_cycle
 from audits.web.errors import summary
 from audits.web.forms import CycleForm, OverrideForm
 from audits.web.pages import page
+from audits.web.task_forms import SAY_WHY_REPLACED, ReplaceForm, checked
 
 NEW_CYCLE_LABELS = {
     "name": "Name",
@@ -230,27 +232,24 @@ def cycle_override(request, cycle_id: int):
     return _back(cycle.pk, "assignment")
 
 
-@require_POST
-@role_required(*MANAGERS)
-def cycle_replace(request, cycle_id: int):
-    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
-    sampled = get_object_or_404(
-        SampledCase.objects.filter(cycle__in=scoping.cycles_managed_by(request.user)),
-        cycle=cycle,
-        pk=_int(request.POST.get("sampled")),
+def replace_errors(error: DomainError, sampled, typed: str) -> dict:
+    """The replace form's errors on the cycle page: in the summary above the sample, and by
+    the reason box of the case (its form opened again, with what was typed)."""
+    box = f"replace-reason-{sampled.pk}" if sampled else ""
+    named = {box if name == "reason" and box else name: v for name, v in error.fields.items()}
+    labels = {box: "The reason"} if box else {}
+    found = summary(
+        type(error)(error.message, fields=named),
+        labels,
+        default=box or "sample-table",
+        words={box: SAY_WHY_REPLACED},
     )
-    try:
-        replacement = sample.sample_replace(
-            sampled_case=sampled, actor=request.user, reason=request.POST.get("reason", "")
-        )
-    except DomainError as error:
-        messages.error(request, f"Case {sampled.case} was not replaced: {error.message}")
-    else:
-        messages.success(
-            request,
-            f"Case {sampled.case} replaced by {replacement.case} (rank {replacement.rank}).",
-        )
-    return _back(cycle.pk, "draw")
+    return {
+        "replace_summary": found,
+        "replace_failed": sampled.pk if sampled else None,
+        "replace_reason": typed,
+        "replace_reason_errors": found["fields"].get(box, []),
+    }
 
 
 def _int(raw):
@@ -258,3 +257,34 @@ def _int(raw):
         return int(raw)
     except (TypeError, ValueError):
         return None
+
+
+@require_POST
+@role_required(*MANAGERS)
+def cycle_replace(request, cycle_id: int):
+    cycle = get_object_or_404(_cycles(request.user), pk=cycle_id)
+    form = ReplaceForm(request.POST, sampled_cases=SampledCase.objects.filter(cycle=cycle))
+    if "sampled" in form.errors and request.POST.get("sampled", "").strip():
+        raise Http404("No such case in this cycle's sample.")  # not one of this cycle's
+    try:
+        data = checked(form, "The case was not replaced.")
+        replacement = sample.sample_replace(
+            sampled_case=data["sampled"], actor=request.user, reason=data["reason"]
+        )
+    except StateConflict as error:
+        # Said in the banner at the top of the cycle's page, reached by a redirect (the API
+        # answers 409 for the same conflict): no page stays on a POST address.
+        messages.error(request, error.message)
+        return _back(cycle.pk)
+    except DomainError as error:
+        return render_cycle(
+            request,
+            cycle,
+            status=400,
+            **replace_errors(error, form.cleaned_data.get("sampled"), form.data.get("reason", "")),
+        )
+    messages.success(
+        request,
+        f"Case {data['sampled'].case} replaced by {replacement.case} (rank {replacement.rank}).",
+    )
+    return _back(cycle.pk, "draw")

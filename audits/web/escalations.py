@@ -6,19 +6,23 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audits.core import roles
-from audits.core.errors import DomainError
+from audits.core.errors import DomainError, StateConflict
 from audits.models import Escalation
 from audits.selectors import scoping
 from audits.services import escalations as escalation_service
 from audits.web import listing
 from audits.web.access import role_required
+from audits.web.errors import summary
 from audits.web.pages import page
+from audits.web.task_forms import AcknowledgeForm, checked
 
 ESCALATION_READERS = (roles.MANAGER, roles.ADMIN)
+WORDS = {
+    "response": (f"What has been done must be {escalation_service.TEXT_MAX:,} characters or fewer")
+}
 
 
-@role_required(*ESCALATION_READERS)
-def escalation_list(request):
+def _render(request, *, status=200, failed=None, error=None, typed=""):
     filters = {
         "q": listing.text_param(request, "q"),
         "team": listing.int_param(request, "team"),
@@ -46,15 +50,38 @@ def escalation_list(request):
         anchor="acknowledged-heading",
     )
     now = timezone.now()
-    for escalation in [*waiting["rows"], *done["rows"]]:
+    shown = [*waiting["rows"], *done["rows"]]
+    for escalation in shown:
         escalation.overdue = escalation_service.is_overdue(escalation, now)
+        escalation.typed = typed if escalation.pk == failed else ""
+        escalation.errors = []
+    error_summary = None
+    if error is not None:
+        # Each acknowledge form has its own response box: the summary links to the one used.
+        box = f"response-{failed}"
+        named = {box if name == "response" else name: v for name, v in error.fields.items()}
+        renamed = type(error)(error.message, fields=named)
+        error_summary = summary(
+            renamed, {box: "What has been done"}, default=box, words={box: WORDS["response"]}
+        )
+        for escalation in shown:
+            if escalation.pk == failed:
+                escalation.errors = error_summary["fields"].get(box, [])
     context = {
         "open": waiting,
         "acknowledged": done,
         "filters": filters,
         "teams": scoping.teams_managed_by(request.user).order_by("name"),
+        "error_summary": error_summary,
     }
-    return page(request, "audits/escalations.html", context, current="web:escalations")
+    return page(
+        request, "audits/escalations.html", context, current="web:escalations", status=status
+    )
+
+
+@role_required(*ESCALATION_READERS)
+def escalation_list(request):
+    return _render(request)
 
 
 @require_POST
@@ -62,11 +89,16 @@ def escalation_list(request):
 def escalation_acknowledge(request, escalation_id: int):
     escalation = get_object_or_404(scoping.escalations_for(request.user), pk=escalation_id)
     try:
+        data = checked(AcknowledgeForm(request.POST), "The escalation was not acknowledged.")
         escalation_service.escalation_acknowledge(
-            escalation=escalation, actor=request.user, response=request.POST.get("response", "")
+            escalation=escalation, actor=request.user, response=data["response"]
         )
+    except StateConflict as error:
+        # Already acknowledged (by someone else, say): said in the banner after a redirect.
+        messages.error(request, error.message)
+        return redirect("web:escalations")
     except DomainError as error:
-        messages.error(request, f"Escalation {escalation.pk} was not acknowledged: {error.message}")
-    else:
-        messages.success(request, f"Escalation {escalation.pk} acknowledged.")
+        typed = request.POST.get("response", "")
+        return _render(request, status=400, failed=escalation.pk, error=error, typed=typed)
+    messages.success(request, f"Escalation {escalation.pk} acknowledged.")
     return redirect("web:escalations")

@@ -20,16 +20,31 @@ from audits.selectors import evidence as selectors
 from audits.selectors import scoping
 from audits.services import evidence as service
 from audits.web.access import role_required
+from audits.web.errors import summary
+from audits.web.task_forms import EvidenceForm, checked
 
 EVERY_ROLE = tuple(roles.ALL_ROLES)
 
 
+LABELS = {"file": "The file", "question_key": "The question"}
+
+
 def _summary(error: DomainError) -> dict:
-    fields = {name: [str(m) for m in texts] for name, texts in (error.fields or {}).items()}
-    if not fields:
-        fields = {"file": [str(error)]}
-    items = [{"href": f"#{name}", "text": text} for name, texts in fields.items() for text in texts]
-    return {"title": "", "items": items, "fields": fields}
+    return summary(error, LABELS, default="file")
+
+
+def _attach(request, context: dict, **target):
+    """The file (and question) read by the form, then attached by the service; a person
+    who may not attach hears that from the service, whatever they sent."""
+    questions = context.get("questions") if "audit" in target else None
+    form = EvidenceForm(request.POST, request.FILES, questions=questions)
+    if context["may_attach"]:
+        data = checked(form, "The file was not added.")
+    else:
+        data = {"file": request.FILES.get("file"), "question_key": ""}
+    if "audit" in target:
+        target["question_key"] = data["question_key"]
+    return service.evidence_attach(actor=request.user, upload=data["file"], **target)
 
 
 def _limits() -> dict:
@@ -84,12 +99,7 @@ def audit_evidence(request, audit_id: int):
     if request.method != "POST":
         return _page(request, context=context)
     try:
-        evidence = service.evidence_attach(
-            actor=request.user,
-            upload=request.FILES.get("file"),
-            audit=audit,
-            question_key=request.POST.get("question_key", ""),
-        )
+        evidence = _attach(request, context, audit=audit)
     except DomainError as error:
         return _page(request, context=context, error=error, status=error.status_code)
     messages.success(request, f"{evidence.display_name} added as evidence.")
@@ -104,9 +114,7 @@ def action_evidence(request, action_id: int):
     if request.method != "POST":
         return _page(request, context=context)
     try:
-        evidence = service.evidence_attach(
-            actor=request.user, upload=request.FILES.get("file"), action=action
-        )
+        evidence = _attach(request, context, action=action)
     except DomainError as error:
         return _page(request, context=context, error=error, status=error.status_code)
     messages.success(request, f"{evidence.display_name} added as evidence.")

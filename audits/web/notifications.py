@@ -14,6 +14,9 @@ from audits.web import listing
 from audits.web.access import ANY_ROLE, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
+from audits.web.task_forms import EmailChoicesForm, checked
+
+WORDS = {"email_kinds": "Choose what to be emailed about from the list"}
 
 
 def unread(request) -> dict:
@@ -37,7 +40,9 @@ def _render(request, *, status=200, error=None, chosen=None):
         "notifications": rows,
         "unread": notifications_for(request.user).filter(read_at__isnull=True).count(),
         "kinds": kinds,
-        "error_summary": summary(error, {"email_kinds": "Email me about"}, default="preferences")
+        "error_summary": summary(
+            error, {"email_kinds": "Email me about"}, default="preferences", words=WORDS
+        )
         if error
         else None,
     }
@@ -73,7 +78,10 @@ def notifications_read_all(request):
 def notification_preferences(request):
     chosen = request.POST.getlist("email_kinds")
     try:
-        notification_service.notification_preferences_set(user=request.user, email_kinds=chosen)
+        data = checked(EmailChoicesForm(request.POST), "Choose what to be emailed about.")
+        notification_service.notification_preferences_set(
+            user=request.user, email_kinds=data["email_kinds"]
+        )
     except DomainError as error:
         return _render(request, status=400, error=error, chosen=chosen)
     messages.success(request, "Your email choices are saved.")

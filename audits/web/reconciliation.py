@@ -10,6 +10,7 @@ from audits.services import reconciliation as reconciliation_service
 from audits.web.access import MANAGERS, role_required
 from audits.web.errors import summary
 from audits.web.pages import page
+from audits.web.task_forms import ReconcileForm, checked
 
 FORM_ID = "reconcile-form"
 LABELS = {"overall_grade": "Agreed overall grade", "reason": "Reason"}
@@ -24,8 +25,23 @@ def _field(domain: str) -> str:
 
 
 def _posted(post, rows) -> tuple[str, dict]:
+    """What was chosen, as typed, to show again."""
     domains = {row["key"]: post.get(_field(row["key"]), "") for row in rows[1:]}
     return post.get("overall_grade", ""), domains
+
+
+def _agree(request, reconciliation, pair) -> None:
+    domains = {_field(row["key"]): (row["key"], row["label"]) for row in pair["rows"][1:]}
+    form = ReconcileForm(request.POST, scale=pair["scale"], domains=domains)
+    data = checked(form, "The agreed grades cannot be recorded yet.")
+    overall, grades = form.grades()
+    reconciliation_service.reconciliation_agree(
+        reconciliation=reconciliation,
+        actor=request.user,
+        overall_grade=overall,
+        domain_grades={k: v for k, v in grades.items() if v},
+        reason=data["reason"],
+    )
 
 
 @role_required(*MANAGERS)
@@ -52,13 +68,7 @@ def reconcile(request, reconciliation_id: int):
         reason = request.POST.get("reason", "")
         chosen = {"overall": overall, **domains}
         try:
-            reconciliation_service.reconciliation_agree(
-                reconciliation=reconciliation,
-                actor=request.user,
-                overall_grade=overall,
-                domain_grades={k: v for k, v in domains.items() if v},
-                reason=reason,
-            )
+            _agree(request, reconciliation, pair)
         except DomainError as error:
             # The service names a domain "domain_grades.<domain>"; the page's field differs.
             named = {
