@@ -6,9 +6,8 @@ manage, and a row that names another team, or a case held by another team, is a 
 that rejects the file.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any, BinaryIO
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from audits.core import roles
 from audits.core.errors import DomainError
-from audits.core.register_csv import KINDS, Lookups, RowError, check_file, convert_rows
+from audits.core.register_csv import KINDS, Lookups, RowError, check_file
 from audits.core.roles import ALL_ROLES
 from audits.models import Allocation, Case, Event, Staff, Team
 from audits.services.history import event_record
@@ -105,11 +104,6 @@ def _lookups(kind: str, scope: ImportScope) -> Lookups:
             else frozenset()
         ),
     )
-
-
-def _batches(records: Iterator[dict], size: int = BATCH_SIZE) -> Iterator[list[dict]]:
-    while batch := list(islice(records, size)):
-        yield batch
 
 
 class _OutOfScopeMeanwhile(Exception):
@@ -230,8 +224,9 @@ def register_import(
 ) -> ImportOutcome:
     """Check the whole file; if any row is bad raise ImportRejected and write nothing.
 
-    A good file is upserted by its key in one transaction, in batches, so a 100,000-row file
-    never exists as 100,000 model objects at once. ``actor`` decides the scope (see
+    The file is upserted by its key in one transaction, in batches as it is checked, so a
+    100,000-row file never exists as 100,000 model objects at once; a bad row anywhere
+    rolls the transaction back. ``actor`` decides the scope (see
     import_scope); the answer, dry run or not, is the same for a case that does not exist
     and a case the actor may not write.
     """
@@ -240,20 +235,31 @@ def register_import(
     spec = KINDS[kind]
     scope = import_scope(actor=actor, kind=kind)
     lookups = _lookups(kind, scope)
-    checked = check_file(fileobj, spec, lookups, progress)
-    if not checked.ok:
-        raise ImportRejected(checked.errors, checked.error_count)
+    upsert = UPSERTS[kind]
+    counts = [0, 0]  # created, updated
+    batch: list[dict] = []
 
-    created = updated = 0
-    good = (record for _, _, record in convert_rows(fileobj, spec, lookups))
+    def flush() -> None:
+        new, changed = upsert(batch, dry_run, scope)
+        counts[0], counts[1] = counts[0] + new, counts[1] + changed
+        batch.clear()
+
+    def write(record: dict) -> None:
+        batch.append(record)
+        if len(batch) >= BATCH_SIZE:
+            flush()
+
     try:
+        # One pass: rows are written in batches as they are checked, in one transaction
+        # that a bad row rolls back whole (reading the file twice, once to check and once
+        # to write, cost twice the parsing: issue 19).
         with transaction.atomic():
-            for batch in _batches(good):
-                new, changed = UPSERTS[kind](batch, dry_run, scope)
-                created, updated = created + new, updated + changed
-                if progress:
-                    progress(len(batch))
-            outcome = ImportOutcome(kind, dry_run, checked.rows, created, updated)
+            checked = check_file(fileobj, spec, lookups, progress, on_good=write)
+            if not checked.ok:
+                raise ImportRejected(checked.errors, checked.error_count)
+            if batch:
+                flush()
+            outcome = ImportOutcome(kind, dry_run, checked.rows, *counts)
             if not dry_run:
                 event_record(
                     actor=actor,
