@@ -76,7 +76,7 @@ BOOKKEEPING = (
     # change anyone else sees: the row keeps read_at and no Event is written.
     re.compile(r'UPDATE "audits_notification" SET "read_at"'),
 )
-WRITE_SQL = re.compile(r'\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+"(\w+)"')
+WRITE_SQL = re.compile(r'\b(?:INSERT INTO|UPDATE|DELETE FROM|COPY)\s+"(\w+)"')
 
 
 def domain_writes(queries) -> set[str]:

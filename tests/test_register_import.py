@@ -229,3 +229,41 @@ def test_a_large_file_is_streamed_in_batches(
     with django_assert_max_num_queries(100):
         call_command("import_cases", str(path), "--as", "manager_bob", verbosity=0)
     assert Case.objects.count() == 5000
+
+
+def test_a_bad_row_after_a_written_batch_rolls_back_the_whole_file(people, worker, client_for):
+    # Rows are written batch by batch as they are checked (one pass over the file): a bad row
+    # after the first 2,000 were written still leaves the register as it was.
+    rows = [f"C{600000 + i},Child Protection One,cp,2024-01-01,,SW-ONE,,2012" for i in range(2600)]
+    rows[2400] = rows[2400].replace(",cp,", ",zzz,")
+    before = snapshot()
+    response = upload(client_for(people["manager_bob"]), csv_of(*rows))
+    assert response.json()["status"] == "failed", response.content
+    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [(2402, "case_type")]
+    assert snapshot()[:-1] == before[:-1]
+    assert Event.objects.count() == before[-1] + 2  # requested, rejected
+    assert not Case.objects.filter(case_ref="C600000").exists()
+
+
+def test_a_case_the_database_refuses_rejects_the_file_not_the_worker(people, worker, teams):
+    # The database's own rules still apply to the batch insert (COPY on PostgreSQL): a
+    # refusal is Django's IntegrityError, which the import turns into a rejected file.
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from audits.services.register_import import _insert_cases
+
+    record = {
+        "case_ref": "C700001",
+        "team_id": teams["Child Protection One"].pk,
+        "case_type": "cp",
+        "opened_on": timezone.localdate(),
+        "closed_on": None,
+        "worker_id": None,
+        "manager_id": None,
+        "birth_year": 2012,
+    }
+    _insert_cases([record], timezone.now())
+    assert Case.objects.get(case_ref="C700001").legal_hold is False
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _insert_cases([record], timezone.now())

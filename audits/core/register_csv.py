@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 MAX_LISTED_ERRORS = 1000
@@ -71,8 +72,9 @@ def _ref(row: dict, column: str, *, required: bool = True) -> str:
     return value
 
 
+@lru_cache(maxsize=8192)
 def parse_date(value: str) -> date:
-    """ISO (2026-03-01) or UK (01/03/2026) dates, as councils' systems export both."""
+    """ISO (2026-03-01) or UK (01/03/2026) dates; cached: a register repeats few dates."""
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a date, no time
@@ -346,6 +348,10 @@ def convert_rows(
         yield line, key, record
 
 
+# progress: rows done; on_good: each good record until a problem is found (write as it checks)
+Sink = Callable[[Any], None] | None
+
+
 @dataclass
 class CheckResult:
     rows: int
@@ -358,7 +364,7 @@ class CheckResult:
 
 
 def check_file(
-    fileobj: BinaryIO, kind: Kind, lookups: Lookups, progress: Callable[[int], None] | None = None
+    fileobj: BinaryIO, kind: Kind, lookups: Lookups, progress: Sink = None, on_good: Sink = None
 ) -> CheckResult:
     """Check every row; list the first MAX_LISTED_ERRORS problems and count them all."""
     errors: list[RowError] = []
@@ -380,15 +386,12 @@ def check_file(
             if isinstance(record, RowError):
                 note(record)
             elif key in first_line_of:
-                note(
-                    RowError(
-                        line,
-                        kind.key_label.split(",")[0],
-                        f"duplicate {kind.key_label}: first seen on line {first_line_of[key]}",
-                    )
-                )
+                message = f"duplicate {kind.key_label}: first seen on line {first_line_of[key]}"
+                note(RowError(line, kind.key_label.split(",")[0], message))
             else:
                 first_line_of[key] = line
+                if on_good is not None and error_count == 0:
+                    on_good(record)
     except FileProblem as problem:
         for error in problem.errors:
             note(error)

@@ -41,7 +41,7 @@ class Command(BaseCommand):
         with (
             file.open("rb") as stream,
             tqdm(
-                desc=f"{kind}: checking, then writing",
+                desc=f"{kind}: checking and writing",
                 unit=" rows",
                 disable=options["verbosity"] == 0,
             ) as bar,
