@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers
 from audits.api.base import ScopedViewSet
 from audits.core import roles
 from audits.models import ImportJob
-from audits.selectors import scoping
+from audits.selectors.import_jobs import import_jobs_for
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -49,6 +49,6 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     """Imports of the register (managers see their own, administrators all)."""
 
     serializer_class = ImportJobSerializer
-    scope = staticmethod(scoping.import_jobs_for)
+    scope = staticmethod(import_jobs_for)
     read_roles = (roles.ADMIN, roles.MANAGER)
     filterset_fields = ["status", "kind"]

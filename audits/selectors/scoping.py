@@ -16,7 +16,6 @@ from audits.models import (
     Conflict,
     Cycle,
     Escalation,
-    ImportJob,
     ImprovementItem,
     PractitionerResponse,
     Reconciliation,
@@ -336,13 +335,6 @@ def report_jobs_for(user) -> QuerySet[ReportJob]:
         roles.INTERNAL_AUDITOR: _everything,
     }
     return ReportJob.objects.filter(_scope(user, rules))
-
-
-def import_jobs_for(user) -> QuerySet[ImportJob]:
-    """Register imports: an administrator sees every one, a manager their own; anyone
-    else, none (they may not import)."""
-    rules = {roles.ADMIN: _everything, roles.MANAGER: lambda user: Q(requested_by=user)}
-    return ImportJob.objects.filter(_scope(user, rules))
 
 
 def reports_for(user) -> QuerySet[Report]:
