@@ -101,7 +101,10 @@ def test_past_the_reserve_the_stored_frame_gives_the_same_order(drawn, people):
     n = drawn.frame.allocation[stratum]
     beyond = n + len(drawn.frame.reserve[stratum]) + 5
     added = sample.sample_extend(
-        cycle=drawn, actor=people["qa_lead_quinn"], sizes={stratum: beyond}
+        cycle=drawn,
+        actor=people["qa_lead_quinn"],
+        sizes={stratum: beyond},
+        reason="Too few to say anything",
     )
     assert [a.case.case_ref for a in added] == verifiable_order(drawn, stratum, beyond)[n:]
     assert sample_record.sample_verify(cycle=drawn)["match"] is True

@@ -100,8 +100,12 @@ class TrueFalseField(forms.Field):
         if value in (None, ""):
             return None
         if str(value).lower() not in self.VALUES:
+            # The value goes in as a parameter: django-filter formats the message with
+            # ``%``, so a value holding one would otherwise break it (a 500, not a 400).
             raise forms.ValidationError(
-                f"Unknown value '{value}'. Allowed: true, false.", code="invalid"
+                "Unknown value '%(value)s'. Allowed: true, false.",
+                code="invalid",
+                params={"value": value},
             )
         return self.VALUES[str(value).lower()]
 

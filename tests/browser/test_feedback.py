@@ -45,7 +45,7 @@ def test_the_dashboard_empty_state_and_the_capacity_question(browser):
         .first()
     )
     page.goto(f"/cycles/{cycle.pk}/")
-    page.get_by_label("Case", exact=True).select_option(str(other.pk))
+    page.locator("#override_sampled_case").fill(other.case.case_ref)
     page.get_by_label("Auditor", exact=True).select_option(str(busy.pk))
     page.get_by_label("Reason").fill("Knows the family's language")
     page.get_by_role("button", name="Assign this auditor").click()
