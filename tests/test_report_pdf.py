@@ -526,7 +526,7 @@ def test_kinds_of_case_and_strata_are_printed_in_words(long_names):
     for label in strata:
         assert label not in text, label
     appendix = text[text.index("Appendix: audited cases") :]
-    kinds = {str(row["case_type"]) for row in long_names.figures["appendix"]}
+    kinds = {str(row["case_type"]) for row in long_names.appendix}
     for code in kinds - {"referral", "assessment"}:
         assert not re.search(rf"(?<![\w/-]){code}(?![\w/-])", appendix), code
     assert re.search(
