@@ -64,13 +64,13 @@ def unfold_later(flowables: list) -> None:
 APPENDIX_COLUMNS = {
     "Case": 40,
     "Team": 74,
-    "Kind": 38,
+    "Kind": 44,  # "Assessment" on one line
     "Stratum": 58,
     "Auditor": 60,
     "Grade": 27,
     "Moderated": 44,
     "Final": 23,
-    "Themes": 99,
+    "Themes": 93,
     "Follow-up": 39,
 }
 # Cells are plain strings wrapped here, line by line, and every row's height is given: a
