@@ -63,14 +63,14 @@ def unfold_later(flowables: list) -> None:
 # its column, so a long team, stratum or name never runs into the next column.
 APPENDIX_COLUMNS = {
     "Case": 40,
-    "Team": 74,
+    "Team": 72,
     "Kind": 44,  # "Assessment" on one line
     "Stratum": 58,
-    "Auditor": 60,
+    "Auditor": 58,
     "Grade": 27,
-    "Moderated": 44,
+    "Moderated": 42,
     "Final": 23,
-    "Themes": 93,
+    "Themes": 99,
     "Follow-up": 39,
 }
 # Cells are plain strings wrapped here, line by line, and every row's height is given: a
