@@ -12,7 +12,8 @@ import tracemalloc
 import pytest
 
 from audits.models import Assignment, Audit, Case, SampledCase
-from audits.selectors.report_build import canonical_hash, canonical_hash_streamed
+from audits.selectors.report_appendix import AuditRows
+from audits.selectors.report_build import _canonical, canonical_hash, canonical_hash_streamed
 from audits.services import reports
 from tests.builders import finished_cycle
 from worker.compile import report_compile
@@ -96,3 +97,21 @@ def test_the_streamed_hash_is_the_hash_of_the_whole():
     streamed = canonical_hash_streamed(standing_in, {"\0a": iter(rows), "\0s": iter([])})
     assert streamed == canonical_hash(whole)
     assert streamed != canonical_hash_streamed(standing_in, {"\0a": iter(rows[1:]), "\0s": []})
+
+
+def test_rows_kept_as_their_canonical_text_hash_the_same_and_read_back_the_same():
+    """The compile encodes each audit row once, for its file and for the hash."""
+    rows = [{"case_ref": f"C{n}", "themes": ["é\nx"], "grades": {"b": n}} for n in range(5)]
+    whole = {"details": {"audits": rows}}
+    kept = AuditRows()
+    try:
+        streamed = canonical_hash_streamed(
+            {"details": {"audits": "\0a"}},
+            {"\0a": kept.kept(iter(rows), _canonical)},
+            encoded=["\0a"],
+        )
+        assert streamed == canonical_hash(whole)
+        assert list(kept) == rows
+        assert len(kept) == 5
+    finally:
+        kept.close()

@@ -10,7 +10,7 @@ CSV and the PDF's appendix each read them back one at a time.
 
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from audits.core import grading
 from audits.models import Assignment, Audit, Cycle, Reconciliation, SampledCase, Template
@@ -184,13 +184,15 @@ class AuditRows:
         self.count = 0
         self.domains: set[str] = set()
 
-    def kept(self, rows: Iterable[dict]) -> Iterator[dict]:
-        """Pass ``rows`` through, keeping each."""
+    def kept(self, rows: Iterable[dict], encode: Callable[[dict], str]) -> Iterator[str]:
+        """Keep each of ``rows`` as the one line of JSON ``encode`` makes of it (a JSON text
+        has no line break of its own), and pass that line on."""
         for row in rows:
-            self._file.write(json.dumps(row, separators=(",", ":")).encode() + b"\n")
+            line = encode(row)
+            self._file.write(line.encode() + b"\n")
             self.count += 1
             self.domains.update(row.get("domain_grades") or ())
-            yield row
+            yield line
         self._file.flush()
 
     def __iter__(self) -> Iterator[dict]:

@@ -36,9 +36,12 @@ def response_inputs(cycle, as_of) -> list[dict]:
         .values_list("audit_id", "last")
     )
     read = audits.values_list("pk", "submitted_at", "assignment__sampled_case__case__case_ref")
-    rows = []
+    rows, due_by_day = [], {}  # audits become final on a few days: each worked out once
     for audit_id, submitted_at, case_ref in read.iterator(chunk_size=2000):
-        due_on = due_after(finalised_day(submitted_at, moderated.get(audit_id)))
+        final_day = finalised_day(submitted_at, moderated.get(audit_id))
+        if final_day not in due_by_day:
+            due_by_day[final_day] = due_after(final_day)
+        due_on = due_by_day[final_day]
         rows.append(
             {
                 "audit": audit_id,

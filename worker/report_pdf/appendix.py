@@ -2,11 +2,13 @@
 figures from the report's files."""
 
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from itertools import islice
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, LongTable, PageBreak, Paragraph, TableStyle
 
@@ -18,7 +20,6 @@ from worker.report_pdf.styles import (
     H2,
     HEADER_FILL,
     SMALL,
-    TINY,
     WIDTH,
 )
 from worker.report_pdf.words import (
@@ -62,36 +63,76 @@ def unfold_later(flowables: list) -> None:
 # its column, so a long team, stratum or name never runs into the next column.
 APPENDIX_COLUMNS = {
     "Case": 40,
-    "Team": 74,
-    "Kind": 38,
+    "Team": 72,
+    "Kind": 44,  # "Assessment" on one line
     "Stratum": 58,
-    "Auditor": 60,
+    "Auditor": 58,
     "Grade": 27,
-    "Moderated": 44,
+    "Moderated": 42,
     "Final": 23,
     "Themes": 99,
     "Follow-up": 39,
 }
-APPENDIX_HEAD = ParagraphStyle("AppendixHead", TINY, fontName="Helvetica-Bold")
+# Cells are plain strings wrapped here, line by line, and every row's height is given: a
+# Paragraph per cell and reportlab measuring each row cost most of the compile at 50,000 cases.
+APPENDIX_FONT, APPENDIX_BOLD, APPENDIX_SIZE, APPENDIX_LEADING = (
+    "Helvetica",
+    "Helvetica-Bold",
+    7,
+    8.5,
+)
+APPENDIX_PAD_X, APPENDIX_PAD_Y = 3, 1.5
 APPENDIX_STYLE = TableStyle(
     [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
-        ("LEADING", (0, 0), (-1, -1), 8.5),
+        ("FONT", (0, 0), (-1, -1), APPENDIX_FONT, APPENDIX_SIZE),
+        ("FONT", (0, 0), (-1, 0), APPENDIX_BOLD, APPENDIX_SIZE),
+        ("LEADING", (0, 0), (-1, -1), APPENDIX_LEADING),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F6F6F6")]),
         ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#888888")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), APPENDIX_PAD_Y),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), APPENDIX_PAD_Y),
+        ("LEFTPADDING", (0, 0), (-1, -1), APPENDIX_PAD_X),
+        ("RIGHTPADDING", (0, 0), (-1, -1), APPENDIX_PAD_X),
     ]
 )
 
 
+@lru_cache(maxsize=4096)  # teams, strata, names and themes repeat down the appendix
+def wrap_lines(text: str, width: float, font: str = APPENDIX_FONT) -> tuple[str, ...]:
+    """``text`` in lines that each fit ``width`` points at the appendix's size: broken
+    between words, and a word wider than the column broken between its letters."""
+    text = " ".join(text.split())  # as a Paragraph prints it: no line breaks of its own
+    if stringWidth(text, font, APPENDIX_SIZE) <= width:
+        return (text,)
+    lines = []
+    for line in simpleSplit(text, font, APPENDIX_SIZE, width) or [""]:
+        while stringWidth(line, font, APPENDIX_SIZE) > width and len(line) > 1:
+            cut = next(
+                n
+                for n in range(len(line) - 1, 0, -1)
+                if stringWidth(line[:n], font, APPENDIX_SIZE) <= width or n == 1
+            )
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return tuple(lines)
+
+
+def wrapped_row(cells: list[str], widths: list[float], font: str = APPENDIX_FONT):
+    """The row's cells as multi-line strings within their columns, and its height."""
+    wrapped = [
+        wrap_lines(text, width - 2 * APPENDIX_PAD_X, font)
+        for text, width in zip(cells, widths, strict=True)
+    ]
+    height = max(map(len, wrapped)) * APPENDIX_LEADING + 2 * APPENDIX_PAD_Y
+    return ["\n".join(lines) for lines in wrapped], height
+
+
 def _appendix_row(
     row: Mapping, widths: list[float], names: Mapping[str, str], teams: Mapping[str, str]
-) -> list:
+) -> tuple[list[str], float]:
     def grade(key: str) -> str:
         return "" if row.get(key) is None else str(row.get(key))
 
@@ -108,11 +149,7 @@ def _appendix_row(
         "; ".join(map(str, row.get("themes") or [])),
         "Yes" if row.get("follow_up") else "",
     ]
-    # A Paragraph costs far more than a string; wrap only what would overflow its column.
-    return [
-        text if stringWidth(text, "Helvetica", 7) <= width - 6 else para(text, TINY)
-        for text, width in zip(cells, widths, strict=True)
-    ]
+    return wrapped_row(cells, widths)
 
 
 def appendix(
@@ -134,15 +171,23 @@ def appendix(
         )
     )
     widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
-    header = [para(heading, APPENDIX_HEAD) for heading in APPENDIX_COLUMNS]
+    header, header_height = wrapped_row(list(APPENDIX_COLUMNS), widths, APPENDIX_BOLD)
     names = staff_names(figures, rows) if names is None else names
     teams = team_names(figures)
 
     def tables() -> Iterator[LongTable]:
         remaining = iter(rows)
         while chunk := list(islice(remaining, APPENDIX_CHUNK_ROWS)):
-            cells = [_appendix_row(row, widths, names, teams) for row in chunk]
-            table = LongTable([header, *cells], colWidths=widths, repeatRows=1, hAlign="LEFT")
+            cells, heights = zip(
+                *(_appendix_row(row, widths, names, teams) for row in chunk), strict=True
+            )
+            table = LongTable(
+                [header, *cells],
+                colWidths=widths,
+                rowHeights=[header_height, *heights],
+                repeatRows=1,
+                hAlign="LEFT",
+            )
             table.setStyle(APPENDIX_STYLE)
             yield table
 

@@ -1,0 +1,77 @@
+"""The appendix's cells: wrapped by the report itself into lines that fit their columns, with
+every row's height given, so a 50,000-case appendix costs about what bare tables cost."""
+
+import io
+
+import pdfplumber
+from reportlab.lib.pagesizes import A4
+from reportlab.platypus import LongTable, SimpleDocTemplate
+
+from worker.report_pdf.appendix import (
+    APPENDIX_COLUMNS,
+    LaterFlowables,
+    appendix,
+    unfold_later,
+)
+from worker.report_pdf.styles import MARGIN, WIDTH
+
+LONG_REF = "C" + "7" * 40  # no space to break at: wider than the Case column
+LONG_TEAM = "Children in Need and Family Safeguarding Service (North East Locality)"
+
+
+def rows(count: int) -> list[dict]:
+    return [
+        {
+            "case_ref": LONG_REF if number == 0 else f"C{number:06d}",
+            "team": LONG_TEAM if number % 3 == 0 else "North",
+            "case_type": "cp",
+            "stratum": "North/cp",
+            "auditor": "S1",
+            "overall_grade": 3,
+            "moderated_grade": 2 if number % 5 == 0 else None,
+            "final_grade": 3,
+            "themes": ["voice of the\nchild", "planning"],
+            "follow_up": number % 2 == 0,
+        }
+        for number in range(count)
+    ]
+
+
+def rendered(story: list) -> bytes:
+    out = io.BytesIO()
+    document = SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, invariant=1
+    )
+    document.filterFlowables = unfold_later
+    document.build(story)
+    return out.getvalue()
+
+
+def test_a_word_wider_than_its_column_is_printed_whole_within_the_column():
+    names = {"S1": "Alexandrina Montgomery-Fitzwilliam"}
+    pdf = rendered(appendix({}, rows(80), names))
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[1]  # the appendix starts on a page of its own
+        left = min(c["x0"] for c in page.chars) - 3  # the cells' left padding
+        right = left + WIDTH * APPENDIX_COLUMNS["Case"] / sum(APPENDIX_COLUMNS.values())
+        refs = [c for c in page.chars if c["x0"] < right - 1 and c["top"] > 120]
+        assert all(c["x1"] <= right for c in refs)
+        text = " ".join(p.extract_text() for p in document.pages)
+    printed = "".join(c["text"] for c in refs if c["text"] in "C7")
+    assert LONG_REF in printed  # every character of it, over several lines
+    assert LONG_REF[:6] in text
+    assert LONG_TEAM.split()[0] in text
+    assert "voice of the child; planning" in text  # a line break in a theme is a space
+
+
+def test_every_appendix_row_has_its_height_given_so_reportlab_measures_none():
+    story = appendix({}, rows(700), {"S1": "Sam"})
+    (later,) = [flowable for flowable in story if isinstance(flowable, LaterFlowables)]
+    tables = list(later.flowables)
+    assert [len(table._cellvalues) for table in tables] == [301, 301, 101]
+    for table in tables:
+        assert isinstance(table, LongTable)
+        assert None not in table._argH
+        assert all(isinstance(cell, str) for row in table._cellvalues for cell in row)
+        for row, height in zip(table._cellvalues, table._argH, strict=True):
+            assert height >= max(cell.count("\n") + 1 for cell in row) * 8.5
