@@ -171,11 +171,13 @@ def _progress(cycle, lead, submitted: int, final: int, escalations: int) -> None
 
 
 def prepare(args) -> dict:
-    from django.contrib.auth.models import User
     from django.core.management import call_command
 
-    from audits.models import Audit, Report
+    from audits.models import Cycle
 
+    if args.reuse and Cycle.objects.filter(name="Bench pages cycle").exists():
+        log("reusing the council already in the database (--reuse)")
+        return _world(Cycle.objects.get(name="Bench pages cycle"))
     empty_database("pages")
     started = time.monotonic()
     call_command("seed_demo", cases=args.cases, seed=2026, stdout=io.StringIO())
@@ -183,6 +185,14 @@ def prepare(args) -> dict:
     _more_auditors(args.auditors)
     cycle, lead = _big_cycle(args.sample)
     _progress(cycle, lead, args.submitted, args.final, args.escalations)
+    return _world(cycle)
+
+
+def _world(cycle) -> dict:
+    from django.contrib.auth.models import User
+
+    from audits.models import Audit, Report
+
     busiest = (
         Audit.objects.filter(assignment__sampled_case__cycle=cycle)
         .values_list("assignment__auditor__user__username", flat=True)
@@ -236,7 +246,7 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def measure(world: dict, rounds: int) -> list[dict]:
+def measure(world: dict, rounds: int, only: frozenset = frozenset()) -> list[dict]:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
@@ -246,6 +256,8 @@ def measure(world: dict, rounds: int) -> list[dict]:
     clients: dict[str, Client] = {}
     with override_settings(ROOT_URLCONF=floor_urlconf(), ALLOWED_HOSTS=["testserver"]):
         for name, username, path in pages(world):
+            if only and name not in only:
+                continue
             if username not in clients:
                 clients[username] = Client()
                 clients[username].force_login(User.objects.get(username=username))
@@ -298,13 +310,17 @@ def main() -> None:
     parser.add_argument("--escalations", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--quick", action="store_true", help="a small council, a few rounds")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the council a previous run left, if any"
+    )
+    parser.add_argument("--only", default="", help="comma-separated page names to measure")
     args = parser.parse_args()
     if args.quick:
         args.cases, args.sample, args.auditors, args.rounds = 5_000, 300, 20, 8
         args.submitted, args.final, args.escalations = 60, 80, 10
     setup_django("pages")
     world = prepare(args)
-    results = measure(world, args.rounds)
+    results = measure(world, args.rounds, frozenset(filter(None, args.only.split(","))))
     worst = max(results, key=lambda r: r["p95_ms"])
     summary = {
         "bench": "pages",

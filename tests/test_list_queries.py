@@ -17,6 +17,7 @@ from audits.models import (
     Escalation,
     PractitionerResponse,
     ReportJob,
+    SampledCase,
     Staff,
 )
 from tests.browser import scenarios
@@ -255,3 +256,33 @@ def test_the_cycle_page_gives_the_unassignable_total_before_the_detail(db):
     page = signed_in(LEAD).get(f"/cycles/{cycle.pk}/").content.decode()
     total = page.index(f"{len(rows)} case{'s' if len(rows) != 1 else ''} could not be assigned")
     assert total < page.index('id="unassignable-table"')
+
+
+def test_the_new_action_form_reads_the_same_queries_for_5_and_50_audits(cycle):
+    def make(audits):
+        Audit.objects.filter(pk__in=[a.pk for a in audits]).update(
+            status="submitted", submitted_at=timezone.now(), overall_grade=2
+        )
+
+    few, many = _grow(cycle, make, "/actions/new/")
+    assert few == many
+    form = signed_in(LEAD).get("/actions/new/").content.decode()
+    audit = _audits(cycle).select_related("assignment__sampled_case__case").first()
+    assert f'<option value="{audit.pk}">Case {audit.assignment.sampled_case.case.case_ref}' in form
+
+
+def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
+    """A page is read as its keys in order, then its rows: the rows come back in the order
+    of the list, for every sort."""
+    scenarios.demo_council()
+    large = scenarios.assigned_cycle("Large", n=60)
+    lead = signed_in(LEAD)
+    rows = SampledCase.objects.filter(cycle=large).select_related("case")
+    for sort, order in (("rank", ("stratum", "rank", "pk")), ("case", ("case__case_ref", "pk"))):
+        page = lead.get(f"/cycles/{large.pk}/?sample_sort={sort}&sample_page=2").content.decode()
+        expected = [row.case.case_ref for row in rows.order_by(*order)[50:]]
+        assert len(expected) >= 10
+        where = [page.index(f'<th scope="row">{ref}') for ref in expected]
+        assert where == sorted(where), sort
+        before = rows.order_by(*order)[49].case.case_ref
+        assert f'<th scope="row">{before}<' not in page

@@ -9,7 +9,7 @@ from audits.api.base import ModelViewSet
 from audits.core import roles
 from audits.core.errors import DomainError
 from audits.models import Staff, Team
-from audits.selectors import scoping
+from audits.selectors import conflict_scope, scoping
 from audits.services import conflicts
 from audits.services.conflicts import conflict_snapshot
 from audits.services.staff import access_change_record, staff_access
@@ -126,7 +126,7 @@ class StaffViewSet(ModelViewSet):
 
 class ConflictViewSet(ModelViewSet):
     serializer_class = ConflictSerializer
-    scope = staticmethod(scoping.conflicts_for)
+    scope = staticmethod(conflict_scope.conflicts_for)
     # Auditors declare their own; managers record, change and withdraw for their teams.
     write_roles = (roles.MANAGER, roles.AUDITOR)
 

@@ -80,6 +80,7 @@ def overlapping_draws(*, cycle: Cycle) -> list[dict]:
             period_end__gte=cycle.period_start,
         )
         .exclude(pk=cycle.pk)
+        .defer("assignment_summary")  # never shown here, and large on a big cycle
         .select_related("frame")
         .prefetch_related("teams")
         .order_by("frame__drawn_at", "pk")

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from audits.core import roles
 from audits.core.errors import DomainError, Forbidden, StateConflict
 from audits.models import Case, Conflict, Staff, Team
-from audits.selectors import scoping
+from audits.selectors import conflict_scope
 from audits.services.history import event_record
 
 NO_CASE = (
@@ -130,7 +130,7 @@ def conflict_declare(
 
 
 def conflict_check_may_change(*, actor, conflict: Conflict) -> None:
-    if not scoping.conflicts_managed_by(actor).filter(pk=conflict.pk).exists():
+    if not conflict_scope.conflicts_managed_by(actor).filter(pk=conflict.pk).exists():
         raise Forbidden(
             "Only a manager of the case's team (or of the worker's team) can change or "
             "withdraw a declared conflict: ask them."

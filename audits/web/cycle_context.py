@@ -167,9 +167,41 @@ def _plan_rows(context: dict) -> list[dict]:
     ]
 
 
+def _chosen(form) -> str:
+    return str((form or {}).get("auditor") or "")
+
+
+def picker_options(context: dict) -> dict:
+    """The two auditor pickers' options, labelled here (a hundred people each: no lookups
+    and comparisons per option in the template)."""
+    chosen = _chosen(context.get("override_form"))
+    override = [
+        {
+            "value": str(person.pk),
+            "label": f"{person.name}, {person.team.name if person.team else 'no team'} "
+            f"({person.staff_ref})",
+            "selected": str(person.pk) == chosen,
+        }
+        for person in context["auditors"]
+    ]
+    chosen = _chosen(context.get("unavailable_form"))
+    unavailable = [
+        {
+            "value": str(row["staff"].pk),
+            "label": f"{row['staff'].name}, "
+            f"{row['staff'].team.name if row['staff'].team else 'no team'} "
+            f"({row['total']} audit{'' if row['total'] == 1 else 's'})",
+            "selected": str(row["staff"].pk) == chosen,
+        }
+        for row in (context["loads"] or {}).get("everyone", [])
+    ]
+    return {"override_options": override, "unavailable_options": unavailable}
+
+
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
     base = cycle_context(request, cycle)
     context = {**base, **plan_context(cycle, base["plan"]), **extra}
+    context |= picker_options(context)
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
     extend_errors = (context.get("extend_summary") or {}).get("fields", {})
     context["extend_reason_errors"] = extend_errors.get("extend-reason", [])

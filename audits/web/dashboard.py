@@ -5,6 +5,7 @@ same table as a CSV download. It opens on the newest cycle with completed audits
 import csv
 import io
 
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,14 +17,17 @@ from audits.models import Audit
 from audits.models.opinion import opinion_thresholds
 from audits.selectors import scoping
 from audits.selectors.report_inputs import report_inputs
-from audits.web import charts
+from audits.web import charts, listing
 from audits.web.access import MANAGERS, role_required
 from audits.web.pages import page
 
 
 def _cycle_choices(user):
     return (
-        scoping.cycles_managed_by(user).filter(frame__isnull=False).order_by("-period_end", "-pk")
+        scoping.cycles_managed_by(user)
+        .filter(frame__isnull=False)
+        .defer(*listing.CYCLE_ROW_DEFERRED)  # the figures never read the assignment summary
+        .order_by("-period_end", "-pk")
     )
 
 
@@ -36,10 +40,13 @@ def _int(raw):
 
 def _default_cycle(cycles):
     """The newest cycle with a completed first audit; else the newest drawn one."""
-    with_audits = cycles.filter(
-        sampled_cases__assignments__role="primary",
-        sampled_cases__assignments__audit__status__in=AUDIT_COMPLETED,
+    # EXISTS, not a join: a join reads (and PostgreSQL plans) every completed audit.
+    completed = Audit.objects.filter(
+        assignment__sampled_case__cycle=OuterRef("pk"),
+        assignment__role="primary",
+        status__in=AUDIT_COMPLETED,
     )
+    with_audits = cycles.filter(Exists(completed))
     return with_audits.first() or cycles.first()
 
 

@@ -5,6 +5,7 @@ A page with several lists gives each its own ``prefix`` (``sample_page``, ``samp
 so that paging one list leaves the others where they are."""
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import QueryDict
 
 PER_PAGE = 50
@@ -75,7 +76,7 @@ def paginate(
     base = _query_without(request, {param})
     fragment = f"#{anchor}" if anchor else ""
     return {
-        "rows": list(current.object_list),
+        "rows": _page_rows(rows, current.object_list),
         "page": current,
         "total": total,
         "count_text": f"{total:,}",
@@ -90,6 +91,19 @@ def paginate(
         "sort": sort,
         "sort_links": _sort_links(request, prefix, sorts or {}, sort, fragment),
     }
+
+
+def _page_rows(rows, page) -> list:
+    """The rows of one page. A queryset that reads related rows is read in two steps: the
+    page's keys in the list's order (joining only what the filters and the order need), then
+    those rows with everything they show. In one step PostgreSQL joins and sorts every row
+    of the list (every case of a 2,000-case sample, through a scan of 100,000 cases) to keep
+    fifty."""
+    if not isinstance(rows, QuerySet) or not (rows.query.select_related or rows.query.distinct):
+        return list(page)
+    keys = list(page.prefetch_related(None).values_list("pk", flat=True))
+    found = {row.pk: row for row in rows.order_by().filter(pk__in=keys)}
+    return [found[key] for key in keys if key in found]
 
 
 def _sort_links(request, prefix: str, sorts: dict, current: str, fragment: str) -> dict:
