@@ -246,7 +246,7 @@ def test_a_bad_row_after_a_written_batch_rolls_back_the_whole_file(people, worke
 
 
 def test_a_case_the_database_refuses_rejects_the_file_not_the_worker(people, worker, teams):
-    # The database's own rules still apply to the batch insert (COPY on PostgreSQL): a
+    # The database's own rules still apply to the batch insert: a
     # refusal is Django's IntegrityError, which the import turns into a rejected file.
     from django.db import IntegrityError, transaction
     from django.utils import timezone
