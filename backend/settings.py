@@ -371,8 +371,23 @@ LOGGING = {
 }
 
 # --- Storage ----------------------------------------------------------------------------
+# Every file the service keeps lives in a named storage (issue 21): frames and exclusions,
+# report files, register uploads, evidence, inspection packs. Default: the file system under
+# DATA_DIR. Code reads and writes them through django.core.files.storage.storages[NAME],
+# never by path, so another backend is a settings change.
 FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
 EVIDENCE_STORAGE_BACKEND = env_str("EVIDENCE_STORAGE_BACKEND") or FILE_SYSTEM_STORAGE
+# The storages a backup copies and a restore fills (manage.py backup / restore).
+FILE_STORAGES = ("frames", "reports", "imports", "evidence", "packs")
+
+
+def _local_storage(folder: str) -> dict:
+    return {
+        "BACKEND": FILE_SYSTEM_STORAGE,
+        "OPTIONS": {"location": str(DATA_DIR / folder), "base_url": None},
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": FILE_SYSTEM_STORAGE},
     "staticfiles": {
@@ -380,20 +395,22 @@ STORAGES = {
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
-    # Evidence files: private, never served from a URL (downloads go through a scoped view
-    # that logs the read and checks the SHA-256). Another backend (django-storages' S3,
-    # issue 21) is a settings change: EVIDENCE_STORAGE_BACKEND and its own options.
+    # Sampling frames and exclusion lists (gzip CSV), one pair per drawn cycle.
+    "frames": _local_storage("files/frames"),
+    # Report files (JSON, PDF, CSV), one folder per compile job.
+    "reports": _local_storage("files"),
     # Register files uploaded for import, kept until the worker has imported them.
-    "imports": {
-        "BACKEND": FILE_SYSTEM_STORAGE,
-        "OPTIONS": {"location": str(DATA_DIR / "imports"), "base_url": None},
-    },
+    "imports": _local_storage("imports"),
+    # Evidence files: private, never served from a URL (downloads go through a scoped view
+    # that logs the read and checks the SHA-256).
     "evidence": {
         "BACKEND": EVIDENCE_STORAGE_BACKEND,
         "OPTIONS": {"location": str(DATA_DIR / "evidence"), "base_url": None}
         if EVIDENCE_STORAGE_BACKEND == FILE_SYSTEM_STORAGE
         else {},
     },
+    # Inspection packs (zip), one per build.
+    "packs": _local_storage("packs"),
 }
 # Evidence limits: per file, and per audit (its answers) or per action.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
