@@ -306,3 +306,37 @@ def work(people, teams, make_person):
         "second": audit_for(carol, "second"),
         "carol": carol,
     }
+
+
+# --- Named storages (settings.STORAGES) ------------------------------------------------------
+# Where each storage keeps its files under DATA_DIR (backend/settings.py): a test points them
+# all at a folder of its own with use_local_files(settings, tmp_path).
+LOCAL_STORAGE_FOLDERS = {
+    "frames": "files/frames",
+    "reports": "files",
+    "imports": "imports",
+    "evidence": "evidence",
+    "packs": "packs",
+}
+
+
+def use_local_files(settings, data_dir) -> None:
+    """Every named storage on the file system under ``data_dir``, laid out as under
+    DATA_DIR, for this test only (the ``settings`` fixture restores them)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        **{
+            name: {
+                "BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(Path(data_dir) / folder), "base_url": None},
+            }
+            for name, folder in LOCAL_STORAGE_FOLDERS.items()
+        },
+    }
+
+
+def stored_path(storage: str, name: str) -> Path:
+    """A file's path in a storage on the local file system (tests that tamper with it)."""
+    from django.core.files.storage import storages
+
+    return Path(storages[storage].path(name))

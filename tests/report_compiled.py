@@ -51,8 +51,8 @@ def compiled(blocker, build: Callable[[], tuple]) -> Compiled:
         job = reports.report_request(cycle=cycle, actor=lead)
         report = report_compile(job.pk, f"task-{job.pk}")
         assert report is not None
-        pdf = reports.report_file(report, "pdf").read_bytes()
-        csv = reports.report_file(report, "csv").read_text(encoding="utf-8")
+        pdf = reports.report_file_bytes(report, "pdf")
+        csv = reports.report_file_bytes(report, "csv").decode("utf-8")
         figures = report.figures
         rows = appendix(audit_rows(cycle))
         transaction.set_rollback(True)

@@ -7,8 +7,9 @@ import pytest
 
 from audits.core import sampling
 from audits.models import Case, Cycle, Event, SampledCase
-from audits.selectors import frames, sample_record
+from audits.selectors import frames
 from audits.services import sample
+from tests.conftest import stored_path
 
 FRAME_ROWS = [(str(r), "all") for r in range(1001, 1021)]
 
@@ -132,7 +133,7 @@ def test_verification_matches_and_names_a_tampered_stratum(people, cycle_url, cl
     assert "hashlib" in result["script"]
 
     cycle = Cycle.objects.get()
-    path = sample_record.frames_dir() / cycle.frame.frame_file
+    path = stored_path("frames", cycle.frame.frame_file)
     text = gzip.decompress(path.read_bytes()).decode().replace("1020,all", "1099,all")
     path.write_bytes(gzip.compress(text.encode()))
     result = client.get(cycle_url + "verification/").json()
@@ -196,7 +197,7 @@ def test_exclusions_are_recorded_with_their_reasons(people, register, client_for
         "closed before the period": 1,
         "audited in the last 12 months": 1,
     }
-    path = sample_record.frames_dir() / frame.exclusions_file
+    path = stored_path("frames", frame.exclusions_file)
     stored = gzip.decompress(path.read_bytes()).decode()
     assert "1001,closed before the period" in stored
     assert "1002,audited in the last 12 months" in stored

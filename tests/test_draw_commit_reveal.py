@@ -18,8 +18,8 @@ from django.test import Client
 
 from audits.core import sampling
 from audits.models import Case, Cycle, Event, Frame
-from audits.selectors import sample_record
 from audits.services import sample
+from tests.conftest import stored_path, use_local_files
 
 INJECTION = "x' ; touch /tmp/pwned ; echo '"
 
@@ -125,14 +125,14 @@ def test_a_client_cannot_supply_the_seed(quinn):
 def test_witness_input_outside_the_alphabet_is_refused_and_nothing_is_drawn(
     quinn, witness_input, settings, tmp_path
 ):
-    settings.MEDIA_ROOT = tmp_path
+    use_local_files(settings, tmp_path)
     url = new_cycle(quinn)
     response = quinn.post(url + "draw/", {"witness_input": witness_input}, format="json")
 
     assert response.status_code == 400
     assert "witness_input" in response.json()
     assert not Frame.objects.exists()
-    assert not list(sample_record.frames_dir().glob("cycle-*-frame.csv.gz"))
+    assert not list(stored_path("frames", "").glob("cycle-*-frame.csv.gz"))
 
 
 def test_a_drawn_cycle_cannot_be_deleted_or_drawn_again(quinn, people, client_for):

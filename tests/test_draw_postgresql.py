@@ -14,13 +14,14 @@ from audits.core.errors import DomainError, StateConflict
 from audits.models import Case, Cycle, Frame, SampledCase
 from audits.selectors import frames, sample_record
 from audits.services import sample
+from tests.conftest import stored_path, use_local_files
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def _files_of_this_test_only(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    use_local_files(settings, tmp_path)
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, re
     assert len(rows) == 3900  # 100 closed before the period are left out
     assert frame.selection_path == "postgresql"
     assert frame.frame_hash == sampling.frame_hash(rows)
-    stored = (sample_record.frames_dir() / frame.frame_file).read_bytes()
+    stored = stored_path("frames", frame.frame_file).read_bytes()
     assert gzip.decompress(stored).decode().splitlines()[1:] == [f"{r},{s}" for r, s in rows]
     assert frame.seed == sampling.seed_from_parts(
         frame_hash=frame.frame_hash, server_random=frame.server_random, witness_input="s-1"
@@ -75,7 +76,7 @@ def test_a_draw_of_its_own_writes_the_same_frame_and_sample_as_python(people, re
     assert frame.exclusion_counts == {frames.EXCLUDED_CLOSED: 100}
     assert sample_record.sample_verify(cycle=cycle)["match"] is True
     # Nothing but the two files: no temporary file left behind.
-    assert sorted(p.name for p in sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*")) == [
+    assert sorted(p.name for p in stored_path("frames", "").glob(f"*cycle-{cycle.pk}-*")) == [
         f"cycle-{cycle.pk}-exclusions.csv.gz",
         f"cycle-{cycle.pk}-frame.csv.gz",
     ]
@@ -85,7 +86,7 @@ def test_a_failed_draw_leaves_no_frame_file(people, teams):
     cycle = new_cycle()  # no cases: the frame is empty, found after the writer started
     with pytest.raises(DomainError, match="empty"):
         sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
-    assert not list(sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
+    assert not list(stored_path("frames", "").glob(f"*cycle-{cycle.pk}-*"))
     assert not Frame.objects.filter(cycle=cycle).exists()
 
 
@@ -143,7 +144,7 @@ def test_a_draw_that_waited_for_a_changed_cycle_gets_a_conflict(people, register
         holder.close()
     assert outcome["result"] == "The cycle changed while its sample was being drawn; reload it."
     assert not Frame.objects.filter(cycle=cycle).exists()
-    assert not list(sample_record.frames_dir().glob(f"*cycle-{cycle.pk}-*"))
+    assert not list(stored_path("frames", "").glob(f"*cycle-{cycle.pk}-*"))
     # Drawn again, it goes through.
     sample.sample_draw(cycle=cycle, actor=people["qa_lead_quinn"])
     assert Frame.objects.filter(cycle=cycle).count() == 1

@@ -6,10 +6,8 @@ import signal
 import subprocess
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.utils import timezone
 from pypdf import PdfReader
@@ -18,7 +16,7 @@ from audits.models import Report, ReportJob
 from audits.services import reports
 from backend.celery import app
 from tests.builders import finished_cycle
-from tests.conftest import wait_for
+from tests.conftest import stored_path, wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -60,7 +58,7 @@ def test_a_worker_killed_mid_compile_redelivers_and_finishes_once(live_worker, c
     assert state["attempts"] == 2  # the killed attempt and the redelivered one
     assert Report.objects.filter(cycle=cycle).count() == 1
     report = Report.objects.get()
-    folder = Path(settings.MEDIA_ROOT) / report.folder
+    folder = stored_path("reports", report.folder)
     assert sorted(p.name for p in folder.iterdir()) == ["audits.csv", "data.json", "report.pdf"]
     assert report.report_hash in PdfReader(folder / "report.pdf").pages[0].extract_text().replace(
         "\n", ""

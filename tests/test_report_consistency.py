@@ -36,7 +36,7 @@ def compile_report(cycle):
 
 
 def report_bytes(report, kind: str) -> bytes:
-    return reports.report_file(report, kind).read_bytes()
+    return reports.report_file_bytes(report, kind)
 
 
 def pdf_pages(report) -> list[str]:

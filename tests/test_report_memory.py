@@ -16,6 +16,7 @@ from audits.selectors.report_appendix import AuditRows
 from audits.selectors.report_build import _canonical, canonical_hash, canonical_hash_streamed
 from audits.services import reports
 from tests.builders import finished_cycle
+from tests.conftest import use_local_files
 from worker.compile import report_compile
 
 # What a compile may allocate at its peak (Python objects, measured by tracemalloc in the
@@ -78,7 +79,7 @@ def compile_peak(cycle, lead) -> float:
 
 @pytest.mark.django_db
 def test_a_report_on_thousands_of_audits_compiles_under_a_memory_ceiling(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    use_local_files(settings, tmp_path)
     cycle = finished_cycle()
     lead = cycle.created_by
     more_audits(cycle, 700)

@@ -70,7 +70,7 @@ def test_the_compiled_report_carries_the_responses_everywhere(db):
     found = report.figures["practitioner_responses"]
     assert (found["answered"], found["counted"], found["rate"]) == (1, 1, 1.0)
     assert found["disagreements"][0]["reason"] == "The chronology was up to date"
-    pdf = reports.report_file(report, "pdf").read_bytes()
+    pdf = reports.report_file_bytes(report, "pdf")
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Practitioners' responses" in text
     assert "Response rate: 100%" in text

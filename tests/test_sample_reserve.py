@@ -10,13 +10,14 @@ from audits.core import reserve, sampling
 from audits.models import Case, Cycle, Frame, SampledCase
 from audits.selectors import sample_record
 from audits.services import sample
+from tests.conftest import use_local_files
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _files_of_this_test_only(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    use_local_files(settings, tmp_path)
 
 
 @pytest.fixture

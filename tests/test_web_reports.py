@@ -10,6 +10,7 @@ from django.test import Client
 from audits.models import Report, ReportJob
 from audits.services import reports
 from tests.browser import scenarios
+from tests.conftest import stored_path
 from worker.compile import report_compile
 
 
@@ -102,9 +103,7 @@ def test_the_sampling_record_and_the_recheck(reported):
 
 def test_the_recheck_reports_a_tampered_frame(reported, settings):
     cycle, _ = reported
-    from audits.selectors.sample_record import frames_dir
-
-    (frames_dir() / cycle.frame.frame_file).write_bytes(b"not a gzip file")
+    stored_path("frames", cycle.frame.frame_file).write_bytes(b"not a gzip file")
     page = signed_in("internal.audit").get(f"/assurance/cycles/{cycle.pk}/recheck/")
     assert page.status_code == 200
     assert b"<strong>Mismatch</strong>" in page.content

@@ -3,8 +3,8 @@ core), render the files (here, in the worker), store them and the report row (th
 
 Safe to run twice: a redelivered message finds the job it held and rewrites the same
 version; a crash at any point leaves the job to be retried and never a half-written file
-(each is written whole, then renamed) or a report row without its files (the row is stored
-last, once).
+(each is written whole: renamed into place on disk, one upload to object storage) or a
+report row without its files (the row is stored last, once, with each file's SHA-256).
 """
 
 import io
@@ -54,7 +54,7 @@ def _render_and_store(job, task_id, folder, figures, report_hash, rows, fingerpr
         render_csv(rows, text, domains=rows.domains)
         text.detach()  # flushes; the file is closed by its writer
 
-    reports.report_files_write(
+    file_hashes = reports.report_files_write(
         job_id,
         task_id,
         folder,
@@ -71,4 +71,5 @@ def _render_and_store(job, task_id, folder, figures, report_hash, rows, fingerpr
         figures=figures,
         report_hash=report_hash,
         fingerprint=fingerprint,
+        file_hashes=file_hashes,
     )

@@ -134,7 +134,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         response = get_conditional_response(request=self.request, etag=etag, last_modified=stored)
         if response is None:
             response = FileResponse(
-                reports.report_file(report, kind).open("rb"),
+                reports.report_file_open(report, kind),  # SHA-256 checked before streaming
                 filename=f"cycle-{job.cycle_id}-v{report.version}-{filename}",
                 content_type=FILE_TYPES[kind],
                 as_attachment=True,  # the JSON too: a page link must not open it raw

@@ -2,8 +2,6 @@
 lets anyone re-check the draw (verification, verify_sample.py), and the frame and sample
 files. The draw itself is an action of the cycle (`audits.api.cycles`)."""
 
-from pathlib import Path
-
 from django.http import FileResponse, HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,7 +12,6 @@ from rest_framework.response import Response
 from audits.api.base import ScopedViewSet
 from audits.api.schema import NOT_DRAWN
 from audits.core import roles
-from audits.core.errors import DomainError
 from audits.core.sampling import verify_script_text
 from audits.models import SampledCase
 from audits.selectors import sample_record, scoping
@@ -123,11 +120,8 @@ class SampleActions:
 
     def _frame_file(self):
         cycle = lifecycle.check_drawn(self.get_object())
-        path = sample_record.frames_dir() / cycle.frame.frame_file
-        if not Path(path).is_file():
-            raise DomainError("The stored frame file is missing.")
         return FileResponse(
-            path.open("rb"),
+            sample_record.frame_open(cycle.frame),  # SHA-256 checked before streaming
             as_attachment=True,
             filename=cycle.frame.frame_file,
             content_type="application/gzip",

@@ -125,6 +125,9 @@ class Frame(models.Model):
     )
     frame_file = models.CharField(max_length=300)
     exclusions_file = models.CharField(max_length=300)
+    # SHA-256 of each stored file (the gzip bytes, not the frame hash of its lines),
+    # checked whenever the file is read back: {"frame": ..., "exclusions": ...}.
+    file_hashes = models.JSONField(default=dict, blank=True, help_text="file -> SHA-256")
     algorithm = models.CharField(max_length=60)
     algorithm_version = models.CharField(max_length=20)
     selection_path = models.CharField(max_length=20, help_text="python or postgresql")

@@ -52,7 +52,9 @@ class Report(models.Model):
     opinion = models.CharField(max_length=20)
     figures = models.JSONField()
     as_of = models.DateTimeField()
-    folder = models.CharField(max_length=300, help_text="under MEDIA_ROOT")
+    folder = models.CharField(max_length=300, help_text="in the reports storage")
+    # SHA-256 of each stored file, checked whenever one is downloaded: {"pdf": ..., ...}.
+    file_hashes = models.JSONField(default=dict, blank=True, help_text="kind -> SHA-256")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

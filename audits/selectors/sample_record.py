@@ -7,23 +7,24 @@ Only reads: the draw, extension and replacement that write a sample are in
 """
 
 import shlex
-from pathlib import Path
-
-from django.conf import settings
 
 from audits.core import reserve, sampling
+from audits.infra import files
 from audits.models import Cycle, Frame, SampledCase
 
-
-def frames_dir() -> Path:
-    folder = Path(settings.MEDIA_ROOT) / "frames"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+FRAMES = "frames"  # the named storage of frames and exclusion lists (settings.STORAGES)
 
 
-def stored_frame_rows(frame: Frame):
-    path = frames_dir() / frame.frame_file
-    with path.open("rb") as stream:
+def frame_open(frame: Frame, *, checked: bool = True):
+    """The stored frame file (gzip CSV) open at its start; checked against the SHA-256 of
+    the file taken at the draw unless ``checked`` is False (the re-check, which recomputes
+    the frame hash of the lines itself and reports a difference instead of refusing)."""
+    sha256 = frame.file_hashes.get("frame") if checked else None
+    return files.open_checked(FRAMES, frame.frame_file, sha256, what="sampling frame")
+
+
+def stored_frame_rows(frame: Frame, *, checked: bool = True):
+    with frame_open(frame, checked=checked) as stream:
         yield from sampling.read_frame_csv(stream)
 
 
@@ -110,14 +111,14 @@ def sample_verify(*, cycle: Cycle) -> dict:
     recorded = drawn_ranks(cycle)
     try:
         result = sampling.verify(
-            stored_frame_rows(frame),
+            stored_frame_rows(frame, checked=False),
             seed=frame.seed,
             recorded=recorded,
             recorded_frame_hash=frame.frame_hash,
             server_random=frame.server_random,
             witness_input=frame.witness_input,
         ).as_dict()
-    except (OSError, sampling.SamplingError, EOFError) as error:
+    except (OSError, sampling.SamplingError, EOFError, files.StoredFileUnreadable) as error:
         result = {
             "match": False,
             "error": f"the stored frame cannot be read: {error}",

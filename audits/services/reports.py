@@ -11,7 +11,6 @@ worker.
 import logging
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -19,7 +18,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from audits.core.errors import StateConflict
-from audits.infra.files import write_atomically
+from audits.infra import files
 from audits.models import Cycle, Report, ReportJob
 from audits.models.reports import MAX_ATTEMPTS
 from audits.selectors.report_build import report_fingerprint
@@ -30,6 +29,7 @@ log = logging.getLogger(__name__)
 QUEUED_GRACE = timedelta(seconds=30)
 FILES = {"pdf": "report.pdf", "json": "data.json", "csv": "audits.csv"}
 COMPILE_TASK = "worker.tasks.compile_report"
+REPORTS = "reports"  # the named storage of report files (settings.STORAGES)
 
 
 def enqueue(job_id: int) -> bool:
@@ -107,29 +107,42 @@ def job_reserve_version(job: ReportJob) -> int:
     return job.version
 
 
-def job_folder(job: ReportJob) -> Path:
-    """The job's folder, emptied of the temporary files of an attempt killed mid-write."""
-    folder = Path(settings.MEDIA_ROOT) / "reports" / f"cycle-{job.cycle_id}" / f"job-{job.pk}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for leftover in folder.glob(".*"):
-        leftover.unlink()
+def job_folder(job: ReportJob) -> str:
+    """The job's folder in the reports storage (``reports/cycle-X/job-Y``); on a local disk,
+    emptied of the temporary files of an attempt killed mid-write (object storage has
+    none: a file is uploaded whole from a local temporary file)."""
+    folder = f"reports/cycle-{job.cycle_id}/job-{job.pk}"
+    path = files.local_path(REPORTS, folder)
+    if path is not None and path.is_dir():
+        for leftover in path.glob(".*"):
+            leftover.unlink()
     return folder
 
 
-def report_files_write(job_id: int, task_id: str, folder: Path, writers: dict) -> None:
+def report_files_write(job_id: int, task_id: str, folder: str, writers: dict) -> dict:
     """Write each file, ``writers[kind](stream)``, whole or not at all, in the order given,
-    recording progress after each (from 60 to 95)."""
+    recording progress after each (from 60 to 95). Returns each file's SHA-256."""
     steps = {"json": 60, "pdf": 85, "csv": 95}
+    hashes = {}
     for kind, write in writers.items():
-        write_atomically(folder / FILES[kind], write)
+        _, hashes[kind] = files.store(REPORTS, f"{folder}/{FILES[kind]}", write)
         job_progress(job_id, task_id, steps[kind])
+    return hashes
 
 
 def report_store(
-    *, job_id: int, task_id: str, folder: Path, figures: dict, report_hash: str, fingerprint: str
+    *,
+    job_id: int,
+    task_id: str,
+    folder: str,
+    figures: dict,
+    report_hash: str,
+    fingerprint: str,
+    file_hashes: dict | None = None,
 ) -> Report | None:
     """Record the compiled report, once: the job must still be this task's (not taken over
-    after its lease ran out). The files are already whole in ``folder``."""
+    after its lease ran out). The files are already whole in ``folder`` (reports storage),
+    and ``file_hashes`` their SHA-256, checked at every download."""
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().select_related("cycle").get(pk=job_id)
         if job.status != ReportJob.Status.RUNNING or job.claimed_by != task_id:
@@ -143,7 +156,8 @@ def report_store(
             opinion=figures["opinion"]["level"],
             figures=figures,
             as_of=job.as_of,
-            folder=str(folder.relative_to(settings.MEDIA_ROOT)),
+            folder=folder,
+            file_hashes=file_hashes or {},
         )
         job.status, job.progress, job.finished_at = ReportJob.Status.DONE, 100, timezone.now()
         job.save(update_fields=["status", "progress", "finished_at"])
@@ -208,5 +222,22 @@ def report_data_changed(report: Report) -> dict:
     }
 
 
-def report_file(report: Report, kind: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / report.folder / FILES[kind]
+def report_file_name(report: Report, kind: str) -> str:
+    """The file's name in the reports storage."""
+    return f"{report.folder}/{FILES[kind]}"
+
+
+def report_file_open(report: Report, kind: str):
+    """The stored file open at its start, its SHA-256 checked first (a changed or missing
+    file raises files.StoredFileUnreadable, logged; the storage down, StorageUnavailable)."""
+    return files.open_checked(
+        REPORTS,
+        report_file_name(report, kind),
+        report.file_hashes.get(kind),
+        what=f"report {FILES[kind]}",
+    )
+
+
+def report_file_bytes(report: Report, kind: str) -> bytes:
+    with report_file_open(report, kind) as stream:
+        return stream.read()

@@ -6,7 +6,6 @@ under the seed, and a replaced case stays on the record next to its replacement.
 """
 
 import gzip
-from pathlib import Path
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
@@ -14,11 +13,11 @@ from django.utils import timezone
 
 from audits.core import reserve, sampling, stats
 from audits.core.errors import DomainError, StateConflict
-from audits.infra.files import write_atomically
+from audits.infra import files
 from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import frames, snapshot
-from audits.selectors.sample_record import frames_dir, next_ranks, overlapping_draws
+from audits.selectors.sample_record import FRAMES, next_ranks, overlapping_draws
 from audits.services import lifecycle
 from audits.services.audit_window import cycle_window_from_draw
 from audits.services.history import event_record
@@ -88,8 +87,9 @@ def cycle_plan(*, cycle: Cycle) -> dict:
     }
 
 
-def _write_exclusions_file(cycle: Cycle, path: Path) -> dict[str, int]:
-    """The frame's left-out candidates with their reasons, as gzip CSV; counts per reason."""
+def _write_exclusions_file(cycle: Cycle, name: str) -> tuple[dict[str, int], str]:
+    """The frame's left-out candidates with their reasons, as gzip CSV, stored as ``name``
+    in the frames storage; counts per reason and the file's SHA-256."""
     counts: dict[str, int] = {}
 
     def write(stream) -> None:
@@ -99,8 +99,8 @@ def _write_exclusions_file(cycle: Cycle, path: Path) -> dict[str, int]:
                 compressed.write(f"{case_ref},{reason}\n".encode())
                 counts[reason] = counts.get(reason, 0) + 1
 
-    write_atomically(path, write)
-    return counts
+    _, sha256 = files.store(FRAMES, name, write)
+    return counts, sha256
 
 
 def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[SampledCase]:
@@ -168,9 +168,10 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
         cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if cycle.status != Cycle.Status.PLANNED or Frame.objects.filter(cycle=cycle).exists():
             raise StateConflict("This cycle's sample has already been drawn; it cannot be redrawn.")
-        folder = frames_dir()
-        frame_path = folder / f"cycle-{cycle.pk}-frame.csv.gz"
-        exclusions_path = folder / f"cycle-{cycle.pk}-exclusions.csv.gz"
+        # Names in the frames storage; each file is stored whole (files.store) and its
+        # SHA-256 kept on the row, checked whenever it is read back.
+        frame_name = f"cycle-{cycle.pk}-frame.csv.gz"
+        exclusions_name = f"cycle-{cycle.pk}-exclusions.csv.gz"
         try:
             if in_postgresql:
                 # The frame is streamed to its file (and hashed) from a server-side cursor;
@@ -184,12 +185,12 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
                 # 1,000,000 cases, 4.9 s with (floor 6.9) and 8.0 s without (floor 11.8),
                 # draw_over_floor 0.71 against 0.68, both within the target of 1.5.
                 plan = _planned(cycle)
-                exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
+                exclusion_counts, exclusions_sha256 = _write_exclusions_file(cycle, exclusions_name)
                 connection.ensure_connection()
                 lines_sql, lines_params = frames.frame_lines_sql(cycle)
                 blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
-                frame_hash = write_atomically(
-                    frame_path, lambda out: sampling.write_frame_blocks(blocks, out)
+                frame_hash, frame_sha256 = files.store(
+                    FRAMES, frame_name, lambda out: sampling.write_frame_blocks(blocks, out)
                 )
                 frozen = _freeze(cycle, actor, frame_hash, plan["population"])
                 seed_parts = _seed_parts(frame_hash, witness_input)
@@ -203,18 +204,18 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             else:
                 plan = _planned(cycle)
                 rows = list(frames.frame_rows(cycle))
-                frame_hash = write_atomically(
-                    frame_path, lambda out: sampling.write_frame_csv(rows, out)
+                frame_hash, frame_sha256 = files.store(
+                    FRAMES, frame_name, lambda out: sampling.write_frame_csv(rows, out)
                 )
                 frozen = _freeze(cycle, actor, frame_hash, plan["population"])
                 seed_parts = _seed_parts(frame_hash, witness_input)
                 wanted = reserve.with_reserve(plan["allocation"], plan["strata"])
                 drawn = sampling.draw(rows, allocation=wanted, seed=seed_parts["seed"])
-                exclusion_counts = _write_exclusions_file(cycle, exclusions_path)
+                exclusion_counts, exclusions_sha256 = _write_exclusions_file(cycle, exclusions_name)
                 path = "python"
         except BaseException:
-            frame_path.unlink(missing_ok=True)
-            exclusions_path.unlink(missing_ok=True)
+            files.delete_quietly(FRAMES, frame_name)
+            files.delete_quietly(FRAMES, exclusions_name)
             raise
         allocation = plan["allocation"]
         drawn, reserved = reserve.split_reserve(drawn, allocation)
@@ -229,8 +230,9 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             allocation=allocation,
             exclusion_counts=exclusion_counts,
             reserve=reserved,
-            frame_file=frame_path.name,
-            exclusions_file=exclusions_path.name,
+            frame_file=frame_name,
+            exclusions_file=exclusions_name,
+            file_hashes={"frame": frame_sha256, "exclusions": exclusions_sha256},
             algorithm=sampling.ALGORITHM_NAME,
             algorithm_version=sampling.ALGORITHM_VERSION,
             selection_path=path,
