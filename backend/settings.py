@@ -419,33 +419,22 @@ STORAGES = {
 # disk (issue 21). Default: the file system under DATA_DIR, no other service needed.
 FILE_STORAGE = env_choice("FILE_STORAGE", "filesystem", ("filesystem", "s3"))
 if FILE_STORAGE == "s3":
-    from botocore.config import Config as _BotoConfig
+    from backend.file_storage import s3_storages
 
     if not env_str("S3_BUCKET"):
         raise ImproperlyConfigured("FILE_STORAGE=s3 needs S3_BUCKET.")
-    _s3_prefix = (env_str("S3_PREFIX") or "").strip("/")
-    _s3_options = {
-        "bucket_name": env_str("S3_BUCKET"),
-        "endpoint_url": env_str("S3_ENDPOINT_URL"),  # blank: AWS itself
-        "access_key": env_str("S3_ACCESS_KEY_ID"),  # blank: the instance's role / boto chain
-        "secret_key": env_str("S3_SECRET_ACCESS_KEY"),
-        "region_name": env_str("S3_REGION") or "us-east-1",
-        "addressing_style": env_str("S3_ADDRESSING_STYLE") or "path",
-        "signature_version": "s3v4",
-        "default_acl": "private",
-        "querystring_auth": True,  # a URL, if ever built, is signed; none is handed out
-        "querystring_expire": 60,
-        "file_overwrite": True,  # a retried job rewrites its own files under the same names
-        "max_memory_size": 2 * 1024 * 1024,  # a read spools to a temporary file past 2 MB
-        "client_config": _BotoConfig(
-            connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}
-        ),
-    }
-    for _name in FILE_STORAGES:
-        STORAGES[_name] = {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {**_s3_options, "location": f"{_s3_prefix}/{_name}".lstrip("/")},
-        }
+    STORAGES.update(
+        s3_storages(
+            FILE_STORAGES,
+            bucket=env_str("S3_BUCKET"),
+            endpoint_url=env_str("S3_ENDPOINT_URL"),
+            access_key=env_str("S3_ACCESS_KEY_ID"),
+            secret_key=env_str("S3_SECRET_ACCESS_KEY"),
+            region=env_str("S3_REGION"),
+            prefix=env_str("S3_PREFIX") or "",
+            addressing_style=env_str("S3_ADDRESSING_STYLE"),
+        )
+    )
 # Evidence limits: per file, and per audit (its answers) or per action.
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 EVIDENCE_QUOTA_BYTES = env_int("EVIDENCE_QUOTA_BYTES", 50 * 1024 * 1024, minimum=1024)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from audits.core.errors import DomainError
 from audits.core.register_csv import KINDS
+from audits.infra import files
 from audits.models import ImportJob
 from audits.services.history import event_record
 from audits.services.register_import import ImportRejected, import_scope, register_import
@@ -59,7 +60,11 @@ def import_job_start(*, actor, kind: str, upload, dry_run: bool = False) -> Impo
         lines += chunk.count(b"\n")
         last = chunk[-1:] or last
     lines += last != b"\n"  # a last line without its line break
-    name = _storage().save(f"{uuid.uuid4().hex}.csv", upload)
+    try:
+        name = _storage().save(f"{uuid.uuid4().hex}.csv", upload)
+    except Exception as error:  # object storage down or refusing: 503, nothing queued
+        log.error("the register upload could not be stored: %r", error)
+        raise files.StorageUnavailable(files.UNAVAILABLE) from error
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,

@@ -1,0 +1,218 @@
+"""Every file path against a real S3-compatible server (moto's server mode on loopback,
+tests/s3.py), through django-storages as in production: a draw, an import, a report compiled
+by a real worker whose DATA_DIR is not the web process's, and the downloads, each checked
+against its stored SHA-256. And the failures: a changed object is refused, a store that
+cannot be reached gives a clean 503 and leaves a report job to be retried."""
+
+# ruff: noqa: F811 (the S3 fixtures are imported from tests/s3.py and named as arguments)
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from audits.infra.files import StorageUnavailable
+from audits.models import Case, Cycle, Frame, ImportJob, Report, ReportJob
+from audits.services import reports
+from tests.builders import finished_cycle
+from tests.conftest import service_missing, start_worker, stop_worker, wait_for
+from tests.s3 import (  # noqa: F401 (fixtures)
+    objects,
+    on_s3,
+    s3_bucket,
+    s3_client,
+    s3_endpoint,
+    s3_env,
+    use_s3,
+)
+from tests.test_draw_commit_reveal import new_cycle, register  # noqa: F401 (fixture)
+from worker.compile import report_compile
+from worker.tasks import import_register
+
+HEADER = "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year"
+ROWS = [f"C4{n:05d},Child Protection One,cp,2025-03-01,,,,2015" for n in range(30)]
+REGISTER = ("\n".join([HEADER, *ROWS]) + "\n").encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def nothing_local(folder: Path, since: float = 0.0) -> bool:
+    """No file under ``folder`` (written at or after ``since``, a time.time())."""
+    return not folder.exists() or not any(
+        p.is_file() and p.stat().st_mtime >= since for p in folder.rglob("*")
+    )
+
+
+def unreachable(settings):
+    """Every storage pointed at a loopback port nobody listens on."""
+    from tests.s3 import free_port
+
+    use_s3(settings, f"http://127.0.0.1:{free_port()}", "nowhere")
+
+
+@pytest.mark.django_db
+def test_a_draw_stores_its_files_in_the_bucket_and_the_download_streams_them_checked(
+    on_s3, s3_endpoint, people, register, client_for, settings
+):
+    started = time.time()
+    quinn = client_for(people["qa_lead_quinn"])
+    url = new_cycle(quinn)
+    assert quinn.post(url + "draw/", {"witness_input": "1 2 3"}, format="json").status_code == 201
+    frame = Frame.objects.get()
+
+    stored = objects(s3_endpoint, on_s3)
+    frame_key, exclusions_key = f"frames/{frame.frame_file}", f"frames/{frame.exclusions_file}"
+    assert set(stored) == {frame_key, exclusions_key}
+    assert sha256(stored[frame_key]) == frame.file_hashes["frame"]
+    assert sha256(stored[exclusions_key]) == frame.file_hashes["exclusions"]
+    assert nothing_local(Path(django_settings.DATA_DIR) / "files", since=started)
+
+    download = client_for(people["internal_ian"]).get(url + "frame.csv")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == stored[frame_key]
+    assert quinn.get(url + "verification/").json()["match"] is True
+
+
+@pytest.mark.django_db
+def test_a_changed_object_in_the_bucket_is_refused_and_logged(
+    on_s3, s3_endpoint, people, register, client_for, caplog
+):
+    quinn = client_for(people["qa_lead_quinn"])
+    url = new_cycle(quinn)
+    quinn.post(url + "draw/", {"witness_input": "1 2 3"}, format="json")
+    frame = Frame.objects.get()
+    key = f"frames/{frame.frame_file}"
+    original = objects(s3_endpoint, on_s3, key)[key]
+    s3_client(s3_endpoint).put_object(Bucket=on_s3, Key=key, Body=original[:-8] + b"\0" * 8)
+
+    with caplog.at_level(logging.ERROR, logger="audits.infra.files"):
+        response = client_for(people["internal_ian"]).get(url + "frame.csv")
+    assert response.status_code == 409
+    assert "has changed since it was written" in response.json()["detail"]
+    assert any("does not match its SHA-256" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.django_db
+def test_an_unreachable_store_refuses_a_draw_with_503_and_draws_nothing(
+    settings, people, register, client_for
+):
+    unreachable(settings)
+    quinn = client_for(people["qa_lead_quinn"])
+    url = new_cycle(quinn)
+    response = quinn.post(url + "draw/", {"witness_input": "1 2 3"}, format="json")
+    assert response.status_code == 503
+    assert "file storage cannot be reached" in response.json()["detail"]
+    assert not Frame.objects.exists()
+    assert Cycle.objects.get().status == "planned"
+
+
+@pytest.mark.django_db
+def test_an_import_is_stored_in_the_bucket_read_back_checked_and_removed(
+    on_s3, s3_endpoint, people, teams, client_for
+):
+    bob = client_for(people["manager_bob"])
+    response = bob.post(
+        "/api/v1/cases/import/",
+        {"file": SimpleUploadedFile("register.csv", REGISTER)},
+        format="multipart",
+    )
+    assert response.status_code == 202, response.content
+    job = ImportJob.objects.get()
+    stored = objects(s3_endpoint, on_s3, "imports/")
+    assert stored == {f"imports/{job.file_name}": REGISTER}
+    assert job.file_sha256 == sha256(REGISTER)
+
+    import_register.apply(args=(job.pk,), task_id="s3-import")
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FINISHED, job.message
+    assert Case.objects.filter(case_ref__startswith="C4").count() == len(ROWS)
+    assert objects(s3_endpoint, on_s3, "imports/") == {}  # deleted once imported
+
+
+@pytest.mark.django_db
+def test_an_unreachable_store_refuses_an_upload_with_503_and_queues_nothing(
+    settings, people, teams, client_for
+):
+    unreachable(settings)
+    response = client_for(people["manager_bob"]).post(
+        "/api/v1/cases/import/",
+        {"file": SimpleUploadedFile("register.csv", REGISTER)},
+        format="multipart",
+    )
+    assert response.status_code == 503
+    assert not ImportJob.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_unreachable_store_leaves_the_report_job_to_be_retried_and_it_then_compiles(
+    settings, s3_endpoint, s3_bucket
+):
+    use_s3(settings, s3_endpoint, s3_bucket)
+    cycle = finished_cycle(n=16)  # drawn into the bucket
+    job = reports.report_request(cycle=cycle, actor=User.objects.get(username="qa.lead"))
+
+    unreachable(settings)
+    with pytest.raises(StorageUnavailable):
+        report_compile(job.pk, "attempt-1")
+    # What the task does with any failure (worker/tasks.py): recorded, and tried again.
+    assert reports.job_failed(job.pk, "attempt-1", "StorageUnavailable") is True
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == (ReportJob.Status.QUEUED, 1)
+    assert not Report.objects.exists()
+
+    use_s3(settings, s3_endpoint, s3_bucket)
+    report = report_compile(job.pk, "attempt-2")
+    assert report is not None
+    stored = objects(s3_endpoint, s3_bucket, "reports/")
+    for kind, name in reports.FILES.items():
+        assert sha256(stored[f"reports/{report.folder}/{name}"]) == report.file_hashes[kind]
+
+
+@pytest.mark.worker
+def test_a_worker_on_its_own_data_dir_compiles_into_the_bucket_and_the_web_serves_it(
+    transactional_db, on_s3, s3_endpoint, client_for, tmp_path, settings
+):
+    if not django_settings.REDIS_URL:
+        # The filesystem broker lives under DATA_DIR: a worker on another DATA_DIR needs a
+        # broker it can reach, as on another host.
+        service_missing("Redis is not configured (REDIS_URL)")
+    started = time.time()
+    cycle = finished_cycle(n=16)
+    worker_data = tmp_path / "worker-data"
+    worker = start_worker({**s3_env(s3_endpoint, on_s3), "DATA_DIR": str(worker_data)})
+    try:
+        lead = client_for(User.objects.get(username="qa.lead"))
+        response = lead.post("/api/v1/reports/", {"cycle": cycle.pk}, format="json")
+        assert response.status_code == 202
+        job_id = response.json()["id"]
+
+        def done():
+            return ReportJob.objects.filter(pk=job_id, status="done").exists()
+
+        wait_for(done, timeout=180)
+    finally:
+        stop_worker(worker)
+    report = Report.objects.get(job_id=job_id)
+    stored = objects(s3_endpoint, on_s3, "reports/")
+    assert sorted(stored) == sorted(
+        f"reports/{report.folder}/{name}" for name in reports.FILES.values()
+    )
+    for kind, path in (("pdf", "pdf/"), ("json", "data.json/"), ("csv", "audits.csv/")):
+        download = lead.get(f"/api/v1/reports/{job_id}/{path}")
+        assert download.status_code == 200, kind
+        body = b"".join(download.streaming_content)
+        assert body == stored[f"reports/{report.folder}/{reports.FILES[kind]}"]
+        assert sha256(body) == report.file_hashes[kind]
+    assert body.count(b"\n") > 10  # the CSV, whole
+    # Neither process kept a file on its own disk: the worker's DATA_DIR holds none, and
+    # the web process's DATA_DIR none written during the test.
+    assert worker_data.is_dir()  # the worker ran with it
+    assert nothing_local(worker_data / "files")
+    assert nothing_local(Path(django_settings.DATA_DIR) / "files", since=started)
