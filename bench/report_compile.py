@@ -58,8 +58,9 @@ def build(audits: int, frame: int) -> dict:
     from django.db import connection
 
     from audits.core import sampling
+    from audits.infra import files
     from audits.models import Frame
-    from audits.selectors.sample_record import frames_dir
+    from audits.selectors.sample_record import FRAMES
     from bench import report
 
     cycle = report.build(audits, frame_cases=frame)
@@ -67,10 +68,12 @@ def build(audits: int, frame: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT c.case_ref, {labels} FROM audits_case c")
         rows = cursor.fetchall()
-    path = frames_dir() / cycle.frame.frame_file
-    with path.open("wb") as out:
-        frame_hash = sampling.write_frame_csv(rows, out)
-    Frame.objects.filter(pk=cycle.frame.pk).update(frame_hash=frame_hash)
+    frame_hash, sha256 = files.store(
+        FRAMES, cycle.frame.frame_file, lambda out: sampling.write_frame_csv(rows, out)
+    )
+    Frame.objects.filter(pk=cycle.frame.pk).update(
+        frame_hash=frame_hash, file_hashes={"frame": sha256}
+    )
     return {"cycle": cycle.pk, "frame_rows": len(rows)}
 
 
@@ -90,7 +93,9 @@ def timed(stages: dict, name: str, function):
 
 def compile_once(cycle_id: int) -> dict:
     from django.contrib.auth import get_user_model
+    from django.core.files.storage import storages
 
+    from audits.infra import files
     from audits.models import Cycle
     from audits.selectors import report_build as build_module
     from audits.selectors.sample_record import sample_verify
@@ -118,8 +123,9 @@ def compile_once(cycle_id: int) -> dict:
     report = compile_module.report_compile(job.pk, "bench-task")
     seconds = time.perf_counter() - start
     check(report is not None, "the compile stored no report")
-    folder = reports.report_file(report, "pdf").parent
-    sizes = {kind: reports.report_file(report, kind).stat().st_size for kind in reports.FILES}
+    folder = files.local_path(reports.REPORTS, report.folder) or report.folder
+    storage = storages[reports.REPORTS]
+    sizes = {kind: storage.size(reports.report_file_name(report, kind)) for kind in reports.FILES}
     compile_peak = peak_mb()
     start = time.perf_counter()
     verified = sample_verify(cycle=cycle)

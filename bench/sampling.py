@@ -197,14 +197,17 @@ def new_cycle(n: int):
 
 def forget_draws() -> None:
     """Drop earlier draws, so they neither exclude cases nor fill the disk."""
+    from django.core.files.storage import storages
     from django.db import connection
 
-    from audits.selectors.sample_record import frames_dir
+    from audits.selectors.sample_record import FRAMES
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audits_sampledcase, audits_frame, audits_event CASCADE")
-    for path in frames_dir().glob("*.csv.gz"):
-        path.unlink()
+    storage = storages[FRAMES]
+    for name in storage.listdir("")[1]:
+        if name.endswith(".csv.gz"):
+            storage.delete(name)
 
 
 # --- (a) the draw -------------------------------------------------------------------------
@@ -412,7 +415,7 @@ def run_analyst(n: int, cycle, folder: Path, repeat: int) -> dict:
 
 
 def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) -> dict:
-    from audits.services.sample import cycle_plan, frames_dir
+    from audits.services.sample import cycle_plan
 
     log(f"building a register of {cases:,} cases")
     start = time.perf_counter()
@@ -442,7 +445,7 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         check(rows == frame.size, f"the floor read {rows} rows, the draw {frame.size}")
         check(floor_hash == frame.frame_hash, "the floor's frame hash differs from the draw's")
         check(
-            file_sha256(floor_path) == file_sha256(frames_dir() / frame.frame_file),
+            file_sha256(floor_path) == frame.file_hashes["frame"],
             "the floor's frame file differs from the draw's",
         )
         floor_path.unlink()

@@ -89,6 +89,31 @@ def test_compose_runs_gunicorn_a_worker_and_one_beat(compose):
     assert "gunicorn" in (ROOT / "Dockerfile").read_text()
 
 
+def test_compose_runs_two_web_nodes_and_several_workers_on_object_storage(compose):
+    """Scale-out (issue 21): more than one web node and several workers, every file in the
+    bucket, and no volume shared between app containers (a shared disk would hide a path
+    that only works on one host)."""
+    services = compose["services"]
+    web_nodes = [
+        name for name, service in services.items() if "gunicorn" in str(service.get("command"))
+    ]
+    assert len(web_nodes) >= 2, web_nodes
+    assert len({str(services[name]["ports"]) for name in web_nodes}) == len(web_nodes)
+    assert services["worker"]["deploy"]["replicas"] >= 2
+    app = [*web_nodes, "worker", "beat", "migrate"]
+    for name in app:
+        environment = services[name]["environment"]
+        assert environment["FILE_STORAGE"] == "${FILE_STORAGE:-s3}", name
+        assert {"S3_BUCKET", "S3_ENDPOINT_URL", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"} <= set(
+            environment
+        ), name
+    mounted: dict[str, list[str]] = {}
+    for name in app:
+        for volume in services[name].get("volumes", []):
+            mounted.setdefault(volume.split(":")[0], []).append(name)
+    assert {volume: users for volume, users in mounted.items() if len(users) > 1} == {}
+
+
 def run_settings(**env):
     base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ENV", "SECRET_KEY"}}
     return subprocess.run(
@@ -109,6 +134,8 @@ def run_settings(**env):
         ({"DJANGO_ENV": "staging"}, "DJANGO_ENV must be one of"),
         ({"DJANGO_ENV": "production"}, "SECRET_KEY is required"),
         ({"DJANGO_ENV": "production", "SECRET_KEY": "x" * 60, "DEBUG": "1"}, "DEBUG must be off"),
+        ({"FILE_STORAGE": "nfs"}, "FILE_STORAGE must be one of"),
+        ({"FILE_STORAGE": "s3", "S3_BUCKET": ""}, "FILE_STORAGE=s3 needs S3_BUCKET"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
         ({"DATABASE_URL": "", "DATABASE_OWNER_URL": "postgres://o@db/x"}, "needs PostgreSQL"),
         (

@@ -216,3 +216,36 @@ def test_a_worker_on_its_own_data_dir_compiles_into_the_bucket_and_the_web_serve
     assert worker_data.is_dir()  # the worker ran with it
     assert nothing_local(worker_data / "files")
     assert nothing_local(Path(django_settings.DATA_DIR) / "files", since=started)
+
+
+def test_the_environment_puts_every_storage_in_one_private_bucket_under_its_own_prefix():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps({n: [settings.STORAGES[n]['BACKEND'], "
+        "{k: v for k, v in settings.STORAGES[n]['OPTIONS'].items() if k != 'client_config'}] "
+        "for n in settings.FILE_STORAGES}))"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "backend.settings",
+        **s3_env("http://127.0.0.1:9", "council-files"),
+        "S3_PREFIX": "council-a/",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    found = json.loads(result.stdout)
+    assert set(found) == {"frames", "reports", "imports", "evidence", "packs"}
+    for name, (backend, options) in found.items():
+        assert backend == "storages.backends.s3.S3Storage"
+        assert options["bucket_name"] == "council-files"
+        assert options["location"] == f"council-a/{name}"
+        assert options["default_acl"] == "private"
+        assert options["querystring_auth"] is True
+        assert options["file_overwrite"] is True
+        assert options.get("custom_domain") is None  # no public host for the objects
