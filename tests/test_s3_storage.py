@@ -249,3 +249,32 @@ def test_the_environment_puts_every_storage_in_one_private_bucket_under_its_own_
         assert options["querystring_auth"] is True
         assert options["file_overwrite"] is True
         assert options.get("custom_domain") is None  # no public host for the objects
+
+
+@pytest.mark.django_db
+def test_evidence_is_kept_in_the_bucket_and_a_changed_object_is_not_served(on_s3, s3_endpoint):
+    from django.test import Client
+
+    from audits.core import grading
+    from audits.models import Evidence
+    from tests.browser import scenarios
+    from tests.test_evidence_sniffing import PDF_BYTES
+
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    auditor, lead = Client(), Client()
+    auditor.force_login(audit.assignment.auditor.user)
+    lead.force_login(scenarios.person(scenarios.LEAD))
+    question_key = grading.questions(audit.template.definition)[0]["key"]
+    file = SimpleUploadedFile("letter.pdf", PDF_BYTES, content_type="application/pdf")
+    response = auditor.post(
+        "/api/v1/evidence/", {"audit": audit.pk, "question_key": question_key, "file": file}
+    )
+    assert response.status_code == 201, response.content
+    evidence = Evidence.objects.get()
+    key = f"evidence/{evidence.stored_name}"
+    assert objects(s3_endpoint, on_s3, "evidence/") == {key: PDF_BYTES}
+    download = lead.get(f"/api/v1/evidence/{evidence.pk}/download/")
+    assert (download.status_code, download.content) == (200, PDF_BYTES)
+
+    s3_client(s3_endpoint).put_object(Bucket=on_s3, Key=key, Body=PDF_BYTES + b"%%")
+    assert lead.get(f"/api/v1/evidence/{evidence.pk}/download/").status_code == 409

@@ -17,6 +17,7 @@ from django.db import transaction
 
 from audits.core import evidence as rules
 from audits.core.errors import DomainError, Forbidden, StateConflict
+from audits.infra import files
 from audits.models import Action, Audit, Evidence
 from audits.selectors import evidence as selectors
 from audits.services.history import event_record
@@ -114,7 +115,11 @@ def evidence_attach(
             _may_attach_to_action(actor, action)
             question_key = ""
         _check(data, content_type, audit=audit, action=action)
-        stored_name = _storage().save(f"{uuid.uuid4().hex}.bin", ContentFile(data))
+        try:
+            stored_name = _storage().save(f"{uuid.uuid4().hex}.bin", ContentFile(data))
+        except Exception as error:  # object storage down or refusing: 503, nothing kept
+            logger.error("evidence could not be stored: %r", error)
+            raise files.StorageUnavailable(files.UNAVAILABLE) from error
         try:
             evidence = Evidence.objects.create(
                 audit=audit,
@@ -171,6 +176,9 @@ def evidence_read(*, evidence: Evidence) -> bytes:
         logger.error("evidence %s: the stored file is missing", evidence.pk)
         message = "This file cannot be found. Ask an administrator to restore it."
         raise EvidenceUnreadable(message) from None
+    except Exception as error:  # object storage down: 503, try again later
+        logger.error("evidence %s: the storage cannot be read: %r", evidence.pk, error)
+        raise files.StorageUnavailable(files.UNAVAILABLE) from None
     if hashlib.sha256(data).hexdigest() != evidence.sha256:
         logger.error("evidence %s: the stored file does not match its SHA-256", evidence.pk)
         raise EvidenceUnreadable(
