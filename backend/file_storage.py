@@ -19,6 +19,7 @@ def s3_storages(
     addressing_style: str | None = None,
 ) -> dict:
     """``STORAGES`` entries for ``names``, each under the key prefix ``{prefix}/{name}``."""
+    from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
     options = {
@@ -34,6 +35,9 @@ def s3_storages(
         "querystring_expire": 60,
         "file_overwrite": True,  # a retried job rewrites its own files under the same names
         "max_memory_size": 2 * 1024 * 1024,  # a read spools to a temporary file past 2 MB
+        # One PUT per file (no multipart below 4 GB: the object appears whole or not at all)
+        # and one GET, streamed from and to a local file in one thread: memory stays small.
+        "transfer_config": TransferConfig(multipart_threshold=4 * 1024**3, use_threads=False),
         # Fail fast when the store is down: a request answers 503, a job is retried later.
         "client_config": Config(
             connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}

@@ -226,9 +226,8 @@ def test_the_environment_puts_every_storage_in_one_private_bucket_under_its_own_
 
     code = (
         "import django, json; django.setup(); from django.conf import settings; "
-        "print(json.dumps({n: [settings.STORAGES[n]['BACKEND'], "
-        "{k: v for k, v in settings.STORAGES[n]['OPTIONS'].items() if k != 'client_config'}] "
-        "for n in settings.FILE_STORAGES}))"
+        "print(json.dumps({n: [settings.STORAGES[n]['BACKEND'], settings.STORAGES[n]['OPTIONS']] "
+        "for n in settings.FILE_STORAGES}, default=lambda o: getattr(o, '__dict__', repr(o))))"
     )
     env = {
         **os.environ,
@@ -249,6 +248,7 @@ def test_the_environment_puts_every_storage_in_one_private_bucket_under_its_own_
         assert options["querystring_auth"] is True
         assert options["file_overwrite"] is True
         assert options.get("custom_domain") is None  # no public host for the objects
+        assert options["transfer_config"]["multipart_threshold"] >= 2**32  # one PUT a file
 
 
 @pytest.mark.django_db
