@@ -278,3 +278,53 @@ def test_evidence_is_kept_in_the_bucket_and_a_changed_object_is_not_served(on_s3
 
     s3_client(s3_endpoint).put_object(Bucket=on_s3, Key=key, Body=PDF_BYTES + b"%%")
     assert lead.get(f"/api/v1/evidence/{evidence.pk}/download/").status_code == 409
+
+
+@pytest.mark.worker
+def test_a_worker_that_cannot_reach_the_store_leaves_the_job_for_another_worker(
+    transactional_db, on_s3, s3_endpoint, client_for, tmp_path
+):
+    """A real worker whose store is unreachable fails the attempt cleanly (recorded, queued
+    again, no report row, no file); a worker that can reach it then finishes the job once."""
+    from tests.s3 import free_port
+
+    if not django_settings.REDIS_URL:
+        service_missing("Redis is not configured (REDIS_URL)")
+    cycle = finished_cycle(n=16)
+    cut_off = {**s3_env(f"http://127.0.0.1:{free_port()}", on_s3), "DATA_DIR": str(tmp_path / "a")}
+    worker = start_worker(cut_off)
+    try:
+        lead = client_for(User.objects.get(username="qa.lead"))
+        response = lead.post("/api/v1/reports/", {"cycle": cycle.pk}, format="json")
+        assert response.status_code == 202
+        job_id = response.json()["id"]
+
+        def failed_once():
+            job = ReportJob.objects.get(pk=job_id)
+            return job.attempts >= 1 and "StorageUnavailable" in job.error and job
+
+        job = wait_for(failed_once, timeout=120)
+        assert job.status in (ReportJob.Status.QUEUED, ReportJob.Status.RUNNING)
+    finally:
+        stop_worker(worker)  # a warm shutdown hands its retry message back to the broker
+    job.refresh_from_db()
+    assert not Report.objects.filter(job_id=job_id).exists()
+    assert objects(s3_endpoint, on_s3, "reports/") == {}
+    if job.status == ReportJob.Status.FAILED:
+        pytest.fail(f"all attempts were spent before the worker stopped: {job.error}")
+
+    worker = start_worker({**s3_env(s3_endpoint, on_s3), "DATA_DIR": str(tmp_path / "b")})
+    try:
+
+        def done():
+            return ReportJob.objects.filter(pk=job_id, status="done").exists()
+
+        wait_for(done, timeout=180)
+    finally:
+        stop_worker(worker)
+    job.refresh_from_db()
+    assert job.attempts >= 2
+    assert Report.objects.filter(job_id=job_id).count() == 1
+    report = Report.objects.get(job_id=job_id)
+    stored = objects(s3_endpoint, on_s3, "reports/")
+    assert sha256(stored[f"reports/{report.folder}/report.pdf"]) == report.file_hashes["pdf"]
