@@ -16,197 +16,25 @@ import io
 import json
 import os
 import shutil
-import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import CommandError, call_command
+from django.core.management import call_command
 from django.db import connection
 
-from audits.core import backup_manifest as rules
 from audits.models import Action, Event, Frame, Report
 from audits.services.evidence import evidence_attach
+from tests.backup_helpers import (
+    last_json,
+    manage,
+    sqlite_counts,
+    stored_files,
+    table_digests,
+)
 from tests.fresh_postgres import start_cluster, stop_cluster
-
-ROOT = Path(__file__).resolve().parent.parent
-SHA = "0" * 64
-
-
-def manage(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-
-
-def last_json(output: str) -> dict:
-    return json.loads([line for line in output.splitlines() if line.startswith("{")][-1])
-
-
-def tree_digests(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``root`` by relative path (the test's own walk)."""
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
-
-
-# Each file storage's folder relative to DATA_DIR, as the settings lay them out (read before
-# any test overrides them).
-STORAGE_ROOTS = sorted(
-    str(
-        Path(django_settings.STORAGES[name]["OPTIONS"]["location"]).relative_to(
-            django_settings.DATA_DIR
-        )
-    )
-    for name in django_settings.FILE_STORAGES
-)
-
-
-def stored_files(data_dir: Path) -> dict[str, str]:
-    found = {}
-    for relative in STORAGE_ROOTS:
-        for name, digest in tree_digests(data_dir / relative).items():
-            found[f"{relative}/{name}"] = digest
-    return found
-
-
-# --- the manifest's rules --------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("name", "safe"),
-    [
-        ("cycle-1-frame.csv.gz", True),
-        ("reports/cycle-1/job-2/report.pdf", True),
-        ("../settings.py", False),
-        ("reports/../../etc/passwd", False),
-        ("/etc/passwd", False),
-        ("reports\\..\\x", False),
-        ("", False),
-        ("a//b", True),  # PurePosixPath folds it: still inside
-        ("./a", True),
-        (None, False),
-    ],
-)
-def test_only_names_inside_their_storage_are_safe(name, safe):
-    assert rules.safe_name(name) is safe
-
-
-def handmade_manifest(**changes) -> dict:
-    manifest = {
-        "format": rules.FORMAT,
-        "format_version": rules.FORMAT_VERSION,
-        "database": {"vendor": "sqlite", "file": "database.sqlite3", "sha256": SHA, "size": 1},
-        "migrations": [],
-        "counts": {"audits_case": 3},
-        "files": [
-            {
-                "storage": "frames",
-                "name": "f.csv.gz",
-                "path": "storages/frames/f.csv.gz",
-                "sha256": SHA,
-                "size": 1,
-            }
-        ],
-    }
-    manifest.update(changes)
-    return manifest
-
-
-def test_a_manifest_is_refused_for_each_thing_wrong_with_it():
-    storages = ("frames", "reports")
-    assert rules.manifest_problems(handmade_manifest(), storages) == []
-    climbing = handmade_manifest()
-    climbing["files"][0].update(name="../../x", path="storages/frames/../../x")
-    assert "not a safe relative name" in rules.manifest_problems(climbing, storages)[0]
-    other_path = handmade_manifest()
-    other_path["files"][0]["path"] = "database.sqlite3"
-    assert "does not match its name" in rules.manifest_problems(other_path, storages)[0]
-    unknown = handmade_manifest()
-    unknown["files"][0]["storage"] = "secrets"
-    assert "is not one of" in rules.manifest_problems(unknown, storages)[0]
-    twice = handmade_manifest()
-    twice["files"].append(dict(twice["files"][0]))
-    assert rules.manifest_problems(twice, storages) == ["files[1]: listed twice"]
-    assert rules.manifest_problems(handmade_manifest(format="zip"), storages)
-    assert rules.manifest_problems(handmade_manifest(counts={"t": -1}), storages)
-    no_hash = handmade_manifest()
-    no_hash["database"]["sha256"] = "x"
-    assert rules.manifest_problems(no_hash, storages) == ["the database dump has no SHA-256"]
-
-
-def test_count_and_migration_differences_are_worded():
-    assert rules.count_differences({"a": 1, "b": 2}, {"a": 1, "b": 2}) == []
-    assert rules.count_differences({"a": 1, "b": 2}, {"a": 1, "c": 2}) == [
-        "b: absent restored, 2 rows in the backup",
-        "c: 2 rows restored, absent in the backup",
-    ]
-    assert rules.migration_differences([["audits", "0001"]], [["audits", "0002"]]) == [
-        "migration audits.0001 is in the backup, not restored",
-        "migration audits.0002 is applied here, not in the backup",
-    ]
-
-
-# --- bad input: a clear message, nothing written -------------------------------------------
-def _restore_refused(source: Path, *extra: str) -> str:
-    with pytest.raises(CommandError) as refused:
-        call_command("restore", str(source), *extra, stdout=io.StringIO())
-    return str(refused.value)
-
-
-def test_restore_refuses_what_is_not_a_backup(tmp_path):
-    assert "neither a backup folder nor a backup .tar" in _restore_refused(tmp_path / "none")
-    (tmp_path / "plain.tar").write_bytes(b"not a tar")
-    assert "neither a backup folder" in _restore_refused(tmp_path / "plain.tar")
-    assert "has no manifest.json" in _restore_refused(tmp_path)
-    (tmp_path / "manifest.json").write_text("{not json")
-    assert "is not valid JSON" in _restore_refused(tmp_path)
-    (tmp_path / "manifest.json").write_text(json.dumps(handmade_manifest(format="zip")))
-    assert "not a CaseAssure backup" in _restore_refused(tmp_path)
-
-
-def test_restore_refuses_a_manifest_that_writes_outside_a_storage(tmp_path, settings):
-    settings.STORAGES = copy.deepcopy(settings.STORAGES)
-    settings.STORAGES["frames"]["OPTIONS"]["location"] = str(tmp_path / "frames")
-    climbing = handmade_manifest()
-    climbing["files"][0].update(name="../escaped.txt", path="storages/frames/../escaped.txt")
-    backup = tmp_path / "backup"
-    (backup / "storages").mkdir(parents=True)
-    (backup / "manifest.json").write_text(json.dumps(climbing))
-    (backup / "storages/escaped.txt").write_text("x")
-    assert "is not a safe relative name" in _restore_refused(backup)
-    assert not (tmp_path / "escaped.txt").exists()
-    assert not (tmp_path / "frames").exists()
-
-
-def test_restore_refuses_a_manifest_other_than_the_one_named(tmp_path):
-    (tmp_path / "manifest.json").write_text(json.dumps(handmade_manifest()))
-    message = _restore_refused(tmp_path, "--manifest-sha256", "ab" * 32)
-    assert "it is not the backup you named, or it was altered" in message
-
-
-def test_backup_refuses_a_destination_that_is_not_new(tmp_path):
-    (tmp_path / "full").mkdir()
-    (tmp_path / "full/x").write_text("x")
-    (tmp_path / "old.tar").write_text("x")
-    for destination, words in [
-        (tmp_path / "full", "already exists and is not an empty folder"),
-        (tmp_path / "old.tar", "already exists"),
-        (tmp_path / "no/such/folder", "does not exist"),
-    ]:
-        with pytest.raises(CommandError, match=words):
-            call_command("backup", str(destination), stdout=io.StringIO())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["full", "old.tar"]
 
 
 # --- the drill: PostgreSQL into a fresh cluster ---------------------------------------------
@@ -227,20 +55,6 @@ def fresh_cluster():
     cluster = start_cluster()
     yield cluster
     stop_cluster(cluster)
-
-
-def table_digests(cursor, tables) -> dict[str, tuple[int, str]]:
-    """Rows and an MD5 over every row's text, per table (the backup's own Events aside)."""
-    cursor.execute("SET TIME ZONE 'UTC'")
-    digests = {}
-    for table in tables:
-        where = " WHERE t.verb NOT LIKE 'backup.%%'" if table == "audits_event" else ""
-        cursor.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-            f"FROM {table} t{where}"
-        )
-        digests[table] = tuple(cursor.fetchone())
-    return digests
 
 
 def council_with_reports() -> None:
@@ -299,6 +113,24 @@ def test_drill_a_backup_restored_into_a_fresh_postgresql_loses_nothing(
     assert "Traceback" not in refused.stderr
     assert "the backup is damaged, nothing was restored" in refused.stderr
     assert victim["path"] in refused.stderr
+    # A dump that is not one (its hash made to match): pg_restore's own refusal, in words.
+    forged = tmp_path / "forged"
+    shutil.copytree(backup, forged)
+    (forged / "database.dump").write_bytes(b"PGDMP but not really")
+    forged_manifest = {**manifest, "database": dict(manifest["database"])}
+    forged_manifest["database"]["sha256"] = hashlib.sha256(b"PGDMP but not really").hexdigest()
+    forged_manifest["database"]["size"] = 20
+    (forged / "manifest.json").write_text(json.dumps(forged_manifest))
+    failed = manage(env, "restore", str(forged))
+    assert failed.returncode == 1
+    assert "CommandError: pg_restore failed" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    nowhere = manage(
+        {**env, "DATABASE_URL": env["DATABASE_URL"] + "_absent"}, "restore", str(backup)
+    )
+    assert nowhere.returncode == 1
+    assert "the database could not be reached or read" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
     assert fresh_cluster.tables() == []
     assert stored_files(restored) == {}
 
@@ -372,17 +204,6 @@ def test_drill_a_backup_restored_into_a_fresh_postgresql_loses_nothing(
 
 
 # --- SQLite, the embedded default ---------------------------------------------------------------
-def sqlite_counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        counts = {t: db.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
-        counts["audits_event"] = db.execute(
-            "SELECT count(*) FROM audits_event WHERE verb NOT LIKE 'backup.%'"
-        ).fetchone()[0]
-    db.close()
-    return counts
-
-
 def test_sqlite_backup_in_one_tar_restores_into_a_new_data_folder(tmp_path):
     base = {
         k: v
@@ -417,3 +238,10 @@ def test_sqlite_backup_in_one_tar_restores_into_a_new_data_folder(tmp_path):
         source / "caseassure.sqlite3"
     )
     assert stored_files(target) == stored_files(source) != {}
+    again = manage(target_env, "restore", str(tmp_path / "backup.tar"))
+    assert again.returncode == 1
+    assert "pass --replace to overwrite them" in again.stderr
+    replaced = manage(target_env, "restore", str(tmp_path / "backup.tar"), "--replace", "--json")
+    assert replaced.returncode == 0, replaced.stderr
+    assert last_json(replaced.stdout)["ok"]
+    assert stored_files(target) == stored_files(source)

@@ -65,6 +65,12 @@ def _prepare_destination(destination: Path) -> tuple[Path, bool]:
         raise BackupError(f"{destination} already exists and is not an empty folder")
     if not destination.parent.is_dir():
         raise BackupError(f"the folder {destination.parent} does not exist")
+    inside = backup_files.storage_holding(destination)
+    if inside:
+        raise BackupError(
+            f"{destination} is inside the {inside} storage, so the backup would copy itself: "
+            "write it elsewhere (best on another machine)"
+        )
     return destination, as_tar
 
 

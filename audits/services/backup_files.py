@@ -43,6 +43,16 @@ def nested_prefixes(name: str) -> list[str]:
     return prefixes
 
 
+def storage_holding(path: Path) -> str | None:
+    """The file storage whose folder holds ``path``, if any (a backup must not copy itself)."""
+    parts = Path(path).resolve().parts
+    for name in settings.FILE_STORAGES:
+        kind, _, root = _root(storages[name])
+        if kind == "folder" and parts[: len(root)] == root:
+            return name
+    return None
+
+
 def storage_names(name: str, *, limit: int | None = None) -> Iterator[str]:
     """Every object's name in the storage (depth first, sorted), nested storages left out."""
     storage = storages[name]

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from audits.services.backup import BackupError, backup_take
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
             outcome = backup_take(destination=destination)
         except BackupError as error:
             raise CommandError(error.message) from None
+        except DatabaseError as error:
+            raise CommandError(f"the database could not be reached or read: {error}") from None
         except OSError as error:
             raise CommandError(f"the backup could not be written: {error}") from None
         summary = {key: outcome[key] for key in ("destination", "manifest_sha256", "rows", "files")}

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from audits.management.commands.restore import report_lines
 from audits.services.backup import BackupError, backup_verify
@@ -25,6 +26,8 @@ class Command(BaseCommand):
             result = backup_verify(source=source)
         except BackupError as error:
             raise CommandError(error.message) from None
+        except DatabaseError as error:
+            raise CommandError(f"the database could not be reached or read: {error}") from None
         except OSError as error:
             raise CommandError(f"a file could not be read: {error}") from None
         if options["json"]:

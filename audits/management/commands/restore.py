@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from audits.services.backup import BackupError, backup_restore
 
@@ -48,6 +49,8 @@ class Command(BaseCommand):
             )
         except BackupError as error:
             raise CommandError(error.message) from None
+        except DatabaseError as error:
+            raise CommandError(f"the database could not be reached or read: {error}") from None
         except OSError as error:
             raise CommandError(f"the restore could not read or write a file: {error}") from None
         result["seconds"] = round(time.monotonic() - started, 2)
