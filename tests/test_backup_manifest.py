@@ -2,12 +2,14 @@
 message, nothing written)."""
 
 import copy
+import hashlib
 import io
 import json
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from audits.core import backup_manifest as rules
 
@@ -148,3 +150,20 @@ def test_backup_refuses_to_write_inside_a_storage_it_copies(tmp_path, settings):
     with pytest.raises(CommandError, match="inside the reports storage, so the backup would copy"):
         call_command("backup", str(tmp_path / "files/backup"), stdout=io.StringIO())
     assert list((tmp_path / "files").iterdir()) == []
+
+
+def test_restore_refuses_a_backup_file_that_links_out_of_the_backup(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"not for the storage")
+    vendor = connection.vendor  # the backup's database must be this service's kind
+    manifest = handmade_manifest()
+    manifest["database"].update(vendor=vendor, file=rules.VENDORS[vendor])
+    manifest["files"][0]["sha256"] = hashlib.sha256(secret.read_bytes()).hexdigest()
+    manifest["files"][0]["size"] = len(secret.read_bytes())
+    backup = tmp_path / "backup"
+    (backup / "storages/frames").mkdir(parents=True)
+    (backup / "manifest.json").write_text(json.dumps(manifest))
+    (backup / "storages/frames/f.csv.gz").symlink_to(secret)
+    message = _restore_refused(backup)
+    assert "storages/frames/f.csv.gz: a link out of the backup folder" in message
+    assert f"{rules.VENDORS[vendor]}: missing" in message

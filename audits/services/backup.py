@@ -166,8 +166,12 @@ def backup_damage(folder: Path, manifest: dict) -> list[str]:
     expected = [(database["file"], database["sha256"], database.get("size"))]
     expected += [(entry["path"], entry["sha256"], entry["size"]) for entry in manifest["files"]]
     damage = []
+    inside = folder.resolve()
     for relative, sha256, size in expected:
         path = folder / relative
+        if not path.resolve().is_relative_to(inside):
+            damage.append(f"{relative}: a link out of the backup folder")
+            continue
         if not path.is_file():
             damage.append(f"{relative}: missing")
             continue
