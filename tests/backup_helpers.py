@@ -39,13 +39,14 @@ def tree_digests(root: Path) -> dict[str, str]:
 
 # Each file storage's folder relative to DATA_DIR, as the settings lay them out (read before
 # any test overrides them).
+def _folder(name: str) -> str | None:
+    location = django_settings.STORAGES[name].get("OPTIONS", {}).get("location")
+    return str(Path(location).relative_to(django_settings.DATA_DIR)) if location else None
+
+
+# Each file-system storage's folder relative to DATA_DIR (read before any test overrides it).
 STORAGE_ROOTS = sorted(
-    str(
-        Path(django_settings.STORAGES[name]["OPTIONS"]["location"]).relative_to(
-            django_settings.DATA_DIR
-        )
-    )
-    for name in django_settings.FILE_STORAGES
+    folder for folder in map(_folder, django_settings.FILE_STORAGES) if folder is not None
 )
 
 

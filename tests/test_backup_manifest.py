@@ -167,3 +167,12 @@ def test_restore_refuses_a_backup_file_that_links_out_of_the_backup(tmp_path):
     message = _restore_refused(backup)
     assert "storages/frames/f.csv.gz: a link out of the backup folder" in message
     assert f"{rules.VENDORS[vendor]}: missing" in message
+
+
+def test_restore_refuses_a_backup_of_a_newer_release(tmp_path):
+    vendor = connection.vendor
+    manifest = handmade_manifest(migrations=[["audits", "0001_initial"], ["audits", "9999_later"]])
+    manifest["database"].update(vendor=vendor, file=rules.VENDORS[vendor])
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    message = _restore_refused(tmp_path)
+    assert "taken by a newer release (migrations audits.9999_later are not in this one)" in message

@@ -181,6 +181,25 @@ def backup_damage(folder: Path, manifest: dict) -> list[str]:
     return damage
 
 
+def _refuse_a_newer_release(manifest: dict) -> None:
+    unknown = sorted(
+        f"{app}.{name}"
+        for app, name in map(tuple, manifest["migrations"])
+        if (app, name) not in backup_db.migrations_in_code()
+    )
+    if unknown:
+        raise BackupError(
+            f"the backup was taken by a newer release (migrations {', '.join(unknown[:5])} "
+            "are not in this one): restore with the release that took it, or a later one"
+        )
+
+
+def pending_migrations(manifest: dict) -> int:
+    """Migrations of this release the backup's database has not had (run migrate after)."""
+    taken = {tuple(item) for item in manifest["migrations"]}
+    return len(backup_db.migrations_in_code() - taken)
+
+
 def _refuse_non_empty_target() -> None:
     if connection.vendor == "sqlite" and not Path(settings.DATABASES["default"]["NAME"]).exists():
         tables = []  # nothing to open: an empty target
@@ -234,6 +253,7 @@ def backup_restore(
                 f"the backup holds a {vendor} database; this service is configured for "
                 f"{connection.vendor} (DATABASE_URL)"
             )
+        _refuse_a_newer_release(manifest)
         damage = backup_damage(folder, manifest)
         if damage:
             raise BackupError(
@@ -263,4 +283,8 @@ def backup_restore(
             object_id=manifest_sha256,
             after={"source": str(source), "manifest_sha256": manifest_sha256, "ok": check["ok"]},
         )
-    return {**check, "manifest_sha256": manifest_sha256}
+    return {
+        **check,
+        "manifest_sha256": manifest_sha256,
+        "pending_migrations": pending_migrations(manifest),
+    }

@@ -25,6 +25,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
 from audits.core.errors import DomainError
@@ -53,6 +54,11 @@ def counts_now() -> dict[str, int]:
 def migrations_now() -> list[list[str]]:
     rows = MigrationRecorder.Migration.objects.values_list("app", "name").order_by("app", "name")
     return [list(row) for row in rows]
+
+
+def migrations_in_code() -> set[tuple[str, str]]:
+    """The migrations this release ships (read from disk, no database)."""
+    return set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------

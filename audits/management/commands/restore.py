@@ -59,5 +59,10 @@ class Command(BaseCommand):
         else:
             verdict = "Restored and verified" if result["ok"] else "Restored, but NOT verified"
             self.stdout.write("\n".join([f"{verdict} from {source}:", *report_lines(result)]))
+            if result["pending_migrations"]:
+                self.stdout.write(
+                    f"This release has {result['pending_migrations']} migrations the backup "
+                    "had not: run `manage.py migrate` before starting the service."
+                )
         if not result["ok"]:
             raise CommandError("the restored data differ from the backup (listed above)")
