@@ -141,7 +141,7 @@ def test_drill_a_backup_restored_into_a_fresh_postgresql_loses_nothing(
     result = last_json(done.stdout)
     assert result["ok"]
     assert result["problems"] == []
-    assert (result["reports"], result["frames"]) == (reports, frames)
+    assert (result["reports"], result["frames"], result["evidence"]) == (reports, frames, 1)
     assert result["files"] == len(manifest["files"])
 
     # The test's own checks: every row of every table, every file.
@@ -172,12 +172,14 @@ def test_drill_a_backup_restored_into_a_fresh_postgresql_loses_nothing(
     assert again.returncode == 1
     assert "the target is not empty" in again.stderr
 
-    # The verification can fail: an audit changed after the restore, a frame file lost.
+    # The verification can fail: an audit changed after the restore, a frame file lost, an
+    # evidence row's hash altered.
     with fresh_cluster.connect() as db:
         db.execute(
             "UPDATE audits_audit SET version = version + 1 "
             "WHERE id = (SELECT min(id) FROM audits_audit)"
         )
+        db.execute("UPDATE audits_evidence SET sha256 = repeat('0', 64)")
     frame = Frame.objects.order_by("pk").first()
     (restored / "files/frames" / frame.frame_file).unlink()
     broken = manage(env, "backup_verify", str(backup))
@@ -186,6 +188,7 @@ def test_drill_a_backup_restored_into_a_fresh_postgresql_loses_nothing(
     assert "the data have changed" in broken.stdout
     assert f"cycle {frame.cycle_id} " in broken.stdout
     assert f"frames:{frame.frame_file}: missing" in broken.stdout
+    assert "its file is not in the backup with its SHA-256" in broken.stdout
     print(
         json.dumps(
             {

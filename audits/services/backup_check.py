@@ -7,7 +7,8 @@
   and its files are in the report storage,
 - every drawn cycle's sample re-verifies from its stored frame (``sample_verify``: frame
   hash, seed and selection recomputed),
-- every file of the manifest is in its storage with the manifest's SHA-256.
+- every file of the manifest is in its storage with the manifest's SHA-256, and every
+  evidence row's own SHA-256 is its file's in the manifest.
 
 Only reads; it is a service because it uses the report services' check.
 """
@@ -15,7 +16,7 @@ Only reads; it is a service because it uses the report services' check.
 from django.core.files.storage import storages
 
 from audits.core import backup_manifest as manifest_rules
-from audits.models import Cycle, Event, Report
+from audits.models import Cycle, Event, Evidence, Report
 from audits.selectors.sample_record import sample_verify
 from audits.services import backup_db, backup_files
 from audits.services.reports import FILES, report_data_changed
@@ -53,6 +54,20 @@ def _frame_problems() -> tuple[int, list[str]]:
     return checked, problems
 
 
+def _evidence_problems(manifest: dict) -> tuple[int, list[str]]:
+    """Each evidence row against the manifest's hash of its file (the files themselves are
+    checked against the manifest just below: no second read)."""
+    listed = {e["name"]: e["sha256"] for e in manifest["files"] if e["storage"] == "evidence"}
+    problems, checked = [], 0
+    for pk, name, sha256 in Evidence.objects.order_by("pk").values_list(
+        "pk", "stored_name", "sha256"
+    ):
+        checked += 1
+        if listed.get(name) != sha256:
+            problems.append(f"evidence {pk}: its file is not in the backup with its SHA-256")
+    return checked, problems
+
+
 def _file_problems(manifest: dict) -> list[str]:
     problems = []
     for entry in manifest["files"]:
@@ -73,8 +88,9 @@ def backup_check(manifest: dict, *, manifest_sha256: str | None = None) -> dict:
     )
     reports_checked, reports = _report_problems()
     frames_checked, frames = _frame_problems()
+    evidence_checked, evidence = _evidence_problems(manifest)
     files = _file_problems(manifest)
-    problems = counts + migrations + reports + frames + files
+    problems = counts + migrations + reports + frames + evidence + files
     return {
         "ok": not problems,
         "problems": problems,
@@ -82,6 +98,7 @@ def backup_check(manifest: dict, *, manifest_sha256: str | None = None) -> dict:
         "rows": sum(manifest["counts"].values()),
         "reports": reports_checked,
         "frames": frames_checked,
+        "evidence": evidence_checked,
         "files": len(manifest["files"]),
         "bytes": sum(entry["size"] for entry in manifest["files"]),
     }

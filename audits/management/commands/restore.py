@@ -13,8 +13,8 @@ from audits.services.backup import BackupError, backup_restore
 def report_lines(result: dict) -> list[str]:
     lines = [
         f"{result['rows']} rows in {result['tables']} tables, {result['files']} files "
-        f"({result['bytes']} bytes), {result['reports']} reports, {result['frames']} frames "
-        "checked."
+        f"({result['bytes']} bytes), {result['reports']} reports, {result['frames']} frames, "
+        f"{result['evidence']} evidence rows checked."
     ]
     lines += [f"  - {problem}" for problem in result["problems"]]
     return lines
