@@ -21,6 +21,10 @@
       var decile = Math.floor(job.progress / 10);
       if (job.status === "done") {
         text.textContent = "The inspection pack is ready.";
+        document.getElementById("pack-manifest-sha256").textContent = job.manifest_sha256;
+        document.getElementById("pack-sha256").textContent = job.sha256;
+        document.getElementById("pack-report-hash").textContent =
+          job.report_hash || "No report had been compiled.";
         ready.hidden = false;
       } else if (job.status === "failed") {
         text.textContent = "The inspection pack could not be built. Build it again, or ask an administrator to look at the service's log.";
