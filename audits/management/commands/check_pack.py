@@ -13,6 +13,7 @@ rewritten to match changed files passes the file check but not this one.
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -119,7 +120,11 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as folder:
             try:
                 for name in names:
-                    (Path(folder) / name).write_bytes(archive.read(f"sampling/{name}"))
+                    with (
+                        archive.open(f"sampling/{name}") as source,
+                        (Path(folder) / name).open("wb") as target,
+                    ):
+                        shutil.copyfileobj(source, target, CHUNK)
             except KeyError as missing:
                 return [f"the sample cannot be re-checked: {missing} is not in the pack"], notes
             command = [sys.executable, "-I", str(OUR_SCRIPT), *names]
