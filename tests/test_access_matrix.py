@@ -34,9 +34,11 @@ from audits.services import escalations, responses
 from audits.services.actions import action_create
 from audits.services.evidence import evidence_attach
 from audits.services.import_jobs import import_job_start
+from audits.services.packs import pack_request
 from audits.services.programme import programme_entry_create
 from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
+from worker.pack import pack_build
 
 ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM", "PW", "PO")
 SIGNED_IN = ROLES[1:]
@@ -198,6 +200,13 @@ API = {
     "report-audits-csv": {"GET": allow(REPORT_READERS)},
     "report-recompute": {"GET": allow(REPORT_READERS)},
     "report-changed": {"GET": allow(REPORT_READERS)},
+    # Inspection packs: the cycle's managers, internal audit and administrators.
+    "cycle-pack": {
+        "POST": deny(**dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "PW", "PO"), 404))
+    },
+    "pack-list": {"GET": allow((*MANAGERS, "IA", "ADM"))},
+    "pack-detail": {"GET": allow(REPORT_READERS)},
+    "pack-download": {"GET": allow(REPORT_READERS)},
     # One's own notifications only: AUD's is nobody else's to read or mark.
     "notification-list": {"GET": READ_ALL},
     "notification-read": {
@@ -246,6 +255,11 @@ WEB = {
     "cycle-window": {"POST": NOT_CYCLE_MANAGER},
     "cycle-reports": {"GET": allow(REPORT_READERS, **PAGE)},
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
+    "cycle-pack": {
+        "GET": allow(REPORT_READERS, **PAGE),
+        "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "PW", "PO"), 404) | PAGE,
+    },
+    "pack-job": {"GET": allow(REPORT_READERS, **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
     "reconcile": {"GET": NOT_CYCLE_MANAGER},
@@ -398,6 +412,8 @@ def build_world():
     )
     job = ReportJob.objects.create(cycle=cycle, requested_by=lead, as_of=cycle.frame.drawn_at)
     report = report_compile(job.pk, "matrix")
+    pack, _ = pack_request(cycle=cycle, actor=lead)
+    pack_build(pack.pk, "matrix")
     register_file = SimpleUploadedFile("cases.csv", b"case_ref,team,case_type,opened_on\n")
     import_job = import_job_start(actor=lead, kind="cases", upload=register_file)
     # A conflict with case A, declared by someone with no login: TM's team's, not OM's.
@@ -449,6 +465,7 @@ def build_world():
         "improvement-item": item.pk,
         "report": job.pk,
         "report_id": report.pk,
+        "pack": pack.pk,
         "notification": told.pk,
         "reconciliation": reconciliation.pk,
         "evidence": evidence.pk,
@@ -473,6 +490,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"audit_id": ids["audit"]},
         {"cycle_id": ids["cycle"]},
         {"job_id": ids["report"]},
+        {"pack_id": ids.get("pack")},
         {"action_id": ids["action"]},
         {"report_id": ids["report_id"]},
         {"escalation_id": ids["escalation"]},

@@ -113,6 +113,7 @@ def test_the_token_endpoint_needs_no_token_and_the_rest_do(schema):
     ("path", "media"),
     [
         ("/api/v1/reports/{id}/pdf/", "application/pdf"),
+        ("/api/v1/packs/{id}/download/", "application/zip"),
         ("/api/v1/reports/{id}/audits.csv/", "text/csv"),
         ("/api/v1/cycles/{id}/frame.csv/", "application/gzip"),
         ("/api/v1/cycles/{id}/sample.csv/", "text/csv"),

@@ -42,6 +42,8 @@ CASE_DATA = {
     "api:report-pdf": ("IA", "reportjob"),
     "api:report-data-json": ("IA", "reportjob"),
     "api:report-audits-csv": ("IA", "reportjob"),
+    # The pack holds every audit of the cycle.
+    "api:pack-download": ("IA", "packjob"),
     "web:my-audits": ("AUD", "audit"),
     "web:audit": ("AUD", "audit"),
     "web:raise-concern": ("AUD", "audit"),
@@ -101,6 +103,11 @@ NO_CASE_DATA = {
     "web:cycle-draw",
     "web:cycle-reports",
     "web:report-job",
+    # A pack's job and the list of a cycle's packs: statuses and fingerprints, no case.
+    "api:pack-list",
+    "api:pack-detail",
+    "web:cycle-pack",
+    "web:pack-job",
     "web:assurance",
     "home",
     "health",

@@ -904,6 +904,18 @@ def _(w):
     )
 
 
+@case(("api:cycle-pack", "POST"))
+def _(w):
+    return Write(
+        "IA",
+        f"/api/v1/cycles/{w.cycle.pk}/pack/",
+        {},
+        status=202,
+        obj=("packjob", None),
+        verb="pack.requested",
+    )
+
+
 # --- the pages ----------------------------------------------------------------------------
 
 
@@ -1210,6 +1222,18 @@ def _(w):
     )
 
 
+@case(("web:cycle-pack", "POST"))
+def _(w):
+    return page(
+        "QA",
+        reverse("web:cycle-pack", args=[w.drawn_cycle().pk]),
+        {},
+        status=302,
+        obj=("packjob", None),
+        verb="pack.requested",
+    )
+
+
 @case(("web:moderate", "POST"))
 def _(w):
     audit = w.submitted_audit()
@@ -1468,6 +1492,7 @@ NOTHING_WRITTEN = {
     "web:cycles",
     "web:cycle",
     "web:report-job",
+    "web:pack-job",
     "web:moderation",
     "web:actions",
     "web:escalations",
@@ -2062,11 +2087,13 @@ COMMANDS = {"import_cases", "purge_retention", "seed_demo"}
 # Django's own schema commands, wrapped only to connect as the database owner role: they
 # change the schema (or empty a test database), not the records an Event describes.
 SCHEMA_COMMANDS = {"migrate", "flush"}
+# Commands that only read (a pack checked against its manifest: tests/test_packs.py).
+READ_ONLY_COMMANDS = {"check_pack"}
 
 
 def test_every_management_command_has_a_case():
     found = {name for _, name, _ in pkgutil.iter_modules(command_package.__path__)}
-    assert found == COMMANDS | SCHEMA_COMMANDS
+    assert found == COMMANDS | SCHEMA_COMMANDS | READ_ONLY_COMMANDS
 
 
 def test_import_and_purge_commands_leave_events(db, tmp_path):

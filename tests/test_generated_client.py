@@ -36,6 +36,7 @@ GENERATOR_CONFIG = {
     "content_type_overrides": {
         "application/pdf": "application/octet-stream",
         "application/gzip": "application/octet-stream",
+        "application/zip": "application/octet-stream",
         "text/csv": "application/octet-stream",
         "text/x-python": "application/octet-stream",
     },

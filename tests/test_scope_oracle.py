@@ -42,6 +42,7 @@ from audits.models import (
     ImportJob,
     ImprovementItem,
     Notification,
+    PackJob,
     PractitionerResponse,
     ProgrammeEntry,
     Reconciliation,
@@ -284,6 +285,24 @@ class Oracle:
 
     def sees_report(self, p, job: ReportJob) -> bool:
         return self.reads_all(p) or self.runs(p, job.cycle_id)
+
+    def still_blind_in(self, p, cycle_id) -> bool:
+        """``p`` audits half of a double audit in the cycle and the pair is not both done:
+        the other half is hidden from them whatever roles they hold."""
+        for mine in self.audits.values():
+            if mine.cycle != cycle_id or mine.author != p:
+                continue
+            for other in self.audits.values():
+                if other.sampled_case != mine.sampled_case or other.author == p:
+                    continue
+                if not (mine.status in DONE and other.status in DONE):
+                    return True
+        return False
+
+    def sees_pack(self, p, cycle_id) -> bool:
+        """A pack holds every audit of its cycle: for those who read them all, never for
+        someone still blind to one of them."""
+        return self.sees_cycle(p, cycle_id) and not self.still_blind_in(p, cycle_id)
 
     def sees_staff(self, p, s: Staff) -> bool:
         if self.has(p, "admin", "manager", "internal_auditor"):
@@ -657,6 +676,15 @@ API = {
         )
     },
     "notification-list": (None, {"GET": lambda o, p, x: api_read(o, p)}),
+    "cycle-pack": (
+        "cycle",
+        {"POST": lambda o, p, x: 401 if p == ANON else (OK if o.sees_pack(p, x.pk) else 404)},
+    ),
+    "pack-list": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
+    **{
+        name: ("pack", {"GET": lambda o, p, x: api_read(o, p, READERS, o.sees_pack(p, x.cycle_id))})
+        for name in ("pack-detail", "pack-download")
+    },
     "notification-read": (
         "notification",
         {"POST": lambda o, p, x: api_write(o, p, ALL_ROLES, own(o, p, x))},
@@ -734,6 +762,7 @@ LISTS = {
         lambda o, p, x: o.has(p, ADM) or x.requested_by.username == p,
         "id",
     ),
+    "pack-list": ("pack", lambda o, p, x: o.sees_pack(p, x.cycle_id), "id"),
 }
 
 ANY = ALL_ROLES
@@ -796,6 +825,14 @@ WEB = {
         dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, READERS, o.sees_cycle(p, x.pk))),
     ),
     "report-job": ("report", {"GET": lambda o, p, x: page(o, p, READERS, o.sees_report(p, x))}),
+    "cycle-pack": (
+        "cycle",
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, READERS, o.sees_pack(p, x.pk))),
+    ),
+    "pack-job": (
+        "pack",
+        {"GET": lambda o, p, x: page(o, p, READERS, o.sees_pack(p, x.cycle_id))},
+    ),
     "moderation": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     # The queue: submitted audits of the cycles one runs, but for one's own.
     "moderate": (
@@ -1009,6 +1046,14 @@ def world(db):
         actor=world.people["lead"],
         fields={"year": 2027, "kind": "themed", "name": "Voice", "month": 6, "theme": "Voice"},
     )
+    # A built inspection pack of each drawn cycle.
+    from audits.services.packs import pack_request
+    from worker.pack import pack_build
+
+    for cycle in world.cycles.values():
+        if hasattr(cycle, "frame"):
+            job, _ = pack_request(cycle=cycle, actor=world.people["ia_ivy"])
+            pack_build(job.pk, f"oracle-{job.pk}")
     return world
 
 
@@ -1093,6 +1138,7 @@ def every(kind):
         "import-job": ImportJob,
         "practitioner-response": PractitionerResponse,
         "programme-entry": ProgrammeEntry,
+        "pack": PackJob,
     }[kind]
     return model.objects.all()
 

@@ -80,9 +80,32 @@ def compile_report(self, job_id: int) -> int | None:
 @shared_task(name="worker.tasks.sweep_reports")
 def sweep_reports() -> dict:
     from audits.services.import_jobs import import_jobs_sweep
+    from audits.services.packs import packs_sweep
     from audits.services.reports import reports_sweep
 
-    return {**reports_sweep(), **import_jobs_sweep()}
+    return {**reports_sweep(), **import_jobs_sweep(), **packs_sweep()}
+
+
+@shared_task(
+    bind=True,
+    name="worker.tasks.build_pack",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=3,
+)
+def build_pack(self, job_id: int) -> int | None:
+    """Build one cycle's inspection pack. A crash leaves no pack and the job is retried."""
+    from audits.services.packs import pack_failed
+    from worker.pack import pack_build
+
+    try:
+        job = pack_build(job_id, self.request.id)
+    except Exception as error:
+        logger.exception("pack job %s failed", job_id)
+        if pack_failed(job_id, self.request.id, f"{type(error).__name__}: {error}"):
+            raise self.retry(countdown=5) from error
+        return None
+    return None if job is None else job.pk
 
 
 @shared_task(

@@ -12,6 +12,7 @@ from audits.api import (
     grading,
     import_jobs,
     notifications,
+    packs,
     programme,
     reconciliations,
     register,
@@ -72,6 +73,7 @@ router.register("actions", actions.ActionViewSet, basename="action")
 router.register("programme-entries", programme.ProgrammeEntryViewSet, basename="programme-entry")
 router.register("improvement-items", actions.ImprovementItemViewSet, basename="improvement-item")
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("packs", packs.PackJobViewSet, basename="pack")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("reconciliations", reconciliations.ReconciliationViewSet, basename="reconciliation")
 router.register("findings", findings.FindingViewSet, basename="finding")
@@ -101,5 +103,6 @@ urlpatterns = [
         evidence.EvidenceDownloadView.as_view(),
         name="evidence-download",
     ),
+    path("cycles/<int:cycle_id>/pack/", packs.PackRequestView.as_view(), name="cycle-pack"),
     path("", include(router.urls)),
 ]

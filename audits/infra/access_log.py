@@ -41,6 +41,7 @@ READS = {
     "api:report-pdf": ("reportjob", "export"),
     "api:report-data-json": ("reportjob", "export"),
     "api:report-audits-csv": ("reportjob", "export"),
+    "api:pack-download": ("packjob", "export"),
     "web:my-audits": ("audit", "list"),
     "web:audit": ("audit", "read"),
     "web:raise-concern": ("audit", "read"),

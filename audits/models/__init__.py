@@ -8,6 +8,7 @@ from audits.models.imports import ImportJob
 from audits.models.notifications import Notification, NotificationPreference
 from audits.models.operations import WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
+from audits.models.packs import PackJob
 from audits.models.programme import ProgrammeEntry, ProgrammeOccurrence
 from audits.models.reconciliation import Reconciliation
 from audits.models.register import Allocation, Case, Conflict, Staff, Team
@@ -41,6 +42,7 @@ __all__ = [
     "Notification",
     "NotificationPreference",
     "OpinionSettings",
+    "PackJob",
     "PractitionerResponse",
     "ProgrammeEntry",
     "ProgrammeOccurrence",

@@ -19,6 +19,7 @@ from audits.web import (
     home,
     moderation,
     notifications,
+    packs,
     planner,
     practitioner,
     programme,
@@ -56,6 +57,8 @@ urlpatterns = [
     path("cycles/<int:cycle_id>/window/", cycle_window.cycle_window, name="cycle-window"),
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
+    path("cycles/<int:cycle_id>/pack/", packs.cycle_pack, name="cycle-pack"),
+    path("packs/<int:pack_id>/", packs.pack_job, name="pack-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
     path(
