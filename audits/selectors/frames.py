@@ -95,7 +95,9 @@ def frame_cases(cycle: Cycle) -> QuerySet[Case]:
 def exclusions(cycle: Cycle) -> Iterator[tuple[str, str]]:
     """(case_ref, reason) for every candidate left out; each case under its first reason,
     reason by reason in the rules' order, each reason's cases by case_ref. One read of the
-    candidates whatever the number of rules (one a rule took a scan of the register each)."""
+    candidates whatever the number of rules: bench/sampling.py's register of 1,000,000 cases
+    (20,000 left out, two rules), this shared machine, best of 3: 2.7 s with one query a
+    rule (each excluding the earlier rules' cases), 0.32 s so."""
     rules = _exclusion_rules(cycle)
     if not rules:
         return
