@@ -92,3 +92,13 @@ def test_a_table_split_across_pages_keeps_every_row_once_and_repeats_its_header(
     assert all(page.startswith("Case Team Kind") for page in pages[1:])
     printed = " ".join(pages)
     assert all(f"C{number:06d}" in printed for number in range(1, 300))
+
+
+def test_letters_beyond_ascii_and_pdf_delimiters_are_printed_as_given():
+    names = {"S1": "Zoë (QA) \\ B"}
+    team = "Équipe \N{EN DASH} Nord"
+    many = [{**row, "team": team} for row in rows(3)]
+    with pdfplumber.open(io.BytesIO(rendered(appendix({}, many, names)))) as document:
+        text = " ".join(page.extract_text() for page in document.pages)
+    assert "Zoë (QA) \\ B" in text
+    assert team in text
