@@ -5,7 +5,7 @@ import io
 
 import pdfplumber
 from reportlab.lib.pagesizes import A4
-from reportlab.platypus import LongTable, SimpleDocTemplate
+from reportlab.platypus import SimpleDocTemplate
 
 from worker.report_pdf.appendix import (
     APPENDIX_COLUMNS,
@@ -13,6 +13,7 @@ from worker.report_pdf.appendix import (
     appendix,
     unfold_later,
 )
+from worker.report_pdf.appendix_table import AppendixTable
 from worker.report_pdf.styles import MARGIN, WIDTH
 
 LONG_REF = "C" + "7" * 40  # no space to break at: wider than the Case column
@@ -68,10 +69,36 @@ def test_every_appendix_row_has_its_height_given_so_reportlab_measures_none():
     story = appendix({}, rows(700), {"S1": "Sam"})
     (later,) = [flowable for flowable in story if isinstance(flowable, LaterFlowables)]
     tables = list(later.flowables)
-    assert [len(table._cellvalues) for table in tables] == [301, 301, 101]
+    assert [len(table.rows) for table in tables] == [300, 300, 100]
     for table in tables:
-        assert isinstance(table, LongTable)
-        assert None not in table._argH
-        assert all(isinstance(cell, str) for row in table._cellvalues for cell in row)
-        for row, height in zip(table._cellvalues, table._argH, strict=True):
-            assert height >= max(cell.count("\n") + 1 for cell in row) * 8.5
+        assert isinstance(table, AppendixTable)
+        for cells, height in [table.header, *table.rows]:
+            assert all(isinstance(line, str) for lines in cells for line in lines)
+            assert height >= max(map(len, cells)) * 8.5
+
+
+def test_a_table_split_across_pages_keeps_every_row_once_and_repeats_its_header():
+    (later,) = [f for f in appendix({}, rows(300), {"S1": "Sam"}) if isinstance(f, LaterFlowables)]
+    (table,) = list(later.flowables)
+    first, rest = table.split(table.width, 200)
+    assert first.wrap(table.width, 200)[1] <= 200 < first.height + rest.rows[0][1]
+    assert first.rows + rest.rows == table.rows
+    assert first.header == rest.header == table.header
+    assert table.split(table.width, table.header[1] + 1) == []  # not even one row fits
+    assert table.split(table.width, table.height) == [table]
+    text = pdfplumber.open(io.BytesIO(rendered(appendix({}, rows(300), {"S1": "Sam"}))))
+    with text as document:
+        pages = [page.extract_text() for page in document.pages[1:]]
+    assert all(page.startswith("Case Team Kind") for page in pages[1:])
+    printed = " ".join(pages)
+    assert all(f"C{number:06d}" in printed for number in range(1, 300))
+
+
+def test_letters_beyond_ascii_and_pdf_delimiters_are_printed_as_given():
+    names = {"S1": "Zoë (QA) \\ B"}
+    team = "Équipe \N{EN DASH} Nord"
+    many = [{**row, "team": team} for row in rows(3)]
+    with pdfplumber.open(io.BytesIO(rendered(appendix({}, many, names)))) as document:
+        text = " ".join(page.extract_text() for page in document.pages)
+    assert "Zoë (QA) \\ B" in text
+    assert team in text

@@ -9,7 +9,8 @@ from itertools import islice
 
 import psycopg
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case as SqlCase
+from django.db.models import Count, Q, QuerySet, Value, When
 from django.utils.text import slugify
 
 from audits.core.display import ALL_CASES
@@ -92,19 +93,26 @@ def frame_cases(cycle: Cycle) -> QuerySet[Case]:
 
 
 def exclusions(cycle: Cycle) -> Iterator[tuple[str, str]]:
-    """(case_ref, reason) for every candidate left out; each case under its first reason."""
-    earlier = Q(pk__in=[])
-    for reason, rule in _exclusion_rules(cycle):
-        for case_ref in (
-            _candidates(cycle)
-            .filter(rule)
-            .exclude(earlier)
-            .order_by("case_ref")
-            .values_list("case_ref", flat=True)
-            .iterator(chunk_size=5000)
-        ):
-            yield case_ref, reason
-        earlier |= rule
+    """(case_ref, reason) for every candidate left out; each case under its first reason,
+    reason by reason in the rules' order, each reason's cases by case_ref. One read of the
+    candidates whatever the number of rules, not one a rule. bench/sampling.py's register of
+    1,000,000 cases (20,000 left out by two rules), this shared machine, best of 4: with the
+    draw's settings (``snapshot.tune_for_large_reads``: no JIT, 64 MB work_mem) 0.21 s with
+    a query a rule and 0.23 s so, the same; with the server's defaults 2.7 s and 0.32 s.
+    At 100,000 cases the draw's phase took 0.09-0.17 s before and 0.05-0.08 s after."""
+    rules = _exclusion_rules(cycle)
+    if not rules:
+        return
+    first = SqlCase(*[When(rule, then=Value(n)) for n, (_, rule) in enumerate(rules)])
+    left_out = (
+        _candidates(cycle)
+        .annotate(first_rule=first)
+        .filter(first_rule__isnull=False)
+        .order_by("first_rule", "case_ref")
+        .values_list("case_ref", "first_rule")
+    )
+    for case_ref, number in left_out.iterator(chunk_size=5000):
+        yield case_ref, rules[number][0]
 
 
 def strata_sizes(cycle: Cycle) -> dict[str, int]:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 
 from audits.core import grading
+from audits.core.figures import AppendixRows
 from audits.models import Assignment, Audit, Cycle, Reconciliation, SampledCase, Template
 
 CHUNK = 2000
@@ -50,14 +51,23 @@ class _GradeForm:
             if question.get("domain"):
                 domains.setdefault(question["domain"], []).append(question["key"])
         self.domains = sorted(domains.items())
+        # A domain's few questions take a few grades each: each set of grades is worked out
+        # once (a median per domain per audit was a tenth of a 50,000-audit compile).
+        self._grade_of: dict[tuple, int] = {}
 
     def domain_grades(self, answers: dict) -> dict[str, int]:
         """The same as grading.domain_grades, sorted by domain."""
         found = {}
         for domain, keys in self.domains:
-            values = [answers[key] for key in keys if key in answers]
+            values = tuple([answers[key] for key in keys if key in answers])
             if values:
-                found[domain] = grading.domain_grade(values)
+                try:
+                    grade = self._grade_of.get(values)
+                except TypeError:  # an unhashable answer: not a grade, worked out as it is
+                    grade = grading.domain_grade(list(values))
+                if grade is None:
+                    grade = self._grade_of[values] = grading.domain_grade(list(values))
+                found[domain] = grade
         return found
 
 
@@ -183,6 +193,8 @@ class AuditRows:
         self._file = tempfile.NamedTemporaryFile(prefix="report-rows-")  # noqa: SIM115
         self.count = 0
         self.domains: set[str] = set()
+        # (staff ref, name) of the appendix's auditors, for the PDF's names without a pass.
+        self.appendix_auditors: set[tuple[str, str]] = set()
 
     def kept(self, rows: Iterable[dict], encode: Callable[[dict], str]) -> Iterator[str]:
         """Keep each of ``rows`` as the one line of JSON ``encode`` makes of it (a JSON text
@@ -192,6 +204,8 @@ class AuditRows:
             self._file.write(line.encode() + b"\n")
             self.count += 1
             self.domains.update(row.get("domain_grades") or ())
+            if row.get("auditor") and AppendixRows.listed(row):
+                self.appendix_auditors.add((str(row["auditor"]), row.get("auditor_name") or ""))
             yield line
         self._file.flush()
 

@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audits.models import Audit, Moderation, PractitionerResponse
-from audits.selectors.responses import FINALISING, due_after, finalised_day
+from audits.selectors.responses import FINALISING, due_after
 
 
 def response_inputs(cycle, as_of) -> list[dict]:
@@ -37,8 +37,12 @@ def response_inputs(cycle, as_of) -> list[dict]:
     )
     read = audits.values_list("pk", "submitted_at", "assignment__sampled_case__case__case_ref")
     rows, due_by_day = [], {}  # audits become final on a few days: each worked out once
+    zone = timezone.get_current_timezone()  # looked up once, not once per audit
     for audit_id, submitted_at, case_ref in read.iterator(chunk_size=2000):
-        final_day = finalised_day(submitted_at, moderated.get(audit_id))
+        when = moderated.get(audit_id) or submitted_at
+        # finalised_day's day, the time zone read once (its lookup per audit was a third
+        # of this read at 50,000 audits).
+        final_day = when.astimezone(zone).date() if when else None
         if final_day not in due_by_day:
             due_by_day[final_day] = due_after(final_day)
         due_on = due_by_day[final_day]

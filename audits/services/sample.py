@@ -121,6 +121,45 @@ def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[Sam
     )
 
 
+def _store_selection(cycle: Cycle, selected: list[sampling.Selected]) -> None:
+    """The draw's selection stored: in PostgreSQL one INSERT from arrays, each case looked up
+    by its reference there (bench/sampling.py, 100,000 cases, n = 1,000, this shared machine,
+    three draws each: 0.17-0.25 s as ``_save_selection``, with model instances and 8,000
+    bound values, against 0.02-0.04 s); elsewhere ``_save_selection``."""
+    if connection.vendor != "postgresql":
+        _save_selection(cycle, selected)
+        return
+    columns = {"ref": [], "stratum": [], "rank": [], "key": []}
+    for item in selected:
+        columns["ref"].append(item.case_ref)
+        columns["stratum"].append(item.stratum)
+        columns["rank"].append(item.rank)
+        columns["key"].append(item.selection_key)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {SampledCase._meta.db_table}
+                (cycle_id, case_id, stratum, rank, selection_key, status, replacement_reason,
+                 is_follow_up)
+            SELECT %s, s.case_id, s.stratum, s.rank, s.key, %s, '', false
+            FROM (
+                -- Each case found by its reference through the index; a join would hash
+                -- the whole register. OFFSET 0: looked up once, not again for the WHERE.
+                SELECT s.*, (SELECT c.id FROM {Case._meta.db_table} c
+                             WHERE c.case_ref = s.case_ref) AS case_id
+                FROM unnest(%s::varchar[], %s::text[], %s::int[], %s::text[])
+                     AS s(case_ref, stratum, rank, key)
+                OFFSET 0
+            ) AS s
+            WHERE s.case_id IS NOT NULL
+            """,  # noqa: S608 - table names from the models, values bound
+            [cycle.pk, SampledCase.Status.SELECTED, *columns.values()],
+        )
+        stored = cursor.rowcount
+    if stored != len(selected):  # a case deleted meanwhile: never a silently smaller sample
+        raise StateConflict("The register changed while the sample was being drawn; draw again.")
+
+
 def sample_draw(*, cycle: Cycle, actor, witness_input: str | None = "") -> Frame:
     """Draw the sample once, by commit then reveal: freeze the frame and record its hash,
     only then read fresh bits from the server's secure generator, derive the seed from the
@@ -239,7 +278,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             drawn_by=actor,
         )
         selected = [item for stratum in drawn.values() for item in stratum]
-        _save_selection(cycle, selected)
+        _store_selection(cycle, selected)
         follow_ups = _include_follow_ups(cycle, {item.case_ref for item in selected})
         cycle.status = Cycle.Status.SAMPLED
         cycle.save(update_fields=["status"])

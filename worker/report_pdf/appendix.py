@@ -6,19 +6,28 @@ from functools import lru_cache
 from itertools import islice
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, LongTable, PageBreak, Paragraph, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Paragraph
 
+from worker.report_pdf.appendix_table import (
+    BOLD,
+    FONT,
+    LEADING,
+    PAD_X,
+    PAD_Y,
+    SIZE,
+    AppendixTable,
+    Row,
+    row_height,
+)
 from worker.report_pdf.blocks import para
 from worker.report_pdf.styles import (
     BODY,
     DEFAULT_GRADE_SCALE,
     H1,
     H2,
-    HEADER_FILL,
     SMALL,
     WIDTH,
 )
@@ -31,8 +40,8 @@ from worker.report_pdf.words import (
     team_names,
 )
 
-# Table.split re-measures every row left in the table, so one table of n rows costs about
-# n^2 / rows_per_page; fixed-size chunks keep the appendix linear in the number of cases.
+# A table holds a chunk of rows, split across pages by slicing: the memory held is one chunk
+# whatever the number of cases.
 APPENDIX_CHUNK_ROWS = 300
 
 
@@ -75,28 +84,8 @@ APPENDIX_COLUMNS = {
 }
 # Cells are plain strings wrapped here, line by line, and every row's height is given: a
 # Paragraph per cell and reportlab measuring each row cost most of the compile at 50,000 cases.
-APPENDIX_FONT, APPENDIX_BOLD, APPENDIX_SIZE, APPENDIX_LEADING = (
-    "Helvetica",
-    "Helvetica-Bold",
-    7,
-    8.5,
-)
-APPENDIX_PAD_X, APPENDIX_PAD_Y = 3, 1.5
-APPENDIX_STYLE = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), APPENDIX_FONT, APPENDIX_SIZE),
-        ("FONT", (0, 0), (-1, 0), APPENDIX_BOLD, APPENDIX_SIZE),
-        ("LEADING", (0, 0), (-1, -1), APPENDIX_LEADING),
-        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
-        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F6F6F6")]),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.HexColor("#888888")),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), APPENDIX_PAD_Y),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), APPENDIX_PAD_Y),
-        ("LEFTPADDING", (0, 0), (-1, -1), APPENDIX_PAD_X),
-        ("RIGHTPADDING", (0, 0), (-1, -1), APPENDIX_PAD_X),
-    ]
-)
+APPENDIX_FONT, APPENDIX_BOLD, APPENDIX_SIZE, APPENDIX_LEADING = FONT, BOLD, SIZE, LEADING
+APPENDIX_PAD_X, APPENDIX_PAD_Y = PAD_X, PAD_Y
 
 
 @lru_cache(maxsize=4096)  # teams, strata, names and themes repeat down the appendix
@@ -120,19 +109,18 @@ def wrap_lines(text: str, width: float, font: str = APPENDIX_FONT) -> tuple[str,
     return tuple(lines)
 
 
-def wrapped_row(cells: list[str], widths: list[float], font: str = APPENDIX_FONT):
-    """The row's cells as multi-line strings within their columns, and its height."""
+def wrapped_row(cells: list[str], widths: list[float], font: str = APPENDIX_FONT) -> Row:
+    """The row's cells as their lines within their columns, and its height."""
     wrapped = [
         wrap_lines(text, width - 2 * APPENDIX_PAD_X, font)
         for text, width in zip(cells, widths, strict=True)
     ]
-    height = max(map(len, wrapped)) * APPENDIX_LEADING + 2 * APPENDIX_PAD_Y
-    return ["\n".join(lines) for lines in wrapped], height
+    return wrapped, row_height(wrapped)
 
 
 def _appendix_row(
     row: Mapping, widths: list[float], names: Mapping[str, str], teams: Mapping[str, str]
-) -> tuple[list[str], float]:
+) -> Row:
     def grade(key: str) -> str:
         return "" if row.get(key) is None else str(row.get(key))
 
@@ -171,25 +159,16 @@ def appendix(
         )
     )
     widths = [w * WIDTH / sum(APPENDIX_COLUMNS.values()) for w in APPENDIX_COLUMNS.values()]
-    header, header_height = wrapped_row(list(APPENDIX_COLUMNS), widths, APPENDIX_BOLD)
+    header = wrapped_row(list(APPENDIX_COLUMNS), widths, APPENDIX_BOLD)
     names = staff_names(figures, rows) if names is None else names
     teams = team_names(figures)
 
-    def tables() -> Iterator[LongTable]:
+    def tables() -> Iterator[AppendixTable]:
         remaining = iter(rows)
         while chunk := list(islice(remaining, APPENDIX_CHUNK_ROWS)):
-            cells, heights = zip(
-                *(_appendix_row(row, widths, names, teams) for row in chunk), strict=True
+            yield AppendixTable(
+                header, [_appendix_row(row, widths, names, teams) for row in chunk], widths
             )
-            table = LongTable(
-                [header, *cells],
-                colWidths=widths,
-                rowHeights=[header_height, *heights],
-                repeatRows=1,
-                hAlign="LEFT",
-            )
-            table.setStyle(APPENDIX_STYLE)
-            yield table
 
     return [*story, LaterFlowables(tables()), *_recompute_recipe()]
 

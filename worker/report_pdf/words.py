@@ -76,8 +76,11 @@ def staff_names(figures: Mapping, appendix_rows: Iterable[Mapping] = ()) -> dict
     """Staff reference -> how the report names the person: by name, with the reference
     added only where two people in the report share that name, and by the reference alone
     where no name is known (the appendix's and the overrides' auditors)."""
-    rows = chain(appendix_rows, records(section(figures, "methodology"), "overrides"))
+    overrides = records(section(figures, "methodology"), "overrides")
+    known = getattr(appendix_rows, "auditors", lambda: None)()  # without reading the rows
+    rows = chain(() if known is not None else appendix_rows, overrides)
     people = {(str(r["auditor"]), r.get("auditor_name") or "") for r in rows if r.get("auditor")}
+    people |= known or set()
     refs_by_name: dict[str, set[str]] = defaultdict(set)
     for ref, name in people:
         refs_by_name[name].add(ref)

@@ -9,7 +9,7 @@ with the funnel, by case type and domain), ``reliability`` (moderation and agree
 they share in ``common``. ``compute_figures`` puts them together."""
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 
 from audits.core.figures.breakdowns import (
@@ -192,7 +192,18 @@ class AppendixRows:
     def __init__(self, audit_rows: Iterable[dict]):
         self.audit_rows = audit_rows
 
+    @staticmethod
+    def listed(audit_row: Mapping) -> bool:
+        """Whether the appendix lists ``audit_row``."""
+        return audit_row["role"] == "primary" and audit_row["status"] in AUDIT_COMPLETED
+
+    def auditors(self) -> set[tuple[str, str]] | None:
+        """(staff ref, name) of the appendix's auditors if the rows know them without being
+        read again (``AuditRows`` records them as it keeps the rows), else None."""
+        known = getattr(self.audit_rows, "appendix_auditors", None)
+        return None if known is None else set(known)
+
     def __iter__(self) -> Iterator[dict]:
         for a in self.audit_rows:
-            if a["role"] == "primary" and a["status"] in AUDIT_COMPLETED:
+            if self.listed(a):
                 yield {k: a[k] for k in APPENDIX_COLUMNS}
