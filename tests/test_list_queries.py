@@ -268,7 +268,8 @@ def test_the_new_action_form_reads_the_same_queries_for_5_and_50_audits(cycle):
     assert few == many
     form = signed_in(LEAD).get("/actions/new/").content.decode()
     audit = _audits(cycle).select_related("assignment__sampled_case__case").first()
-    assert f'<option value="{audit.pk}">Case {audit.assignment.sampled_case.case.case_ref}' in form
+    # suggested as a case reference (the form no longer lists every audit)
+    assert f'<option value="{audit.assignment.sampled_case.case.case_ref}"></option>' in form
 
 
 def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
@@ -286,3 +287,27 @@ def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
         assert where == sorted(where), sort
         before = rows.order_by(*order)[49].case.case_ref
         assert f'<th scope="row">{before}<' not in page
+
+
+def test_the_cycle_keeps_one_reason_per_unassignable_case_and_the_event_the_detail(db):
+    """The cycle row (read by every view of its page) keeps, per case no one could take,
+    the reason that decided it; what stopped each auditor is in the assignment's Event."""
+    from audits.models import Event
+    from audits.web.cycle_lists import NO_CAPACITY, unassignable_summary
+
+    scenarios.demo_council()
+    Staff.objects.filter(user__groups__name="auditor").update(capacity=1)
+    cycle = scenarios.assigned_cycle("Tight", n=40)
+    rows = cycle.assignment_summary["unassignable"]
+    assert rows
+    assert all("blocked" not in row and row["why"] for row in rows)
+    event = Event.objects.get(verb="cycle.assigned", object_id=str(cycle.pk))
+    detail = {(row["sampled_case"], row["role"]): row for row in event.after["unassignable"]}
+    for row in rows:
+        kept = detail[row["sampled_case"], row["role"]]
+        assert kept["blocked"]  # every auditor of the pool, with what stopped them
+        assert {k: v for k, v in kept.items() if k != "blocked"} == row
+    # Capacity decided here: the auditors were independent of the case, but full.
+    summary = unassignable_summary(rows)
+    assert summary["total"] == len(rows)
+    assert NO_CAPACITY in [group["why"] for group in summary["by_reason"]]
