@@ -319,6 +319,7 @@ def test_missing_terms_are_a_400_with_each_field_linked(lead, submitted):
     # Left blank, the owner is the case's allocated worker: not a mistake.
     assert 'href="#owner"' not in page
     assert "Enter the due date" in page
+    assert "Enter the reference of a case with an audit under way" in page
     links = [page.index(f'href="#{field}"') for field in ("audit", "description", "due_date")]
     assert links == sorted(links)  # in the order the form asks
     assert not Action.objects.exists()

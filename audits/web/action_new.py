@@ -78,8 +78,8 @@ def _audit_from_case(user, data) -> tuple[list[dict], str]:
     an action can follow from. Otherwise the audits to choose from (the page asks which)
     and what to say by the box."""
     ref = (data.get("case_ref") or "").strip()
-    if not ref:
-        return [], ""  # chosen by its id: from the moderation page's link, or by a script
+    if not ref:  # or chosen by its id: from the moderation page's link, or by a script
+        return [], "" if (data.get("audit") or "").strip() else ENTER_CASE
     options = audit_options(user, ref, "")
     if any(option["value"] == (data.get("audit") or "").strip() for option in options):
         return [], ""  # one of the case's audits, chosen on the page that asked which
