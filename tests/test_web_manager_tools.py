@@ -4,6 +4,7 @@ through the same service as the API; bad input shows an error summary, a state c
 a 409 with the reason, and anyone outside the cycle or the audit gets 404."""
 
 import html
+import re
 from collections import Counter
 from datetime import date, timedelta
 
@@ -414,6 +415,10 @@ def test_a_case_with_two_audits_asks_which_with_every_other_mistake(lead, submit
     assert f'value="{sampled.case.case_ref}"' in page  # the box keeps what was typed
     assert not Action.objects.exists()
 
+    # The choice made, another term still wrong: asked again with the choice kept.
+    again = lead.post("/actions/new/", {**terms, "audit": other.pk}).content.decode()
+    assert re.search(rf'name="audit" value="{other.pk}" id="audit-choice-\d" checked', again)
+    assert "has 2 audits" not in again
     chosen = lead.post("/actions/new/", {**terms, "audit": other.pk, "description": "Visit"})
     assert chosen["Location"] == "/actions/"
     assert Action.objects.get().audit == other

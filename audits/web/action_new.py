@@ -80,9 +80,11 @@ def _audit_from_case(user, data) -> tuple[list[dict], str]:
     ref = (data.get("case_ref") or "").strip()
     if not ref:  # or chosen by its id: from the moderation page's link, or by a script
         return [], "" if (data.get("audit") or "").strip() else ENTER_CASE
-    options = audit_options(user, ref, "")
-    if any(option["value"] == (data.get("audit") or "").strip() for option in options):
-        return [], ""  # one of the case's audits, chosen on the page that asked which
+    options = audit_options(user, ref, (data.get("audit") or "").strip())
+    if any(option["selected"] for option in options):
+        # One of the case's audits, chosen on the page that asked which (asked again, with
+        # it chosen, if another term is wrong).
+        return (options if len(options) > 1 else []), ""
     data["audit"] = options[0]["value"] if len(options) == 1 else ""
     if not options:
         return [], ENTER_CASE
