@@ -311,3 +311,25 @@ def test_the_cycle_keeps_one_reason_per_unassignable_case_and_the_event_the_deta
     summary = unassignable_summary(rows)
     assert summary["total"] == len(rows)
     assert NO_CAPACITY in [group["why"] for group in summary["by_reason"]]
+
+
+def test_the_dashboard_reads_the_same_queries_for_5_and_50_audits(cycle):
+    """Computed (the cache emptied before each count) and kept: the same queries either way
+    however many audits are in."""
+    from django.core.cache import cache
+
+    client = signed_in(LEAD)
+    url = f"/dashboard/?cycle={cycle.pk}"
+    counts = []
+    for audits in (_audits(cycle)[:5], _audits(cycle)[5:50]):
+        Audit.objects.filter(pk__in=[a.pk for a in audits]).update(
+            status="submitted", submitted_at=timezone.now(), overall_grade=2
+        )
+        kept = queries(client, url)  # the first GET computes, the one counted reads the cache
+        cache.clear()
+        counter = Counter()
+        with connection.execute_wrapper(counter):
+            assert client.get(url).status_code == 200
+        counts.append((counter.count, kept))
+    assert counts[0] == counts[1]
+    assert counts[0][1] < counts[0][0]  # kept figures skip the inputs
