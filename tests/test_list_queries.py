@@ -333,3 +333,26 @@ def test_the_dashboard_reads_the_same_queries_for_5_and_50_audits(cycle):
         counts.append((counter.count, kept))
     assert counts[0] == counts[1]
     assert counts[0][1] < counts[0][0]  # kept figures skip the inputs
+
+
+def test_a_page_read_asks_which_cycles_one_runs_once(cycle):
+    """The moderation queue asks twice (its audits, its double audits); a page read (GET)
+    reads it once, anything else every time."""
+    from audits.core import roles
+    from audits.selectors import scoping
+
+    lead = scenarios.person(LEAD)
+    roles.roles_of(lead)  # read once, kept on the user
+
+    def asked_twice() -> int:
+        counter = Counter()
+        with connection.execute_wrapper(counter):
+            first = scoping._managed_cycle_ids(lead)
+            assert scoping._managed_cycle_ids(lead) == first
+        assert cycle.pk in first
+        return counter.count
+
+    assert asked_twice() == 2
+    with scoping.read_once_per_page():
+        assert asked_twice() == 1
+    assert asked_twice() == 2  # forgotten once the page is read
