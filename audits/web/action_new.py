@@ -4,6 +4,8 @@ same selector as the API's), and the actions service records it."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from audits.core import roles
 from audits.core.errors import DomainError
@@ -95,9 +97,32 @@ def _audit_from_case(user, data) -> tuple[list[dict], str]:
     return [], ""
 
 
-def _owners():
-    # Exactly the owners the form accepts, grouped by team on the page.
-    return scoping.action_owners().select_related("team").order_by("team__name", "name")
+def owner_groups(chosen: str) -> list[dict]:
+    """Exactly the owners the form accepts, grouped by team, each option's markup made
+    here from plain values in one query (a couple of hundred people: no model and no
+    template work per option)."""
+    rows = (
+        scoping.action_owners()
+        .order_by("team__name", "name", "pk")
+        .values_list("team__name", "staff_ref", "name")
+    )
+    groups: dict[str, list] = {}
+    for team, ref, name in rows:
+        groups.setdefault(team or "No team", []).append((ref, name, team or "no team"))
+    return [
+        {
+            "team": team,
+            "options": format_html_join(
+                "",
+                '<option value="{}"{}>{}, {} ({})</option>',
+                (
+                    (ref, mark_safe(" selected") if ref == chosen else "", name, team_words, ref)
+                    for ref, name, team_words in people
+                ),
+            ),
+        }
+        for team, people in groups.items()
+    ]
 
 
 def action_raise(*, request, data: dict) -> Action:
@@ -159,7 +184,7 @@ def action_new(request):
         "fixed": fixed,
         "case_refs": [] if fixed else case_suggestions(request.user),
         "audit_choices": choices,
-        "owners": _owners(),
+        "owner_groups": owner_groups(str(form.get("owner") or "")),
         "priorities": Action.Priority.choices,
     }
     return page(request, "audits/action_new.html", context, current="web:actions", status=status)
