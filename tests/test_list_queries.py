@@ -268,7 +268,8 @@ def test_the_new_action_form_reads_the_same_queries_for_5_and_50_audits(cycle):
     assert few == many
     form = signed_in(LEAD).get("/actions/new/").content.decode()
     audit = _audits(cycle).select_related("assignment__sampled_case__case").first()
-    assert f'<option value="{audit.pk}">Case {audit.assignment.sampled_case.case.case_ref}' in form
+    # suggested as a case reference (the form no longer lists every audit)
+    assert f'<option value="{audit.assignment.sampled_case.case.case_ref}"></option>' in form
 
 
 def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
@@ -286,3 +287,72 @@ def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
         assert where == sorted(where), sort
         before = rows.order_by(*order)[49].case.case_ref
         assert f'<th scope="row">{before}<' not in page
+
+
+def test_the_cycle_keeps_one_reason_per_unassignable_case_and_the_event_the_detail(db):
+    """The cycle row (read by every view of its page) keeps, per case no one could take,
+    the reason that decided it; what stopped each auditor is in the assignment's Event."""
+    from audits.models import Event
+    from audits.web.cycle_lists import NO_CAPACITY, unassignable_summary
+
+    scenarios.demo_council()
+    Staff.objects.filter(user__groups__name="auditor").update(capacity=1)
+    cycle = scenarios.assigned_cycle("Tight", n=40)
+    rows = cycle.assignment_summary["unassignable"]
+    assert rows
+    assert all("blocked" not in row and row["why"] for row in rows)
+    event = Event.objects.get(verb="cycle.assigned", object_id=str(cycle.pk))
+    detail = {(row["sampled_case"], row["role"]): row for row in event.after["unassignable"]}
+    for row in rows:
+        kept = detail[row["sampled_case"], row["role"]]
+        assert kept["blocked"]  # every auditor of the pool, with what stopped them
+        assert {k: v for k, v in kept.items() if k != "blocked"} == row
+    # Capacity decided here: the auditors were independent of the case, but full.
+    summary = unassignable_summary(rows)
+    assert summary["total"] == len(rows)
+    assert NO_CAPACITY in [group["why"] for group in summary["by_reason"]]
+
+
+def test_the_dashboard_reads_the_same_queries_for_5_and_50_audits(cycle):
+    """Computed (the cache emptied before each count) and kept: the same queries either way
+    however many audits are in."""
+    from django.core.cache import cache
+
+    client = signed_in(LEAD)
+    url = f"/dashboard/?cycle={cycle.pk}"
+    counts = []
+    for audits in (_audits(cycle)[:5], _audits(cycle)[5:50]):
+        Audit.objects.filter(pk__in=[a.pk for a in audits]).update(
+            status="submitted", submitted_at=timezone.now(), overall_grade=2
+        )
+        kept = queries(client, url)  # the first GET computes, the one counted reads the cache
+        cache.clear()
+        counter = Counter()
+        with connection.execute_wrapper(counter):
+            assert client.get(url).status_code == 200
+        counts.append((counter.count, kept))
+    assert counts[0] == counts[1]
+    assert counts[0][1] < counts[0][0]  # kept figures skip the inputs
+
+
+def test_a_page_read_asks_which_cycles_one_runs_once(cycle):
+    """The moderation queue asks twice (its audits, its double audits); a page read (GET)
+    reads it once, anything else every time."""
+    from audits.core import roles
+    from audits.selectors import scoping
+
+    lead = scenarios.person(LEAD)
+    roles.roles_of(lead)  # read once, kept on the user
+
+    def asked_twice() -> int:
+        counter = Counter()
+        with connection.execute_wrapper(counter):
+            first = scoping._managed_cycle_ids(lead)
+            assert scoping._managed_cycle_ids(lead) == first
+        assert cycle.pk in first
+        return counter.count
+
+    assert asked_twice() == 2
+    with scoping.read_once_per_page():
+        assert asked_twice() == 1
+    assert asked_twice() == 2  # forgotten once the page is read

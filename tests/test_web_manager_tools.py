@@ -4,6 +4,7 @@ through the same service as the API; bad input shows an error summary, a state c
 a 409 with the reason, and anyone outside the cycle or the audit gets 404."""
 
 import html
+import re
 from collections import Counter
 from datetime import date, timedelta
 
@@ -280,10 +281,12 @@ def test_agreeing_an_action_from_the_board(lead, submitted):
     assert 'href="/actions/new/"' in board
     form = lead.get("/actions/new/").content.decode()
     case = submitted.assignment.sampled_case.case
-    assert f'<option value="{submitted.pk}">Case {case.case_ref}' in form
+    # The audit is found by its case: a reference box that suggests the cases as you type.
+    assert 'name="case_ref" id="audit"' in form
+    assert f'<option value="{case.case_ref}"></option>' in form
     assert f'value="{_owner().staff_ref}"' in form
 
-    response = lead.post("/actions/new/", _terms(submitted))
+    response = lead.post("/actions/new/", _terms(submitted, audit="", case_ref=case.case_ref))
 
     assert response["Location"] == "/actions/"
     action = Action.objects.get()
@@ -317,6 +320,7 @@ def test_missing_terms_are_a_400_with_each_field_linked(lead, submitted):
     # Left blank, the owner is the case's allocated worker: not a mistake.
     assert 'href="#owner"' not in page
     assert "Enter the due date" in page
+    assert "Enter the reference of a case with an audit under way" in page
     links = [page.index(f'href="#{field}"') for field in ("audit", "description", "due_date")]
     assert links == sorted(links)  # in the order the form asks
     assert not Action.objects.exists()
@@ -368,8 +372,64 @@ def test_outsiders_cannot_agree_actions(lead, submitted, outsiders):
         assert client.post("/actions/new/", _terms(submitted)).status_code == 404, who
     tara = outsiders["team_manager_tara"]
     assert tara.get(f"/actions/new/?audit={submitted.pk}").status_code == 404
-    assert f'value="{submitted.pk}"' not in tara.get("/actions/new/").content.decode()
+    case_ref = submitted.assignment.sampled_case.case.case_ref
+    assert f'value="{case_ref}"' not in tara.get("/actions/new/").content.decode()
     refused = tara.post("/actions/new/", _terms(submitted))
     assert refused.status_code == 400
     assert b"Choose an audit from the list" in refused.content
+    by_ref = tara.post("/actions/new/", _terms(submitted, audit="", case_ref=case_ref))
+    assert by_ref.status_code == 400
+    assert b"Enter the reference of a case with an audit under way" in by_ref.content
     assert not Action.objects.exists()
+
+
+def test_a_case_reference_in_any_case_finds_its_one_audit(lead, submitted):
+    case = submitted.assignment.sampled_case.case
+    response = lead.post(
+        "/actions/new/", _terms(submitted, audit="", case_ref=f"  {case.case_ref.lower()} ")
+    )
+    assert response["Location"] == "/actions/"
+    assert Action.objects.get().audit == submitted
+
+
+def test_a_case_with_two_audits_asks_which_with_every_other_mistake(lead, submitted):
+    """A case audited twice (a first and a second audit): the page names both and asks
+    which, keeping what was typed, and shows the form's other mistakes at the same time."""
+    sampled = submitted.assignment.sampled_case
+    auditor = Staff.objects.filter(user__groups__name="auditor").exclude(
+        pk=submitted.assignment.auditor_id
+    )[0]
+    second = Assignment.objects.create(sampled_case=sampled, auditor=auditor, role="second")
+    other = Audit.objects.create(assignment=second, template=submitted.template, status="submitted")
+    terms = _terms(submitted, audit="", case_ref=sampled.case.case_ref, description="")
+    response = lead.post("/actions/new/", terms)
+    assert response.status_code == 400
+    page = html.unescape(response.content.decode())
+    assert f"Case {sampled.case.case_ref} has 2 audits: choose the one" in page
+    assert 'href="#audit"' in page
+    assert 'href="#description"' in page
+    assert f'name="audit" value="{submitted.pk}"' in page
+    assert f'name="audit" value="{other.pk}"' in page
+    assert "first audit by" in page
+    assert "second audit by" in page
+    assert f'value="{sampled.case.case_ref}"' in page  # the box keeps what was typed
+    assert not Action.objects.exists()
+
+    # The choice made, another term still wrong: asked again with the choice kept.
+    again = lead.post("/actions/new/", {**terms, "audit": other.pk}).content.decode()
+    assert re.search(rf'name="audit" value="{other.pk}" id="audit-choice-\d" checked', again)
+    assert "has 2 audits" not in again
+    chosen = lead.post("/actions/new/", {**terms, "audit": other.pk, "description": "Visit"})
+    assert chosen["Location"] == "/actions/"
+    assert Action.objects.get().audit == other
+
+
+def test_an_audit_chosen_for_another_case_than_the_one_typed_is_not_taken(lead, submitted):
+    """The box wins: an audit id left from an earlier answer but of another case is
+    dropped, and the case typed is looked up."""
+    elsewhere = scenarios.first_audit(submitted.assignment.sampled_case.cycle)
+    assert elsewhere.assignment.sampled_case_id != submitted.assignment.sampled_case_id
+    case = submitted.assignment.sampled_case.case
+    response = lead.post("/actions/new/", _terms(elsewhere, case_ref=case.case_ref))
+    assert response["Location"] == "/actions/"
+    assert Action.objects.get().audit == submitted

@@ -185,3 +185,34 @@ def waivers(overrides: Collection[RuleOverride]) -> dict[tuple[int, int], frozen
     for override in overrides:
         waived[override.case_id, override.auditor_id].add(override.rule)
     return {pair: frozenset(rules) for pair, rules in waived.items()}
+
+
+# Why a case found no auditor, decided from what blocked each auditor of the pool: the
+# cycle page groups its unassignable cases by these (kept per case, not per auditor).
+NO_CAPACITY = "no_capacity"
+ONLY_OTHER_ROLE = "only_other_role"
+NOT_INDEPENDENT = "not_independent"
+NO_POOL = "no_pool"
+UNASSIGNABLE_WHY = {
+    NO_CAPACITY: "no independent auditor has capacity left",
+    ONLY_OTHER_ROLE: "the only independent auditors already audit the case in the other role",
+    NOT_INDEPENDENT: "no auditor in the pool is independent of the case",
+    NO_POOL: "there is no auditor in the pool",
+}
+
+
+def unassignable_why(blocked: Collection[Collection[str]], reasons: Collection[str]) -> str:
+    """The reason that decided it, from each auditor's blocking reasons: an auditor stopped
+    by nothing but capacity was independent of the case and full; one stopped by nothing but
+    the other role already audits it; otherwise every auditor broke an independence rule.
+    Without the detail per auditor (``blocked`` empty), from the case's ``reasons``."""
+    sets = [set(each) for each in blocked]
+    if not sets and not reasons:
+        return NO_POOL
+    if not sets:
+        return NO_CAPACITY if CAPACITY in reasons else NOT_INDEPENDENT
+    if any(each == {CAPACITY} for each in sets):
+        return NO_CAPACITY
+    if any(each <= {CAPACITY, ALREADY_AUDITING} for each in sets):
+        return ONLY_OTHER_ROLE
+    return NOT_INDEPENDENT

@@ -4,6 +4,9 @@ A user's scope is the union of the scopes of the roles they hold. Objects outsid
 simply absent from the queryset, so views answer 404 for them without filtering by hand.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audits.core import roles
@@ -134,8 +137,30 @@ def _cycle_manager(user) -> Q:
 
 def _managed_cycle_ids(user) -> list[int]:
     """The cycles one runs (a few dozen), read first: as a subquery of every list, their
-    rules made PostgreSQL spend longer planning a page of audits than reading it."""
-    return list(cycles_managed_by(user).values_list("pk", flat=True))
+    rules made PostgreSQL spend longer planning a page of audits than reading it. Read once
+    per page read (``read_once_per_page``): the moderation queue asked twice."""
+    kept = _page_reads.get()
+    key = ("managed_cycle_ids", user.pk)
+    if kept is not None and key in kept:
+        return list(kept[key])
+    found = list(cycles_managed_by(user).values_list("pk", flat=True))
+    if kept is not None:
+        kept[key] = tuple(found)
+    return found
+
+
+_page_reads: ContextVar[dict | None] = ContextVar("scoping_page_reads", default=None)
+
+
+@contextmanager
+def read_once_per_page():
+    """While a page is read (a GET, which writes nothing a scope depends on), what the scope
+    rules read first is read once. Outside it (writes, commands, tasks) every call reads."""
+    token = _page_reads.set({})
+    try:
+        yield
+    finally:
+        _page_reads.reset(token)
 
 
 def cycles_for(user) -> QuerySet[Cycle]:

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 
 from audits.core import roles
+from audits.selectors import scoping
 
 
 def role_required(*allowed: str):
@@ -18,6 +19,9 @@ def role_required(*allowed: str):
         def wrapped(request, *args, **kwargs):
             if not roles.has_role(request.user, *allowed):
                 raise Http404("No such page.")
+            if request.method in ("GET", "HEAD"):
+                with scoping.read_once_per_page():
+                    return view(request, *args, **kwargs)
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)

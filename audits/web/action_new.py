@@ -4,6 +4,8 @@ same selector as the API's), and the actions service records it."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from audits.core import roles
 from audits.core.errors import DomainError
@@ -22,7 +24,8 @@ LABELS = {
     "priority": "Priority",
     "due_date": "Due date",
 }
-SHOWN_AUDITS = 500
+SUGGESTED_CASES = 500
+ENTER_CASE = "Enter the reference of a case with an audit under way, submitted or final"
 
 
 def _audits(user):
@@ -35,40 +38,105 @@ def _audits(user):
     )
 
 
-def audit_options(user, chosen: str) -> list[dict]:
-    """The picker's options, the latest ``SHOWN_AUDITS``: read as plain values in one
-    query and labelled here (hundreds of options: no model per row, no work per row in
-    the template)."""
+def case_suggestions(user) -> list[str]:
+    """The case references the box suggests as you type: those of the latest
+    ``SUGGESTED_CASES`` audits an action can follow from, read as plain values in one query.
+    The form once listed those audits as a 500-option picker (60 kB, ~6x the template floor
+    in bench/pages.py); a reference box with the browser's suggestions does the same work."""
+    refs = _audits(user).values_list("assignment__sampled_case__case__case_ref", flat=True)
+    return list(dict.fromkeys(refs[:SUGGESTED_CASES]))
+
+
+def audit_options(user, case_ref: str, chosen: str) -> list[dict]:
+    """The audits of the case typed that an action can follow from, labelled (a case with
+    more than one, as a first and a second audit or audits in two cycles, asks which)."""
     statuses = dict(Audit.Status.choices)
-    rows = _audits(user).values_list(
-        "pk",
-        "status",
-        "assignment__auditor__name",
-        "assignment__sampled_case__case__case_ref",
-        "assignment__sampled_case__cycle__name",
-    )[:SHOWN_AUDITS]
+    rows = (
+        _audits(user)
+        .filter(assignment__sampled_case__case__case_ref__iexact=case_ref[:40])
+        .values_list(
+            "pk",
+            "status",
+            "assignment__role",
+            "assignment__auditor__name",
+            "assignment__sampled_case__case__case_ref",
+            "assignment__sampled_case__cycle__name",
+        )[:20]
+    )
+    roles = {"primary": "first audit", "second": "second audit"}
     return [
         {
             "value": str(pk),
-            "label": f"Case {ref}, {cycle} ({statuses.get(status, status).lower()}, {auditor})",
+            "label": f"Case {ref}, {cycle}: {roles.get(role, role)} by {auditor} "
+            f"({statuses.get(status, status).lower()})",
             "selected": str(pk) == chosen,
         }
-        for pk, status, auditor, ref, cycle in rows
+        for pk, status, role, auditor, ref, cycle in rows
     ]
 
 
-def _owners():
-    # Exactly the owners the form accepts, grouped by team on the page.
-    return scoping.action_owners().select_related("team").order_by("team__name", "name")
+def _audit_from_case(user, data) -> tuple[list[dict], str]:
+    """Fill in ``audit`` from the case reference typed when the case has exactly one audit
+    an action can follow from. Otherwise the audits to choose from (the page asks which)
+    and what to say by the box."""
+    ref = (data.get("case_ref") or "").strip()
+    if not ref:  # or chosen by its id: from the moderation page's link, or by a script
+        return [], "" if (data.get("audit") or "").strip() else ENTER_CASE
+    options = audit_options(user, ref, (data.get("audit") or "").strip())
+    if any(option["selected"] for option in options):
+        # One of the case's audits, chosen on the page that asked which (asked again, with
+        # it chosen, if another term is wrong).
+        return (options if len(options) > 1 else []), ""
+    data["audit"] = options[0]["value"] if len(options) == 1 else ""
+    if not options:
+        return [], ENTER_CASE
+    if len(options) > 1:
+        return options, (
+            f"Case {ref} has {len(options)} audits: choose the one the action follows from"
+        )
+    return [], ""
+
+
+def owner_groups(chosen: str) -> list[dict]:
+    """Exactly the owners the form accepts, grouped by team, each option's markup made
+    here from plain values in one query (a couple of hundred people: no model and no
+    template work per option)."""
+    rows = (
+        scoping.action_owners()
+        .order_by("team__name", "name", "pk")
+        .values_list("team__name", "staff_ref", "name")
+    )
+    groups: dict[str, list] = {}
+    for team, ref, name in rows:
+        groups.setdefault(team or "No team", []).append((ref, name, team or "no team"))
+    return [
+        {
+            "team": team,
+            "options": format_html_join(
+                "",
+                '<option value="{}"{}>{}, {} ({})</option>',
+                (
+                    (ref, mark_safe(" selected") if ref == chosen else "", name, team_words, ref)
+                    for ref, name, team_words in people
+                ),
+            ),
+        }
+        for team, people in groups.items()
+    ]
 
 
 def action_raise(*, request, data: dict) -> Action:
     """The form reads the terms (audits in the person's scope, active owners); the actions
     service applies its rules to the audit."""
+    options, problem = _audit_from_case(request.user, data)
     form = ActionForm(data, user=request.user)
-    if not form.is_valid():
+    if problem or not form.is_valid():
+        # Every mistake at once: the case typed (in the audit's place: an empty audit is an
+        # error of the form's), and the other terms as the form reads them.
         fields = {name: list(texts) for name, texts in form.errors.items()}
-        raise DomainError("The action is not valid.", fields=fields)
+        if problem:
+            fields["audit"] = [problem]
+        raise DomainError("The action is not valid.", fields=fields, options=options)
     terms = dict(form.cleaned_data)
     audit = terms.pop("audit")
     if not permissions.can_raise_action(request.user, audit):
@@ -90,17 +158,18 @@ def action_new(request):
     worker = fixed.assignment.sampled_case.case.worker if fixed else None
     if worker is not None:
         form["owner"] = worker.staff_ref  # the case's worker unless the manager changes it
-    error_summary, status = None, 200
+    error_summary, status, choices = None, 200, []
     if request.method == "POST":
         data = request.POST.copy()
         if fixed is not None:
             data["audit"] = str(fixed.pk)
-        form = {name: data.get(name, "").strip() for name in LABELS}
+        form = {name: data.get(name, "").strip() for name in [*LABELS, "case_ref"]}
         try:
             action = action_raise(request=request, data=data)
         except DomainError as error:
             error_summary = summary(error, LABELS, default="action-form")
             status = error.status_code
+            choices = error.extra.get("options", [])
         else:
             messages.success(
                 request,
@@ -113,9 +182,9 @@ def action_new(request):
         "error_summary": error_summary,
         "posted": request.POST if request.method == "POST" else None,
         "fixed": fixed,
-        "audits": [] if fixed else audit_options(request.user, str(form.get("audit") or "")),
-        "shown_audits": SHOWN_AUDITS,
-        "owners": _owners(),
+        "case_refs": [] if fixed else case_suggestions(request.user),
+        "audit_choices": choices,
+        "owner_groups": owner_groups(str(form.get("owner") or "")),
         "priorities": Action.Priority.choices,
     }
     return page(request, "audits/action_new.html", context, current="web:actions", status=status)

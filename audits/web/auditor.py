@@ -170,6 +170,8 @@ def audit_page(request, audit_id: int):
         raise Http404("No such page.")
     values = grading_form.values_from_post(audit.template, request.POST)
     changes = grading_form.changes_from_values(audit.template, values)
+    # A date not whole or not real is not saved; the page says what is wrong with it.
+    problems = grading_form.date_problems(audit.template, values)
     posted_version = _version(request.POST.get("version"))
     try:
         result = audit_service.audit_autosave(
@@ -180,9 +182,13 @@ def audit_page(request, audit_id: int):
             request, audit, values, conflict=conflict, version=posted_version, status=409
         )
     except DomainError as error:
-        return _render(request, audit, values, error=error, status=400)
-    if result.invalid:
-        error = DomainError(NOT_ALL_SAVED, fields=result.invalid)
+        fields = grading_form.in_form_order(audit.template, {**problems, **error.fields})
+        return _render(
+            request, audit, values, error=DomainError(error.message, fields=fields), status=400
+        )
+    if result.invalid or problems:
+        fields = grading_form.in_form_order(audit.template, {**problems, **result.invalid})
+        error = DomainError(NOT_ALL_SAVED, fields=fields)
         return _render(request, result.audit, values, error=error, status=400, partly=True)
     if request.POST.get("action") == "check":
         return redirect("web:check-answers", audit_id=audit.pk)

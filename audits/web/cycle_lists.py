@@ -7,7 +7,8 @@ from collections import Counter
 
 from django.db.models import Count, Prefetch, Q
 
-from audits.core.rules import ALREADY_AUDITING, CAPACITY, REASONS
+from audits.core import rules
+from audits.core.rules import REASONS
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.web import listing
 
@@ -148,26 +149,19 @@ def blocked_counts(auditors_blocked_by: dict[str, int]) -> list[str]:
     ]
 
 
-NO_CAPACITY = "no independent auditor has capacity left"
-ONLY_OTHER_ROLE = "the only independent auditors already audit the case in the other role"
-NOT_INDEPENDENT = "no auditor in the pool is independent of the case"
-NO_POOL = "there is no auditor in the pool"
+NO_CAPACITY = rules.UNASSIGNABLE_WHY[rules.NO_CAPACITY]
+ONLY_OTHER_ROLE = rules.UNASSIGNABLE_WHY[rules.ONLY_OTHER_ROLE]
+NOT_INDEPENDENT = rules.UNASSIGNABLE_WHY[rules.NOT_INDEPENDENT]
+NO_POOL = rules.UNASSIGNABLE_WHY[rules.NO_POOL]
 
 
 def _why(row: dict) -> str:
-    """The reason that decided it: an auditor stopped by nothing but capacity was
-    independent of the case and full; one stopped by nothing but the other role already
-    audits it; otherwise every auditor broke an independence rule."""
-    blocked = [set(reasons) for reasons in row.get("blocked", {}).values()]
-    if not blocked and not row.get("reasons"):
-        return NO_POOL
-    if not blocked:  # an older summary without the detail per auditor
-        return NO_CAPACITY if CAPACITY in row["reasons"] else NOT_INDEPENDENT
-    if any(reasons == {CAPACITY} for reasons in blocked):
-        return NO_CAPACITY
-    if any(reasons <= {CAPACITY, ALREADY_AUDITING} for reasons in blocked):
-        return ONLY_OTHER_ROLE
-    return NOT_INDEPENDENT
+    """The reason that decided it, in words: kept with the row since the summary is compact
+    (``why``); worked out from the per-auditor detail of an older summary."""
+    code = row.get("why") or rules.unassignable_why(
+        row.get("blocked", {}).values(), row.get("reasons", [])
+    )
+    return rules.UNASSIGNABLE_WHY[code]
 
 
 def unassignable_summary(rows: list[dict]) -> dict:

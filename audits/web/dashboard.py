@@ -1,6 +1,7 @@
-"""The managers' dashboard: figures computed now for a chosen cycle, the way the report
-computes them, drawn as inline SVG charts, each with its table (text alternative) and the
-same table as a CSV download. It opens on the newest cycle with completed audits."""
+"""The managers' dashboard: figures as they stand now for a chosen cycle, the way the
+report computes them (kept while the data is unchanged: ``selectors/live_figures.py``),
+drawn as inline SVG charts, each with its table (text alternative) and the same table as a
+CSV download. It opens on the newest cycle with completed audits."""
 
 import csv
 import io
@@ -8,15 +9,11 @@ import io
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from audits.core import display
-from audits.core.figures import compute_figures
 from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
 from audits.models import Audit
-from audits.models.opinion import opinion_thresholds
-from audits.selectors import scoping
-from audits.selectors.report_inputs import report_inputs
+from audits.selectors import live_figures, scoping
 from audits.web import charts, listing
 from audits.web.access import MANAGERS, role_required
 from audits.web.pages import page
@@ -112,9 +109,7 @@ def dashboard(request):
     cycle = get_object_or_404(cycles, pk=chosen) if chosen else _default_cycle(cycles)
     context = {"cycles": cycles, "cycle": cycle}
     if cycle is not None:
-        figures = compute_figures(
-            report_inputs(cycle, timezone.now()), thresholds=opinion_thresholds()
-        )
+        figures = live_figures.figures_now(cycle)
         findings = figures["findings"]
         chart_tables = tables(figures)
         download = request.GET.get("download")

@@ -2,8 +2,13 @@
 grade scale, themes and the free-text fields; and the posted form turned back into the
 changes ``audit_save`` takes. The service checks every value; this only shapes them."""
 
+from datetime import date
+
+from django import forms
+
 from audits.core import grading
 from audits.models import Audit
+from audits.web.dates import PARTS, DayMonthYearField, one_box
 
 YES_NO_NA_LABELS = {"yes": "Yes", "no": "No", "na": "Not applicable"}
 FIELD_LABELS = {
@@ -31,10 +36,47 @@ def values_from_audit(audit: Audit) -> dict:
     }
 
 
+# A date question is three boxes, day, month and year, like every date on the pages.
+DATE_ANSWER = DayMonthYearField(what="the date", required=False)
+
+
+def _posted_date(post, name: str) -> list[str]:
+    """The day, month and year typed; one ISO date posted (a script, an older page) too."""
+    parts = [post.get(f"{name}_{part}", "") for part in PARTS]
+    if not any(part.strip() for part in parts) and post.get(name, "").strip():
+        return one_box(post[name])
+    return parts
+
+
+def date_parts(value) -> list[str]:
+    """A date answer as its day, month and year: typed (a list) or saved (ISO)."""
+    if isinstance(value, list):
+        return [str(part) for part in value]
+    if not value:
+        return ["", "", ""]
+    try:
+        day = date.fromisoformat(str(value))
+    except ValueError:
+        return one_box(str(value))
+    return [str(day.day), str(day.month), str(day.year)]
+
+
+def read_date(value) -> tuple[str | None, str]:
+    """(the ISO date or None when left blank, ""), or (None, what is wrong with it)."""
+    try:
+        day = DATE_ANSWER.clean(date_parts(value))
+    except forms.ValidationError as error:
+        return None, error.messages[0]
+    return (day.isoformat() if day else None), ""
+
+
 def values_from_post(template, post) -> dict:
     return {
         "answers": {
-            q["key"]: post.get(_name(q["key"]), "") for q in grading.questions(template.definition)
+            q["key"]: _posted_date(post, _name(q["key"]))
+            if q["kind"] == "date"
+            else post.get(_name(q["key"]), "")
+            for q in grading.questions(template.definition)
         },
         "overall_grade": post.get("overall_grade", ""),
         "themes": post.getlist("themes"),
@@ -51,11 +93,30 @@ def _number(raw: str):
     return raw  # the service answers "must be a number"
 
 
+def date_problems(template, values: dict) -> dict[str, list[str]]:
+    """What is wrong with each date typed ("The date must include a month"), by the name a
+    service error would give it."""
+    problems = {}
+    for question in grading.questions(template.definition):
+        if question["kind"] == "date":
+            _day, problem = read_date(values["answers"].get(question["key"]))
+            if problem:
+                problems[f"answers.{question['key']}"] = [problem]
+    return problems
+
+
 def changes_from_values(template, values: dict) -> dict:
-    """The changes for ``audit_save``: every question of the form, blank ones cleared."""
+    """The changes for ``audit_save``: every question of the form, blank ones cleared; a
+    date that is not whole or not real is left out (kept as saved; ``date_problems`` says
+    why)."""
     answers = {}
     for question in grading.questions(template.definition):
         raw = values["answers"].get(question["key"], "")
+        if question["kind"] == "date":
+            day, problem = read_date(raw)
+            if not problem:
+                answers[question["key"]] = day
+            continue
         if question["kind"] != "text":
             raw = raw.strip()
         if raw == "":
@@ -123,16 +184,18 @@ def sections(template, values: dict, field_errors: dict) -> list[dict]:
         for question in section.get("questions", []):
             name = _name(question["key"])
             value = values["answers"].get(question["key"], "")
-            items.append(
-                {
-                    **question,
-                    "id": name,
-                    "name": name,
-                    "value": value,
-                    "errors": field_errors.get(name, []),
-                    "options": radio_options(name, _options(question, scale), value),
-                }
-            )
+            item = {
+                **question,
+                "id": name,
+                "name": name,
+                "value": value,
+                "errors": field_errors.get(name, []),
+                "options": radio_options(name, _options(question, scale), value),
+            }
+            if question["kind"] == "date":
+                item.update(zip(PARTS, date_parts(value), strict=True))
+                item["value"] = "" if not any(date_parts(value)) else value
+            items.append(item)
         shaped.append(
             {
                 "title": section.get("title", ""),
@@ -155,6 +218,12 @@ def overall_fields(template, values: dict, field_errors: dict) -> dict:
     }
 
 
+def in_form_order(template, fields: dict) -> dict:
+    """Errors in the order the form asks its questions (the summary lists them so)."""
+    order = {name: index for index, name in enumerate(labels(template))}
+    return dict(sorted(fields.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 def labels(template) -> dict[str, str]:
     """Words for each field a service error may name, for the error summary."""
     questions = grading.questions(template.definition)
@@ -166,6 +235,12 @@ def _in_words(question: dict, value, scale: dict[int, str]) -> str:
         return f"{value} \N{EN DASH} {scale.get(value, value)}"
     if question["kind"] == "yes_no_na":
         return YES_NO_NA_LABELS.get(value, str(value))
+    if question["kind"] == "date":
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+        return f"{day.day} {day:%B %Y}"  # 15 January 2026
     return str(value)
 
 

@@ -27,7 +27,9 @@ def fill_every_question(page, audit: Audit, grade: int = 3) -> None:
         elif question["kind"] == "number":
             page.locator(f"#{field}").fill("2")
         elif question["kind"] == "date":
-            page.locator(f"#{field}").fill("2026-01-15")
+            page.locator(f"#{field}").fill("15")  # the day box
+            page.locator(f"#{field}_month").fill("1")
+            page.locator(f"#{field}_year").fill("2026")
 
 
 def test_an_auditor_fills_in_and_submits_an_audit(browser):
@@ -213,3 +215,38 @@ def test_the_session_timeout_warning(browser, settings):
     page.get_by_label("Password").fill(scenarios.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="My audits")).to_be_visible()
+
+
+def test_a_date_question_is_day_month_and_year_and_autosaves(browser):
+    """The form's date question, three boxes like every date on the pages: a part left
+    out is marked where it is and not saved (the rest is); once whole, it is saved as one
+    date and the mark goes."""
+    audit = scenarios.first_audit(scenarios.assigned_cycle())
+    page = browser.signed_in(audit.assignment.auditor.user.username)
+    page.goto(f"/audits/{audit.pk}/")
+    field = "#answer-last_visit_date"
+    expect(page.locator(f"{field}[type=date]")).to_have_count(0)
+    page.locator(field).fill("15")
+    page.locator(f"{field}_year").fill("2026")
+    page.get_by_label("Strengths").fill("Visits every fortnight")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Not saved: Date of the most recent recorded visit")
+    expect(page.locator("#answer-last_visit_date-error")).to_have_text(
+        "Error: Not saved. The date must include a month"
+    )
+    audit.refresh_from_db()
+    assert audit.strengths == "Visits every fortnight"
+    assert audit.answers.get("last_visit_date") is None
+    page.locator(field).scroll_into_view_if_needed()
+    browser.check(page, "auditor-date-question-refused")
+
+    page.locator(f"{field}_month").fill("3")
+    expect(status).to_have_text(re.compile(r"Saved at \d\d:\d\d:\d\d"))
+    expect(page.locator("#answer-last_visit_date-error")).to_have_count(0)
+    audit.refresh_from_db()
+    assert audit.answers["last_visit_date"] == "2026-03-15"
+    page.reload()
+    expect(page.locator(field)).to_have_value("15")
+    expect(page.locator(f"{field}_month")).to_have_value("3")
+    expect(page.locator(f"{field}_year")).to_have_value("2026")
+    browser.check(page, "auditor-date-question-saved")

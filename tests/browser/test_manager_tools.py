@@ -2,6 +2,7 @@
 number drawn meets an error summary that links to the stratum's box; a larger size brings in
 the next cases by rank, and the page says so."""
 
+import re
 from collections import Counter
 from datetime import date
 
@@ -9,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from audits.core.display import stratum_words
-from audits.models import Audit, SampledCase
+from audits.models import Action, Assignment, Audit, SampledCase, Staff
 from tests.browser import scenarios
 from tests.browser.conftest import fill_date
 
@@ -60,7 +61,11 @@ def test_a_manager_agrees_an_action_and_moves_an_absent_auditors_audits(browser)
     page.get_by_role("button", name="Agree the action").click()
     expect(page.locator(".error-summary")).to_be_focused()
     browser.check(page, "manager-action-new-errors")
-    page.get_by_label("Audit", exact=True).select_option(str(audit.pk))
+    # The audit is found by its case: a reference box that suggests cases as you type.
+    case_ref = audit.assignment.sampled_case.case.case_ref
+    page.get_by_label("Case reference").fill(case_ref[:-1])
+    expect(page.locator(f"#action-case-refs option[value='{case_ref}']")).to_have_count(1)
+    page.get_by_label("Case reference").fill(case_ref)
     page.get_by_label("Owner").select_option(index=1)
     page.get_by_label("What needs to be done").fill("Record the child's wishes and feelings")
     page.get_by_label("High").check()
@@ -74,3 +79,37 @@ def test_a_manager_agrees_an_action_and_moves_an_absent_auditors_audits(browser)
     page.get_by_role("button", name="Move their unstarted audits").click()
     expect(page.get_by_text(f"{away.name} is marked unavailable.")).to_be_visible()
     browser.check(page, "manager-cycle-auditor-unavailable")
+
+
+def test_a_case_with_two_audits_asks_which_one_the_action_follows(browser):
+    cycle = scenarios.assigned_cycle(name="Winter case audit", n=12)
+    audit = scenarios.first_audit(cycle)
+    Audit.objects.filter(pk=audit.pk).update(status="submitted")
+    other_auditor = (
+        Staff.objects.filter(user__groups__name="auditor")
+        .exclude(pk=audit.assignment.auditor_id)
+        .first()
+    )
+    second, _ = Assignment.objects.get_or_create(
+        sampled_case=audit.assignment.sampled_case,
+        role="second",
+        defaults={"auditor": other_auditor},
+    )
+    Audit.objects.update_or_create(
+        assignment=second, defaults={"template": audit.template, "status": "in_progress"}
+    )
+    page = browser.signed_in("qa.lead")
+    page.goto("/actions/new/")
+    page.get_by_label("Case reference").fill(audit.assignment.sampled_case.case.case_ref)
+    page.get_by_label("What needs to be done").fill("Record the child's wishes and feelings")
+    fill_date(page, "Due date", date(2030, 1, 31))
+    page.get_by_role("button", name="Agree the action").click()
+    expect(page.locator(".error-summary")).to_be_focused()
+    expect(
+        page.get_by_text("has 2 audits: choose the one the action follows from").first
+    ).to_be_visible()
+    browser.check(page, "manager-action-new-which-audit")
+    page.get_by_label(re.compile("second audit by")).check()
+    page.get_by_role("button", name="Agree the action").click()
+    expect(page.get_by_text("Record the child's wishes and feelings")).to_be_visible()
+    assert Action.objects.get().audit.assignment == second

@@ -1,7 +1,7 @@
 """What followed the audits: escalations (raised, answered late, overdue) and actions
 (open, overdue, done on time)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from audits.core.figures.common import _share
 
@@ -41,3 +41,16 @@ def _actions(inputs: dict, today: date) -> dict:
             p: sum(a["priority"] == p for a in actions) for p in ("high", "medium", "low")
         },
     }
+
+
+def figures_change_at(inputs: dict, as_of: datetime) -> datetime:
+    """The first moment after ``as_of`` at which figures computed from the same ``inputs``
+    would differ: an unacknowledged escalation falling due, or the next day (an action
+    falling overdue). Until then the figures of ``as_of`` stand."""
+    next_day = datetime.combine(as_of.date() + timedelta(days=1), time(), tzinfo=as_of.tzinfo)
+    falling_due = [
+        due
+        for e in inputs["escalations"]
+        if e["acknowledged_at"] is None and (due := datetime.fromisoformat(e["due_at"])) >= as_of
+    ]
+    return min([next_day, *falling_due])

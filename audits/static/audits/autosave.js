@@ -4,7 +4,9 @@
 // text typed; the status line (sticky, always in view) says "Saved at" only when
 // everything was saved, and "Not saved: ..." otherwise. A refused answer's text is kept
 // for this tab (sessionStorage, cleared once it is saved) so a reload still shows it.
-// On a version conflict (409) every word typed stays in the form. Also: answered counts
+// On a version conflict (409) every word typed stays in the form. A date question is three
+// boxes sent as one ISO date; one not whole or not real is not sent and is marked here in
+// the words of the page's own check. Also: answered counts
 // per section and the section in view, in the section navigation.
 (function () {
   "use strict";
@@ -36,11 +38,50 @@
     return value;
   }
 
-  function payload(form, version) {
+  // A date question's day, month and year as one ISO date, or what is wrong with them in
+  // the words the page uses after a post (audits/web/dates.py DayMonthYearField).
+  function dateAnswer(parts) {
+    var typed = parts.map(function (part) { return part.trim(); });
+    var names = ["day", "month", "year"];
+    if (typed.every(function (part) { return part === ""; })) {
+      return { value: null };
+    }
+    var missing = names.filter(function (name, index) { return typed[index] === ""; });
+    if (missing.length) {
+      var listed = missing.length === 1 ? missing[0] :
+        missing.slice(0, -1).join(", ") + " and " + missing[missing.length - 1];
+      return { problem: "The date must include a " + listed };
+    }
+    if (!typed.every(function (part) { return /^[0-9]+$/.test(part); })) {
+      return { problem: "The date must be a real date" };
+    }
+    if (typed[2].length !== 4) {
+      return { problem: "The year of the date must have 4 numbers, like 2026" };
+    }
+    var day = parseInt(typed[0], 10);
+    var month = parseInt(typed[1], 10);
+    var year = parseInt(typed[2], 10);
+    var check = new Date(Date.UTC(year, month - 1, day));
+    if (month < 1 || month > 12 || check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) {
+      return { problem: "The date must be a real date" };
+    }
+    return { value: typed[2] + "-" + twoDigits(month) + "-" + twoDigits(day) };
+  }
+
+  // ``problems`` receives the dates that are not whole or not real: they are not sent (the
+  // saved answer stays) and are marked as not saved, as the server marks what it refuses.
+  function payload(form, version, problems) {
     var data = { version: version, answers: {}, themes: [], overall_grade: null };
+    var dates = {};
     Array.prototype.forEach.call(form.elements, function (element) {
       var name = element.name;
       if (!name || element.type === "submit" || element.type === "hidden") {
+        return;
+      }
+      var dateKey = element.getAttribute("data-date-key");
+      if (dateKey) {
+        dates[dateKey] = dates[dateKey] || { day: "", month: "", year: "" };
+        dates[dateKey][element.getAttribute("data-date-part")] = element.value;
         return;
       }
       if (name.indexOf("answer-") === 0) {
@@ -61,6 +102,14 @@
         data.themes.push(element.value);
       } else if (TEXT_FIELDS.indexOf(name) !== -1) {
         data[name] = element.value;
+      }
+    });
+    Object.keys(dates).forEach(function (key) {
+      var found = dateAnswer([dates[key].day, dates[key].month, dates[key].year]);
+      if (found.problem) {
+        problems["answers." + key] = [found.problem];
+      } else {
+        data.answers[key] = found.value;
       }
     });
     return data;
@@ -140,7 +189,8 @@
   }
 
   function isTyped(element) {
-    return element && (element.tagName === "TEXTAREA" ||
+    // A date's three boxes are marked, not kept: only the day box carries the field's id.
+    return element && !element.hasAttribute("data-date-part") && (element.tagName === "TEXTAREA" ||
       (element.tagName === "INPUT" && element.type !== "radio" && element.type !== "checkbox"));
   }
 
@@ -232,9 +282,10 @@
 
     function handle(result) {
       var data = result.data || {};
+      var local = result.problems || {};
       if (result.status === 200) {
         version.value = data.version;
-        var refused = mark(data.invalid || {}, data.saved || []);
+        var refused = mark(Object.assign({}, local, data.invalid || {}), data.saved || []);
         if (dirty) {
           // Typed while this save was on its way: that part is not saved yet.
           say("pending", "Changes not saved yet: saving in a moment.");
@@ -252,7 +303,7 @@
         conflict.focus();
         say("problem", "someone else saved this audit. Your text is still here.");
       } else if (result.status === 400) {
-        var fields = {};
+        var fields = Object.assign({}, local);
         Object.keys(data).forEach(function (key) {
           if (key !== "detail") {
             fields[key] = data[key];
@@ -277,6 +328,8 @@
       }
       dirty = false;
       say("saving", "Saving…");
+      var problems = {};
+      var body = JSON.stringify(payload(form, parseInt(version.value, 10), problems));
       saving = fetch(url, {
         method: "PATCH",
         credentials: "same-origin",
@@ -285,12 +338,14 @@
           Accept: "application/json",
           "X-CSRFToken": csrf
         },
-        body: JSON.stringify(payload(form, parseInt(version.value, 10)))
+        body: body
       })
         .then(function (response) {
           return response.json()
             .catch(function () { return {}; })
-            .then(function (data) { return { status: response.status, data: data }; });
+            .then(function (data) {
+              return { status: response.status, data: data, problems: problems };
+            });
         })
         .then(handle)
         .catch(function () {
