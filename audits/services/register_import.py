@@ -264,7 +264,7 @@ def _import_loaded(loaded: CasesLoaded, scope: ImportScope, dry_run: bool) -> Im
                 )
             outcome = ImportOutcome("cases", dry_run, loaded.rows, created, updated, "sql")
             _record(scope.actor, outcome)
-    except SqlRefused:
+    except (SqlRefused, IntegrityError):  # IntegrityError: a deferred check at commit
         return None
     return outcome
 
