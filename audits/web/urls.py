@@ -23,6 +23,7 @@ from audits.web import (
     practitioner,
     programme,
     reconciliation,
+    register_import,
     reports,
 )
 
@@ -56,6 +57,8 @@ urlpatterns = [
     path("cycles/<int:cycle_id>/window/", cycle_window.cycle_window, name="cycle-window"),
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
+    path("register/import/", register_import.register_upload, name="register-import"),
+    path("register/imports/<int:job_id>/", register_import.import_job, name="import-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
     path(
