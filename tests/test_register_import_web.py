@@ -91,3 +91,16 @@ def test_a_job_page_is_404_to_other_people_and_roles(people, teams, client_for):
     assert client_for(people["auditor_alice"]).get(PAGE).status_code == 404
     assert client_for(people["admin_ada"]).get(url).status_code == 200
     assert client_for(people["manager_bob"]).get(url).status_code == 200
+
+
+def test_a_running_job_says_how_far_it_got(people, teams, client_for):
+    bob = client_for(people["manager_bob"])
+    upload(bob, csv_of(*[ROW.replace("C100001", f"C1{n:05d}") for n in range(40)]))
+    job = ImportJob.objects.get()
+    url = f"/register/imports/{job.pk}/"
+    ImportJob.objects.filter(pk=job.pk).update(status="running", rows_checked=10)
+    page = bob.get(url).content.decode()
+    assert "Checked 10 of 40 rows." in page
+    assert 'value="25"' in page
+    ImportJob.objects.filter(pk=job.pk).update(rows_checked=40)
+    assert "All 40 rows checked: writing them." in bob.get(url).content.decode()

@@ -123,6 +123,8 @@ def _describe(job: ImportJob) -> dict:
     )
     if job.status == ImportJob.Status.QUEUED:
         words, state = "Waiting for the import service to start.", "Waiting"
+    elif job.status == ImportJob.Status.RUNNING and job.total_rows <= job.rows_checked:
+        words, state = f"All {job.total_rows:,} rows checked: writing them.", "Importing"
     elif job.status == ImportJob.Status.RUNNING:
         words = f"Checked {job.rows_checked:,} of {job.total_rows:,} rows."
         state = "Importing"

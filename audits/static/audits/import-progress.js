@@ -29,7 +29,9 @@
       if (job.status === "running" && decile !== lastDecile) {
         // Say it every 10%, not every poll, so a screen reader is not flooded.
         text.textContent =
-          "Checked " + number(job.rows_checked) + " of " + number(job.total_rows) + " rows.";
+          job.rows_checked >= job.total_rows
+            ? "All " + number(job.total_rows) + " rows checked: writing them."
+            : "Checked " + number(job.rows_checked) + " of " + number(job.total_rows) + " rows.";
         lastDecile = decile;
       }
       return true;
