@@ -153,3 +153,15 @@ def test_the_good_row_of_the_register_tests_goes_the_sql_way(register):
     )
     assert result[2] == "sql"
     assert cases[-1][:2] == ("C100001", CP)
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_a_large_file_planned_with_hash_joins_gives_the_same(name, register, monkeypatch):
+    from audits.services import register_import_sql
+
+    monkeypatch.setattr(register_import_sql, "LARGE_FILE", 0)  # as a file of 5,001+ rows
+    actor = register["qa_lead_quinn"]
+    sql = outcome_of(PLAIN[name], actor, method="auto")
+    rows = outcome_of(PLAIN[name], actor, method="rows")
+    assert sql[0][2] == "sql"
+    assert (sql[0][:2], sql[1], sql[2]) == (rows[0][:2], rows[1], rows[2])

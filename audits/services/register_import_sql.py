@@ -45,6 +45,7 @@ TABLE = "import_cases_load"
 REF_SQL_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"  # register_csv.REF_PATTERN, no blanks
 MAX_DISTINCT = 100_000  # values handed to Python at most; more and the rows are checked one by one
 CHUNK = 1 << 20
+LARGE_FILE = 5_000  # rows from which the write is planned with hash joins only
 
 
 class SqlRefused(Exception):
@@ -84,8 +85,10 @@ class CasesLoaded:
         scope = None if self.scope is None else sorted(self.scope)
         with connection.cursor() as cursor:
             # The joins to the value lists are 1:1 but the planner cannot know it: without
-            # this it nests loops (43 s at 1,000,000 rows, against 8.7 with hash joins).
-            cursor.execute("SET LOCAL enable_nestloop = off")
+            # this it nests loops (43 s at 1,000,000 rows, against 8.7 with hash joins). A
+            # small file keeps the planner's choice (index look-ups into the cases).
+            if self.rows > LARGE_FILE:
+                cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # the sort by line, in memory
             # Cases already there that the file moves to another team (one Event each), and
             # any case of a team the importer does not manage.
