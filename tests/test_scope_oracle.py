@@ -796,6 +796,19 @@ WEB = {
         dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, READERS, o.sees_cycle(p, x.pk))),
     ),
     "report-job": ("report", {"GET": lambda o, p, x: page(o, p, READERS, o.sees_report(p, x))}),
+    "register-import": (
+        None,
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M, ADM))),
+    ),
+    # As the API's import job: an administrator, or the manager who uploaded it.
+    "import-job": (
+        "import-job",
+        {
+            "GET": lambda o, p, x: page(
+                o, p, (M, ADM), o.has(p, ADM) or x.requested_by.username == p
+            )
+        },
+    ),
     "moderation": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     # The queue: submitted audits of the cycles one runs, but for one's own.
     "moderate": (
