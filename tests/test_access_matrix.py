@@ -246,6 +246,9 @@ WEB = {
     "cycle-window": {"POST": NOT_CYCLE_MANAGER},
     "cycle-reports": {"GET": allow(REPORT_READERS, **PAGE)},
     "report-job": {"GET": allow(REPORT_READERS, **PAGE)},
+    "register-import": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
+    # The job page: the manager who uploaded the file (QA) and administrators.
+    "import-job": {"GET": allow(("QA", "ADM"), **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
     "reconcile": {"GET": NOT_CYCLE_MANAGER},
@@ -473,6 +476,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"audit_id": ids["audit"]},
         {"cycle_id": ids["cycle"]},
         {"job_id": ids["report"]},
+        {"import_job_id": ids["import-job"]},
         {"action_id": ids["action"]},
         {"report_id": ids["report_id"]},
         {"escalation_id": ids["escalation"]},

@@ -101,6 +101,9 @@ NO_CASE_DATA = {
     "web:cycle-draw",
     "web:cycle-reports",
     "web:report-job",
+    # The import pages: the form, and a job's counts and row errors (the reader's own file).
+    "web:register-import",
+    "web:import-job",
     "web:assurance",
     "home",
     "health",

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from audits.core import roles
 from audits.core.errors import DomainError
-from audits.core.register_csv import KINDS, Lookups, RowError, check_file
+from audits.core.register_csv import KINDS, Lookups, RowError
+from audits.core.register_file import check_file
 from audits.core.roles import ALL_ROLES
 from audits.models import Allocation, Case, Event, Staff, Team
 from audits.services.history import event_record

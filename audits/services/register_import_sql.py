@@ -32,14 +32,8 @@ from typing import Any, BinaryIO
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
-from audits.core.register_csv import (
-    CASE_VALUE_CHECKS,
-    KINDS,
-    FileProblem,
-    Lookups,
-    RowProblem,
-    _header,
-)
+from audits.core.register_csv import CASE_VALUE_CHECKS, KINDS, Lookups, RowProblem
+from audits.core.register_file import FileProblem, read_header
 
 TABLE = "import_cases_load"
 REF_SQL_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"  # register_csv.REF_PATTERN, no blanks
@@ -120,7 +114,7 @@ class CasesLoaded:
                 with transaction.atomic():
                     cursor.execute(
                         f"""WITH written AS (
-                            INSERT INTO audits_case (case_ref, team_id, case_type, opened_on,
+                            INSERT INTO "audits_case" (case_ref, team_id, case_type, opened_on,
                                 closed_on, worker_id, manager_id, birth_year, legal_hold,
                                 updated_at)
                             SELECT t.case_ref, m_team.value, m_case_type.value,
@@ -160,7 +154,7 @@ def _header_names(fileobj: BinaryIO) -> list[str] | None:
     if b'"' in first or b"\\" in first:
         return None
     try:
-        return _header(csv.reader([first.decode("utf-8")]), KINDS["cases"])
+        return read_header(csv.reader([first.decode("utf-8")]), KINDS["cases"])
     except (UnicodeDecodeError, FileProblem, csv.Error):
         return None
 

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.views.decorators.http import require_safe
 
 from audits.core import roles
 from audits.core.errors import DomainError
@@ -101,7 +102,7 @@ def register_upload(request):
             error_summary = summary(error, LABELS, default="upload-form")
             status = 400
         else:
-            return redirect("web:import-job", job_id=job.pk)
+            return redirect("web:import-job", import_job_id=job.pk)
     recent = import_jobs_for(request.user).order_by("-requested_at", "-pk")[:10]
     context = {
         "kinds": _kinds(request.user),
@@ -168,9 +169,11 @@ def _problem(error: dict) -> str:
     return f"{where}: {message}"
 
 
+@require_safe
 @role_required(*IMPORTERS)
-def import_job(request, job_id: int):
-    job = get_object_or_404(import_jobs_for(request.user).select_related("requested_by"), pk=job_id)
+def import_job(request, import_job_id: int):
+    jobs = import_jobs_for(request.user).select_related("requested_by")
+    job = get_object_or_404(jobs, pk=import_job_id)
     described = _describe(job)
     problems = [_problem(error) for error in job.errors or []]
     context = {

@@ -58,7 +58,7 @@ urlpatterns = [
     path("cycles/<int:cycle_id>/reports/", reports.cycle_reports, name="cycle-reports"),
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("register/import/", register_import.register_upload, name="register-import"),
-    path("register/imports/<int:job_id>/", register_import.import_job, name="import-job"),
+    path("register/imports/<int:import_job_id>/", register_import.import_job, name="import-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
     path(
