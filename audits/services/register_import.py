@@ -121,12 +121,18 @@ class _OutOfScopeMeanwhile(Exception):
 
 
 def _insert_cases(records: list[dict], now) -> None:
-    """Insert new cases with ``bulk_create``, in the import's transaction.
+    """Insert new cases with ``bulk_create``, in the import's transaction (the row path:
+    SQLite, and files the PostgreSQL path hands back; large plain files go through
+    register_import_sql instead).
 
-    A PostgreSQL ``COPY`` here was measured faster (bench/register_import.py, 20,000 new
-    cases: bulk_create 3.5 s of a 6.4 s import, COPY 0.12 s), but the suite on PostgreSQL
-    then hit 20-second queries in later tests on some runs, not explained yet; until it
-    is, the import stays on the ORM (issue 19's import target is not met either way).
+    An earlier ``COPY`` straight into ``audits_case`` here was followed, in the PostgreSQL
+    suite, by 20-second queries in later tests on some runs. With the set-based path
+    (COPY into a temporary table, one INSERT … SELECT) the import tests then
+    tests/test_r* and tests/test_s* ran twice on PostgreSQL 15 (886 and 890 tests) with no
+    test above 30 s and no slow query, with autovacuum off as in .ci/run (the shared server
+    runs without it too, so a run with it on was not possible here). Temporary tables have
+    no statistics of their own that later plans read; the writes to the cases table are
+    the same rows the ORM path writes.
     """
     del now  # the model's defaults fill ``updated_at`` and ``legal_hold``
     if records:
