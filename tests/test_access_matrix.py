@@ -260,6 +260,9 @@ WEB = {
         "POST": dict.fromkeys(("OUT", "AUD", "AUD2", "TM", "OM", "PW", "PO"), 404) | PAGE,
     },
     "pack-job": {"GET": allow(REPORT_READERS, **PAGE)},
+    "register-import": {"GET": allow((*MANAGERS, "ADM"), **PAGE)},
+    # The job page: the manager who uploaded the file (QA) and administrators.
+    "import-job": {"GET": allow(("QA", "ADM"), **PAGE)},
     "moderation": {"GET": allow(MANAGERS, **PAGE)},
     "moderate": {"GET": NOT_CYCLE_MANAGER},
     "reconcile": {"GET": NOT_CYCLE_MANAGER},
@@ -491,6 +494,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"cycle_id": ids["cycle"]},
         {"job_id": ids["report"]},
         {"pack_id": ids.get("pack")},
+        {"import_job_id": ids["import-job"]},
         {"action_id": ids["action"]},
         {"report_id": ids["report_id"]},
         {"escalation_id": ids["escalation"]},

@@ -108,6 +108,9 @@ NO_CASE_DATA = {
     "api:pack-detail",
     "web:cycle-pack",
     "web:pack-job",
+    # The import pages: the form, and a job's counts and row errors (the reader's own file).
+    "web:register-import",
+    "web:import-job",
     "web:assurance",
     "home",
     "health",

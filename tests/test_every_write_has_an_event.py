@@ -429,6 +429,26 @@ def _(w):
     )
 
 
+@case(("web:register-import", "POST"))
+def _(w):
+    team = Team.objects.exclude(name="Quality Assurance").order_by("pk").first()
+    upload = io.BytesIO(
+        (
+            "case_ref,team,case_type,opened_on,closed_on,worker_ref,manager_ref,birth_year\n"
+            f"W900002,{team.name},cin,2026-01-05,,,,2015\n"
+        ).encode()
+    )
+    upload.name = "cases.csv"
+    return page(
+        "QA",
+        reverse("web:register-import"),
+        {"kind": "cases", "file": upload},
+        status=302,  # to the job's page; the worker imports the stored file
+        obj=("importjob", None),
+        verb="register.import_requested",
+    )
+
+
 @case(("api:case-follow-up", "POST"))
 def _(w):
     from audits.services.actions import action_advance, action_create
@@ -1493,6 +1513,7 @@ NOTHING_WRITTEN = {
     "web:cycle",
     "web:report-job",
     "web:pack-job",
+    "web:import-job",
     "web:moderation",
     "web:actions",
     "web:escalations",

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from audits.models import Case, Event, ImportJob
-from audits.services import register_import
+from audits.services import register_import, register_import_sql
 from worker.tasks import import_register
 
 URL = "/api/v1/cases/import/"
@@ -78,6 +78,18 @@ def crashing(monkeypatch, times: int) -> None:
         return written
 
     monkeypatch.setitem(register_import.UPSERTS, "cases", crash_after_writing)
+    # On PostgreSQL the file is written in one statement (register_import_sql): the same crash
+    # right after it.
+    real_write = register_import_sql.CasesLoaded.write
+
+    def crash_after_the_statement(self, **options):
+        calls.append(1)
+        written = real_write(self, **options)
+        if len(calls) <= times:
+            raise MemoryError("the worker ran out of memory")
+        return written
+
+    monkeypatch.setattr(register_import_sql.CasesLoaded, "write", crash_after_the_statement)
 
 
 def test_a_worker_crash_mid_write_leaves_no_row_and_the_job_is_tried_again(

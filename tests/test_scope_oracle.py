@@ -833,6 +833,19 @@ WEB = {
         "pack",
         {"GET": lambda o, p, x: page(o, p, READERS, o.sees_pack(p, x.cycle_id))},
     ),
+    "register-import": (
+        None,
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M, ADM))),
+    ),
+    # As the API's import job: an administrator, or the manager who uploaded it.
+    "import-job": (
+        "import-job",
+        {
+            "GET": lambda o, p, x: page(
+                o, p, (M, ADM), o.has(p, ADM) or x.requested_by.username == p
+            )
+        },
+    ),
     "moderation": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     # The queue: submitted audits of the cycles one runs, but for one's own.
     "moderate": (

@@ -1,4 +1,5 @@
-"""Reading and checking register CSV files (cases, allocation history, staff). Pure: no ORM.
+"""Checking the rows of register CSV files (cases, allocation history, staff). Pure: no ORM.
+Reading a whole file and checking it is core/register_file.py.
 
 A file is checked whole before anything is written. Every problem is reported as
 (line, column, message). The caller passes the look-ups the checks need (team names, staff
@@ -6,16 +7,13 @@ refs, ...) as plain dictionaries, so this module can be tested without a databas
 a 100,000-row file is streamed, never held as row objects.
 """
 
-import codecs
-import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, BinaryIO
+from typing import Any
 
-MAX_LISTED_ERRORS = 1000
 ROLE_NAMES = ("auditor", "manager", "internal_auditor", "admin")
 EMAIL_PATTERN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 REF_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
@@ -104,6 +102,61 @@ def _lookup(row: dict, column: str, table: dict[str, int], what: str, *, require
     return table[value]
 
 
+def case_birth_year(row: dict, lookups: Lookups) -> int | None:
+    raw_year = _text(row, "birth_year", required=False, max_length=4)
+    if not raw_year:
+        return None
+    if not (raw_year.isascii() and raw_year.isdigit()):
+        raise RowProblem("birth_year", f"{raw_year!r} is not a year")
+    birth_year = int(raw_year)
+    if birth_year > lookups.today.year:
+        raise RowProblem("birth_year", f"{birth_year} is in the future")
+    if birth_year < lookups.today.year - 30:
+        raise RowProblem("birth_year", f"{birth_year} is more than 30 years ago")
+    return birth_year
+
+
+def case_team(row: dict, lookups: Lookups) -> int:
+    team_id = _lookup(row, "team", lookups.team_ids, "team")
+    if lookups.team_scope is not None and team_id not in lookups.team_scope:
+        raise RowProblem("team", f"{row['team'].strip()!r} is not a team you manage")
+    return team_id
+
+
+def case_type(row: dict, lookups: Lookups) -> str:
+    value = _text(row, "case_type", max_length=30)
+    if value not in lookups.case_types:
+        raise RowProblem(
+            "case_type", f"unknown case type {value!r} (one of {', '.join(lookups.case_types)})"
+        )
+    return value
+
+
+def case_opened_on(row: dict, lookups: Lookups) -> date:
+    return _date(row, "opened_on")
+
+
+def case_closed_on(row: dict, lookups: Lookups) -> date | None:
+    return _date(row, "closed_on", required=False)
+
+
+def case_staff(column: str) -> Callable[[dict, Lookups], int | None]:
+    return lambda row, lookups: _lookup(row, column, lookups.staff_ids, "staff", required=False)
+
+
+# The checks of one column of a cases row that depend on that column alone, by column: the
+# PostgreSQL import runs them once per distinct value (audits/services/register_import_sql).
+CASE_VALUE_CHECKS: dict[str, Callable[[dict, Lookups], Any]] = {
+    "team": case_team,
+    "case_type": case_type,
+    "opened_on": case_opened_on,
+    "closed_on": case_closed_on,
+    "worker_ref": case_staff("worker_ref"),
+    "manager_ref": case_staff("manager_ref"),
+    "birth_year": case_birth_year,
+}
+
+
 def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
     case_ref = _ref(row, "case_ref")
     if case_ref in lookups.refs_out_of_scope:
@@ -113,34 +166,19 @@ def _case_row(row: dict, lookups: Lookups) -> tuple[str, dict]:
             f"{case_ref!r} is a case of a team you do not manage: ask a manager of that team "
             "or an administrator to change it",
         )
-    case_type = _text(row, "case_type", max_length=30)
-    if case_type not in lookups.case_types:
-        raise RowProblem(
-            "case_type", f"unknown case type {case_type!r} (one of {', '.join(lookups.case_types)})"
-        )
-    opened_on = _date(row, "opened_on")
-    closed_on = _date(row, "closed_on", required=False)
+    kind_of_case = case_type(row, lookups)
+    opened_on = case_opened_on(row, lookups)
+    closed_on = case_closed_on(row, lookups)
     if closed_on and opened_on and closed_on < opened_on:
         raise RowProblem("closed_on", "is before opened_on")
     if opened_on > lookups.today:
         raise RowProblem("opened_on", "is in the future")
-    birth_year = None
-    raw_year = _text(row, "birth_year", required=False, max_length=4)
-    if raw_year:
-        if not (raw_year.isascii() and raw_year.isdigit()):
-            raise RowProblem("birth_year", f"{raw_year!r} is not a year")
-        birth_year = int(raw_year)
-        if birth_year > lookups.today.year:
-            raise RowProblem("birth_year", f"{birth_year} is in the future")
-        if birth_year < lookups.today.year - 30:
-            raise RowProblem("birth_year", f"{birth_year} is more than 30 years ago")
-    team_id = _lookup(row, "team", lookups.team_ids, "team")
-    if lookups.team_scope is not None and team_id not in lookups.team_scope:
-        raise RowProblem("team", f"{row['team'].strip()!r} is not a team you manage")
+    birth_year = case_birth_year(row, lookups)
+    team_id = case_team(row, lookups)
     return case_ref, {
         "case_ref": case_ref,
         "team_id": team_id,
-        "case_type": case_type,
+        "case_type": kind_of_case,
         "opened_on": opened_on,
         "closed_on": closed_on,
         "worker_id": _lookup(row, "worker_ref", lookups.staff_ids, "staff", required=False),
@@ -247,154 +285,3 @@ KINDS = {
         "staff_ref",
     ),
 }
-
-
-class FileProblem(Exception):
-    """The file as a whole cannot be read (empty, not UTF-8, not CSV, wrong header)."""
-
-    def __init__(self, errors: list[RowError]):
-        super().__init__("; ".join(e.message for e in errors))
-        self.errors = errors
-
-
-def _header(reader, kind: Kind) -> list[str]:
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileProblem([RowError(1, None, "the file is empty")]) from None
-    names = [name.strip().lower() for name in header]
-    if not set(names) & set(kind.columns):
-        expected = ",".join(kind.columns)
-        raise FileProblem(
-            [RowError(1, None, f"not a CSV file of {kind.name}: the first line must be {expected}")]
-        )
-    errors = [
-        RowError(1, column, "missing column") for column in kind.columns if column not in names
-    ]
-    errors += [
-        RowError(1, name or f"column {i + 1}", "unknown column")
-        for i, name in enumerate(names)
-        if name not in kind.columns
-    ]
-    errors += [
-        RowError(1, name, "column appears twice")
-        for i, name in enumerate(names)
-        if name in names[:i] and name in kind.columns
-    ]
-    if errors:
-        raise FileProblem(errors)
-    return names
-
-
-class NotUtf8(Exception):
-    def __init__(self, line: int):
-        super().__init__(line)
-        self.line = line
-
-
-def _decoded_lines(fileobj: BinaryIO) -> Iterator[str]:
-    """Decode line by line so a bad byte is reported on its own line, not a later one."""
-    for number, raw in enumerate(fileobj, start=1):
-        if number == 1:
-            raw = raw.removeprefix(codecs.BOM_UTF8)  # Excel's "CSV UTF-8" starts with a BOM
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotUtf8(number) from None
-
-
-def iter_rows(fileobj: BinaryIO, kind: Kind) -> Iterator[tuple[int, dict]]:
-    """Yield (line, row) from a binary CSV stream, raising FileProblem for unreadable files."""
-    fileobj.seek(0)
-    reader = csv.reader(_decoded_lines(fileobj))
-    try:
-        names = _header(reader, kind)
-        for values in reader:
-            line = reader.line_num
-            if not any(value.strip() for value in values):
-                continue  # blank lines, as spreadsheets often leave at the end
-            if len(values) != len(names):
-                yield line, {"__width__": (len(values), len(names))}
-                continue
-            yield line, dict(zip(names, values, strict=True))
-    except NotUtf8 as problem:
-        raise FileProblem(
-            [RowError(problem.line, None, "the file is not UTF-8 text: save it as 'CSV UTF-8'")]
-        ) from None
-    except csv.Error as error:
-        raise FileProblem(
-            [RowError(max(reader.line_num, 1), None, f"not a CSV file: {error}")]
-        ) from None
-
-
-def convert_rows(
-    fileobj: BinaryIO, kind: Kind, lookups: Lookups
-) -> Iterator[tuple[int, Any, dict | RowError]]:
-    """Yield (line, key, record) for good rows and (line, None, RowError) for bad ones."""
-    for line, row in iter_rows(fileobj, kind):
-        if "__width__" in row:
-            got, expected = row["__width__"]
-            yield (
-                line,
-                None,
-                RowError(line, None, f"row has {got} fields, the header has {expected}"),
-            )
-            continue
-        try:
-            key, record = kind.convert(row, lookups)
-        except RowProblem as problem:
-            yield line, None, RowError(line, problem.column, problem.message)
-            continue
-        yield line, key, record
-
-
-# progress: rows done; on_good: each good record until a problem is found (write as it checks)
-Sink = Callable[[Any], None] | None
-
-
-@dataclass
-class CheckResult:
-    rows: int
-    errors: list[RowError]
-    error_count: int
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-
-def check_file(
-    fileobj: BinaryIO, kind: Kind, lookups: Lookups, progress: Sink = None, on_good: Sink = None
-) -> CheckResult:
-    """Check every row; list the first MAX_LISTED_ERRORS problems and count them all."""
-    errors: list[RowError] = []
-    error_count = 0
-    rows = 0
-    first_line_of: dict[Any, int] = {}
-
-    def note(error: RowError) -> None:
-        nonlocal error_count
-        error_count += 1
-        if len(errors) < MAX_LISTED_ERRORS:
-            errors.append(error)
-
-    try:
-        for line, key, record in convert_rows(fileobj, kind, lookups):
-            rows += 1
-            if progress and rows % 1000 == 0:
-                progress(1000)
-            if isinstance(record, RowError):
-                note(record)
-            elif key in first_line_of:
-                message = f"duplicate {kind.key_label}: first seen on line {first_line_of[key]}"
-                note(RowError(line, kind.key_label.split(",")[0], message))
-            else:
-                first_line_of[key] = line
-                if on_good is not None and error_count == 0:
-                    on_good(record)
-    except FileProblem as problem:
-        for error in problem.errors:
-            note(error)
-    if error_count == 0 and rows == 0:
-        note(RowError(2, None, "the file has a header but no rows"))
-    return CheckResult(rows=rows, errors=errors, error_count=error_count)

@@ -24,6 +24,7 @@ from audits.web import (
     practitioner,
     programme,
     reconciliation,
+    register_import,
     reports,
 )
 
@@ -59,6 +60,8 @@ urlpatterns = [
     path("reports/<int:job_id>/", reports.report_job, name="report-job"),
     path("cycles/<int:cycle_id>/pack/", packs.cycle_pack, name="cycle-pack"),
     path("packs/<int:pack_id>/", packs.pack_job, name="pack-job"),
+    path("register/import/", register_import.register_upload, name="register-import"),
+    path("register/imports/<int:import_job_id>/", register_import.import_job, name="import-job"),
     path("moderation/", moderation.moderation_queue, name="moderation"),
     path("moderation/<int:audit_id>/", moderation.moderate, name="moderate"),
     path(
