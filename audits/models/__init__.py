@@ -14,6 +14,7 @@ from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.responses import ActionNote, PractitionerResponse, ResponseRequest
 from audits.models.retention import RetentionPolicy
+from audits.models.sso import GroupMapping, SingleSignOnIdentity
 from audits.models.summaries import AuditSummary, DomainGrade
 from audits.models.templates import Template
 
@@ -35,6 +36,7 @@ __all__ = [
     "Evidence",
     "FollowUp",
     "Frame",
+    "GroupMapping",
     "ImportJob",
     "ImprovementItem",
     "Moderation",
@@ -50,6 +52,7 @@ __all__ = [
     "ResponseRequest",
     "RetentionPolicy",
     "SampledCase",
+    "SingleSignOnIdentity",
     "Staff",
     "Team",
     "Template",
