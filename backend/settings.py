@@ -292,6 +292,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+if OIDC_ISSUER:  # "Sign out" posts here, then is sent on to the provider's end-session page
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "/".join(OIDC_ISSUER.split("/", 3)[:3])
+    )
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
