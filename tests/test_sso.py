@@ -3,19 +3,28 @@
 the sign-in pages. The end-to-end journey against a real provider is
 tests/browser/test_sso.py."""
 
+import base64
+import hashlib
 import os
 import subprocess
 import sys
+import time
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 
 from audits.core import sso as core
 from audits.core.roles import roles_of
 from audits.models import Event, GroupMapping, SingleSignOnIdentity, Staff, Team
 from audits.services.sso import SIGNED_IN, sso_sign_in
+from audits.web.sso import SingleSignOnBackend
 
 User = get_user_model()
 ISSUER = "https://login.example/tenant/v2.0"
@@ -279,3 +288,79 @@ def test_a_password_session_signs_out_here_not_at_the_provider(sso_settings, db)
     response = client.post("/accounts/logout/")
     assert response.status_code == 302
     assert response.url == "/accounts/login/"
+
+
+# --- The protocol: PKCE on the way out, the ID token checked on the way back ----------------
+def test_the_authorisation_request_carries_a_pkce_challenge(sso_settings, db):
+    sso_settings.OIDC_OP_AUTHORIZATION_ENDPOINT = "https://login.example/authorize"
+    client = Client()
+    response = client.get("/accounts/sso/?next=/cycles/")
+    assert response.status_code == 302
+    url = urlsplit(response.url)
+    query = parse_qs(url.query)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://login.example/authorize"
+    assert query["response_type"] == ["code"]
+    assert query["client_id"] == ["caseassure"]
+    assert query["code_challenge_method"] == ["S256"]
+    stored = client.session["oidc_states"][query["state"][0]]
+    verifier = stored["code_verifier"].encode()
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier).digest()).rstrip(b"=")
+    assert query["code_challenge"] == [challenge.decode()]
+    assert query["nonce"] == [stored["nonce"]]
+    assert client.session["oidc_login_next"] == "/cycles/"
+
+
+@pytest.fixture
+def signing_key(sso_settings):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for name in ("TOKEN", "USER", "JWKS"):
+        setattr(sso_settings, f"OIDC_OP_{name}_ENDPOINT", "https://login.example/x")
+    sso_settings.OIDC_RP_IDP_SIGN_KEY = public.decode()
+    return key
+
+
+def id_token(key, **overrides):
+    claims = {
+        "iss": "http://127.0.0.1:9",
+        "aud": "caseassure",
+        "sub": "s-1",
+        "nonce": "n",
+        "exp": int(time.time()) + 300,
+        **overrides,
+    }
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+def test_an_id_token_for_us_from_our_issuer_is_accepted(signing_key):
+    backend = SingleSignOnBackend()
+    backend._configure()
+    assert backend.verify_token(id_token(signing_key), nonce="n")["sub"] == "s-1"
+    listed = id_token(signing_key, aud=["other", "caseassure"])
+    assert backend.verify_token(listed, nonce="n")["sub"] == "s-1"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        {"aud": "another-application"},
+        {"iss": "https://evil.example"},
+        {"nonce": "replayed"},
+        {"exp": int(time.time()) - 60},
+    ],
+)
+def test_an_id_token_for_another_client_issuer_or_sign_in_is_refused(signing_key, attack):
+    backend = SingleSignOnBackend()
+    backend._configure()
+    with pytest.raises((SuspiciousOperation, jwt.ExpiredSignatureError)):
+        backend.verify_token(id_token(signing_key, **attack), nonce="n")
+
+
+def test_an_id_token_signed_by_someone_else_is_refused(signing_key):
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    backend = SingleSignOnBackend()
+    backend._configure()
+    with pytest.raises((SuspiciousOperation, jwt.InvalidSignatureError)):
+        backend.verify_token(id_token(stranger), nonce="n")
