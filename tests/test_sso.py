@@ -364,3 +364,27 @@ def test_an_id_token_signed_by_someone_else_is_refused(signing_key):
     backend._configure()
     with pytest.raises((SuspiciousOperation, jwt.InvalidSignatureError)):
         backend.verify_token(id_token(stranger), nonce="n")
+
+
+# --- The mapping table in Django admin ------------------------------------------------------
+def test_the_admin_adds_a_mapping_with_an_event_and_refuses_one_that_gives_nothing(db):
+    admin_user = User.objects.create_superuser("root", password=PASSWORD)
+    client = Client()
+    client.force_login(admin_user)
+    url = "/admin/audits/groupmapping/add/"
+    empty = client.post(url, {"group": "g-nothing", "role": "", "label": ""})
+    assert empty.status_code == 200
+    assert "Give the group a role, a team, or both." in empty.text
+    assert not GroupMapping.objects.exists()
+    added = client.post(url, {"group": "g-qa", "role": "manager", "label": "QA leads"})
+    assert added.status_code == 302
+    mapping = GroupMapping.objects.get()
+    event = Event.objects.get(verb="created", object_type="groupmapping")
+    assert event.object_id == str(mapping.pk)
+    assert event.after["role"] == "manager"
+    listing = client.get("/admin/audits/groupmapping/")
+    assert "QA leads" in listing.text
+    assert "Manager" in listing.text
+    duplicate = client.post(url, {"group": "g-qa", "role": "manager"})
+    assert duplicate.status_code == 200
+    assert GroupMapping.objects.count() == 1

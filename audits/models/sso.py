@@ -54,10 +54,18 @@ class GroupMapping(models.Model):
                 name="group_mapping_gives_something",
                 violation_error_message="Give the group a role, a team, or both.",
             ),
+            # Two constraints, since NULLs differ in a unique index: with a team, and without.
             models.UniqueConstraint(
                 fields=["group", "role", "team", "manages"],
+                condition=Q(team__isnull=False),
                 name="group_mapping_unique",
                 violation_error_message="This group already gives that.",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "role"],
+                condition=Q(team__isnull=True),
+                name="group_mapping_unique_role",
+                violation_error_message="This group already gives that role.",
             ),
         ]
 

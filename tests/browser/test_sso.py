@@ -118,3 +118,26 @@ def test_an_auditor_signs_in_and_a_second_sign_in_keeps_one_login(browser, provi
     sign_in_at_provider(browser, provider, page, "ann.auditor")
     assert User.objects.filter(sso_identity__subject="ann.auditor").count() == 1
     assert Event.objects.filter(verb="sso.signed_in").count() == 2
+
+
+def test_with_passwords_off_only_the_break_glass_account_signs_in_with_one(
+    browser, provider, settings
+):
+    settings.LOCAL_PASSWORDS = False
+    User.objects.create_user("wanda.worker", password="a-long-pass-phrase-7")
+    User.objects.create_superuser("breakglass", password="a-long-pass-phrase-7")
+    page = browser.page()
+    page.goto("/accounts/login/")
+    assert page.get_by_role("link", name=f"Sign in with {ORGANISATION}").is_visible()
+    assert not page.get_by_label("Password").is_visible()  # folded away
+    page.get_by_text("Emergency administrator sign-in").click()
+    page.get_by_label("Username").fill("wanda.worker")
+    page.get_by_label("Password").fill("a-long-pass-phrase-7")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    assert page.get_by_text("Only the emergency administrator account may sign in").is_visible()
+    browser.check(page, "sso-passwords-off-refused")
+    page.get_by_label("Username").fill("breakglass")
+    page.get_by_label("Password").fill("a-long-pass-phrase-7")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{browser.base_url}/")
+    assert page.get_by_role("link", name="Administration").is_visible()
