@@ -38,6 +38,10 @@ DISCOVERED = {
 DISCOVERY_SECONDS = 3600  # the provider's endpoints are read again after an hour
 _discovered: dict[str, tuple[float, dict]] = {}
 FAILED = "Signing in with {organisation} did not work. Try again, or ask an administrator."
+UNAVAILABLE = (
+    "Signing in with {organisation} is not available at the moment. Try again in a few "
+    "minutes, or ask an administrator."
+)
 
 
 def sso_enabled() -> bool:
@@ -148,7 +152,12 @@ class SignInStart(OIDCAuthenticationRequestView):
     def get(self, request):
         if not sso_enabled():
             raise Http404("No such page.")
-        self.OIDC_OP_AUTH_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        try:
+            self.OIDC_OP_AUTH_ENDPOINT = self.get_settings("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except (requests.RequestException, ValueError, ImproperlyConfigured) as failure:
+            log.warning("sso provider unavailable: %s", failure)
+            messages.error(request, UNAVAILABLE.format(organisation=settings.OIDC_ORGANISATION))
+            return redirect("login")
         self.OIDC_RP_CLIENT_ID = self.get_settings("OIDC_RP_CLIENT_ID")
         return super().get(request)
 
@@ -164,7 +173,12 @@ class SignInReturn(OIDCAuthenticationCallbackView):
             raise Http404("No such page.")
         try:
             return super().get(request)
-        except (requests.RequestException, SuspiciousOperation) as failure:
+        except (
+            requests.RequestException,
+            SuspiciousOperation,
+            ImproperlyConfigured,
+            ValueError,
+        ) as failure:
             log.warning("sso sign-in failed: %s", failure)
             return self.login_failure()
 

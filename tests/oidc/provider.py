@@ -33,6 +33,11 @@ class OpenIdProvider:
         node = shutil.which("node")
         if node is None:
             service_missing("node is not installed (the test OpenID provider runs on it)")
+        version = subprocess.run(  # oidc-provider 9 uses crypto.hash: node 20.12 or later
+            [node, "-p", "process.versions.node"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        if tuple(int(part) for part in version.split(".")[:2]) < (20, 12):
+            service_missing(f"node {version} is too old for oidc-provider (20.12 or later)")
         if not PACKAGE.is_file():
             service_missing("oidc-provider is not installed: run `npm ci` at the repository root")
         self.accounts_file = folder / "accounts.json"
