@@ -33,15 +33,17 @@ def mappings():
     return east
 
 
-def sign_in_at_provider(browser, provider, page, login: str):
-    """From CaseAssure's sign-in page, through the provider's, back to CaseAssure's home."""
-    page.goto("/accounts/login/")
+def sign_in_at_provider(browser, provider, page, login: str, start: str = "/"):
+    """From CaseAssure's sign-in page, through the provider's, back to where they started
+    (the sign-in page remembers it as ``next``)."""
+    page.goto(start)
+    page.wait_for_url(re.compile(re.escape(browser.base_url) + "/accounts/login/"))
     page.get_by_role("link", name=f"Sign in with {ORGANISATION}").click()
     page.wait_for_url(re.compile(re.escape(provider.issuer) + "/interaction/"))
     page.locator("input[name=login]").fill(login)
     page.locator("input[name=password]").fill("any password: the development sign-in page")
     page.get_by_role("button", name="Sign-in").click()
-    page.wait_for_url(f"{browser.base_url}/")
+    page.wait_for_url(f"{browser.base_url}{start}")
 
 
 def sign_out_at_provider(browser, provider, page):
@@ -112,8 +114,8 @@ def test_a_person_whose_groups_carry_no_role_gets_404s(browser, provider, mappin
 def test_an_auditor_signs_in_and_a_second_sign_in_keeps_one_login(browser, provider, mappings):
     provider.person("ann.auditor", groups=["g-auditors"])
     page = browser.page()
-    sign_in_at_provider(browser, provider, page, "ann.auditor")
-    assert page.goto("/audits/").status == 200
+    sign_in_at_provider(browser, provider, page, "ann.auditor", start="/audits/")
+    assert page.get_by_role("heading", name="My audits").is_visible()
     sign_out_at_provider(browser, provider, page)
     sign_in_at_provider(browser, provider, page, "ann.auditor")
     assert User.objects.filter(sso_identity__subject="ann.auditor").count() == 1
