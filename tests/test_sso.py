@@ -388,3 +388,15 @@ def test_the_admin_adds_a_mapping_with_an_event_and_refuses_one_that_gives_nothi
     duplicate = client.post(url, {"group": "g-qa", "role": "manager"})
     assert duplicate.status_code == 200
     assert GroupMapping.objects.count() == 1
+
+
+def test_an_id_token_with_no_expiry_is_refused(signing_key):
+    backend = SingleSignOnBackend()
+    backend._configure()
+    token = jwt.encode(
+        {"iss": "http://127.0.0.1:9", "aud": "caseassure", "sub": "s", "nonce": "n"},
+        signing_key,
+        algorithm="RS256",
+    )
+    with pytest.raises(SuspiciousOperation, match="no expiry"):
+        backend.verify_token(token, nonce="n")

@@ -50,3 +50,21 @@ def test_signing_out_of_an_sso_session_when_the_provider_is_down_still_signs_out
     response = client.post("/accounts/logout/")
     assert response.url == "/accounts/login/"
     assert client.get("/").status_code == 302
+
+
+def test_a_disabled_login_is_refused_and_keeps_its_roles(db):
+    from audits.core.roles import roles_of
+    from audits.models import Event, GroupMapping
+    from audits.services.sso import Disabled, sso_sign_in
+
+    GroupMapping.objects.create(group="aud", role="auditor")
+    user = sso_sign_in(issuer="https://idp.example", claims={"sub": "x", "groups": ["aud"]})
+    user.is_active = False
+    user.save()
+    events = Event.objects.count()
+    with pytest.raises(Disabled):
+        sso_sign_in(issuer="https://idp.example", claims={"sub": "x", "groups": []})
+    user.refresh_from_db()
+    user.is_active = True  # roles_of reads none for an inactive login
+    assert roles_of(user) == {"auditor"}
+    assert Event.objects.count() == events

@@ -25,6 +25,11 @@ SIGNED_IN = "sso.signed_in"
 STAFF_ROLES = frozenset({AUDITOR, MANAGER, PRACTITIONER})
 
 
+class Disabled(ValueError):
+    def __init__(self):
+        super().__init__("Your account has been disabled. Ask an administrator if this is wrong.")
+
+
 def mappings_read() -> tuple[list[sso.GroupMapping], bool]:
     """The table as plain data, and whether it maps any team at all."""
     rows = [
@@ -130,6 +135,8 @@ def sso_sign_in(*, issuer: str, claims: dict, group_claim: str = "groups"):
     with transaction.atomic():
         identity, created = _login_for(issuer, claims)
         user = identity.user
+        if not user.is_active:
+            raise Disabled()
         mappings, maps_teams = mappings_read()
         access = sso.access_from_groups(groups, mappings)
         staff = Staff.objects.select_related("team").filter(user=user).first()

@@ -121,6 +121,8 @@ class SingleSignOnBackend(OIDCAuthenticationBackend):
                 raise SuspiciousOperation("ID token for another client")
             if str(payload.get("iss", "")).rstrip("/") != settings.OIDC_ISSUER:
                 raise SuspiciousOperation("ID token from another issuer")
+            if "exp" not in payload:
+                raise SuspiciousOperation("ID token with no expiry")
         return payload
 
     def get_or_create_user(self, access_token, id_token, payload):
