@@ -9,10 +9,12 @@ from audits.models import (
     Case,
     Conflict,
     Event,
+    GroupMapping,
     OpinionSettings,
     ProgrammeEntry,
     ProgrammeOccurrence,
     RetentionPolicy,
+    SingleSignOnIdentity,
     Staff,
     Team,
 )
@@ -202,3 +204,25 @@ class ProgrammeEntryAdmin(ReadOnlyAdmin):
 class ProgrammeOccurrenceAdmin(ReadOnlyAdmin):
     list_display = ["entry", "scheduled_on", "moved_to", "skipped", "cycle"]
     list_select_related = ["entry"]
+
+
+@admin.register(GroupMapping)
+class GroupMappingAdmin(admin.ModelAdmin):
+    """Which identity-provider group gives which role and team: applied at each person's
+    next sign-in (services/sso.py). Changes are recorded by the site (RecordedAdmin)."""
+
+    list_display = ["group", "label", "role", "team", "manages"]
+    list_filter = ["role", "team", "manages"]
+    search_fields = ["group", "label"]
+    list_select_related = ["team"]
+
+
+@admin.register(SingleSignOnIdentity)
+class SingleSignOnIdentityAdmin(admin.ModelAdmin):
+    """Which provider subject signs in as which login. Adding one links an existing login
+    before its first single sign-on (otherwise a new login is made)."""
+
+    list_display = ["user", "issuer", "subject", "last_signed_in"]
+    search_fields = ["user__username", "subject"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["first_signed_in", "last_signed_in", "groups"]

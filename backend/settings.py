@@ -209,7 +209,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth, sessions and login defences -------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "audits.web.sso.LocalPasswordBackend",  # ModelBackend, refusing when LOCAL_PASSWORDS=off
+    "audits.web.sso.SingleSignOnBackend",  # OpenID Connect (mozilla-django-oidc)
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -240,6 +241,31 @@ AXES_VERBOSE = False
 # 0 (the default: no proxy) the header is ignored, since a client can write anything in it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 AXES_CLIENT_IP_CALLABLE = "audits.infra.middleware.client_ip"
+
+# --- Single sign-on (OpenID Connect, mozilla-django-oidc) ---------------------------------------
+# On when OIDC_ISSUER and OIDC_CLIENT_ID are set. The endpoints come from the issuer's
+# discovery document (OIDC_DISCOVERY_URL, default <issuer>/.well-known/openid-configuration);
+# authorisation code flow with PKCE (S256); the ID token checked against the issuer's keys.
+OIDC_ISSUER = (env_str("OIDC_ISSUER", "") or "").rstrip("/")
+OIDC_DISCOVERY_URL = env_str("OIDC_DISCOVERY_URL", "") or (
+    f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else ""
+)
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_ORGANISATION = env_str("OIDC_ORGANISATION", "your organisation")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the sign-out at the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso-callback"
+OIDC_TIMEOUT = 10
+# Off: only superusers (the break-glass administrator account) may use a password; everyone
+# else signs in at the provider. API tokens are unaffected.
+LOCAL_PASSWORDS = env_bool("LOCAL_PASSWORDS", True)
+if not LOCAL_PASSWORDS and not (OIDC_ISSUER and OIDC_RP_CLIENT_ID):
+    raise ImproperlyConfigured("LOCAL_PASSWORDS=off needs OIDC_ISSUER and OIDC_CLIENT_ID")
 API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1)
 
 # --- Security headers -------------------------------------------------------------------
@@ -266,6 +292,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
+if OIDC_ISSUER:  # "Sign out" posts here, then is sent on to the provider's end-session page
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        "/".join(OIDC_ISSUER.split("/", 3)[:3])
+    )
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

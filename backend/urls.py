@@ -1,11 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from audits.api.permissions import SchemaReaders
 from audits.infra.health import health_view
-from audits.web import home
+from audits.web import home, sso
 
 handler404 = "audits.web.errors.not_found"
 handler500 = "audits.web.errors.server_error"
@@ -16,13 +15,9 @@ urlpatterns = [
     path("health/", health_view, name="health"),
     # A static icon, not a page (unnamed: no route table lists it).
     path("favicon.ico", home.favicon),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="audits/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("accounts/login/", sso.SignInPage.as_view(), name="login"),
+    path("accounts/sso/", sso.SignInStart.as_view(), name="sso-start"),
+    path("accounts/sso/callback/", sso.SignInReturn.as_view(), name="sso-callback"),
     path("accounts/logout/", home.sign_out, name="logout"),
     path("api/v1/", include(("audits.api.urls", "api"))),
     path(

@@ -7,9 +7,11 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 mkdir -p var
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]" >var/pip.log 2>&1 \
   || { cat var/pip.log; exit 1; }
-# axe-core (the browser tests' accessibility checker) comes from the npm registry, pinned by
-# package-lock.json; without node the browser tests skip locally and fail in CI.
-if [ ! -f node_modules/axe-core/axe.min.js ] && command -v npm >/dev/null; then
+# axe-core (the browser tests' accessibility checker) and oidc-provider (the single sign-on
+# tests' OpenID provider) come from the npm registry, pinned by package-lock.json; without
+# node those tests skip locally and fail in CI.
+if { [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ]; } \
+  && command -v npm >/dev/null; then
   npm ci --no-audit --no-fund >var/npm.log 2>&1 || { cat var/npm.log; exit 1; }
 fi
 export DATA_DIR="${DATA_DIR:-$PWD/var/test}"

@@ -330,6 +330,10 @@ OPEN = {  # outside any scope by design: no data
     "api-docs": {"GET": dict.fromkeys(ROLES, OK)},
     "login": {"GET": {"ANON": OK, **dict.fromkeys(SIGNED_IN, 302)}},
     "logout": {},
+    # Single sign-on's start and return: absent until OIDC_ISSUER is set (tests/test_sso.py,
+    # tests/browser/test_sso.py sign in through them).
+    "sso-start": {"GET": dict.fromkeys(ROLES, 404)},
+    "sso-callback": {"GET": dict.fromkeys(ROLES, 404)},
     "home": {"GET": allow(SIGNED_IN, **PAGE)},
 }
 

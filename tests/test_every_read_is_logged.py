@@ -116,6 +116,8 @@ NO_CASE_DATA = {
     "health",
     "login",
     "logout",
+    "sso-start",
+    "sso-callback",
     "schema",
     "api-docs",
     "admin:auth_user_password_change",
@@ -163,6 +165,8 @@ ADMIN_OTHER_MODELS = {
     "audits.opinionsettings",
     "audits.programmeentry",
     "audits.programmeoccurrence",
+    "audits.groupmapping",
+    "audits.singlesignonidentity",
 }
 ADMIN_MODEL_PAGE = ("changelist", "change", "history", "delete")
 

@@ -1875,6 +1875,39 @@ ADMIN[AccessLog] = {
     "change": admin_refused(AccessLog, "change", _access),
     "delete": admin_refused(AccessLog, "delete", _access),
 }
+
+# Single sign-on: the group mappings and the provider identities (audits/models/sso.py).
+from audits.models import GroupMapping, SingleSignOnIdentity  # noqa: E402
+
+
+def _mapping(w):
+    return GroupMapping.objects.create(group=f"g-{GroupMapping.objects.count()}", role="auditor")
+
+
+def _identity(w):
+    return SingleSignOnIdentity.objects.create(
+        user=_user(w), issuer="https://login.example", subject=f"s-{_user(w).pk}"
+    )
+
+
+ADMIN[GroupMapping] = {
+    "add": admin_add(
+        GroupMapping,
+        lambda w: {"group": "g-admin-added", "role": "manager"},
+        {"group": "g-admin-added", "role": "manager"},
+    ),
+    "change": admin_change(GroupMapping, _mapping, {"role": "manager"}, {"role": "manager"}),
+    "delete": admin_delete(GroupMapping, _mapping),
+}
+ADMIN[SingleSignOnIdentity] = {
+    "add": admin_add(
+        SingleSignOnIdentity,
+        lambda w: {"user": str(_user(w).pk), "issuer": "https://login.example", "subject": "s"},
+        {"subject": "s"},
+    ),
+    "change": admin_change(SingleSignOnIdentity, _identity, {"subject": "s2"}, {"subject": "s2"}),
+    "delete": admin_delete(SingleSignOnIdentity, _identity),
+}
 ADMIN_BY_LABEL = {model._meta.label_lower: views for model, views in ADMIN.items()}
 
 

@@ -15,6 +15,7 @@ from audits.models.register import Allocation, Case, Conflict, Staff, Team
 from audits.models.reports import Report, ReportJob
 from audits.models.responses import ActionNote, PractitionerResponse, ResponseRequest
 from audits.models.retention import RetentionPolicy
+from audits.models.sso import GroupMapping, SingleSignOnIdentity
 from audits.models.summaries import AuditSummary, DomainGrade
 from audits.models.templates import Template
 
@@ -36,6 +37,7 @@ __all__ = [
     "Evidence",
     "FollowUp",
     "Frame",
+    "GroupMapping",
     "ImportJob",
     "ImprovementItem",
     "Moderation",
@@ -52,6 +54,7 @@ __all__ = [
     "ResponseRequest",
     "RetentionPolicy",
     "SampledCase",
+    "SingleSignOnIdentity",
     "Staff",
     "Team",
     "Template",

@@ -14,6 +14,7 @@ from audits.core import roles
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Action, Audit, Cycle, Escalation
 from audits.selectors import scoping
+from audits.web import sso
 from audits.web.pages import page
 
 
@@ -78,6 +79,8 @@ def keepalive(request):
 
 @require_POST
 def sign_out(request):
+    # An SSO session ends at the provider too, which then sends them to the sign-in page.
+    at_provider = sso.provider_sign_out_url(request)
     logout(request)
     messages.info(request, "You have signed out.")
-    return redirect("login")
+    return redirect(at_provider or "login")
