@@ -70,6 +70,9 @@ READS = {
     "web:action": ("action", "read"),
     # External reviewers (web/external.py): the row names the grant they read through.
     "web:external-review": ("externalaccess", "sample"),
+    # The grants (a review's grant names its drawn cases).
+    "api:external-access-list": ("externalaccess", "list"),
+    "api:external-access-detail": ("externalaccess", "read"),
     "web:external-audit": ("audit", "read"),
 }
 # Administration pages of these models show case data (Event before/after values hold

@@ -4,7 +4,7 @@ giving one, and withdrawing one with a reason. Anyone else gets the site's 404."
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from audits.core import external_access as rules
 from audits.core import roles
@@ -54,6 +54,7 @@ def _list_context(request) -> dict:
     return {"grants": shown}
 
 
+@require_GET
 @role_required(*ADMINS)
 def external_access_list(request):
     return page(request, "audits/external_accesses.html", _list_context(request), current=CURRENT)
