@@ -422,6 +422,18 @@ def test_the_report_lists_who_had_access_when_and_how_many_reads(world, ian):
     assert report_compile(other.pk, "external-2").figures["external_access"] == []
 
 
+def test_a_grant_makes_the_report_stale_and_a_read_does_not(world, ian):
+    from audits.selectors.report_build import report_fingerprint
+
+    south = world.cycles["south"]
+    before = report_fingerprint(south)
+    access = grant(world, ian)
+    granted = report_fingerprint(south)
+    assert granted != before
+    web(ian).get(f"/external/{access.pk}/")
+    assert report_fingerprint(south) == granted
+
+
 def test_states_in_words():
     today = date(2027, 3, 10)
     span = {"starts_on": date(2027, 3, 1), "ends_on": date(2027, 3, 10)}

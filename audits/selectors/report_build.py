@@ -26,6 +26,7 @@ from audits.models import (
     Cycle,
     DomainGrade,
     Escalation,
+    ExternalAccess,
     PractitionerResponse,
     Reconciliation,
     SampledCase,
@@ -165,6 +166,11 @@ def report_fingerprint(cycle: Cycle) -> str:
         "responses": _totals(
             PractitionerResponse.objects.filter(audit__assignment__sampled_case__cycle=cycle),
             last=Max("pk"),
+        ),
+        # Grants of external access (the section lists them); their reads are counted up
+        # to the report's moment and do not make it stale.
+        "external_access": _totals(
+            ExternalAccess.objects.filter(cycle=cycle), last=Max("pk"), changed=Max("updated_at")
         ),
         "teams": sorted(Team.objects.values_list("pk", "name")),
         "auditors": sorted(
