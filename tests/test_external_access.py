@@ -463,3 +463,29 @@ def test_audit_statuses_shown_are_the_completed_ones():
 
     assert set(STATUS_WORDS) == set(AUDIT_COMPLETED)
     assert {"submitted", "final"} <= set(Audit.Status.values)
+
+
+# --- list pages: the same queries however many rows -------------------------------------------
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert client.get(url).status_code == 200  # warm the caches
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get(url).status_code == 200
+    return len(seen.captured_queries)
+
+
+def test_the_list_pages_read_a_fixed_number_of_queries(world, ian):
+    small = grant(world, ian, scope="review", review_size=1)
+    whole = grant(world, User.objects.create_user("peer_pat"))
+    assert whole.cases.count() == 0
+    assert reads.sampled_cases_of(whole).count() > 3
+    assert _queries(web(ian), f"/external/{small.pk}/") == _queries(
+        web(whole.person), f"/external/{whole.pk}/"
+    )
+    admin = web(world.people["admin_ada"])
+    few = _queries(admin, "/external-access/")
+    for number in range(4):
+        grant(world, User.objects.create_user(f"peer_{number}"))
+    assert _queries(admin, "/external-access/") == few
