@@ -489,3 +489,32 @@ def test_the_list_pages_read_a_fixed_number_of_queries(world, ian):
     for number in range(4):
         grant(world, User.objects.create_user(f"peer_{number}"))
     assert _queries(admin, "/external-access/") == few
+
+
+def test_the_standalone_script_rechecks_a_review_from_the_api(world, ian, tmp_path):
+    """What the API gives of a review is enough for internal audit's own script."""
+    import subprocess
+    import sys
+
+    from audits.core.sampling import verify_script_text
+
+    access = grant(world, ian, scope="review", review_size=3)
+    review = api(world.people["admin_ada"]).get(f"/api/v1/external-access/{access.pk}/")
+    review = review.json()["review"]
+    script = tmp_path / "verify_sample.py"
+    script.write_text(verify_script_text())
+    frame = tmp_path / "frame.csv"
+    frame.write_text("case_ref,stratum\n" + "".join(f"{ref},review\n" for ref in review["frame"]))
+    drawn = tmp_path / "sample.csv"
+
+    def run(cases) -> int:
+        rows = "".join(f"review,{c['rank']},{c['case_ref']}\n" for c in cases)
+        drawn.write_text("stratum,rank,case_ref\n" + rows)
+        command = [sys.executable, "-I", str(script), str(frame), str(drawn)]
+        command += ["--frame-hash", review["frame_hash"], "--seed", review["seed"]]
+        command += ["--server-random", review["server_random"], "--witness-input", ""]
+        return subprocess.run(command, capture_output=True, check=False).returncode
+
+    assert run(review["cases"]) == 0
+    swapped = [dict(review["cases"][0], case_ref=review["cases"][1]["case_ref"])]
+    assert run(swapped + review["cases"][1:]) == 1
