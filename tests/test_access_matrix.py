@@ -7,11 +7,15 @@ AUD is the first auditor of case A (submitted), AUD2 its blind second auditor (n
 submitted), TM manages A's team, OM manages another team, QA is the QA lead, IA internal
 audit, ADM an administrator, OUT a user with no role, ANON nobody. Practitioners (that role
 only): PW the worker of a final audit's case when it was audited (who responded to it and owns
-an action on it), PO the worker of another case.
+an action on it), PO the worker of another case. EXT an external reviewer (no role) with open
+read access to the cycle's whole sample: everywhere but the external pages they are answered
+as OUT is (``table()`` copies OUT's answer where a row names none for EXT).
 
 "ok" means served (2xx; for a write, 400 or 409 on an empty body also counts). Writes are
 sent only where the table expects a refusal, so nothing changes while it is checked.
 """
+
+from datetime import date, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -33,6 +37,7 @@ from audits.models import (
 from audits.services import escalations, responses
 from audits.services.actions import action_create
 from audits.services.evidence import evidence_attach
+from audits.services.external_access import external_access_grant
 from audits.services.import_jobs import import_job_start
 from audits.services.packs import pack_request
 from audits.services.programme import programme_entry_create
@@ -40,9 +45,9 @@ from tests.builders import disagreeing_double_audit, finished_cycle
 from worker.compile import report_compile
 from worker.pack import pack_build
 
-ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM", "PW", "PO")
+ROLES = ("ANON", "OUT", "AUD", "AUD2", "TM", "OM", "QA", "IA", "ADM", "PW", "PO", "EXT")
 SIGNED_IN = ROLES[1:]
-WITH_ROLE = ROLES[2:]
+WITH_ROLE = tuple(role for role in ROLES[2:] if role != "EXT")
 OK = "ok"
 
 
@@ -230,6 +235,10 @@ API = {
     "programme-entry-calendar": {"GET": allow(PROGRAMME_READERS)},
     "programme-entry-move": {"POST": PROGRAMME_WRITE},
     "programme-entry-skip": {"POST": PROGRAMME_WRITE},
+    # External access: administrators give, change and withdraw it; nobody else sees it.
+    "external-access-list": {"GET": allow(("ADM",)), "POST": deny(**NOT_ADMIN)},
+    "external-access-detail": {"GET": allow(("ADM",)), "PATCH": deny(**NOT_ADMIN)},
+    "external-access-revoke": {"POST": deny(**NOT_ADMIN)},
 }
 
 PAGE = {"ANON": 302}
@@ -323,6 +332,19 @@ WEB = {
         "GET": allow(("QA", "ADM"), **PAGE),
         "POST": NOT_PROGRAMME_WRITER | PAGE,
     },
+    # The external reviewer's pages: their grant only, read-only (a POST is 405 for anyone).
+    "external": {"GET": allow(("EXT",), **PAGE), "POST": dict.fromkeys(ROLES, 405)},
+    "external-review": {"GET": allow(("EXT",), **PAGE), "POST": dict.fromkeys(ROLES, 405)},
+    "external-audit": {"GET": allow(("EXT",), **PAGE), "POST": dict.fromkeys(ROLES, 405)},
+    "external-accesses": {"GET": allow(("ADM",), **PAGE)},
+    "external-access-new": {
+        "GET": allow(("ADM",), **PAGE),
+        "POST": dict.fromkeys(set(SIGNED_IN) - {"ADM"}, 404) | PAGE,
+    },
+    "external-access-revoke": {
+        "GET": dict.fromkeys(ROLES, 405),
+        "POST": dict.fromkeys(set(SIGNED_IN) - {"ADM"}, 404) | PAGE,
+    },
 }
 OPEN = {  # outside any scope by design: no data
     "health": {"GET": dict.fromkeys(ROLES, OK)},
@@ -362,10 +384,20 @@ def named_routes() -> dict[str, str]:
 
 
 def table() -> dict[str, dict]:
-    return {
+    rows = {
         **{f"api:{k}": v for k, v in API.items()},
         **{f"web:{k}": v for k, v in WEB.items()},
         **OPEN,
+    }
+    # The external reviewer holds no role: outside their own pages, OUT's answer is theirs.
+    return {
+        name: {
+            method: by_role | {"EXT": by_role["OUT"]}
+            if "OUT" in by_role and "EXT" not in by_role
+            else by_role
+            for method, by_role in methods.items()
+        }
+        for name, methods in rows.items()
     }
 
 
@@ -457,8 +489,20 @@ def build_world():
     entry = programme_entry_create(
         actor=lead, fields={"year": 2027, "kind": "random", "name": "Monthly", "month": 1}
     )
+    people["EXT"] = User.objects.create_user("inspector_ian", first_name="Ian")
+    external = external_access_grant(
+        actor=people["ADM"],
+        person=people["EXT"],
+        cycle=cycle,
+        organisation="Ofsted",
+        purpose="inspection",
+        scope="sample",
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=6),
+    )
     ids = {
         "programme-entry": entry.pk,
+        "external-access": external.pk,
         "team": case.team_id,
         "staff": first.auditor_id,
         "conflict": conflict.pk,
@@ -504,6 +548,7 @@ def url_for(name: str, ids: dict) -> str | None:
         {"escalation_id": ids["escalation"]},
         {"notification_id": ids["notification"]},
         {"reconciliation_id": ids["reconciliation"]},
+        {"access_id": ids["external-access"]},
     ):
         if any(value is None for value in kwargs.values()):
             continue

@@ -71,6 +71,10 @@ CASE_DATA = {
     "web:responses": ("QA", "practitionerresponse"),
     "web:my-actions": ("PW", "action"),
     "web:action": ("TM", "action"),
+    "web:external-review": ("EXT", "externalaccess"),
+    "web:external-audit": ("EXT", "audit"),
+    "api:external-access-list": ("ADM", "externalaccess"),
+    "api:external-access-detail": ("ADM", "externalaccess"),
 }
 # Served without case data: names, settings, figures without cases, the forms' chrome.
 NO_CASE_DATA = {
@@ -149,6 +153,12 @@ NO_CASE_DATA = {
     "web:programme",
     "web:programme-entry-new",
     "web:programme-entry-change",
+    # External access: the reviewer's own grants (a cycle's name and dates), the
+    # administrator's list of grants (names, organisations, dates) and the form.
+    "web:external",
+    "web:external-accesses",
+    "web:external-access-new",
+    "web:external-access-revoke",
 }
 # The administration: pages of these models show case data, the others do not.
 ADMIN_CASE_MODELS = {"audits.case", "audits.conflict", "audits.event", "audits.accesslog"}
@@ -238,6 +248,7 @@ def test_every_read_of_case_data_leaves_one_access_log_row(db, settings):
             "web:my-findings",
             "web:responses",
             "web:my-actions",
+            "web:external-review",
         )
         if name.startswith("api:") and name.endswith("-list"):
             url += "?limit=5"

@@ -1052,6 +1052,114 @@ def _(w):
     )
 
 
+# --- external access (administrators) ---------------------------------------------------------
+def _outsider(w, name: str) -> User:
+    user = User.objects.create_user(name, first_name=name.title())
+    w.people[name] = user
+    return user
+
+
+def _external_grant(w, name: str):
+    from audits.services.external_access import external_access_grant
+
+    return external_access_grant(
+        actor=w.people["ADM"],
+        person=_outsider(w, name),
+        cycle=w.cycle,
+        organisation="Ofsted",
+        purpose="inspection",
+        scope="sample",
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=6),
+    )
+
+
+@case(("api:external-access-list", "POST"))
+def _(w):
+    _outsider(w, "reviewer_rae")
+    body = {
+        "person": "reviewer_rae",
+        "organisation": "Northshire peer review",
+        "purpose": "peer_review",
+        "cycle": w.cycle.pk,
+        "scope": "review",
+        "review_size": 3,
+        "starts_on": str(date.today()),
+        "ends_on": str(date.today() + timedelta(days=4)),
+    }
+    return Write(
+        "ADM",
+        "/api/v1/external-access/",
+        body,
+        status=201,
+        obj=("externalaccess", None),
+        verb="external_access.granted",
+        change={"organisation": "Northshire peer review", "review_size": 3},
+    )
+
+
+@case(("api:external-access-detail", "PATCH"))
+def _(w):
+    access = _external_grant(w, "reviewer_rob")
+    ends = str(date.today() + timedelta(days=9))
+    return Write(
+        "ADM",
+        f"/api/v1/external-access/{access.pk}/",
+        {"ends_on": ends},
+        obj=("externalaccess", access.pk),
+        verb="external_access.changed",
+        change={"ends_on": ends},
+    )
+
+
+@case(("api:external-access-revoke", "POST"))
+def _(w):
+    access = _external_grant(w, "reviewer_ros")
+    return Write(
+        "ADM",
+        f"/api/v1/external-access/{access.pk}/revoke/",
+        {"reason": "Visit cancelled"},
+        obj=("externalaccess", access.pk),
+        verb="external_access.revoked",
+    )
+
+
+@case(("web:external-access-new", "POST"))
+def _(w):
+    _outsider(w, "reviewer_ray")
+    today, ends = date.today(), date.today() + timedelta(days=3)
+    return page(
+        "ADM",
+        reverse("web:external-access-new"),
+        {
+            "person": "reviewer_ray",
+            "organisation": "Ofsted",
+            "purpose": "inspection",
+            "cycle": str(w.cycle.pk),
+            "scope": "sample",
+            **{f"starts_on_{k}": getattr(today, k) for k in ("day", "month", "year")},
+            **{f"ends_on_{k}": getattr(ends, k) for k in ("day", "month", "year")},
+        },
+        status=302,
+        obj=("externalaccess", None),
+        verb="external_access.granted",
+        change={"person": "reviewer_ray"},
+    )
+
+
+@case(("web:external-access-revoke", "POST"))
+def _(w):
+    access = _external_grant(w, "reviewer_rex")
+    return page(
+        "ADM",
+        reverse("web:external-access-revoke", args=[access.pk]),
+        {"reason": "Report delivered"},
+        status=302,
+        obj=("externalaccess", access.pk),
+        verb="external_access.revoked",
+    )
+
+
 @case(("web:audit", "POST"))
 def _(w):
     audit = w.open_audit()
@@ -1506,6 +1614,11 @@ def _(w):
 # Routes that answer a POST without changing anything (forms that only read, GET-only
 # views, signing in and out): the walk checks that nothing was written.
 NOTHING_WRITTEN = {
+    # The external reviewer's pages and the administrator's list of grants: reads (405).
+    "web:external",
+    "web:external-review",
+    "web:external-audit",
+    "web:external-accesses",
     "web:keepalive",
     "web:programme",
     "web:my-audits",

@@ -34,10 +34,10 @@ def test_the_figures_carry_their_schema_version(compiled, analyst):
     data = json.loads(
         b"".join(analyst.get(f"/api/v1/reports/{job_id}/data.json").streaming_content)
     )
-    assert data["schema_version"] == "1.0"
-    assert analyst.get(f"/api/v1/reports/{job_id}/").json()["figures"]["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
+    assert analyst.get(f"/api/v1/reports/{job_id}/").json()["figures"]["schema_version"] == "1.1"
     [summary] = analyst.get("/api/v1/assurance-summaries/").json()["results"]
-    assert summary["report"]["figures_schema_version"] == "1.0"
+    assert summary["report"]["figures_schema_version"] == "1.1"
 
 
 @pytest.mark.parametrize("name", FILES)

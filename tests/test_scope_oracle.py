@@ -20,6 +20,7 @@ as built. A route with no rule here fails the suite.
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from django.apps import apps
@@ -39,6 +40,7 @@ from audits.models import (
     Cycle,
     Escalation,
     Evidence,
+    ExternalAccess,
     ImportJob,
     ImprovementItem,
     Notification,
@@ -55,12 +57,17 @@ from audits.services import actions as action_service
 from audits.services import programme as programme_service
 from audits.services import responses as response_service
 from tests import scope_world
+from tests.builders import known_server_random
 
 OK = "ok"
 SKIP = "skip"  # not sent: the route is tried on other objects for this method
 REDIRECT = "redirect"  # any 302
 ANON = "anon"
-PEOPLE = (*scope_world.PEOPLE, ANON)
+# External reviewers (no role, no staff record), given in the ``world`` fixture: ext_ian reads
+# the South cycle's whole sample; ext_rex a case records review of the whole-council cycle,
+# and holds a South grant that has ended and one that was withdrawn.
+EXTERNAL = ("ext_ian", "ext_rex")
+PEOPLE = (*scope_world.PEOPLE, *EXTERNAL, ANON)
 DONE = ("submitted", "final")
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -88,11 +95,11 @@ class Oracle:
             if user.is_superuser:
                 held.add("admin")
             self.roles[name] = held
-            staff = Staff.objects.get(user=user)
-            self.team_of[name] = staff.team_id
+            staff = Staff.objects.filter(user=user).first()
+            self.team_of[name] = staff.team_id if staff else None
             self.managed[name] = (
                 set(staff.managed_teams.values_list("pk", flat=True))
-                if "manager" in held
+                if staff and "manager" in held
                 else set()
             )
         case_teams = set(Case.objects.values_list("team_id", flat=True))
@@ -130,6 +137,21 @@ class Oracle:
         self.submitted_on = {
             pk: when.date() if when else None
             for pk, when in Audit.objects.values_list("pk", "submitted_at")
+        }
+        today = date.today()
+        self.grants = {
+            g.pk: {
+                "person": g.person.username,
+                "cycle": g.cycle_id,
+                "open": g.revoked_at is None and g.starts_on <= today <= g.ends_on,
+                # The sampled cases it shows: the sample as it stands, or the review's.
+                "sampled": set(g.cases.values_list("sampled_case_id", flat=True))
+                if g.scope == "review"
+                else set(
+                    g.cycle.sampled_cases.filter(status="selected").values_list("pk", flat=True)
+                ),
+            }
+            for g in ExternalAccess.objects.select_related("person", "cycle")
         }
         self.allocations = list(
             Allocation.objects.filter(staff__user__isnull=False).values_list(
@@ -219,6 +241,17 @@ class Oracle:
             or (self.has(p, "auditor") and (p, case.pk) in self.assigned_cases)
             or (self.has(p, "internal_auditor") and case.pk in self.sampled_cases)
         )
+
+    # External reviewers: only through an open grant of their own, only submitted audits
+    def open_grants(self, p) -> list[dict]:
+        return [g for g in self.grants.values() if g["person"] == p and g["open"]]
+
+    def reads_grant(self, p, grant_id) -> bool:
+        grant = self.grants[grant_id]
+        return grant["person"] == p and grant["open"]
+
+    def reads_externally(self, p, a: AuditFacts) -> bool:
+        return a.status in DONE and any(a.sampled_case in g["sampled"] for g in self.open_grants(p))
 
     # Practitioners
     def held_when_audited(self, p, a: AuditFacts) -> bool:
@@ -728,6 +761,25 @@ API = {
         },
     ),
     "programme-entry-calendar": (None, {"GET": lambda o, p, x: api_read(o, p, READERS)}),
+    # External access: administrators only (the reviewers themselves use the pages).
+    "external-access-list": (
+        None,
+        {
+            "GET": lambda o, p, x: api_read(o, p, (ADM,)),
+            "POST": lambda o, p, x: api_write(o, p, (ADM,)),
+        },
+    ),
+    "external-access-detail": (
+        "external-access",
+        {
+            "GET": lambda o, p, x: api_read(o, p, (ADM,)),
+            "PATCH": lambda o, p, x: api_write(o, p, (ADM,)),
+        },
+    ),
+    "external-access-revoke": (
+        "external-access",
+        {"POST": lambda o, p, x: api_write(o, p, (ADM,))},
+    ),
     **{
         name: ("programme-entry", {"POST": lambda o, p, x: programme_write(o, p)})
         for name in ("programme-entry-move", "programme-entry-skip")
@@ -757,6 +809,7 @@ LISTS = {
     "assurance-summaries": ("report", lambda o, p, x: o.sees_report(p, x), "cycle"),
     "notification-list": ("notification", own, "id"),
     "programme-entry-list": ("programme-entry", lambda o, p, x: True, "id"),
+    "external-access-list": ("external-access", lambda o, p, x: o.has(p, ADM), "id"),
     "import-job-list": (
         "import-job",
         lambda o, p, x: o.has(p, ADM) or x.requested_by.username == p,
@@ -962,6 +1015,31 @@ WEB = {
     **{name: (None, post_only(ANY)) for name in ("notifications-read", "notification-preferences")},
 }
 
+
+def external_page(visible) -> dict:
+    """A reviewer's page: read-only (a POST is 405 whoever sends it); sign-in first, then
+    404 unless an open grant of their own shows it."""
+    return {
+        "GET": lambda o, p, x: 302 if p == ANON else (OK if visible(o, p, x) else 404),
+        "POST": lambda o, p, x: 405,
+    }
+
+
+WEB |= {
+    "external": (None, external_page(lambda o, p, x: bool(o.open_grants(p)))),
+    "external-review": (
+        "external-access",
+        external_page(lambda o, p, x: o.reads_grant(p, x.pk)),
+    ),
+    "external-audit": ("audit", external_page(lambda o, p, x: o.reads_externally(p, x))),
+    "external-accesses": (None, {"GET": lambda o, p, x: page(o, p, (ADM,))}),
+    "external-access-new": (
+        None,
+        dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (ADM,))),
+    ),
+    "external-access-revoke": ("external-access", post_only((ADM,))),
+}
+
 SIGNED_IN_OK = lambda o, p, x: 302 if p == ANON else OK  # noqa: E731
 OPEN = {
     "health": (None, {"GET": lambda o, p, x: OK}),
@@ -1067,7 +1145,52 @@ def world(db):
         if hasattr(cycle, "frame"):
             job, _ = pack_request(cycle=cycle, actor=world.people["ia_ivy"])
             pack_build(job.pk, f"oracle-{job.pk}")
+    _external_reviewers(world)
     return world
+
+
+def _external_reviewers(world):
+    """ext_ian: the South sample, open. ext_rex: a review of 3 South cases, open (drawn with a
+    fixed server random, so the same cases every run); the whole South sample through a grant
+    that ended yesterday and one withdrawn, which must not widen his review."""
+    from django.contrib.auth.models import User
+
+    from audits.services import external_access as external_service
+
+    today = date.today()
+    given = {
+        "actor": world.people["admin_ada"],
+        "organisation": "Ofsted",
+        "purpose": "inspection",
+        "starts_on": today,
+        "ends_on": today + timedelta(days=6),
+    }
+    for name in EXTERNAL:
+        world.people[name] = User.objects.create_user(name)
+    ian, rex = (world.people[name] for name in EXTERNAL)
+    south = world.cycles["south"]
+    external_service.external_access_grant(person=ian, cycle=south, scope="sample", **given)
+    with known_server_random("oracle-review"):
+        external_service.external_access_grant(
+            person=rex, cycle=south, scope="review", review_size=3, **given
+        )
+    # Granted last week, ended yesterday (as the service would have let it be).
+    ExternalAccess.objects.create(
+        person=rex,
+        organisation="Ofsted",
+        purpose="inspection",
+        cycle=south,
+        scope="sample",
+        starts_on=today - timedelta(days=7),
+        ends_on=today - timedelta(days=1),
+        granted_by=world.people["admin_ada"],
+    )
+    withdrawn = external_service.external_access_grant(
+        person=rex, cycle=south, scope="sample", **given
+    )
+    external_service.external_access_revoke(
+        actor=world.people["admin_ada"], access=withdrawn, reason="Visit cancelled"
+    )
 
 
 def _attach_evidence(world):
@@ -1115,6 +1238,15 @@ def objects(world, kind):
         pairs = world.audits("south", assignment__role="second").first()
         picked += [pairs] if pairs else []
         picked.append(world.extra["final"])
+        # First, submitted South audits outside and inside ext_rex's review: each answer is
+        # tried on its first objects only, and his 404 must be tried on these.
+        reviewed = ExternalAccess.objects.filter(scope="review").values("cases__sampled_case")
+        south_done = world.audits("south", status__in=DONE).order_by("pk")
+        picked = [
+            *south_done.exclude(assignment__sampled_case__in=reviewed)[:2],
+            *south_done.filter(assignment__sampled_case__in=reviewed)[:2],
+            *picked,
+        ]
         picked = list({a.pk: a for a in picked}.values())
         return ([None] if kind == "audit-or-none" else []) + picked
     if kind == "case":
@@ -1152,6 +1284,7 @@ def every(kind):
         "practitioner-response": PractitionerResponse,
         "programme-entry": ProgrammeEntry,
         "pack": PackJob,
+        "external-access": ExternalAccess,
     }[kind]
     return model.objects.all()
 

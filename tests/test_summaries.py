@@ -61,7 +61,7 @@ def test_each_summary_names_its_report(two_quarters, analyst):
         assert row["report"]["version"] == report.version
         assert row["report"]["hash"] == report.report_hash
         assert row["report"]["status"] in ("interim", "final")
-        assert row["report"]["figures_schema_version"] == "1.0"
+        assert row["report"]["figures_schema_version"] == "1.1"
         assert (
             analyst.get(f"/api/v1/reports/{row['report']['id']}/").json()["report_hash"]
             == (row["report"]["hash"])

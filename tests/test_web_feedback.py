@@ -70,7 +70,15 @@ def test_breadcrumbs_lead_home_from_every_page_below_it(lead):
         ("internal.audit", ["Actions", "Responses", "Programme", "Assurance"]),
         (
             "admin",
-            ["Actions", "Responses", "Escalations", "Programme", "Assurance", "Administration"],
+            [
+                "Actions",
+                "Responses",
+                "Escalations",
+                "Programme",
+                "Assurance",
+                "External access",
+                "Administration",
+            ],
         ),
     ],
 )

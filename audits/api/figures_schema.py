@@ -189,6 +189,11 @@ class FiguresSerializer(serializers.Serializer):
     escalations = SECTION(serializers.JSONField())
     actions = SECTION(serializers.JSONField())
     practitioner_responses = SECTION(serializers.JSONField(required=False))
+    external_access = serializers.ListField(
+        child=SECTION(serializers.JSONField()),
+        required=False,
+        help_text="Who had external read access to the cycle, when, and how many reads.",
+    )
     appendix = serializers.ListField(
         child=SECTION(serializers.JSONField()), required=False, help_text="Audited cases."
     )

@@ -8,6 +8,7 @@ from audits.api import (
     cases,
     cycles,
     evidence,
+    external_access,
     findings,
     grading,
     import_jobs,
@@ -77,6 +78,9 @@ router.register("packs", packs.PackJobViewSet, basename="pack")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("reconciliations", reconciliations.ReconciliationViewSet, basename="reconciliation")
 router.register("findings", findings.FindingViewSet, basename="finding")
+router.register(
+    "external-access", external_access.ExternalAccessViewSet, basename="external-access"
+)
 router.register(
     "practitioner-responses",
     findings.PractitionerResponseViewSet,

@@ -69,6 +69,12 @@ READS = {
     "web:responses": ("practitionerresponse", "list"),
     "web:my-actions": ("action", "list"),
     "web:action": ("action", "read"),
+    # External reviewers (web/external.py): the row names the grant they read through.
+    "web:external-review": ("externalaccess", "sample"),
+    # The grants (a review's grant names its drawn cases).
+    "api:external-access-list": ("externalaccess", "list"),
+    "api:external-access-detail": ("externalaccess", "read"),
+    "web:external-audit": ("audit", "read"),
 }
 # Administration pages of these models show case data (Event before/after values hold
 # grades and concern text; an AccessLog row says who read which case).
@@ -85,6 +91,7 @@ ID_ARGUMENTS = (
     "report_id",
     "object_id",
     "reconciliation_id",
+    "access_id",
 )
 SAFE = ("GET", "HEAD")
 RENDERED_ON_POST = (200, 400, 409)  # a form shown again, with the record, after a POST
@@ -107,6 +114,13 @@ def note_ids(request, ids) -> None:
     request.caseassure_ids_read = [str(pk) for pk in ids]
 
 
+def note_external_access(request, access_id: int) -> None:
+    """Remember the external access a read went through, for its AccessLog row: the report
+    counts an outsider's reads per grant from it."""
+    request = getattr(request, "_request", request)
+    request.caseassure_external_access = access_id
+
+
 def _shown(request, response, view_name: str) -> bool:
     if request.method in SAFE:
         return 200 <= response.status_code < 300
@@ -125,6 +139,9 @@ def access_record_request(request, match, object_type: str, how: str) -> AccessL
     ids = getattr(request, "caseassure_ids_read", None)
     if ids is not None:
         detail["ids"] = ids
+    external = getattr(request, "caseassure_external_access", None)
+    if external is not None:
+        detail["external_access"] = external
     if request.GET:
         detail["filter"] = {
             _plain_text(key): [_plain_text(value) for value in request.GET.getlist(key)]

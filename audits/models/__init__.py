@@ -3,6 +3,7 @@ from audits.models.actions import Action, FollowUp, ImprovementItem
 from audits.models.audits import Assignment, Audit, Escalation, Moderation
 from audits.models.cycles import Cycle, Frame, SampledCase
 from audits.models.evidence import Evidence
+from audits.models.external import ExternalAccess, ExternalReviewCase
 from audits.models.history import AccessLog, Event
 from audits.models.imports import ImportJob
 from audits.models.notifications import Notification, NotificationPreference
@@ -35,6 +36,8 @@ __all__ = [
     "Escalation",
     "Event",
     "Evidence",
+    "ExternalAccess",
+    "ExternalReviewCase",
     "FollowUp",
     "Frame",
     "GroupMapping",

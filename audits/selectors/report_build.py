@@ -26,6 +26,7 @@ from audits.models import (
     Cycle,
     DomainGrade,
     Escalation,
+    ExternalAccess,
     PractitionerResponse,
     Reconciliation,
     SampledCase,
@@ -33,7 +34,7 @@ from audits.models import (
     Team,
 )
 from audits.models.opinion import opinion_thresholds
-from audits.selectors import snapshot
+from audits.selectors import external_access, snapshot
 from audits.selectors.report_appendix import AuditRows, audit_rows_streamed, sampled_rows_streamed
 from audits.selectors.report_inputs import report_inputs, report_setting
 from audits.selectors.report_responses import response_inputs
@@ -95,6 +96,8 @@ def report_build(
             inputs, verify=verify, thresholds=thresholds or opinion_thresholds()
         )
         figures["practitioner_responses"] = response_figures(responses)
+        # Who had external read access to the cycle, and how many reads they made.
+        figures["external_access"] = external_access.report_rows(cycle, as_of)
         details = {"audits": "\0audits", "sampled": "\0sampled", "responses": responses}
         report_hash = canonical_hash_streamed(
             {"inputs": inputs, "details": details, "figures": figures},
@@ -163,6 +166,11 @@ def report_fingerprint(cycle: Cycle) -> str:
         "responses": _totals(
             PractitionerResponse.objects.filter(audit__assignment__sampled_case__cycle=cycle),
             last=Max("pk"),
+        ),
+        # Grants of external access (the section lists them); their reads are counted up
+        # to the report's moment and do not make it stale.
+        "external_access": _totals(
+            ExternalAccess.objects.filter(cycle=cycle), last=Max("pk"), changed=Max("updated_at")
         ),
         "teams": sorted(Team.objects.values_list("pk", "name")),
         "auditors": sorted(

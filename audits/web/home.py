@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from audits.core import roles
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Action, Audit, Cycle, Escalation
-from audits.selectors import scoping
+from audits.selectors import external_access, scoping
 from audits.web import sso
 from audits.web.pages import page
 
@@ -59,6 +59,7 @@ def home(request):
         context["manager"] = _manager_summary(request.user)
     if held & {roles.INTERNAL_AUDITOR, roles.ADMIN}:
         context["summaries"] = scoping.latest_reports_for(request.user)[:5]
+    context["external"] = list(external_access.open_grants_of(request.user))
     return page(request, "audits/home.html", context)
 
 

@@ -25,6 +25,7 @@ NAVIGATION = [
     ((roles.MANAGER,), "Dashboard", "web:dashboard"),
     (READERS, "Programme", "web:programme"),
     ((roles.INTERNAL_AUDITOR, roles.ADMIN), "Assurance", "web:assurance"),
+    ((roles.ADMIN,), "External access", "web:external-accesses"),
     ((roles.ADMIN,), "Administration", "admin:index"),
 ]
 

@@ -16,6 +16,8 @@ from audits.web import (
     dashboard,
     escalations,
     evidence,
+    external,
+    external_admin,
     home,
     moderation,
     notifications,
@@ -114,4 +116,14 @@ urlpatterns = [
         name="sampling-record",
     ),
     path("assurance/cycles/<int:cycle_id>/recheck/", assurance.recheck, name="recheck"),
+    path("external/", external.external_home, name="external"),
+    path("external/<int:access_id>/", external.external_review, name="external-review"),
+    path("external/audits/<int:audit_id>/", external.external_audit, name="external-audit"),
+    path("external-access/", external_admin.external_access_list, name="external-accesses"),
+    path("external-access/new/", external_admin.external_access_new, name="external-access-new"),
+    path(
+        "external-access/<int:access_id>/withdraw/",
+        external_admin.external_access_revoke,
+        name="external-access-revoke",
+    ),
 ]

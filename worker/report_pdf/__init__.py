@@ -21,6 +21,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from worker.report_pdf.actions import escalations_and_actions
 from worker.report_pdf.appendix import appendix, unfold_later
 from worker.report_pdf.cover import cover, executive_summary
+from worker.report_pdf.external import external_access_flowables
 from worker.report_pdf.findings import findings
 from worker.report_pdf.methodology import methodology
 from worker.report_pdf.reliability import reconciliation, reliability
@@ -109,6 +110,7 @@ def render_pdf(figures: dict, stream: BinaryIO, appendix_rows: Iterable[Mapping]
                 *reconciliation(figures),
                 *escalations_and_actions(figures),
                 *practitioner_responses_flowables(figures, heading=H2, body=BODY),
+                *external_access_flowables(figures, heading=H2, body=BODY),
             ]
         ),
         *appendix(figures, appendix_rows, names),

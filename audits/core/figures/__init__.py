@@ -32,7 +32,7 @@ from audits.core.statuses import AUDIT_COMPLETED
 # The layout of the figures (Report.figures, data.json, the figures in API responses).
 # Minor: fields added; major: a field removed, renamed or changing meaning (README, "API
 # changelog"). Reports keep the version they were compiled with.
-FIGURES_SCHEMA_VERSION = "1.0"
+FIGURES_SCHEMA_VERSION = "1.1"
 
 # What each headline figure is, in the JSON beside the figures (DESIGN.md section 7).
 DEFINITIONS = {
