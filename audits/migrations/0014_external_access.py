@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0011_frame_reserve'),
+        ('audits', '0013_single_sign_on'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

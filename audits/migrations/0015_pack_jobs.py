@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0011_frame_reserve'),
+        ('audits', '0014_external_access'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
