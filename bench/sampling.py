@@ -221,7 +221,7 @@ class PhaseTimer:
         ("audits.selectors.frames", "select_in_database"),
         ("audits.services.sample", "_write_exclusions_file"),
         ("audits.core.sampling", "write_frame_blocks"),  # on the second connection, meanwhile
-        ("audits.services.sample", "_store_selection"),
+        ("audits.services.sample", "store_selection"),
         ("audits.services.sample", "event_record"),
     )
 

@@ -2255,12 +2255,15 @@ COMMANDS = {"import_cases", "purge_retention", "seed_demo"}
 # change the schema (or empty a test database), not the records an Event describes.
 SCHEMA_COMMANDS = {"migrate", "flush"}
 # Commands that only read (a pack checked against its manifest: tests/test_packs.py).
-READ_ONLY_COMMANDS = {"check_pack"}
+READ_ONLY_COMMANDS = {"check_pack", "backup_verify"}
+# Backup and restore: each leaves its Event ("backup.taken" in the source database,
+# "backup.restored" in the restored one), asserted by the drill, tests/test_backup_restore.py.
+BACKUP_COMMANDS = {"backup", "restore"}
 
 
 def test_every_management_command_has_a_case():
     found = {name for _, name, _ in pkgutil.iter_modules(command_package.__path__)}
-    assert found == COMMANDS | SCHEMA_COMMANDS | READ_ONLY_COMMANDS
+    assert found == COMMANDS | SCHEMA_COMMANDS | READ_ONLY_COMMANDS | BACKUP_COMMANDS
 
 
 def test_import_and_purge_commands_leave_events(db, tmp_path):

@@ -1048,6 +1048,10 @@ OPEN = {
     "api-docs": (None, {"GET": lambda o, p, x: OK if p != ANON else None}),
     "login": (None, dict.fromkeys(("GET", "POST"), lambda o, p, x: OK if p == ANON else REDIRECT)),
     "logout": (None, {"GET": lambda o, p, x: 405, "POST": lambda o, p, x: 302}),
+    # Single sign-on's start and return: not served until OIDC_ISSUER is set (tests/test_sso.py
+    # and tests/browser/test_sso.py sign in through them against a real provider).
+    "sso-start": (None, {"GET": lambda o, p, x: 404}),
+    "sso-callback": (None, {"GET": lambda o, p, x: 404}),
     "home": (None, {"GET": SIGNED_IN_OK}),
 }
 

@@ -14,13 +14,14 @@ from django.utils import timezone
 from audits.core import reserve, sampling, stats
 from audits.core.errors import DomainError, StateConflict
 from audits.infra import files
-from audits.models import Case, Cycle, Event, FollowUp, Frame, SampledCase
+from audits.models import Cycle, Event, FollowUp, Frame, SampledCase
 from audits.models.cycles import DEFAULT_MINIMUM_PER_STRATUM
 from audits.selectors import frames, snapshot
 from audits.selectors.sample_record import FRAMES, next_ranks, overlapping_draws
 from audits.services import lifecycle
 from audits.services.audit_window import cycle_window_from_draw
 from audits.services.history import event_record
+from audits.services.sample_selection import save_selection, store_selection
 
 FOLLOW_UP_STRATUM = "follow-up"
 SERIALIZATION_FAILURE = "40001"
@@ -101,63 +102,6 @@ def _write_exclusions_file(cycle: Cycle, name: str) -> tuple[dict[str, int], str
 
     _, sha256 = files.store(FRAMES, name, write)
     return counts, sha256
-
-
-def _save_selection(cycle: Cycle, selected: list[sampling.Selected]) -> list[SampledCase]:
-    ids = dict(
-        Case.objects.filter(case_ref__in=[s.case_ref for s in selected]).values_list(
-            "case_ref", "id"
-        )
-    )
-    return SampledCase.objects.bulk_create(
-        SampledCase(
-            cycle=cycle,
-            case_id=ids[s.case_ref],
-            stratum=s.stratum,
-            rank=s.rank,
-            selection_key=s.selection_key,
-        )
-        for s in selected
-    )
-
-
-def _store_selection(cycle: Cycle, selected: list[sampling.Selected]) -> None:
-    """The draw's selection stored: in PostgreSQL one INSERT from arrays, each case looked up
-    by its reference there (bench/sampling.py, 100,000 cases, n = 1,000, this shared machine,
-    three draws each: 0.17-0.25 s as ``_save_selection``, with model instances and 8,000
-    bound values, against 0.02-0.04 s); elsewhere ``_save_selection``."""
-    if connection.vendor != "postgresql":
-        _save_selection(cycle, selected)
-        return
-    columns = {"ref": [], "stratum": [], "rank": [], "key": []}
-    for item in selected:
-        columns["ref"].append(item.case_ref)
-        columns["stratum"].append(item.stratum)
-        columns["rank"].append(item.rank)
-        columns["key"].append(item.selection_key)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {SampledCase._meta.db_table}
-                (cycle_id, case_id, stratum, rank, selection_key, status, replacement_reason,
-                 is_follow_up)
-            SELECT %s, s.case_id, s.stratum, s.rank, s.key, %s, '', false
-            FROM (
-                -- Each case found by its reference through the index; a join would hash
-                -- the whole register. OFFSET 0: looked up once, not again for the WHERE.
-                SELECT s.*, (SELECT c.id FROM {Case._meta.db_table} c
-                             WHERE c.case_ref = s.case_ref) AS case_id
-                FROM unnest(%s::varchar[], %s::text[], %s::int[], %s::text[])
-                     AS s(case_ref, stratum, rank, key)
-                OFFSET 0
-            ) AS s
-            WHERE s.case_id IS NOT NULL
-            """,  # noqa: S608 - table names from the models, values bound
-            [cycle.pk, SampledCase.Status.SELECTED, *columns.values()],
-        )
-        stored = cursor.rowcount
-    if stored != len(selected):  # a case deleted meanwhile: never a silently smaller sample
-        raise StateConflict("The register changed while the sample was being drawn; draw again.")
 
 
 def sample_draw(*, cycle: Cycle, actor, witness_input: str | None = "") -> Frame:
@@ -278,7 +222,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
             drawn_by=actor,
         )
         selected = [item for stratum in drawn.values() for item in stratum]
-        _store_selection(cycle, selected)
+        store_selection(cycle, selected)
         follow_ups = _include_follow_ups(cycle, {item.case_ref for item in selected})
         cycle.status = Cycle.Status.SAMPLED
         cycle.save(update_fields=["status"])
@@ -383,7 +327,7 @@ def sample_extend(*, cycle: Cycle, actor, sizes: dict[str, int], reason: str) ->
             errors["reason"] = ["say why the sample is extended"]
         if errors:
             raise DomainError("The extension is not valid.", fields=errors)
-        added = _save_selection(cycle, next_ranks(cycle, extra))
+        added = save_selection(cycle, next_ranks(cycle, extra))
         event_record(
             actor=actor,
             verb="sample.extended",
@@ -410,7 +354,7 @@ def sample_replace(*, sampled_case: SampledCase, actor, reason: str) -> SampledC
         following = next_ranks(cycle, {sampled_case.stratum: 1})
         if not following:
             raise StateConflict(f"No cases are left in stratum {sampled_case.stratum!r}.")
-        (replacement,) = _save_selection(cycle, following)
+        (replacement,) = save_selection(cycle, following)
         sampled_case.status = SampledCase.Status.REPLACED
         sampled_case.replaced_by = replacement
         sampled_case.replacement_reason = reason
