@@ -8,9 +8,10 @@ is expected, lone UTF-16 surrogates, objects where text is expected, and dates o
 and never a 2xx or a 500."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
@@ -165,6 +166,20 @@ def world(people, teams, make_person, client_for):
     ids["findings"] = final.pk
     ids["programme-entries"] = programme.programme_entry_create(
         actor=lead, fields={"year": 2099, "kind": "random", "name": "Monthly", "month": 1}
+    ).pk
+    # An outsider's read access to the cycle (an administrator's grant), to change.
+    from audits.services.external_access import external_access_grant
+
+    outsider = User.objects.create_user("inspector_ian", first_name="Ian", last_name="Inspector")
+    ids["external-access"] = external_access_grant(
+        actor=people["admin_ada"],
+        person=outsider,
+        cycle=cycle,
+        organisation="Ofsted",
+        purpose="inspection",
+        scope="sample",
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=6),
     ).pk
     names = ("qa_lead_quinn", "admin_ada", "auditor_alice")
     clients = [client_for(people[name]) for name in names] + [client_for(practitioner)]

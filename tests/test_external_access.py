@@ -412,7 +412,7 @@ def test_the_report_lists_who_had_access_when_and_how_many_reads(world, ian):
     assert rows[0]["starts_on"] == date.today().isoformat()
     assert rows[1]["scope"] == "A case records review"
     assert rows[1]["cases"] == 2
-    pdf = reports.report_file(report, "pdf").read_bytes()
+    pdf = reports.report_file_bytes(report, "pdf")
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "External access" in text
     assert "Ian Inspector (Ofsted), inspection" in text

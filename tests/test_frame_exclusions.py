@@ -6,9 +6,10 @@ import gzip
 from datetime import date
 
 import pytest
+from django.core.files.storage import storages
 
 from audits.models import Case, Cycle, SampledCase
-from audits.selectors import frames, sample_record
+from audits.selectors import frames
 from audits.services import sample
 
 CLOSED, RECENT = "closed before the period", "audited in the last 12 months"
@@ -69,8 +70,8 @@ def test_a_rule_turned_off_leaves_its_cases_in_the_frame(left_out):
 
 def test_the_drawn_frames_exclusions_file_lists_them_so(left_out, people):
     frame = sample.sample_draw(cycle=left_out, actor=people["qa_lead_quinn"])
-    path = sample_record.frames_dir() / frame.exclusions_file
-    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+    with storages["frames"].open(frame.exclusions_file, "rb") as stored:
+        lines = gzip.decompress(stored.read()).decode().splitlines()
     assert lines == ["case_ref,reason", *(f"{ref},{reason}" for ref, reason in EXPECTED)]
     assert frame.exclusion_counts == {CLOSED: 3, RECENT: 3}
     assert frame.size == 24
