@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.core.files.storage import storages
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 
 from audits.core.pack_manifest import MANIFEST_NAME, manifest_bytes, sha256_hex
@@ -262,6 +263,9 @@ def test_a_manager_still_blind_to_half_a_double_audit_gets_no_pack(cycle, lead, 
     """The QA lead who audits one half of a double audit and has not submitted would see the
     other half in the pack: no pack for them until they submit, whatever else they hold."""
     pack = built(cycle, lead)
+    browser = Client()
+    browser.force_login(lead)
+    assert b'id="cycle-build-pack"' in browser.get(f"/cycles/{cycle.pk}/").content
     second = Audit.objects.filter(
         assignment__sampled_case__cycle=cycle, assignment__role="second"
     ).first()
@@ -275,6 +279,12 @@ def test_a_manager_still_blind_to_half_a_double_audit_gets_no_pack(cycle, lead, 
     client = client_for(User.objects.get(pk=lead.pk))
     assert client.post(f"/api/v1/cycles/{cycle.pk}/pack/").status_code == 404
     assert client.get(f"/api/v1/packs/{pack.pk}/download/").status_code == 404
+    # The cycle page offers no button that would answer 404, and says when it will.
+    browser.force_login(User.objects.get(pk=lead.pk))
+    page = browser.get(f"/cycles/{cycle.pk}/")
+    assert page.status_code == 200
+    assert b'id="cycle-build-pack"' not in page.content
+    assert b"once you have submitted your own audits" in page.content
 
 
 def test_a_crash_mid_build_leaves_no_pack_and_the_job_is_retried(cycle, lead, pack_storage):

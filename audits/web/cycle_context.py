@@ -13,6 +13,7 @@ from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
 from audits.models import Audit, Cycle, Staff
 from audits.selectors import sample_record
+from audits.selectors.packs import pack_cycles_for
 from audits.services import sample
 from audits.services.cycles import PLAN_DEFAULTS
 from audits.web import cycle_lists
@@ -203,6 +204,11 @@ def render_cycle(request, cycle: Cycle, *, status=200, **extra):
     context = {**base, **plan_context(cycle, base["plan"]), **extra}
     context |= picker_options(context)
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
+    # The pack button only for those who may have the pack (a manager still blind to half
+    # of a double audit in this cycle may not, until they submit: selectors/packs.py).
+    context["may_pack"] = (
+        context["frame"] is not None and pack_cycles_for(request.user).filter(pk=cycle.pk).exists()
+    )
     extend_errors = (context.get("extend_summary") or {}).get("fields", {})
     context["extend_reason_errors"] = extend_errors.get("extend-reason", [])
     if context["frame"] is None:
