@@ -39,6 +39,26 @@ ACTION_SORTS = {
 }
 
 
+# Each row's links, by the name the template uses.
+ACTION_LINKS = {
+    "view": "web:action",
+    "evidence": "web:action-evidence",
+    "advance": "web:action-advance",
+}
+
+
+def _owner_choices(scoped) -> list[tuple[int, str]]:
+    """(id, "name, team") of everyone who owns an action on the board: a person's team tells
+    two people of the same name apart."""
+    rows = (
+        Staff.objects.filter(actions__in=scoped)
+        .distinct()
+        .order_by("name", "pk")
+        .values_list("pk", "name", "team__name")
+    )
+    return [(pk, f"{name}, {team or 'no team'}") for pk, name, team in rows]
+
+
 @role_required(*ACTION_READERS)
 def action_board(request):
     scoped = scoping.actions_for(request.user)
@@ -64,7 +84,9 @@ def action_board(request):
     rows, sort = listing.sorted_rows(request, rows, sorts=ACTION_SORTS, default="due")
     found = listing.paginate(request, rows, noun=("action", "actions"), sort=sort)
     managed = permissions.verify_team_ids(request.user)
+    links = {name: listing.link_to(route) for name, route in ACTION_LINKS.items()}
     for action in found["rows"]:
+        action.links = {name: link(action.pk) for name, link in links.items()}
         action.overdue = action_service.is_overdue(action, today)
         # A Verify button only where it can succeed (maker and checker): otherwise why not.
         if action.status == Action.Status.DONE:
@@ -82,10 +104,8 @@ def action_board(request):
             ("newest", "Newest first"),
         ],
         "teams": scoping.teams_for(request.user).filter(actions__in=scoped).distinct(),
-        "owners": Staff.objects.filter(actions__in=scoped)
-        .select_related("team")
-        .distinct()
-        .order_by("name", "pk"),
+        "owners": _owner_choices(scoped),
+        "back": request.get_full_path(),
         "statuses": Action.Status.choices,
         "may_update": roles.has_role(request.user, roles.MANAGER),
     }
