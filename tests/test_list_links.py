@@ -20,3 +20,31 @@ def test_a_row_link_takes_only_integer_keys():
     link = link_to("web:moderate")
     with pytest.raises(ValueError):
         link("1/../../admin")
+
+
+HOSTILE = "<script>alert(1)</script> \"quoted\" & 'single'"
+
+
+def test_the_case_suggestions_escape_what_they_list():
+    from audits.templatetags.words import join_options
+
+    html = str(join_options(["C1", HOSTILE]))
+    assert "<script>" not in html
+    assert html.startswith('<option value="C1"></option><option value="&lt;script&gt;')
+    assert "&quot;quoted&quot; &amp; &#x27;single&#x27;" in html
+
+
+@pytest.mark.django_db
+def test_the_owner_options_escape_names_and_references():
+    from audits.models import Staff, Team
+    from audits.web.action_new import owner_groups
+
+    team = Team.objects.create(name="Team <b>")
+    Staff.objects.create(staff_ref="S<1>", name=HOSTILE, team=team)
+    groups = {group["team"]: str(group["options"]) for group in owner_groups("S<1>")}
+    html = groups["Team <b>"]
+    assert "<script>" not in html and "<b>" not in html
+    assert html == (
+        '<option value="S&lt;1&gt;" selected>&lt;script&gt;alert(1)&lt;/script&gt; '
+        "&quot;quoted&quot; &amp; &#x27;single&#x27;, Team &lt;b&gt; (S&lt;1&gt;)</option>"
+    )

@@ -86,10 +86,16 @@ def escalation_acknowledge(*, escalation: Escalation, actor, response: str = "")
 
 
 def is_overdue(escalation: Escalation, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    if escalation.status == Escalation.Status.ACKNOWLEDGED:
-        return escalation.acknowledged_at > escalation.due_at
-    return now > escalation.due_at
+    return was_overdue(
+        escalation.status, escalation.due_at, escalation.acknowledged_at, now or timezone.now()
+    )
+
+
+def was_overdue(status: str, due_at: datetime, acknowledged_at, now: datetime) -> bool:
+    """Acknowledged after its deadline, or still open past it."""
+    if status == Escalation.Status.ACKNOWLEDGED:
+        return acknowledged_at > due_at
+    return now > due_at
 
 
 def escalations_remind_overdue(now: datetime | None = None) -> int:

@@ -1,6 +1,7 @@
 """Safeguarding escalations waiting to be acknowledged by the case's manager."""
 
 from django.contrib import messages
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -22,18 +23,29 @@ WORDS = {
 }
 
 
+# What a row shows, read as values (no six joined models built per row).
+ROW_FIELDS = ("pk", "raised_at", "concern", "due_at", "status", "acknowledged_at", "response")
+ROW_COLUMNS = {
+    "case_ref": F("audit__assignment__sampled_case__case__case_ref"),
+    "team": F("audit__assignment__sampled_case__case__team__name"),
+    "raised_first": F("raised_by__first_name"),
+    "raised_last": F("raised_by__last_name"),
+    "raised_username": F("raised_by__username"),
+    "acknowledged_username": F("acknowledged_by__username"),
+}
+
+
 def _render(request, *, status=200, failed=None, error=None, typed=""):
     filters = {
         "q": listing.text_param(request, "q"),
         "team": listing.int_param(request, "team"),
     }
-    rows = scoping.escalations_for(request.user).select_related(
-        "audit__assignment__sampled_case__case__team", "raised_by", "acknowledged_by"
-    )
+    rows = scoping.escalations_for(request.user)
     if filters["q"]:
         rows = rows.filter(audit__assignment__sampled_case__case__case_ref__icontains=filters["q"])
     if filters["team"]:
         rows = rows.filter(audit__assignment__sampled_case__case__team_id=filters["team"])
+    rows = rows.values(*ROW_FIELDS, **ROW_COLUMNS)
     waiting = listing.paginate(
         request,
         rows.filter(status=Escalation.Status.OPEN).order_by("due_at", "pk"),
@@ -51,10 +63,19 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
     )
     now = timezone.now()
     shown = [*waiting["rows"], *done["rows"]]
+    acknowledge_link = listing.link_to("web:escalation-acknowledge")
     for escalation in shown:
-        escalation.overdue = escalation_service.is_overdue(escalation, now)
-        escalation.typed = typed if escalation.pk == failed else ""
-        escalation.errors = []
+        pk = escalation["pk"]
+        escalation["acknowledge_url"] = acknowledge_link(pk)
+        escalation["raised_by"] = (
+            f"{escalation.pop('raised_first')} {escalation.pop('raised_last')}".strip()
+            or escalation["raised_username"]
+        )
+        escalation["overdue"] = escalation_service.was_overdue(
+            escalation["status"], escalation["due_at"], escalation["acknowledged_at"], now
+        )
+        escalation["typed"] = typed if pk == failed else ""
+        escalation["errors"] = []
     error_summary = None
     if error is not None:
         # Each acknowledge form has its own response box: the summary links to the one used.
@@ -65,8 +86,8 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
             renamed, {box: "What has been done"}, default=box, words={box: WORDS["response"]}
         )
         for escalation in shown:
-            if escalation.pk == failed:
-                escalation.errors = error_summary["fields"].get(box, [])
+            if escalation["pk"] == failed:
+                escalation["errors"] = error_summary["fields"].get(box, [])
     context = {
         "open": waiting,
         "acknowledged": done,
