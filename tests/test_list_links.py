@@ -48,3 +48,26 @@ def test_the_owner_options_escape_names_and_references():
         '<option value="S&lt;1&gt;" selected>&lt;script&gt;alert(1)&lt;/script&gt; '
         "&quot;quoted&quot; &amp; &#x27;single&#x27;, Team &lt;b&gt; (S&lt;1&gt;)</option>"
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("as_values", [False, True])
+def test_reading_every_key_first_gives_the_same_pages(rf, as_values):
+    from audits.models import Team
+    from audits.web.listing import paginate
+
+    Team.objects.bulk_create(Team(name=f"Team {n % 7} #{n}") for n in range(23))
+    rows = Team.objects.order_by("name", "pk")
+    if as_values:
+        rows = rows.values("pk", "name")
+    for number in ("1", "2", "3", "4", "x", ""):
+        request = rf.get("/", {"page": number})
+        counted = paginate(request, rows, noun=("team", "teams"), per_page=10)
+        listed = paginate(request, rows, noun=("team", "teams"), per_page=10, keys_first=True)
+        assert listed["rows"] == counted["rows"] and len(listed["rows"]) in (3, 10)
+        assert (listed["total"], listed["first_text"], listed["last_text"]) == (
+            counted["total"],
+            counted["first_text"],
+            counted["last_text"],
+        )
+        assert listed["numbers"] == counted["numbers"] and listed["total"] == 23

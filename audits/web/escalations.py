@@ -53,6 +53,7 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         prefix="open_",
         anchor="open-heading",
         per_page=20,
+        keys_first=True,
     )
     done = listing.paginate(
         request,

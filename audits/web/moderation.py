@@ -88,7 +88,9 @@ def moderation_queue(request):
     rows, filters = _filtered_queue(request)
     rows, sort = listing.sorted_rows(request, rows, sorts=QUEUE_SORTS, default="oldest")
     rows = rows.values(*QUEUE_FIELDS, **QUEUE_COLUMNS)
-    audits = listing.paginate(request, rows, noun=("audit", "audits"), anchor="queue")
+    audits = listing.paginate(
+        request, rows, noun=("audit", "audits"), anchor="queue", keys_first=True
+    )
     moderate_link = listing.link_to("web:moderate")
     for audit in audits["rows"]:
         audit["url"] = moderate_link(audit["pk"])
