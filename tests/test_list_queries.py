@@ -272,6 +272,33 @@ def test_the_new_action_form_reads_the_same_queries_for_5_and_50_audits(cycle):
     assert f'<option value="{audit.assignment.sampled_case.case.case_ref}"></option>' in form
 
 
+def test_the_suggested_cases_are_those_of_the_latest_audits_in_order(cycle, monkeypatch):
+    """Read in two steps (the audits' cases, then their references), the suggestions are
+    the references of the latest audits an action can follow, latest first, each once, as
+    one joined query would list them, and never more than the form suggests."""
+    from audits.selectors import scoping
+    from audits.web import action_new
+
+    audits = list(_audits(cycle).select_related("assignment__sampled_case__case"))
+    now = timezone.now()
+    for n, audit in enumerate(audits[:30]):
+        Audit.objects.filter(pk=audit.pk).update(
+            status="submitted" if n % 3 else "final",
+            submitted_at=now - timedelta(hours=n % 7, minutes=n),
+            overall_grade=2,
+        )
+    lead = scenarios.person(LEAD)
+    joined = action_new._audits(lead).values_list(
+        "assignment__sampled_case__case__case_ref", flat=True
+    )
+    for limit in (500, 10):
+        monkeypatch.setattr(action_new, "SUGGESTED_CASES", limit)
+        with scoping.read_once_per_page():
+            found = action_new.case_suggestions(lead)
+        assert found == list(dict.fromkeys(joined[:limit]))
+        assert len(found) == min(limit, 30)  # the audits not yet started are not listed
+
+
 def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
     """A page is read as its keys in order, then its rows: the rows come back in the order
     of the list, for every sort."""
