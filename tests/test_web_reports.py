@@ -69,9 +69,27 @@ def test_assurance_summaries_by_period(reported):
     assert report.opinion in page
     later = internal.get("/assurance/", {"period_from": "2999-01-01"}).content.decode()
     assert cycle.name not in later
+    boxes = {"period_from_day": "1", "period_from_month": "1", "period_from_year": "2999"}
+    assert cycle.name not in internal.get("/assurance/", boxes).content.decode()
+    before = {"period_to_day": "1", "period_to_month": "1", "period_to_year": "1999"}
+    assert cycle.name not in internal.get("/assurance/", before).content.decode()
+    start = cycle.period_start
+    within = {"period_to_day": start.day, "period_to_month": start.month}
+    within["period_to_year"] = start.year
+    assert cycle.name in internal.get("/assurance/", within).content.decode()
     garbage = internal.get("/assurance/", {"period_from": "soon", "period_to": "31/02/2026"})
     assert garbage.status_code == 200
-    assert b"must be a date" in garbage.content
+    page = garbage.content.decode()
+    # both mistakes at once, in the summary linked to the boxes, and the list unfiltered
+    assert "<title>Error: Assurance summaries" in page
+    assert '<a href="#period_from">The earliest period end must be a real date</a>' in page
+    assert '<a href="#period_to">The latest period start must be a real date</a>' in page
+    assert cycle.name in page
+    half = internal.get("/assurance/", {"period_from_day": "3", "period_from_year": "2026"})
+    assert "The earliest period end must include a month" in half.content.decode()
+    backwards = {"period_from": "2026-06-30", "period_to": "2026-04-01"}
+    reversed_page = internal.get("/assurance/", backwards).content.decode()
+    assert "must be the same as or after the earliest period end" in reversed_page
 
 
 def test_a_report_with_its_conditions(reported):

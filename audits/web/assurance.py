@@ -1,36 +1,40 @@
 """Internal audit's pages: assurance summaries by period, each report with the conditions
 behind its opinion, the sampling record of a cycle, and a re-check of its sample."""
 
-from datetime import date
-
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from audits.core import display
+from audits.core.errors import DomainError
 from audits.models import Assignment, SampledCase
 from audits.selectors import sample_record, scoping
 from audits.services import reports
 from audits.web import listing
 from audits.web.access import INTERNAL_AUDIT, role_required
+from audits.web.errors import summary
 from audits.web.pages import page
 from audits.web.reports import file_links
+from audits.web.task_forms import PeriodFilterForm
 
-
-def _date(raw: str | None, label: str, problems: list[str]):
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{label} must be a date like 2026-03-31.")
-        return None
+PERIOD_LABELS = {
+    "period_from": "Periods ending on or after",
+    "period_to": "Periods starting on or before",
+}
 
 
 @role_required(*INTERNAL_AUDIT)
 def assurance_list(request):
-    problems: list[str] = []
-    period_from = _date(request.GET.get("period_from"), "From", problems)
-    period_to = _date(request.GET.get("period_to"), "To", problems)
+    periods = PeriodFilterForm(request.GET)
+    chosen = periods.cleaned_data if periods.is_valid() else {}
+    period_from, period_to = chosen.get("period_from"), chosen.get("period_to")
+    error_summary = None
+    if periods.errors:
+        fields = {name: list(texts) for name, texts in periods.errors.items()}
+        error_summary = summary(
+            DomainError("Every period is shown until the dates are corrected.", fields=fields),
+            PERIOD_LABELS,
+            default="period_from",
+        )
     rows = scoping.latest_reports_for(request.user).defer("cycle__assignment_summary")
     if period_from:
         rows = rows.filter(cycle__period_end__gte=period_from)
@@ -52,9 +56,8 @@ def assurance_list(request):
     context = {
         "summaries": found,
         "q": q,
-        "period_from": request.GET.get("period_from", ""),
-        "period_to": request.GET.get("period_to", ""),
-        "problems": problems,
+        "typed": request.GET,
+        "error_summary": error_summary,
     }
     return page(request, "audits/assurance.html", context, current="web:assurance")
 

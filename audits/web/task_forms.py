@@ -6,6 +6,7 @@ from django import forms
 
 from audits.core import notification_kinds
 from audits.core.errors import DomainError
+from audits.web.dates import DayMonthYearField
 
 CHOOSE_FILE = "Choose a file to upload"
 CHOOSE_QUESTION = "Choose the question the evidence is for"
@@ -105,3 +106,21 @@ class ReplaceForm(forms.Form):
     def __init__(self, data, *, sampled_cases):
         super().__init__(data)
         self.fields["sampled"].queryset = sampled_cases
+
+
+class PeriodFilterForm(forms.Form):
+    """Internal audit's choice of periods, in day, month and year boxes (an ISO date in one
+    parameter, as older links have it, is read too); both ends optional."""
+
+    period_from = DayMonthYearField(what="the earliest period end", required=False)
+    period_to = DayMonthYearField(what="the latest period start", required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_from"), data.get("period_to")
+        if start and end and end < start:
+            self.add_error(
+                "period_to",
+                "The latest period start must be the same as or after the earliest period end",
+            )
+        return data

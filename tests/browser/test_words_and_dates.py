@@ -126,3 +126,41 @@ def test_an_action_due_on_a_day_that_does_not_exist(browser):
     expect(page.locator(".error-summary")).to_contain_text("The due date must be a real date")
     expect(group.get_by_label("Day")).to_have_value("31")
     browser.check(page, "words-action-due-date-error")
+
+
+def test_internal_audit_chooses_periods_by_day_month_and_year(browser):
+    cycle, _report = scenarios.reported_cycle()
+    page = browser.signed_in("internal.audit")
+    page.goto("/assurance/")
+    expect(page.locator("#assurance-table")).to_contain_text(cycle.name)
+    fill_date(page, "Periods ending on or after", date(2999, 1, 1))
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#assurance-table")).to_have_count(0)
+    expect(
+        page.get_by_role("group", name="Periods ending on or after").get_by_label("Year")
+    ).to_have_value("2999")
+
+    page.goto("/assurance/")
+    fill_date(page, "Periods starting on or before", cycle.period_start)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#assurance-table")).to_contain_text(cycle.name)
+
+    group = page.get_by_role("group", name="Periods ending on or after")
+    group.get_by_label("Day").fill("31")
+    group.get_by_label("Month").fill("2")
+    group.get_by_label("Year").fill("2026")
+    page.get_by_role("group", name="Periods starting on or before").get_by_label("Month").fill("")
+    page.get_by_role("button", name="Show").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text(
+        [
+            "The earliest period end must be a real date",
+            "The latest period start must include a month",
+        ]
+    )
+    expect(page.locator("#period_from-error")).to_contain_text("must be a real date")
+    expect(group.get_by_label("Day")).to_have_value("31")
+    browser.check(page, "words-assurance-period-error")
+    summary.get_by_role("link", name="The earliest period end must be a real date").click()
+    expect(page.locator("#period_from")).to_be_focused()
