@@ -46,7 +46,7 @@ def test_the_upload_starts_a_job_and_its_page_shows_progress_then_the_counts(
     waiting = bob.get(response["Location"]).content.decode()
     assert "Waiting for the import service to start." in waiting
     assert 'http-equiv="refresh"' in waiting, "no JavaScript: the page refreshes itself"
-    assert "import-progress.js" in waiting
+    assert "job-progress.js" in waiting
     run(job)
     done = bob.get(response["Location"]).content.decode()
     assert "Imported 1 rows: 1 new cases, 0 updated." in done

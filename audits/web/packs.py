@@ -1,5 +1,5 @@
 """Inspection pack pages: build a cycle's pack (a button), watch its progress (polled by
-static/audits/pack-progress.js), and download it (through the API's scoped, logged and
+static/audits/job-progress.js), and download it (through the API's scoped, logged and
 hash-checked download)."""
 
 from django.contrib import messages

@@ -1,6 +1,6 @@
 """The register import pages: a manager (or an administrator) uploads a CSV file, which
 starts an import job (audits/services/import_jobs), and watches it on the job's page: a
-progress bar that static/audits/import-progress.js refreshes from the job's JSON (a meta
+progress bar that static/audits/job-progress.js refreshes from the job's JSON (a meta
 refresh without JavaScript), then the counts, or every problem found (nothing written)."""
 
 from django import forms

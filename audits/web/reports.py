@@ -1,5 +1,5 @@
 """Report pages: request a report on a cycle, watch its job's progress (polled by
-static/audits/report-progress.js), download the files, and see earlier versions."""
+static/audits/job-progress.js), download the files, and see earlier versions."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect

@@ -132,3 +132,23 @@ def fill_date(page, label: str, day) -> None:
     group.get_by_label("Day").fill(str(day.day))
     group.get_by_label("Month").fill(str(day.month))
     group.get_by_label("Year").fill(str(day.year))
+
+
+def progress_seen(page, selector: str, tries: int = 240) -> list[int]:
+    """The values a job page's progress bar shows, polled every half second until 100. The
+    page loads itself again when the job ends (static/audits/job-progress.js): a read that
+    meets that reload is tried again."""
+    from playwright.sync_api import Error
+
+    seen: list[int] = []
+    for _ in range(tries):
+        try:
+            value = int(page.locator(selector).evaluate("bar => bar.value"))
+        except Error:  # the page was reloading
+            page.wait_for_timeout(200)
+            continue
+        seen.append(value)
+        if value == 100:
+            break
+        page.wait_for_timeout(500)
+    return seen

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from audits.models import PackJob
 from tests.browser import scenarios
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, progress_seen
 from tests.builders import finished_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -28,14 +28,7 @@ def test_a_pack_is_built_from_the_cycle_page_and_downloaded(browser, live_worker
     job = PackJob.objects.get(cycle=cycle)
     page.wait_for_url(f"**/packs/{job.pk}/")
     expect(page.get_by_text("The inspection pack is being built.")).to_be_visible()
-    bar = page.locator("#pack-progress-bar")
-    seen = []
-    for _ in range(240):
-        value = int(bar.evaluate("bar => bar.value"))
-        seen.append(value)
-        if value == 100:
-            break
-        page.wait_for_timeout(500)
+    seen = progress_seen(page, "#pack-progress-bar")
     assert seen[-1] == 100, f"progress stopped at {seen[-1]}"
     assert seen == sorted(seen), f"progress went backwards: {seen}"
     expect(page.locator("#pack-progress-text")).to_have_text("The inspection pack is ready.")

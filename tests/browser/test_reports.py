@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from audits.models import ReportJob
 from tests.browser import scenarios
-from tests.browser.conftest import ROOT
+from tests.browser.conftest import ROOT, progress_seen
 from tests.builders import finished_cycle
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -23,14 +23,7 @@ def test_a_report_is_requested_and_its_progress_reaches_100(browser, live_worker
     page.get_by_role("button", name="Compile a new report").click()
     job = ReportJob.objects.get(cycle=cycle)
     page.wait_for_url(f"**/reports/{job.pk}/")
-    bar = page.locator("#report-progress-bar")
-    seen = []
-    for _ in range(240):
-        value = int(bar.evaluate("bar => bar.value"))
-        seen.append(value)
-        if value == 100:
-            break
-        page.wait_for_timeout(500)
+    seen = progress_seen(page, "#report-progress-bar")
     assert seen[-1] == 100, f"progress stopped at {seen[-1]} (job {job.status})"
     assert seen == sorted(seen), f"progress went backwards: {seen}"
     expect(page.locator("#report-progress-text")).to_have_text("The report is ready (version 1).")
