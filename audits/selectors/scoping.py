@@ -1,8 +1,7 @@
 """Who may see what: every queryset the API and pages use is scoped here, once per role.
 
 A user's scope is the union of the scopes of the roles they hold. Objects outside scope are
-simply absent from the queryset, so views answer 404 for them without filtering by hand.
-"""
+simply absent from the queryset, so views answer 404 for them without filtering by hand."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -359,13 +358,9 @@ def cycles_managed_by(user) -> QuerySet[Cycle]:
 
 
 def managed_cycle_choices(user) -> list[tuple[int, str]]:
-    """(id, name) of the cycles the user runs, latest period first: a list filter's options,
-    from the ids the page already read (``_managed_cycle_ids``), not the rule again."""
-    return list(
-        Cycle.objects.filter(pk__in=_managed_cycle_ids(user))
-        .order_by("-period_end", "-pk")
-        .values_list("pk", "name")
-    )
+    """(id, name) of the cycles one runs, latest first, from the ids the page read once."""
+    cycles = Cycle.objects.filter(pk__in=_managed_cycle_ids(user)).order_by("-period_end", "-pk")
+    return list(cycles.values_list("pk", "name"))
 
 
 def audits_managed_by(user) -> QuerySet[Audit]:

@@ -8,25 +8,20 @@ whole: a crash mid-build leaves no pack in the storage, only a job to be retried
 
 import hashlib
 import logging
-import time
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from audits.core.errors import StateConflict
 from audits.models import Cycle, PackJob
 from audits.models.packs import PACK_MAX_ATTEMPTS
 from audits.services.history import event_record
-from backend.celery import app as celery_app
+from audits.services.job_lease import LeasedJobs
 
 log = logging.getLogger(__name__)
 PACK_TASK = "worker.tasks.build_pack"
-QUEUED_GRACE = timedelta(seconds=30)
 ACTIVE = (PackJob.Status.QUEUED, PackJob.Status.RUNNING)
 
 
@@ -34,15 +29,12 @@ def _storage():
     return storages["packs"]
 
 
+JOBS = LeasedJobs(PackJob, PACK_TASK, PACK_MAX_ATTEMPTS, sweep_prefix="packs_")
+
+
 def pack_enqueue(job_id: int) -> bool:
     """Send the job to the broker; if it is down the job stays queued for the sweep."""
-    try:
-        celery_app.send_task(PACK_TASK, args=(job_id,), retry=False)
-    except Exception:
-        log.warning("pack job %s could not be enqueued now; the sweep will retry", job_id)
-        return False
-    PackJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
-    return True
+    return JOBS.enqueue(job_id)
 
 
 def pack_request(*, cycle: Cycle, actor) -> tuple[PackJob, bool]:
@@ -62,39 +54,12 @@ def pack_request(*, cycle: Cycle, actor) -> tuple[PackJob, bool]:
 
 
 def pack_claim(job_id: int, task_id: str) -> bool:
-    """Take the job for this task: a queued one, one this same message held (redelivered
-    after a crash) or one whose lease ran out; never a finished one or one another live
-    task holds. A job that has used its attempts is failed instead."""
-    now = timezone.now()
-    claimable = (
-        Q(status=PackJob.Status.QUEUED)
-        | Q(status=PackJob.Status.RUNNING, claimed_by=task_id)
-        | Q(status=PackJob.Status.RUNNING, lease_until__lt=now)
-    )
-    claimed = PackJob.objects.filter(claimable, pk=job_id, attempts__lt=PACK_MAX_ATTEMPTS).update(
-        status=PackJob.Status.RUNNING,
-        claimed_by=task_id,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        lease_until=now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60),
-        progress=0,
-        error="",
-    )
-    if not claimed:
-        PackJob.objects.filter(claimable, pk=job_id, attempts__gte=PACK_MAX_ATTEMPTS).update(
-            status=PackJob.Status.FAILED,
-            finished_at=now,
-            error=f"gave up after {PACK_MAX_ATTEMPTS} attempts",
-        )
-    return bool(claimed)
+    """Take the job for this task (services/job_lease.py)."""
+    return JOBS.claim(job_id, task_id)
 
 
 def pack_progress(job_id: int, task_id: str, value: int) -> None:
-    PackJob.objects.filter(pk=job_id, claimed_by=task_id).update(progress=value)
-    if settings.REPORT_DRILL_PAUSE:
-        # Fault drills only (off by default): hold each stage so a test can kill the worker
-        # part-way through a build.
-        time.sleep(settings.REPORT_DRILL_PAUSE)
+    JOBS.progress(job_id, task_id, value)
 
 
 def pack_name(job: PackJob) -> str:
@@ -143,34 +108,13 @@ def pack_store(
 
 def pack_failed(job_id: int, task_id: str, error: str) -> bool:
     """Record a failed attempt. Returns True if another attempt is allowed."""
-    job = PackJob.objects.filter(pk=job_id, claimed_by=task_id).first()
-    if job is None:
-        return False
-    retry = job.attempts < PACK_MAX_ATTEMPTS
-    PackJob.objects.filter(pk=job_id, claimed_by=task_id).update(
-        status=PackJob.Status.QUEUED if retry else PackJob.Status.FAILED,
-        error=error[:2000],
-        finished_at=None if retry else timezone.now(),
-    )
-    return retry
+    return JOBS.failed(job_id, task_id, error)
 
 
 def packs_sweep() -> dict[str, int]:
     """Re-send jobs left queued (the broker was down, an attempt crashed) and free jobs whose
     lease ran out (their worker died)."""
-    now = timezone.now()
-    expired = PackJob.objects.filter(status=PackJob.Status.RUNNING, lease_until__lt=now)
-    given_up = expired.filter(attempts__gte=PACK_MAX_ATTEMPTS).update(
-        status=PackJob.Status.FAILED, finished_at=now, error="ran past its time limit 3 times"
-    )
-    freed = expired.update(status=PackJob.Status.QUEUED)
-    stale = PackJob.objects.filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - QUEUED_GRACE * 10),
-        status=PackJob.Status.QUEUED,
-        requested_at__lt=now - QUEUED_GRACE,
-    ).values_list("pk", flat=True)
-    sent = sum(pack_enqueue(job_id) for job_id in list(stale))
-    return {"packs_failed": given_up, "packs_freed": freed, "packs_sent": sent}
+    return JOBS.sweep()
 
 
 class PackUnreadable(StateConflict):

@@ -9,12 +9,9 @@ worker.
 """
 
 import logging
-import time
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from audits.core.errors import StateConflict
@@ -23,25 +20,21 @@ from audits.models import Cycle, Report, ReportJob
 from audits.models.reports import MAX_ATTEMPTS
 from audits.selectors.report_build import report_fingerprint
 from audits.services.history import event_record
-from backend.celery import app as celery_app
+from audits.services.job_lease import LeasedJobs
 
 log = logging.getLogger(__name__)
-QUEUED_GRACE = timedelta(seconds=30)
 FILES = {"pdf": "report.pdf", "json": "data.json", "csv": "audits.csv"}
 COMPILE_TASK = "worker.tasks.compile_report"
 REPORTS = "reports"  # the named storage of report files (settings.STORAGES)
 
 
+JOBS = LeasedJobs(ReportJob, COMPILE_TASK, MAX_ATTEMPTS)
+
+
 def enqueue(job_id: int) -> bool:
     """Send the job to the broker. If the broker is down the job stays queued in the
     database and the sweep sends it later, so a request never fails for that."""
-    try:
-        celery_app.send_task(COMPILE_TASK, args=(job_id,), retry=False)
-    except Exception:
-        log.warning("report job %s could not be enqueued now; the sweep will retry", job_id)
-        return False
-    ReportJob.objects.filter(pk=job_id).update(enqueued_at=timezone.now())
-    return True
+    return JOBS.enqueue(job_id)
 
 
 def report_request(*, cycle: Cycle, actor) -> ReportJob:
@@ -57,38 +50,12 @@ def report_request(*, cycle: Cycle, actor) -> ReportJob:
 
 
 def job_claim(job_id: int, task_id: str) -> bool:
-    """Take the job for this task. A queued job, a job this same message already held (it
-    was redelivered after a crash), or one whose lease ran out can be taken; never one that
-    another live task holds or that is finished."""
-    now = timezone.now()
-    lease = now + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    claimable = (
-        Q(status=ReportJob.Status.QUEUED)
-        | Q(status=ReportJob.Status.RUNNING, claimed_by=task_id)
-        | Q(status=ReportJob.Status.RUNNING, lease_until__lt=now)
-    )
-    claimed = ReportJob.objects.filter(claimable, pk=job_id, attempts__lt=MAX_ATTEMPTS).update(
-        status=ReportJob.Status.RUNNING,
-        claimed_by=task_id,
-        attempts=F("attempts") + 1,
-        started_at=now,
-        lease_until=lease,
-        progress=0,
-        error="",
-    )
-    if not claimed:
-        ReportJob.objects.filter(
-            pk=job_id, status=ReportJob.Status.QUEUED, attempts__gte=MAX_ATTEMPTS
-        ).update(status=ReportJob.Status.FAILED, finished_at=now, error="gave up after 3 attempts")
-    return bool(claimed)
+    """Take the job for this task (services/job_lease.py)."""
+    return JOBS.claim(job_id, task_id)
 
 
 def job_progress(job_id: int, task_id: str, value: int) -> None:
-    ReportJob.objects.filter(pk=job_id, claimed_by=task_id).update(progress=value)
-    if settings.REPORT_DRILL_PAUSE:
-        # Fault drills only (off by default): hold each stage so a test can kill the worker
-        # part-way through a compile.
-        time.sleep(settings.REPORT_DRILL_PAUSE)
+    JOBS.progress(job_id, task_id, value)
 
 
 def job_reserve_version(job: ReportJob) -> int:
@@ -180,33 +147,12 @@ def report_store(
 
 def job_failed(job_id: int, task_id: str, error: str) -> bool:
     """Record a failed attempt. Returns True if another attempt is allowed."""
-    job = ReportJob.objects.filter(pk=job_id, claimed_by=task_id).first()
-    if job is None:
-        return False
-    retry = job.attempts < MAX_ATTEMPTS
-    ReportJob.objects.filter(pk=job_id, claimed_by=task_id).update(
-        status=ReportJob.Status.QUEUED if retry else ReportJob.Status.FAILED,
-        error=error[:2000],
-        finished_at=None if retry else timezone.now(),
-    )
-    return retry
+    return JOBS.failed(job_id, task_id, error)
 
 
 def reports_sweep() -> dict[str, int]:
     """Re-send jobs left queued (the broker was down) and free jobs whose lease ran out."""
-    now = timezone.now()
-    expired = ReportJob.objects.filter(status=ReportJob.Status.RUNNING, lease_until__lt=now)
-    given_up = expired.filter(attempts__gte=MAX_ATTEMPTS).update(
-        status=ReportJob.Status.FAILED, finished_at=now, error="ran past its time limit 3 times"
-    )
-    freed = expired.update(status=ReportJob.Status.QUEUED)
-    stale = ReportJob.objects.filter(
-        Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - QUEUED_GRACE * 10),
-        status=ReportJob.Status.QUEUED,
-        requested_at__lt=now - QUEUED_GRACE,
-    ).values_list("pk", flat=True)
-    sent = sum(enqueue(job_id) for job_id in list(stale))
-    return {"failed": given_up, "freed": freed, "sent": sent}
+    return JOBS.sweep()
 
 
 def report_data_changed(report: Report) -> dict:
