@@ -2,35 +2,16 @@
 (sampling record, audits, actions, the report) with a manifest of SHA-256s. The job row is
 the source of truth for the build, as for reports."""
 
-from django.conf import settings
 from django.db import models
 
 from audits.models.cycles import Cycle
+from audits.models.jobs import LeasedJob
 
 PACK_MAX_ATTEMPTS = 3
 
 
-class PackJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-
+class PackJob(LeasedJob):
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="pack_jobs")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    claimed_by = models.CharField(max_length=200, blank=True, help_text="task id holding it")
-    started_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
     stored_name = models.CharField(
         max_length=200, blank=True, help_text="its name in the packs storage, once built"
     )

@@ -1,37 +1,18 @@
 """Report jobs (the database is the source of truth for long work) and the immutable
 report versions they produce."""
 
-from django.conf import settings
 from django.db import models
 
 from audits.models.cycles import Cycle
+from audits.models.jobs import LeasedJob
 
 MAX_ATTEMPTS = 3
 
 
-class ReportJob(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued"
-        RUNNING = "running"
-        DONE = "done"
-        FAILED = "failed"
-
+class ReportJob(LeasedJob):
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="report_jobs")
-    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
     version = models.PositiveIntegerField(null=True, blank=True, help_text="reserved at claim")
-    attempts = models.PositiveSmallIntegerField(default=0)
     as_of = models.DateTimeField(help_text="the moment the figures describe")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    requested_at = models.DateTimeField(auto_now_add=True)
-    claimed_by = models.CharField(max_length=200, blank=True, help_text="task id holding it")
-    started_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-requested_at"]
