@@ -61,6 +61,7 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         noun=("escalation", "escalations"),
         prefix="done_",
         anchor="acknowledged-heading",
+        keys_first=True,  # a council's escalations over the years: a few thousand keys
     )
     now = timezone.now()
     shown = [*waiting["rows"], *done["rows"]]
