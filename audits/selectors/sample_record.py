@@ -86,7 +86,7 @@ def overlapping_draws(*, cycle: Cycle) -> list[dict]:
         .prefetch_related("teams")
         .order_by("frame__drawn_at", "pk")
     )
-    teams = set(cycle.teams.values_list("pk", flat=True))
+    teams = {team.pk for team in cycle.teams.all()}  # prefetched or not
     overlapping = []
     for other in others:
         other_teams = {team.pk for team in other.teams.all()}
