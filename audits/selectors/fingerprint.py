@@ -11,15 +11,16 @@ auditors' staff refs) are taken whole; they are few.
 
 The dashboard reads the fingerprint at every view (``live_figures``). The cycle comes with
 its frame, its teams and the name of who drew it (2 queries, not 6). Each count is its own
-query: all of them as subqueries of one row (tried) made PostgreSQL plan for 8 ms and the
-ORM compile for 20 ms, against about 0.3 ms a query for the 11 apart (bench/pages.py,
-100,000 cases).
+query, compiled once per process (``compiled.py``): all of them as subqueries of one row
+(tried) made PostgreSQL plan for 8 ms and the ORM compile for 20 ms, against some 0.3 ms a
+query for the 11 apart (bench/pages.py, 100,000 cases, on this shared 2-core machine).
 """
 
 import functools
 import hashlib
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db import router
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 
 from audits.core.sampling import verify_script_text
 from audits.models import (
@@ -37,12 +38,14 @@ from audits.models import (
     Staff,
     Team,
 )
+from audits.selectors.compiled import Compiled, rows_of_all
 from audits.selectors.report_inputs import report_setting
 
 
-def _counted(cycle: Cycle) -> dict[str, tuple]:
+def _counted(CYCLE: int) -> dict[str, tuple]:
     """Each counted part: (its rows, {name: aggregate}); every part also counts its rows."""
-    CYCLE, EARLIER = cycle.pk, cycle.period_start
+    # Cycles that ended before this one began: the trend.
+    EARLIER = Subquery(Cycle.objects.filter(pk=CYCLE).values("period_start"))
     return {
         "audits": (
             Audit.objects.filter(assignment__sampled_case__cycle=CYCLE),
@@ -107,27 +110,54 @@ def _cycle(cycle_pk: int) -> Cycle:
     )
 
 
-def _totals(rows, aggregates: dict) -> dict:
-    return rows.order_by().aggregate(rows=Count("pk"), **aggregates)
+def _totals_query(part: str) -> Compiled:
+    """The part's count and aggregates as one row, as ``aggregate()`` gives them (grouped by
+    a constant: no GROUP BY, so an empty set still gives its row)."""
+
+    def build(key: int) -> QuerySet:
+        rows, aggregates = _counted(key)[part]
+        whole = rows.order_by().annotate(whole=Value(1)).values("whole")
+        return whole.annotate(rows=Count("pk"), **aggregates).values_list("rows", *aggregates)
+
+    return Compiled(build)
+
+
+TOTALS = {part: _totals_query(part) for part in _counted(0)}
+NAMES = {part: ("rows", *aggregates) for part, (_rows, aggregates) in _counted(0).items()}
+ACTIONS = Compiled(
+    lambda key: Action.objects.filter(audit__assignment__sampled_case__cycle=key).values_list(
+        "pk", "priority", "status", "due_date", "done_at"
+    )
+)
+AUDITORS = Compiled(
+    lambda key: (
+        Staff.objects.filter(assignments__sampled_case__cycle=key)
+        .values_list("pk", "staff_ref")
+        .distinct()
+    )
+)
+
+
+TEAMS = Compiled(lambda key: Team.objects.values_list("pk", "name"), keyed=False)
 
 
 def fingerprint_parts(cycle: Cycle) -> dict:
-    """The parts the fingerprint hashes (the same parts, and values, whichever way read)."""
+    """The parts the fingerprint hashes (the same parts and values as ``aggregate()`` and
+    ``values_list()`` give: tests/test_fingerprint.py)."""
+    using = router.db_for_read(Cycle)
     cycle = _cycle(cycle.pk)
+    *totals, actions, teams, auditors = rows_of_all(
+        [*TOTALS.values(), ACTIONS, TEAMS, AUDITORS], cycle.pk, using
+    )
     return {
         "setting": report_setting(cycle),
-        **{part: _totals(rows, aggregates) for part, (rows, aggregates) in _counted(cycle).items()},
-        "actions": sorted(
-            Action.objects.filter(audit__assignment__sampled_case__cycle=cycle).values_list(
-                "pk", "priority", "status", "due_date", "done_at"
-            )
-        ),
-        "teams": sorted(Team.objects.values_list("pk", "name")),
-        "auditors": sorted(
-            Staff.objects.filter(assignments__sampled_case__cycle=cycle)
-            .values_list("pk", "staff_ref")
-            .distinct()
-        ),
+        **{
+            part: dict(zip(NAMES[part], values, strict=True))
+            for part, (values,) in zip(TOTALS, totals, strict=True)
+        },
+        "actions": sorted(actions),
+        "teams": sorted(teams),
+        "auditors": sorted(auditors),
         "verify_script": _verify_script_hash(),
     }
 
