@@ -13,7 +13,7 @@ from audits.core import display
 from audits.core.statuses import AUDIT_EDITABLE
 from audits.models import Assignment, Audit, AuditSummary
 from audits.selectors import live_figures, scoping
-from audits.web import charts
+from audits.web import chart_marks, charts
 from audits.web.access import MANAGERS, role_required
 from audits.web.pages import page
 
@@ -107,6 +107,26 @@ def _waiting(cycle) -> int:
     ).count()
 
 
+def _marks(context: dict) -> dict:
+    """The charts' repeated marks and the team table's rows, written in Python."""
+    grades, funnel = context["grades_chart"], context["funnel_chart"]
+    trend, themes = context["trend_chart"], context["themes_chart"]
+    return {
+        "grades_title": chart_marks.grades_title(context["grade_rows"]),
+        "grades_ticks": chart_marks.ticks(grades),
+        "grade_bars": chart_marks.grade_bars(grades),
+        "funnel_ticks": chart_marks.ticks(funnel),
+        "funnel_x_ticks": chart_marks.funnel_x_ticks(funnel),
+        "funnel_points": chart_marks.funnel_points(funnel),
+        "team_rows": chart_marks.team_rows(context["findings"]["by_team"]),
+        "trend_title": chart_marks.trend_title(trend),
+        "trend_ticks": chart_marks.ticks(trend),
+        "trend_points": chart_marks.trend_points(trend),
+        "themes_title": chart_marks.themes_title(themes),
+        "theme_bars": chart_marks.theme_bars(themes),
+    }
+
+
 @role_required(*MANAGERS)
 def dashboard(request):
     cycles = _cycle_choices(request.user)
@@ -139,4 +159,7 @@ def dashboard(request):
             trend_chart=charts.trend_chart(findings["trend"]),
             themes_chart=charts.bar_chart([(t["theme"], t["count"]) for t in findings["themes"]]),
         )
+        context["marks"] = _marks(context)
+        for table in chart_tables.values():
+            table["body"] = chart_marks.table_rows(table)
     return page(request, "audits/dashboard.html", context, current="web:dashboard")
