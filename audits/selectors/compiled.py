@@ -58,7 +58,7 @@ def rows_of_all(queries: list[Compiled], key: int, using: str = "default") -> li
     connection = connections[using]
     fetched = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if _sends_together(connection):
             cursor.execute(
                 "; ".join(sql for _c, sql, _p in statements),
                 [param for _c, _s, params in statements for param in params],
@@ -80,3 +80,12 @@ def rows_of_all(queries: list[Compiled], key: int, using: str = "default") -> li
 
 def _is_sentinel(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value == SENTINEL
+
+
+def _sends_together(connection) -> bool:
+    """PostgreSQL with client-side binding (Django's default with psycopg 3): several
+    statements with their values in one ``execute``. Server-side binding takes one."""
+    return (
+        connection.vendor == "postgresql"
+        and connection.settings_dict.get("OPTIONS", {}).get("server_side_binding") is not True
+    )
