@@ -40,7 +40,7 @@ def _cycle_definition(cycle: Cycle) -> dict:
         "period_start": cycle.period_start.isoformat(),
         "period_end": cycle.period_end.isoformat(),
         "case_types": sorted(cycle.case_types),
-        "teams": sorted(cycle.teams.values_list("name", flat=True)),
+        "teams": sorted(team.name for team in cycle.teams.all()),  # prefetched or not
         "open_on": cycle.frame_open_on.isoformat(),
         "exclude_audited_months": cycle.exclude_audited_months,
         "exclude_closed_before_period": cycle.exclude_closed_before_period,
@@ -91,6 +91,15 @@ def _overrides(cycle: Cycle) -> list[dict]:
     return sorted(rows, key=lambda row: (row["case_ref"], row["auditor"]))
 
 
+def _drawn_by(cycle: Cycle, frame) -> str | None:
+    """Who drew the sample, by name (``_names_of``); the staff name may come with the cycle
+    (read in the same query by ``fingerprint``)."""
+    if not hasattr(cycle, "fp_drawn_by_staff_name") or frame.drawn_by is None:
+        return _names_of([frame.drawn_by]).get(frame.drawn_by_id)
+    user = frame.drawn_by
+    return cycle.fp_drawn_by_staff_name or user.get_full_name() or user.username
+
+
 def _frame(cycle: Cycle) -> dict | None:
     frame = getattr(cycle, "frame", None)
     if frame is None:
@@ -103,7 +112,7 @@ def _frame(cycle: Cycle) -> dict | None:
         "allocation": frame.allocation,
         "exclusions": frame.exclusion_counts,
         "algorithm": f"{frame.algorithm} v{frame.algorithm_version}",
-        "drawn_by": _names_of([frame.drawn_by]).get(frame.drawn_by_id),
+        "drawn_by": _drawn_by(cycle, frame),
         "drawn_at": frame.drawn_at.isoformat(),
         "frame_file": frame.frame_file,
         # The seed's parts (commit, then reveal) and any other draw over the same period

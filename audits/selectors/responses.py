@@ -149,3 +149,63 @@ def finding_of(audit: Audit, staff: Staff | None) -> dict:
             else None
         ),
     }
+
+
+def finding_rows(audit_ids: list[int], staff: Staff | None) -> list[dict]:
+    """What the list of a practitioner's findings shows of each audit (the columns of
+    ``finding_of`` it shows, no answers, domains nor actions), for ``audit_ids`` in that
+    order: three queries however many."""
+    own = (
+        PractitionerResponse.objects.filter(staff=staff)
+        if staff
+        else PractitionerResponse.objects.none()
+    )
+    audits = (
+        Audit.objects.filter(pk__in=audit_ids)
+        .select_related("template", "assignment__sampled_case__case__team")
+        .only(
+            "pk",
+            "status",
+            "submitted_at",
+            "overall_grade",
+            "moderated_overall_grade",
+            "template__grade_scale",
+            "assignment__sampled_case__case__case_ref",
+            "assignment__sampled_case__case__team__name",
+        )
+        .prefetch_related(
+            Prefetch("moderations", Moderation.objects.only("audit_id", "decision", "at")),
+            Prefetch("practitioner_responses", queryset=own, to_attr="own_responses"),
+        )
+    )
+    found = {audit.pk: audit for audit in audits} if audit_ids else {}
+    today = timezone.localdate()
+    rows = []
+    for audit in (found[pk] for pk in audit_ids if pk in found):
+        mine = audit.own_responses[0] if audit.own_responses else None
+        due_on = response_due_on(audit)
+        case = audit.assignment.sampled_case.case
+        rows.append(
+            {
+                "id": audit.pk,
+                "audit": audit.pk,
+                "case_ref": case.case_ref,
+                "team": case.team.name,
+                "overall_grade": audit.final_grade,
+                "overall_label": audit.template.scale.get(audit.final_grade, ""),
+                "finalised_on": finalised_on(audit),
+                "respond_by": due_on,
+                "window_open": due_on is not None and today <= due_on,
+                "my_response": (
+                    {
+                        "verdict": mine.verdict,
+                        "verdict_label": mine.get_verdict_display(),
+                        "comment": mine.comment,
+                        "at": mine.at,
+                    }
+                    if mine
+                    else None
+                ),
+            }
+        )
+    return rows

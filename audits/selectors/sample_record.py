@@ -83,13 +83,14 @@ def overlapping_draws(*, cycle: Cycle) -> list[dict]:
         .exclude(pk=cycle.pk)
         .defer("assignment_summary")  # never shown here, and large on a big cycle
         .select_related("frame")
-        .prefetch_related("teams")
         .order_by("frame__drawn_at", "pk")
     )
-    teams = set(cycle.teams.values_list("pk", flat=True))
+    teams = {team.pk for team in cycle.teams.all()}  # prefetched or not
+    if teams:  # a cycle of every team overlaps any other, whatever its teams
+        others = others.prefetch_related("teams")
     overlapping = []
     for other in others:
-        other_teams = {team.pk for team in other.teams.all()}
+        other_teams = {team.pk for team in other.teams.all()} if teams else set()
         if teams and other_teams and not teams & other_teams:
             continue
         overlapping.append(

@@ -8,22 +8,26 @@ import io
 
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
 
 from audits.core import display
-from audits.core.statuses import AUDIT_COMPLETED, AUDIT_EDITABLE
-from audits.models import Audit
+from audits.core.statuses import AUDIT_EDITABLE
+from audits.models import Assignment, Audit, AuditSummary
 from audits.selectors import live_figures, scoping
-from audits.web import charts, listing
+from audits.web import chart_marks, charts
 from audits.web.access import MANAGERS, role_required
 from audits.web.pages import page
 
 
-def _cycle_choices(user):
-    return (
+def _cycle_choices(user) -> list:
+    """The drawn cycles the manager may see, newest first, each marked with whether a first
+    audit of it is complete (its summary exists exactly while the audit is submitted or
+    final: models/summaries.py); one query for the menu and the default."""
+    completed = AuditSummary.objects.filter(cycle=OuterRef("pk"), role=Assignment.Role.PRIMARY)
+    return list(
         scoping.cycles_managed_by(user)
         .filter(frame__isnull=False)
-        .defer(*listing.CYCLE_ROW_DEFERRED)  # the figures never read the assignment summary
+        .only("pk", "name", "period_end", "audit_due_date")  # what the page shows
+        .annotate(has_completed=Exists(completed))
         .order_by("-period_end", "-pk")
     )
 
@@ -35,16 +39,17 @@ def _int(raw):
         return None
 
 
-def _default_cycle(cycles):
-    """The newest cycle with a completed first audit; else the newest drawn one."""
-    # EXISTS, not a join: a join reads (and PostgreSQL plans) every completed audit.
-    completed = Audit.objects.filter(
-        assignment__sampled_case__cycle=OuterRef("pk"),
-        assignment__role="primary",
-        status__in=AUDIT_COMPLETED,
+def _chosen_cycle(cycles: list, chosen: int | None):
+    """The cycle asked for (404 when not one of ``cycles``); else the newest cycle with a
+    completed first audit; else the newest drawn one."""
+    if chosen:
+        found = next((cycle for cycle in cycles if cycle.pk == chosen), None)
+        if found is None:
+            raise Http404("No such cycle.")
+        return found
+    return next((cycle for cycle in cycles if cycle.has_completed), None) or next(
+        iter(cycles), None
     )
-    with_audits = cycles.filter(Exists(completed))
-    return with_audits.first() or cycles.first()
 
 
 def _percent(value) -> str:
@@ -102,11 +107,30 @@ def _waiting(cycle) -> int:
     ).count()
 
 
+def _marks(context: dict) -> dict:
+    """The charts' repeated marks and the team table's rows, written in Python."""
+    grades, funnel = context["grades_chart"], context["funnel_chart"]
+    trend, themes = context["trend_chart"], context["themes_chart"]
+    return {
+        "grades_title": chart_marks.grades_title(context["grade_rows"]),
+        "grades_ticks": chart_marks.ticks(grades),
+        "grade_bars": chart_marks.grade_bars(grades),
+        "funnel_ticks": chart_marks.ticks(funnel),
+        "funnel_x_ticks": chart_marks.funnel_x_ticks(funnel),
+        "funnel_points": chart_marks.funnel_points(funnel),
+        "team_rows": chart_marks.team_rows(context["findings"]["by_team"]),
+        "trend_title": chart_marks.trend_title(trend),
+        "trend_ticks": chart_marks.ticks(trend),
+        "trend_points": chart_marks.trend_points(trend),
+        "themes_title": chart_marks.themes_title(themes),
+        "theme_bars": chart_marks.theme_bars(themes),
+    }
+
+
 @role_required(*MANAGERS)
 def dashboard(request):
     cycles = _cycle_choices(request.user)
-    chosen = _int(request.GET.get("cycle"))
-    cycle = get_object_or_404(cycles, pk=chosen) if chosen else _default_cycle(cycles)
+    cycle = _chosen_cycle(cycles, _int(request.GET.get("cycle")))
     context = {"cycles": cycles, "cycle": cycle}
     if cycle is not None:
         figures = live_figures.figures_now(cycle)
@@ -118,14 +142,16 @@ def dashboard(request):
                 raise Http404("No such table.")
             return _csv(cycle, download, chart_tables[download])
         grades = [(row[0], row[1]) for row in chart_tables["grades"]["rows"]]
+        completed = sum(n for _, n in grades)
         context.update(
             figures=figures,
             headline=display.headline(figures),
             findings=findings,
             grade_rows=grades,
             tables=chart_tables,
-            completed=sum(n for _, n in grades),
-            waiting=_waiting(cycle),
+            completed=completed,
+            # Shown only while no audit is complete (what to do next).
+            waiting=0 if completed else _waiting(cycle),
             grades_chart=charts.column_chart(grades),
             funnel_chart=charts.funnel_plot(
                 findings["by_team"], findings["funnel"], findings["overall_proportion"]
@@ -133,4 +159,7 @@ def dashboard(request):
             trend_chart=charts.trend_chart(findings["trend"]),
             themes_chart=charts.bar_chart([(t["theme"], t["count"]) for t in findings["themes"]]),
         )
+        context["marks"] = _marks(context)
+        for table in chart_tables.values():
+            table["body"] = chart_marks.table_rows(table)
     return page(request, "audits/dashboard.html", context, current="web:dashboard")

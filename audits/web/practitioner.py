@@ -35,14 +35,12 @@ def _findings(user):
 
 @role_required(*PRACTITIONERS)
 def my_findings(request):
-    staff = _staff(request.user)
-    shown = listing.paginate(
-        request,
-        response_reads.with_finding_reads(_findings(request.user), staff),
-        noun=("audit", "audits"),
-        per_page=25,
-    )
-    shown["rows"] = [response_reads.finding_of(audit, staff) for audit in shown["rows"]]
+    # The keys of all their findings in one query (the audits of their own cases: tens),
+    # paged here, then what the page shows of its rows: 5 queries, not 8, and the scope's
+    # filter read once, not three times.
+    keys = list(_findings(request.user).values_list("pk", flat=True))
+    shown = listing.paginate(request, keys, noun=("audit", "audits"), per_page=25)
+    shown["rows"] = response_reads.finding_rows(shown["rows"], _staff(request.user))
     return page(request, "audits/my_findings.html", {"findings": shown}, current="web:my-findings")
 
 
