@@ -10,6 +10,7 @@ job is finished or has failed for good.
 import hashlib
 import logging
 import uuid
+from contextlib import closing
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from audits.core.register_csv import KINDS
 from audits.infra import files
 from audits.models import ImportJob
 from audits.services.history import event_record
+from audits.services.import_progress import JobProgress
 from audits.services.register_import import ImportRejected, import_scope, register_import
 from audits.services.register_import_sql import Stages
 from backend.celery import app as celery_app
@@ -31,7 +33,6 @@ log = logging.getLogger(__name__)
 
 IMPORT_TASK = "worker.tasks.import_register"
 MAX_ATTEMPTS = 3
-PROGRESS_EVERY = 10_000  # rows checked between two updates of the job row
 
 
 def _storage():
@@ -119,15 +120,8 @@ def import_job_run(*, job_id: int, task_id: str) -> ImportJob | None:
     if not import_job_claim(job_id, task_id):
         return None
     job = ImportJob.objects.select_related("requested_by").get(pk=job_id)
-    checked, stages = 0, Stages()
-
-    def progress(rows: int) -> None:
-        nonlocal checked
-        before, checked = checked, checked + rows
-        if checked <= job.total_rows and checked // PROGRESS_EVERY > before // PROGRESS_EVERY:
-            ImportJob.objects.filter(pk=job_id, claimed_by=task_id).update(rows_checked=checked)
-
-    with _storage().open(job.file_name, "rb") as stream:
+    progress, stages = JobProgress(job, task_id), Stages()
+    with _storage().open(job.file_name, "rb") as stream, closing(progress):
         digest = hashlib.sha256()
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
