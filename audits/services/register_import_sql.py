@@ -1,13 +1,19 @@
 """The cases import on PostgreSQL: the file is loaded with ``COPY`` and written with one
-``INSERT … SELECT … ON CONFLICT``, the checks made once per distinct value, not per row.
+``INSERT … SELECT`` (``… ON CONFLICT`` when some of its cases are there already), the
+checks made once per distinct value, not per row.
 
 Raw SQL, for a bench figure (bench/register_import.py, 1,000,000 new cases, this shared
-2-core machine): the row-by-row import took 114.4 s against a ``COPY`` floor of 1.78 s
-(64x); this path 14.1 s against 0.60 s (23x) in one run, 40.7 s against 1.64 s (25x) in a
-busier one. What is left is the table: the same typed rows inserted into ``audits_case``
-alone (eight indexes, foreign keys) took 8.6 s, so the import is 1.6x that floor; the
-load, value checks and joins cost the rest. The 5x-of-COPY target is below what writing
-into this table costs at all.
+2-core machine; floor: psql ``\\copy`` of the same file into a scratch table with the same
+typed columns; table floor: those typed rows inserted into ``audits_case`` alone, foreign
+keys checked): the row-by-row import took 114.4 s against a ``COPY`` floor of 1.78 s
+(64x). This path took 14.1 s against 0.60 s (23x) with eight indexes, every column joined
+to its values and an ON CONFLICT insert; with five indexes (migration
+0016), values cast in place when they read back unchanged and a plain INSERT for new
+cases, 18.4 and 25.2 s against 1.80 and 2.01 s (10.2x, 12.5x) on a machine three times
+busier, where the old path took 36.2 and 35.6 s (14.0x, 20.2x). The import now costs what
+the table costs: 0.88x and 1.39x the table floor (20.8, 18.1 s); the commit (8 s) is the
+deferred foreign-key checks. The 5x-of-COPY target is below what writing into this table
+costs at all (the bench's docstring has the split).
 
 It only ever ACCEPTS a file; it never words a refusal. Whatever it cannot vouch for, it
 hands back (``None`` from ``cases_sql_prepare``, ``SqlRefused`` from ``write``) and the
@@ -134,7 +140,9 @@ class CasesLoaded:
             # small file keeps the planner's choice (index look-ups into the cases).
             if self.rows > LARGE_FILE:
                 cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")  # the sort by line, in memory
+            # The sort by line (ids in file order, as the row path gives them): in memory up
+            # to about 400,000 rows, on disk beyond (0.06 s of 1,000,000 rows).
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             # How many of the file's cases are there already; those it moves to another
             # team (one Event each), and any of a team the importer does not manage.
             cursor.execute(
