@@ -7,13 +7,13 @@ Raw SQL, for a bench figure (bench/register_import.py, 1,000,000 new cases, this
 typed columns; table floor: those typed rows inserted into ``audits_case`` alone, foreign
 keys checked): the row-by-row import took 114.4 s against a ``COPY`` floor of 1.78 s
 (64x). This path took 14.1 s against 0.60 s (23x) with eight indexes, every column joined
-to its values and an ON CONFLICT insert; with five indexes (migration
-0016), values cast in place when they read back unchanged and a plain INSERT for new
-cases, 18.4 and 25.2 s against 1.80 and 2.01 s (10.2x, 12.5x) on a machine three times
-busier, where the old path took 36.2 and 35.6 s (14.0x, 20.2x). The import now costs what
-the table costs: 0.88x and 1.39x the table floor (20.8, 18.1 s); the commit (8 s) is the
-deferred foreign-key checks. The 5x-of-COPY target is below what writing into this table
-costs at all (the bench's docstring has the split).
+to its values and an ON CONFLICT insert. With five indexes (migration 0016), values cast
+in place when they read back unchanged and a plain INSERT for new cases: 16.1 and 19.7 s
+against 1.39 and 1.38 s (11.7x, 14.3x) on a machine twice as busy, where the old path
+took 37.2 and 43.8 s (22.5x, 24.0x) run in turn. The import now costs what the table
+costs: 0.88x and 1.25x the table floor (18.3, 15.7 s); its commit (6-7 s) is the deferred
+foreign-key checks. The 5x-of-COPY target is below what writing into this table costs at
+all (the bench's docstring has the split).
 
 It only ever ACCEPTS a file; it never words a refusal. Whatever it cannot vouch for, it
 hands back (``None`` from ``cases_sql_prepare``, ``SqlRefused`` from ``write``) and the
