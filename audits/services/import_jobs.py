@@ -10,6 +10,7 @@ job is finished or has failed for good.
 import hashlib
 import logging
 import uuid
+from contextlib import closing
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,14 +24,15 @@ from audits.core.register_csv import KINDS
 from audits.infra import files
 from audits.models import ImportJob
 from audits.services.history import event_record
+from audits.services.import_progress import JobProgress
 from audits.services.register_import import ImportRejected, import_scope, register_import
+from audits.services.register_import_sql import Stages
 from backend.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
 IMPORT_TASK = "worker.tasks.import_register"
 MAX_ATTEMPTS = 3
-PROGRESS_EVERY = 10_000  # rows checked between two updates of the job row
 
 
 def _storage():
@@ -118,15 +120,8 @@ def import_job_run(*, job_id: int, task_id: str) -> ImportJob | None:
     if not import_job_claim(job_id, task_id):
         return None
     job = ImportJob.objects.select_related("requested_by").get(pk=job_id)
-    checked = 0
-
-    def progress(rows: int) -> None:
-        nonlocal checked
-        before, checked = checked, checked + rows
-        if checked <= job.total_rows and checked // PROGRESS_EVERY > before // PROGRESS_EVERY:
-            ImportJob.objects.filter(pk=job_id, claimed_by=task_id).update(rows_checked=checked)
-
-    with _storage().open(job.file_name, "rb") as stream:
+    progress, stages = JobProgress(job, task_id), Stages()
+    with _storage().open(job.file_name, "rb") as stream, closing(progress):
         digest = hashlib.sha256()
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
@@ -134,6 +129,7 @@ def import_job_run(*, job_id: int, task_id: str) -> ImportJob | None:
             _finish(job, status=ImportJob.Status.FAILED, message="The stored file has changed.")
             return job
         stream.seek(0)
+        stages.lap("hash")
         try:
             outcome = register_import(
                 kind=job.kind,
@@ -141,6 +137,7 @@ def import_job_run(*, job_id: int, task_id: str) -> ImportJob | None:
                 actor=job.requested_by,
                 dry_run=job.dry_run,
                 progress=progress,
+                stages=stages,
             )
         except ImportRejected as rejected:
             with transaction.atomic():
@@ -169,6 +166,9 @@ def import_job_run(*, job_id: int, task_id: str) -> ImportJob | None:
         created=outcome.created,
         updated=outcome.updated,
     )
+    stages.lap("finish")
+    # Where the time went (bench/register_import.py reads it from this record).
+    log.info("import job %s finished: %s", job.pk, stages.rounded(), extra={"stages": stages})
     return job
 
 

@@ -25,6 +25,7 @@ from audits.services.history import event_record
 from audits.services.register_import_sql import (
     CasesLoaded,
     SqlRefused,
+    Stages,
     cases_sql_drop,
     cases_sql_prepare,
 )
@@ -271,8 +272,10 @@ def _import_loaded(loaded: CasesLoaded, scope: ImportScope, dry_run: bool) -> Im
                 )
             outcome = ImportOutcome("cases", dry_run, loaded.rows, created, updated, "sql")
             _record(scope.actor, outcome)
+            loaded.stages.lap("events")
     except (SqlRefused, IntegrityError):  # IntegrityError: a deferred check at commit
         return None
+    loaded.stages.lap("commit")
     return outcome
 
 
@@ -284,6 +287,7 @@ def register_import(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
     method: str = "auto",
+    stages: Stages | None = None,
 ) -> ImportOutcome:
     """Check the whole file; if any row is bad raise ImportRejected and write nothing.
 
@@ -294,15 +298,19 @@ def register_import(
     by its key in one transaction, in batches as it is checked, so a 100,000-row file never
     exists as 100,000 model objects at once; a bad row anywhere rolls the transaction back.
     ``actor`` decides the scope (see import_scope); the answer, dry run or not, is the same
-    for a case that does not exist and a case the actor may not write.
+    for a case that does not exist and a case the actor may not write. ``stages`` receives
+    the time spent in each stage.
     """
+    stages = stages or Stages()
     if kind not in KINDS:
         raise DomainError("Unknown import kind.", fields={"kind": [f"one of {', '.join(KINDS)}"]})
     spec = KINDS[kind]
     scope = import_scope(actor=actor, kind=kind)
     if method == "auto" and kind == "cases" and connection.vendor == "postgresql":
         try:
-            loaded = cases_sql_prepare(fileobj, _lookups(kind, scope, refs=False), scope.team_names)
+            lookups = _lookups(kind, scope, refs=False)
+            stages.lap("scope")
+            loaded = cases_sql_prepare(fileobj, lookups, scope.team_names, stages)
             if loaded is not None:
                 if progress:
                     progress(loaded.rows)  # every value checked; outside the write, so seen
@@ -311,7 +319,9 @@ def register_import(
                     return outcome
         finally:
             cases_sql_drop()
+            stages.lap("drop")
     lookups = _lookups(kind, scope)
+    stages.lap("scope")
     upsert = UPSERTS[kind]
     counts = [0, 0]  # created, updated
     batch: list[dict] = []
@@ -338,6 +348,7 @@ def register_import(
                 flush()
             outcome = ImportOutcome(kind, dry_run, checked.rows, *counts)
             _record(actor, outcome)
+            stages.lap("rows")
     except _OutOfScopeMeanwhile:
         raise ImportRejected(
             [RowError(0, "case_ref", "a case of a team you do not manage was added meanwhile")], 1
@@ -348,4 +359,5 @@ def register_import(
         raise ImportRejected(
             [RowError(0, None, f"database refused the file: {error}")], 1
         ) from None
+    stages.lap("commit")
     return outcome
