@@ -75,3 +75,31 @@ def test_the_drawn_frames_exclusions_file_lists_them_so(left_out, people):
     assert lines == ["case_ref,reason", *(f"{ref},{reason}" for ref, reason in EXPECTED)]
     assert frame.exclusion_counts == {CLOSED: 3, RECENT: 3}
     assert frame.size == 24
+
+
+@pytest.mark.postgres
+def test_an_exclusions_file_of_many_blocks_in_postgresql_lists_and_counts_every_case(
+    left_out, people
+):
+    """In PostgreSQL the lines are built in the database and written 10,000 at a time:
+    more than a block of left-out cases, under both rules and in mixed case, still gives
+    every case once, in ``frames.exclusions``' order, and the counts by reason."""
+    team = left_out.teams.model.objects.get(name="Child Protection One")
+    Case.objects.bulk_create(
+        Case(
+            case_ref=f"{'ab'[ref % 2]}{'Xy'[ref % 3 % 2]}-{ref}",
+            team=team,
+            case_type="cp",
+            opened_on=date(2024, 1, 1),
+            closed_on=date(2024, 6, 1),
+        )
+        for ref in range(frames.FRAME_BLOCK + 500)
+    )
+    expected = list(frames.exclusions(left_out))
+    assert len(expected) == frames.FRAME_BLOCK + 500 + len(EXPECTED)
+    frame = sample.sample_draw(cycle=left_out, actor=people["qa_lead_quinn"])
+    with storages["frames"].open(frame.exclusions_file, "rb") as stored:
+        lines = gzip.decompress(stored.read()).decode().splitlines()
+    assert lines == ["case_ref,reason", *(f"{ref},{reason}" for ref, reason in expected)]
+    assert frame.exclusion_counts == {CLOSED: frames.FRAME_BLOCK + 503, RECENT: 3}
+    assert list(frame.exclusion_counts) == [CLOSED, RECENT]  # in the rules' order

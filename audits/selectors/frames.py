@@ -3,6 +3,7 @@ were left out. Selection runs in PostgreSQL when the database is PostgreSQL.
 """
 
 import math
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from itertools import islice
@@ -103,16 +104,57 @@ def exclusions(cycle: Cycle) -> Iterator[tuple[str, str]]:
     rules = _exclusion_rules(cycle)
     if not rules:
         return
-    first = SqlCase(*[When(rule, then=Value(n)) for n, (_, rule) in enumerate(rules)])
     left_out = (
         _candidates(cycle)
-        .annotate(first_rule=first)
+        .annotate(first_rule=_first_rule(rules))
         .filter(first_rule__isnull=False)
         .order_by("first_rule", "case_ref")
         .values_list("case_ref", "first_rule")
     )
     for case_ref, number in left_out.iterator(chunk_size=5000):
         yield case_ref, rules[number][0]
+
+
+def _first_rule(rules: list[tuple[str, Q]]) -> SqlCase:
+    """The number of a candidate's first exclusion rule, NULL for a case in the frame."""
+    return SqlCase(*[When(rule, then=Value(n)) for n, (_, rule) in enumerate(rules)])
+
+
+def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
+    """The exclusions file's lines: (rule number, ``case_ref,reason\n`` as bytes) in the
+    order of ``exclusions`` (PostgreSQL), with the reasons by rule number, for
+    ``exclusion_line_blocks``; None when no rule is on."""
+    rules = _exclusion_rules(cycle)
+    if not rules:
+        return None
+    inner_sql, inner_params = (
+        _candidates(cycle)
+        .annotate(first_rule=_first_rule(rules))
+        .filter(first_rule__isnull=False)
+        .values("case_ref", "first_rule")
+        .order_by()
+        .query.sql_with_params()
+    )
+    reasons = [reason for reason, _ in rules]
+    sql = f"""
+        SELECT x.first_rule,
+               convert_to(x.case_ref || ',' || (%s::text[])[x.first_rule + 1] || E'\\n', 'UTF8')
+        FROM ({inner_sql}) AS x
+        ORDER BY x.first_rule, x.case_ref
+    """  # noqa: S608 - inner_sql is the ORM's: placeholders and fixed fragments only
+    return sql, [reasons, *inner_params], reasons
+
+
+def exclusion_line_blocks(raw_connection, sql: str, params: list) -> Iterator[tuple[bytes, dict]]:
+    """(block of lines, lines by rule number), as ``frame_line_blocks`` reads the frame:
+    built in the database, streamed in chunks (PostgreSQL may sort in parallel), never
+    held whole. The ORM's rows formatted one by one in Python took 3.3-7.6 s for a register
+    of 1,000,000 cases of which 804,000 were closed before the period (bench/sampling.py's
+    register so altered, this shared machine), this 1.2-1.6 s."""
+    with psycopg.Cursor(raw_connection) as cursor:  # not the cursor class Django sets
+        rows = cursor.stream(sql, params, binary=True, size=FRAME_BLOCK)
+        while batch := list(islice(rows, FRAME_BLOCK)):
+            yield b"".join(line for _, line in batch), Counter(rule for rule, _ in batch)
 
 
 def strata_sizes(cycle: Cycle) -> dict[str, int]:
