@@ -121,9 +121,13 @@ def _first_rule(rules: list[tuple[str, Q]]) -> SqlCase:
 
 
 def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
-    """The exclusions file's lines: (rule number, ``case_ref,reason\n`` as bytes) in the
-    order of ``exclusions`` (PostgreSQL), with the reasons by rule number, for
-    ``exclusion_line_blocks``; None when no rule is on."""
+    """The exclusions file's lines: (rule number, ``case_ref,reason\\n`` as bytes) reason
+    by reason in the rules' order, each reason's cases by case_ref in code point order, as
+    in the frame (PostgreSQL), with the reasons by rule number, for
+    ``exclusion_line_blocks``; None when no rule is on. One sort key, the rule's letter then
+    the case_ref: sorted by (rule, case_ref), PostgreSQL cannot shorten the keys (only a
+    leading key is) and took 1.73 s where this takes 0.90 s (bench/sampling.py's register
+    of 1,000,000 cases with 800,000 closed before the period, this shared machine)."""
     rules = _exclusion_rules(cycle)
     if not rules:
         return None
@@ -140,7 +144,7 @@ def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
         SELECT x.first_rule,
                convert_to(x.case_ref || ',' || (%s::text[])[x.first_rule + 1] || E'\\n', 'UTF8')
         FROM ({inner_sql}) AS x
-        ORDER BY x.first_rule, x.case_ref
+        ORDER BY (chr(65 + x.first_rule) || x.case_ref) COLLATE "C"
     """  # noqa: S608 - inner_sql is the ORM's: placeholders and fixed fragments only
     return sql, [reasons, *inner_params], reasons
 
@@ -154,7 +158,8 @@ def exclusion_line_blocks(raw_connection, sql: str, params: list) -> Iterator[tu
     with psycopg.Cursor(raw_connection) as cursor:  # not the cursor class Django sets
         rows = cursor.stream(sql, params, binary=True, size=FRAME_BLOCK)
         while batch := list(islice(rows, FRAME_BLOCK)):
-            yield b"".join(line for _, line in batch), Counter(rule for rule, _ in batch)
+            rules, lines = zip(*batch, strict=True)
+            yield b"".join(lines), Counter(rules)
 
 
 def strata_sizes(cycle: Cycle) -> dict[str, int]:
