@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from django.core.files.storage import storages
 
+from audits.core import sampling
 from audits.models import Case, Cycle, SampledCase
 from audits.selectors import frames
 from audits.services import sample
@@ -106,3 +107,12 @@ def test_an_exclusions_file_of_many_blocks_in_postgresql_lists_and_counts_every_
     assert lines == ["case_ref,reason", *(f"{ref},{reason}" for ref, reason in expected)]
     assert frame.exclusion_counts == {CLOSED: frames.FRAME_BLOCK + 503, RECENT: 3}
     assert list(frame.exclusion_counts) == [CLOSED, RECENT]  # in the rules' order
+
+
+def test_a_left_out_case_ref_with_a_line_break_stops_the_draw_and_leaves_no_file(left_out, people):
+    """A line break in a case_ref would split its line in two (and, in PostgreSQL, the
+    counts read from the lines' endings): the draw refuses it, on either database."""
+    Case.objects.filter(case_ref="2003").update(case_ref="2003\nclosed")
+    with pytest.raises(sampling.SamplingError, match="line break"):
+        sample.sample_draw(cycle=left_out, actor=people["qa_lead_quinn"])
+    assert not storages["frames"].exists(f"cycle-{left_out.pk}-exclusions.csv.gz")

@@ -3,7 +3,6 @@ were left out. Selection runs in PostgreSQL when the database is PostgreSQL.
 """
 
 import math
-from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from itertools import islice
@@ -121,13 +120,14 @@ def _first_rule(rules: list[tuple[str, Q]]) -> SqlCase:
 
 
 def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
-    """The exclusions file's lines: (rule number, ``case_ref,reason\\n`` as bytes) reason
-    by reason in the rules' order, each reason's cases by case_ref in code point order, as
-    in the frame (PostgreSQL), with the reasons by rule number, for
-    ``exclusion_line_blocks``; None when no rule is on. One sort key, the rule's letter then
-    the case_ref: sorted by (rule, case_ref), PostgreSQL cannot shorten the keys (only a
-    leading key is) and took 1.73 s where this takes 0.90 s (bench/sampling.py's register
-    of 1,000,000 cases with 800,000 closed before the period, this shared machine)."""
+    """The exclusions file's lines ``case_ref,reason\\n`` as bytes, reason by reason in
+    the rules' order, each reason's cases by case_ref in code point order, as in the frame
+    (PostgreSQL), for ``frame_line_blocks``; with the reasons in the rules' order. None when
+    no rule is on. One sort key, the rule's letter then the case_ref: sorted by (rule,
+    case_ref), PostgreSQL cannot shorten the keys (only a leading key is) and took 1.73 s
+    where this takes 0.90 s (bench/sampling.py's register of 1,000,000 cases with 800,000
+    closed before the period, this shared machine). The lines alone, not their rule
+    numbers too: a second column cost 0.5 s more to read there."""
     rules = _exclusion_rules(cycle)
     if not rules:
         return None
@@ -141,25 +141,11 @@ def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
     )
     reasons = [reason for reason, _ in rules]
     sql = f"""
-        SELECT x.first_rule,
-               convert_to(x.case_ref || ',' || (%s::text[])[x.first_rule + 1] || E'\\n', 'UTF8')
+        SELECT convert_to(x.case_ref || ',' || (%s::text[])[x.first_rule + 1] || E'\\n', 'UTF8')
         FROM ({inner_sql}) AS x
         ORDER BY (chr(65 + x.first_rule) || x.case_ref) COLLATE "C"
     """  # noqa: S608 - inner_sql is the ORM's: placeholders and fixed fragments only
     return sql, [reasons, *inner_params], reasons
-
-
-def exclusion_line_blocks(raw_connection, sql: str, params: list) -> Iterator[tuple[bytes, dict]]:
-    """(block of lines, lines by rule number), as ``frame_line_blocks`` reads the frame:
-    built in the database, streamed in chunks (PostgreSQL may sort in parallel), never
-    held whole. The ORM's rows formatted one by one in Python took 3.3-7.6 s for a register
-    of 1,000,000 cases of which 804,000 were closed before the period (bench/sampling.py's
-    register so altered, this shared machine), this 1.2-1.6 s."""
-    with psycopg.Cursor(raw_connection) as cursor:  # not the cursor class Django sets
-        rows = cursor.stream(sql, params, binary=True, size=FRAME_BLOCK)
-        while batch := list(islice(rows, FRAME_BLOCK)):
-            rules, lines = zip(*batch, strict=True)
-            yield b"".join(lines), Counter(rules)
 
 
 def strata_sizes(cycle: Cycle) -> dict[str, int]:

@@ -12,6 +12,7 @@ from audits.selectors import frames
 from audits.selectors.sample_record import FRAMES
 
 HEADER = b"case_ref,reason\n"
+LINE_BREAK = "a case_ref left out of the frame contains a line break"
 
 
 def write_exclusions_file(cycle: Cycle, name: str) -> tuple[dict[str, int], str]:
@@ -25,16 +26,25 @@ def write_exclusions_file(cycle: Cycle, name: str) -> tuple[dict[str, int], str]
 
     def write_rows(compressed) -> None:
         for case_ref, reason in frames.exclusions(cycle):
+            if "\n" in case_ref:
+                raise sampling.SamplingError(LINE_BREAK)
             compressed.write(f"{case_ref},{reason}\n".encode())
             counted[reason] = counted.get(reason, 0) + 1
 
     def write_blocks(compressed) -> None:
         sql, params, reasons = lines
+        endings = {reason: f",{reason}\n".encode() for reason in reasons}
         connection.ensure_connection()
-        for block, by_rule in frames.exclusion_line_blocks(connection.connection, sql, params):
+        for block, count in frames.frame_line_blocks(connection.connection, sql, params):
+            # Each line ends with its reason; a line break inside a case_ref would make the
+            # counts (and the file) wrong, so the block is checked to hold one per line.
+            by_reason = {reason: block.count(ending) for reason, ending in endings.items()}
+            if block.count(b"\n") != count or sum(by_reason.values()) != count:
+                raise sampling.SamplingError(LINE_BREAK)
             compressed.write(block)
-            for rule, count in sorted(by_rule.items()):
-                counted[reasons[rule]] = counted.get(reasons[rule], 0) + count
+            for reason, n in by_reason.items():
+                if n:
+                    counted[reason] = counted.get(reason, 0) + n
 
     def write(stream) -> None:
         with gzip.GzipFile(
