@@ -8,22 +8,28 @@ Needs PostgreSQL (the draw selects inside the database there) and pandas
 history tables of the database it is given: point it at a scratch database only.
 
 For each size it builds a fresh register with PostgreSQL itself (12 teams x 5 case types =
-60 strata, refs ``C0000001``..., stored in shuffled order, 2% closed before the period and
-so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, and times:
+60 strata, refs ``C0000001``..., stored in shuffled order, ``--closed-before`` percent
+(default 2) closed before the period and so left out, 2% closed during it), plans a fixed
+sample of ``--n`` cases allocated proportionally, and times:
 
-- draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own: plan and
-  exclusions file, the frame streamed to the gzip CSV with its hash, the frozen-frame
-  Event, then (commit, then reveal: the seed needs the frame hash, so this waits for it)
-  the server's random bits, the seed and the selection in PostgreSQL, SampledCase rows,
-  Frame row and Event. Its per-phase times go to stderr.
+- draw_s (a): ``sample_draw`` as the service runs it, a transaction of its own, on one
+  connection: the strata sizes and the plan, the exclusions file (lines built in the
+  database, written in blocks), the frame streamed to the gzip CSV with its hash, the
+  frozen-frame Event, then (commit, then reveal: the seed needs the frame hash, so this
+  waits for it) the server's random bits, the seed and the selection in PostgreSQL
+  (every key computed, only the few under a bound labelled and ranked), SampledCase rows,
+  Frame row and Event. draw_steps: the best draw's steps (the functions it calls, timed
+  by wrapping them; ``rest`` is the remainder: locks, Frame row, follow-ups, commit).
 - floor_s (b): the best known way to do the same work, and the least any verifiable
   method must do: the product's own streaming read of the frame (``frames.frame_line_blocks``:
   a plain query in libpq's chunked-rows mode, which PostgreSQL may sort in parallel, not a
   server-side cursor) written as the same gzip CSV bytes with the same frame hash (checked),
-  then one pass in PostgreSQL computing every frame row's SHA-256 selection key, laid out
-  as the draw lays them out (on one connection, one after the other, the hash in the
-  database as the draw hashes). Nothing else: no plan, no strata sizes, no exclusions file,
-  no selection kept, nothing stored.
+  then one pass in PostgreSQL computing every frame row's SHA-256 selection key and
+  comparing it with a bound, laid out as the draw lays them out (on one connection, one
+  after the other; the frame's cases as the draw filters them, not labelled with their
+  stratum, as the draw labels only the cases under its bound). Nothing else: no plan, no
+  strata sizes, no exclusions file, no ranking, nothing stored. floor_steps: its stream
+  (sorted read, gzip, file) and hash pass.
 - random_s (c): ``row_number() OVER (PARTITION BY stratum ORDER BY random()) <= n_h`` on
   the same frame, allocation given: fast, but nobody can re-check it.
 - replace_s: one replacement (``sample_replace``) in the last draw's sample, untimed by
@@ -33,14 +39,28 @@ so excluded), plans a fixed sample of ``--n`` cases allocated proportionally, an
   before it) and labels each case's stratum, exported to CSV (psql's \\copy, or COPY
   through psycopg if there is no psql), then sampled with pandas
   (``groupby("stratum").sample(frac=n/N)``) and the sample written, in a process of its
-  own with pandas already imported.
+  own with pandas already imported. analyst_steps: the export and the pandas part.
 
 Times are the best of ``--repeats`` runs (default 3), the four methods interleaved: the
 machine may be shared. draw_peak_mb is the largest rise of this process's resident memory
 during a draw (VmHWM, reset just before, minus VmRSS then); draw_peak_rss_mb is the
 absolute peak, Django included. The database server's memory is in neither.
 Targets at 1,000,000 cases: draw_over_floor <= 1.5, draw_over_analyst <= 1.0 and
-draw_peak_mb < 300. Progress and per-phase times of the draw go to stderr.
+draw_peak_mb < 300. Progress and per-phase times of each method go to stderr.
+
+Where the time goes, and what was measured and not kept (1,000,000 cases, this shared
+2-core machine): the floor alone is 1.4-1.9x the analyst, whose export is unsorted and
+who computes no key: the frame's sorted read is 0.6 s of PostgreSQL time before the first
+row (against 0.12 s to count it), every key's SHA-256 about 0.45 s. gzip level 1 (the
+frame's and the exclusions file's) costs 0.07 s on the 29 MB frame (level 6: 0.28 s).
+Not kept: COPY of the sorted frame (1.06 s against 0.78 s streamed); a temporary table of
+the frame read twice (0.34 s to fill, then 0.67 s to stream and 0.73 s to hash); the keys
+hashed in Python from lines kept from the stream (0.49-0.69 s on one core against
+0.45-0.60 s in PostgreSQL on two); the frame read in case_ref order from a covering index
+instead of sorted (0.62 s against 0.72 s only when the planner is forced, and a 68 MB
+index on the register); the strata sizes and exclusions read on a second connection
+during the frame's stream (no gain, see ``audits/services/sample.py``); one grouped read
+for the strata sizes and the exclusions' counts (0.19 s against 0.09 s for the sizes).
 """
 
 import argparse
@@ -138,8 +158,10 @@ class PeakRss:
 # --- register -----------------------------------------------------------------------------
 
 
-def build_register(cases: int):
-    """Empty the tables, then insert ``cases`` cases with PostgreSQL; returns the actor."""
+def build_register(cases: int, closed_before: int = 2):
+    """Empty the tables, then insert ``cases`` cases with PostgreSQL (``closed_before`` in
+    100 closed before the period, 2 in 100 closed during it); returns the actor."""
+    check(0 <= closed_before <= 98, "--closed-before is a percentage from 0 to 98")
     from django.contrib.auth import get_user_model
     from django.db import connection
 
@@ -158,11 +180,12 @@ def build_register(cases: int):
         "team_id": "(%s::bigint[])[1 + i %% %s]",
         "case_type": "(%s::text[])[1 + (i / %s) %% %s]",
         "opened_on": "date '2019-01-01' + (i %% 1500)",
-        "closed_on": "CASE WHEN i %% 50 = 0 THEN date '2024-06-01' "
-        "WHEN i %% 50 = 1 THEN date '2025-05-15' END",
+        "closed_on": "CASE WHEN i %% 100 >= 98 THEN date '2025-05-15' "
+        "WHEN i %% 100 < %s THEN date '2024-06-01' END",
         "updated_at": "now()",
     }
     params = [[t.pk for t in teams], TEAMS, list(CASE_TYPES), TEAMS, len(CASE_TYPES)]
+    params.append(closed_before)
     # Other required columns (added to Case later) get their model default.
     for field in Case._meta.concrete_fields:
         if field.column in columns or field.primary_key or field.null:
@@ -205,6 +228,8 @@ def forget_draws() -> None:
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE audits_sampledcase, audits_frame, audits_event CASCADE")
     storage = storages[FRAMES]
+    if not storage.exists(""):  # no draw yet in a fresh DATA_DIR
+        return
     for name in storage.listdir("")[1]:
         if name.endswith(".csv.gz"):
             storage.delete(name)
@@ -219,8 +244,8 @@ class PhaseTimer:
     TARGETS = (
         ("audits.selectors.frames", "strata_sizes"),
         ("audits.selectors.frames", "select_in_database"),
-        ("audits.services.sample", "_write_exclusions_file"),
-        ("audits.core.sampling", "write_frame_blocks"),  # on the second connection, meanwhile
+        ("audits.services.sample", "write_exclusions_file"),
+        ("audits.core.sampling", "write_frame_blocks"),  # the frame streamed to its file
         ("audits.services.sample", "store_selection"),
         ("audits.services.sample", "event_record"),
     )
@@ -271,39 +296,69 @@ def run_draw(n: int, actor):
     named = sum(phases.times.values())
     parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.times.items())
     log(f"  (a) draw {elapsed:.2f}s [{parts}, rest {elapsed - named:.2f}s]")
-    return elapsed, memory, cycle, frame
+    steps = {name.split(".")[-1]: round(seconds, 3) for name, seconds in phases.times.items()}
+    steps["rest"] = round(elapsed - named, 3)
+    return elapsed, memory, cycle, frame, steps
 
 
 # --- (b) the floor ------------------------------------------------------------------------
 
 
-def run_floor(cycle, out_path: Path) -> tuple[float, str, int]:
+def run_floor(cycle, out_path: Path, n: int) -> dict:
     """The product's streaming read of the frame to its gzip CSV, then every row's key
-    hashed in PostgreSQL; nothing else (see the module docstring)."""
+    computed in PostgreSQL and compared with a bound; nothing else (see the module
+    docstring). Returns its time, its two steps' times, the frame hash and the rows."""
     from django.db import connection, transaction
 
     from audits.core import sampling
     from audits.selectors import frames, snapshot
 
     lines_sql, lines_params = frames.frame_lines_sql(cycle)
-    sql, params = frames.frame_sql(cycle)
-    hash_pass = (
-        f"SELECT count(*), sum(get_byte(sha256(convert_to(%s || ':' || f.case_ref, 'UTF8')), 0)) "
-        f"FROM ({sql}) AS f"
+    # The frame's cases as the draw filters them, but neither labelled nor joined to a
+    # stratum: the draw's selection labels only the few cases under its bound, so a hash
+    # pass that labels every row would be slower than the product's (it was: best of 6 at
+    # 1,000,000 cases on this shared machine, 0.86 s against the selection's 0.73 s).
+    cases_sql, cases_params = (
+        frames.frame_cases(cycle).values("case_ref").order_by().query.sql_with_params()
     )
+    # Counted, not returned: returning the few rows under the bound made PostgreSQL scan
+    # on one core (it expects a third of the rows), 1.54 s against 0.79 s.
+    hash_pass = (
+        f"SELECT count(*) FROM ({cases_sql}) AS f "
+        "WHERE sha256(convert_to(%s || ':' || f.case_ref, 'UTF8')) <= %s"
+    )
+    population = frames.frame_cases(cycle).count()
+    bound = frames._selection_bound(n, population)  # about n keys under it, as the draw's
     rows = 0
+
+    def counted(blocks):
+        nonlocal rows
+        for block, lines in blocks:
+            rows += lines
+            yield block, lines
+
     start = time.perf_counter()
     with transaction.atomic():
         with connection.cursor() as cursor:
             snapshot.repeatable_read(cursor)
             snapshot.tune_for_large_reads(cursor)  # the draw's settings too
+        connection.ensure_connection()
         with out_path.open("wb") as out:
             blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
-            frame_hash = sampling.write_frame_blocks(blocks, out)
+            frame_hash = sampling.write_frame_blocks(counted(blocks), out)
+        streamed = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute(hash_pass, [SEED, *params])
-            rows, _ = cursor.fetchone()
-    return time.perf_counter() - start, frame_hash, rows
+            cursor.execute(hash_pass, [*cases_params, SEED, bound])
+            (under_bound,) = cursor.fetchone()
+    end = time.perf_counter()
+    check(0 < under_bound < rows, f"the floor's hash pass found {under_bound} keys under its bound")
+    return {
+        "seconds": end - start,
+        "stream_s": streamed - start,
+        "hash_s": end - streamed,
+        "frame_hash": frame_hash,
+        "rows": rows,
+    }
 
 
 def file_sha256(path: Path) -> str:
@@ -414,12 +469,14 @@ def run_analyst(n: int, cycle, folder: Path, repeat: int) -> dict:
 # --- main ---------------------------------------------------------------------------------
 
 
-def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) -> dict:
+def bench_size(
+    cases: int, n: int, repeats: int, *, profile: bool, trace: bool, closed_before: int
+) -> dict:
     from audits.services.sample import cycle_plan
 
     log(f"building a register of {cases:,} cases")
     start = time.perf_counter()
-    actor = build_register(cases)
+    actor = build_register(cases, closed_before)
     log(f"  built in {time.perf_counter() - start:.1f}s")
     plan = cycle_plan(cycle=new_cycle(n))
     allocation = plan["allocation"]
@@ -427,11 +484,12 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
     scratch = Path(tempfile.mkdtemp(prefix="bench-sampling-work-"))
     best = {"draw": float("inf"), "floor": float("inf"), "random": float("inf")}
     best["analyst"] = float("inf")
+    steps_of_best: dict[str, dict] = {}  # each method's steps in its best run
     peak_mb = peak_rss_mb = 0.0
     for repeat in range(1, repeats + 1):
         log(f"  run {repeat}/{repeats}, frame of {plan['population']:,}, n={n}")
         forget_draws()
-        draw_s, memory, cycle, frame = run_draw(n, actor)
+        draw_s, memory, cycle, frame, draw_steps = run_draw(n, actor)
         peak_mb = max(peak_mb, memory.rise_mb)
         peak_rss_mb = max(peak_rss_mb, memory.peak_kb / 1024)
         log(f"      peak rise {memory.rise_mb:.0f} MB (peak RSS {memory.peak_kb / 1024:.0f} MB)")
@@ -439,11 +497,18 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         selection_path = frame.selection_path
 
         floor_path = scratch / "floor-frame.csv.gz"
-        floor_s, floor_hash, rows = run_floor(cycle, floor_path)
-        log(f"  (b) floor {floor_s:.2f}s ({rows:,} rows)")
+        floor = run_floor(cycle, floor_path, n)
+        floor_s, rows = floor["seconds"], floor["rows"]
+        log(
+            f"  (b) floor {floor_s:.2f}s [stream to file {floor['stream_s']:.2f}s, "
+            f"hash pass {floor['hash_s']:.2f}s] ({rows:,} rows)"
+        )
         # Same output work: the floor wrote the very bytes the draw stored.
         check(rows == frame.size, f"the floor read {rows} rows, the draw {frame.size}")
-        check(floor_hash == frame.frame_hash, "the floor's frame hash differs from the draw's")
+        check(
+            floor["frame_hash"] == frame.frame_hash,
+            "the floor's frame hash differs from the draw's",
+        )
         check(
             file_sha256(floor_path) == frame.file_hashes["frame"],
             "the floor's frame file differs from the draw's",
@@ -463,13 +528,21 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         )
         release_memory()
 
-        for name, seconds in (
-            ("draw", draw_s),
-            ("floor", floor_s),
-            ("random", random_s),
-            ("analyst", analyst_s),
+        analyst_steps = {
+            "export": round(analysis["export_s"], 3),
+            "pandas": round(analyst_s - analysis["export_s"], 3),
+        }
+        floor_steps = {"stream": round(floor["stream_s"], 3), "hash": round(floor["hash_s"], 3)}
+        for name, seconds, steps in (
+            ("draw", draw_s, draw_steps),
+            ("floor", floor_s, floor_steps),
+            ("random", random_s, None),
+            ("analyst", analyst_s, analyst_steps),
         ):
-            best[name] = min(best[name], seconds)
+            if seconds < best[name]:
+                best[name] = seconds
+                if steps is not None:
+                    steps_of_best[name] = steps
     extra = {"replace_s": round(run_replacement(cycle, actor), 3)}
     if trace:
         extra["draw_tracemalloc_mb"] = round(tracemalloc_draw(n, actor), 1)
@@ -479,6 +552,7 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
     return {
         "bench": "sampling",
         "cases": cases,
+        "closed_before_pct": closed_before,
         "strata": len(plan["strata"]),
         "frame": plan["population"],
         "n": n,
@@ -495,6 +569,9 @@ def bench_size(cases: int, n: int, repeats: int, *, profile: bool, trace: bool) 
         "selection_path": selection_path,
         "analyst_export": exporter,
         **extra,
+        "draw_steps": steps_of_best["draw"],
+        "floor_steps": steps_of_best["floor"],
+        "analyst_steps": steps_of_best["analyst"],
     }
 
 
@@ -559,6 +636,12 @@ def main() -> None:
     )
     parser.add_argument("--n", type=int, default=1000, help="sample size (default: 1000)")
     parser.add_argument(
+        "--closed-before",
+        type=int,
+        default=2,
+        help="percent of the register closed before the period, so left out (default: 2)",
+    )
+    parser.add_argument(
         "--repeats",
         type=int,
         default=0,
@@ -578,7 +661,14 @@ def main() -> None:
     setup_django()
     for cases in (int(size) for size in args.sizes.split(",")):
         repeats = args.repeats or 3
-        result = bench_size(cases, args.n, repeats, profile=args.profile, trace=args.tracemalloc)
+        result = bench_size(
+            cases,
+            args.n,
+            repeats,
+            profile=args.profile,
+            trace=args.tracemalloc,
+            closed_before=args.closed_before,
+        )
         print(json.dumps(result), flush=True)
 
 

@@ -103,16 +103,49 @@ def exclusions(cycle: Cycle) -> Iterator[tuple[str, str]]:
     rules = _exclusion_rules(cycle)
     if not rules:
         return
-    first = SqlCase(*[When(rule, then=Value(n)) for n, (_, rule) in enumerate(rules)])
     left_out = (
         _candidates(cycle)
-        .annotate(first_rule=first)
+        .annotate(first_rule=_first_rule(rules))
         .filter(first_rule__isnull=False)
         .order_by("first_rule", "case_ref")
         .values_list("case_ref", "first_rule")
     )
     for case_ref, number in left_out.iterator(chunk_size=5000):
         yield case_ref, rules[number][0]
+
+
+def _first_rule(rules: list[tuple[str, Q]]) -> SqlCase:
+    """The number of a candidate's first exclusion rule, NULL for a case in the frame."""
+    return SqlCase(*[When(rule, then=Value(n)) for n, (_, rule) in enumerate(rules)])
+
+
+def exclusion_lines_sql(cycle: Cycle) -> tuple[str, list, list[str]] | None:
+    """The exclusions file's lines ``case_ref,reason\\n`` as bytes, reason by reason in
+    the rules' order, each reason's cases by case_ref in code point order, as in the frame
+    (PostgreSQL), for ``frame_line_blocks``; with the reasons in the rules' order. None when
+    no rule is on. One sort key, the rule's letter then the case_ref: sorted by (rule,
+    case_ref), PostgreSQL cannot shorten the keys (only a leading key is) and took 1.73 s
+    where this takes 0.90 s (bench/sampling.py's register of 1,000,000 cases with 800,000
+    closed before the period, this shared machine). The lines alone, not their rule
+    numbers too: a second column cost 0.5 s more to read there."""
+    rules = _exclusion_rules(cycle)
+    if not rules:
+        return None
+    inner_sql, inner_params = (
+        _candidates(cycle)
+        .annotate(first_rule=_first_rule(rules))
+        .filter(first_rule__isnull=False)
+        .values("case_ref", "first_rule")
+        .order_by()
+        .query.sql_with_params()
+    )
+    reasons = [reason for reason, _ in rules]
+    sql = f"""
+        SELECT convert_to(x.case_ref || ',' || (%s::text[])[x.first_rule + 1] || E'\\n', 'UTF8')
+        FROM ({inner_sql}) AS x
+        ORDER BY (chr(65 + x.first_rule) || x.case_ref) COLLATE "C"
+    """  # noqa: S608 - inner_sql is the ORM's: placeholders and fixed fragments only
+    return sql, [reasons, *inner_params], reasons
 
 
 def strata_sizes(cycle: Cycle) -> dict[str, int]:

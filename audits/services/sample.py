@@ -5,8 +5,6 @@ Nobody picks or drops a case by hand: every case in a sample is there because of
 under the seed, and a replaced case stays on the record next to its replacement.
 """
 
-import gzip
-
 from django.db import OperationalError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -20,6 +18,7 @@ from audits.selectors import frames, snapshot
 from audits.selectors.sample_record import FRAMES, next_ranks, overlapping_draws
 from audits.services import lifecycle
 from audits.services.audit_window import cycle_window_from_draw
+from audits.services.frame_exclusions import write_exclusions_file
 from audits.services.history import event_record
 from audits.services.sample_selection import save_selection, store_selection
 
@@ -88,22 +87,6 @@ def cycle_plan(*, cycle: Cycle) -> dict:
     }
 
 
-def _write_exclusions_file(cycle: Cycle, name: str) -> tuple[dict[str, int], str]:
-    """The frame's left-out candidates with their reasons, as gzip CSV, stored as ``name``
-    in the frames storage; counts per reason and the file's SHA-256."""
-    counts: dict[str, int] = {}
-
-    def write(stream) -> None:
-        with gzip.GzipFile(filename="", fileobj=stream, mode="wb", mtime=0) as compressed:
-            compressed.write(b"case_ref,reason\n")
-            for case_ref, reason in frames.exclusions(cycle):
-                compressed.write(f"{case_ref},{reason}\n".encode())
-                counts[reason] = counts.get(reason, 0) + 1
-
-    _, sha256 = files.store(FRAMES, name, write)
-    return counts, sha256
-
-
 def sample_draw(*, cycle: Cycle, actor, witness_input: str | None = "") -> Frame:
     """Draw the sample once, by commit then reveal: freeze the frame and record its hash,
     only then read fresh bits from the server's secure generator, derive the seed from the
@@ -157,18 +140,18 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
         exclusions_name = f"cycle-{cycle.pk}-exclusions.csv.gz"
         try:
             if in_postgresql:
-                # The frame is streamed to its file (and hashed) from a server-side cursor;
-                # then, with the seed known, the selection runs in the database with the
-                # same SHA-256 rule. All on this connection, one statement after another:
-                # a second connection streaming the frame meanwhile (pg_export_snapshot, a
-                # thread) saved too little to keep in a request. bench/sampling.py, this
-                # shared 2-core machine, best of 3, two rounds each: 100,000 cases, draw
-                # 0.81 / 0.93 s with it (floor 0.49 / 0.55) and 0.93 / 1.17 s without
-                # (floor 0.50 / 0.64), draw_over_floor 1.67-1.70 against 1.83-1.88;
-                # 1,000,000 cases, 4.9 s with (floor 6.9) and 8.0 s without (floor 11.8),
-                # draw_over_floor 0.71 against 0.68, both within the target of 1.5.
+                # The strata sizes read; the exclusions file and then the frame streamed to
+                # their files (and hashed) in blocks of lines built in the database; then,
+                # with the seed known, the selection in the database by the same SHA-256
+                # rule.
+                # All on this connection, one statement after another: a second connection
+                # reading the sizes and exclusions meanwhile (snapshot.in_parallel) saved
+                # nothing on this shared 2-core machine (bench/sampling.py's register,
+                # 1,000,000 cases, 6 draws each way interleaved: best 1.54 s with it and
+                # 1.52 s without, median 2.34 and 2.43 s), nor did a second connection
+                # streaming the frame in an earlier session.
                 plan = _planned(cycle)
-                exclusion_counts, exclusions_sha256 = _write_exclusions_file(cycle, exclusions_name)
+                exclusion_counts, exclusions_sha256 = write_exclusions_file(cycle, exclusions_name)
                 connection.ensure_connection()
                 lines_sql, lines_params = frames.frame_lines_sql(cycle)
                 blocks = frames.frame_line_blocks(connection.connection, lines_sql, lines_params)
@@ -194,7 +177,7 @@ def _draw(cycle: Cycle, actor, witness_input: str) -> Frame:
                 seed_parts = _seed_parts(frame_hash, witness_input)
                 wanted = reserve.with_reserve(plan["allocation"], plan["strata"])
                 drawn = sampling.draw(rows, allocation=wanted, seed=seed_parts["seed"])
-                exclusion_counts, exclusions_sha256 = _write_exclusions_file(cycle, exclusions_name)
+                exclusion_counts, exclusions_sha256 = write_exclusions_file(cycle, exclusions_name)
                 path = "python"
         except BaseException:
             files.delete_quietly(FRAMES, frame_name)
