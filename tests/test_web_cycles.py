@@ -95,8 +95,10 @@ def test_drawing_shows_the_seed_the_frame_hash_and_the_sample(lead):
     for shown in ("public-draw-42", cycle.frame.seed, cycle.frame.server_random):
         assert shown in page
     assert cycle.frame.frame_hash in page
+    assert f'href="/cycles/{cycle.pk}/sample/"' in page  # the sample has its own page
+    sample_page = lead.get(f"/cycles/{cycle.pk}/sample/").content.decode()
     for item in SampledCase.objects.filter(cycle=cycle):
-        assert item.case.case_ref in page
+        assert item.case.case_ref in sample_page
     again = lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"}, follow=True)
     assert b"cannot be redrawn" in again.content
 
@@ -107,7 +109,8 @@ def test_assigning_shows_the_load_per_auditor(lead):
     response = lead.post(f"/cycles/{cycle.pk}/assign/", follow=True)
     assert b"cases assigned" in response.content
     assert Assignment.objects.filter(sampled_case__cycle=cycle).count() >= 12
-    page = response.content.decode()
+    assert f'href="/cycles/{cycle.pk}/assignment/"' in response.content.decode()
+    page = lead.get(f"/cycles/{cycle.pk}/assignment/").content.decode()
     assert "Load per auditor" in page
     auditor = Assignment.objects.filter(sampled_case__cycle=cycle).first().auditor
     assert auditor.name in page
@@ -132,6 +135,8 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(lead):
     assert b'href="#override_reason"' in refused.content
     form["reason"] = "Only manager trained in disabled children's work"
     accepted = lead.post(f"/cycles/{cycle.pk}/override/", form, follow=True)
+    # Back to the top of the page the form is on, the banner in view.
+    assert accepted.redirect_chain == [(f"/cycles/{cycle.pk}/assignment/", 302)]
     assert b"overridden" in accepted.content
     item = Assignment.objects.get(sampled_case=sampled, role="primary")
     assert item.auditor == blocked
@@ -163,7 +168,11 @@ def test_replacing_a_case_takes_the_next_rank(lead):
     assert f'<a href="#replace-reason-{sampled.pk}">Say why the case is replaced</a>' in (
         refused.content.decode()
     )
-    lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"})
+    assert "<title>Error: The sample: " in refused.content.decode()  # its own page again
+    replaced = lead.post(
+        f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"}
+    )
+    assert replaced["Location"] == f"/cycles/{cycle.pk}/sample/"
     sampled.refresh_from_db()
     assert sampled.status == "replaced"
     assert sampled.replaced_by.stratum == sampled.stratum

@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q
 
 from audits.core import rules
 from audits.core.rules import REASONS
-from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.models import Assignment, Case, Cycle, SampledCase, Staff
 from audits.web import listing
 
 SAMPLE_SORTS = {
@@ -31,7 +31,7 @@ def sample_list(request, cycle: Cycle) -> dict:
     }
     rows = SampledCase.objects.filter(cycle=cycle)
     if filters["q"]:
-        rows = rows.filter(case__case_ref__icontains=filters["q"])
+        rows = rows.filter(case_id__in=_cases_matching(cycle, filters["q"]))
     if filters["stratum"]:
         rows = rows.filter(stratum=filters["stratum"])
     if filters["status"]:
@@ -42,9 +42,7 @@ def sample_list(request, cycle: Cycle) -> dict:
     rows, sort = listing.sorted_rows(
         request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
     )
-    found = listing.paginate(
-        request, rows, noun=("case", "cases"), prefix="sample_", anchor="sample", sort=sort
-    )
+    found = listing.paginate(request, rows, noun=("case", "cases"), prefix="sample_", sort=sort)
     for item in found["rows"]:
         item.by_role = {a.role: a for a in item.assignments.all()}
     return {
@@ -55,25 +53,41 @@ def sample_list(request, cycle: Cycle) -> dict:
     }
 
 
+def _cases_matching(cycle: Cycle, text: str) -> list[int]:
+    """The sample's cases whose reference holds ``text``. The sample's case ids are read
+    first: joined to the register instead, PostgreSQL estimated a fifth of 100,000 cases to
+    match and hashed a scan of them all (20-35 ms); by a list of ids it reads their rows
+    by the primary key (about 2 ms for a 2,000-case sample, bench/pages.py)."""
+    sampled = list(SampledCase.objects.filter(cycle=cycle).values_list("case_id", flat=True))
+    matching = Case.objects.filter(pk__in=sampled, case_ref__icontains=text)
+    return list(matching.values_list("pk", flat=True))
+
+
 def sample_counts(cycle: Cycle) -> dict:
     """In one grouped query: cases drawn per stratum (follow-ups aside), cases still in the
-    sample, how many of them wait for a first auditor, and whether any case has one."""
+    sample and replaced, how many have a first and a second auditor, how many of them wait
+    for assignment, and whether any case has an auditor."""
     rows = (
         SampledCase.objects.filter(cycle=cycle)
         .values("stratum", "status", "is_follow_up")
         .annotate(
             n=Count("pk", distinct=True),
             with_primary=Count("assignments", filter=Q(assignments__role="primary")),
+            with_second=Count("assignments", filter=Q(assignments__role="second")),
             assignments_n=Count("assignments"),
         )
         .order_by()
     )
     drawn, active, waiting, assigned = Counter(), 0, 0, False
+    replaced = first = second = 0
     for row in rows:
         assigned = assigned or row["assignments_n"] > 0
         if row["status"] != SampledCase.Status.SELECTED:
+            replaced += row["n"]
             continue
         active += row["n"]
+        first += row["with_primary"]
+        second += row["with_second"]
         waiting += row["n"] - row["with_primary"]
         if not row["is_follow_up"]:
             drawn[row["stratum"]] += row["n"]
@@ -91,7 +105,17 @@ def sample_counts(cycle: Cycle) -> dict:
             .exclude(assignments__role="primary")
             .count()
         )
-    return {"drawn": drawn, "active": active, "waiting": waiting, "assigned": assigned}
+    return {
+        "drawn": drawn,
+        "active": active,
+        "replaced": replaced,
+        "waiting": waiting,
+        "assigned": assigned,
+        # Cases still in the sample with a first auditor, with a second, and without one.
+        "with_first": first,
+        "with_second": second,
+        "without_first": active - first,
+    }
 
 
 def _taken(rows: list[dict]) -> set[tuple[int, str]]:
