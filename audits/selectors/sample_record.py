@@ -81,12 +81,14 @@ def overlapping_draws(*, cycle: Cycle) -> list[dict]:
             period_end__gte=cycle.period_start,
         )
         .exclude(pk=cycle.pk)
-        .defer("assignment_summary")  # never shown here, and large on a big cycle
+        # Only what is named: a cycle's assignment summary and its frame's reserve are tens
+        # of kilobytes of JSON each on a big cycle.
         .select_related("frame")
+        .only("name", "period_start", "period_end", "frame__drawn_at")
         .prefetch_related("teams")
         .order_by("frame__drawn_at", "pk")
     )
-    teams = set(cycle.teams.values_list("pk", flat=True))
+    teams = {team.pk for team in cycle.teams.all()}  # the page's cycle has them read
     overlapping = []
     for other in others:
         other_teams = {team.pk for team in other.teams.all()}

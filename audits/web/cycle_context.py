@@ -52,12 +52,14 @@ def overdue_audits(cycle: Cycle) -> int:
     ).count()
 
 
-def managed_cycle(request, cycle_id: int, *, deferred=()) -> Cycle:
-    """The cycle of the page, with its frame and teams, if the user runs it (else 404, as
-    for a cycle that does not exist). A page that shows neither the assignment summary nor
-    the draw's reserve (each tens of kilobytes of JSON on a 2,000-case cycle) defers them."""
-    cycles = scoping.cycles_managed_by(request.user).select_related("frame")
-    return get_object_or_404(cycles.prefetch_related("teams").defer(*deferred), pk=cycle_id)
+def managed_cycle(request, cycle_id: int, *, deferred=(), teams=False, drawn_by=False) -> Cycle:
+    """The cycle of the page, with its frame (its teams and who drew it, for a page that
+    names them), if the user runs it (else 404, as for a cycle that does not exist). A page
+    that shows neither the assignment summary nor the draw's reserve (each tens of kilobytes
+    of JSON on a 2,000-case cycle) defers them."""
+    related = ("frame__drawn_by__staff",) if drawn_by else ("frame",)
+    cycles = scoping.cycles_managed_by(request.user).select_related(*related).defer(*deferred)
+    return get_object_or_404(cycles.prefetch_related("teams") if teams else cycles, pk=cycle_id)
 
 
 def cycle_trail(cycle: Cycle) -> list[tuple[str, str]]:

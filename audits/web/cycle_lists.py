@@ -1,66 +1,20 @@
-"""The long lists of a cycle page, one page of rows each, with their own GET parameters
-(``sample_page``, ``sample_q``, ``unassignable_page``, ...) so paging one list leaves the
-rest of the page as it was: the sample, the loads per auditor, the cases no auditor could
-take (summarised by reason, with a total, before the detail) and the manager's overrides."""
+"""The sample's counts for the cycle's page, and the long lists of its assignment page, one
+page of rows each, with their own GET parameters (``loads_page``, ``unassignable_q``, ...)
+so paging one list leaves the rest of the page as it was: the loads per auditor, the cases
+no auditor could take (summarised by reason, with a total, before the detail) and the
+manager's overrides. The sample's list is web/cycle_sample.py's."""
 
 from collections import Counter
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 
 from audits.core import rules
 from audits.core.rules import REASONS
-from audits.models import Assignment, Case, Cycle, SampledCase, Staff
+from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.web import listing
 
-SAMPLE_SORTS = {
-    "rank": ("stratum", "rank", "pk"),
-    "case": ("case__case_ref", "pk"),
-    "team": ("case__team__name", "stratum", "rank", "pk"),
-}
-SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
 UNASSIGNABLE_PER_PAGE = 25  # each row lists several reasons: a shorter page
-
-
-def sample_list(request, cycle: Cycle) -> dict:
-    """The sample, searchable by case reference and filterable by stratum and status."""
-    filters = {
-        "q": listing.text_param(request, "sample_q"),
-        "stratum": (request.GET.get("sample_stratum") or "")[:80],
-        "status": listing.choice_param(request, "sample_status", dict(SAMPLE_STATUSES)),
-    }
-    rows = SampledCase.objects.filter(cycle=cycle)
-    if filters["q"]:
-        rows = rows.filter(case_id__in=_cases_matching(cycle, filters["q"]))
-    if filters["stratum"]:
-        rows = rows.filter(stratum=filters["stratum"])
-    if filters["status"]:
-        rows = rows.filter(status=filters["status"])
-    rows = rows.select_related("case__team", "replaced_by__case").prefetch_related(
-        Prefetch("assignments", Assignment.objects.select_related("auditor"))
-    )
-    rows, sort = listing.sorted_rows(
-        request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
-    )
-    found = listing.paginate(request, rows, noun=("case", "cases"), prefix="sample_", sort=sort)
-    for item in found["rows"]:
-        item.by_role = {a.role: a for a in item.assignments.all()}
-    return {
-        "sample": found,
-        "sample_filters": filters,
-        "sample_statuses": SAMPLE_STATUSES,
-        "sample_sorts": [("rank", "Stratum and rank"), ("case", "Case"), ("team", "Team")],
-    }
-
-
-def _cases_matching(cycle: Cycle, text: str) -> list[int]:
-    """The sample's cases whose reference holds ``text``. The sample's case ids are read
-    first: joined to the register instead, PostgreSQL estimated a fifth of 100,000 cases to
-    match and hashed a scan of them all (20-35 ms); by a list of ids it reads their rows
-    by the primary key (about 2 ms for a 2,000-case sample, bench/pages.py)."""
-    sampled = list(SampledCase.objects.filter(cycle=cycle).values_list("case_id", flat=True))
-    matching = Case.objects.filter(pk__in=sampled, case_ref__icontains=text)
-    return list(matching.values_list("pk", flat=True))
 
 
 def sample_counts(cycle: Cycle) -> dict:
@@ -129,16 +83,17 @@ def _taken(rows: list[dict]) -> set[tuple[int, str]]:
 
 
 def loads_list(request, cycle: Cycle) -> dict:
-    """Audits per auditor (withdrawn ones are no part of anyone's load), by name."""
+    """Audits per auditor (withdrawn ones are no part of anyone's load), by name: read as
+    values (a hundred people), each row as the table and the "unavailable" picker show it."""
     current = ~Q(assignments__audit__status="withdrawn") & Q(assignments__sampled_case__cycle=cycle)
     rows = (
         Staff.objects.filter(assignments__sampled_case__cycle=cycle)
+        .values("pk", "name", "team__name", "capacity")
         .annotate(
             primary=Count("assignments", filter=current & Q(assignments__role="primary")),
             second=Count("assignments", filter=current & Q(assignments__role="second")),
         )
         .filter(Q(primary__gt=0) | Q(second__gt=0))
-        .select_related("team")
         .order_by("name", "pk")
     )
     # Everyone with a load, read once: the table pages through it, and the "auditor is
@@ -151,13 +106,15 @@ def loads_list(request, cycle: Cycle) -> dict:
     return found
 
 
-def _load(person: Staff) -> dict:
+def _load(person: dict) -> dict:
     return {
-        "staff": person,
-        "primary": person.primary,
-        "second": person.second,
-        "total": person.primary + person.second,
-        "capacity": person.capacity,
+        "pk": person["pk"],
+        "name": person["name"],
+        "team": person["team__name"],
+        "primary": person["primary"],
+        "second": person["second"],
+        "total": person["primary"] + person["second"],
+        "capacity": person["capacity"],
     }
 
 

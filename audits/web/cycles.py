@@ -123,7 +123,10 @@ def cycle_new(request):
 @role_required(*MANAGERS)
 def cycle_detail(request, cycle_id: int):
     # The draw's reserve is not shown here (tens of kilobytes of JSON on a big cycle).
-    return render_cycle(request, managed_cycle(request, cycle_id, deferred=("frame__reserve",)))
+    cycle = managed_cycle(
+        request, cycle_id, deferred=("frame__reserve",), teams=True, drawn_by=True
+    )
+    return render_cycle(request, cycle)
 
 
 @require_POST
