@@ -221,3 +221,37 @@ def test_a_new_cycle_left_without_a_minimum_gets_two_per_stratum(lead):
         },
     )
     assert Cycle.objects.get(name="No minimum given").plan["minimum"] == 2
+
+
+def test_the_sample_and_assignment_pages_shrug_off_odd_parameters(lead):
+    """Typed or tampered GET parameters give the first page or an empty list, never a 500."""
+    cycle = scenarios.assigned_cycle(n=12)
+    for path in (
+        "sample/?sample_page=abc&sample_sort=evil&sample_status=gone&sample_stratum=x",
+        f"sample/?sample_q={'C' * 500}&sample_page=-3",
+        "sample/?sample_q=%25%27%22%3C",
+        "assignment/?loads_page=999999&unassignable_page=x&overrides_page=0",
+        f"assignment/?unassignable_q={'%' * 80}",
+    ):
+        response = lead.get(f"/cycles/{cycle.pk}/{path}")
+        assert response.status_code == 200, path
+
+
+def test_the_hub_links_its_sub_pages_and_they_link_back(lead):
+    cycle = scenarios.assigned_cycle(n=12)
+    hub = lead.get(f"/cycles/{cycle.pk}/").content.decode()
+    for sub_page in ("sample", "assignment"):
+        assert f'href="/cycles/{cycle.pk}/{sub_page}/"' in hub
+        page = lead.get(f"/cycles/{cycle.pk}/{sub_page}/").content.decode()
+        # Breadcrumbs: Home, Cycles, the cycle; the steps mark the page shown.
+        crumbs = page[page.index('aria-label="Breadcrumb"') :]
+        crumbs = crumbs[: crumbs.index("</nav>")]
+        assert 'href="/cycles/"' in crumbs
+        assert f'href="/cycles/{cycle.pk}/">{cycle.name}</a>' in crumbs
+        assert f'id="step-{sub_page}" aria-current="page"' in page
+
+
+def test_a_sub_page_of_a_cycle_not_drawn_says_to_draw_it_first(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    assert b'id="sample-not-drawn"' in lead.get(f"/cycles/{cycle.pk}/sample/").content
+    assert b'id="assignment-not-drawn"' in lead.get(f"/cycles/{cycle.pk}/assignment/").content

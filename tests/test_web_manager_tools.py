@@ -435,3 +435,14 @@ def test_an_audit_chosen_for_another_case_than_the_one_typed_is_not_taken(lead, 
     response = lead.post("/actions/new/", _terms(elsewhere, case_ref=case.case_ref))
     assert response["Location"] == "/actions/"
     assert Action.objects.get().audit == submitted
+
+
+def test_the_cycle_and_its_sub_pages_are_absent_for_anyone_who_does_not_run_it(lead, outsiders):
+    """The same 404 as for a cycle that does not exist, on the hub and both sub-pages."""
+    cycle = scenarios.assigned_cycle(n=12)
+    for path in ("", "sample/", "assignment/", "sample/?sample_q=C"):
+        assert lead.get(f"/cycles/{cycle.pk}/{path}").status_code == 200
+        assert lead.get(f"/cycles/999999/{path}").status_code == 404
+        for who, client in outsiders.items():
+            assert client.get(f"/cycles/{cycle.pk}/{path}").status_code == 404, (who, path)
+    assert Client().get(f"/cycles/{cycle.pk}/sample/").status_code == 302  # sign in first
