@@ -7,6 +7,7 @@ manager's overrides. The sample's list is web/cycle_sample.py's."""
 from collections import Counter
 
 from django.db.models import Count, Q
+from django.utils.html import format_html_join
 
 from audits.core import rules
 from audits.core.rules import REASONS
@@ -173,10 +174,19 @@ def unassignable_list(request, cycle: Cycle) -> dict:
     )
     found["rows"] = [
         {
-            **row,
-            "role_words": ROLE_WORDS.get(row["role"], row["role"]),
-            "reason_texts": reason_texts(row["reasons"]),
-            "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+            "case_ref": row["case_ref"],
+            "role_words": ROLE_WORDS.get(row["role"], row["role"]).capitalize(),
+            # What stopped how many auditors, else the reasons: a few lines a row, as
+            # list items made here (no nested template loops over a page of rows).
+            "why": format_html_join(
+                "",
+                "<li>{}</li>",
+                (
+                    (text,)
+                    for text in blocked_counts(row.get("auditors_blocked_by", {}))
+                    or reason_texts(row["reasons"])
+                ),
+            ),
         }
         for row in found["rows"]
     ]
