@@ -311,9 +311,13 @@ def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
     large = scenarios.assigned_cycle("Large", n=60)
     lead = signed_in(LEAD)
     rows = SampledCase.objects.filter(cycle=large).select_related("case")
-    for sort, order in (("rank", ("stratum", "rank", "pk")), ("case", ("case__case_ref", "pk"))):
-        url = f"/cycles/{large.pk}/sample/?sample_sort={sort}&sample_page=2"
+    sorts = (("rank", ("stratum", "rank", "pk")), ("case", ("case__case_ref", "pk")))
+    # Each order, and each again through a search every case matches (a search pages the
+    # keys it found, in the same order).
+    for (sort, order), search in [(each, q) for each in sorts for q in ("", "&sample_q=c")]:
+        url = f"/cycles/{large.pk}/sample/?sample_sort={sort}&sample_page=2{search}"
         page = lead.get(url).content.decode()
+        assert "Showing 51 to 60 of 60 cases" in page, url
         expected = [row.case.case_ref for row in rows.order_by(*order)[50:]]
         assert len(expected) >= 10
         where = [page.index(f'<th scope="row">{ref}') for ref in expected]

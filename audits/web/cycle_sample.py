@@ -34,22 +34,20 @@ SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
 ROW_FIELDS = ("stratum", "rank", "selection_key", "status", "replacement_reason", "is_follow_up")
 
 
-def _sampled_matching(cycle: Cycle, text: str) -> list[int]:
-    """The sampled cases of the cycle whose case reference holds ``text``, in one query that
-    reads only the sample's cases. Joined to the register (``case__case_ref__icontains``),
-    PostgreSQL estimated a fifth of 100,000 cases to match and hashed a scan of them all
-    (20-35 ms); given the sample's 2,000 case ids as a list, it probed the primary key
-    (4 ms) but psycopg spent ~8 ms in Python splitting a query of 2,000 parameters. Each
-    sampled case's reference read by its key (a subquery PostgreSQL runs per row, no
-    parameters): 3 ms on the bench's 2,000-case cycle (bench/pages.py)."""
+# A search orders by the reference it read, not through a join to the register.
+SEARCH_SORTS = SAMPLE_SORTS | {"case": ("reference", "pk")}
+
+
+def _matching(rows, text: str):
+    """The sample's rows whose case reference holds ``text``, read without joining the
+    register. Joined (``case__case_ref__icontains``), PostgreSQL estimated a fifth of
+    100,000 cases to match and hashed a scan of them all (20-35 ms); given the sample's
+    2,000 case ids as a list, it probed the primary key (4 ms) but psycopg spent ~8 ms in
+    Python splitting a query of 2,000 parameters. Here each sampled case's reference is read
+    by its key, a subquery PostgreSQL runs per row with no parameters: 3 ms on the bench's
+    2,000-case cycle (bench/pages.py)."""
     reference = Case.objects.filter(pk=OuterRef("case_id")).order_by().values("case_ref")[:1]
-    found = (
-        SampledCase.objects.filter(cycle=cycle)
-        .annotate(reference=Subquery(reference))
-        .filter(reference__icontains=text)
-        .order_by()
-    )
-    return list(found.values_list("pk", flat=True))
+    return rows.annotate(reference=Subquery(reference)).filter(reference__icontains=text)
 
 
 def sample_list(request, cycle: Cycle, teams: dict[str, str]) -> dict:
@@ -59,18 +57,28 @@ def sample_list(request, cycle: Cycle, teams: dict[str, str]) -> dict:
         "stratum": (request.GET.get("sample_stratum") or "")[:80],
         "status": listing.choice_param(request, "sample_status", dict(SAMPLE_STATUSES)),
     }
-    rows = SampledCase.objects.filter(cycle=cycle).only(*ROW_FIELDS)
-    if filters["q"]:
-        rows = rows.filter(pk__in=_sampled_matching(cycle, filters["q"]))
+    rows = SampledCase.objects.filter(cycle=cycle)
     if filters["stratum"]:
         rows = rows.filter(stratum=filters["stratum"])
     if filters["status"]:
         rows = rows.filter(status=filters["status"])
-    rows, sort = listing.sorted_rows(
-        request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
-    )
-    found = listing.paginate(request, rows, noun=("case", "cases"), prefix="sample_", sort=sort)
-    found["rows"] = _rows(found["rows"], teams)
+    if filters["q"]:
+        rows = _matching(rows, filters["q"])
+    sorts = SEARCH_SORTS if filters["q"] else SAMPLE_SORTS
+    rows, sort = listing.sorted_rows(request, rows, sorts=sorts, default="rank", prefix="sample_")
+    if filters["q"]:
+        # The matches are few: their keys read once, in order, and paged in memory (no
+        # count, and no second run of the search for the page).
+        keys = list(rows.values_list("pk", flat=True))
+        found = listing.paginate(request, keys, noun=("case", "cases"), prefix="sample_", sort=sort)
+        read = SampledCase.objects.filter(pk__in=found["rows"]).only(*ROW_FIELDS).in_bulk()
+        items = [read[key] for key in found["rows"] if key in read]
+    else:
+        found = listing.paginate(
+            request, rows.only(*ROW_FIELDS), noun=("case", "cases"), prefix="sample_", sort=sort
+        )
+        items = found["rows"]
+    found["rows"] = _rows(items, teams)
     return {
         "sample": found,
         "sample_filters": filters,
