@@ -229,9 +229,13 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
     cycle = world["cycle"]
     return [
         ("cycles", "qa.lead", "/cycles/"),
+        # The cycle's page is the hub of its steps; the sample and the assignment (loads,
+        # cases no auditor could take, the override form and its picker) are sub-pages.
         ("cycle", "qa.lead", f"/cycles/{cycle}/"),
-        ("cycle_sample_page_20", "qa.lead", f"/cycles/{cycle}/?sample_page=20"),
-        ("cycle_sample_search", "qa.lead", f"/cycles/{cycle}/?sample_q=C1"),
+        ("cycle_sample", "qa.lead", f"/cycles/{cycle}/sample/"),
+        ("cycle_sample_page_20", "qa.lead", f"/cycles/{cycle}/sample/?sample_page=20"),
+        ("cycle_sample_search", "qa.lead", f"/cycles/{cycle}/sample/?sample_q=C1"),
+        ("cycle_assignment", "qa.lead", f"/cycles/{cycle}/assignment/"),
         ("cycle_reports", "qa.lead", f"/cycles/{cycle}/reports/"),
         ("moderation", "qa.lead", "/moderation/"),
         ("moderation_page_3", "qa.lead", "/moderation/?page=3"),

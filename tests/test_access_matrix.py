@@ -253,6 +253,8 @@ WEB = {
     "cycles": {"GET": allow(MANAGERS, **PAGE)},
     "cycle-new": {"GET": allow(MANAGERS, **PAGE)},
     "cycle": {"GET": allow(("QA",), **PAGE)},
+    "cycle-sample": {"GET": allow(("QA",), **PAGE)},
+    "cycle-assignment": {"GET": allow(("QA",), **PAGE)},
     "cycle-draw": {"GET": NOT_CYCLE_MANAGER, "POST": NOT_CYCLE_MANAGER},
     "cycle-plan": {"POST": NOT_CYCLE_MANAGER},
     "cycle-assign": {"POST": NOT_CYCLE_MANAGER},

@@ -52,6 +52,8 @@ CASE_DATA = {
     "web:action-evidence": ("TM", "action"),
     "web:evidence-download": ("TM", "evidence"),
     "web:cycle": ("QA", "cycle"),
+    "web:cycle-sample": ("QA", "cycle"),
+    "web:cycle-assignment": ("QA", "cycle"),
     "web:moderation": ("QA", "audit"),
     "web:moderate": ("QA", "audit"),
     "web:reconcile": ("QA", "reconciliation"),

@@ -1624,6 +1624,8 @@ NOTHING_WRITTEN = {
     "web:my-audits",
     "web:cycles",
     "web:cycle",
+    "web:cycle-sample",
+    "web:cycle-assignment",
     "web:report-job",
     "web:pack-job",
     "web:import-job",

@@ -13,6 +13,7 @@ from audits.models import (
     Action,
     Assignment,
     Audit,
+    Case,
     Cycle,
     Escalation,
     PractitionerResponse,
@@ -98,10 +99,41 @@ def test_the_cycle_page_reads_the_same_queries_for_12_and_50_cases(db):
     for made in (small, large):
         assert not made.assignment_summary["unassignable"]
     lead = signed_in(LEAD)
-    few, many = queries(lead, f"/cycles/{small.pk}/"), queries(lead, f"/cycles/{large.pk}/")
-    assert few == many
-    page = lead.get(f"/cycles/{large.pk}/?sample_q=C").content.decode()
+    # The hub, and its two sub-pages: the sample (searched, filtered, a later page) and the
+    # assignment (loads, unassignable cases, overrides, both pickers).
+    for path in (
+        "",
+        "sample/",
+        "sample/?sample_q=C&sample_status=selected&sample_sort=case",
+        "sample/?sample_page=2",
+        "assignment/",
+    ):
+        few = queries(lead, f"/cycles/{small.pk}/{path}")
+        many = queries(lead, f"/cycles/{large.pk}/{path}")
+        assert few == many, path
+    page = lead.get(f"/cycles/{large.pk}/sample/?sample_q=C").content.decode()
     assert "of 50 cases" in page
+
+
+def test_the_sample_search_finds_a_case_by_part_of_its_reference(db):
+    scenarios.demo_council()
+    cycle = scenarios.assigned_cycle("Searched", n=20)
+    lead = signed_in(LEAD)
+    sampled = SampledCase.objects.filter(cycle=cycle).select_related("case")
+    wanted = sampled.order_by("pk").first().case.case_ref
+    part = wanted[-4:].lower()  # any part, in any case
+    page = lead.get(f"/cycles/{cycle.pk}/sample/?sample_q={part}").content.decode()
+    shown = [row.case.case_ref for row in sampled if part.upper() in row.case.case_ref.upper()]
+    assert wanted in shown
+    for ref in shown:
+        assert f'<th scope="row">{ref}' in page
+    for row in sampled:
+        if row.case.case_ref not in shown:
+            assert f'<th scope="row">{row.case.case_ref}<' not in page
+    # A case of the register outside the sample is never found through the sample.
+    outside = Case.objects.exclude(pk__in=sampled.values("case_id")).first()
+    page = lead.get(f"/cycles/{cycle.pk}/sample/?sample_q={outside.case_ref}").content.decode()
+    assert "No cases match" in page
 
 
 def test_the_cycle_list_reads_the_same_queries_for_5_and_50_cycles(db):
@@ -253,7 +285,7 @@ def test_the_cycle_page_gives_the_unassignable_total_before_the_detail(db):
     cycle = scenarios.assigned_cycle("Tight", n=40)
     rows = cycle.assignment_summary["unassignable"]
     assert rows
-    page = signed_in(LEAD).get(f"/cycles/{cycle.pk}/").content.decode()
+    page = signed_in(LEAD).get(f"/cycles/{cycle.pk}/assignment/").content.decode()
     total = page.index(f"{len(rows)} case{'s' if len(rows) != 1 else ''} could not be assigned")
     assert total < page.index('id="unassignable-table"')
 
@@ -306,8 +338,13 @@ def test_a_later_page_of_a_list_shows_its_rows_in_the_list_order(db):
     large = scenarios.assigned_cycle("Large", n=60)
     lead = signed_in(LEAD)
     rows = SampledCase.objects.filter(cycle=large).select_related("case")
-    for sort, order in (("rank", ("stratum", "rank", "pk")), ("case", ("case__case_ref", "pk"))):
-        page = lead.get(f"/cycles/{large.pk}/?sample_sort={sort}&sample_page=2").content.decode()
+    sorts = (("rank", ("stratum", "rank", "pk")), ("case", ("case__case_ref", "pk")))
+    # Each order, and each again through a search every case matches (a search pages the
+    # keys it found, in the same order).
+    for (sort, order), search in [(each, q) for each in sorts for q in ("", "&sample_q=c")]:
+        url = f"/cycles/{large.pk}/sample/?sample_sort={sort}&sample_page=2{search}"
+        page = lead.get(url).content.decode()
+        assert "Showing 51 to 60 of 60 cases" in page, url
         expected = [row.case.case_ref for row in rows.order_by(*order)[50:]]
         assert len(expected) >= 10
         where = [page.index(f'<th scope="row">{ref}') for ref in expected]

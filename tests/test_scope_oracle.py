@@ -847,7 +847,11 @@ WEB = {
     ),
     "cycles": (None, {"GET": lambda o, p, x: page(o, p, (M,))}),
     "cycle-new": (None, dict.fromkeys(("GET", "POST"), lambda o, p, x: page(o, p, (M,)))),
-    "cycle": ("cycle", {"GET": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))}),
+    # The cycle's page and its two sub-pages (the sample, the assignment): one rule.
+    **{
+        name: ("cycle", {"GET": lambda o, p, x: page(o, p, (M,), o.runs(p, x.pk))})
+        for name in ("cycle", "cycle-sample", "cycle-assignment")
+    },
     **{
         name: ("cycle", post_only((M,), lambda o, p, x: o.runs(p, x.pk)))
         for name in (

@@ -95,8 +95,10 @@ def test_drawing_shows_the_seed_the_frame_hash_and_the_sample(lead):
     for shown in ("public-draw-42", cycle.frame.seed, cycle.frame.server_random):
         assert shown in page
     assert cycle.frame.frame_hash in page
+    assert f'href="/cycles/{cycle.pk}/sample/"' in page  # the sample has its own page
+    sample_page = lead.get(f"/cycles/{cycle.pk}/sample/").content.decode()
     for item in SampledCase.objects.filter(cycle=cycle):
-        assert item.case.case_ref in page
+        assert item.case.case_ref in sample_page
     again = lead.post(f"/cycles/{cycle.pk}/draw/", {"confirm": "yes"}, follow=True)
     assert b"cannot be redrawn" in again.content
 
@@ -107,7 +109,8 @@ def test_assigning_shows_the_load_per_auditor(lead):
     response = lead.post(f"/cycles/{cycle.pk}/assign/", follow=True)
     assert b"cases assigned" in response.content
     assert Assignment.objects.filter(sampled_case__cycle=cycle).count() >= 12
-    page = response.content.decode()
+    assert f'href="/cycles/{cycle.pk}/assignment/"' in response.content.decode()
+    page = lead.get(f"/cycles/{cycle.pk}/assignment/").content.decode()
     assert "Load per auditor" in page
     auditor = Assignment.objects.filter(sampled_case__cycle=cycle).first().auditor
     assert auditor.name in page
@@ -132,6 +135,8 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(lead):
     assert b'href="#override_reason"' in refused.content
     form["reason"] = "Only manager trained in disabled children's work"
     accepted = lead.post(f"/cycles/{cycle.pk}/override/", form, follow=True)
+    # Back to the top of the page the form is on, the banner in view.
+    assert accepted.redirect_chain == [(f"/cycles/{cycle.pk}/assignment/", 302)]
     assert b"overridden" in accepted.content
     item = Assignment.objects.get(sampled_case=sampled, role="primary")
     assert item.auditor == blocked
@@ -163,7 +168,11 @@ def test_replacing_a_case_takes_the_next_rank(lead):
     assert f'<a href="#replace-reason-{sampled.pk}">Say why the case is replaced</a>' in (
         refused.content.decode()
     )
-    lead.post(f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"})
+    assert "<title>Error: The sample: " in refused.content.decode()  # its own page again
+    replaced = lead.post(
+        f"/cycles/{cycle.pk}/replace/", {"sampled": sampled.pk, "reason": "Case closed"}
+    )
+    assert replaced["Location"] == f"/cycles/{cycle.pk}/sample/"
     sampled.refresh_from_db()
     assert sampled.status == "replaced"
     assert sampled.replaced_by.stratum == sampled.stratum
@@ -212,3 +221,37 @@ def test_a_new_cycle_left_without_a_minimum_gets_two_per_stratum(lead):
         },
     )
     assert Cycle.objects.get(name="No minimum given").plan["minimum"] == 2
+
+
+def test_the_sample_and_assignment_pages_shrug_off_odd_parameters(lead):
+    """Typed or tampered GET parameters give the first page or an empty list, never a 500."""
+    cycle = scenarios.assigned_cycle(n=12)
+    for path in (
+        "sample/?sample_page=abc&sample_sort=evil&sample_status=gone&sample_stratum=x",
+        f"sample/?sample_q={'C' * 500}&sample_page=-3",
+        "sample/?sample_q=%25%27%22%3C",
+        "assignment/?loads_page=999999&unassignable_page=x&overrides_page=0",
+        f"assignment/?unassignable_q={'%' * 80}",
+    ):
+        response = lead.get(f"/cycles/{cycle.pk}/{path}")
+        assert response.status_code == 200, path
+
+
+def test_the_hub_links_its_sub_pages_and_they_link_back(lead):
+    cycle = scenarios.assigned_cycle(n=12)
+    hub = lead.get(f"/cycles/{cycle.pk}/").content.decode()
+    for sub_page in ("sample", "assignment"):
+        assert f'href="/cycles/{cycle.pk}/{sub_page}/"' in hub
+        page = lead.get(f"/cycles/{cycle.pk}/{sub_page}/").content.decode()
+        # Breadcrumbs: Home, Cycles, the cycle; the steps mark the page shown.
+        crumbs = page[page.index('aria-label="Breadcrumb"') :]
+        crumbs = crumbs[: crumbs.index("</nav>")]
+        assert 'href="/cycles/"' in crumbs
+        assert f'href="/cycles/{cycle.pk}/">{cycle.name}</a>' in crumbs
+        assert f'id="step-{sub_page}" aria-current="page"' in page
+
+
+def test_a_sub_page_of_a_cycle_not_drawn_says_to_draw_it_first(lead):
+    cycle = scenarios.planned_cycle(n=12)
+    assert b'id="sample-not-drawn"' in lead.get(f"/cycles/{cycle.pk}/sample/").content
+    assert b'id="assignment-not-drawn"' in lead.get(f"/cycles/{cycle.pk}/assignment/").content

@@ -186,7 +186,7 @@ def test_an_override_past_capacity_warns_and_asks_to_confirm(lead):
     confirmed = lead.post(
         f"/cycles/{cycle.pk}/override/", form | {"over_capacity": "yes"}, follow=True
     )
-    assert confirmed.redirect_chain == [(f"/cycles/{cycle.pk}/", 302)]
+    assert confirmed.redirect_chain == [(f"/cycles/{cycle.pk}/assignment/", 302)]
     assert Assignment.objects.filter(sampled_case__cycle=cycle, auditor=busy).count() == load + 1
     event = Event.objects.filter(verb__startswith="assignment.").latest("pk")
     assert event.after["load"] == load + 1

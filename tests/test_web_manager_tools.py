@@ -167,12 +167,13 @@ def test_marking_an_auditor_unavailable_moves_only_their_unstarted_audits(lead):
     assert len(theirs) >= 2
     started = theirs[0]
     Audit.objects.filter(assignment=started).update(status="in_progress")
-    page = lead.get(f"/cycles/{cycle.pk}/").content.decode()
+    page = lead.get(f"/cycles/{cycle.pk}/assignment/").content.decode()
     assert f'<option value="{away.pk}">{away.name}' in page
 
     response = lead.post(f"/cycles/{cycle.pk}/unavailable/", {"auditor": away.pk}, follow=True)
 
-    assert response.redirect_chain[-1][0] == f"/cycles/{cycle.pk}/"
+    # Back to the top of the assignment's page, where the form is, with the banner.
+    assert response.redirect_chain[-1][0] == f"/cycles/{cycle.pk}/assignment/"
     kept = set(Assignment.objects.filter(sampled_case__cycle=cycle, auditor=away))
     assert started in kept
     page = response.content.decode()
@@ -235,8 +236,9 @@ def test_an_undrawn_cycle_has_nobody_to_move_409(lead):
     planned = scenarios.planned_cycle(name="Not drawn yet")
     someone = Staff.objects.filter(user__username="auditor.1").get()
     response = lead.post(f"/cycles/{planned.pk}/unavailable/", {"auditor": someone.pk}, follow=True)
-    assert response.redirect_chain == [(f"/cycles/{planned.pk}/", 302)]
+    assert response.redirect_chain == [(f"/cycles/{planned.pk}/assignment/", 302)]
     assert b"has not been drawn yet" in response.content
+    assert b'id="assignment-not-drawn"' in response.content
 
 
 def test_only_the_cycles_managers_can_move_audits(lead, outsiders):
@@ -433,3 +435,14 @@ def test_an_audit_chosen_for_another_case_than_the_one_typed_is_not_taken(lead, 
     response = lead.post("/actions/new/", _terms(elsewhere, case_ref=case.case_ref))
     assert response["Location"] == "/actions/"
     assert Action.objects.get().audit == submitted
+
+
+def test_the_cycle_and_its_sub_pages_are_absent_for_anyone_who_does_not_run_it(lead, outsiders):
+    """The same 404 as for a cycle that does not exist, on the hub and both sub-pages."""
+    cycle = scenarios.assigned_cycle(n=12)
+    for path in ("", "sample/", "assignment/", "sample/?sample_q=C"):
+        assert lead.get(f"/cycles/{cycle.pk}/{path}").status_code == 200
+        assert lead.get(f"/cycles/999999/{path}").status_code == 404
+        for who, client in outsiders.items():
+            assert client.get(f"/cycles/{cycle.pk}/{path}").status_code == 404, (who, path)
+    assert Client().get(f"/cycles/{cycle.pk}/sample/").status_code == 302  # sign in first

@@ -50,6 +50,8 @@ READS = {
     "web:action-evidence": ("action", "read"),
     "web:evidence-download": ("evidence", "export"),
     "web:cycle": ("cycle", "read"),
+    "web:cycle-sample": ("cycle", "sample"),
+    "web:cycle-assignment": ("cycle", "read"),
     "web:moderation": ("audit", "list"),
     "web:moderate": ("audit", "read"),
     "web:reconcile": ("reconciliation", "read"),

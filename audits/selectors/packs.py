@@ -25,8 +25,22 @@ def pack_cycles_for(user) -> QuerySet[Cycle]:
     cycles = Cycle.objects.filter(_scope(user, rules))
     if not user.is_authenticated:
         return cycles
-    hidden = Audit.objects.filter(_still_blind(user)).values("assignment__sampled_case__cycle_id")
-    return cycles.exclude(pk__in=hidden)
+    return cycles.exclude(pk__in=_blind_audits(user).values("assignment__sampled_case__cycle_id"))
+
+
+def _blind_audits(user):
+    """The audits the user may not read yet: the other half of a double audit they do."""
+    return Audit.objects.filter(_still_blind(user))
+
+
+def may_pack_managed_cycle(user, cycle: Cycle) -> bool:
+    """Whether ``pack_cycles_for(user)`` holds ``cycle``, for a cycle already read through
+    ``scoping.cycles_managed_by(user)`` (the cycle page): every cycle one runs is in the pack
+    scope, so only the still-blind rule remains, asked of this one cycle. The whole scope
+    as a subquery cost PostgreSQL ~7 ms to plan, for 0.5 ms of work (bench/pages.py)."""
+    if not user.is_authenticated:
+        return False
+    return not (_blind_audits(user).filter(assignment__sampled_case__cycle_id=cycle.pk).exists())
 
 
 def pack_jobs_for(user) -> QuerySet[PackJob]:

@@ -81,8 +81,10 @@ def overlapping_draws(*, cycle: Cycle) -> list[dict]:
             period_end__gte=cycle.period_start,
         )
         .exclude(pk=cycle.pk)
-        .defer("assignment_summary")  # never shown here, and large on a big cycle
+        # Only what is named: a cycle's assignment summary and its frame's reserve are tens
+        # of kilobytes of JSON each on a big cycle.
         .select_related("frame")
+        .only("name", "period_start", "period_end", "frame__drawn_at")
         .order_by("frame__drawn_at", "pk")
     )
     teams = {team.pk for team in cycle.teams.all()}  # prefetched or not

@@ -1,19 +1,23 @@
-"""What the cycle page shows at each step: the frame, the plan per stratum, the draw and
-its sample, and the assignment (loads, unassignable cases and why, overrides); and the
-page itself, which the cycle's POST handlers re-render with their errors."""
+"""What the cycle's page (the hub of its steps) shows: the frame, the plan per stratum, the
+draw with its seed and the sample's counts, extending it, the audit window, the assignment's
+counts, closing and the inspection pack; and the page itself, which the POST handlers of
+those steps re-render with their errors. The sample and the assignment have their own pages
+(web/cycle_sample.py, web/cycle_assignment.py)."""
 
 from collections import Counter
 
 from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from audits.core import plan_words
 from audits.core.errors import DomainError
 from audits.core.rules import REASONS
 from audits.core.statuses import AUDIT_EDITABLE, CYCLE_CLOSED, CYCLE_DRAWN
-from audits.models import Audit, Cycle, Staff
-from audits.selectors import sample_record
-from audits.selectors.packs import pack_cycles_for
+from audits.models import Audit, Cycle
+from audits.selectors import sample_record, scoping
+from audits.selectors.packs import may_pack_managed_cycle
 from audits.services import sample
 from audits.services.cycles import PLAN_DEFAULTS
 from audits.web import cycle_lists
@@ -39,12 +43,6 @@ def _strata(cycle: Cycle, frame, plan: dict | None, drawn: Counter) -> list[dict
     ]
 
 
-def auditor_choices():
-    return Staff.objects.filter(
-        is_active=True, user__is_active=True, user__groups__name="auditor"
-    ).order_by("name")
-
-
 def overdue_audits(cycle: Cycle) -> int:
     """Audits still with their auditor past the window's due date (submitted ones are not)."""
     return Audit.objects.filter(
@@ -54,13 +52,24 @@ def overdue_audits(cycle: Cycle) -> int:
     ).count()
 
 
-def auditor_picker():
-    """The auditors a manager may choose, each with their team, so two people of the same
-    name can be told apart."""
-    return auditor_choices().select_related("team")
+def managed_cycle(request, cycle_id: int, *, deferred=(), teams=False, drawn_by=False) -> Cycle:
+    """The cycle of the page, with its frame (its teams and who drew it, for a page that
+    names them), if the user runs it (else 404, as for a cycle that does not exist). A page
+    that shows neither the assignment summary nor the draw's reserve (each tens of kilobytes
+    of JSON on a 2,000-case cycle) defers them."""
+    related = ("frame__drawn_by__staff",) if drawn_by else ("frame",)
+    cycles = scoping.cycles_managed_by(request.user).select_related(*related).defer(*deferred)
+    return get_object_or_404(cycles.prefetch_related("teams") if teams else cycles, pk=cycle_id)
+
+
+def cycle_trail(cycle: Cycle) -> list[tuple[str, str]]:
+    """The breadcrumbs of a cycle's sub-page: Cycles, then the cycle."""
+    return [(cycle.name, reverse("web:cycle", args=[cycle.pk]))]
 
 
 def cycle_context(request, cycle: Cycle) -> dict:
+    """The hub: the steps and their counts. The sample and the assignment's lists and forms
+    are on their own pages (web/cycle_sample.py, web/cycle_assignment.py)."""
     frame = _frame(cycle)
     plan, plan_error = None, None
     if frame is None:
@@ -76,14 +85,10 @@ def cycle_context(request, cycle: Cycle) -> dict:
         "plan": plan,
         "plan_error": plan_error,
         "strata": _strata(cycle, frame, plan, counts["drawn"] if counts else Counter()),
-        **(cycle_lists.sample_list(request, cycle) if frame else {}),
+        "counts": counts,
         "active_count": counts["active"] if counts else 0,
         "assigned": assigned,
         "waiting_for_auditor": counts["waiting"] if counts else 0,
-        "loads": cycle_lists.loads_list(request, cycle) if assigned else None,
-        **(cycle_lists.unassignable_list(request, cycle) if frame else {}),
-        "overrides": cycle_lists.overrides_list(request, cycle) if assigned else None,
-        "auditors": auditor_picker() if frame else [],
         # Extending is offered while the sample may still change; the service decides.
         "may_extend": frame is not None and cycle.status in CYCLE_DRAWN,
         # Named before a draw too, so a manager knows a second try will show.
@@ -168,46 +173,14 @@ def _plan_rows(context: dict) -> list[dict]:
     ]
 
 
-def _chosen(form) -> str:
-    return str((form or {}).get("auditor") or "")
-
-
-def picker_options(context: dict) -> dict:
-    """The two auditor pickers' options, labelled here (a hundred people each: no lookups
-    and comparisons per option in the template)."""
-    chosen = _chosen(context.get("override_form"))
-    override = [
-        {
-            "value": str(person.pk),
-            "label": f"{person.name}, {person.team.name if person.team else 'no team'} "
-            f"({person.staff_ref})",
-            "selected": str(person.pk) == chosen,
-        }
-        for person in context["auditors"]
-    ]
-    chosen = _chosen(context.get("unavailable_form"))
-    unavailable = [
-        {
-            "value": str(row["staff"].pk),
-            "label": f"{row['staff'].name}, "
-            f"{row['staff'].team.name if row['staff'].team else 'no team'} "
-            f"({row['total']} audit{'' if row['total'] == 1 else 's'})",
-            "selected": str(row["staff"].pk) == chosen,
-        }
-        for row in (context["loads"] or {}).get("everyone", [])
-    ]
-    return {"override_options": override, "unavailable_options": unavailable}
-
-
 def render_cycle(request, cycle: Cycle, *, status=200, **extra):
     base = cycle_context(request, cycle)
     context = {**base, **plan_context(cycle, base["plan"]), **extra}
-    context |= picker_options(context)
     context["extend_rows"] = _extend_rows(context) if context["may_extend"] else []
     # The pack button only for those who may have the pack (a manager still blind to half
     # of a double audit in this cycle may not, until they submit: selectors/packs.py).
-    context["may_pack"] = (
-        context["frame"] is not None and pack_cycles_for(request.user).filter(pk=cycle.pk).exists()
+    context["may_pack"] = context["frame"] is not None and may_pack_managed_cycle(
+        request.user, cycle
     )
     extend_errors = (context.get("extend_summary") or {}).get("fields", {})
     context["extend_reason_errors"] = extend_errors.get("extend-reason", [])

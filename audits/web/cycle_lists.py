@@ -1,79 +1,48 @@
-"""The long lists of a cycle page, one page of rows each, with their own GET parameters
-(``sample_page``, ``sample_q``, ``unassignable_page``, ...) so paging one list leaves the
-rest of the page as it was: the sample, the loads per auditor, the cases no auditor could
-take (summarised by reason, with a total, before the detail) and the manager's overrides."""
+"""The sample's counts for the cycle's page, and the long lists of its assignment page, one
+page of rows each, with their own GET parameters (``loads_page``, ``unassignable_q``, ...)
+so paging one list leaves the rest of the page as it was: the loads per auditor, the cases
+no auditor could take (summarised by reason, with a total, before the detail) and the
+manager's overrides. The sample's list is web/cycle_sample.py's."""
 
 from collections import Counter
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
+from django.utils.html import format_html_join
 
 from audits.core import rules
 from audits.core.rules import REASONS
 from audits.models import Assignment, Cycle, SampledCase, Staff
 from audits.web import listing
 
-SAMPLE_SORTS = {
-    "rank": ("stratum", "rank", "pk"),
-    "case": ("case__case_ref", "pk"),
-    "team": ("case__team__name", "stratum", "rank", "pk"),
-}
-SAMPLE_STATUSES = (("selected", "Selected"), ("replaced", "Replaced"))
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
 UNASSIGNABLE_PER_PAGE = 25  # each row lists several reasons: a shorter page
 
 
-def sample_list(request, cycle: Cycle) -> dict:
-    """The sample, searchable by case reference and filterable by stratum and status."""
-    filters = {
-        "q": listing.text_param(request, "sample_q"),
-        "stratum": (request.GET.get("sample_stratum") or "")[:80],
-        "status": listing.choice_param(request, "sample_status", dict(SAMPLE_STATUSES)),
-    }
-    rows = SampledCase.objects.filter(cycle=cycle)
-    if filters["q"]:
-        rows = rows.filter(case__case_ref__icontains=filters["q"])
-    if filters["stratum"]:
-        rows = rows.filter(stratum=filters["stratum"])
-    if filters["status"]:
-        rows = rows.filter(status=filters["status"])
-    rows = rows.select_related("case__team", "replaced_by__case").prefetch_related(
-        Prefetch("assignments", Assignment.objects.select_related("auditor"))
-    )
-    rows, sort = listing.sorted_rows(
-        request, rows, sorts=SAMPLE_SORTS, default="rank", prefix="sample_"
-    )
-    found = listing.paginate(
-        request, rows, noun=("case", "cases"), prefix="sample_", anchor="sample", sort=sort
-    )
-    for item in found["rows"]:
-        item.by_role = {a.role: a for a in item.assignments.all()}
-    return {
-        "sample": found,
-        "sample_filters": filters,
-        "sample_statuses": SAMPLE_STATUSES,
-        "sample_sorts": [("rank", "Stratum and rank"), ("case", "Case"), ("team", "Team")],
-    }
-
-
 def sample_counts(cycle: Cycle) -> dict:
     """In one grouped query: cases drawn per stratum (follow-ups aside), cases still in the
-    sample, how many of them wait for a first auditor, and whether any case has one."""
+    sample and replaced, how many have a first and a second auditor, how many of them wait
+    for assignment, and whether any case has an auditor."""
     rows = (
         SampledCase.objects.filter(cycle=cycle)
         .values("stratum", "status", "is_follow_up")
         .annotate(
             n=Count("pk", distinct=True),
             with_primary=Count("assignments", filter=Q(assignments__role="primary")),
+            with_second=Count("assignments", filter=Q(assignments__role="second")),
             assignments_n=Count("assignments"),
         )
         .order_by()
     )
     drawn, active, waiting, assigned = Counter(), 0, 0, False
+    replaced = first = second = 0
     for row in rows:
         assigned = assigned or row["assignments_n"] > 0
         if row["status"] != SampledCase.Status.SELECTED:
+            replaced += row["n"]
             continue
         active += row["n"]
+        first += row["with_primary"]
+        second += row["with_second"]
         waiting += row["n"] - row["with_primary"]
         if not row["is_follow_up"]:
             drawn[row["stratum"]] += row["n"]
@@ -91,7 +60,17 @@ def sample_counts(cycle: Cycle) -> dict:
             .exclude(assignments__role="primary")
             .count()
         )
-    return {"drawn": drawn, "active": active, "waiting": waiting, "assigned": assigned}
+    return {
+        "drawn": drawn,
+        "active": active,
+        "replaced": replaced,
+        "waiting": waiting,
+        "assigned": assigned,
+        # Cases still in the sample with a first auditor, with a second, and without one.
+        "with_first": first,
+        "with_second": second,
+        "without_first": active - first,
+    }
 
 
 def _taken(rows: list[dict]) -> set[tuple[int, str]]:
@@ -105,16 +84,17 @@ def _taken(rows: list[dict]) -> set[tuple[int, str]]:
 
 
 def loads_list(request, cycle: Cycle) -> dict:
-    """Audits per auditor (withdrawn ones are no part of anyone's load), by name."""
+    """Audits per auditor (withdrawn ones are no part of anyone's load), by name: read as
+    values (a hundred people), each row as the table and the "unavailable" picker show it."""
     current = ~Q(assignments__audit__status="withdrawn") & Q(assignments__sampled_case__cycle=cycle)
     rows = (
         Staff.objects.filter(assignments__sampled_case__cycle=cycle)
+        .values("pk", "name", "team__name", "capacity")
         .annotate(
             primary=Count("assignments", filter=current & Q(assignments__role="primary")),
             second=Count("assignments", filter=current & Q(assignments__role="second")),
         )
         .filter(Q(primary__gt=0) | Q(second__gt=0))
-        .select_related("team")
         .order_by("name", "pk")
     )
     # Everyone with a load, read once: the table pages through it, and the "auditor is
@@ -127,13 +107,15 @@ def loads_list(request, cycle: Cycle) -> dict:
     return found
 
 
-def _load(person: Staff) -> dict:
+def _load(person: dict) -> dict:
     return {
-        "staff": person,
-        "primary": person.primary,
-        "second": person.second,
-        "total": person.primary + person.second,
-        "capacity": person.capacity,
+        "pk": person["pk"],
+        "name": person["name"],
+        "team": person["team__name"],
+        "primary": person["primary"],
+        "second": person["second"],
+        "total": person["primary"] + person["second"],
+        "capacity": person["capacity"],
     }
 
 
@@ -192,10 +174,19 @@ def unassignable_list(request, cycle: Cycle) -> dict:
     )
     found["rows"] = [
         {
-            **row,
-            "role_words": ROLE_WORDS.get(row["role"], row["role"]),
-            "reason_texts": reason_texts(row["reasons"]),
-            "blocked_counts": blocked_counts(row.get("auditors_blocked_by", {})),
+            "case_ref": row["case_ref"],
+            "role_words": ROLE_WORDS.get(row["role"], row["role"]).capitalize(),
+            # What stopped how many auditors, else the reasons: a few lines a row, as
+            # list items made here (no nested template loops over a page of rows).
+            "why": format_html_join(
+                "",
+                "<li>{}</li>",
+                (
+                    (text,)
+                    for text in blocked_counts(row.get("auditors_blocked_by", {}))
+                    or reason_texts(row["reasons"])
+                ),
+            ),
         }
         for row in found["rows"]
     ]

@@ -1,6 +1,6 @@
-"""A manager's tools on a drawn cycle, from its page: extend the sample in some strata,
-mark an auditor unavailable so their unstarted audits go to other independent auditors, and
-close the cycle.
+"""A manager's tools on a drawn cycle: extend the sample in some strata and close the
+cycle (from the cycle's page), and mark an auditor unavailable so their unstarted audits go
+to other independent auditors (from the assignment's page).
 The services decide what is allowed; these views only read the form and show the result."""
 
 from django.contrib import messages
@@ -14,6 +14,7 @@ from audits.selectors import scoping
 from audits.selectors.frames import team_names_by_label
 from audits.services import assignment as assignment_service
 from audits.services import lifecycle, sample
+from audits.web import cycle_assignment
 from audits.web.access import MANAGERS, role_required
 from audits.web.cycle_context import render_cycle
 from audits.web.cycle_lists import blocked_counts
@@ -132,9 +133,10 @@ def cycle_unavailable(request, cycle_id: int):
             cycle=cycle, staff=staff, actor=request.user
         )
     except StateConflict as error:
-        return _conflict(request, cycle, error)
+        messages.error(request, error.message)  # in the banner, after a redirect
+        return cycle_assignment.back(cycle)
     except DomainError as error:
-        return render_cycle(
+        return cycle_assignment.render_assignment(
             request,
             cycle,
             status=400,
@@ -144,7 +146,7 @@ def cycle_unavailable(request, cycle_id: int):
             ),
         )
     _tell(request, staff, result)
-    return _back(cycle, "assignment")
+    return cycle_assignment.back(cycle)
 
 
 def _tell(request, staff: Staff, result: dict) -> None:

@@ -44,7 +44,7 @@ def test_the_dashboard_empty_state_and_the_capacity_question(browser):
         .exclude(assignments__auditor=busy)
         .first()
     )
-    page.goto(f"/cycles/{cycle.pk}/")
+    page.goto(f"/cycles/{cycle.pk}/assignment/")
     page.locator("#override_sampled_case").fill(other.case.case_ref)
     page.get_by_label("Auditor", exact=True).select_option(str(busy.pk))
     page.get_by_label("Reason").fill("Knows the family's language")

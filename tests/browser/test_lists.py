@@ -34,13 +34,12 @@ def test_the_cycle_page_pages_searches_and_summarises(browser):
     assert unassignable > 0
     page = browser.signed_in("qa.lead")
     page.goto(f"/cycles/{cycle.pk}/")
+    browser.check(page, "lists-cycle-hub")
+    page.get_by_role("navigation", name="Cycle steps").get_by_role("link", name="Sample").click()
     expect(page.locator("#sample .list-count")).to_have_text(
         re.compile(r"Showing 1 to 50 of 6\d cases")
     )
     expect(page.locator("#sample-table tbody tr")).to_have_count(50)
-    expect(page.locator("#unassignable-total")).to_contain_text(
-        f"{unassignable} case{'s' if unassignable != 1 else ''} could not be assigned"
-    )
     browser.check(page, "lists-cycle-page-1")
 
     page.locator("#sample").get_by_role("link", name="Next").click()
@@ -55,10 +54,18 @@ def test_the_cycle_page_pages_searches_and_summarises(browser):
     expect(page.locator("#sample-table tbody tr")).to_have_count(1)
     expect(page.locator("#sample-table")).to_contain_text(ref)
 
+    # The assignment's page: the cases no auditor could take, their total first.
+    steps = page.get_by_role("navigation", name="Cycle steps")
+    steps.get_by_role("link", name="Assignment").click()
+    expect(page.locator("#unassignable-total")).to_contain_text(
+        f"{unassignable} case{'s' if unassignable != 1 else ''} could not be assigned"
+    )
+    browser.check(page, "lists-cycle-assignment")
+
     # The auditor picker: typing part of a name keeps only the matching people, each
     # shown with their team.
     person = Staff.objects.filter(user__username="auditor.1").select_related("team").get()
-    page.goto(f"/cycles/{cycle.pk}/#override")
+    page.goto(f"/cycles/{cycle.pk}/assignment/#override")
     search = page.get_by_label("Search by name, team or staff reference")
     search.fill(person.name.split()[-1])
     options = page.locator("#override_auditor option:not([value=''])")

@@ -42,11 +42,22 @@ def test_a_manager_draws_a_sample_and_assigns_it(browser):
     expect(page.locator("#draw-server-random")).to_have_text(cycle.frame.server_random)
     expect(page.locator("#draw-frame-hash")).to_have_text(cycle.frame.frame_hash)
     drawn = SampledCase.objects.filter(cycle=cycle).count()
-    expect(page.locator("#sample-table tbody tr")).to_have_count(drawn)
+    expect(page.locator("#sample-heading")).to_have_text(f"The sample: {drawn} case files")
     browser.check(page, "manager-cycle-drawn")
+
+    # The sample is a page of its own, linked from the draw's step, with breadcrumbs back.
+    page.locator("#sample-link").click()
+    expect(page.get_by_role("heading", name=f"{cycle.name}: the sample")).to_be_visible()
+    expect(page.locator("#sample-table tbody tr")).to_have_count(drawn)
+    expect(page.locator("#step-sample")).to_have_attribute("aria-current", "page")
+    browser.check(page, "manager-cycle-sample")
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=cycle.name).click()
 
     page.get_by_role("button", name=re.compile(r"Assign \d+ cases to auditors")).click()
     expect(page.get_by_text(re.compile(r"\d+ cases assigned"))).to_be_visible()
+    expect(page.locator("#assignment-counts")).to_contain_text("with a first auditor")
+    page.locator("#assignment-link").click()
+    expect(page.get_by_role("heading", name=f"{cycle.name}: assignment")).to_be_visible()
     expect(page.locator("#loads-table")).to_be_visible()
     assert Assignment.objects.filter(sampled_case__cycle=cycle).count() >= drawn
     assert Cycle.objects.get(pk=cycle.pk).status == "assigned"

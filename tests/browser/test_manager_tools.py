@@ -1,4 +1,4 @@
-"""A manager extends a drawn sample from the cycle page in the browser: a size below the
+"""A manager extends a drawn sample from the cycle's page in the browser: a size below the
 number drawn meets an error summary that links to the stratum's box; a larger size brings in
 the next cases by rank, and the page says so."""
 
@@ -24,7 +24,7 @@ def test_a_manager_extends_the_sample_of_a_stratum(browser):
     )
     sizes = cycle.frame.strata_sizes
     stratum = next(s for s in sorted(sizes) if sizes[s] >= drawn[s] + 2 and drawn[s] >= 1)
-    rows_before = SampledCase.objects.filter(cycle=cycle).count()
+    rows_before = SampledCase.objects.filter(cycle=cycle, status="selected").count()
 
     page = browser.signed_in("qa.lead")
     page.goto(f"/cycles/{cycle.pk}/")
@@ -46,7 +46,9 @@ def test_a_manager_extends_the_sample_of_a_stratum(browser):
     page.get_by_label("Why the sample is extended").fill("Too few to say anything")
     page.get_by_role("button", name="Extend the sample").click()
     expect(page.get_by_text("2 cases added to the sample")).to_be_visible()
-    expect(page.locator("#sample-table tbody tr")).to_have_count(rows_before + 2)
+    expect(page.locator("#sample-heading")).to_have_text(
+        f"The sample: {rows_before + 2} case files"
+    )
     expect(page.get_by_role("button", name="Assign 2 cases to auditors")).to_be_visible()
     browser.check(page, "manager-cycle-extended")
 
@@ -74,10 +76,11 @@ def test_a_manager_agrees_an_action_and_moves_an_absent_auditors_audits(browser)
     expect(page.get_by_text("Record the child's wishes and feelings")).to_be_visible()
 
     away = audit.assignment.auditor
-    page.goto(f"/cycles/{cycle.pk}/")
+    page.goto(f"/cycles/{cycle.pk}/assignment/")
     page.get_by_label("Auditor who is unavailable").select_option(str(away.pk))
     page.get_by_role("button", name="Move their unstarted audits").click()
     expect(page.get_by_text(f"{away.name} is marked unavailable.")).to_be_visible()
+    assert page.url.endswith(f"/cycles/{cycle.pk}/assignment/")  # back on the form's page
     browser.check(page, "manager-cycle-auditor-unavailable")
 
 

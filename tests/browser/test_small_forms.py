@@ -17,7 +17,7 @@ def test_replacing_a_case_without_a_reason_says_why_by_the_box(browser):
     sample.sample_draw(cycle=cycle, actor=scenarios.person(scenarios.LEAD))
     item = SampledCase.objects.filter(cycle=cycle, status="selected").order_by("pk").first()
     page = browser.signed_in("qa.lead")
-    page.goto(f"/cycles/{cycle.pk}/")
+    page.goto(f"/cycles/{cycle.pk}/sample/")
     page.get_by_text(f"Replace case {item.case.case_ref}").click()
     page.locator(f"#replace-reason-{item.pk}").fill("   ")
     page.locator(f"#replace-reason-{item.pk} ~ button").click()

@@ -57,6 +57,11 @@ def test_the_cycle_page_and_the_sampling_record_read_in_words(browser):
         f"R1 {DASH} the auditor must not work in the case's current team"
     )
     browser.check(page, "words-cycle-page")
+    for sub_page in ("sample", "assignment"):
+        page.goto(f"/cycles/{cycle.pk}/{sub_page}/")
+        text = page.locator("main").inner_text()
+        assert not CODES.search(text), (sub_page, CODES.search(text))
+        assert not [label for label in strata if label in text], sub_page
 
     internal = browser.signed_in("internal.audit")
     internal.goto(f"/assurance/cycles/{cycle.pk}/sampling/")
