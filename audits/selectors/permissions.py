@@ -8,7 +8,7 @@ thing is outside their scope.
 """
 
 from audits.core import roles
-from audits.models import Action, Audit, Case, Cycle, Escalation, Team
+from audits.models import Action, Audit, Case, Cycle, Escalation, Staff, Team
 from audits.selectors import scoping
 
 
@@ -119,3 +119,9 @@ def can_acknowledge(user, escalation: Escalation) -> bool:
     return scoping.manages_every_team(user) or (
         scoping.teams_managed_by(user).filter(pk=team.pk).exists()
     )
+
+
+def action_owners():
+    """Who can own an action: anyone still working here (the page and the API offer the
+    same people)."""
+    return Staff.objects.filter(is_active=True)

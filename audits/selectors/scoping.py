@@ -112,14 +112,11 @@ def staff_for(user) -> QuerySet[Staff]:
 
 
 # --- Cycles and samples ---------------------------------------------------------------------
-def _team_holds_cases():
-    return Exists(Case.objects.filter(team=OuterRef("pk")))
-
-
 def manages_every_team_q(user) -> Exists:
     """True for a manager of every team that holds cases (the QA lead)."""
     managed = _managed_team_ids(user)
-    unmanaged = Team.objects.exclude(pk__in=managed).filter(_team_holds_cases())
+    holds_cases = Exists(Case.objects.filter(team=OuterRef("pk")))
+    unmanaged = Team.objects.exclude(pk__in=managed).filter(holds_cases)
     return ~Exists(unmanaged) & Exists(managed)
 
 
@@ -135,17 +132,25 @@ def _cycle_manager(user) -> Q:
 
 
 def _managed_cycle_ids(user) -> list[int]:
-    """The cycles one runs (a few dozen), read first: as a subquery of every list, their
-    rules made PostgreSQL spend longer planning a page of audits than reading it. Read once
-    per page read (``read_once_per_page``): the moderation queue asked twice."""
+    """The cycles one runs (a few dozen), read first, once a page read: as a subquery of every
+    list, their rules took PostgreSQL longer to plan than a page of audits to read."""
     kept = _page_reads.get()
     key = ("managed_cycle_ids", user.pk)
     if kept is not None and key in kept:
         return list(kept[key])
-    found = list(cycles_managed_by(user).values_list("pk", flat=True))
+    found = []
+    if roles.has_role(user, roles.MANAGER):
+        found = list(Cycle.objects.filter(_cycle_manager(user)).values_list("pk", flat=True))
     if kept is not None:
         kept[key] = tuple(found)
     return found
+
+
+def _cycle_manager_once(user) -> Q:
+    """The manager's rule for cycles; on a page read, the ids it gives, read once a page."""
+    if _page_reads.get() is None:
+        return _cycle_manager(user)
+    return Q(pk__in=_managed_cycle_ids(user))
 
 
 _page_reads: ContextVar[dict | None] = ContextVar("scoping_page_reads", default=None)
@@ -167,7 +172,7 @@ def cycles_for(user) -> QuerySet[Cycle]:
     # whole sample (every case, every auditor, the seed).
     rules = {
         roles.ADMIN: _everything,
-        roles.MANAGER: _cycle_manager,
+        roles.MANAGER: _cycle_manager_once,
         roles.INTERNAL_AUDITOR: _everything,
     }
     return Cycle.objects.filter(_scope(user, rules))
@@ -354,7 +359,7 @@ def cycles_managed_by(user) -> QuerySet[Cycle]:
     the cycle or audits in it."""
     if not roles.has_role(user, roles.MANAGER):
         return Cycle.objects.none()
-    return Cycle.objects.filter(_cycle_manager(user))
+    return Cycle.objects.filter(_cycle_manager_once(user))
 
 
 def managed_cycle_choices(user) -> list[tuple[int, str]]:
@@ -392,9 +397,3 @@ def manages_every_team(user) -> bool:
         return False
     # The condition names no row of the outer query: any team answers it.
     return Team.objects.filter(manages_every_team_q(user)).exists()
-
-
-def action_owners() -> QuerySet[Staff]:
-    """Who can own an action: anyone still working here (the page and the API offer the
-    same people)."""
-    return Staff.objects.filter(is_active=True)

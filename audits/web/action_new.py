@@ -109,7 +109,7 @@ def owner_groups(chosen: str) -> list[dict]:
     here from plain values in one query (a couple of hundred people: no model and no
     template work per option)."""
     rows = (
-        scoping.action_owners()
+        permissions.action_owners()
         .order_by("team__name", "name", "pk")
         .values_list("team__name", "staff_ref", "name")
     )

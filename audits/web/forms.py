@@ -19,7 +19,7 @@ from audits.models import (
     Staff,
     Team,
 )
-from audits.selectors import scoping
+from audits.selectors import permissions, scoping
 from audits.services.cycles import PLAN_DEFAULTS
 from audits.web.dates import DayMonthYearField
 
@@ -142,7 +142,7 @@ class ActionForm(forms.Form):
         error_messages={"required": CHOOSE_AUDIT, "invalid_choice": CHOOSE_AUDIT},
     )
     owner = forms.ModelChoiceField(
-        queryset=scoping.action_owners(),
+        queryset=permissions.action_owners(),
         to_field_name="staff_ref",
         required=False,  # left blank: the case's allocated worker (the service decides)
         error_messages={"required": CHOOSE_OWNER, "invalid_choice": CHOOSE_OWNER},
