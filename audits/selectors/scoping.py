@@ -3,9 +3,6 @@
 A user's scope is the union of the scopes of the roles they hold. Objects outside scope are
 simply absent from the queryset, so views answer 404 for them without filtering by hand."""
 
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from audits.core import roles
@@ -27,7 +24,7 @@ from audits.models import (
     Team,
     Template,
 )
-from audits.selectors import hot_reads
+from audits.selectors import hot_reads, page_reads
 
 NOTHING = Q(pk__in=[])
 
@@ -132,39 +129,21 @@ def _cycle_manager(user) -> Q:
 
 
 def _managed_cycle_ids(user) -> list[int]:
-    """The cycles one runs (a few dozen), read first, once a page read: as a subquery of every
-    list, their rules took PostgreSQL longer to plan than a page of audits to read."""
-    kept = _page_reads.get()
-    key = ("managed_cycle_ids", user.pk)
-    if kept is not None and key in kept:
-        return list(kept[key])
-    found = []
-    if roles.has_role(user, roles.MANAGER):
-        found = list(Cycle.objects.filter(_cycle_manager(user)).values_list("pk", flat=True))
-    if kept is not None:
-        kept[key] = tuple(found)
-    return found
+    """The cycles one runs (a few dozen), read first, once a page read (``page_reads``)."""
+    if not roles.has_role(user, roles.MANAGER):
+        return []
+    rule = Cycle.objects.filter(_cycle_manager(user)).values_list("pk", flat=True)
+    return list(page_reads.once(("managed_cycle_ids", user.pk), lambda: rule))
 
 
 def _cycle_manager_once(user) -> Q:
     """The manager's rule for cycles; on a page read, the ids it gives, read once a page."""
-    if _page_reads.get() is None:
+    if not page_reads.reading_a_page():
         return _cycle_manager(user)
     return Q(pk__in=_managed_cycle_ids(user))
 
 
-_page_reads: ContextVar[dict | None] = ContextVar("scoping_page_reads", default=None)
-
-
-@contextmanager
-def read_once_per_page():
-    """While a page is read (a GET, which writes nothing a scope depends on), what the scope
-    rules read first is read once. Outside it (writes, commands, tasks) every call reads."""
-    token = _page_reads.set({})
-    try:
-        yield
-    finally:
-        _page_reads.reset(token)
+read_once_per_page = page_reads.read_once_per_page
 
 
 def cycles_for(user) -> QuerySet[Cycle]:
