@@ -138,16 +138,7 @@ def finding_of(audit: Audit, staff: Staff | None) -> dict:
             }
             for a in _actions_of(audit)
         ],
-        "my_response": (
-            {
-                "verdict": mine.verdict,
-                "verdict_label": mine.get_verdict_display(),
-                "comment": mine.comment,
-                "at": mine.at,
-            }
-            if mine
-            else None
-        ),
+        "my_response": _response_shown(mine),
     }
 
 
@@ -196,16 +187,19 @@ def finding_rows(audit_ids: list[int], staff: Staff | None) -> list[dict]:
                 "finalised_on": finalised_on(audit),
                 "respond_by": due_on,
                 "window_open": due_on is not None and today <= due_on,
-                "my_response": (
-                    {
-                        "verdict": mine.verdict,
-                        "verdict_label": mine.get_verdict_display(),
-                        "comment": mine.comment,
-                        "at": mine.at,
-                    }
-                    if mine
-                    else None
-                ),
+                "my_response": _response_shown(mine),
             }
         )
     return rows
+
+
+def _response_shown(mine) -> dict | None:
+    """The practitioner's own response as the finding shows it, or None."""
+    if mine is None:
+        return None
+    return {
+        "verdict": mine.verdict,
+        "verdict_label": mine.get_verdict_display(),
+        "comment": mine.comment,
+        "at": mine.at,
+    }
