@@ -34,3 +34,12 @@ def once(key: tuple, read):
     if key not in kept:
         kept[key] = tuple(read())
     return kept[key]
+
+
+def ids(key: tuple, build):
+    """The values ``build()`` (a one-column ``values_list(flat=True)`` queryset) selects. On
+    a page read they are read once and kept, a list the query using them compiles and plans
+    as a few constants; elsewhere the queryset itself, a subquery of that query."""
+    if not reading_a_page():
+        return build()
+    return list(once(key, build))

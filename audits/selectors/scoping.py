@@ -3,7 +3,7 @@
 A user's scope is the union of the scopes of the roles they hold. Objects outside scope are
 simply absent from the queryset, so views answer 404 for them without filtering by hand."""
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from audits.core import roles
 from audits.core.statuses import AUDIT_COMPLETED
@@ -24,7 +24,7 @@ from audits.models import (
     Team,
     Template,
 )
-from audits.selectors import hot_reads, page_reads
+from audits.selectors import cycle_rule, hot_reads, page_reads
 
 NOTHING = Q(pk__in=[])
 
@@ -47,8 +47,7 @@ def _case_admin(user) -> Q:
     return ~NOTHING
 
 
-def _managed_team_ids(user):
-    return Staff.managed_teams.through.objects.filter(staff__user=user).values("team_id")
+_managed_team_ids = cycle_rule.managed_team_ids
 
 
 def _case_manager(user) -> Q:
@@ -109,31 +108,19 @@ def staff_for(user) -> QuerySet[Staff]:
 
 
 # --- Cycles and samples ---------------------------------------------------------------------
-def manages_every_team_q(user) -> Exists:
-    """True for a manager of every team that holds cases (the QA lead)."""
-    managed = _managed_team_ids(user)
-    holds_cases = Exists(Case.objects.filter(team=OuterRef("pk")))
-    unmanaged = Team.objects.exclude(pk__in=managed).filter(holds_cases)
-    return ~Exists(unmanaged) & Exists(managed)
-
-
-def _cycle_manager(user) -> Q:
-    # A cycle over named teams is run by a manager of every one of them; a cycle over every
-    # team by a manager of every team (the QA lead). Nothing else grants it: not having
-    # created the cycle, and not auditing in it.
-    managed = _managed_team_ids(user)
-    cycle_teams = Cycle.teams.through.objects.filter(cycle_id=OuterRef("pk"))
-    named = Exists(cycle_teams) & ~Exists(cycle_teams.exclude(team_id__in=managed))
-    every = ~Exists(cycle_teams) & manages_every_team_q(user)
-    return Q(named) | Q(every)
+manages_every_team_q = cycle_rule.manages_every_team_q
+_cycle_manager = cycle_rule.cycle_manager_q
 
 
 def _managed_cycle_ids(user) -> list[int]:
     """The cycles one runs (a few dozen), read first, once a page read (``page_reads``)."""
     if not roles.has_role(user, roles.MANAGER):
         return []
-    rule = Cycle.objects.filter(_cycle_manager(user)).values_list("pk", flat=True)
-    return list(page_reads.once(("managed_cycle_ids", user.pk), lambda: rule))
+    if page_reads.reading_a_page():
+        return list(
+            page_reads.once(("managed_cycle_ids", user.pk), lambda: cycle_rule.cycles_run_by(user))
+        )
+    return list(Cycle.objects.filter(_cycle_manager(user)).values_list("pk", flat=True))
 
 
 def _cycle_manager_once(user) -> Q:
@@ -168,11 +155,29 @@ def _audit_auditor(user) -> Q:
     # Own audits always. Of a double-audited case, the other auditor's audit only once both
     # have submitted: the pair grade blind.
     own = Q(assignment__auditor__user=user)
-    mine_submitted = Audit.objects.filter(
-        assignment__auditor__user=user, status__in=AUDIT_COMPLETED
-    ).values("assignment__sampled_case_id")
+    mine_submitted = _completed_sampled_ids(user)
     other_submitted = Q(assignment__sampled_case_id__in=mine_submitted, status__in=AUDIT_COMPLETED)
     return own | other_submitted
+
+
+def _assigned_sampled_ids(user):
+    """The sampled cases the user audits (on a page read: read once, kept)."""
+    mine = Assignment.objects.filter(auditor__user=user)
+    return page_reads.ids(
+        ("assigned_sampled", user.pk), lambda: mine.values_list("sampled_case_id", flat=True)
+    )
+
+
+sampled_cases_audited_by = _assigned_sampled_ids
+
+
+def _completed_sampled_ids(user):
+    """The sampled cases whose audit the user has submitted (on a page read: read once)."""
+    done = Audit.objects.filter(assignment__auditor__user=user, status__in=AUDIT_COMPLETED)
+    return page_reads.ids(
+        ("completed_sampled", user.pk),
+        lambda: done.values_list("assignment__sampled_case_id", flat=True),
+    )
 
 
 def _audit_manager(user) -> Q:
@@ -186,10 +191,8 @@ def _still_blind(user) -> Q:
     override, an admin who audits), so the pair grades blind."""
     if not user.is_authenticated:  # audits nothing, so nothing is kept from them
         return Q(pk__in=[])
-    mine = Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
-    mine_done = Audit.objects.filter(
-        assignment__auditor__user=user, status__in=AUDIT_COMPLETED
-    ).values("assignment__sampled_case_id")
+    mine = _assigned_sampled_ids(user)
+    mine_done = _completed_sampled_ids(user)
     return (
         Q(assignment__sampled_case_id__in=mine)
         & ~Q(assignment__auditor__user=user)
@@ -238,10 +241,6 @@ def reconciliations_for(user) -> QuerySet[Reconciliation]:
         roles.AUDITOR: lambda user: Q(sampled_case_id__in=_assigned_sampled_ids(user)),
     }
     return Reconciliation.objects.filter(_scope(user, rules))
-
-
-def _assigned_sampled_ids(user):
-    return Assignment.objects.filter(auditor__user=user).values("sampled_case_id")
 
 
 def _escalation_manager(user) -> Q:

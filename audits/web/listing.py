@@ -63,24 +63,30 @@ def paginate(
     sorts: dict | None = None,
     sort: str = "",
     keys_first: bool = False,
+    show=None,
 ) -> dict:
     """One page of ``rows`` (a queryset or a list) and what the pagination include shows.
 
     ``noun`` is (singular, plural), as in "Showing 1 to 50 of 2,000 cases". ``keys_first``,
     for a list of at most a few thousand rows (a moderation queue, open escalations): every
     key of the list is read in order at once, which gives the count too, and then the
-    page's rows: one query fewer than counting, then reading the page's keys."""
+    page's rows: one query fewer than counting, then reading the page's keys.
+
+    ``show(keys)``, when given, reads the page's rows by their keys alone (a queryset of
+    dicts with ``pk``): ``rows`` then only chooses, filters and orders, and the joins a row
+    shows are made for fifty rows, not planned again with every scope and filter of the
+    list (a third of the moderation queue's time). The keys come from ``rows``, so the
+    page shows nothing outside its scope."""
     param = f"{prefix}page"
     if keys_first and isinstance(rows, QuerySet):
         keys = list(rows.values_list("pk", flat=True))
         paginator = Paginator(keys, per_page)
         current = paginator.get_page(request.GET.get(param))
-        found = rows.order_by().filter(pk__in=current.object_list)
-        page_rows = _in_order(found, list(current.object_list), rows._fields is not None)
+        page_rows = _rows_of(rows, list(current.object_list), show)
     else:
         paginator = Paginator(rows, per_page)
         current = paginator.get_page(request.GET.get(param))
-        page_rows = _page_rows(rows, current.object_list)
+        page_rows = _page_rows(rows, current.object_list, show)
     total = paginator.count
     numbers = [
         None if n == Paginator.ELLIPSIS else n
@@ -106,7 +112,7 @@ def paginate(
     }
 
 
-def _page_rows(rows, page) -> list:
+def _page_rows(rows, page, show=None) -> list:
     """The rows of one page. A queryset that reads related rows is read in two steps: the
     page's keys in the list's order (joining only what the filters and the order need), then
     those rows with everything they show. In one step PostgreSQL joins and sorts every row
@@ -116,10 +122,19 @@ def _page_rows(rows, page) -> list:
     if not isinstance(rows, QuerySet):
         return list(page)
     as_dicts = rows._fields is not None
-    if not (as_dicts or rows.query.select_related or rows.query.distinct):
+    if not (show or as_dicts or rows.query.select_related or rows.query.distinct):
         return list(page)
     keys = list(page.prefetch_related(None).values_list("pk", flat=True))
-    return _in_order(rows.order_by().filter(pk__in=keys), keys, as_dicts)
+    return _rows_of(rows, keys, show)
+
+
+def _rows_of(rows, keys: list, show) -> list:
+    """The rows of ``keys`` in their order: by ``show`` if given, else by ``rows``."""
+    if not keys:  # an empty page: nothing to build a query for
+        return []
+    if show is not None:
+        return _in_order(show(keys), keys, as_dicts=True)
+    return _in_order(rows.order_by().filter(pk__in=keys), keys, rows._fields is not None)
 
 
 def _in_order(found, keys: list, as_dicts: bool) -> list:

@@ -9,7 +9,7 @@ from audits.core import grading
 from audits.core.errors import DomainError
 from audits.core.statuses import CYCLE_CLOSED
 from audits.models import Audit, Moderation, Reconciliation
-from audits.selectors import double_audits, rework, scoping
+from audits.selectors import double_audits, published_forms, rework, scoping
 from audits.services import moderation as moderation_service
 from audits.web import grading_form, listing
 from audits.web.access import MANAGERS, role_required
@@ -45,14 +45,20 @@ def _queue(user):
 
 # What a row of the queue shows, read as values: fifty rows of six joined models made the
 # page spend more time building objects than PostgreSQL spent reading them.
-QUEUE_FIELDS = ("pk", "overall_grade", "moderation_reason", "submitted_at")
+# The cycle's name and the form's grade scale are not joined: the page reads the names of
+# the cycles one runs for its filter, and a published form is kept in the process.
+QUEUE_FIELDS = ("pk", "overall_grade", "moderation_reason", "submitted_at", "template_id")
 QUEUE_COLUMNS = {
     "case_ref": F("assignment__sampled_case__case__case_ref"),
     "team": F("assignment__sampled_case__case__team__name"),
-    "cycle_name": F("assignment__sampled_case__cycle__name"),
+    "cycle_id": F("assignment__sampled_case__cycle_id"),
     "auditor": F("assignment__auditor__name"),
-    "scale": F("template__grade_scale"),
 }
+
+
+def _shown(keys):
+    return Audit.objects.filter(pk__in=keys).values(*QUEUE_FIELDS, **QUEUE_COLUMNS)
+
 
 QUEUE_SORTS = {
     "oldest": ("submitted_at", "pk"),
@@ -87,21 +93,26 @@ def _filtered_queue(request):
 def moderation_queue(request):
     rows, filters = _filtered_queue(request)
     rows, sort = listing.sorted_rows(request, rows, sorts=QUEUE_SORTS, default="oldest")
-    rows = rows.values(*QUEUE_FIELDS, **QUEUE_COLUMNS)
     audits = listing.paginate(
-        request, rows, noun=("audit", "audits"), anchor="queue", keys_first=True
+        request, rows, noun=("audit", "audits"), anchor="queue", keys_first=True, show=_shown
     )
     moderate_link = listing.link_to("web:moderate")
+    cycles = scoping.managed_cycle_choices(request.user)
+    cycle_names, scales = dict(cycles), {}
     for audit in audits["rows"]:
         audit["url"] = moderate_link(audit["pk"])
+        audit["cycle_name"] = cycle_names.get(audit["cycle_id"], "")
         reason = audit["moderation_reason"]
         audit["why"] = grading.MODERATION_REASONS.get(reason, reason)
-        scale = {int(grade): label for grade, label in audit.pop("scale").items()}
+        if audit["template_id"] not in scales:
+            form = published_forms.template_for_grading(audit["template_id"])
+            scales[audit["template_id"]] = form.scale
+        scale = scales[audit["template_id"]]
         audit["grade_label"] = scale.get(audit["overall_grade"], "\N{EN DASH}")
     to_reconcile = (
         scoping.reconciliations_managed_by(request.user)
         .filter(status=Reconciliation.Status.OPEN)
-        .exclude(sampled_case__assignments__auditor__user=request.user)
+        .exclude(sampled_case_id__in=scoping.sampled_cases_audited_by(request.user))
         .exclude(sampled_case__cycle__status__in=CYCLE_CLOSED)
         .select_related("sampled_case__case__team", "sampled_case__cycle")
         .defer("sampled_case__cycle__assignment_summary")
@@ -120,7 +131,7 @@ def moderation_queue(request):
         "sort": sort,
         "sorts": [("oldest", "Oldest first"), ("newest", "Newest first"), ("case", "Case")],
         "teams": scoping.teams_managed_by(request.user).order_by("name"),
-        "cycles": scoping.managed_cycle_choices(request.user),
+        "cycles": cycles,
     }
     return page(request, "audits/moderation_queue.html", context, current="web:moderation")
 
