@@ -4,6 +4,7 @@ moved on a step (done with evidence, verified by someone else)."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from audits.core import roles
@@ -72,6 +73,47 @@ def _owner_choices(scoped) -> list[tuple[int, str]]:
     return [(pk, f"{name}, {team or 'no team'}") for pk, name, team in rows]
 
 
+PRIORITIES, STATUSES = dict(Action.Priority.choices), dict(Action.Status.choices)
+
+
+def _shown(user, actions: list, today) -> list[dict]:
+    """Each action as its row shows it: plain values the template reads without looking
+    anything up (fifty rows of models, their related rows and display methods took a third
+    of the board's time to render)."""
+    managed = permissions.verify_team_ids(user)
+    links = {name: listing.link_to(route) for name, route in ACTION_LINKS.items()}
+    dates: dict = {}
+    rows = []
+    for action in actions:
+        due = action.due_date
+        if due not in dates:
+            dates[due] = date_format(due, "j M Y")
+        rows.append(
+            {
+                "pk": action.pk,
+                "case_ref": action.case.case_ref,
+                "team": action.team.name,
+                "owner": action.owner.name,
+                "description": action.description,
+                "evidence_note": action.evidence_note,
+                "priority": action.priority,
+                "priority_label": PRIORITIES.get(action.priority, action.priority),
+                "due": dates[due],
+                "overdue": action_service.is_overdue(action, today),
+                "status": action.status,
+                "status_label": STATUSES.get(action.status, action.status),
+                "links": {name: link(action.pk) for name, link in links.items()},
+                # A Verify button only where it can succeed (maker and checker): else why not.
+                "verify_problem": permissions.action_verify_problem(
+                    user, action, managed_team_ids=managed
+                )
+                if action.status == Action.Status.DONE
+                else "",
+            }
+        )
+    return rows
+
+
 @role_required(*ACTION_READERS)
 def action_board(request):
     scoped = scoping.actions_for(request.user)
@@ -97,16 +139,7 @@ def action_board(request):
         rows = rows.filter(status=Action.Status.OPEN, due_date__lt=today)
     rows, sort = listing.sorted_rows(request, rows, sorts=ACTION_SORTS, default="due")
     found = listing.paginate(request, rows, noun=("action", "actions"), sort=sort)
-    managed = permissions.verify_team_ids(request.user)
-    links = {name: listing.link_to(route) for name, route in ACTION_LINKS.items()}
-    for action in found["rows"]:
-        action.links = {name: link(action.pk) for name, link in links.items()}
-        action.overdue = action_service.is_overdue(action, today)
-        # A Verify button only where it can succeed (maker and checker): otherwise why not.
-        if action.status == Action.Status.DONE:
-            action.verify_problem = permissions.action_verify_problem(
-                request.user, action, managed_team_ids=managed
-            )
+    found["rows"] = _shown(request.user, found["rows"], today)
     context = {
         "actions": found,
         "filters": filters,
