@@ -3,9 +3,11 @@ auditor, the cases no auditor could take (summarised by reason, then listed), ch
 auditor for a case (an override, with its reason), an auditor who is unavailable, and the
 assignments a manager chose. Assigning the sample is a step of the cycle's page."""
 
+from html import escape
+
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from audits.core.errors import DomainError
@@ -33,12 +35,14 @@ def _chosen(form) -> str:
 
 
 def _options(rows) -> str:
-    """``<option>`` elements, escaped, made here: a hundred people, no template loop."""
-    return format_html_join(
-        "\n",
-        '<option value="{}"{}>{}</option>',
-        # " selected" has nothing to escape: it goes through format_html unchanged.
-        ((value, " selected" if selected else "", label) for value, label, selected in rows),
+    """``<option>`` elements, escaped, made here: a hundred people, no template loop (and no
+    ``format_html`` per person, which cost more than the escaping)."""
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "\n".join(
+            f'<option value="{escape(value)}"{" selected" if selected else ""}>'
+            f"{escape(label)}</option>"
+            for value, label, selected in rows
+        )
     )
 
 

@@ -108,14 +108,17 @@ def loads_list(request, cycle: Cycle) -> dict:
 
 
 def _load(person: dict) -> dict:
+    primary, second, capacity = person["primary"], person["second"], person["capacity"]
     return {
         "pk": person["pk"],
         "name": person["name"],
         "team": person["team__name"],
-        "primary": person["primary"],
-        "second": person["second"],
-        "total": person["primary"] + person["second"],
-        "capacity": person["capacity"],
+        "primary": primary,
+        "second": second,
+        "total": primary + second,
+        "capacity": capacity,
+        # The table's numbers as text: no number formatting per cell in the template.
+        "cells": [str(primary), str(second), str(primary + second), str(capacity)],
     }
 
 

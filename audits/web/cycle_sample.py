@@ -93,9 +93,9 @@ def _rows(items: list[SampledCase], teams: dict[str, str]) -> list[dict]:
     keys = [item.pk for item in items]
     shown = {
         row["pk"]: row
-        for row in SampledCase.objects.filter(pk__in=keys).values(
-            "pk", "case__case_ref", "case__team__name", "replaced_by__case__case_ref"
-        )
+        for row in SampledCase.objects.filter(pk__in=keys)
+        .order_by()  # in a dict: no join to the cycle for the model's default order
+        .values("pk", "case__case_ref", "case__team__name", "replaced_by__case__case_ref")
     }
     auditors: dict[int, dict[str, str]] = {}
     for sampled_id, role, name in Assignment.objects.filter(sampled_case_id__in=keys).values_list(

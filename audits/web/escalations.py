@@ -35,6 +35,11 @@ ROW_COLUMNS = {
 }
 
 
+def _shown(keys):
+    # By key alone: the keys come from the scoped list, filtered and ordered.
+    return Escalation.objects.filter(pk__in=keys).values(*ROW_FIELDS, **ROW_COLUMNS)
+
+
 def _render(request, *, status=200, failed=None, error=None, typed=""):
     filters = {
         "q": listing.text_param(request, "q"),
@@ -45,7 +50,6 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         rows = rows.filter(audit__assignment__sampled_case__case__case_ref__icontains=filters["q"])
     if filters["team"]:
         rows = rows.filter(audit__assignment__sampled_case__case__team_id=filters["team"])
-    rows = rows.values(*ROW_FIELDS, **ROW_COLUMNS)
     waiting = listing.paginate(
         request,
         rows.filter(status=Escalation.Status.OPEN).order_by("due_at", "pk"),
@@ -54,6 +58,7 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         anchor="open-heading",
         per_page=20,
         keys_first=True,
+        show=_shown,
     )
     done = listing.paginate(
         request,
@@ -62,6 +67,7 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         prefix="done_",
         anchor="acknowledged-heading",
         keys_first=True,  # a council's escalations over the years: a few thousand keys
+        show=_shown,
     )
     now = timezone.now()
     shown = [*waiting["rows"], *done["rows"]]
