@@ -117,8 +117,9 @@ def _row(item: SampledCase, shown: dict, auditors: dict, teams: dict) -> dict:
         "team": shown["case__team__name"],
         "is_follow_up": item.is_follow_up,
         "stratum": stratum_words(item.stratum, teams),
-        "rank": item.rank,
+        "rank": str(item.rank),  # as text: no number formatting per row in the template
         "selection_key": item.selection_key,
+        "key_start": item.selection_key[:12],
         "status": status,
         "auditors": f"{first}; second: {second}" if first and second else first or "",
         # A case not yet assigned may be replaced by the next rank (a follow-up may not).

@@ -82,6 +82,8 @@ def _render(request, *, status=200, failed=None, error=None, typed=""):
         escalation["overdue"] = escalation_service.was_overdue(
             escalation["status"], escalation["due_at"], escalation["acknowledged_at"], now
         )
+        for moment in ("raised_at", "due_at", "acknowledged_at"):
+            escalation[f"{moment}_text"] = listing.moment_text(escalation[moment])
         escalation["typed"] = typed if pk == failed else ""
         escalation["errors"] = []
     error_summary = None

@@ -4,10 +4,16 @@ filters and sort order read from GET parameters and kept in every page link.
 A page with several lists gives each its own ``prefix`` (``sample_page``, ``sample_q``)
 so that paging one list leaves the others where they are."""
 
+import functools
+from datetime import date, datetime
+
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 PER_PAGE = 50
 # What a list never shows, and would otherwise read (and decode) once per row through
@@ -154,6 +160,30 @@ def sorted_rows(request, rows, *, sorts: dict, default: str, prefix: str = ""):
     values are ``order_by`` fields ending in ``pk`` so pages never overlap)."""
     sort = choice_param(request, f"{prefix}sort", sorts) or default
     return rows.order_by(*sorts[sort]), sort
+
+
+@functools.lru_cache(maxsize=2048)
+def _day_text(day: date, language: str) -> str:
+    return date_format(day, "j M Y")
+
+
+def day_text(value) -> str:
+    """A date, or a moment's day where the council is, as "3 Dec 2026": what the template
+    filter ``date:"j M Y"`` shows, made once per day a list shows (the filter on each of
+    fifty rows was a sixth of the moderation queue's rendering)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return _day_text(value, get_language())
+
+
+def moment_text(value) -> str:
+    """A moment where the council is, as "3 Dec 2026 14:05" (``date:"j M Y H:i"``)."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    return f"{_day_text(local.date(), get_language())} {local:%H:%M}"
 
 
 _MARKER = 987654321  # a key no row has: reversed once, then replaced by each row's key

@@ -17,6 +17,7 @@ from audits.web.errors import summary
 from audits.web.forms import ModerationForm
 from audits.web.pages import page
 
+DASH = "\N{EN DASH}"
 LABELS = {"decision": "Decision", "reason": "Reason", "overall_grade": "Moderated overall grade"}
 # The moderation service's terse words, as this page says them.
 WORDS = {
@@ -108,7 +109,9 @@ def moderation_queue(request):
             form = published_forms.template_for_grading(audit["template_id"])
             scales[audit["template_id"]] = form.scale
         scale = scales[audit["template_id"]]
-        audit["grade_label"] = scale.get(audit["overall_grade"], "\N{EN DASH}")
+        grade = audit["overall_grade"]
+        audit["grade"] = f"{grade} {DASH} {scale.get(grade, DASH)}"
+        audit["submitted"] = listing.day_text(audit["submitted_at"])
     to_reconcile = (
         scoping.reconciliations_managed_by(request.user)
         .filter(status=Reconciliation.Status.OPEN)
