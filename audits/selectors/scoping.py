@@ -160,13 +160,7 @@ def _audit_auditor(user) -> Q:
     return own | other_submitted
 
 
-def _own_work(user) -> tuple:
-    """(sampled case, its audit's status or None) of each of the user's assignments: read
-    once on a page read, for both lists below (one query, not two)."""
-    mine = Assignment.objects.filter(auditor__user=user)
-    return page_reads.once(
-        ("own_work", user.pk), lambda: mine.values_list("sampled_case_id", "audit__status")
-    )
+_own_work = cycle_rule.own_work  # on a page read: both lists below from one read
 
 
 def _assigned_sampled_ids(user):
