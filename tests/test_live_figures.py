@@ -18,6 +18,7 @@ from audits.models.opinion import opinion_thresholds
 from audits.selectors import live_figures
 from audits.selectors.report_inputs import report_inputs
 from audits.services.escalations import escalation_raise
+from audits.web import dashboard
 from tests.browser import scenarios
 
 
@@ -80,6 +81,29 @@ def test_the_dashboard_shows_what_a_report_compiled_now_would(cycle):
     page = client.get("/dashboard/", {"cycle": cycle.pk}).content.decode()
     fresh = _fresh(cycle)
     assert f'<p class="big-number">{fresh["summary"]["inadequate"]}</p>' in page
+
+
+def test_the_dashboard_draws_new_figures_as_soon_as_they_change(cycle):
+    """What the page draws is kept by the figures' version: a change gives a new version,
+    so the page never shows the charts of figures that no longer stand."""
+    client = Client()
+    client.force_login(scenarios.person("qa.lead"))
+
+    def escalations_card() -> str:
+        page = client.get("/dashboard/", {"cycle": cycle.pk}).content.decode()
+        return page.split('<h2 class="card-title">Escalations</h2>')[1].split("</p>")[0]
+
+    before = live_figures.figures_now(cycle)["summary"]["escalations"]
+    assert escalations_card() == escalations_card() == f'<p class="big-number">{before}'
+    audit = (
+        Audit.objects.filter(assignment__sampled_case__cycle=cycle, assignment__role="primary")
+        .order_by("pk")
+        .first()
+    )
+    escalation_raise(audit=audit, actor=scenarios.person("qa.lead"), concern="A new concern")
+    assert escalations_card() == f'<p class="big-number">{before + 1}'
+    _figures, version = live_figures.figures_and_version(cycle)
+    assert dashboard._DRAWN[version]["figures"]["summary"]["escalations"] == before + 1
 
 
 # --- When time moves a figure (pure) -------------------------------------------------------

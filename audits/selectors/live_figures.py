@@ -33,17 +33,19 @@ def _key(cycle: Cycle, fingerprint: str, thresholds) -> str:
 def figures_now(cycle: Cycle) -> dict:
     """The figures a report compiled now would give (``compute_figures``), from the cache
     when nothing they are computed from has changed since they were."""
+    return figures_and_version(cycle)[0]
+
+
+def figures_and_version(cycle: Cycle) -> tuple[dict, tuple]:
+    """``figures_now``, and what names these very figures: the same version means the same
+    figures, so what a page draws from them can be kept by it (``web/dashboard.py``)."""
     thresholds = opinion_thresholds()
     key = _key(cycle, report_fingerprint(cycle), thresholds)
     now = timezone.now()
     kept = cache.get(key)
-    if kept is not None and now < kept["change_at"]:
-        return kept["figures"]
-    inputs = report_inputs(cycle, now)
-    figures = compute_figures(inputs, thresholds=thresholds)
-    cache.set(
-        key,
-        {"figures": figures, "change_at": figures_change_at(inputs, now)},
-        KEPT_SECONDS,
-    )
-    return figures
+    if kept is None or now >= kept["change_at"]:
+        inputs = report_inputs(cycle, now)
+        figures = compute_figures(inputs, thresholds=thresholds)
+        kept = {"figures": figures, "change_at": figures_change_at(inputs, now)}
+        cache.set(key, kept, KEPT_SECONDS)
+    return kept["figures"], (key, kept["change_at"])
