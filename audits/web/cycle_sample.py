@@ -66,19 +66,19 @@ def sample_list(request, cycle: Cycle, teams: dict[str, str]) -> dict:
         rows = _matching(rows, filters["q"])
     sorts = SEARCH_SORTS if filters["q"] else SAMPLE_SORTS
     rows, sort = listing.sorted_rows(request, rows, sorts=sorts, default="rank", prefix="sample_")
-    if filters["q"]:
-        # The matches are few: their keys read once, in order, and paged in memory (no
-        # count, and no second run of the search for the page).
-        keys = list(rows.values_list("pk", flat=True))
-        found = listing.paginate(request, keys, noun=("case", "cases"), prefix="sample_", sort=sort)
-        read = SampledCase.objects.filter(pk__in=found["rows"]).only(*ROW_FIELDS).in_bulk()
-        items = [read[key] for key in found["rows"] if key in read]
-    else:
-        found = listing.paginate(
-            request, rows.only(*ROW_FIELDS), noun=("case", "cases"), prefix="sample_", sort=sort
-        )
-        items = found["rows"]
-    found["rows"] = _rows(items, teams)
+    # A search's matches are few: their keys are read once, in order, and paged in memory
+    # (no count, and no second run of the search for the page). Either way the page's rows
+    # are then read by their keys, with what they show.
+    found = listing.paginate(
+        request,
+        rows,
+        noun=("case", "cases"),
+        prefix="sample_",
+        sort=sort,
+        keys_first=bool(filters["q"]),
+        show=_shown,
+    )
+    found["rows"] = _rows(found["rows"], teams)
     return {
         "sample": found,
         "sample_filters": filters,
@@ -87,45 +87,51 @@ def sample_list(request, cycle: Cycle, teams: dict[str, str]) -> dict:
     }
 
 
-def _rows(items: list[SampledCase], teams: dict[str, str]) -> list[dict]:
+def _shown(keys):
+    return (
+        SampledCase.objects.filter(pk__in=keys)
+        .order_by()  # in a dict: no join to the cycle for the model's default order
+        .values(
+            "pk",
+            *ROW_FIELDS,
+            "case__case_ref",
+            "case__team__name",
+            "replaced_by__case__case_ref",
+        )
+    )
+
+
+def _rows(items: list[dict], teams: dict[str, str]) -> list[dict]:
     """One page of the sample as the table shows it, its words made here: the page's cases
     and their auditors in two queries, no lookups per row in the template."""
-    keys = [item.pk for item in items]
-    shown = {
-        row["pk"]: row
-        for row in SampledCase.objects.filter(pk__in=keys)
-        .order_by()  # in a dict: no join to the cycle for the model's default order
-        .values("pk", "case__case_ref", "case__team__name", "replaced_by__case__case_ref")
-    }
     auditors: dict[int, dict[str, str]] = {}
-    for sampled_id, role, name in Assignment.objects.filter(sampled_case_id__in=keys).values_list(
-        "sampled_case_id", "role", "auditor__name"
-    ):
+    for sampled_id, role, name in Assignment.objects.filter(
+        sampled_case_id__in=[item["pk"] for item in items]
+    ).values_list("sampled_case_id", "role", "auditor__name"):
         auditors.setdefault(sampled_id, {})[role] = name
-    return [_row(item, shown[item.pk], auditors.get(item.pk, {}), teams) for item in items]
+    return [_row(item, auditors.get(item["pk"], {}), teams) for item in items]
 
 
-def _row(item: SampledCase, shown: dict, auditors: dict, teams: dict) -> dict:
+def _row(item: dict, auditors: dict, teams: dict) -> dict:
     first, second = auditors.get("primary"), auditors.get("second")
-    if item.status == SampledCase.Status.REPLACED:
-        status = f"Replaced by {shown['replaced_by__case__case_ref']}: {item.replacement_reason}"
-    else:
+    selected = item["status"] == SampledCase.Status.SELECTED
+    if selected:
         status = "Selected"
+    else:
+        status = f"Replaced by {item['replaced_by__case__case_ref']}: {item['replacement_reason']}"
     return {
-        "pk": item.pk,
-        "case_ref": shown["case__case_ref"],
-        "team": shown["case__team__name"],
-        "is_follow_up": item.is_follow_up,
-        "stratum": stratum_words(item.stratum, teams),
-        "rank": str(item.rank),  # as text: no number formatting per row in the template
-        "selection_key": item.selection_key,
-        "key_start": item.selection_key[:12],
+        "pk": item["pk"],
+        "case_ref": item["case__case_ref"],
+        "team": item["case__team__name"],
+        "is_follow_up": item["is_follow_up"],
+        "stratum": stratum_words(item["stratum"], teams),
+        "rank": str(item["rank"]),  # as text: no number formatting per row in the template
+        "selection_key": item["selection_key"],
+        "key_start": item["selection_key"][:12],
         "status": status,
         "auditors": f"{first}; second: {second}" if first and second else first or "",
         # A case not yet assigned may be replaced by the next rank (a follow-up may not).
-        "may_replace": not first
-        and item.status == SampledCase.Status.SELECTED
-        and not item.is_follow_up,
+        "may_replace": not first and selected and not item["is_follow_up"],
     }
 
 
