@@ -327,7 +327,7 @@ def main() -> None:
     parser.add_argument("--submitted", type=int, default=400)
     parser.add_argument("--final", type=int, default=600)
     parser.add_argument("--escalations", type=int, default=40)
-    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--quick", action="store_true", help="a small council, a few rounds")
     parser.add_argument(
         "--reuse", action="store_true", help="measure the council a previous run left, if any"

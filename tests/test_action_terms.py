@@ -122,3 +122,47 @@ def test_the_board_offers_verify_only_to_someone_who_may_verify(world, client):
 def test_the_admin_site_cannot_change_an_action():
     # Maker and checker hold because actions change only through the service.
     assert Action not in admin.site._registry
+
+
+def _form(board: str, action_pk: int, step: str) -> dict:
+    """The fields of the board's form that takes action ``action_pk`` to ``step``, as the
+    page serves them (hidden inputs and their escaped values)."""
+    import html
+    import re
+
+    forms = re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', board, re.S)
+    for target, body in forms:
+        fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', body))
+        if target == f"/actions/{action_pk}/advance/" and fields.get("status") == step:
+            return {"target": target} | {k: html.unescape(v) for k, v in fields.items()}
+    raise AssertionError(f"no {step} form for action {action_pk}")
+
+
+def test_the_boards_forms_as_served_move_an_action_on(world):
+    """Mark done, then verify by someone else, through the forms the board serves (CSRF
+    checked), each coming back to the board as it was filtered; the filter, typed by hand
+    with quotes and angle brackets, comes back escaped in the form and whole in the address."""
+    from django.test import Client
+
+    action = world.extra["wes_action"]
+    tom, lead = world.people["two_tom"], world.people["lead"]
+    filtered = '/actions/?sort=due&note="><b>x'
+    maker = Client(enforce_csrf_checks=True)
+    maker.force_login(tom)
+    board = maker.get(filtered).content.decode()
+    assert '"><b>' not in board  # the typed filter is never markup
+    form = _form(maker.get("/actions/").content.decode(), action.pk, "done")
+    assert form["back"] == "/actions/"
+    done = maker.post(form.pop("target"), form | {"evidence_note": "Chronology updated"})
+    assert done.status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.evidence_note) == ("done", "Chronology updated")
+    checker = Client(enforce_csrf_checks=True)
+    checker.force_login(lead)
+    form = _form(checker.get(filtered).content.decode(), action.pk, "verified")
+    assert form["back"].startswith("/actions/?sort=due&note=")
+    verified = checker.post(form.pop("target"), form)
+    assert (verified.status_code, verified["Location"]) == (302, form["back"])
+    action.refresh_from_db()
+    assert action.status == "verified"
+    assert Event.objects.filter(verb="action.verified", object_id=str(action.pk)).exists()

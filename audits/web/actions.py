@@ -2,6 +2,7 @@
 moved on a step (done with evidence, verified by someone else)."""
 
 from django.contrib import messages
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -12,7 +13,7 @@ from audits.core.errors import DomainError
 from audits.models import Action, Staff
 from audits.selectors import permissions, scoping
 from audits.services import actions as action_service
-from audits.web import listing
+from audits.web import action_rows, listing
 from audits.web.access import role_required
 from audits.web.errors import summary
 from audits.web.forms import SAY_WHAT_WAS_DONE, ActionStepForm
@@ -140,6 +141,11 @@ def action_board(request):
     rows, sort = listing.sorted_rows(request, rows, sorts=ACTION_SORTS, default="due")
     found = listing.paginate(request, rows, noun=("action", "actions"), sort=sort)
     found["rows"] = _shown(request.user, found["rows"], today)
+    may_update = roles.has_role(request.user, roles.MANAGER)
+    if may_update:
+        csrf, back = action_rows.csrf_input(get_token(request)), request.get_full_path()
+        for action in found["rows"]:
+            action["update"] = action_rows.update_cell(action, csrf=csrf, back=back)
     context = {
         "actions": found,
         "filters": filters,
@@ -151,10 +157,12 @@ def action_board(request):
             ("newest", "Newest first"),
         ],
         "teams": scoping.teams_for(request.user).filter(actions__in=scoped).distinct(),
-        "owners": _owner_choices(scoped),
+        "owner_options": listing.options_html(
+            (pk, label, pk == filters["owner"]) for pk, label in _owner_choices(scoped)
+        ),
         "back": request.get_full_path(),
         "statuses": Action.Status.choices,
-        "may_update": roles.has_role(request.user, roles.MANAGER),
+        "may_update": may_update,
     }
     return page(request, "audits/actions.html", context, current="web:actions")
 

@@ -6,6 +6,7 @@ so that paging one list leaves the others where they are."""
 
 import functools
 from datetime import date, datetime
+from html import escape
 
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -13,6 +14,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 PER_PAGE = 50
@@ -184,6 +186,19 @@ def moment_text(value) -> str:
         return ""
     local = timezone.localtime(value)
     return f"{_day_text(local.date(), get_language())} {local:%H:%M}"
+
+
+def options_html(rows) -> SafeString:
+    """``<option>`` elements from (value, label, selected) rows, escaped, made here: a
+    hundred people in a picker, with no template loop and no ``format_html`` per person
+    (each cost more than the escaping)."""
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "\n".join(
+            f'<option value="{escape(str(value))}"{" selected" if selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label, selected in rows
+        )
+    )
 
 
 _MARKER = 987654321  # a key no row has: reversed once, then replaced by each row's key
