@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 
 from audits.core.errors import DomainError
 from audits.core.rules import reason_words
-from audits.models import Cycle, SampledCase, Staff
+from audits.models import Cycle, SampledCase
+from audits.selectors import assignment_lists
 from audits.services import assignment as assignment_service
 from audits.web import cycle_lists, listing
 from audits.web.access import MANAGERS, role_required
@@ -21,10 +22,7 @@ from audits.web.pages import page
 NOT_SHOWN = ("frame__reserve",)  # tens of kilobytes of JSON on a 2,000-case cycle
 
 
-def auditor_choices():
-    return Staff.objects.filter(
-        is_active=True, user__is_active=True, user__groups__name="auditor"
-    ).order_by("name")
+auditor_choices = assignment_lists.auditor_choices
 
 
 def _chosen(form) -> str:
@@ -34,10 +32,9 @@ def _chosen(form) -> str:
 _options = listing.options_html
 
 
-def override_options(chosen: str) -> str:
+def override_options(rows: list[tuple], chosen: str) -> str:
     """The auditors a manager may choose, each with their team, so two people of the same
     name can be told apart: read as values and labelled here."""
-    rows = auditor_choices().values_list("pk", "name", "team__name", "staff_ref")
     return _options(
         (str(pk), f"{name}, {team or 'no team'} ({ref})", str(pk) == chosen)
         for pk, name, team, ref in rows
@@ -61,17 +58,19 @@ def render_assignment(request, cycle: Cycle, *, status=200, **extra):
     frame = getattr(cycle, "frame", None)
     context = {"cycle": cycle, "frame": frame, "may_override": False, **extra}
     if frame is not None:
-        loads = cycle_lists.loads_list(request, cycle)
+        lists = assignment_lists.assignment_lists(cycle.pk)
+        loads = cycle_lists.loads_list(request, lists["loads"])
         context |= {
             "loads": loads,
             "assigned": bool(loads["total"]),
             **cycle_lists.unassignable_list(request, cycle),
-            "overrides": cycle_lists.overrides_list(request, cycle),
+            "overrides": cycle_lists.overrides_list(request, lists["overrides"]),
         }
         # Once assignment has run: someone has a load, or some case found nobody.
         context["may_override"] = bool(loads["total"] or context["unassignable_summary"]["total"])
         if context["may_override"]:
-            context["override_options"] = override_options(_chosen(extra.get("override_form")))
+            chosen = _chosen(extra.get("override_form"))
+            context["override_options"] = override_options(lists["auditors"], chosen)
         context["unavailable_options"] = unavailable_options(
             loads, _chosen(extra.get("unavailable_form"))
         )

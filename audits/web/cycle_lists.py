@@ -11,8 +11,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from audits.core import rules
-from audits.core.rules import REASONS
-from audits.models import Assignment, Cycle, SampledCase, Staff
+from audits.core.rules import REASONS, reason_words
+from audits.models import Assignment, Cycle, SampledCase
 from audits.web import listing
 
 ROLE_WORDS = {"primary": "first audit", "second": "second audit"}
@@ -84,20 +84,9 @@ def _taken(rows: list[dict]) -> set[tuple[int, str]]:
     )
 
 
-def loads_list(request, cycle: Cycle) -> dict:
-    """Audits per auditor (withdrawn ones are no part of anyone's load), by name: read as
-    values (a hundred people), each row as the table and the "unavailable" picker show it."""
-    current = ~Q(assignments__audit__status="withdrawn") & Q(assignments__sampled_case__cycle=cycle)
-    rows = (
-        Staff.objects.filter(assignments__sampled_case__cycle=cycle)
-        .values("pk", "name", "team__name", "capacity")
-        .annotate(
-            primary=Count("assignments", filter=current & Q(assignments__role="primary")),
-            second=Count("assignments", filter=current & Q(assignments__role="second")),
-        )
-        .filter(Q(primary__gt=0) | Q(second__gt=0))
-        .order_by("name", "pk")
-    )
+def loads_list(request, rows: list[dict]) -> dict:
+    """Audits per auditor by name (``assignment_lists``: a hundred people), each row as the
+    table and the "unavailable" picker show it."""
     # Everyone with a load, read once: the table pages through it, and the "auditor is
     # unavailable" list offers all of them (a few dozen people).
     everyone = [_load(person) for person in rows]
@@ -113,7 +102,7 @@ def _load(person: dict) -> dict:
     return {
         "pk": person["pk"],
         "name": person["name"],
-        "team": person["team__name"],
+        "team": person["team"],
         "primary": primary,
         "second": second,
         "total": primary + second,
@@ -207,14 +196,11 @@ def unassignable_list(request, cycle: Cycle) -> dict:
     }
 
 
-def overrides_list(request, cycle: Cycle) -> dict:
-    rows = (
-        Assignment.objects.filter(sampled_case__cycle=cycle)
-        .exclude(override_reason="")
-        .select_related("sampled_case__case", "auditor")
-        .order_by("-pk")
-    )
-    # Overrides are few (one per case a manager placed by hand): read once, paged in memory.
+def overrides_list(request, rows: list[dict]) -> dict:
+    """The assignments a manager chose (``assignment_lists``), each with the rules set aside
+    in words. Overrides are few (one per case placed by hand): paged in memory."""
+    for row in rows:
+        row["rules_words"] = "; ".join(reason_words(str(code)) for code in row["override_rules"])
     return listing.paginate(
-        request, list(rows), noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
+        request, rows, noun=("override", "overrides"), prefix="overrides_", anchor="overrides"
     )
