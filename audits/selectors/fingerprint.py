@@ -104,6 +104,9 @@ def _cycle(cycle_pk: int) -> Cycle:
     drawn_by_name = Staff.objects.filter(user=OuterRef("frame__drawn_by")).values("name")[:1]
     return (
         Cycle.objects.select_related("frame__drawn_by", "template")
+        # Not part of the setting: the draw's reserve (tens of kilobytes of JSON on a big
+        # cycle) and the form's questions, decoded on every dashboard view for nothing.
+        .defer("frame__reserve", "template__definition", "template__description")
         .prefetch_related("teams")
         .annotate(fp_drawn_by_staff_name=Subquery(drawn_by_name))
         .get(pk=cycle_pk)
