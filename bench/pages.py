@@ -244,7 +244,10 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         ("action_new", "qa.lead", "/actions/new/"),
         ("escalations", "qa.lead", "/escalations/"),
         ("responses", "qa.lead", "/responses/"),
+        # As it opens (the newest cycle with completed first audits: a small one, as the
+        # bench's big cycle is moved on in bulk, without summaries), and on the big cycle.
         ("dashboard", "qa.lead", "/dashboard/"),
+        ("dashboard_large_cycle", "qa.lead", f"/dashboard/?cycle={cycle}"),
         ("notifications", "qa.lead", "/notifications/"),
         ("my_audits", world["auditor"], "/audits/"),
         ("my_findings", world["worker"], "/findings/"),

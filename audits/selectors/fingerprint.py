@@ -28,6 +28,7 @@ from audits.models import (
     Assignment,
     Audit,
     AuditSummary,
+    Case,
     Cycle,
     DomainGrade,
     Escalation,
@@ -40,6 +41,10 @@ from audits.models import (
 )
 from audits.selectors.compiled import Compiled, rows_of_all
 from audits.selectors.report_inputs import report_setting
+
+CASE_CHANGED = Subquery(
+    Case.objects.filter(pk=OuterRef("case_id")).order_by().values("updated_at")[:1]
+)
 
 
 def _counted(CYCLE: int) -> dict[str, tuple]:
@@ -66,7 +71,10 @@ def _counted(CYCLE: int) -> dict[str, tuple]:
             {
                 "last": Max("pk"),
                 "replaced": Count("pk", filter=Q(status=SampledCase.Status.REPLACED)),
-                "cases_changed": Max("case__updated_at"),
+                # Each case's stamp read by its key: joined, PostgreSQL hashed a scan of
+                # the whole register for a 2,000-case cycle (10 ms against 4 ms on the
+                # pages bench); the same maximum either way (tests/test_fingerprint.py).
+                "cases_changed": Max(CASE_CHANGED),
             },
         ),
         "assignments": (
