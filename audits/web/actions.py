@@ -160,7 +160,6 @@ def action_board(request):
         "owner_options": listing.options_html(
             (pk, label, pk == filters["owner"]) for pk, label in _owner_choices(scoped)
         ),
-        "back": request.get_full_path(),
         "statuses": Action.Status.choices,
         "may_update": may_update,
     }
