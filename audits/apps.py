@@ -9,9 +9,13 @@ class AuditsConfig(AppConfig):
 
     def ready(self):
         from audits.api.strict import install_strict_fields
-        from audits.infra import signals  # noqa: F401 - registers the receivers
+        from audits.infra import (
+            data_mark,
+            signals,  # noqa: F401 - registers the receivers
+        )
 
         install_strict_fields()
+        data_mark.connect()
 
 
 class CaseAssureAdminConfig(admin_apps.AdminConfig):

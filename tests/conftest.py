@@ -11,13 +11,17 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
+from django.db import connection
 from rest_framework.test import APIClient
 
+from audits.infra import data_mark
 from audits.models import Assignment, Audit, Case, Cycle, SampledCase, Staff, Team, Template
 from audits.selectors import published_forms
 
@@ -84,6 +88,31 @@ def _forget_cached_forms():
     # Each test builds its own database, and ids are reused (SQLite): a form kept in this
     # process by one test must not be taken for another test's form with the same id.
     published_forms.clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_kept_figures():
+    # Every test's database starts with the data mark the migration wrote, and ids are
+    # reused (SQLite): figures kept under the mark for one test's cycle must not be served
+    # for another test's cycle with the same id (selectors/live_figures.py).
+    cache.clear()
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` commits what came before and then the block, as far as the
+    after-commit callbacks go (the test's own transaction never commits): the data mark's
+    pending move runs first (infra/data_mark.py), then the block's callbacks at its end."""
+
+    @contextmanager
+    def block():
+        for _savepoints, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, data_mark._Mover) and not callback.ran:
+                callback()
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            yield callbacks
+
+    return block
 
 
 @pytest.fixture

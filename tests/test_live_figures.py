@@ -51,14 +51,15 @@ def test_unchanged_data_is_read_once_and_gives_the_same_figures(cycle):
     assert cheap < computed  # the fingerprint only, not the inputs
 
 
-def test_a_new_escalation_gives_new_figures_at_once(cycle):
+def test_a_new_escalation_gives_new_figures_at_once(cycle, committed):
     before = live_figures.figures_now(cycle)
     audit = (
         Audit.objects.filter(assignment__sampled_case__cycle=cycle, assignment__role="primary")
         .order_by("pk")
         .first()
     )
-    escalation_raise(audit=audit, actor=scenarios.person("qa.lead"), concern="A new concern")
+    with committed():
+        escalation_raise(audit=audit, actor=scenarios.person("qa.lead"), concern="A new concern")
     after = live_figures.figures_now(cycle)
     assert after["summary"]["escalations"] == before["summary"]["escalations"] + 1
     assert _without_time(after) == _without_time(_fresh(cycle))
@@ -83,7 +84,7 @@ def test_the_dashboard_shows_what_a_report_compiled_now_would(cycle):
     assert f'<p class="big-number">{fresh["summary"]["inadequate"]}</p>' in page
 
 
-def test_the_dashboard_draws_new_figures_as_soon_as_they_change(cycle):
+def test_the_dashboard_draws_new_figures_as_soon_as_they_change(cycle, committed):
     """What the page draws is kept by the figures' version: a change gives a new version,
     so the page never shows the charts of figures that no longer stand."""
     client = Client()
@@ -100,7 +101,8 @@ def test_the_dashboard_draws_new_figures_as_soon_as_they_change(cycle):
         .order_by("pk")
         .first()
     )
-    escalation_raise(audit=audit, actor=scenarios.person("qa.lead"), concern="A new concern")
+    with committed():
+        escalation_raise(audit=audit, actor=scenarios.person("qa.lead"), concern="A new concern")
     assert escalations_card() == f'<p class="big-number">{before + 1}'
     _figures, version = live_figures.figures_and_version(cycle)
     assert dashboard._DRAWN[version]["figures"]["summary"]["escalations"] == before + 1

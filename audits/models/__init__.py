@@ -7,7 +7,7 @@ from audits.models.external import ExternalAccess, ExternalReviewCase
 from audits.models.history import AccessLog, Event
 from audits.models.imports import ImportJob
 from audits.models.notifications import Notification, NotificationPreference
-from audits.models.operations import WorkerHeartbeat
+from audits.models.operations import DataMark, WorkerHeartbeat
 from audits.models.opinion import OpinionSettings
 from audits.models.packs import PackJob
 from audits.models.programme import ProgrammeEntry, ProgrammeOccurrence
@@ -32,6 +32,7 @@ __all__ = [
     "Case",
     "Conflict",
     "Cycle",
+    "DataMark",
     "DomainGrade",
     "Escalation",
     "Event",

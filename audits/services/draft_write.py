@@ -15,6 +15,7 @@ this path and the ORM's leave the same row and Event, or neither.
 
 from django.db import connection, transaction
 
+from audits.infra import data_mark
 from audits.models import Assignment, Audit, Cycle, Event, SampledCase
 from audits.services.history import event_record
 
@@ -35,7 +36,10 @@ def draft_write(
         # UPDATE's result, so no Event is written when the UPDATE matched nothing.
         insert, insert_params = _event_insert(audit, values, event)
         statement = f"WITH saved AS ({update} RETURNING id) {insert} FROM saved"
-        return _run(statement, params + insert_params) == 1
+        if _run(statement, params + insert_params) != 1:
+            return False
+        data_mark.moved()  # the Event went in without the ORM's signal
+        return True
     with transaction.atomic():
         if _run(update, params) != 1:
             return False
