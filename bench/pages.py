@@ -7,8 +7,8 @@ It runs ``migrate`` and then EMPTIES the database it is given (flush): a scratch
 only. Set-up: ``seed_demo`` (the council and its demo history: cycles, audits, moderation,
 actions, reports) with ``--cases`` cases (bulk_create), then ``--auditors`` more auditors
 (bulk) and a cycle of ``--sample`` cases drawn and assigned through the services; then, in
-bulk, part of its audits submitted (the moderation queue), part final with actions, and a
-few safeguarding escalations.
+bulk, part of its audits submitted (the moderation queue), part final with actions (with
+their stored summaries, as submission writes them), and a few safeguarding escalations.
 
 Each page is requested in-process through Django's full handler (every middleware, a
 session login: ``Client.force_login``) with DEBUG off. The floor is a bench-only path in
@@ -17,8 +17,11 @@ signed-in person. Requests to a page and to the floor alternate, so both see the
 machine. Per page: p50/p95 in ms, the p95 over the floor's p95, and the number of SQL
 queries of one request.
 
-Targets: every page's p95 < 300 ms and < 5x the floor's p95. Progress goes to stderr, the
-JSON lines to stdout.
+Targets: every page's p95 < 300 ms and < 5x the floor's p95. Apart from the pages, the
+dashboard on the big cycle is also measured as first read after a change (a change made,
+untimed, before each request: ``after_a_change``), against the 300 ms limit only: that is
+when it reads the inputs fingerprint, and after a change to its own cycle computes and
+draws its figures again. Progress goes to stderr, the JSON lines to stdout.
 """
 
 import argparse
@@ -37,6 +40,7 @@ from bench._common import log as _log
 SEED = "bench-pages-2026"
 P95_LIMIT_MS = 300.0
 FLOOR_RATIO_LIMIT = 5.0
+CHANGE = "Raised by the bench to change the cycle's figures."
 
 
 def log(message: str) -> None:
@@ -147,6 +151,7 @@ def _progress(cycle, lead, submitted: int, final: int, escalations: int) -> None
     Audit.objects.filter(pk__in=[a.pk for a in done]).update(
         status="final", submitted_at=now, overall_grade=3
     )
+    _summarised(cycle)
     Action.objects.bulk_create(
         Action(
             audit=audit,
@@ -170,6 +175,18 @@ def _progress(cycle, lead, submitted: int, final: int, escalations: int) -> None
     )
 
 
+def _summarised(cycle) -> None:
+    """The stored summaries of the cycle's completed audits (moved on in bulk above), which
+    the dashboard and reports count: its figures are those of 1,000 completed audits."""
+    from audits.models import Audit
+    from audits.services.summaries import audit_summaries_rebuild
+
+    started = time.monotonic()
+    completed = Audit.objects.filter(assignment__sampled_case__cycle=cycle, summary__isnull=True)
+    written = audit_summaries_rebuild(audits=completed.values_list("pk", flat=True))
+    log(f"{written} summaries written in {time.monotonic() - started:.1f} s")
+
+
 def _analyze() -> None:
     """Table statistics, as autovacuum keeps them on a live server. Without them (a server
     run with autovacuum off, as CI's is, after a flush and bulk inserts) PostgreSQL plans
@@ -190,6 +207,8 @@ def prepare(args) -> dict:
 
     if args.reuse and Cycle.objects.filter(name="Bench pages cycle").exists():
         log("reusing the council already in the database (--reuse)")
+        _summarised(Cycle.objects.get(name="Bench pages cycle"))
+        _undo_changes()  # of a run stopped half way
         _analyze()
         return _world(Cycle.objects.get(name="Bench pages cycle"))
     empty_database("pages")
@@ -221,7 +240,12 @@ def _world(cycle) -> dict:
         .order_by("username")
         .values_list("username", flat=True)
     )[0]
-    return {"cycle": cycle.pk, "report": report.pk, "auditor": busiest, "worker": worker}
+    return {
+        "cycle": cycle.pk,
+        "report": report.pk,
+        "auditor": busiest,
+        "worker": worker,
+    }
 
 
 def pages(world: dict) -> list[tuple[str, str, str]]:
@@ -244,8 +268,8 @@ def pages(world: dict) -> list[tuple[str, str, str]]:
         ("action_new", "qa.lead", "/actions/new/"),
         ("escalations", "qa.lead", "/escalations/"),
         ("responses", "qa.lead", "/responses/"),
-        # As it opens (the newest cycle with completed first audits: a small one, as the
-        # bench's big cycle is moved on in bulk, without summaries), and on the big cycle.
+        # As it opens (the newest cycle with completed first audits: the demo history's
+        # current quarter, ending after the big cycle), and on the big cycle.
         ("dashboard", "qa.lead", "/dashboard/"),
         ("dashboard_large_cycle", "qa.lead", f"/dashboard/?cycle={cycle}"),
         ("notifications", "qa.lead", "/notifications/"),
@@ -268,7 +292,44 @@ class QueryCounter:
         return execute(sql, params, many, context)
 
 
-def measure(world: dict, rounds: int, only: frozenset = frozenset()) -> list[dict]:
+def after_a_change(world: dict) -> list[tuple[str, str, str, object]]:
+    """(name, username, path, change) of the dashboard on the big cycle as first read after
+    a change, made (untimed) before each request: not pages of their own but the same page
+    when what it keeps no longer stands, so they are reported apart from the pages' target.
+    - elsewhere: a change to another cycle moves the data mark; this cycle's fingerprint is
+      read again and its figures found unchanged (selectors/live_figures.py);
+    - to its cycle: a new escalation on it; its figures are computed and drawn again."""
+    from django.contrib.auth.models import User
+    from django.utils import timezone
+
+    from audits.infra import data_mark
+    from audits.models import Audit, Escalation
+
+    cycle, lead = world["cycle"], User.objects.get(username="qa.lead")
+    audit = Audit.objects.filter(assignment__sampled_case__cycle=cycle).order_by("pk").first()
+
+    def to_its_cycle():
+        due = timezone.now() + timedelta(days=1)
+        Escalation.objects.create(audit=audit, raised_by=lead, concern=CHANGE, due_at=due)
+        data_mark.moved()
+
+    path = f"/dashboard/?cycle={cycle}"
+    return [
+        ("dashboard_after_a_change_elsewhere", "qa.lead", path, data_mark.moved),
+        ("dashboard_after_a_change_to_its_cycle", "qa.lead", path, to_its_cycle),
+    ]
+
+
+def _undo_changes() -> None:
+    """Take away what ``after_a_change`` raised, so a run with --reuse measures the same."""
+    from audits.infra import data_mark
+    from audits.models import Escalation
+
+    Escalation.objects.filter(concern=CHANGE).delete()
+    data_mark.moved()
+
+
+def measure(world: dict, rounds: int, only: frozenset = frozenset(), changes=()) -> list[dict]:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
@@ -276,8 +337,9 @@ def measure(world: dict, rounds: int, only: frozenset = frozenset()) -> list[dic
 
     results = []
     clients: dict[str, Client] = {}
+    measured = [(*page, None) for page in pages(world)] + list(changes)
     with override_settings(ROOT_URLCONF=floor_urlconf(), ALLOWED_HOSTS=["testserver"]):
-        for name, username, path in pages(world):
+        for name, username, path, change in measured:
             if only and name not in only:
                 continue
             if username not in clients:
@@ -288,10 +350,14 @@ def measure(world: dict, rounds: int, only: frozenset = frozenset()) -> list[dic
                 check(client.get(path).status_code == 200, f"{name}: {path} did not answer 200")
                 client.get("/bench-floor/")
             queries = QueryCounter()
+            if change is not None:
+                change()
             with connection.execute_wrapper(queries):
                 response = client.get(path)
             ours, floor = [], []
             for _ in range(rounds):
+                if change is not None:
+                    change()
                 started = time.perf_counter()
                 response = client.get(path)
                 ours.append((time.perf_counter() - started) * 1000)
@@ -314,8 +380,11 @@ def measure(world: dict, rounds: int, only: frozenset = frozenset()) -> list[dic
                 "ratio_p95_to_floor": round(p95 / floor_p95, 2),
                 "queries": queries.count,
                 "bytes": len(response.content),
-                "ok": p95 < P95_LIMIT_MS and p95 / floor_p95 < FLOOR_RATIO_LIMIT,
             }
+            if change is None:
+                row["ok"] = p95 < P95_LIMIT_MS and p95 / floor_p95 < FLOOR_RATIO_LIMIT
+            else:
+                row |= {"after_a_change": True, "ok": p95 < P95_LIMIT_MS}
             log(f"{name}: p95 {row['p95_ms']} ms, floor {row['floor_p95_ms']} ms")
             print(json.dumps(row), flush=True)
             results.append(row)
@@ -342,8 +411,12 @@ def main() -> None:
         args.submitted, args.final, args.escalations = 60, 80, 10
     setup_django("pages")
     world = prepare(args)
-    results = measure(world, args.rounds, frozenset(filter(None, args.only.split(","))))
-    worst = max(results, key=lambda r: r["p95_ms"])
+    only = frozenset(filter(None, args.only.split(",")))
+    measured = measure(world, args.rounds, only, after_a_change(world))
+    _undo_changes()
+    results = [row for row in measured if not row.get("after_a_change")]
+    changed = [row for row in measured if row.get("after_a_change")]
+    worst = max(results or changed, key=lambda r: r["p95_ms"])
     summary = {
         "bench": "pages",
         "summary": True,
@@ -356,6 +429,9 @@ def main() -> None:
         "p95_limit_ms": P95_LIMIT_MS,
         "floor_ratio_limit": FLOOR_RATIO_LIMIT,
         "all_ok": all(r["ok"] for r in results),
+        # The dashboard first read after a change: under the 300 ms limit; not in all_ok.
+        "after_a_change": {r["page"]: r["p95_ms"] for r in changed},
+        "after_a_change_ok": all(r["ok"] for r in changed),
     }
     print(json.dumps(summary), flush=True)
 
