@@ -59,13 +59,15 @@ def stored_files(data_dir: Path) -> dict[str, str]:
 
 
 def table_digests(cursor, tables) -> dict[str, tuple[int, str]]:
-    """Rows and an MD5 over every row's text, per table (the backup's own Events aside)."""
+    """Rows and an MD5 over every row's text, per table (the backup's own Events aside, and
+    the token of the data mark, which those Events move: infra/data_mark.py)."""
     cursor.execute("SET TIME ZONE 'UTC'")
     digests = {}
     for table in tables:
         where = " WHERE t.verb NOT LIKE 'backup.%%'" if table == "audits_event" else ""
+        row = "t.name" if table == "audits_datamark" else "t::text"
         cursor.execute(
-            f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+            f"SELECT count(*), md5(coalesce(string_agg({row}, '|' ORDER BY {row}), '')) "
             f"FROM {table} t{where}"
         )
         digests[table] = tuple(cursor.fetchone())
