@@ -32,28 +32,7 @@ from django.db import connections, router, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
-from audits.models import (
-    Action,
-    Assignment,
-    Audit,
-    AuditSummary,
-    Case,
-    Cycle,
-    DataMark,
-    DomainGrade,
-    Escalation,
-    Event,
-    ExternalAccess,
-    Frame,
-    Moderation,
-    OpinionSettings,
-    PractitionerResponse,
-    Reconciliation,
-    SampledCase,
-    Staff,
-    Team,
-    Template,
-)
+from audits import models as m
 
 logger = logging.getLogger(__name__)
 
@@ -61,25 +40,25 @@ NAME = "report-inputs"
 # Every model the fingerprint reads, and the Event (tests/test_data_mark.py checks the
 # first against selectors/fingerprint.py).
 WATCHED = (
-    Action,
-    Assignment,
-    Audit,
-    AuditSummary,
-    Case,
-    Cycle,
-    DomainGrade,
-    Escalation,
-    Event,
-    ExternalAccess,
-    Frame,
-    Moderation,
-    OpinionSettings,
-    PractitionerResponse,
-    Reconciliation,
-    SampledCase,
-    Staff,
-    Team,
-    Template,
+    m.Action,
+    m.Assignment,
+    m.Audit,
+    m.AuditSummary,
+    m.Case,
+    m.Cycle,
+    m.DomainGrade,
+    m.Escalation,
+    m.Event,
+    m.ExternalAccess,
+    m.Frame,
+    m.Moderation,
+    m.OpinionSettings,
+    m.PractitionerResponse,
+    m.Reconciliation,
+    m.SampledCase,
+    m.Staff,
+    m.Team,
+    m.Template,
     get_user_model(),  # who drew a sample, by name when they have no staff record
 )
 _ONLY_SIGNING_IN = frozenset({"last_login"})
@@ -87,13 +66,13 @@ _ONLY_SIGNING_IN = frozenset({"last_login"})
 
 def current() -> str | None:
     """The mark as it stands; None before anything has moved it."""
-    return DataMark.objects.filter(pk=NAME).values_list("token", flat=True).first()
+    return m.DataMark.objects.filter(pk=NAME).values_list("token", flat=True).first()
 
 
 def moved(using: str | None = None) -> None:
     """Replace the mark once the current transaction on ``using`` commits (at once outside
     one); once per transaction however many writes it makes."""
-    alias = using or router.db_for_write(DataMark)
+    alias = using or router.db_for_write(m.DataMark)
     connection = connections[alias]
     # Django keeps the callbacks of the open transaction in ``run_on_commit`` as
     # (savepoints, callback, robust), and drops those a rollback undoes.
@@ -119,7 +98,7 @@ class _Mover:
 
 def _move(alias: str) -> None:
     token, now = uuid.uuid4().hex, timezone.now()
-    marks = DataMark.objects.using(alias)
+    marks = m.DataMark.objects.using(alias)
     if not marks.filter(pk=NAME).update(token=token, moved_at=now):
         marks.get_or_create(pk=NAME, defaults={"token": token, "moved_at": now})
     logger.debug("data mark moved to %s", token)
@@ -141,5 +120,5 @@ def connect() -> None:
         post_save.connect(_on_write, sender=model, dispatch_uid=f"data-mark-save-{model}")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"data-mark-delete-{model}")
     m2m_changed.connect(
-        _on_teams_changed, sender=Cycle.teams.through, dispatch_uid="data-mark-cycle-teams"
+        _on_teams_changed, sender=m.Cycle.teams.through, dispatch_uid="data-mark-cycle-teams"
     )
