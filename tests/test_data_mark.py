@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import update_last_login
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -158,3 +159,24 @@ def test_a_change_round_the_mark_shows_at_the_recheck(cycle, monkeypatch):
     after = _figures(cycle)
     assert after["summary"]["escalations"] == before["summary"]["escalations"] + 1
     assert after == _fresh(cycle)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_real_commits_the_dashboard_shows_a_change_at_once():
+    """No test transaction here: each write commits, and its move runs as in production."""
+    cache.clear()
+    cycle, _report = scenarios.reported_cycle()
+    client = Client()
+    client.force_login(scenarios.person("qa.lead"))
+
+    def escalations_card() -> str:
+        page = client.get("/dashboard/", {"cycle": cycle.pk}).content.decode()
+        return page.split('<h2 class="card-title">Escalations</h2>')[1].split("</p>")[0]
+
+    before = live_figures.figures_now(cycle)["summary"]["escalations"]
+    standing = data_mark.current()
+    assert escalations_card() == escalations_card() == f'<p class="big-number">{before}'
+    assert data_mark.current() == standing  # reading moves nothing
+    escalation_raise(audit=_first_audit(cycle), actor=scenarios.person("qa.lead"), concern="New")
+    assert data_mark.current() != standing
+    assert escalations_card() == f'<p class="big-number">{before + 1}'
