@@ -11,9 +11,11 @@ What moves it:
 - every save or delete of a model the fingerprint reads, and of a cycle's teams, whoever
   makes it (a shell, a script): ``WATCHED``;
 - the autosave's own statement, which writes its Event without the ORM
-  (``services/draft_write.py``), and the register import's bulk Events.
-A write that takes none of these paths (SQL by hand, a restore) is caught by the
-dashboard's recheck of the fingerprint, at most ``live_figures.RECHECK`` later.
+  (``services/draft_write.py``). (The register import's bulk Events come with its own
+  ``register.imported`` Event, in the same transaction.)
+A write that takes none of these paths (SQL by hand, a bulk statement in a script) is
+caught by the dashboard's recheck of the fingerprint, at most ``live_figures.RECHECK``
+later.
 
 Why after commit, and why a random token: a view reads the mark first, then the data.
 Moved after the data commits, a view that read the old mark keeps what it computed under
